@@ -1,0 +1,275 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/stratakv/strata/storage"
+)
+
+// outFlushAt is the reply buffer size that is written out even while more
+// pipelined requests wait, so one client cannot pile up replies in memory.
+const outFlushAt = 64 << 10
+
+// client is one connection's state. Its fields are owned by the
+// connection's goroutine, except those documented otherwise.
+type client struct {
+	srv   *Server
+	conn  net.Conn
+	id    int64
+	addr  string
+	laddr string
+	rd    *reader
+	out   reply
+	// wmu serializes writes to conn: the connection's own flushes and, for
+	// subscribers, messages published by other clients.
+	wmu sync.Mutex
+
+	dbIndex int
+	// db is dbIndex's DB, valid while a command holds its storage lock.
+	db *storage.DB
+
+	authed  atomic.Bool
+	name    atomic.Pointer[string]
+	libName atomic.Pointer[string]
+	libVer  atomic.Pointer[string]
+	noEvict bool
+	created time.Time
+	// lastActive is unix nanoseconds of the last request (CLIENT LIST idle).
+	lastActive atomic.Int64
+	lastCmd    atomic.Pointer[string]
+
+	multi      *multiState
+	closeAfter bool // QUIT: close once the reply is written
+	killed     atomic.Bool
+
+	nameBuf [32]byte // lower-cased command names, to look up without allocating
+}
+
+func newClient(s *Server, nc net.Conn) *client {
+	c := &client{
+		srv:     s,
+		conn:    nc,
+		id:      s.nextClientID.Add(1),
+		addr:    nc.RemoteAddr().String(),
+		laddr:   nc.LocalAddr().String(),
+		created: time.Now(),
+	}
+	c.out.b = make([]byte, 0, 4096)
+	c.authed.Store(s.password() == "")
+	c.rd = newReader(nc, s.cfg.ProtoMaxBulkLen, c.authed.Load)
+	c.lastActive.Store(time.Now().UnixNano())
+	return c
+}
+
+// serve runs the connection until it closes.
+func (c *client) serve() {
+	for !c.closeAfter {
+		args, err := c.rd.next(c.idle)
+		if err != nil {
+			var perr protocolError
+			if errors.As(err, &perr) {
+				c.out.Error(msgProtocolPrefix + string(perr))
+				c.flush()
+			} else if errors.Is(err, errQueryBufferLimit) {
+				c.srv.log.Warn("closing client that reached max query buffer length", "addr", c.addr)
+			}
+			return
+		}
+		c.lastActive.Store(time.Now().UnixNano())
+		c.execute(args)
+		if len(c.out.b) >= outFlushAt {
+			if c.flush() != nil {
+				return
+			}
+		}
+	}
+	c.flush()
+}
+
+// idle runs when no complete request is buffered: it writes the pending
+// replies and arms the idle timeout before the connection blocks in Read.
+func (c *client) idle() error {
+	if err := c.flush(); err != nil {
+		return err
+	}
+	if t := c.srv.idleTimeout(); t > 0 {
+		return c.conn.SetReadDeadline(time.Now().Add(t))
+	}
+	return nil
+}
+
+// flush writes the pending replies.
+func (c *client) flush() error {
+	if len(c.out.b) == 0 {
+		return nil
+	}
+	c.wmu.Lock()
+	_, err := c.conn.Write(c.out.b)
+	c.wmu.Unlock()
+	if cap(c.out.b) > outFlushAt*4 {
+		c.out.b = make([]byte, 0, 4096) // let a big reply's buffer go
+	} else {
+		c.out.b = c.out.b[:0]
+	}
+	return err
+}
+
+// lookup finds the command named by args[0] (and args[1] for containers)
+// without allocating. It returns nil and writes the error when there is
+// none, or when the arity is wrong.
+func (c *client) lookup(args [][]byte) *command {
+	cmd := commands[lowerName(c.nameBuf[:0], args[0])]
+	if cmd == nil {
+		c.out.Error(unknownCommandError(args))
+		return nil
+	}
+	if cmd.subcommands != nil {
+		if len(args) < 2 {
+			c.out.Error(wrongArity(cmd.name))
+			return nil
+		}
+		sub := cmd.subcommands[lowerName(c.nameBuf[:0], args[1])]
+		if sub == nil {
+			c.out.Error(fmt.Sprintf(msgUnknownSubcommand, truncate(string(args[1]), 128), upper(cmd.name)))
+			return nil
+		}
+		cmd = sub
+	}
+	if !cmd.arityOK(len(args)) {
+		c.out.Error(wrongArity(cmd.name))
+		return nil
+	}
+	return cmd
+}
+
+// lowerName lower-cases an ASCII command name into buf; Go's map lookup of
+// string(b) does not allocate.
+func lowerName(buf []byte, name []byte) string {
+	if len(name) > cap(buf) {
+		return string(toLower(name))
+	}
+	for _, ch := range name {
+		if ch >= 'A' && ch <= 'Z' {
+			ch += 'a' - 'A'
+		}
+		buf = append(buf, ch)
+	}
+	return string(buf)
+}
+
+func toLower(b []byte) []byte {
+	out := make([]byte, len(b))
+	for i, ch := range b {
+		if ch >= 'A' && ch <= 'Z' {
+			ch += 'a' - 'A'
+		}
+		out[i] = ch
+	}
+	return out
+}
+
+func upper(s string) string {
+	b := []byte(s)
+	for i, ch := range b {
+		if ch >= 'a' && ch <= 'z' {
+			b[i] = ch - ('a' - 'A')
+		}
+	}
+	return string(b)
+}
+
+// execute runs one request: lookup, the checks Redis makes before running
+// a command, MULTI queueing, then the command itself.
+func (c *client) execute(args [][]byte) {
+	cmd := c.lookup(args)
+	if cmd == nil {
+		if c.multi != nil {
+			c.multi.failed = true
+		}
+		return
+	}
+	if !c.authed.Load() && cmd.flags&flagNoAuth == 0 {
+		c.out.Error(msgNoAuth)
+		return
+	}
+	if c.multi != nil && cmd.flags&flagNoQueue == 0 {
+		c.queue(cmd, args)
+		return
+	}
+	c.call(cmd, args, true)
+}
+
+// call runs cmd, taking the storage locks it needs unless the caller
+// (EXEC) already holds them. A panic in the handler is logged and answered
+// with an error; the connection and the server carry on.
+func (c *client) call(cmd *command, args [][]byte, lock bool) {
+	start := time.Now()
+	if lock && cmd.flags&flagNoData == 0 {
+		l := c.lockFor(cmd, args)
+		defer c.srv.store.Unlock(l)
+	}
+	c.db = c.srv.store.DB(c.dbIndex)
+	defer func() {
+		if r := recover(); r != nil {
+			c.srv.log.Error("command panicked", "command", cmd.name, "panic", r, "stack", string(debug.Stack()))
+			c.out.Error(msgInternal + " while running '" + cmd.name + "'")
+		}
+	}()
+	if cmd.flags&flagDenyOOM != 0 && c.srv.store.MaxMemory() > 0 {
+		var key []byte
+		cmd.keyArgs(args, func(k []byte) {
+			if key == nil {
+				key = k
+			}
+		})
+		if err := c.db.MakeRoom(key); err != nil {
+			c.out.Error(msgOutOfMemory)
+			return
+		}
+	}
+	cmd.handler(c, args)
+	c.srv.commandDone(c, cmd, args, start)
+}
+
+// lockFor takes the storage lock cmd needs: one shard when all its keys
+// share one, else the whole store.
+func (c *client) lockFor(cmd *command, args [][]byte) storage.Lock {
+	store := c.srv.store
+	if cmd.firstKey == 0 {
+		return store.LockAll()
+	}
+	shard, single := -1, true
+	cmd.keyArgs(args, func(k []byte) {
+		s := store.ShardOf(k)
+		if shard == -1 {
+			shard = s
+		} else if s != shard {
+			single = false
+		}
+	})
+	if !single || shard < 0 {
+		return store.LockAll()
+	}
+	return store.LockShard(c.dbIndex, shard)
+}
+
+// clientName returns the CLIENT SETNAME name, "" when none.
+func (c *client) clientName() string {
+	if p := c.name.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
+// close closes the connection from another goroutine (CLIENT KILL,
+// shutdown); the connection's goroutine then exits.
+func (c *client) close() {
+	c.killed.Store(true)
+	c.conn.Close()
+}

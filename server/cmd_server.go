@@ -1,0 +1,6 @@
+package server
+
+// Server commands.
+// https://redis.io/commands/?group=server
+
+func registerServerCommands(t commandTable) {}

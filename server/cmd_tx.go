@@ -1,0 +1,186 @@
+package server
+
+// Transactions: MULTI, EXEC, DISCARD, WATCH, UNWATCH.
+// https://redis.io/docs/interact/transactions/
+
+import (
+	"sync"
+	"sync/atomic"
+)
+
+func registerTxCommands(t commandTable) {
+	t.add(
+		&command{name: "multi", handler: cmdMulti, arity: 1, flags: flagNoData | flagNoQueue},
+		&command{name: "exec", handler: cmdExec, arity: 1, flags: flagNoQueue},
+		&command{name: "discard", handler: cmdDiscard, arity: 1, flags: flagNoData | flagNoQueue},
+		&command{name: "watch", handler: cmdWatch, arity: -2, flags: flagNoData | flagNoQueue, firstKey: 1, lastKey: -1, keyStep: 1},
+		&command{name: "unwatch", handler: cmdUnwatch, arity: 1, flags: flagNoData | flagNoQueue},
+	)
+}
+
+// multiState is a client's open transaction.
+type multiState struct {
+	queue  []queuedCommand
+	failed bool // a command was refused while queueing: EXEC aborts
+}
+
+type queuedCommand struct {
+	cmd  *command
+	args [][]byte // copies: request buffers are reused
+}
+
+func (c *client) queue(cmd *command, args [][]byte) {
+	owned := make([][]byte, len(args))
+	for i, a := range args {
+		owned[i] = append([]byte(nil), a...)
+	}
+	c.multi.queue = append(c.multi.queue, queuedCommand{cmd: cmd, args: owned})
+	c.out.Simple("QUEUED")
+}
+
+func cmdMulti(c *client, args [][]byte) {
+	if c.multi != nil {
+		c.out.Error(msgMultiNested)
+		return
+	}
+	c.multi = &multiState{}
+	c.out.OK()
+}
+
+func cmdDiscard(c *client, args [][]byte) {
+	if c.multi == nil {
+		c.out.Error(msgDiscardNoMulti)
+		return
+	}
+	c.multi = nil
+	c.srv.watches.unwatchAll(c)
+	c.out.OK()
+}
+
+// cmdExec runs the queued commands under the exclusive storage lock (taken
+// by the dispatcher: EXEC has no key arguments), so no other client's
+// command interleaves.
+func cmdExec(c *client, args [][]byte) {
+	m := c.multi
+	if m == nil {
+		c.out.Error(msgExecNoMulti)
+		return
+	}
+	c.multi = nil
+	dirty := c.srv.watches.unwatchAll(c)
+	if m.failed {
+		c.out.Error(msgExecAbort)
+		return
+	}
+	if dirty {
+		c.out.NullArray()
+		return
+	}
+	c.out.Array(len(m.queue))
+	for _, q := range m.queue {
+		c.call(q.cmd, q.args, false)
+	}
+}
+
+func cmdWatch(c *client, args [][]byte) {
+	if c.multi != nil {
+		c.out.Error(msgWatchInMulti)
+		return
+	}
+	for _, k := range args[1:] {
+		c.srv.watches.watch(c, c.dbIndex, string(k))
+	}
+	c.out.OK()
+}
+
+func cmdUnwatch(c *client, args [][]byte) {
+	c.srv.watches.unwatchAll(c)
+	c.out.OK()
+}
+
+// watchKey names a watched key in a database.
+type watchKey struct {
+	db  int
+	key string
+}
+
+// watchRegistry maps watched keys to the clients watching them. A write to
+// a watched key marks its watchers dirty, which makes their EXEC fail.
+type watchRegistry struct {
+	count    atomic.Int64 // watched keys: writes skip the registry when 0
+	mu       sync.Mutex
+	watchers map[watchKey]map[*client]bool // the bool: dirty
+	byClient map[*client][]watchKey
+}
+
+func (w *watchRegistry) watch(c *client, db int, key string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.watchers == nil {
+		w.watchers = map[watchKey]map[*client]bool{}
+		w.byClient = map[*client][]watchKey{}
+	}
+	k := watchKey{db, key}
+	set := w.watchers[k]
+	if set == nil {
+		set = map[*client]bool{}
+		w.watchers[k] = set
+	}
+	if _, ok := set[c]; ok {
+		return
+	}
+	set[c] = false
+	w.byClient[c] = append(w.byClient[c], k)
+	w.count.Add(1)
+}
+
+// unwatchAll forgets c's watches and reports whether any was dirty.
+func (w *watchRegistry) unwatchAll(c *client) bool {
+	if w.count.Load() == 0 {
+		return false
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	dirty := false
+	for _, k := range w.byClient[c] {
+		if w.watchers[k][c] {
+			dirty = true
+		}
+		delete(w.watchers[k], c)
+		if len(w.watchers[k]) == 0 {
+			delete(w.watchers, k)
+		}
+		w.count.Add(-1)
+	}
+	delete(w.byClient, c)
+	return dirty
+}
+
+// touch marks the watchers of key in db dirty.
+func (w *watchRegistry) touch(db int, key []byte) {
+	if w.count.Load() == 0 {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for c := range w.watchers[watchKey{db, string(key)}] {
+		w.watchers[watchKey{db, string(key)}][c] = true
+	}
+}
+
+// touchDB marks every watcher of a key in db dirty (FLUSHDB, SWAPDB); db <
+// 0 means every database (FLUSHALL).
+func (w *watchRegistry) touchDB(db int) {
+	if w.count.Load() == 0 {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for k, set := range w.watchers {
+		if db < 0 || k.db == db {
+			for c := range set {
+				set[c] = true
+			}
+		}
+	}
+}

@@ -1,0 +1,134 @@
+package server
+
+import (
+	"fmt"
+	"strings"
+)
+
+// commandFlags describe how the dispatcher treats a command.
+type commandFlags uint16
+
+const (
+	// flagWrite marks commands that modify data.
+	flagWrite commandFlags = 1 << iota
+	// flagDenyOOM marks writes refused (or preceded by eviction) when
+	// maxmemory is reached.
+	flagDenyOOM
+	// flagNoAuth marks commands allowed before AUTH.
+	flagNoAuth
+	// flagNoData marks commands that never touch the keyspace; they run
+	// without storage locks.
+	flagNoData
+	// flagNoQueue marks commands run at once inside MULTI, not queued.
+	flagNoQueue
+	// flagPubSub marks commands allowed in RESP2 subscriber context.
+	flagPubSub
+	// flagNoMulti marks commands refused inside MULTI.
+	flagNoMulti
+)
+
+// command is one entry of the command table: it drives dispatch, arity
+// errors, locking and COMMAND's replies.
+type command struct {
+	name    string // lower case; "container|sub" for subcommands
+	handler func(c *client, args [][]byte)
+	// arity is Redis's: n > 0 exactly n arguments (the name included),
+	// n < 0 at least -n.
+	arity int
+	flags commandFlags
+	// firstKey, lastKey and keyStep locate key arguments as COMMAND reports
+	// them; lastKey < 0 counts from the end. firstKey 0: no key arguments.
+	firstKey, lastKey, keyStep int
+	// subcommands, for containers such as CLIENT and CONFIG, by lower-case
+	// name; the container's handler is then unused.
+	subcommands map[string]*command
+}
+
+// commandTable maps lower-case command names to their entries.
+type commandTable map[string]*command
+
+// add registers commands; a duplicate name is a programming error.
+func (t commandTable) add(cmds ...*command) {
+	for _, c := range cmds {
+		if _, dup := t[c.name]; dup {
+			panic("server: command registered twice: " + c.name)
+		}
+		t[c.name] = c
+	}
+}
+
+// container registers a command with subcommands, naming each sub
+// "name|sub" as Redis does in errors and COMMAND INFO.
+func (t commandTable) container(name string, arity int, subs ...*command) {
+	c := &command{name: name, arity: arity, flags: flagNoData, subcommands: map[string]*command{}}
+	for _, s := range subs {
+		c.subcommands[s.name] = s
+		s.name = name + "|" + s.name
+	}
+	t.add(c)
+}
+
+// commands is the table every connection dispatches through.
+var commands = newCommandTable()
+
+func newCommandTable() commandTable {
+	t := commandTable{}
+	registerConnectionCommands(t)
+	registerStringCommands(t)
+	registerKeyCommands(t)
+	registerExpireCommands(t)
+	registerServerCommands(t)
+	registerTxCommands(t)
+	return t
+}
+
+// keyArgs calls fn with each key argument of args.
+func (cmd *command) keyArgs(args [][]byte, fn func(key []byte)) {
+	if cmd.firstKey == 0 || cmd.firstKey >= len(args) {
+		return
+	}
+	last := cmd.lastKey
+	if last < 0 {
+		last += len(args)
+	}
+	step := cmd.keyStep
+	if step <= 0 {
+		step = 1
+	}
+	for i := cmd.firstKey; i <= last && i < len(args); i += step {
+		fn(args[i])
+	}
+}
+
+// unknownCommandError words the reply to an unknown command as Redis 7.0.
+func unknownCommandError(args [][]byte) string {
+	var sb strings.Builder
+	for _, a := range args[1:] {
+		if sb.Len() >= 128 {
+			break
+		}
+		sb.WriteString("'")
+		sb.WriteString(truncate(string(a), 128-sb.Len()))
+		sb.WriteString("' ")
+	}
+	msg := fmt.Sprintf(msgUnknownCommand, truncate(string(args[0]), 128), sb.String())
+	return strings.NewReplacer("\r", " ", "\n", " ").Replace(msg)
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// wrongArity words the reply to a wrong number of arguments.
+func wrongArity(name string) string { return fmt.Sprintf(msgWrongArity, name) }
+
+// arityOK checks n arguments against a command's arity.
+func (cmd *command) arityOK(n int) bool {
+	if cmd.arity > 0 {
+		return n == cmd.arity
+	}
+	return n >= -cmd.arity
+}

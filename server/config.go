@@ -1,0 +1,78 @@
+package server
+
+import (
+	"log/slog"
+	"time"
+)
+
+// Version is Strata's own version, reported by --version and in INFO.
+const Version = "0.1.0"
+
+// RedisVersion is the Redis version Strata answers to in HELLO and INFO's
+// redis_version: clients enable features by it, and Strata follows 7.0.
+const RedisVersion = "7.0.15"
+
+// Config is everything a Server needs. Names follow redis.conf where Redis
+// has the setting; the zero value of each field means its default.
+type Config struct {
+	// Bind lists the addresses to listen on (default 127.0.0.1).
+	Bind []string
+	// Port is the TCP port (default 6379; -1 picks a free port, for tests).
+	Port int
+	// Dir is where files are kept (default ./data).
+	Dir string
+	// MaxMemory bounds the bytes keys may cost (0: no bound).
+	MaxMemory int64
+	// MaxMemoryPolicy is Redis's maxmemory-policy (default noeviction).
+	MaxMemoryPolicy string
+	// Databases is the number of databases (default 16).
+	Databases int
+	// Timeout closes a client idle that long (0: never).
+	Timeout time.Duration
+	// MaxClients bounds connected clients (default 10000).
+	MaxClients int
+	// RequirePass, when set, makes every client AUTH first.
+	RequirePass string
+	// ProtoMaxBulkLen bounds one request argument (default 512mb).
+	ProtoMaxBulkLen int64
+	// NotifyKeyspaceEvents is Redis's notify-keyspace-events flags.
+	NotifyKeyspaceEvents string
+	// LogLevel is debug, verbose, notice or warning (default notice).
+	LogLevel string
+	// Logger receives the server's logs (default: slog.Default()).
+	Logger *slog.Logger
+	// Clock returns unix milliseconds; tests inject one (default: wall clock).
+	Clock func() int64
+}
+
+// withDefaults returns c with every unset field at its default.
+func (c Config) withDefaults() Config {
+	if len(c.Bind) == 0 {
+		c.Bind = []string{"127.0.0.1"}
+	}
+	if c.Port == 0 {
+		c.Port = 6379
+	}
+	if c.Dir == "" {
+		c.Dir = "./data"
+	}
+	if c.MaxMemoryPolicy == "" {
+		c.MaxMemoryPolicy = "noeviction"
+	}
+	if c.Databases == 0 {
+		c.Databases = 16
+	}
+	if c.MaxClients == 0 {
+		c.MaxClients = 10000
+	}
+	if c.ProtoMaxBulkLen == 0 {
+		c.ProtoMaxBulkLen = defaultMaxBulkLen
+	}
+	if c.LogLevel == "" {
+		c.LogLevel = "notice"
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}

@@ -1,0 +1,33 @@
+package server
+
+// Reply texts, worded exactly as Redis 7.0 words them. Handlers use these
+// constants so that a reply can be checked against Redis in one place.
+const (
+	msgSyntax            = "ERR syntax error"
+	msgNotInteger        = "ERR value is not an integer or out of range"
+	msgNotFloat          = "ERR value is not a valid float"
+	msgOverflow          = "ERR increment or decrement would overflow"
+	msgNaN               = "ERR increment would produce NaN or Infinity"
+	msgWrongType         = "WRONGTYPE Operation against a key holding the wrong kind of value"
+	msgNoSuchKey         = "ERR no such key"
+	msgOutOfMemory       = "OOM command not allowed when used memory > 'maxmemory'."
+	msgNoAuth            = "NOAUTH Authentication required."
+	msgWrongPass         = "WRONGPASS invalid username-password pair or user is disabled."
+	msgAuthNotSet        = "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"
+	msgDBIndex           = "ERR DB index is out of range"
+	msgInvalidExpire     = "ERR invalid expire time in '%s' command"
+	msgStringTooLong     = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
+	msgMaxClients        = "ERR max number of clients reached"
+	msgInternal          = "ERR internal error"
+	msgMultiNested       = "ERR MULTI calls can not be nested"
+	msgExecNoMulti       = "ERR EXEC without MULTI"
+	msgDiscardNoMulti    = "ERR DISCARD without MULTI"
+	msgWatchInMulti      = "ERR WATCH inside MULTI is not allowed"
+	msgExecAbort         = "EXECABORT Transaction discarded because of previous errors."
+	msgSameObject        = "ERR source and destination objects are the same"
+	msgUnknownCommand    = "ERR unknown command '%s', with args beginning with: %s"
+	msgUnknownSubcommand = "ERR unknown subcommand '%s'. Try %s HELP."
+	msgWrongArity        = "ERR wrong number of arguments for '%s' command"
+	msgPubSubContext     = "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
+	msgProtocolPrefix    = "ERR Protocol error: "
+)

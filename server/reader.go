@@ -1,0 +1,399 @@
+package server
+
+import (
+	"errors"
+	"io"
+)
+
+// Limits of the request parser, as Redis's networking.c sets them.
+const (
+	inlineMax         = 64 << 10 // PROTO_INLINE_MAX_SIZE
+	multibulkMax      = 1<<31 - 1
+	unauthMultibulk   = 10    // multibulk count allowed before AUTH
+	unauthBulk        = 16384 // bulk length allowed before AUTH
+	readChunk         = 16 << 10
+	bigArgThreshold   = 32 << 10 // beyond this a bulk gets a buffer of its own size
+	defaultMaxBulkLen = 512 << 20
+	// queryBufferLimit is client-query-buffer-limit: a request that grows
+	// past it (an endless multibulk, say) closes the connection.
+	queryBufferLimit = 1 << 30
+)
+
+// errQueryBufferLimit closes a connection whose pending request is too big.
+var errQueryBufferLimit = errors.New("client reached max query buffer length")
+
+// protocolError is a malformed request; its text follows "Protocol error: "
+// in the reply, after which the connection is closed.
+type protocolError string
+
+func (e protocolError) Error() string { return "Protocol error: " + string(e) }
+
+// reader parses requests (RESP multibulk or inline) from a connection.
+// Arguments point into its buffer and stay valid until the next call to
+// next; handlers that keep an argument must copy it.
+type reader struct {
+	rd         io.Reader
+	buf        []byte
+	start, end int
+	args       [][]byte
+	// maxBulk is proto-max-bulk-len; authed relaxes the pre-AUTH limits.
+	maxBulk int64
+	authed  func() bool
+}
+
+func newReader(rd io.Reader, maxBulk int64, authed func() bool) *reader {
+	return &reader{rd: rd, buf: make([]byte, readChunk), maxBulk: maxBulk, authed: authed}
+}
+
+// errIncomplete means the buffer holds no complete request yet.
+var errIncomplete = errors.New("incomplete request")
+
+// next returns the next request's arguments. Before it blocks on the
+// connection it calls idle, so replies to a pipeline go out in one write
+// just when there is nothing more to read. An empty request (a blank inline
+// line, "*0") is skipped.
+func (r *reader) next(idle func() error) ([][]byte, error) {
+	for {
+		args, err := r.parse()
+		if err == nil {
+			if len(args) == 0 {
+				continue
+			}
+			return args, nil
+		}
+		if err != errIncomplete {
+			return nil, err
+		}
+		if err := idle(); err != nil {
+			return nil, err
+		}
+		if err := r.fill(); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// buffered reports whether unparsed bytes are waiting.
+func (r *reader) buffered() bool { return r.end > r.start }
+
+// fill reads more bytes, compacting or growing the buffer first.
+func (r *reader) fill() error {
+	if r.start > 0 {
+		if r.start == r.end {
+			r.start, r.end = 0, 0
+			if cap(r.buf) > 4*readChunk {
+				r.buf = make([]byte, readChunk) // let a big request's buffer go
+			}
+		} else if r.end == len(r.buf) {
+			n := copy(r.buf, r.buf[r.start:r.end])
+			r.start, r.end = 0, n
+		}
+	}
+	if r.end == len(r.buf) {
+		if r.end-r.start >= queryBufferLimit {
+			return errQueryBufferLimit
+		}
+		nb := make([]byte, 2*len(r.buf))
+		copy(nb, r.buf[r.start:r.end])
+		r.buf, r.end, r.start = nb, r.end-r.start, 0
+	}
+	n, err := r.rd.Read(r.buf[r.end:])
+	r.end += n
+	if n > 0 {
+		return nil
+	}
+	if err == nil {
+		err = io.ErrNoProgress
+	}
+	return err
+}
+
+// reserve makes room for a request of total bytes starting at r.start, so a
+// large bulk is read into one buffer of the right size instead of doubling.
+func (r *reader) reserve(total int) {
+	if total <= len(r.buf) {
+		return
+	}
+	nb := make([]byte, total)
+	copy(nb, r.buf[r.start:r.end])
+	r.buf, r.end, r.start = nb, r.end-r.start, 0
+}
+
+// parse parses one request from the buffer without reading. On success the
+// request is consumed; on errIncomplete nothing is.
+func (r *reader) parse() ([][]byte, error) {
+	b := r.buf[r.start:r.end]
+	if len(b) == 0 {
+		return nil, errIncomplete
+	}
+	if b[0] != '*' {
+		return r.parseInline(b)
+	}
+	line, pos, ok := readLine(b, 1)
+	if !ok {
+		if len(b) > inlineMax {
+			return nil, protocolError("too big mbulk count string")
+		}
+		return nil, errIncomplete
+	}
+	count, ok := parseInt(line)
+	if !ok || count > multibulkMax {
+		return nil, protocolError("invalid multibulk length")
+	}
+	if count > unauthMultibulk && !r.authed() {
+		return nil, protocolError("unauthenticated multibulk length")
+	}
+	if count <= 0 {
+		r.start += pos
+		return nil, nil
+	}
+	args := r.args[:0]
+	for i := int64(0); i < count; i++ {
+		if pos >= len(b) {
+			return nil, errIncomplete
+		}
+		if b[pos] != '$' {
+			return nil, protocolError("expected '$', got '" + string(b[pos]) + "'")
+		}
+		line, next, ok := readLine(b, pos+1)
+		if !ok {
+			if len(b)-pos > inlineMax {
+				return nil, protocolError("too big bulk count string")
+			}
+			return nil, errIncomplete
+		}
+		n, ok := parseInt(line)
+		if !ok || n < 0 || n > r.maxBulk {
+			return nil, protocolError("invalid bulk length")
+		}
+		if n > unauthBulk && !r.authed() {
+			return nil, protocolError("unauthenticated bulk length")
+		}
+		if next+int(n)+2 > len(b) {
+			if n >= bigArgThreshold {
+				r.reserve(next + int(n) + 2)
+			}
+			return nil, errIncomplete
+		}
+		args = append(args, b[next:next+int(n):next+int(n)])
+		pos = next + int(n) + 2 // Redis does not check the CRLF either
+	}
+	r.args = args
+	r.start += pos
+	return args, nil
+}
+
+// readLine returns the bytes from i up to the next CR, and the position
+// after its CRLF.
+func readLine(b []byte, i int) ([]byte, int, bool) {
+	for j := i; j+1 < len(b); j++ {
+		if b[j] == '\r' {
+			if b[j+1] != '\n' {
+				continue
+			}
+			return b[i:j], j + 2, true
+		}
+	}
+	return nil, 0, false
+}
+
+// parseInt parses a decimal 64-bit integer the way Redis's string2ll does:
+// an optional '-', no '+', no leading zeros, no spaces.
+func parseInt(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 20 {
+		return 0, false
+	}
+	neg := false
+	if b[0] == '-' {
+		neg, b = true, b[1:]
+		if len(b) == 0 {
+			return 0, false
+		}
+	}
+	if len(b) > 1 && b[0] == '0' {
+		return 0, false
+	}
+	var n uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		d := uint64(c - '0')
+		if n > (1<<64-1-d)/10 {
+			return 0, false
+		}
+		n = n*10 + d
+	}
+	if neg {
+		if n > 1<<63 {
+			return 0, false
+		}
+		return -int64(n), true
+	}
+	if n > 1<<63-1 {
+		return 0, false
+	}
+	return int64(n), true
+}
+
+// parseInline parses a telnet-style request line, split as Redis's
+// sdssplitargs splits it.
+func (r *reader) parseInline(b []byte) ([][]byte, error) {
+	nl := -1
+	for i, c := range b {
+		if c == '\n' {
+			nl = i
+			break
+		}
+	}
+	if nl < 0 {
+		if len(b) > inlineMax {
+			return nil, protocolError("too big inline request")
+		}
+		return nil, errIncomplete
+	}
+	line := b[:nl]
+	if len(line) > 0 && line[len(line)-1] == '\r' {
+		line = line[:len(line)-1]
+	}
+	args, ok := splitArgs(line, r.args[:0])
+	if !ok {
+		return nil, protocolError("unbalanced quotes in request")
+	}
+	r.args = args
+	r.start += nl + 1
+	return args, nil
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+func hexVal(c byte) byte {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0'
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10
+	}
+	return c - 'A' + 10
+}
+
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\v' || c == '\f'
+}
+
+// splitArgs is Redis's sdssplitargs: whitespace-separated arguments, with
+// "double quotes" (escapes \n \r \t \b \a \\ \" \xHH) and 'single quotes'
+// (escape \'). A closing quote must be followed by a space or the end.
+// Quoted arguments are unescaped into fresh slices; others alias line.
+func splitArgs(line []byte, args [][]byte) ([][]byte, bool) {
+	i := 0
+	for {
+		for i < len(line) && isSpace(line[i]) {
+			i++
+		}
+		if i >= len(line) {
+			return args, true
+		}
+		if line[i] != '"' && line[i] != '\'' {
+			j := i
+			for j < len(line) && !isSpace(line[j]) && line[j] != '"' && line[j] != '\'' {
+				j++
+			}
+			if j < len(line) && !isSpace(line[j]) {
+				// A quote inside a word starts a quoted part, as in Redis.
+				arg, next, ok := splitQuoted(line, i, j)
+				if !ok {
+					return nil, false
+				}
+				args = append(args, arg)
+				i = next
+				continue
+			}
+			args = append(args, line[i:j:j])
+			i = j
+			continue
+		}
+		arg, next, ok := splitQuoted(line, i, i)
+		if !ok {
+			return nil, false
+		}
+		args = append(args, arg)
+		i = next
+	}
+}
+
+// splitQuoted reads one argument starting at i whose plain prefix ends at
+// q, where a quote opens.
+func splitQuoted(line []byte, i, q int) ([]byte, int, bool) {
+	cur := append([]byte(nil), line[i:q]...)
+	j := q
+	inDouble, inSingle := false, false
+	for {
+		if j >= len(line) {
+			if inDouble || inSingle {
+				return nil, 0, false
+			}
+			return cur, j, true
+		}
+		c := line[j]
+		switch {
+		case inDouble:
+			switch {
+			case c == '\\' && j+3 < len(line) && line[j+1] == 'x' && isHex(line[j+2]) && isHex(line[j+3]):
+				cur = append(cur, hexVal(line[j+2])<<4|hexVal(line[j+3]))
+				j += 3
+			case c == '\\' && j+1 < len(line):
+				j++
+				switch e := line[j]; e {
+				case 'n':
+					cur = append(cur, '\n')
+				case 'r':
+					cur = append(cur, '\r')
+				case 't':
+					cur = append(cur, '\t')
+				case 'b':
+					cur = append(cur, '\b')
+				case 'a':
+					cur = append(cur, '\a')
+				default:
+					cur = append(cur, e)
+				}
+			case c == '"':
+				if j+1 < len(line) && !isSpace(line[j+1]) {
+					return nil, 0, false
+				}
+				inDouble = false
+				return cur, j + 1, true
+			default:
+				cur = append(cur, c)
+			}
+		case inSingle:
+			switch {
+			case c == '\\' && j+1 < len(line) && line[j+1] == '\'':
+				cur = append(cur, '\'')
+				j++
+			case c == '\'':
+				if j+1 < len(line) && !isSpace(line[j+1]) {
+					return nil, 0, false
+				}
+				return cur, j + 1, true
+			default:
+				cur = append(cur, c)
+			}
+		default:
+			switch {
+			case isSpace(c):
+				return cur, j, true
+			case c == '"':
+				inDouble = true
+			case c == '\'':
+				inSingle = true
+			default:
+				cur = append(cur, c)
+			}
+		}
+		j++
+	}
+}

@@ -1,0 +1,259 @@
+// Package server is Strata's RESP front: it accepts connections, parses
+// requests, dispatches them through the command table and writes replies in
+// RESP2 or RESP3.
+//
+// A Server is built with New, started with Start and stopped with Close;
+// Addr tells where it listens. Each connection is served by one goroutine
+// that reads a pipeline of requests, runs them in order and writes their
+// replies in one write. Commands run under the storage locks described in
+// package storage; a panic in a command is recovered and answered as an
+// error.
+//
+// The wire format (redcon's Append functions) comes from
+// github.com/tidwall/redcon; the request parser and connection loop are
+// Strata's own, because redcon's reader copies every request, has no
+// proto-max-bulk-len, and spins on a huge multibulk count.
+package server
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/stratakv/strata/storage"
+)
+
+// Server is a Strata server. It is safe for concurrent use.
+type Server struct {
+	cfgMu sync.RWMutex
+	cfg   Config
+
+	log   *slog.Logger
+	store *storage.Store
+
+	listeners []net.Listener
+	mu        sync.Mutex // guards clients
+	clients   map[int64]*client
+
+	nextClientID atomic.Int64
+	stats        serverStats
+	slowlog      *slowlog
+	watches      watchRegistry
+	started      time.Time
+
+	closeOnce sync.Once
+	done      chan struct{}
+	wg        sync.WaitGroup
+}
+
+// serverStats are the INFO stats section's connection and command counters.
+type serverStats struct {
+	connections atomic.Int64 // total_connections_received
+	commands    atomic.Int64 // total_commands_processed
+	rejected    atomic.Int64 // rejected_connections
+}
+
+// New builds a Server from cfg; it does not listen until Start. It returns
+// an error naming the setting when cfg is invalid.
+func New(cfg Config) (*Server, error) {
+	cfg = cfg.withDefaults()
+	policy, ok := storage.ParseEvictionPolicy(cfg.MaxMemoryPolicy)
+	if !ok {
+		return nil, fmt.Errorf("server: invalid maxmemory-policy %q", cfg.MaxMemoryPolicy)
+	}
+	if cfg.Databases < 1 {
+		return nil, fmt.Errorf("server: invalid databases %d: must be at least 1", cfg.Databases)
+	}
+	if cfg.Port < -1 || cfg.Port > 65535 {
+		return nil, fmt.Errorf("server: invalid port %d", cfg.Port)
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, clients: map[int64]*client{}, done: make(chan struct{}), slowlog: newSlowlog()}
+	store, err := storage.New(storage.Options{
+		Databases: cfg.Databases,
+		MaxMemory: cfg.MaxMemory,
+		Policy:    policy,
+		Clock:     cfg.Clock,
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.store = store
+	return s, nil
+}
+
+// Start listens on every bind address and serves in the background.
+func (s *Server) Start() error {
+	port := s.cfg.Port
+	if port == -1 {
+		port = 0
+	}
+	for _, addr := range s.cfg.Bind {
+		ln, err := net.Listen("tcp", net.JoinHostPort(addr, strconv.Itoa(port)))
+		if err != nil {
+			for _, l := range s.listeners {
+				l.Close()
+			}
+			return fmt.Errorf("server: listen on %s port %d: %w", addr, port, err)
+		}
+		if port == 0 {
+			port = ln.Addr().(*net.TCPAddr).Port // every address gets the same port
+		}
+		s.listeners = append(s.listeners, ln)
+	}
+	s.started = time.Now()
+	for _, ln := range s.listeners {
+		s.wg.Add(1)
+		go s.acceptLoop(ln)
+	}
+	s.wg.Add(1)
+	go s.cron()
+	s.log.Info("ready to accept connections", "addr", s.Addr(), "version", Version)
+	return nil
+}
+
+// Addr returns the address of the first listener, "" before Start.
+func (s *Server) Addr() string {
+	if len(s.listeners) == 0 {
+		return ""
+	}
+	return s.listeners[0].Addr().String()
+}
+
+// Store returns the server's keyspace, for embedding programs and tests.
+func (s *Server) Store() *storage.Store { return s.store }
+
+// Close stops accepting connections, closes every client and waits for the
+// server's goroutines. It is safe to call more than once.
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() {
+		close(s.done)
+		for _, ln := range s.listeners {
+			ln.Close()
+		}
+		s.mu.Lock()
+		for _, c := range s.clients {
+			c.close()
+		}
+		s.mu.Unlock()
+	})
+	s.wg.Wait()
+	return nil
+}
+
+// Done is closed when the server starts shutting down (SHUTDOWN or Close).
+func (s *Server) Done() <-chan struct{} { return s.done }
+
+func (s *Server) acceptLoop(ln net.Listener) {
+	defer s.wg.Done()
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			s.log.Warn("accept failed", "err", err)
+			select {
+			case <-s.done:
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+			continue
+		}
+		if tc, ok := nc.(*net.TCPConn); ok {
+			tc.SetNoDelay(true)
+		}
+		s.stats.connections.Add(1)
+		c := newClient(s, nc)
+		if !s.register(c) {
+			s.stats.rejected.Add(1)
+			nc.Write([]byte("-" + msgMaxClients + "\r\n"))
+			nc.Close()
+			continue
+		}
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			defer s.unregister(c)
+			c.serve()
+		}()
+	}
+}
+
+// register adds c to the client registry unless maxclients is reached or
+// the server is closing.
+func (s *Server) register(c *client) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	select {
+	case <-s.done:
+		return false
+	default:
+	}
+	if len(s.clients) >= s.maxClients() {
+		return false
+	}
+	s.clients[c.id] = c
+	return true
+}
+
+func (s *Server) unregister(c *client) {
+	c.conn.Close()
+	s.mu.Lock()
+	delete(s.clients, c.id)
+	s.mu.Unlock()
+	s.clientClosed(c)
+}
+
+// cron runs the server's periodic work: active expiry ten times a second
+// with a quarter of each tick as its budget, as Redis's hz 10.
+func (s *Server) cron() {
+	defer s.wg.Done()
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.done:
+			return
+		case <-t.C:
+			s.store.ExpireCycle(25 * time.Millisecond)
+		}
+	}
+}
+
+// commandDone records a finished command in the stats and the slow log.
+func (s *Server) commandDone(c *client, cmd *command, args [][]byte, start time.Time) {
+	s.stats.commands.Add(1)
+	if cmd.flags&flagWrite != 0 {
+		cmd.keyArgs(args, func(k []byte) { s.watches.touch(c.dbIndex, k) })
+	}
+	c.lastCmd.Store(&cmd.name)
+	s.slowlog.record(c, args, time.Since(start))
+}
+
+func (s *Server) password() string {
+	s.cfgMu.RLock()
+	defer s.cfgMu.RUnlock()
+	return s.cfg.RequirePass
+}
+
+func (s *Server) idleTimeout() time.Duration {
+	s.cfgMu.RLock()
+	defer s.cfgMu.RUnlock()
+	return s.cfg.Timeout
+}
+
+func (s *Server) maxClients() int {
+	s.cfgMu.RLock()
+	defer s.cfgMu.RUnlock()
+	return s.cfg.MaxClients
+}
+
+// clientClosed releases what a closed client held.
+func (s *Server) clientClosed(c *client) {
+	s.watches.unwatchAll(c)
+}

@@ -1,0 +1,35 @@
+// Package storage is Strata's keyspace engine: typed values, expiry, and the
+// memory tier.
+//
+// # Basics
+//
+// A Store holds a fixed number of databases (DB). Each DB splits its keys over
+// shards by hash; every shard is an exact LRU (hashicorp/golang-lru/v2
+// simplelru) with its own mutex, and the Store accounts the bytes every entry
+// costs so that maxmemory can be enforced by evicting from the LRU tails.
+//
+// Values are stored inline in the LRU entries (see Value), so a string key
+// costs one LRU entry, its key and its payload: nothing else.
+//
+// # Locking
+//
+// The Store has one RWMutex and every shard has a Mutex. Lock order: the
+// Store lock first, then at most one shard lock.
+//
+//   - A command whose keys all hash to one shard holds the Store lock shared
+//     and that shard's lock (Store.Lock with the command's keys).
+//   - Any other command that touches data (several shards, no key but the
+//     whole keyspace, MULTI/EXEC) holds the Store lock exclusively and no
+//     shard lock.
+//   - Background work (active expiry) locks like a single-shard command.
+//
+// DB methods assume the caller holds one of these; they never lock. Hooks
+// (Notifier) are called with the locks held and must not call back into the
+// Store.
+//
+// # Caveats
+//
+// Byte accounting estimates Go's allocation size classes; it tracks what keys
+// cost, not the runtime's own overhead. Eviction is exact LRU per shard and
+// approximate across shards, as Redis's sampled LRU is.
+package storage

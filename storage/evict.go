@@ -1,0 +1,125 @@
+package storage
+
+import "math/rand/v2"
+
+// evictSample is how many candidates the sampled policies compare, as
+// Redis's maxmemory-samples.
+const evictSample = 5
+
+// MakeRoom frees memory before a write that may grow the dataset, as Redis
+// does before running a command flagged denyoom. Over maxmemory it evicts by
+// the policy, first from key's shard (held by the caller), then from other
+// shards it can lock without waiting. It returns ErrOutOfMemory when the
+// policy is noeviction or nothing more can be evicted.
+func (db *DB) MakeRoom(key []byte) error {
+	s := db.store
+	max := s.maxMemory.Load()
+	if max == 0 || s.used.Load() <= max {
+		return nil
+	}
+	if s.Policy() == NoEviction {
+		return ErrOutOfMemory
+	}
+	own := db.shardFor(key)
+	for s.used.Load() > max && db.evictOne(own) {
+	}
+	if s.used.Load() <= max {
+		return nil
+	}
+	// Spread the rest over the other shards, starting at a random one.
+	start := rand.IntN(shardsPerDB)
+	for _, d := range s.dbs {
+		for i := 0; i < shardsPerDB && s.used.Load() > max; i++ {
+			sh := &d.shards[(start+i)%shardsPerDB]
+			if sh == own || !sh.mu.TryLock() {
+				continue
+			}
+			for s.used.Load() > max && d.evictOne(sh) {
+			}
+			sh.mu.Unlock()
+		}
+	}
+	if s.used.Load() > max {
+		return ErrOutOfMemory
+	}
+	return nil
+}
+
+// evictOne removes one key of sh chosen by the policy and reports whether
+// there was one to remove.
+func (db *DB) evictOne(sh *shard) bool {
+	var victim string
+	var ok bool
+	switch db.store.Policy() {
+	case AllKeysLRU, AllKeysRandom:
+		// simplelru offers no random access: for allkeys-random the
+		// shards are visited from a random one and each gives its oldest.
+		victim, _, ok = sh.lru.GetOldest()
+	case AllKeysLFU:
+		victim, ok = db.lfuVictim(sh)
+	case VolatileLRU, VolatileRandom, VolatileTTL, VolatileLFU:
+		victim, ok = db.volatileVictim(sh)
+	}
+	if !ok {
+		return false
+	}
+	db.remove(sh, victim)
+	db.store.stats.Evicted.Add(1)
+	if db.store.notifier != nil {
+		db.store.notifier.Notify(db.index, "evicted", victim)
+	}
+	return true
+}
+
+// lfuVictim walks up from the LRU tail giving keys with a high counter a
+// second chance (their counter halves and they move to the front), and
+// returns the first key whose counter is at most the initial one, or the
+// least-used of those it looked at.
+func (db *DB) lfuVictim(sh *shard) (string, bool) {
+	best, bestFreq := "", 256
+	for i := 0; i < evictSample; i++ {
+		k, v, ok := sh.lru.GetOldest()
+		if !ok {
+			break
+		}
+		f := db.Frequency(v)
+		if f <= lfuInitial {
+			return k, true
+		}
+		if f < bestFreq {
+			best, bestFreq = k, f
+		}
+		sh.lru.Add(k, v.withLFU(uint8(f/2)))
+	}
+	return best, bestFreq < 256
+}
+
+// volatileVictim samples keys with a TTL and returns the best by the
+// policy: least recently used, nearest expiry, least frequently used, or
+// simply the first (random).
+func (db *DB) volatileVictim(sh *shard) (string, bool) {
+	policy := db.store.Policy()
+	best, bestScore, found := "", int64(0), false
+	seen := 0
+	for k := range sh.volatile {
+		if seen++; seen > evictSample {
+			break
+		}
+		v, _ := sh.lru.Peek(k)
+		var score int64 // higher evicts first
+		switch policy {
+		case VolatileRandom:
+			return k, true
+		case VolatileLRU:
+			score = db.IdleSeconds(v)
+		case VolatileTTL:
+			score = -v.exp
+		case VolatileLFU:
+			score = 255 - int64(db.Frequency(v))
+		}
+		if !found || score > bestScore {
+			best, bestScore, found = k, score, true
+		}
+	}
+	return best, found
+}

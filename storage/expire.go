@@ -1,0 +1,81 @@
+package storage
+
+import (
+	"sync"
+	"time"
+)
+
+// expiryCycle remembers where active expiry stopped, so successive cycles
+// walk every shard of every database in turn.
+type expiryCycle struct {
+	mu    sync.Mutex
+	db    int
+	shard int
+}
+
+// expireSample is how many keys with a TTL one round looks at per shard, and
+// expireRepeat the share of expired keys in a sample above which the shard is
+// sampled again: Redis's ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP and its 25%.
+const (
+	expireSample = 20
+	expireRepeat = expireSample / 4
+)
+
+// ExpireCycle reclaims expired keys nobody reads (active expiry) until it has
+// visited every shard once or the budget is spent, and returns how many keys
+// it removed. It takes the locks it needs; call it from one goroutine.
+func (s *Store) ExpireCycle(budget time.Duration) int {
+	s.expiry.mu.Lock()
+	defer s.expiry.mu.Unlock()
+	deadline := time.Now().Add(budget)
+	removed := 0
+	for visited := 0; visited < len(s.dbs)*shardsPerDB; visited++ {
+		if time.Now().After(deadline) {
+			break
+		}
+		c := &s.expiry
+		s.mu.RLock()
+		db := s.dbs[c.db]
+		if db.expires.Load() > 0 {
+			sh := &db.shards[c.shard]
+			sh.mu.Lock()
+			for {
+				n := db.expireSample(sh)
+				removed += n
+				if n <= expireRepeat || time.Now().After(deadline) {
+					break
+				}
+			}
+			sh.mu.Unlock()
+		}
+		s.mu.RUnlock()
+		if c.shard++; c.shard == shardsPerDB {
+			c.shard = 0
+			c.db = (c.db + 1) % len(s.dbs)
+		}
+	}
+	return removed
+}
+
+// expireSample removes the expired keys among up to expireSample keys with a
+// TTL in sh (Go's map iteration starts at a random place, which makes the
+// sample random) and returns how many it removed.
+func (db *DB) expireSample(sh *shard) int {
+	now := db.store.clock()
+	var expired [expireSample]string
+	n, seen := 0, 0
+	for k := range sh.volatile {
+		if seen++; seen > expireSample {
+			break
+		}
+		if v, ok := sh.lru.Peek(k); ok && v.exp != 0 && v.exp <= now {
+			expired[n] = k
+			n++
+		}
+	}
+	for _, k := range expired[:n] {
+		v, _ := sh.lru.Peek(k)
+		db.expire(sh, k, v)
+	}
+	return n
+}

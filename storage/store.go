@@ -1,0 +1,203 @@
+package storage
+
+import (
+	"errors"
+	"hash/maphash"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/golang-lru/v2/simplelru"
+)
+
+// EvictionPolicy is what the Store does when maxmemory is reached; the names
+// are Redis's maxmemory-policy values.
+type EvictionPolicy uint8
+
+// The eviction policies.
+const (
+	NoEviction EvictionPolicy = iota
+	AllKeysLRU
+	VolatileLRU
+	AllKeysRandom
+	VolatileRandom
+	VolatileTTL
+	AllKeysLFU
+	VolatileLFU
+)
+
+var policyNames = [...]string{"noeviction", "allkeys-lru", "volatile-lru", "allkeys-random",
+	"volatile-random", "volatile-ttl", "allkeys-lfu", "volatile-lfu"}
+
+// String returns the Redis name of the policy.
+func (p EvictionPolicy) String() string { return policyNames[p] }
+
+// ParseEvictionPolicy returns the policy named name (Redis's spelling).
+func ParseEvictionPolicy(name string) (EvictionPolicy, bool) {
+	for i, n := range policyNames {
+		if n == name {
+			return EvictionPolicy(i), true
+		}
+	}
+	return 0, false
+}
+
+// Notifier receives keyspace events that happen inside storage (expiry and
+// eviction), with the Store's locks held. It must not call into the Store.
+type Notifier interface {
+	Notify(db int, event string, key string)
+}
+
+// Options configures a Store. The zero value of each field is its default.
+type Options struct {
+	// Databases is the number of databases (default 16).
+	Databases int
+	// MaxMemory bounds the bytes keys may cost (0: no bound).
+	MaxMemory int64
+	// Policy chooses what to evict at MaxMemory (default NoEviction).
+	Policy EvictionPolicy
+	// Clock returns the time in unix milliseconds (default: the wall clock).
+	// Tests inject one to move time without sleeping.
+	Clock func() int64
+	// Notifier receives expired and evicted events (default: none).
+	Notifier Notifier
+}
+
+// shardsPerDB is a power of two; more shards mean less lock contention and a
+// finer SCAN cursor, at ~200 bytes per empty shard.
+const shardsPerDB = 256
+
+// Store is the keyspace: Options.Databases databases sharing one memory
+// budget. It is safe for concurrent use under the locking rules in the
+// package documentation.
+type Store struct {
+	mu        sync.RWMutex
+	dbs       []*DB
+	seed      maphash.Seed
+	clock     func() int64
+	notifier  Notifier
+	maxMemory atomic.Int64
+	policy    atomic.Uint32
+	used      atomic.Int64
+	stats     Stats
+	expiry    expiryCycle
+}
+
+// New returns a Store configured by opts.
+func New(opts Options) (*Store, error) {
+	if opts.Databases == 0 {
+		opts.Databases = 16
+	}
+	if opts.Databases < 1 || opts.Databases > math.MaxInt32 {
+		return nil, errors.New("storage: databases must be at least 1")
+	}
+	if opts.MaxMemory < 0 {
+		return nil, errors.New("storage: maxmemory must not be negative")
+	}
+	if opts.Clock == nil {
+		opts.Clock = func() int64 { return time.Now().UnixMilli() }
+	}
+	s := &Store{seed: maphash.MakeSeed(), clock: opts.Clock, notifier: opts.Notifier}
+	s.maxMemory.Store(opts.MaxMemory)
+	s.policy.Store(uint32(opts.Policy))
+	s.dbs = make([]*DB, opts.Databases)
+	for i := range s.dbs {
+		s.dbs[i] = newDB(s, i)
+	}
+	return s, nil
+}
+
+// Databases returns the number of databases.
+func (s *Store) Databases() int { return len(s.dbs) }
+
+// DB returns database i; it panics if i is out of range.
+func (s *Store) DB(i int) *DB { return s.dbs[i] }
+
+// Now returns the Store's clock in unix milliseconds.
+func (s *Store) Now() int64 { return s.clock() }
+
+// Used returns the bytes keys cost now (INFO's used_memory dataset part).
+func (s *Store) Used() int64 { return s.used.Load() }
+
+// MaxMemory returns the memory bound, 0 for none.
+func (s *Store) MaxMemory() int64 { return s.maxMemory.Load() }
+
+// SetMaxMemory changes the memory bound; it applies from the next write.
+func (s *Store) SetMaxMemory(n int64) { s.maxMemory.Store(n) }
+
+// Policy returns the eviction policy.
+func (s *Store) Policy() EvictionPolicy { return EvictionPolicy(s.policy.Load()) }
+
+// SetPolicy changes the eviction policy.
+func (s *Store) SetPolicy(p EvictionPolicy) { s.policy.Store(uint32(p)) }
+
+// Stats returns the Store's counters; they are safe to read at any time.
+func (s *Store) Stats() *Stats { return &s.stats }
+
+// Lock is a held lock returned by LockKeys or LockAll; pass it to Unlock.
+type Lock struct {
+	shard *shard // nil: the Store lock is held exclusively
+}
+
+// ShardOf returns the shard index of key in any DB. Commands use it to tell
+// whether all their keys share one shard.
+func (s *Store) ShardOf(key []byte) int {
+	return int(maphash.Bytes(s.seed, key) & (shardsPerDB - 1))
+}
+
+// LockShard holds the Store lock shared and shard i of database db: what a
+// command whose keys all fall in shard i needs.
+func (s *Store) LockShard(db, i int) Lock {
+	s.mu.RLock()
+	sh := &s.dbs[db].shards[i]
+	sh.mu.Lock()
+	return Lock{shard: sh}
+}
+
+// LockAll holds the Store lock exclusively: what a command over several
+// shards, or over the whole keyspace, needs.
+func (s *Store) LockAll() Lock {
+	s.mu.Lock()
+	return Lock{}
+}
+
+// Unlock releases l.
+func (s *Store) Unlock(l Lock) {
+	if l.shard != nil {
+		l.shard.mu.Unlock()
+		s.mu.RUnlock()
+		return
+	}
+	s.mu.Unlock()
+}
+
+// SwapDB swaps databases a and b. The caller holds LockAll.
+func (s *Store) SwapDB(a, b int) {
+	s.dbs[a], s.dbs[b] = s.dbs[b], s.dbs[a]
+	s.dbs[a].index, s.dbs[b].index = a, b
+}
+
+// FlushAll empties every database. The caller holds LockAll.
+func (s *Store) FlushAll() int {
+	n := 0
+	for _, db := range s.dbs {
+		n += db.Flush()
+	}
+	return n
+}
+
+// shard is one LRU of a DB with its lock. volatile indexes the keys that
+// have a TTL, for active expiry and the volatile-* policies; its keys share
+// the LRU's key strings.
+type shard struct {
+	mu       sync.Mutex
+	lru      *simplelru.LRU[string, Value]
+	volatile map[string]struct{}
+	_        [64]byte // keep neighbouring shard locks off one cache line
+}
+
+func newShard() shard {
+	lru, _ := simplelru.NewLRU[string, Value](math.MaxInt, nil)
+	return shard{lru: lru, volatile: map[string]struct{}{}}
+}
