@@ -22,7 +22,7 @@ func newTestClock() *testClock {
 	return c
 }
 
-func (c *testClock) Now() int64                { return c.ms.Load() }
+func (c *testClock) Now() int64              { return c.ms.Load() }
 func (c *testClock) Advance(d time.Duration) { c.ms.Add(d.Milliseconds()) }
 
 // startServer runs a Server on a free loopback port for the test's

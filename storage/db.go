@@ -213,4 +213,3 @@ func payloadCost(v Value) int64 {
 	}
 	return 0
 }
-
