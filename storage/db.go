@@ -120,6 +120,7 @@ func (db *DB) Set(key []byte, v Value) {
 			db.indexVolatile(sh, strings.Clone(k))
 		}
 		sh.lru.Add(k, v)
+		db.stored(k, v)
 		return
 	}
 	k = string(key)
@@ -129,6 +130,7 @@ func (db *DB) Set(key []byte, v Value) {
 	if v.exp != 0 {
 		db.indexVolatile(sh, k)
 	}
+	db.stored(k, v)
 }
 
 // SetExpireAt changes the expiry of an existing key (0 removes it) and
@@ -148,13 +150,14 @@ func (db *DB) Delete(key []byte) bool {
 		return false
 	}
 	sh := db.shardFor(key)
-	db.remove(sh, unsafeString(key))
+	db.remove(sh, unsafeString(key), Deleted)
 	return true
 }
 
-// remove deletes key from sh, which holds it.
-func (db *DB) remove(sh *shard, k string) {
+// remove deletes key from sh, which holds it, and tells the listeners why.
+func (db *DB) remove(sh *shard, k string, why Reason) {
 	v, _ := sh.lru.Peek(k)
+	db.removed(k, v, why)
 	if v.exp != 0 {
 		db.unindexVolatile(sh, k)
 	}
@@ -163,17 +166,10 @@ func (db *DB) remove(sh *shard, k string) {
 	db.store.used.Add(-int64(entryOverhead+allocSize(len(k))) - payloadCost(v))
 }
 
-// expire removes an expired key, counts it and notifies.
+// expire removes an expired key and counts it.
 func (db *DB) expire(sh *shard, k string, v Value) {
-	key := k
-	if db.store.notifier != nil {
-		key = string(k) // k may alias a caller's buffer
-	}
-	db.remove(sh, k)
+	db.remove(sh, k, Expired)
 	db.store.stats.Expired.Add(1)
-	if db.store.notifier != nil {
-		db.store.notifier.Notify(db.index, "expired", key)
-	}
 }
 
 // indexVolatile adds k, which must be an owned string (never a view of a
@@ -200,7 +196,7 @@ func (db *DB) Flush() int {
 	for i := range db.shards {
 		sh := &db.shards[i]
 		for _, k := range sh.lru.Keys() {
-			db.remove(sh, k)
+			db.remove(sh, k, Flushed)
 		}
 	}
 	return n

@@ -23,8 +23,8 @@
 //     shard lock.
 //   - Background work (active expiry) locks like a single-shard command.
 //
-// DB methods assume the caller holds one of these; they never lock. Hooks
-// (Notifier) are called with the locks held and must not call back into the
+// DB methods assume the caller holds one of these; they never lock.
+// Listeners are called with the locks held and must not call back into the
 // Store.
 //
 // # Caveats

@@ -63,11 +63,8 @@ func (db *DB) evictOne(sh *shard) bool {
 	if !ok {
 		return false
 	}
-	db.remove(sh, victim)
+	db.remove(sh, victim, Evicted)
 	db.store.stats.Evicted.Add(1)
-	if db.store.notifier != nil {
-		db.store.notifier.Notify(db.index, "evicted", victim)
-	}
 	return true
 }
 

@@ -43,12 +43,6 @@ func ParseEvictionPolicy(name string) (EvictionPolicy, bool) {
 	return 0, false
 }
 
-// Notifier receives keyspace events that happen inside storage (expiry and
-// eviction), with the Store's locks held. It must not call into the Store.
-type Notifier interface {
-	Notify(db int, event string, key string)
-}
-
 // Options configures a Store. The zero value of each field is its default.
 type Options struct {
 	// Databases is the number of databases (default 16).
@@ -60,8 +54,6 @@ type Options struct {
 	// Clock returns the time in unix milliseconds (default: the wall clock).
 	// Tests inject one to move time without sleeping.
 	Clock func() int64
-	// Notifier receives expired and evicted events (default: none).
-	Notifier Notifier
 }
 
 // shardsPerDB is a power of two; more shards mean less lock contention and a
@@ -76,7 +68,7 @@ type Store struct {
 	dbs       []*DB
 	seed      maphash.Seed
 	clock     func() int64
-	notifier  Notifier
+	listeners []Listener
 	maxMemory atomic.Int64
 	policy    atomic.Uint32
 	used      atomic.Int64
@@ -98,7 +90,7 @@ func New(opts Options) (*Store, error) {
 	if opts.Clock == nil {
 		opts.Clock = func() int64 { return time.Now().UnixMilli() }
 	}
-	s := &Store{seed: maphash.MakeSeed(), clock: opts.Clock, notifier: opts.Notifier}
+	s := &Store{seed: maphash.MakeSeed(), clock: opts.Clock}
 	s.maxMemory.Store(opts.MaxMemory)
 	s.policy.Store(uint32(opts.Policy))
 	s.dbs = make([]*DB, opts.Databases)

@@ -1,0 +1,43 @@
+package storage
+
+// Reason tells why a key left the memory tier.
+type Reason uint8
+
+// Removal reasons.
+const (
+	// Deleted: DEL, UNLINK, GETDEL, a RENAME's source, an invalidation.
+	Deleted Reason = iota
+	// Expired: its TTL passed (lazy or active expiry).
+	Expired
+	// Evicted: removed to respect maxmemory.
+	Evicted
+	// Flushed: FLUSHDB or FLUSHALL.
+	Flushed
+)
+
+// Listener follows changes to keys, for the layers that keep something per
+// key beside the memory tier (the disk tier, tag indexes, keyspace
+// notifications, statistics). Its methods are called with the Store's locks
+// held, so they must be quick and must not call back into the Store. key
+// is owned by the store: copy it to keep it.
+type Listener interface {
+	// KeyStored follows every Set: a new key, an overwrite, a TTL change.
+	KeyStored(db *DB, key string, v Value)
+	// KeyRemoved follows every removal, with its reason.
+	KeyRemoved(db *DB, key string, v Value, why Reason)
+}
+
+// AddListener registers l. Call it before the Store serves commands.
+func (s *Store) AddListener(l Listener) { s.listeners = append(s.listeners, l) }
+
+func (db *DB) stored(key string, v Value) {
+	for _, l := range db.store.listeners {
+		l.KeyStored(db, key, v)
+	}
+}
+
+func (db *DB) removed(key string, v Value, why Reason) {
+	for _, l := range db.store.listeners {
+		l.KeyRemoved(db, key, v, why)
+	}
+}
