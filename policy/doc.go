@@ -1,0 +1,18 @@
+// Package policy holds Strata's pure decisions: functions of their inputs
+// (and, for the rate algorithms, of a state and the time) with no I/O and no
+// locks, so that each can be tested without a store or a socket.
+//
+// # Rate algorithms
+//
+// Window runs CACHE.RATE's fixed windows (Fixed) and sliding-window counters
+// (Sliding); GCRA runs CL.THROTTLE's generic cell rate algorithm with
+// redis-cell's exact arithmetic. Each takes the state its key holds and the
+// time, and returns a decision with the state to store; the server keeps
+// that state in an ordinary string key with a TTL and runs each call under
+// the key's lock, which makes every request atomic.
+//
+// # Caveats
+//
+// The rate functions trust their callers to have validated limits, windows
+// and costs as their documentation states; NewGCRA validates its own.
+package policy
