@@ -1,0 +1,234 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"reflect"
+	"strings"
+
+	"github.com/stratakv/strata/internal/units"
+	"github.com/stratakv/strata/server"
+	"gopkg.in/yaml.v3"
+)
+
+// config is strata.yaml. Keys are Redis's setting names wherever Redis has
+// the setting; each top-level scalar field is also a flag of the same name
+// (its usage tag is the flag's help), so `--maxmemory 100mb` and
+// `maxmemory: 100mb` are one setting. Values from flags override the file.
+//
+// A new YAML section is one field here (with its yaml tag) and one line in
+// serverConfig: decoding, unknown-key checks and error messages come from
+// decoder.
+type config struct {
+	Port                 int            `yaml:"port" usage:"TCP port to listen on"`
+	Bind                 string         `yaml:"bind" usage:"space-separated addresses to listen on (\"*\" for all)"`
+	Dir                  string         `yaml:"dir" usage:"directory for data files"`
+	MaxMemory            units.Size     `yaml:"maxmemory" usage:"memory bound for keys, e.g. 100mb (0: none)"`
+	MaxMemoryPolicy      string         `yaml:"maxmemory-policy" usage:"noeviction, allkeys-lru, volatile-lru, allkeys-random, volatile-ttl, ..."`
+	RequirePass          string         `yaml:"requirepass" usage:"password clients must AUTH with (empty: none)"`
+	Databases            int            `yaml:"databases" usage:"number of databases"`
+	Timeout              units.Duration `yaml:"timeout" usage:"close clients idle this long, seconds or 5m (0: never)"`
+	MaxClients           int            `yaml:"maxclients" usage:"most clients connected at once"`
+	ProtoMaxBulkLen      units.Size     `yaml:"proto-max-bulk-len" usage:"largest request argument, e.g. 512mb"`
+	NotifyKeyspaceEvents string         `yaml:"notify-keyspace-events" usage:"keyspace notification classes, as Redis (e.g. KEA)"`
+	LogLevel             string         `yaml:"loglevel" usage:"debug, verbose, notice or warning"`
+}
+
+// defaultConfig serves with no file: 127.0.0.1:6379, data in ./data, no
+// memory bound, as redis-server's own defaults otherwise.
+func defaultConfig() config {
+	return config{
+		Port:            6379,
+		Bind:            "127.0.0.1",
+		Dir:             "./data",
+		MaxMemoryPolicy: "noeviction",
+		Databases:       16,
+		MaxClients:      10000,
+		ProtoMaxBulkLen: 512 << 20,
+		LogLevel:        "notice",
+	}
+}
+
+// options is what the command line asks for.
+type options struct {
+	config
+	// file is the --config path, "" if none.
+	file string
+	// version asks to print the version and exit.
+	version bool
+}
+
+// parseArgs reads the command line (without the program name): defaults,
+// then the --config file, then the other flags over it. Errors name the
+// setting and the bad value. On --help it writes the usage to usageOut and
+// returns flag.ErrHelp.
+func parseArgs(args []string, usageOut io.Writer) (*options, error) {
+	opts := &options{config: defaultConfig()}
+	fs := flag.NewFlagSet("strata", flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // a bad flag is reported by the caller, in one line
+	fs.StringVar(&opts.file, "config", "", "YAML config file (strata.yaml)")
+	fs.BoolVar(&opts.version, "version", false, "print the version and exit")
+	set := map[string]*string{} // setting name -> raw flag text, once given
+	cv := reflect.ValueOf(&opts.config).Elem()
+	for i := 0; i < cv.NumField(); i++ {
+		f := cv.Type().Field(i)
+		usage, ok := f.Tag.Lookup("usage")
+		if !ok {
+			continue // a section: file only
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if def := fmt.Sprint(cv.Field(i).Interface()); def != "" {
+			usage += " (default " + def + ")"
+		}
+		fs.Func(name, usage, func(s string) error {
+			set[name] = &s
+			return nil
+		})
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(usageOut, "Usage: strata [--config strata.yaml] [--setting value ...]\n\n"+
+				"Settings are redis-server's; given as flags they override the config file.\n\n")
+			fs.SetOutput(usageOut)
+			fs.PrintDefaults()
+		}
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q (settings are flags: --port 7000)", fs.Arg(0))
+	}
+	if opts.version {
+		return opts, nil
+	}
+	if opts.file != "" {
+		data, err := os.ReadFile(opts.file)
+		if err != nil {
+			return nil, fmt.Errorf("--config: %w", err)
+		}
+		if err := opts.config.load(data, opts.file); err != nil {
+			return nil, err
+		}
+	}
+	// Flags apply in a fixed order (the struct's), whatever their order on
+	// the command line, so errors are reproducible.
+	var d decoder
+	for i := 0; i < cv.NumField(); i++ {
+		name, _, _ := strings.Cut(cv.Type().Field(i).Tag.Get("yaml"), ",")
+		raw, ok := set[name]
+		if !ok {
+			continue
+		}
+		node := &yaml.Node{Kind: yaml.ScalarNode, Value: *raw}
+		if cv.Field(i).Kind() == reflect.String {
+			node.Tag = "!!str" // --requirepass 123 is the text "123"
+		}
+		if err := d.decode(node, cv.Field(i), name); err != nil {
+			return nil, err
+		}
+	}
+	if err := opts.config.validate(); err != nil {
+		return nil, err
+	}
+	return opts, nil
+}
+
+// load decodes a YAML document over c; file names it in errors. An empty
+// document changes nothing.
+func (c *config) load(data []byte, file string) error {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	if len(doc.Content) == 0 {
+		return nil
+	}
+	return decoder{file: file}.decode(doc.Content[0], reflect.ValueOf(c).Elem(), "")
+}
+
+// logLevels maps Redis's loglevel names to slog levels; verbose sits
+// between debug and notice as in Redis.
+var logLevels = map[string]slog.Level{
+	"debug":   slog.LevelDebug,
+	"verbose": slog.LevelDebug + 2,
+	"notice":  slog.LevelInfo,
+	"warning": slog.LevelWarn,
+}
+
+// validate checks what decoding cannot: ranges and names. The eviction
+// policy is left to server.New, which owns the list.
+func (c *config) validate() error {
+	if c.Port < 1 || c.Port > 65535 {
+		return fmt.Errorf("port: invalid value %d: want 1 to 65535", c.Port)
+	}
+	if len(strings.Fields(c.Bind)) == 0 {
+		return errors.New("bind: no address given")
+	}
+	for _, a := range strings.Fields(c.Bind) {
+		if a != "*" && net.ParseIP(a) == nil {
+			return fmt.Errorf("bind: invalid address %q: want an IP address or *", a)
+		}
+	}
+	if c.Databases < 1 {
+		return fmt.Errorf("databases: invalid value %d: want at least 1", c.Databases)
+	}
+	if c.MaxClients < 1 {
+		return fmt.Errorf("maxclients: invalid value %d: want at least 1", c.MaxClients)
+	}
+	if c.ProtoMaxBulkLen < 1<<20 {
+		return fmt.Errorf("proto-max-bulk-len: invalid value %d: want at least 1mb", c.ProtoMaxBulkLen)
+	}
+	if _, ok := logLevels[strings.ToLower(c.LogLevel)]; !ok {
+		return fmt.Errorf("loglevel: invalid value %q: want debug, verbose, notice or warning", c.LogLevel)
+	}
+	return nil
+}
+
+// serverConfig maps the settings to server.Config, logging to log.
+func (c *config) serverConfig(log *slog.Logger) server.Config {
+	bind := strings.Fields(c.Bind)
+	for i, a := range bind {
+		if a == "*" {
+			bind[i] = "0.0.0.0"
+		}
+	}
+	return server.Config{
+		Bind:                 bind,
+		Port:                 c.Port,
+		Dir:                  c.Dir,
+		MaxMemory:            int64(c.MaxMemory),
+		MaxMemoryPolicy:      c.MaxMemoryPolicy,
+		Databases:            c.Databases,
+		Timeout:              c.Timeout.Std(),
+		MaxClients:           c.MaxClients,
+		RequirePass:          c.RequirePass,
+		ProtoMaxBulkLen:      int64(c.ProtoMaxBulkLen),
+		NotifyKeyspaceEvents: c.NotifyKeyspaceEvents,
+		LogLevel:             strings.ToLower(c.LogLevel),
+		Logger:               log,
+	}
+}
+
+// newLogger returns a text logger at the Redis loglevel, naming levels as
+// Redis does (notice, warning) in its output. level must be valid.
+func newLogger(w io.Writer, level string) *slog.Logger {
+	names := map[slog.Level]string{}
+	for name, l := range logLevels {
+		names[l] = name
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{
+		Level: logLevels[strings.ToLower(level)],
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if l, ok := a.Value.Any().(slog.Level); ok && len(groups) == 0 && a.Key == slog.LevelKey {
+				if name, ok := names[l]; ok {
+					a.Value = slog.StringValue(name)
+				}
+			}
+			return a
+		},
+	}))
+}

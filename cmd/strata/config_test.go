@@ -1,0 +1,267 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stratakv/strata/internal/units"
+	"github.com/stratakv/strata/server"
+	"gopkg.in/yaml.v3"
+)
+
+// writeFile writes content to a file in a fresh temp dir and returns its path.
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+const goodFile = `# a full strata.yaml
+port: 7000
+bind: "127.0.0.1 ::1"
+dir: /var/lib/strata
+maxmemory: 256mb
+maxmemory-policy: allkeys-lru
+requirepass: secret
+databases: 4
+timeout: 5m
+maxclients: 100
+proto-max-bulk-len: 1gb
+notify-keyspace-events: KEA
+loglevel: warning
+`
+
+func TestParseArgs(t *testing.T) {
+	tests := []struct {
+		name string
+		file string // config file content; "" for no --config
+		args []string
+		// want edits the defaults into the expected config.
+		want    func(c *config)
+		wantErr string // substring of the error; "" for success
+	}{
+		{
+			name: "defaults with no file",
+			want: func(c *config) {},
+		},
+		{
+			name: "good file",
+			file: goodFile,
+			want: func(c *config) {
+				*c = config{
+					Port: 7000, Bind: "127.0.0.1 ::1", Dir: "/var/lib/strata", MaxMemory: 256 << 20,
+					MaxMemoryPolicy: "allkeys-lru", RequirePass: "secret", Databases: 4,
+					Timeout: units.Duration(5 * time.Minute), MaxClients: 100, ProtoMaxBulkLen: 1 << 30,
+					NotifyKeyspaceEvents: "KEA", LogLevel: "warning",
+				}
+			},
+		},
+		{
+			name: "empty file keeps defaults",
+			file: "# nothing\n",
+			want: func(c *config) {},
+		},
+		{
+			name: "flags as redis-server spells them",
+			args: []string{"--port", "7001", "--dir", "/tmp/s", "--maxmemory", "100mb", "--maxmemory-policy", "allkeys-lru",
+				"--requirepass", "123", "--bind", "127.0.0.1", "--databases", "2", "--timeout", "0", "--maxclients", "10", "--loglevel", "debug"},
+			want: func(c *config) {
+				c.Port, c.Dir, c.MaxMemory, c.MaxMemoryPolicy = 7001, "/tmp/s", 100<<20, "allkeys-lru"
+				c.RequirePass, c.Databases, c.MaxClients, c.LogLevel = "123", 2, 10, "debug"
+			},
+		},
+		{
+			name: "flag overrides file",
+			file: goodFile,
+			args: []string{"--port=7002", "--maxmemory", "1gb", "--timeout", "30"},
+			want: func(c *config) {
+				*c = config{
+					Port: 7002, Bind: "127.0.0.1 ::1", Dir: "/var/lib/strata", MaxMemory: 1 << 30,
+					MaxMemoryPolicy: "allkeys-lru", RequirePass: "secret", Databases: 4,
+					Timeout: units.Duration(30 * time.Second), MaxClients: 100, ProtoMaxBulkLen: 1 << 30,
+					NotifyKeyspaceEvents: "KEA", LogLevel: "warning",
+				}
+			},
+		},
+		{
+			name: "password that YAML would read as a number or null",
+			args: []string{"--requirepass", "~"},
+			want: func(c *config) { c.RequirePass = "~" },
+		},
+		{name: "unknown key", file: "port: 7000\nmaxmemory_policy: allkeys-lru\n", wantErr: `:2: unknown setting "maxmemory_policy"`},
+		{name: "key twice", file: "port: 7000\nport: 7001\n", wantErr: `:2: "port" is set twice`},
+		{name: "bad size in file", file: "maxmemory: 12xb\n", wantErr: `:1: maxmemory: units: invalid size "12xb"`},
+		{name: "bad size flag", args: []string{"--maxmemory", "1.5gb"}, wantErr: `--maxmemory: units: invalid size "1.5gb"`},
+		{name: "bad duration", file: "timeout: soon\n", wantErr: `timeout: units: invalid duration "soon"`},
+		{name: "not an integer", file: "port: abc\n", wantErr: `:1: port: invalid value "abc": want an integer`},
+		{name: "list for a scalar", file: "port: [1, 2]\n", wantErr: `port: want an integer, got a list`},
+		{name: "not a mapping", file: "- port\n", wantErr: "want a mapping of settings"},
+		{name: "malformed yaml", file: "port: 1\n  x: : 2\n", wantErr: "yaml: line 2"},
+		{name: "port out of range", args: []string{"--port", "70000"}, wantErr: "port: invalid value 70000"},
+		{name: "bad bind", args: []string{"--bind", "localhost"}, wantErr: `bind: invalid address "localhost"`},
+		{name: "no databases", file: "databases: 0\n", wantErr: "databases: invalid value 0"},
+		{name: "bad loglevel", args: []string{"--loglevel", "loud"}, wantErr: `loglevel: invalid value "loud"`},
+		{name: "unknown flag", args: []string{"--nope", "1"}, wantErr: "flag provided but not defined: -nope"},
+		{name: "stray argument", args: []string{"strata.yaml"}, wantErr: `unexpected argument "strata.yaml"`},
+		{name: "missing file", args: []string{"--config", "/nonexistent/strata.yaml"}, wantErr: "--config: open /nonexistent/strata.yaml"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := tt.args
+			if tt.file != "" {
+				args = append([]string{"--config", writeFile(t, "strata.yaml", tt.file)}, args...)
+			}
+			opts, err := parseArgs(args, io.Discard)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error = %v, want it to contain %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := defaultConfig()
+			tt.want(&want)
+			if opts.config != want {
+				t.Errorf("config =\n%+v\nwant\n%+v", opts.config, want)
+			}
+		})
+	}
+}
+
+// TestRunRefusesBadSettings checks the start-up path as a user meets it:
+// exit code 1 and one line naming the setting and the bad value, including
+// settings the server itself validates.
+func TestRunRefusesBadSettings(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"bad policy", []string{"--maxmemory-policy", "most-lru"}, `server: invalid maxmemory-policy "most-lru"`},
+		{"bad size", []string{"--maxmemory", "lots"}, `--maxmemory: units: invalid size "lots"`},
+		{"bad file", []string{"--config", writeFile(t, "s.yaml", "maxmemory-policy: [x]\n")}, "maxmemory-policy: want a string, got a list"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			if code := run(tt.args, &stdout, &stderr); code != 1 {
+				t.Errorf("exit code %d, want 1", code)
+			}
+			if got := stderr.String(); !strings.HasPrefix(got, "strata: ") || !strings.Contains(got, tt.want) || strings.Count(got, "\n") != 1 {
+				t.Errorf("stderr = %q, want one line with %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestVersion(t *testing.T) {
+	var stdout bytes.Buffer
+	if code := run([]string{"--version"}, &stdout, io.Discard); code != 0 {
+		t.Fatalf("exit code %d", code)
+	}
+	if !strings.Contains(stdout.String(), "v="+server.Version) {
+		t.Errorf("version output %q", stdout.String())
+	}
+}
+
+// TestServerConfig checks the mapping to server.Config.
+func TestServerConfig(t *testing.T) {
+	c := defaultConfig()
+	c.Bind, c.LogLevel, c.Timeout = "* ::1", "WARNING", units.Duration(time.Minute)
+	got := c.serverConfig(nil)
+	if !reflect.DeepEqual(got.Bind, []string{"0.0.0.0", "::1"}) || got.LogLevel != "warning" || got.Timeout != time.Minute ||
+		got.Port != 6379 || got.Dir != "./data" || got.ProtoMaxBulkLen != 512<<20 {
+		t.Errorf("serverConfig = %+v", got)
+	}
+}
+
+// sectionsConfig stands for config with the sections other packages will
+// add (namespaces, events), to test decoder on nested shapes.
+type sectionsConfig struct {
+	Port       int                 `yaml:"port"`
+	Namespaces []testNamespace     `yaml:"namespaces"`
+	Events     map[string][]string `yaml:"events"`
+}
+
+type testNamespace struct {
+	Match string                    `yaml:"match"`
+	TTL   units.Duration            `yaml:"ttl"`
+	ByTTL map[string]units.Duration `yaml:"ttl_by_field"`
+	Comp  *struct {
+		MinSize units.Size `yaml:"min_size"`
+	} `yaml:"compress"`
+}
+
+// TestDecodeSections shows that a section added to config later (a list of
+// structs, a map of lists) is decoded with the same checks: unknown keys at
+// any depth are refused and errors carry the setting's path and line.
+func TestDecodeSections(t *testing.T) {
+	tests := []struct {
+		name    string
+		doc     string
+		wantErr string
+	}{
+		{name: "good", doc: `
+port: 1
+namespaces:
+  - match: "product:*"
+    ttl: 5m
+    compress: {min_size: 1kb}
+  - match: "task:*"
+    ttl_by_field: {processing: 5m, done: 1h}
+events:
+  product_updated: ["product:{id}:*", "product:list:*"]
+`},
+		{name: "unknown nested key", doc: "namespaces:\n  - match: a\n  - match: b\n    strategy: x\n", wantErr: `s.yaml:4: unknown setting "namespaces[1].strategy"`},
+		{name: "bad nested duration", doc: "namespaces:\n  - ttl: 5x\n", wantErr: `s.yaml:2: namespaces[0].ttl: units: invalid duration "5x"`},
+		{name: "bad map value", doc: "namespaces:\n  - ttl_by_field: {done: 1y}\n", wantErr: `namespaces[0].ttl_by_field.done: units: invalid duration "1y"`},
+		{name: "bad pointer struct", doc: "namespaces:\n  - compress: {min_size: big}\n", wantErr: `namespaces[0].compress.min_size: units: invalid size "big"`},
+		{name: "list wanted", doc: "namespaces: {match: a}\n", wantErr: "namespaces: want a list, got a mapping"},
+		{name: "anchors", doc: "events:\n  a: &p [x]\n  b: *p\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var doc yaml.Node
+			if err := yaml.Unmarshal([]byte(tt.doc), &doc); err != nil {
+				t.Fatal(err)
+			}
+			var r sectionsConfig
+			err := decoder{file: "s.yaml"}.decode(doc.Content[0], reflect.ValueOf(&r).Elem(), "")
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("error = %v, want it to contain %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+// TestDecodeSectionValues checks the values a nested section decodes to.
+func TestDecodeSectionValues(t *testing.T) {
+	var r sectionsConfig
+	var doc yaml.Node
+	yaml.Unmarshal([]byte("namespaces:\n  - {match: \"p:*\", ttl: 5m, ttl_by_field: {a: 1h}, compress: {min_size: 1kb}}\nevents: {e: [x, y]}\n"), &doc)
+	if err := (decoder{}).decode(doc.Content[0], reflect.ValueOf(&r).Elem(), ""); err != nil {
+		t.Fatal(err)
+	}
+	ns := r.Namespaces[0]
+	if ns.Match != "p:*" || ns.TTL.Std() != 5*time.Minute || ns.ByTTL["a"].Std() != time.Hour || ns.Comp.MinSize != 1024 ||
+		!reflect.DeepEqual(r.Events, map[string][]string{"e": {"x", "y"}}) {
+		t.Errorf("decoded %+v", r)
+	}
+}
