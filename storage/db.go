@@ -1,7 +1,6 @@
 package storage
 
 import (
-	"strings"
 	"sync/atomic"
 	"unsafe"
 )
@@ -46,13 +45,43 @@ const (
 	LookupNoTouch
 )
 
-func (db *DB) shardFor(key []byte) *shard {
-	return &db.shards[db.store.ShardOf(key)]
-}
-
 // unsafeString views b as a string for map lookups; the string must not be
 // retained.
 func unsafeString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+// slot locates a key inside its shard.
+type slot struct {
+	sh       *shard
+	h        uint64
+	found    bool
+	overflow bool // the key lives in sh.overflow, not the LRU
+	v        Value
+}
+
+// find locates key without touching it.
+func (db *DB) find(key []byte) slot {
+	h := db.store.hash(key)
+	s := slot{sh: &db.shards[h&(shardsPerDB-1)], h: h}
+	if v, ok := s.sh.lru.Peek(h); ok && v.key() == unsafeString(key) {
+		s.v, s.found = v, true
+		return s
+	}
+	if len(s.sh.overflow) > 0 {
+		if v, ok := s.sh.overflow[unsafeString(key)]; ok {
+			s.v, s.found, s.overflow = v, true, true
+		}
+	}
+	return s
+}
+
+// put stores v (a record) at s.
+func (s *slot) put(v Value) {
+	if s.overflow {
+		s.sh.overflow[v.key()] = v
+		return
+	}
+	s.sh.lru.Add(s.h, v)
+}
 
 // Get is Lookup for a read.
 func (db *DB) Get(key []byte) (Value, bool) { return db.Lookup(key, 0) }
@@ -60,37 +89,32 @@ func (db *DB) Get(key []byte) (Value, bool) { return db.Lookup(key, 0) }
 // Lookup returns the live value of key. An expired key is deleted on the way
 // (lazy expiry) and reported absent.
 func (db *DB) Lookup(key []byte, flags LookupFlags) (Value, bool) {
-	sh := db.shardFor(key)
-	k := unsafeString(key)
-	var v Value
-	var ok bool
-	if flags&LookupNoTouch != 0 {
-		v, ok = sh.lru.Peek(k)
-	} else {
-		v, ok = sh.lru.Get(k)
-	}
+	s := db.find(key)
 	now := db.store.clock()
-	if ok && v.exp != 0 && v.exp <= now {
-		db.expire(sh, k, v)
-		ok = false
+	if s.found && s.v.exp != 0 && s.v.exp <= now {
+		db.expire(&s)
+		s.found = false
 	}
 	if flags&LookupWrite == 0 {
-		if ok {
+		if s.found {
 			db.store.stats.Hits.Add(1)
 		} else {
 			db.store.stats.Misses.Add(1)
 		}
 	}
-	if !ok {
+	if !s.found {
 		return Value{}, false
 	}
 	if flags&LookupNoTouch == 0 {
-		if t, changed := touched(v, now); changed {
-			sh.lru.Add(k, t) // key exists: Add keeps the stored key string
-			v = t
+		if !s.overflow {
+			s.sh.lru.Get(s.h) // move to front
+		}
+		if t, changed := touched(s.v, now); changed {
+			s.put(t)
+			s.v = t
 		}
 	}
-	return v, true
+	return s.v, true
 }
 
 // touched returns v with its access clock and LFU counter brought up to
@@ -104,33 +128,44 @@ func touched(v Value, now int64) (Value, bool) {
 	return v.withClock(clock).withLFU(counter), true
 }
 
-// Set stores v under key, replacing any value and its TTL with v's. The key
-// bytes are copied when the key is new; v's payload is owned by the store.
+// Set stores a copy of v under key, replacing any value and its TTL with
+// v's.
 func (db *DB) Set(key []byte, v Value) {
-	sh := db.shardFor(key)
-	k := unsafeString(key)
-	v = v.withClock(uint16(db.store.clock() / 1000))
-	old, existed := sh.lru.Peek(k)
-	if existed {
-		db.store.used.Add(payloadCost(v) - payloadCost(old))
-		if old.exp != 0 && v.exp == 0 {
-			db.unindexVolatile(sh, k)
+	rec := newRecord(key, v.withClock(uint16(db.store.clock()/1000)))
+	s := db.find(key)
+	if s.found {
+		db.store.used.Add(recordSize(rec) - recordSize(s.v))
+		if !s.overflow {
+			if s.v.exp != 0 && rec.exp == 0 {
+				db.unindexVolatile(s.sh, s.h)
+			} else if rec.exp != 0 && s.v.exp == 0 {
+				db.indexVolatile(s.sh, s.h)
+			}
+		} else if s.v.exp == 0 && rec.exp != 0 {
+			db.expires.Add(1)
+		} else if s.v.exp != 0 && rec.exp == 0 {
+			db.expires.Add(-1)
 		}
-		if v.exp != 0 && old.exp == 0 {
-			db.indexVolatile(sh, strings.Clone(k))
-		}
-		sh.lru.Add(k, v)
-		db.stored(k, v)
+		s.put(rec)
+		db.stored(rec.key(), rec)
 		return
 	}
-	k = string(key)
-	sh.lru.Add(k, v)
-	db.keys.Add(1)
-	db.store.used.Add(int64(entryOverhead+allocSize(len(k))) + payloadCost(v))
-	if v.exp != 0 {
-		db.indexVolatile(sh, k)
+	if _, taken := s.sh.lru.Peek(s.h); taken {
+		// Another key has this hash: keep this one aside.
+		if s.sh.overflow == nil {
+			s.sh.overflow = map[string]Value{}
+		}
+		s.overflow = true
+		if rec.exp != 0 {
+			db.expires.Add(1)
+		}
+	} else if rec.exp != 0 {
+		db.indexVolatile(s.sh, s.h)
 	}
-	db.stored(k, v)
+	s.put(rec)
+	db.keys.Add(1)
+	db.store.used.Add(entryOverhead + recordSize(rec))
+	db.stored(rec.key(), rec)
 }
 
 // SetExpireAt changes the expiry of an existing key (0 removes it) and
@@ -146,66 +181,82 @@ func (db *DB) SetExpireAt(key []byte, ms int64) bool {
 
 // Delete removes key and reports whether it existed (an expired key did not).
 func (db *DB) Delete(key []byte) bool {
-	if _, ok := db.Lookup(key, LookupWrite|LookupNoTouch); !ok {
+	s := db.find(key)
+	if !s.found {
 		return false
 	}
-	sh := db.shardFor(key)
-	db.remove(sh, unsafeString(key), Deleted)
+	if s.v.exp != 0 && s.v.exp <= db.store.clock() {
+		db.expire(&s)
+		return false
+	}
+	db.remove(&s, Deleted)
 	return true
 }
 
-// remove deletes key from sh, which holds it, and tells the listeners why.
-func (db *DB) remove(sh *shard, k string, why Reason) {
-	v, _ := sh.lru.Peek(k)
-	db.removed(k, v, why)
-	if v.exp != 0 {
-		db.unindexVolatile(sh, k)
+// remove deletes the key found at s and tells the listeners why.
+func (db *DB) remove(s *slot, why Reason) {
+	v := s.v
+	if s.overflow {
+		delete(s.sh.overflow, v.key())
+		if v.exp != 0 {
+			db.expires.Add(-1)
+		}
+	} else {
+		if v.exp != 0 {
+			db.unindexVolatile(s.sh, s.h)
+		}
+		s.sh.lru.Remove(s.h)
 	}
-	sh.lru.Remove(k)
 	db.keys.Add(-1)
-	db.store.used.Add(-int64(entryOverhead+allocSize(len(k))) - payloadCost(v))
+	db.store.used.Add(-entryOverhead - recordSize(v))
+	db.removed(v.key(), v, why)
 }
 
 // expire removes an expired key and counts it.
-func (db *DB) expire(sh *shard, k string, v Value) {
-	db.remove(sh, k, Expired)
+func (db *DB) expire(s *slot) {
+	db.remove(s, Expired)
 	db.store.stats.Expired.Add(1)
 }
 
-// indexVolatile adds k, which must be an owned string (never a view of a
-// caller's buffer), to the volatile index.
-func (db *DB) indexVolatile(sh *shard, k string) {
-	if _, ok := sh.volatile[k]; !ok {
-		sh.volatile[k] = struct{}{}
-		db.expires.Add(1)
-		db.store.used.Add(volatileOverhead)
-	}
+func (db *DB) indexVolatile(sh *shard, h uint64) {
+	sh.volatile[h] = struct{}{}
+	db.expires.Add(1)
+	db.store.used.Add(volatileOverhead)
 }
 
-func (db *DB) unindexVolatile(sh *shard, k string) {
-	if _, ok := sh.volatile[k]; ok {
-		delete(sh.volatile, k)
-		db.expires.Add(-1)
-		db.store.used.Add(-volatileOverhead)
-	}
+func (db *DB) unindexVolatile(sh *shard, h uint64) {
+	delete(sh.volatile, h)
+	db.expires.Add(-1)
+	db.store.used.Add(-volatileOverhead)
 }
 
 // Flush removes every key and returns how many there were.
 func (db *DB) Flush() int {
 	n := db.Len()
 	for i := range db.shards {
-		sh := &db.shards[i]
-		for _, k := range sh.lru.Keys() {
-			db.remove(sh, k, Flushed)
-		}
+		db.eachSlot(&db.shards[i], func(s *slot) bool {
+			db.remove(s, Flushed)
+			return true
+		})
 	}
 	return n
 }
 
-// payloadCost is what a value's payload costs beyond its entry.
-func payloadCost(v Value) int64 {
-	if v.Kind() == KindString {
-		return int64(allocSize(int(v.n)))
+// eachSlot calls fn for every key of sh, expired or not, until fn returns
+// false. fn may remove the key it is given.
+func (db *DB) eachSlot(sh *shard, fn func(s *slot) bool) {
+	for _, h := range sh.lru.Keys() {
+		v, ok := sh.lru.Peek(h)
+		if !ok {
+			continue
+		}
+		if !fn(&slot{sh: sh, h: h, found: true, v: v}) {
+			return
+		}
 	}
-	return 0
+	for _, v := range sh.overflow {
+		if !fn(&slot{sh: sh, found: true, overflow: true, v: v}) {
+			return
+		}
+	}
 }

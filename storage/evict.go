@@ -20,7 +20,7 @@ func (db *DB) MakeRoom(key []byte) error {
 	if s.Policy() == NoEviction {
 		return ErrOutOfMemory
 	}
-	own := db.shardFor(key)
+	own := &db.shards[s.ShardOf(key)]
 	for s.used.Load() > max && db.evictOne(own) {
 	}
 	if s.used.Load() <= max {
@@ -46,24 +46,30 @@ func (db *DB) MakeRoom(key []byte) error {
 }
 
 // evictOne removes one key of sh chosen by the policy and reports whether
-// there was one to remove.
+// there was one to remove. Keys in overflow (hash collisions, vanishingly
+// rare) go first, whatever the policy.
 func (db *DB) evictOne(sh *shard) bool {
-	var victim string
-	var ok bool
-	switch db.store.Policy() {
-	case AllKeysLRU, AllKeysRandom:
+	var victim slot
+	switch policy := db.store.Policy(); {
+	case len(sh.overflow) > 0:
+		for _, v := range sh.overflow {
+			victim = slot{sh: sh, found: true, overflow: true, v: v}
+			break
+		}
+	case policy == AllKeysLRU || policy == AllKeysRandom:
 		// simplelru offers no random access: for allkeys-random the
 		// shards are visited from a random one and each gives its oldest.
-		victim, _, ok = sh.lru.GetOldest()
-	case AllKeysLFU:
-		victim, ok = db.lfuVictim(sh)
-	case VolatileLRU, VolatileRandom, VolatileTTL, VolatileLFU:
-		victim, ok = db.volatileVictim(sh)
+		h, v, ok := sh.lru.GetOldest()
+		victim = slot{sh: sh, h: h, found: ok, v: v}
+	case policy == AllKeysLFU:
+		victim = db.lfuVictim(sh)
+	default:
+		victim = db.volatileVictim(sh, policy)
 	}
-	if !ok {
+	if !victim.found {
 		return false
 	}
-	db.remove(sh, victim, Evicted)
+	db.remove(&victim, Evicted)
 	db.store.stats.Evicted.Add(1)
 	return true
 }
@@ -71,42 +77,46 @@ func (db *DB) evictOne(sh *shard) bool {
 // lfuVictim walks up from the LRU tail giving keys with a high counter a
 // second chance (their counter halves and they move to the front), and
 // returns the first key whose counter is at most the initial one, or the
-// least-used of those it looked at.
-func (db *DB) lfuVictim(sh *shard) (string, bool) {
-	best, bestFreq := "", 256
+// least used of those it looked at.
+func (db *DB) lfuVictim(sh *shard) slot {
+	var best slot
+	bestFreq := 256
 	for i := 0; i < evictSample; i++ {
-		k, v, ok := sh.lru.GetOldest()
+		h, v, ok := sh.lru.GetOldest()
 		if !ok {
 			break
 		}
 		f := db.Frequency(v)
 		if f <= lfuInitial {
-			return k, true
+			return slot{sh: sh, h: h, found: true, v: v}
 		}
 		if f < bestFreq {
-			best, bestFreq = k, f
+			best, bestFreq = slot{sh: sh, h: h, found: true}, f
 		}
-		sh.lru.Add(k, v.withLFU(uint8(f/2)))
+		sh.lru.Add(h, v.withLFU(uint8(f/2)))
 	}
-	return best, bestFreq < 256
+	if best.found {
+		best.v, _ = sh.lru.Peek(best.h)
+	}
+	return best
 }
 
 // volatileVictim samples keys with a TTL and returns the best by the
 // policy: least recently used, nearest expiry, least frequently used, or
 // simply the first (random).
-func (db *DB) volatileVictim(sh *shard) (string, bool) {
-	policy := db.store.Policy()
-	best, bestScore, found := "", int64(0), false
+func (db *DB) volatileVictim(sh *shard, policy EvictionPolicy) slot {
+	var best slot
+	var bestScore int64
 	seen := 0
-	for k := range sh.volatile {
+	for h := range sh.volatile {
 		if seen++; seen > evictSample {
 			break
 		}
-		v, _ := sh.lru.Peek(k)
+		v, _ := sh.lru.Peek(h)
 		var score int64 // higher evicts first
 		switch policy {
 		case VolatileRandom:
-			return k, true
+			return slot{sh: sh, h: h, found: true, v: v}
 		case VolatileLRU:
 			score = db.IdleSeconds(v)
 		case VolatileTTL:
@@ -114,9 +124,9 @@ func (db *DB) volatileVictim(sh *shard) (string, bool) {
 		case VolatileLFU:
 			score = 255 - int64(db.Frequency(v))
 		}
-		if !found || score > bestScore {
-			best, bestScore, found = k, score, true
+		if !best.found || score > bestScore {
+			best, bestScore = slot{sh: sh, h: h, found: true, v: v}, score
 		}
 	}
-	return best, found
+	return best
 }

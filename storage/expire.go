@@ -59,23 +59,29 @@ func (s *Store) ExpireCycle(budget time.Duration) int {
 
 // expireSample removes the expired keys among up to expireSample keys with a
 // TTL in sh (Go's map iteration starts at a random place, which makes the
-// sample random) and returns how many it removed.
+// sample random) and returns how many it removed. Overflow keys, rare and
+// few, are all checked.
 func (db *DB) expireSample(sh *shard) int {
 	now := db.store.clock()
-	var expired [expireSample]string
+	var expired [expireSample]slot
 	n, seen := 0, 0
-	for k := range sh.volatile {
+	for h := range sh.volatile {
 		if seen++; seen > expireSample {
 			break
 		}
-		if v, ok := sh.lru.Peek(k); ok && v.exp != 0 && v.exp <= now {
-			expired[n] = k
+		if v, ok := sh.lru.Peek(h); ok && v.exp != 0 && v.exp <= now {
+			expired[n] = slot{sh: sh, h: h, found: true, v: v}
 			n++
 		}
 	}
-	for _, k := range expired[:n] {
-		v, _ := sh.lru.Peek(k)
-		db.expire(sh, k, v)
+	for i := range expired[:n] {
+		db.expire(&expired[i])
+	}
+	for _, v := range sh.overflow {
+		if v.exp != 0 && v.exp <= now {
+			db.expire(&slot{sh: sh, found: true, overflow: true, v: v})
+			n++
+		}
 	}
 	return n
 }

@@ -8,18 +8,17 @@ const Shards = shardsPerDB
 
 // ScanShard calls fn with each live key of shard i and its value, in no
 // particular order. Expired keys are reclaimed on the way and not reported.
-// key is owned by the store: copy it to keep it past the lock.
+// key views the store's record: copy it to keep it past the lock.
 func (db *DB) ScanShard(i int, fn func(key string, v Value)) {
-	sh := &db.shards[i]
 	now := db.store.clock()
-	for _, k := range sh.lru.Keys() {
-		v, _ := sh.lru.Peek(k)
-		if v.exp != 0 && v.exp <= now {
-			db.expire(sh, k, v)
-			continue
+	db.eachSlot(&db.shards[i], func(s *slot) bool {
+		if s.v.exp != 0 && s.v.exp <= now {
+			db.expire(s)
+		} else {
+			fn(s.v.key(), s.v)
 		}
-		fn(k, v)
-	}
+		return true
+	})
 }
 
 // RandomKey returns a random live key, or false when the DB is empty.
@@ -29,17 +28,26 @@ func (db *DB) RandomKey() (string, bool) {
 		start := rand.IntN(shardsPerDB)
 		for i := 0; i < shardsPerDB; i++ {
 			sh := &db.shards[(start+i)%shardsPerDB]
-			if sh.lru.Len() == 0 {
+			if sh.lru.Len()+len(sh.overflow) == 0 {
 				continue
 			}
-			keys := sh.lru.Keys()
-			k := keys[rand.IntN(len(keys))]
-			v, _ := sh.lru.Peek(k)
-			if v.exp != 0 && v.exp <= db.store.clock() {
-				db.expire(sh, k, v)
+			var pick slot
+			if n := sh.lru.Len(); n > 0 {
+				keys := sh.lru.Keys()
+				h := keys[rand.IntN(len(keys))]
+				v, _ := sh.lru.Peek(h)
+				pick = slot{sh: sh, h: h, found: true, v: v}
+			} else {
+				for _, v := range sh.overflow {
+					pick = slot{sh: sh, found: true, overflow: true, v: v}
+					break
+				}
+			}
+			if pick.v.exp != 0 && pick.v.exp <= db.store.clock() {
+				db.expire(&pick)
 				break
 			}
-			return k, true
+			return pick.v.key(), true
 		}
 	}
 	return "", false

@@ -32,10 +32,10 @@ func allocSize(n int) int {
 	return sizeClasses[lo]
 }
 
-// entryOverhead is what one key costs besides its key and payload bytes: the
-// 96-byte LRU entry and the LRU map slot (24 bytes at a typical 5/8 load).
-const entryOverhead = 96 + 40
+// entryOverhead is what one key costs besides its record: the 96-byte LRU
+// entry and its LRU map slot (16 bytes, at a typical 5/8 load).
+const entryOverhead = 96 + 26
 
 // volatileOverhead is the extra cost of a key with a TTL: its slot in the
-// shard's volatile index.
-const volatileOverhead = 40
+// shard's volatile index (an 8-byte hash).
+const volatileOverhead = 14

@@ -73,6 +73,7 @@ type Store struct {
 	policy    atomic.Uint32
 	used      atomic.Int64
 	stats     Stats
+	counters  Counters // Strata's own statistics (counters.go)
 	expiry    expiryCycle
 }
 
@@ -93,6 +94,7 @@ func New(opts Options) (*Store, error) {
 	s := &Store{seed: maphash.MakeSeed(), clock: opts.Clock}
 	s.maxMemory.Store(opts.MaxMemory)
 	s.policy.Store(uint32(opts.Policy))
+	s.AddListener(&s.counters)
 	s.dbs = make([]*DB, opts.Databases)
 	for i := range s.dbs {
 		s.dbs[i] = newDB(s, i)
@@ -135,8 +137,10 @@ type Lock struct {
 // ShardOf returns the shard index of key in any DB. Commands use it to tell
 // whether all their keys share one shard.
 func (s *Store) ShardOf(key []byte) int {
-	return int(maphash.Bytes(s.seed, key) & (shardsPerDB - 1))
+	return int(s.hash(key) & (shardsPerDB - 1))
 }
+
+func (s *Store) hash(key []byte) uint64 { return maphash.Bytes(s.seed, key) }
 
 // LockShard holds the Store lock shared and shard i of database db: what a
 // command whose keys all fall in shard i needs.
@@ -179,17 +183,20 @@ func (s *Store) FlushAll() int {
 	return n
 }
 
-// shard is one LRU of a DB with its lock. volatile indexes the keys that
-// have a TTL, for active expiry and the volatile-* policies; its keys share
-// the LRU's key strings.
+// shard is one LRU of a DB with its lock. The LRU is keyed by the key's
+// 64-bit hash (the key itself lives in the value's record), which keeps a
+// map slot at 16 bytes; the rare key whose hash collides with another
+// key's lives in overflow instead. volatile indexes the hashes of LRU keys
+// that have a TTL, for active expiry and the volatile-* policies.
 type shard struct {
 	mu       sync.Mutex
-	lru      *simplelru.LRU[string, Value]
-	volatile map[string]struct{}
+	lru      *simplelru.LRU[uint64, Value]
+	volatile map[uint64]struct{}
+	overflow map[string]Value
 	_        [64]byte // keep neighbouring shard locks off one cache line
 }
 
 func newShard() shard {
-	lru, _ := simplelru.NewLRU[string, Value](math.MaxInt, nil)
-	return shard{lru: lru, volatile: map[string]struct{}{}}
+	lru, _ := simplelru.NewLRU[uint64, Value](math.MaxInt, nil)
+	return shard{lru: lru, volatile: map[uint64]struct{}{}}
 }

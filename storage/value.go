@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"encoding/binary"
 	"strconv"
 	"unsafe"
 )
@@ -35,24 +36,28 @@ func (k Kind) String() string {
 	return "none"
 }
 
-// Value flags.
+// Value flags (four bits).
 const (
 	// FlagRaw marks a string modified in place (APPEND, SETRANGE); OBJECT
 	// ENCODING then reports "raw" as Redis does.
 	FlagRaw uint8 = 1 << iota
 	// FlagCompressed marks a string payload stored compressed.
 	FlagCompressed
+	// flagStored marks a value owned by a DB: ptr points at its record
+	// (see newRecord) rather than at a caller's payload.
+	flagStored
 )
 
 // Value is what a key holds. It is stored inline in the LRU entry, so it is
 // kept to 24 bytes: with the entry's own fields that fills one 96-byte
-// allocation size class, the smallest an entry can take.
+// allocation size class.
 //
-// A Value is immutable once stored except through DB methods; a string's
-// bytes returned by Bytes must not be modified or retained past the lock
-// under which they were read.
+// A Value made by StringValue views the caller's bytes; DB.Set copies them
+// into a record of the store's own. A Value returned by a lookup views that
+// record: its bytes must not be modified, nor kept past the lock under which
+// they were read.
 type Value struct {
-	ptr  unsafe.Pointer // string: first payload byte; other kinds: the object
+	ptr  unsafe.Pointer // payload, or a record when flagStored is set
 	n    uint32         // string payload length
 	meta uint32         // kind:4 | flags:4 | lfu:8 | access clock:16
 	exp  int64          // absolute expiry in unix milliseconds; 0 means none
@@ -67,8 +72,12 @@ const (
 	maxStringBytes = 512 << 20
 )
 
-// StringValue returns a string value holding b. The Value takes ownership of
-// b: the caller must not modify it afterwards.
+// MaxStringBytes is the largest string a value may hold (Redis's
+// proto-max-bulk-len default).
+const MaxStringBytes = maxStringBytes
+
+// StringValue returns a string value viewing b. DB.Set copies b, so the
+// caller may pass a request buffer and reuse it afterwards.
 func StringValue(b []byte) Value {
 	v := Value{n: uint32(len(b)), meta: uint32(KindString)<<metaKindShift | lfuInitial<<metaLFUShift}
 	if len(b) > 0 {
@@ -77,34 +86,56 @@ func StringValue(b []byte) Value {
 	return v
 }
 
-// ObjectValue returns a value of kind k holding obj.
+// objectRecord holds a non-string value with its key: pointers cannot live
+// in the byte records strings use.
+type objectRecord struct {
+	key string
+	obj unsafe.Pointer
+}
+
+// ObjectValue returns a value of kind k holding obj. DB.Set stores obj
+// itself, not a copy.
 func ObjectValue[T any](k Kind, obj *T) Value {
 	return Value{ptr: unsafe.Pointer(obj), meta: uint32(k)<<metaKindShift | lfuInitial<<metaLFUShift}
 }
 
 // Object returns the object of a non-string value. T must be the type the
 // value was made with.
-func Object[T any](v Value) *T { return (*T)(v.ptr) }
+func Object[T any](v Value) *T {
+	if v.stored() {
+		return (*T)((*objectRecord)(v.ptr).obj)
+	}
+	return (*T)(v.ptr)
+}
 
 // Kind returns the kind of value.
 func (v Value) Kind() Kind { return Kind(v.meta >> metaKindShift) }
 
-// Flags returns the value's flags.
-func (v Value) Flags() uint8 { return uint8(v.meta >> metaFlagShift & 0xf) }
+// Flags returns the value's public flags (FlagRaw, FlagCompressed).
+func (v Value) Flags() uint8 { return uint8(v.meta>>metaFlagShift) & (FlagRaw | FlagCompressed) }
 
-// WithFlags returns v with flags f set.
+// stored reports whether v is a DB's record rather than a caller's view.
+func (v Value) stored() bool { return v.meta>>metaFlagShift&uint32(flagStored) != 0 }
+
+// WithFlags returns v with the public flags in f (FlagRaw, FlagCompressed)
+// set.
 func (v Value) WithFlags(f uint8) Value {
-	v.meta |= uint32(f&0xf) << metaFlagShift
+	v.meta |= uint32(f&(FlagRaw|FlagCompressed)) << metaFlagShift
 	return v
 }
 
-// Bytes returns a string value's payload. It is only valid while the lock it
-// was read under is held, and must not be modified.
+// Bytes returns a string value's payload. For a stored value it is only
+// valid while the lock it was read under is held, and must not be modified.
 func (v Value) Bytes() []byte {
 	if v.ptr == nil || v.Kind() != KindString {
 		return nil
 	}
-	return unsafe.Slice((*byte)(v.ptr), v.n)
+	p := v.ptr
+	if v.stored() {
+		klen, hdr := recordKeyLen(p)
+		p = unsafe.Add(p, hdr+klen)
+	}
+	return unsafe.Slice((*byte)(p), v.n)
 }
 
 // Len returns a string value's payload length.
@@ -151,6 +182,61 @@ func (v Value) Encoding() string {
 	return "raw"
 }
 
-// MaxStringBytes is the largest string a value may hold (Redis's
-// proto-max-bulk-len default).
-const MaxStringBytes = maxStringBytes
+// A record is the one allocation a stored string costs: the key's length as
+// a uvarint, the key, then the payload. Keeping the key in the record lets
+// the shard's LRU be keyed by a 64-bit hash, which halves its map slots.
+
+// newRecord returns a stored copy of v under key.
+func newRecord(key []byte, v Value) Value {
+	if v.Kind() != KindString {
+		if v.stored() {
+			v.ptr = (*objectRecord)(v.ptr).obj
+		}
+		v.ptr = unsafe.Pointer(&objectRecord{key: string(key), obj: v.ptr})
+		v.meta |= uint32(flagStored) << metaFlagShift
+		return v
+	}
+	payload := v.Bytes()
+	var hdr [binary.MaxVarintLen64]byte
+	h := binary.PutUvarint(hdr[:], uint64(len(key)))
+	rec := make([]byte, h+len(key)+len(payload))
+	copy(rec, hdr[:h])
+	copy(rec[h:], key)
+	copy(rec[h+len(key):], payload)
+	v.ptr = unsafe.Pointer(unsafe.SliceData(rec))
+	v.meta |= uint32(flagStored) << metaFlagShift
+	return v
+}
+
+// recordKeyLen decodes a string record's key length and the size of its
+// uvarint header.
+func recordKeyLen(p unsafe.Pointer) (klen, hdr int) {
+	var shift uint
+	for {
+		b := *(*byte)(unsafe.Add(p, hdr))
+		hdr++
+		klen |= int(b&0x7f) << shift
+		if b < 0x80 {
+			return klen, hdr
+		}
+		shift += 7
+	}
+}
+
+// key returns a stored value's key, viewing its record.
+func (v Value) key() string {
+	if v.Kind() != KindString {
+		return (*objectRecord)(v.ptr).key
+	}
+	klen, hdr := recordKeyLen(v.ptr)
+	return unsafe.String((*byte)(unsafe.Add(v.ptr, hdr)), klen)
+}
+
+// recordSize is what a stored value's record costs.
+func recordSize(v Value) int64 {
+	if v.Kind() != KindString {
+		return int64(allocSize(int(unsafe.Sizeof(objectRecord{}))) + allocSize(len(v.key())))
+	}
+	klen, hdr := recordKeyLen(v.ptr)
+	return int64(allocSize(hdr + klen + int(v.n)))
+}

@@ -1,0 +1,125 @@
+package storage
+
+import (
+	"testing"
+	"time"
+)
+
+type fakeClock struct{ ms int64 }
+
+func (c *fakeClock) now() int64 { return c.ms }
+
+func newClockedStore(t *testing.T, opts Options) (*Store, *fakeClock) {
+	t.Helper()
+	clk := &fakeClock{ms: 1_000_000}
+	opts.Clock = clk.now
+	s, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, clk
+}
+
+func get(t *testing.T, db *DB, key string) (string, bool) {
+	t.Helper()
+	v, ok := db.Get([]byte(key))
+	return string(v.Bytes()), ok
+}
+
+func TestSetGetDeleteExpire(t *testing.T) {
+	s, clk := newClockedStore(t, Options{})
+	db := s.DB(0)
+	buf := []byte("v1")
+	db.Set([]byte("k"), StringValue(buf))
+	buf[0] = 'X' // Set copied: the caller may reuse its buffer
+	if v, ok := get(t, db, "k"); !ok || v != "v1" {
+		t.Fatalf("get k = %q %v", v, ok)
+	}
+	db.Set([]byte("t"), StringValue([]byte("x")).WithExpireAt(clk.ms+100))
+	if db.Len() != 2 || db.Expires() != 1 {
+		t.Fatalf("len %d expires %d", db.Len(), db.Expires())
+	}
+	clk.ms += 100
+	if _, ok := get(t, db, "t"); ok {
+		t.Fatal("expired key returned")
+	}
+	if db.Len() != 1 || db.Expires() != 0 || s.Stats().Expired.Load() != 1 {
+		t.Fatalf("after expiry: len %d expires %d expired %d", db.Len(), db.Expires(), s.Stats().Expired.Load())
+	}
+	if !db.Delete([]byte("k")) || db.Delete([]byte("k")) {
+		t.Fatal("delete")
+	}
+	if s.Used() != 0 {
+		t.Fatalf("used %d after deleting everything", s.Used())
+	}
+}
+
+// TestHashCollision forces a key into the overflow map by occupying its
+// hash in the LRU with another record, and checks every path on it.
+func TestHashCollision(t *testing.T) {
+	s, clk := newClockedStore(t, Options{})
+	db := s.DB(0)
+	key := []byte("victim")
+	h := s.hash(key)
+	sh := &db.shards[h&(shardsPerDB-1)]
+	sh.lru.Add(h, newRecord([]byte("squatter"), StringValue([]byte("s"))))
+	db.keys.Add(1)
+
+	db.Set(key, StringValue([]byte("v")).WithExpireAt(clk.ms+50))
+	if len(sh.overflow) != 1 {
+		t.Fatalf("overflow has %d keys, want 1", len(sh.overflow))
+	}
+	if v, ok := get(t, db, "victim"); !ok || v != "v" {
+		t.Fatalf("get = %q %v", v, ok)
+	}
+	db.Set(key, StringValue([]byte("w")))
+	if v, _ := get(t, db, "victim"); v != "w" || db.Len() != 2 || db.Expires() != 0 {
+		t.Fatalf("overwrite: %q len %d expires %d", v, db.Len(), db.Expires())
+	}
+	seen := map[string]bool{}
+	db.ScanShard(int(h&(shardsPerDB-1)), func(k string, v Value) { seen[k] = true })
+	if !seen["victim"] || !seen["squatter"] {
+		t.Fatalf("scan saw %v", seen)
+	}
+	db.Set(key, StringValue([]byte("x")).WithExpireAt(clk.ms+10))
+	clk.ms += 10
+	if n := db.expireSample(sh); n != 1 || len(sh.overflow) != 0 || db.Expires() != 0 {
+		t.Fatalf("active expiry removed %d, overflow %d, expires %d", n, len(sh.overflow), db.Expires())
+	}
+	db.Set(key, StringValue([]byte("y")))
+	if !db.Delete(key) || len(sh.overflow) != 0 {
+		t.Fatal("delete from overflow")
+	}
+}
+
+func TestEvictionLRU(t *testing.T) {
+	s, _ := newClockedStore(t, Options{MaxMemory: 1, Policy: AllKeysLRU})
+	db := s.DB(0)
+	db.Set([]byte("a"), StringValue([]byte("1")))
+	if err := db.MakeRoom([]byte("b")); err != nil {
+		t.Fatal(err)
+	}
+	if db.Len() != 0 || s.Stats().Evicted.Load() != 1 {
+		t.Fatalf("len %d evicted %d", db.Len(), s.Stats().Evicted.Load())
+	}
+	s.SetPolicy(NoEviction)
+	db.Set([]byte("a"), StringValue([]byte("1")))
+	if err := db.MakeRoom([]byte("b")); err != ErrOutOfMemory {
+		t.Fatalf("noeviction: %v", err)
+	}
+}
+
+func TestExpireCycle(t *testing.T) {
+	s, clk := newClockedStore(t, Options{})
+	db := s.DB(0)
+	for i := 0; i < 1000; i++ {
+		db.Set([]byte{byte(i), byte(i >> 8)}, StringValue([]byte("v")).WithExpireAt(clk.ms+1))
+	}
+	clk.ms += 2
+	for i := 0; i < 100 && db.Len() > 0; i++ {
+		s.ExpireCycle(time.Second)
+	}
+	if db.Len() != 0 || db.Expires() != 0 {
+		t.Fatalf("after active expiry: len %d expires %d", db.Len(), db.Expires())
+	}
+}
