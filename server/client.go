@@ -40,7 +40,8 @@ type client struct {
 	libVer  atomic.Pointer[string]
 	noEvict bool
 	created time.Time
-	// lastActive is unix nanoseconds of the last request (CLIENT LIST idle).
+	// lastActive is unix milliseconds of the last request (CLIENT LIST
+	// idle), from the store's clock: cheaper than time.Now per request.
 	lastActive atomic.Int64
 	lastCmd    atomic.Pointer[string]
 
@@ -63,7 +64,7 @@ func newClient(s *Server, nc net.Conn) *client {
 	c.out.b = make([]byte, 0, 4096)
 	c.authed.Store(s.password() == "")
 	c.rd = newReader(nc, s.cfg.ProtoMaxBulkLen, c.authed.Load)
-	c.lastActive.Store(time.Now().UnixNano())
+	c.lastActive.Store(s.store.Now())
 	return c
 }
 
@@ -81,7 +82,7 @@ func (c *client) serve() {
 			}
 			return
 		}
-		c.lastActive.Store(time.Now().UnixNano())
+		c.lastActive.Store(c.srv.store.Now())
 		c.execute(args)
 		if len(c.out.b) >= outFlushAt {
 			if c.flush() != nil {

@@ -27,6 +27,9 @@ const (
 func (s *Store) ExpireCycle(budget time.Duration) int {
 	s.expiry.mu.Lock()
 	defer s.expiry.mu.Unlock()
+	if s.mono != nil {
+		s.mono.Sync()
+	}
 	deadline := time.Now().Add(budget)
 	removed := 0
 	for visited := 0; visited < len(s.dbs)*shardsPerDB; visited++ {

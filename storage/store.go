@@ -6,7 +6,6 @@ import (
 	"math"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/hashicorp/golang-lru/v2/simplelru"
 )
@@ -68,6 +67,7 @@ type Store struct {
 	dbs       []*DB
 	seed      maphash.Seed
 	clock     func() int64
+	mono      *monoClock // the default clock; nil when Options.Clock is set
 	listeners []Listener
 	maxMemory atomic.Int64
 	policy    atomic.Uint32
@@ -88,10 +88,11 @@ func New(opts Options) (*Store, error) {
 	if opts.MaxMemory < 0 {
 		return nil, errors.New("storage: maxmemory must not be negative")
 	}
-	if opts.Clock == nil {
-		opts.Clock = func() int64 { return time.Now().UnixMilli() }
-	}
 	s := &Store{seed: maphash.MakeSeed(), clock: opts.Clock}
+	if opts.Clock == nil {
+		s.mono = newMonoClock()
+		s.clock = s.mono.Now
+	}
 	s.maxMemory.Store(opts.MaxMemory)
 	s.policy.Store(uint32(opts.Policy))
 	s.AddListener(&s.counters)
