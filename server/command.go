@@ -79,6 +79,7 @@ func newCommandTable() commandTable {
 	registerExpireCommands(t)
 	registerServerCommands(t)
 	registerTxCommands(t)
+	registerRateCommands(t)
 	return t
 }
 

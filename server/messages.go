@@ -31,3 +31,12 @@ const (
 	msgPubSubContext     = "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
 	msgProtocolPrefix    = "ERR Protocol error: "
 )
+
+// Rate limiting and throttle reply texts (Strata's own commands).
+const (
+	msgRateLimit      = "ERR limit must be a positive integer"
+	msgRateCost       = "ERR COST must be between 0 and the limit"
+	msgRateNotSliding = "ERR key does not hold a CACHE.RATE SLIDING window"
+	msgZeroRate       = "ERR zero rates are not supported"
+	msgThrottleRange  = "ERR max_burst and quantity must not be negative, count and period must be positive, and period/count x (max_burst+1) must fit in 64-bit nanoseconds"
+)
