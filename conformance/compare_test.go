@@ -1,0 +1,295 @@
+package conformance
+
+// Comparisons of a reply with its golden: exact by default, or one of the
+// named looser comparisons described in doc.go.
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// comparison is how a step's reply is compared with its golden.
+type comparison struct {
+	name   string   // "" for exact
+	args   []string // the comparison's arguments
+	lo, hi int64    // ~int bounds
+}
+
+// parseComparison parses the '~' words of a step line.
+func parseComparison(ws []word) (comparison, error) {
+	if len(ws) == 0 {
+		return comparison{}, nil
+	}
+	c := comparison{name: strings.TrimPrefix(ws[0].text, "~"), args: texts(ws[1:])}
+	want := func(ok bool, usage string) error {
+		if !ok {
+			return fmt.Errorf("~%s wants %s", c.name, usage)
+		}
+		return nil
+	}
+	switch c.name {
+	case "sorted", "type":
+		return c, want(len(c.args) == 0, "no arguments")
+	case "int":
+		if err := want(len(c.args) == 2, "LO HI"); err != nil {
+			return c, err
+		}
+		var err1, err2 error
+		c.lo, err1 = strconv.ParseInt(c.args[0], 10, 64)
+		c.hi, err2 = strconv.ParseInt(c.args[1], 10, 64)
+		return c, want(err1 == nil && err2 == nil && c.lo <= c.hi, "integers LO <= HI")
+	case "oneof", "info", "kv":
+		return c, want(len(c.args) > 0, "at least one argument")
+	case "map":
+		return c, nil
+	case "save":
+		return c, want(len(c.args) == 1, "one NAME")
+	case "strata":
+		return c, want(len(ws) == 2 && ws[1].quoted, `one "RAW" reply`)
+	}
+	return c, fmt.Errorf("unknown comparison ~%s", c.name)
+}
+
+// check compares a reply with its golden; strata says whether Strata (not
+// Redis) replied, for ~strata.
+func (c comparison) check(golden, actual string, strata bool) error {
+	switch c.name {
+	case "":
+		return exact(golden, actual)
+	case "strata":
+		if strata {
+			return exact(c.args[0], actual)
+		}
+		return exact(golden, actual)
+	}
+	g, err := parseReply(golden)
+	if err != nil {
+		return fmt.Errorf("golden: %v", err)
+	}
+	a, err := parseReply(actual)
+	if err != nil {
+		return fmt.Errorf("%v (reply %q)", err, actual)
+	}
+	if err := c.checkParsed(g, a); err != nil {
+		return fmt.Errorf("~%s: %v\n\twant like %q\n\tgot       %q", c.name, err, golden, actual)
+	}
+	return nil
+}
+
+func exact(want, got string) error {
+	if want != got {
+		return fmt.Errorf("\n\twant %q\n\tgot  %q", want, got)
+	}
+	return nil
+}
+
+func (c comparison) checkParsed(g, a *node) error {
+	switch c.name {
+	case "sorted":
+		if !isAggregate(a) || a.typ != g.typ {
+			return fmt.Errorf("want an aggregate of type %q", g.typ)
+		}
+		if !slices.Equal(sortedRaws(g.kids), sortedRaws(a.kids)) {
+			return fmt.Errorf("different elements")
+		}
+	case "type", "save":
+		if !sameShape(g, a) {
+			return fmt.Errorf("different types or lengths")
+		}
+	case "int":
+		if a.typ != ':' {
+			return fmt.Errorf("not an integer")
+		}
+		n, err := strconv.ParseInt(a.str, 10, 64)
+		if err != nil || n < c.lo || n > c.hi {
+			return fmt.Errorf("%s not in [%d, %d]", a.str, c.lo, c.hi)
+		}
+	case "oneof":
+		if a.typ != '$' || !slices.Contains(c.args, a.str) {
+			return fmt.Errorf("not a bulk string among %q", c.args)
+		}
+	case "info":
+		if a.typ != g.typ {
+			return fmt.Errorf("type %q, want %q", a.typ, g.typ)
+		}
+		return checkInfo(a.text(), c.args)
+	case "kv":
+		if a.typ != g.typ {
+			return fmt.Errorf("type %q, want %q", a.typ, g.typ)
+		}
+		return checkKV(g.text(), a.text(), c.args)
+	case "map":
+		return checkMap(g, a, c.args)
+	}
+	return nil
+}
+
+func isAggregate(n *node) bool { return strings.IndexByte("*~%>", n.typ) >= 0 && !n.null }
+
+func sortedRaws(ns []*node) []string {
+	out := make([]string, len(ns))
+	for i, n := range ns {
+		out[i] = n.raw
+	}
+	slices.Sort(out)
+	return out
+}
+
+// sameShape reports whether two replies have the same types and aggregate
+// lengths throughout, whatever their values.
+func sameShape(a, b *node) bool {
+	if a.typ != b.typ || len(a.kids) != len(b.kids) {
+		return false
+	}
+	if a.null != b.null {
+		return false
+	}
+	for i := range a.kids {
+		if !sameShape(a.kids[i], b.kids[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// checkInfo checks INFO text for fields ("f" or "f=v") and section
+// headers ("#Section").
+func checkInfo(text string, want []string) error {
+	lines := strings.Split(text, "\r\n")
+	var missing []string
+	for _, w := range want {
+		if !slices.ContainsFunc(lines, func(l string) bool { return infoLineMatches(l, w) }) {
+			missing = append(missing, w)
+		}
+	}
+	if missing != nil {
+		return fmt.Errorf("missing %q", missing)
+	}
+	return nil
+}
+
+// infoLineMatches reports whether an INFO line is what w asks for: a
+// section header (#Section), a field with a value (f=v) or a field (f).
+func infoLineMatches(line, w string) bool {
+	switch {
+	case strings.HasPrefix(w, "#"):
+		return line == "# "+w[1:]
+	case strings.Contains(w, "="):
+		f, v, _ := strings.Cut(w, "=")
+		return line == f+":"+v
+	}
+	return strings.HasPrefix(line, w+":")
+}
+
+// reduce shortens a reply recorded as a golden to what the comparison
+// reads: for ~info, the lines it names, so the goldens do not carry the
+// recording machine's INFO. Other replies are kept whole.
+func (c comparison) reduce(raw string) string {
+	n, err := parseReply(raw)
+	if c.name != "info" || err != nil || (n.typ != '$' && n.typ != '=') {
+		return raw
+	}
+	var prefix string
+	if n.typ == '=' {
+		prefix = n.str[:len(n.str)-len(n.text())]
+	}
+	var kept []string
+	for _, l := range strings.Split(n.text(), "\r\n") {
+		if slices.ContainsFunc(c.args, func(w string) bool { return infoLineMatches(l, w) }) {
+			kept = append(kept, l)
+		}
+	}
+	body := prefix + strings.Join(kept, "\r\n") + "\r\n"
+	return fmt.Sprintf("%c%d\r\n%s\r\n", n.typ, len(body), body)
+}
+
+// kvLines parses CLIENT LIST/INFO text: one client a line, fields k=v.
+func kvLines(text string) []map[string]string {
+	var out []map[string]string
+	for _, l := range strings.Split(text, "\n") {
+		l = strings.TrimSuffix(l, "\r")
+		if l == "" {
+			continue
+		}
+		m := map[string]string{}
+		for _, f := range strings.Fields(l) {
+			k, v, _ := strings.Cut(f, "=")
+			m[k] = v
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// checkKV checks CLIENT LIST/INFO text against Redis's: as many lines, each
+// with at least Redis's fields, each with the wanted fields, and for f=v
+// some line with that value.
+func checkKV(golden, actual string, want []string) error {
+	g, a := kvLines(golden), kvLines(actual)
+	if len(g) != len(a) {
+		return fmt.Errorf("%d lines, want %d", len(a), len(g))
+	}
+	if len(g) == 0 {
+		return nil
+	}
+	for _, line := range a {
+		for k := range g[0] {
+			if _, ok := line[k]; !ok {
+				return fmt.Errorf("field %q missing", k)
+			}
+		}
+		for _, w := range want {
+			if k, _, hasValue := strings.Cut(w, "="); !hasValue {
+				if _, ok := line[k]; !ok {
+					return fmt.Errorf("field %q missing", k)
+				}
+			}
+		}
+	}
+	for _, w := range want {
+		k, v, ok := strings.Cut(w, "=")
+		if !ok {
+			continue
+		}
+		if !slices.ContainsFunc(a, func(l map[string]string) bool { v2, ok := l[k]; return ok && v2 == v }) {
+			return fmt.Errorf("no line with %s=%s", k, v)
+		}
+	}
+	return nil
+}
+
+// checkMap compares a map (RESP3) or a flat array of pairs as unordered
+// pairs; the values of the keys in loose are compared by shape only.
+func checkMap(g, a *node, loose []string) error {
+	if a.typ != g.typ || !isAggregate(a) || len(a.kids)%2 != 0 || len(g.kids)%2 != 0 {
+		return fmt.Errorf("want pairs in an aggregate of type %q", g.typ)
+	}
+	pairs := func(n *node) map[string]*node {
+		m := map[string]*node{}
+		for i := 0; i < len(n.kids); i += 2 {
+			m[n.kids[i].raw] = n.kids[i+1]
+		}
+		return m
+	}
+	gm, am := pairs(g), pairs(a)
+	if len(gm) != len(am) {
+		return fmt.Errorf("%d keys, want %d", len(am), len(gm))
+	}
+	for k, gv := range gm {
+		av, ok := am[k]
+		if !ok {
+			return fmt.Errorf("key %q missing", k)
+		}
+		key, _ := parseReply(k)
+		if slices.Contains(loose, key.text()) {
+			if !sameShape(gv, av) {
+				return fmt.Errorf("value of %q: %q, want the shape of %q", key.text(), av.raw, gv.raw)
+			}
+		} else if gv.raw != av.raw {
+			return fmt.Errorf("value of %q: %q, want %q", key.text(), av.raw, gv.raw)
+		}
+	}
+	return nil
+}

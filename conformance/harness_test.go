@@ -1,0 +1,168 @@
+package conformance
+
+// Tests of the harness itself: the script format and the comparisons.
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func TestParseStep(t *testing.T) {
+	tests := []struct {
+		name    string
+		line    string
+		kind    stepKind
+		args    []string
+		raw     string
+		replies int
+		conn    int
+		pipe    bool
+		cmp     string
+		wantErr string
+	}{
+		{name: "command", line: `SET k "a b\r\n"`, kind: stepCommand, args: []string{"SET", "k", "a b\r\n"}, conn: 1},
+		{name: "connection", line: `@2 GET k`, kind: stepCommand, args: []string{"GET", "k"}, conn: 2},
+		{name: "pipelined", line: `| @3 INCR n`, kind: stepCommand, args: []string{"INCR", "n"}, conn: 3, pipe: true},
+		{name: "comparison", line: `TTL k ~int 1 100`, kind: stepCommand, args: []string{"TTL", "k"}, conn: 1, cmp: "int"},
+		{name: "quoted tilde is an argument", line: `KEYS "~x"`, kind: stepCommand, args: []string{"KEYS", "~x"}, conn: 1},
+		{name: "raw", line: `!raw "PING\r\n"`, kind: stepRaw, raw: "PING\r\n", replies: 1, conn: 1},
+		{name: "raw with count", line: `!raw 2 "PING\r\nPING\r\n"`, kind: stepRaw, raw: "PING\r\nPING\r\n", replies: 2, conn: 1},
+		{name: "inline keeps quotes", line: `!inline SET k "a b"`, kind: stepInline, raw: "SET k \"a b\"\r\n", replies: 1, conn: 1},
+		{name: "eof", line: `!eof`, kind: stepEOF, conn: 1},
+		{name: "scan", line: `!scan MATCH k*`, kind: stepScan, args: []string{"MATCH", "k*"}, conn: 1},
+		{name: "cleanup", line: `!cleanup CONFIG SET a b`, kind: stepCleanup, args: []string{"CONFIG", "SET", "a", "b"}, conn: 1},
+		{name: "unknown directive", line: `!nope`, wantErr: "unknown directive"},
+		{name: "unknown comparison", line: `GET k ~fuzzy`, wantErr: "unknown comparison"},
+		{name: "int bounds", line: `TTL k ~int 9 1`, wantErr: "LO <= HI"},
+		{name: "raw unquoted", line: `!raw PING`, wantErr: "!raw wants"},
+		{name: "bad quote", line: `GET "k`, wantErr: "bad quoted"},
+		{name: "eof compares exactly", line: `!eof ~type`, wantErr: "compares exactly"},
+		{name: "bad connection", line: `@0 PING`, wantErr: "bad connection"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := parseStep(tt.line)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.kind != tt.kind || !slices.Equal(s.args, tt.args) || s.raw != tt.raw || s.replies != tt.replies ||
+				s.conn != tt.conn || s.pipe != tt.pipe || s.cmp.name != tt.cmp {
+				t.Errorf("got %+v", s)
+			}
+		})
+	}
+}
+
+func TestScriptRoundTrip(t *testing.T) {
+	const text = `# a family
+=== one
+SET k v
+  +OK
+GET k
+  $1
+  v
+
+=== two resp3
+| ECHO ""
+  $0
+  ""
+ECHO "a\x00b "
+  $4
+  "a\x00b "
+!cleanup CONFIG SET x y
+`
+	f, err := parseScript("testdata/fam.txt", text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.name != "fam" || len(f.cases) != 2 || !f.cases[1].resp3 {
+		t.Fatalf("parsed %+v", f)
+	}
+	if g := f.cases[1].steps[1].golden; g != "$4\r\na\x00b \r\n" {
+		t.Errorf("golden %q", g)
+	}
+	if got := f.render(); got != text {
+		t.Errorf("render changed the file:\n%s", got)
+	}
+}
+
+func TestParseScriptErrors(t *testing.T) {
+	tests := []struct{ name, text, wantErr string }{
+		{"step before case", "GET k\n", "before the first case"},
+		{"duplicate case", "=== a\n=== a\n", "defined twice"},
+		{"reply without step", "=== a\n  +OK\n", "without a step"},
+		{"unknown option", "=== a resp4\n", "unknown case option"},
+		{"open pipeline", "=== a\n| PING\n", "inside a pipeline"},
+		{"pipeline across connections", "=== a\n| PING\n@2 PING\n", "one connection"},
+		{"eof in pipeline", "=== a\n| PING\n!eof\n", "cannot end a pipeline"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := parseScript("x.txt", tt.text)
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("error %v, want one containing %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestComparisons(t *testing.T) {
+	info := bulk("# Server\r\nredis_version:7.0.15\r\ntcp_port:7400\r\n")
+	tests := []struct {
+		name           string
+		cmp            string // a step line's comparison words
+		golden, actual string
+		strata         bool
+		ok             bool
+	}{
+		{"exact", "", "+OK\r\n", "+OK\r\n", false, true},
+		{"exact differs", "", "+OK\r\n", "+Ok\r\n", false, false},
+		{"sorted", "~sorted", "*2\r\n$1\r\na\r\n$1\r\nb\r\n", "*2\r\n$1\r\nb\r\n$1\r\na\r\n", false, true},
+		{"sorted differs", "~sorted", "*2\r\n$1\r\na\r\n$1\r\nb\r\n", "*2\r\n$1\r\nb\r\n$1\r\nb\r\n", false, false},
+		{"int in range", "~int 95 100", ":100\r\n", ":97\r\n", false, true},
+		{"int out of range", "~int 95 100", ":100\r\n", ":94\r\n", false, false},
+		{"int not integer", "~int 95 100", ":100\r\n", "$2\r\n97\r\n", false, false},
+		{"type", "~type", "*2\r\n$10\r\n1700000000\r\n$1\r\n5\r\n", "*2\r\n$10\r\n1800000000\r\n$2\r\n55\r\n", false, true},
+		{"type null vs value", "~type", "$-1\r\n", "$2\r\n-1\r\n", false, false},
+		{"oneof", "~oneof a b", "$1\r\na\r\n", "$1\r\nb\r\n", false, true},
+		{"oneof other", "~oneof a b", "$1\r\na\r\n", "$1\r\nc\r\n", false, false},
+		{"info", "~info redis_version=7.0.15 tcp_port #Server", info, info, false, true},
+		{"info missing field", "~info used_memory", info, info, false, false},
+		{"info wrong value", "~info redis_version=7.2.0", info, info, false, false},
+		{"kv", "~kv name=x db=0", bulk("id=1 name=x db=0\n"), bulk("id=9 name=x db=0 extra=1\n"), false, true},
+		{"kv missing Redis field", "~kv name=x", bulk("id=1 name=x db=0\n"), bulk("id=1 name=x\n"), false, false},
+		{"kv wrong value", "~kv name=x", bulk("id=1 name=x\n"), bulk("id=1 name=y\n"), false, false},
+		{"map unordered", "~map", "*4\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n$1\r\n2\r\n", "*4\r\n$1\r\nb\r\n$1\r\n2\r\n$1\r\na\r\n$1\r\n1\r\n", false, true},
+		{"map loose value", "~map id", "%2\r\n+id\r\n:5\r\n+p\r\n:3\r\n", "%2\r\n+p\r\n:3\r\n+id\r\n:9\r\n", false, true},
+		{"map strict value", "~map id", "%2\r\n+id\r\n:5\r\n+p\r\n:3\r\n", "%2\r\n+p\r\n:2\r\n+id\r\n:9\r\n", false, false},
+		{"strata deliberate", `~strata "+OK\r\n"`, "-ERR no\r\n", "+OK\r\n", true, true},
+		{"strata deliberate on redis", `~strata "+OK\r\n"`, "-ERR no\r\n", "+OK\r\n", false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, cmpWords, err := splitArgs("X " + tt.cmp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := parseComparison(cmpWords)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = c.check(tt.golden, tt.actual, tt.strata)
+			if (err == nil) != tt.ok {
+				t.Errorf("check: %v, want ok=%v", err, tt.ok)
+			}
+		})
+	}
+}
+
+// bulk encodes s as a RESP bulk string.
+func bulk(s string) string { return "$" + strconv.Itoa(len(s)) + "\r\n" + s + "\r\n" }
