@@ -28,10 +28,10 @@ const waitTimeout = 2 * time.Second
 
 // Pseudo replies for what is not a RESP reply (see doc.go).
 const (
-	replyClosed  = "<closed>\r\n"
-	replyOpen    = "<open>\r\n"
+	replyClosed   = "<closed>\r\n"
+	replyOpen     = "<open>\r\n"
 	replyTimedOut = "<timeout>\r\n"
-	replyBroken  = "<broken>\r\n"
+	replyBroken   = "<broken>\r\n"
 )
 
 // conn is one connection of a case, or the harness's own.
