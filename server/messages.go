@@ -32,6 +32,19 @@ const (
 	msgProtocolPrefix    = "ERR Protocol error: "
 )
 
+// Keyspace and expiry reply texts.
+const (
+	msgInvalidCursor     = "ERR invalid cursor"
+	msgIntRange          = "ERR value is out of range, value must between -2147483648 and 2147483647"
+	msgInvalidFirstDB    = "ERR invalid first DB index"
+	msgInvalidSecondDB   = "ERR invalid second DB index"
+	msgUnsupportedOption = "ERR Unsupported option %s"
+	msgExpireNXConflict  = "ERR NX and XX, GT or LT options at the same time are not compatible"
+	msgExpireGTLT        = "ERR GT and LT options at the same time are not compatible"
+	msgLFUNotSelected    = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
+	msgLFUSelected       = "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
+)
+
 // Rate limiting and throttle reply texts (Strata's own commands).
 const (
 	msgRateLimit      = "ERR limit must be a positive integer"
