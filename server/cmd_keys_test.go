@@ -340,6 +340,24 @@ func TestObjectPolicies(t *testing.T) {
 		c.expect(":1\r\n", "TOUCH", "f")
 		c.expect(":0\r\n", "OBJECT", "idletime", "f")
 	})
+	t.Run("copy and move touch what they find", func(t *testing.T) {
+		clk := newTestClock()
+		c := dial(t, startServer(t, Config{Clock: clk.Now}))
+		for _, k := range []string{"c", "d", "n"} {
+			c.expect("+OK\r\n", "SET", k, "v")
+		}
+		c.expect("+OK\r\n", "SELECT", "1")
+		c.expect("+OK\r\n", "SET", "n", "v")
+		clk.Advance(2 * time.Second)
+		c.expect(":2\r\n", "OBJECT", "idletime", "n")
+		c.expect(":0\r\n", "MOVE", "n", "0") // taken there, but looked at
+		c.expect(":0\r\n", "OBJECT", "idletime", "n")
+		c.expect("+OK\r\n", "SELECT", "0")
+		c.expect(":0\r\n", "OBJECT", "idletime", "n")
+		c.expect(":0\r\n", "COPY", "c", "d")
+		c.expect(":0\r\n", "OBJECT", "idletime", "c")
+		c.expect(":0\r\n", "OBJECT", "idletime", "d")
+	})
 }
 
 // TestKeysSkipExpired checks that keys whose TTL has passed are invisible

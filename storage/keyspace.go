@@ -4,7 +4,9 @@ import "bytes"
 
 // Operations that move or copy a key's value between keys or databases
 // (RENAME, COPY, MOVE). Like every DB method they assume the caller holds
-// the locks for both keys, which for another database means LockAll.
+// the locks for both keys, which for another database means LockAll. Their
+// lookups touch the keys they find, as Redis's lookupKeyWrite does, so an
+// existing destination counts as accessed even when it is left alone.
 
 // Rename gives src's value and TTL to dst, replacing whatever dst held, and
 // removes src. With nx it leaves an existing dst alone. It reports whether
@@ -12,7 +14,7 @@ import "bytes"
 // src and dst are the same key nothing changes and it reports !nx, as Redis
 // does (RENAME succeeds, RENAMENX finds dst taken).
 func (db *DB) Rename(src, dst []byte, nx bool) (bool, error) {
-	v, ok := db.Lookup(src, LookupWrite|LookupNoTouch)
+	v, ok := db.Lookup(src, LookupWrite)
 	if !ok {
 		return false, ErrNoSuchKey
 	}
@@ -20,7 +22,7 @@ func (db *DB) Rename(src, dst []byte, nx bool) (bool, error) {
 		return !nx, nil
 	}
 	if nx {
-		if _, taken := db.Lookup(dst, LookupWrite|LookupNoTouch); taken {
+		if _, taken := db.Lookup(dst, LookupWrite); taken {
 			return false, nil
 		}
 	}
@@ -36,12 +38,12 @@ func (db *DB) Rename(src, dst []byte, nx bool) (bool, error) {
 // existing dst alone. It reports whether it copied; a missing src copies
 // nothing. The caller rejects copying a key onto itself.
 func (db *DB) Copy(src []byte, to *DB, dst []byte, replace bool) bool {
-	v, ok := db.Lookup(src, LookupWrite|LookupNoTouch)
+	v, ok := db.Lookup(src, LookupWrite)
 	if !ok {
 		return false
 	}
 	if !replace {
-		if _, taken := to.Lookup(dst, LookupWrite|LookupNoTouch); taken {
+		if _, taken := to.Lookup(dst, LookupWrite); taken {
 			return false
 		}
 	}
@@ -52,11 +54,11 @@ func (db *DB) Copy(src []byte, to *DB, dst []byte, replace bool) bool {
 // Move hands key's value and TTL to database to, unless to already holds
 // key, and reports whether it moved. to must not be db.
 func (db *DB) Move(key []byte, to *DB) bool {
-	v, ok := db.Lookup(key, LookupWrite|LookupNoTouch)
+	v, ok := db.Lookup(key, LookupWrite)
 	if !ok {
 		return false
 	}
-	if _, taken := to.Lookup(key, LookupWrite|LookupNoTouch); taken {
+	if _, taken := to.Lookup(key, LookupWrite); taken {
 		return false
 	}
 	to.Set(key, v)
