@@ -79,11 +79,25 @@ func (c comparison) check(golden, actual string, strata bool) error {
 }
 
 func exact(want, got string) error {
-	if want != got {
+	if want == got {
+		return nil
+	}
+	if len(want) <= diffContext*2 && len(got) <= diffContext*2 {
 		return fmt.Errorf("\n\twant %q\n\tgot  %q", want, got)
 	}
-	return nil
+	// Long replies (COMMAND INFO, say): show where they part.
+	i := 0
+	for i < len(want) && i < len(got) && want[i] == got[i] {
+		i++
+	}
+	from := max(0, i-diffContext)
+	return fmt.Errorf("first difference at byte %d of %d (got %d bytes)\n\twant ...%q...\n\tgot  ...%q...",
+		i, len(want), len(got), want[from:min(len(want), i+diffContext)], got[from:min(len(got), i+diffContext)])
 }
+
+// diffContext is how many bytes around the first difference of two long
+// replies a failure shows.
+const diffContext = 120
 
 func (c comparison) checkParsed(g, a *node) error {
 	switch c.name {
@@ -223,28 +237,30 @@ func kvLines(text string) []map[string]string {
 	return out
 }
 
-// checkKV checks CLIENT LIST/INFO text against Redis's: as many lines, each
-// with at least Redis's fields, each with the wanted fields, and for f=v
-// some line with that value.
+// checkKV checks CLIENT LIST/INFO text against Redis's: every line has at
+// least the fields of Redis's first line and the wanted fields, and for f=v
+// some line has that value. The number of lines is not compared: a client
+// that has just disconnected may still be listed for a moment.
 func checkKV(golden, actual string, want []string) error {
 	g, a := kvLines(golden), kvLines(actual)
-	if len(g) != len(a) {
-		return fmt.Errorf("%d lines, want %d", len(a), len(g))
+	if len(a) == 0 {
+		return fmt.Errorf("no lines")
 	}
-	if len(g) == 0 {
-		return nil
+	var need []string
+	if len(g) > 0 {
+		for k := range g[0] {
+			need = append(need, k)
+		}
+	}
+	for _, w := range want {
+		if k, _, hasValue := strings.Cut(w, "="); !hasValue {
+			need = append(need, k)
+		}
 	}
 	for _, line := range a {
-		for k := range g[0] {
+		for _, k := range need {
 			if _, ok := line[k]; !ok {
 				return fmt.Errorf("field %q missing", k)
-			}
-		}
-		for _, w := range want {
-			if k, _, hasValue := strings.Cut(w, "="); !hasValue {
-				if _, ok := line[k]; !ok {
-					return fmt.Errorf("field %q missing", k)
-				}
 			}
 		}
 	}

@@ -58,8 +58,8 @@
 //	~type             the same RESP types and lengths, values not compared: ids, counts
 //	~oneof A B ...    a bulk string that is one of A, B, ...: RANDOMKEY
 //	~info F F=V #S    INFO text that has fields F (with value V) and section headers "# S"
-//	~kv F F=V         CLIENT LIST/INFO text: every line has at least Redis's fields, every F,
-//	                  and some line has F=V; the same number of lines as Redis
+//	~kv F F=V         CLIENT LIST/INFO text: every line has at least Redis's fields and every
+//	                  F, and some line has F=V
 //	~map K ...        a map (RESP3) or flat array of pairs, compared as unordered pairs;
 //	                  the values of keys K are compared by type only
 //	~save NAME        compared by type; the reply's value is kept, and {{NAME}} in later

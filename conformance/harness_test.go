@@ -166,3 +166,28 @@ func TestComparisons(t *testing.T) {
 
 // bulk encodes s as a RESP bulk string.
 func bulk(s string) string { return "$" + strconv.Itoa(len(s)) + "\r\n" + s + "\r\n" }
+
+func TestReduceInfo(t *testing.T) {
+	c := comparison{name: "info", args: []string{"#Server", "redis_version", "tcp_port=7400"}}
+	raw := bulk("# Server\r\nredis_version:7.0.15\r\nos:Linux\r\ntcp_port:7400\r\n\r\n# Clients\r\nconnected_clients:1\r\n")
+	want := bulk("# Server\r\nredis_version:7.0.15\r\ntcp_port:7400\r\n")
+	if got := c.reduce(raw); got != want {
+		t.Fatalf("reduce: %q, want %q", got, want)
+	}
+	if err := c.check(want, raw, false); err != nil {
+		t.Errorf("the full reply fails its reduced golden: %v", err)
+	}
+	verbatim := "=24\r\ntxt:redis_version:7.0.15\r\n"
+	if got := c.reduce(verbatim); got != "=26\r\ntxt:redis_version:7.0.15\r\n\r\n" {
+		t.Errorf("reduce verbatim: %q", got)
+	}
+}
+
+func TestExactLongDiff(t *testing.T) {
+	want := strings.Repeat("a", 1000) + "b" + strings.Repeat("c", 1000)
+	got := strings.Repeat("a", 1000) + "X" + strings.Repeat("c", 1000)
+	err := exact(want, got)
+	if err == nil || !strings.Contains(err.Error(), "first difference at byte 1000") || len(err.Error()) > 800 {
+		t.Fatalf("error %v", err)
+	}
+}
