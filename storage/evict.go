@@ -26,17 +26,23 @@ func (db *DB) MakeRoom(key []byte) error {
 	if s.used.Load() <= max {
 		return nil
 	}
-	// Spread the rest over the other shards, starting at a random one.
+	// Spread the rest over the other shards, starting at a random one and
+	// taking one key per shard per round: draining shard after shard would
+	// evict the hot keys of the first ones while colder keys stay elsewhere.
 	start := rand.IntN(shardsPerDB)
-	for _, d := range s.dbs {
-		for i := 0; i < shardsPerDB && s.used.Load() > max; i++ {
-			sh := &d.shards[(start+i)%shardsPerDB]
-			if sh == own || !sh.mu.TryLock() {
-				continue
+	for progress := true; progress && s.used.Load() > max; {
+		progress = false
+		for _, d := range s.dbs {
+			for i := 0; i < shardsPerDB && s.used.Load() > max; i++ {
+				sh := &d.shards[(start+i)%shardsPerDB]
+				if sh == own || !sh.mu.TryLock() {
+					continue
+				}
+				if d.evictOne(sh) {
+					progress = true
+				}
+				sh.mu.Unlock()
 			}
-			for s.used.Load() > max && d.evictOne(sh) {
-			}
-			sh.mu.Unlock()
 		}
 	}
 	if s.used.Load() > max {
@@ -74,10 +80,12 @@ func (db *DB) evictOne(sh *shard) bool {
 	return true
 }
 
-// lfuVictim walks up from the LRU tail giving keys with a high counter a
-// second chance (their counter halves and they move to the front), and
-// returns the first key whose counter is at most the initial one, or the
-// least used of those it looked at.
+// lfuVictim looks at the keys at the LRU tail and returns the first whose
+// counter is at most the initial one (a key nobody read since it was
+// written, or one whose counter has decayed), or else the least used of
+// those it looked at. The more used keys it passes move to the front, so
+// the next call looks at others; their counters only decay with idle time,
+// as Redis's do, so a frequently read key survives scans of cold data.
 func (db *DB) lfuVictim(sh *shard) slot {
 	var best slot
 	bestFreq := 256
@@ -91,12 +99,9 @@ func (db *DB) lfuVictim(sh *shard) slot {
 			return slot{sh: sh, h: h, found: true, v: v}
 		}
 		if f < bestFreq {
-			best, bestFreq = slot{sh: sh, h: h, found: true}, f
+			best, bestFreq = slot{sh: sh, h: h, found: true, v: v}, f
 		}
-		sh.lru.Add(h, v.withLFU(uint8(f/2)))
-	}
-	if best.found {
-		best.v, _ = sh.lru.Peek(best.h)
+		sh.lru.Get(h) // move to front: the next sample sees other keys
 	}
 	return best
 }
