@@ -210,7 +210,7 @@ func parseInt(b []byte) (int64, bool) {
 			return 0, false
 		}
 	}
-	if len(b) > 1 && b[0] == '0' {
+	if b[0] == '0' && (len(b) > 1 || neg) { // "-0" too, as string2ll
 		return 0, false
 	}
 	var n uint64
@@ -283,6 +283,10 @@ func isSpace(c byte) bool {
 	return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\v' || c == '\f'
 }
 
+// isWordEnd reports whether c ends an unquoted inline argument: unlike
+// isspace, sdssplitargs stops only at these (so "a\vb" is one argument).
+func isWordEnd(c byte) bool { return c == ' ' || c == '\n' || c == '\r' || c == '\t' }
+
 // splitArgs is Redis's sdssplitargs: whitespace-separated arguments, with
 // "double quotes" (escapes \n \r \t \b \a \\ \" \xHH) and 'single quotes'
 // (escape \'). A closing quote must be followed by a space or the end.
@@ -298,10 +302,10 @@ func splitArgs(line []byte, args [][]byte) ([][]byte, bool) {
 		}
 		if line[i] != '"' && line[i] != '\'' {
 			j := i
-			for j < len(line) && !isSpace(line[j]) && line[j] != '"' && line[j] != '\'' {
+			for j < len(line) && !isWordEnd(line[j]) && line[j] != '"' && line[j] != '\'' {
 				j++
 			}
-			if j < len(line) && !isSpace(line[j]) {
+			if j < len(line) && !isWordEnd(line[j]) {
 				// A quote inside a word starts a quoted part, as in Redis.
 				arg, next, ok := splitQuoted(line, i, j)
 				if !ok {
@@ -384,7 +388,7 @@ func splitQuoted(line []byte, i, q int) ([]byte, int, bool) {
 			}
 		default:
 			switch {
-			case isSpace(c):
+			case isWordEnd(c):
 				return cur, j, true
 			case c == '"':
 				inDouble = true
