@@ -46,6 +46,7 @@ type client struct {
 	lastCmd    atomic.Pointer[string]
 
 	multi      *multiState
+	ps         *subscriber // pub/sub state, from the first subscription
 	closeAfter bool // QUIT: close once the reply is written
 	killed     atomic.Bool
 
@@ -99,7 +100,7 @@ func (c *client) idle() error {
 	if err := c.flush(); err != nil {
 		return err
 	}
-	if t := c.srv.idleTimeout(); t > 0 {
+	if t := c.srv.idleTimeout(); t > 0 && !c.subscribed() { // subscribers never time out, as in Redis
 		return c.conn.SetReadDeadline(time.Now().Add(t))
 	}
 	return nil
@@ -112,6 +113,9 @@ func (c *client) flush() error {
 	}
 	c.wmu.Lock()
 	_, err := c.conn.Write(c.out.b)
+	if c.ps != nil {
+		c.ps.flushed()
+	}
 	c.wmu.Unlock()
 	if cap(c.out.b) > outFlushAt*4 {
 		c.out.b = make([]byte, 0, 4096) // let a big reply's buffer go
@@ -197,6 +201,9 @@ func (c *client) execute(args [][]byte) {
 	}
 	if !c.authed.Load() && cmd.flags&flagNoAuth == 0 {
 		c.out.Error(msgNoAuth)
+		return
+	}
+	if (c.ps != nil || c.multi != nil) && c.contextRefuses(cmd) {
 		return
 	}
 	if c.multi != nil && cmd.flags&flagNoQueue == 0 {

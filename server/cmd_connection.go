@@ -13,6 +13,9 @@ func registerConnectionCommands(t commandTable) {
 }
 
 func cmdPing(c *client, args [][]byte) {
+	if len(args) <= 2 && c.pubsubPong(args) {
+		return
+	}
 	switch len(args) {
 	case 1:
 		c.out.Simple("PONG")

@@ -80,6 +80,8 @@ func newCommandTable() commandTable {
 	registerServerCommands(t)
 	registerTxCommands(t)
 	registerRateCommands(t)
+	registerPubSubCommands(t)
+	registerCacheCommands(t)
 	return t
 }
 

@@ -37,6 +37,15 @@ type Config struct {
 	ProtoMaxBulkLen int64
 	// NotifyKeyspaceEvents is Redis's notify-keyspace-events flags.
 	NotifyKeyspaceEvents string
+	// Events maps an event name to the key templates CACHE.INVALIDATE
+	// EVENT removes: glob patterns with {field} holes filled from the
+	// command's arguments (see policy.ParseEvents).
+	Events map[string][]string
+	// IndexPrefixes are key prefixes whose keys are kept in an ordered
+	// index, so that CACHE.INVALIDATE PATTERN under them reads a range
+	// instead of scanning the keyspace. The events' literal prefixes are
+	// indexed too; keys under no indexed prefix cost nothing.
+	IndexPrefixes []string
 	// LogLevel is debug, verbose, notice or warning (default notice).
 	LogLevel string
 	// Logger receives the server's logs (default: slog.Default()).

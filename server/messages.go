@@ -53,3 +53,12 @@ const (
 	msgZeroRate       = "ERR zero rates are not supported"
 	msgThrottleRange  = "ERR max_burst and quantity must not be negative, count and period must be positive, and period/count x (max_burst+1) must fit in 64-bit nanoseconds"
 )
+
+// Pub/sub, tag and invalidation reply texts.
+const (
+	msgPubSubArgs         = "ERR unknown subcommand or wrong number of arguments for '%s'. Try PUBSUB HELP."
+	msgNoMulti            = "ERR Command not allowed inside a transaction"
+	msgInvalidateNoPrefix = "ERR pattern '%s' has no literal prefix and would scan the whole keyspace: add FORCE to invalidate with it"
+	msgUnknownEvent       = "ERR unknown event '%s'"
+	msgEventMissingField  = "ERR event '%s' needs field '%s'"
+)

@@ -44,6 +44,8 @@ type Server struct {
 	stats        serverStats
 	slowlog      *slowlog
 	watches      watchRegistry
+	pubsub       pubsub
+	cache        cacheIndex
 	started      time.Time
 
 	closeOnce sync.Once
@@ -83,6 +85,9 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.store = store
+	if err := s.initCache(); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -256,4 +261,5 @@ func (s *Server) maxClients() int {
 // clientClosed releases what a closed client held.
 func (s *Server) clientClosed(c *client) {
 	s.watches.unwatchAll(c)
+	s.pubsub.clientClosed(c)
 }

@@ -1,0 +1,507 @@
+package server
+
+import (
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/stratakv/strata/internal/glob"
+)
+
+// Pub/sub delivery.
+//
+// The hub maps channel names (and patterns, and shard channels) to their
+// subscribers. PUBLISH, keyspace notifications and invalidations encode a
+// message once and append it to each subscriber's queue; a short-lived
+// drain goroutine per subscriber writes the queue to the socket under the
+// client's wmu. A publisher therefore never waits on a subscriber's socket:
+// a slow subscriber only grows its own queue, and is disconnected past
+// Redis's client-output-buffer-limit for pubsub (32mb hard, 8mb for 60s
+// soft), as Redis does.
+//
+// Ordering. A subscriber's own replies (the subscribe confirmations above
+// all) must reach it before the messages published after them. A pub/sub
+// command therefore moves whatever is queued into the client's reply
+// buffer, writes its confirmations there and holds the queue; the
+// connection's next flush writes the replies and releases the queue (see
+// subscriber.flushed). Messages a client publishes to itself (PUBLISH,
+// keyspace events of its own writes) are appended to its reply buffer
+// directly, so a RESP3 client sees the push before the command's reply, as
+// in Redis.
+//
+// Lock order: hub.mu, then subscriber.mu; client.wmu, then subscriber.mu.
+// Nothing holding subscriber.mu takes another lock.
+
+// subKind is a kind of subscription; each has its own namespace of names
+// and its own reply words.
+type subKind uint8
+
+const (
+	kindChannel subKind = iota // SUBSCRIBE
+	kindPattern                // PSUBSCRIBE
+	kindShard                  // SSUBSCRIBE
+	numKinds
+)
+
+// kindWords are the words of a kind's confirmations and messages.
+var kindWords = [numKinds]struct{ sub, unsub, message string }{
+	kindChannel: {"subscribe", "unsubscribe", "message"},
+	kindPattern: {"psubscribe", "punsubscribe", "pmessage"},
+	kindShard:   {"ssubscribe", "sunsubscribe", "smessage"},
+}
+
+// Redis's default client-output-buffer-limit for pubsub clients.
+const (
+	pubsubHardLimit   = 32 << 20
+	pubsubSoftLimit   = 8 << 20
+	pubsubSoftSeconds = 60
+	// maxSpareQueue is the largest drained queue buffer kept for reuse.
+	maxSpareQueue = 64 << 10
+)
+
+// pubsub is the server's subscription registry and keyspace notification
+// settings. The zero value is ready after init.
+type pubsub struct {
+	mu   sync.RWMutex
+	subs [numKinds]map[string]map[*subscriber]struct{}
+	// active counts subscriptions of every kind, so that publishing to
+	// nobody (keyspace events with no listener) skips the lock.
+	active atomic.Int64
+
+	// Output buffer limits in bytes and seconds (client-output-buffer-limit
+	// pubsub); 0 disables a limit.
+	hardLimit, softLimit, softSeconds atomic.Int64
+
+	// events holds the notify-keyspace-events classes that publish: the
+	// configured classes when K or E is set, else 0. config holds what was
+	// configured, for CONFIG GET.
+	events, config atomic.Uint32
+}
+
+func (p *pubsub) init() {
+	for k := range p.subs {
+		p.subs[k] = map[string]map[*subscriber]struct{}{}
+	}
+	p.hardLimit.Store(pubsubHardLimit)
+	p.softLimit.Store(pubsubSoftLimit)
+	p.softSeconds.Store(pubsubSoftSeconds)
+}
+
+// subscriber is a client's pub/sub state, made at its first subscription.
+type subscriber struct {
+	c *client
+	// names are the client's subscriptions by kind. Only the client's
+	// goroutine changes them, holding hub.mu.
+	names [numKinds]map[string]struct{}
+
+	mu       sync.Mutex // guards the fields below
+	queue    []byte     // encoded messages waiting for the socket
+	spare    []byte     // a drained queue buffer, for reuse
+	pending  int64      // bytes queued or being written
+	held     bool       // the client's replies must go first: do not drain
+	draining bool       // a drain goroutine is running
+	closed   bool       // the client is gone or over its limit: drop
+	resp3    bool       // the protocol messages are encoded in
+	softAt   int64      // unix ms when pending first exceeded the soft limit
+}
+
+// subscriber returns c's pub/sub state, making it on first use.
+func (c *client) subscriber() *subscriber {
+	if c.ps == nil {
+		s := &subscriber{c: c, resp3: c.out.resp3}
+		for k := range s.names {
+			s.names[k] = map[string]struct{}{}
+		}
+		c.ps = s
+	}
+	return c.ps
+}
+
+// count is what a confirmation of kind k reports: the client's channel
+// and pattern subscriptions together, or its shard subscriptions.
+func (s *subscriber) count(k subKind) int64 {
+	if k == kindShard {
+		return int64(len(s.names[kindShard]))
+	}
+	return int64(len(s.names[kindChannel]) + len(s.names[kindPattern]))
+}
+
+// subscribed reports whether c has any subscription: a RESP2 client then
+// is in subscriber context.
+func (c *client) subscribed() bool {
+	s := c.ps
+	return s != nil && len(s.names[kindChannel])+len(s.names[kindPattern])+len(s.names[kindShard]) > 0
+}
+
+// contextRefuses reports, having replied with the error, whether cmd may
+// not run in c's context: a RESP2 client in subscriber context may only run
+// (P|S)SUBSCRIBE, (P|S)UNSUBSCRIBE, PING, QUIT and RESET, and a flagNoMulti
+// command may not be queued in MULTI. A refusal inside MULTI makes EXEC
+// fail, as in Redis.
+func (c *client) contextRefuses(cmd *command) bool {
+	switch {
+	case !c.out.resp3 && cmd.flags&flagPubSub == 0 && c.subscribed():
+		c.out.Error(pubsubContextError(cmd.name))
+	case c.multi != nil && cmd.flags&flagNoMulti != 0:
+		c.out.Error(msgNoMulti)
+	default:
+		return false
+	}
+	if c.multi != nil {
+		c.multi.failed = true
+	}
+	return true
+}
+
+// pubsubPong answers PING in RESP2 subscriber context, where Redis replies
+// with a message-like array ["pong", arg or ""]; it reports whether it did.
+func (c *client) pubsubPong(args [][]byte) bool {
+	if c.out.resp3 || !c.subscribed() {
+		return false
+	}
+	c.out.Array(2)
+	c.out.BulkString("pong")
+	if len(args) == 2 {
+		c.out.Bulk(args[1])
+	} else {
+		c.out.BulkString("")
+	}
+	return true
+}
+
+// takeQueue moves the queued messages into c's replies and holds the queue
+// until they are flushed: the caller is about to reply, and its replies
+// must come after what was published before and before what is published
+// after. It runs on c's goroutine.
+func (s *subscriber) takeQueue() {
+	s.mu.Lock()
+	s.c.out.b = append(s.c.out.b, s.queue...)
+	s.pending -= int64(len(s.queue))
+	s.queue = s.queue[:0]
+	s.held = true
+	s.mu.Unlock()
+}
+
+// flushed runs on the client's goroutine after it wrote its replies,
+// holding wmu: the queue may flow again, in the protocol now in use.
+func (s *subscriber) flushed() {
+	s.mu.Lock()
+	s.held = false
+	s.resp3 = s.c.out.resp3
+	start := s.startDrain()
+	s.mu.Unlock()
+	if start {
+		go s.drain()
+	}
+}
+
+// startDrain reports whether a drain goroutine must start, and marks one
+// running. s.mu is held.
+func (s *subscriber) startDrain() bool {
+	if s.held || s.draining || s.closed || len(s.queue) == 0 {
+		return false
+	}
+	s.draining = true
+	return true
+}
+
+// drain writes the queue to the socket until it is empty.
+func (s *subscriber) drain() {
+	c := s.c
+	for {
+		c.wmu.Lock()
+		s.mu.Lock()
+		if s.held || s.closed || len(s.queue) == 0 {
+			s.draining = false
+			s.mu.Unlock()
+			c.wmu.Unlock()
+			return
+		}
+		buf := s.queue
+		s.queue, s.spare = s.spare[:0], nil
+		s.mu.Unlock()
+		_, err := c.conn.Write(buf)
+		c.wmu.Unlock()
+
+		s.mu.Lock()
+		s.pending -= int64(len(buf))
+		if cap(buf) <= maxSpareQueue {
+			s.spare = buf[:0]
+		}
+		if err != nil {
+			s.closed, s.draining = true, false
+			s.queue, s.spare = nil, nil
+			s.mu.Unlock()
+			return
+		}
+		s.mu.Unlock()
+	}
+}
+
+// deliver queues frame (a message encoded with a '*' header, rewritten to
+// '>' for RESP3) for s. from is the publishing client, nil for the server;
+// a client publishing to itself gets the message in its replies. Over the
+// output buffer limits the client is disconnected.
+func (p *pubsub) deliver(s *subscriber, frame []byte, from *client, now int64) {
+	if s.c == from {
+		s.takeQueue()
+		s.c.out.b = appendFrame(s.c.out.b, frame, s.c.out.resp3)
+		return
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.queue = appendFrame(s.queue, frame, s.resp3)
+	s.pending += int64(len(frame))
+	over := p.overLimit(s, now)
+	if over {
+		s.closed = true
+		s.queue, s.spare = nil, nil
+	}
+	start := s.startDrain()
+	s.mu.Unlock()
+	if over {
+		s.c.srv.log.Warn("closing client over the pubsub output buffer limit", "addr", s.c.addr, "id", s.c.id)
+		s.c.close()
+		return
+	}
+	if start {
+		go s.drain()
+	}
+}
+
+// overLimit applies client-output-buffer-limit to s's pending bytes as
+// Redis does: past the hard limit at once, past the soft limit when it has
+// stayed past it for the soft seconds. s.mu is held.
+func (p *pubsub) overLimit(s *subscriber, now int64) bool {
+	if hard := p.hardLimit.Load(); hard > 0 && s.pending >= hard {
+		return true
+	}
+	soft := p.softLimit.Load()
+	if soft == 0 || s.pending < soft {
+		s.softAt = 0
+		return false
+	}
+	if s.softAt == 0 {
+		s.softAt = now
+		return false
+	}
+	return now-s.softAt > p.softSeconds.Load()*1000
+}
+
+func appendFrame(b, frame []byte, resp3 bool) []byte {
+	n := len(b)
+	b = append(b, frame...)
+	if resp3 {
+		b[n] = '>'
+	}
+	return b
+}
+
+// subscribe adds c's subscriptions of kind k and confirms each.
+func (p *pubsub) subscribe(c *client, k subKind, names [][]byte) {
+	s := c.subscriber()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s.takeQueue()
+	for _, n := range names {
+		if _, ok := s.names[k][string(n)]; !ok {
+			name := string(n)
+			s.names[k][name] = struct{}{}
+			set := p.subs[k][name]
+			if set == nil {
+				set = map[*subscriber]struct{}{}
+				p.subs[k][name] = set
+			}
+			set[s] = struct{}{}
+			p.active.Add(1)
+		}
+		confirm(c, kindWords[k].sub, n, s.count(k))
+	}
+}
+
+// unsubscribe removes c's subscriptions of kind k named by names, or all
+// of them when names is empty, and confirms each; with nothing to remove it
+// confirms once with a null name, as Redis does.
+func (p *pubsub) unsubscribe(c *client, k subKind, names [][]byte) {
+	s := c.subscriber()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s.takeQueue()
+	if len(names) == 0 {
+		all := make([]string, 0, len(s.names[k]))
+		for name := range s.names[k] {
+			all = append(all, name)
+		}
+		if len(all) == 0 {
+			confirm(c, kindWords[k].unsub, nil, s.count(k))
+			return
+		}
+		slices.Sort(all) // Redis's order is its dict's; a sorted one is as good and stable
+		for _, name := range all {
+			p.remove(s, k, name)
+			confirm(c, kindWords[k].unsub, []byte(name), s.count(k))
+		}
+		return
+	}
+	for _, n := range names {
+		p.remove(s, k, string(n))
+		confirm(c, kindWords[k].unsub, n, s.count(k))
+	}
+}
+
+// remove drops one subscription of s, if it has it. hub.mu is held.
+func (p *pubsub) remove(s *subscriber, k subKind, name string) {
+	if _, ok := s.names[k][name]; !ok {
+		return
+	}
+	delete(s.names[k], name)
+	set := p.subs[k][name]
+	delete(set, s)
+	if len(set) == 0 {
+		delete(p.subs[k], name)
+	}
+	p.active.Add(-1)
+}
+
+// confirm writes one (un)subscribe confirmation; a nil name is a null.
+func confirm(c *client, word string, name []byte, count int64) {
+	c.out.Push(3)
+	c.out.BulkString(word)
+	if name == nil {
+		c.out.Null()
+	} else {
+		c.out.Bulk(name)
+	}
+	c.out.Int(count)
+}
+
+// dropAll removes every subscription of c without confirmations (RESET,
+// and a closing connection).
+func (p *pubsub) dropAll(c *client) {
+	s := c.ps
+	if s == nil {
+		return
+	}
+	p.mu.Lock()
+	for k := range s.names {
+		for name := range s.names[k] {
+			p.remove(s, subKind(k), name)
+		}
+	}
+	p.mu.Unlock()
+}
+
+// clientClosed forgets a closed client's subscriptions and queue.
+func (p *pubsub) clientClosed(c *client) {
+	p.dropAll(c)
+	if s := c.ps; s != nil {
+		s.mu.Lock()
+		s.closed = true
+		s.queue, s.spare = nil, nil
+		s.mu.Unlock()
+	}
+}
+
+// publish sends message on channel to its subscribers of kind k (channel
+// or shard; channel messages also go to matching patterns) and returns how
+// many received it. from is the publishing client, nil for the server.
+func (p *pubsub) publish(from *client, k subKind, channel, message []byte, now int64) int64 {
+	if p.active.Load() == 0 {
+		return 0
+	}
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	n := int64(0)
+	if set := p.subs[k][string(channel)]; len(set) > 0 {
+		frame := encodeMessage(kindWords[k].message, nil, channel, message)
+		for s := range set {
+			p.deliver(s, frame, from, now)
+			n++
+		}
+	}
+	if k != kindChannel || len(p.subs[kindPattern]) == 0 {
+		return n
+	}
+	ch := string(channel)
+	for pattern, set := range p.subs[kindPattern] {
+		if !glob.Match(pattern, ch) {
+			continue
+		}
+		frame := encodeMessage(kindWords[kindPattern].message, []byte(pattern), channel, message)
+		for s := range set {
+			p.deliver(s, frame, from, now)
+			n++
+		}
+	}
+	return n
+}
+
+// encodeMessage encodes a message as a RESP2 array: [word, pattern,]
+// channel, message.
+func encodeMessage(word string, pattern, channel, message []byte) []byte {
+	n := 3
+	size := 40 + len(word) + len(channel) + len(message)
+	if pattern != nil {
+		n = 4
+		size += 16 + len(pattern)
+	}
+	b := make([]byte, 0, size)
+	b = append(b, '*')
+	b = strconv.AppendInt(b, int64(n), 10)
+	b = append(b, "\r\n"...)
+	b = appendBulkString(b, word)
+	if pattern != nil {
+		b = appendBulk(b, pattern)
+	}
+	b = appendBulk(b, channel)
+	return appendBulk(b, message)
+}
+
+func appendBulk(b, s []byte) []byte {
+	b = append(b, '$')
+	b = strconv.AppendInt(b, int64(len(s)), 10)
+	b = append(b, "\r\n"...)
+	b = append(b, s...)
+	return append(b, "\r\n"...)
+}
+
+func appendBulkString(b []byte, s string) []byte {
+	b = append(b, '$')
+	b = strconv.AppendInt(b, int64(len(s)), 10)
+	b = append(b, "\r\n"...)
+	b = append(b, s...)
+	return append(b, "\r\n"...)
+}
+
+// channels returns the names of kind k with subscribers matching pattern
+// (all when pattern is nil).
+func (p *pubsub) channels(k subKind, pattern []byte) []string {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	var out []string
+	for name := range p.subs[k] {
+		if pattern == nil || glob.Match(string(pattern), name) {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// numSub returns the subscribers of kind k to name.
+func (p *pubsub) numSub(k subKind, name []byte) int64 {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return int64(len(p.subs[k][string(name)]))
+}
+
+// numPat returns the number of distinct patterns subscribed to.
+func (p *pubsub) numPat() int64 {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return int64(len(p.subs[kindPattern]))
+}
