@@ -95,6 +95,9 @@ func (db *DB) Lookup(key []byte, flags LookupFlags) (Value, bool) {
 		db.expire(&s)
 		s.found = false
 	}
+	if !s.found && db.store.tier != nil {
+		s = db.promote(key, s, flags) // tier.go
+	}
 	if flags&LookupWrite == 0 {
 		if s.found {
 			db.store.stats.Hits.Add(1)
@@ -131,6 +134,13 @@ func touched(v Value, now int64) (Value, bool) {
 // Set stores a copy of v under key, replacing any value and its TTL with
 // v's.
 func (db *DB) Set(key []byte, v Value) {
+	rec := db.write(key, v)
+	db.stored(rec.key(), rec)
+}
+
+// write is Set without telling the listeners (the disk tier's promotions:
+// the key moves between tiers, it does not change). It returns the record.
+func (db *DB) write(key []byte, v Value) Value {
 	rec := newRecord(key, v.withClock(uint16(db.store.clock()/1000)))
 	s := db.find(key)
 	if s.found {
@@ -147,8 +157,7 @@ func (db *DB) Set(key []byte, v Value) {
 			db.expires.Add(-1)
 		}
 		s.put(rec)
-		db.stored(rec.key(), rec)
-		return
+		return rec
 	}
 	if _, taken := s.sh.lru.Peek(s.h); taken {
 		// Another key has this hash: keep this one aside.
@@ -165,7 +174,7 @@ func (db *DB) Set(key []byte, v Value) {
 	s.put(rec)
 	db.keys.Add(1)
 	db.store.used.Add(entryOverhead + recordSize(rec))
-	db.stored(rec.key(), rec)
+	return rec
 }
 
 // SetExpireAt changes the expiry of an existing key (0 removes it) and
@@ -182,6 +191,9 @@ func (db *DB) SetExpireAt(key []byte, ms int64) bool {
 // Delete removes key and reports whether it existed (an expired key did not).
 func (db *DB) Delete(key []byte) bool {
 	s := db.find(key)
+	if !s.found && db.store.tier != nil {
+		s = db.promote(key, s, LookupWrite) // tier.go
+	}
 	if !s.found {
 		return false
 	}
@@ -232,6 +244,9 @@ func (db *DB) unindexVolatile(sh *shard, h uint64) {
 
 // Flush removes every key and returns how many there were.
 func (db *DB) Flush() int {
+	if db.store.tier != nil {
+		db.store.tier.flushDB(db) // tier.go
+	}
 	n := db.Len()
 	for i := range db.shards {
 		db.eachSlot(&db.shards[i], func(s *slot) bool {

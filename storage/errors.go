@@ -21,4 +21,12 @@ var (
 	ErrTooLarge = errors.New("storage: string exceeds maximum allowed size")
 	// ErrNoSuchKey means a key that must exist does not.
 	ErrNoSuchKey = errors.New("storage: no such key")
+	// ErrDiskFull means the disk tier has no room: write_through writes
+	// (and write_back writes once the backlog is full) are refused.
+	ErrDiskFull = errors.New("storage: no space left on device for the disk tier")
+	// ErrDiskIO means the disk tier failed to write; see the server log.
+	ErrDiskIO = errors.New("storage: disk tier write failed")
+	// ErrForeignFile means a file in the data directory is not Strata's,
+	// or is corrupt: the tier refuses to start rather than overwrite it.
+	ErrForeignFile = errors.New("storage: not a Strata data file")
 )

@@ -69,6 +69,7 @@ type Store struct {
 	clock     func() int64
 	mono      *monoClock // the default clock; nil when Options.Clock is set
 	listeners []Listener
+	tier      *Tier // the disk tier (tier.go), nil when nothing persists
 	maxMemory atomic.Int64
 	policy    atomic.Uint32
 	used      atomic.Int64
@@ -171,6 +172,9 @@ func (s *Store) Unlock(l Lock) {
 
 // SwapDB swaps databases a and b. The caller holds LockAll.
 func (s *Store) SwapDB(a, b int) {
+	if s.tier != nil {
+		s.tier.swapDB(a, b) // tier.go
+	}
 	s.dbs[a], s.dbs[b] = s.dbs[b], s.dbs[a]
 	s.dbs[a].index, s.dbs[b].index = a, b
 }

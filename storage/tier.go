@@ -1,0 +1,780 @@
+package storage
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"io"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+)
+
+// Durability is how the disk tier keeps a key; the server maps namespace
+// strategies to it.
+type Durability uint8
+
+// The durabilities.
+const (
+	// MemoryOnly keys never touch the disk (cache_aside).
+	MemoryOnly Durability = iota
+	// WriteThrough keys are in the write-ahead log, fsynced, before the
+	// write is acknowledged (see Tier.Appended and Tier.Await).
+	WriteThrough
+	// WriteBack keys reach the data file in the next flush.
+	WriteBack
+)
+
+// TierOptions configures a Tier. The zero value of each field but
+// Durability is its default.
+type TierOptions struct {
+	// Dir holds the data file (strata.db) and the log segments.
+	Dir string
+	// Durability tells how a key is kept. It is called on every write and
+	// on every memory miss, with storage locks held: it must be fast, and
+	// safe for concurrent use. Required.
+	Durability func(key []byte) Durability
+	// WriteThrough must be set when Durability may return WriteThrough: it
+	// opens the write-ahead log.
+	WriteThrough bool
+	// FlushInterval is how often pending writes are folded into the data
+	// file (default 1s): the most write_back writes a crash can lose.
+	FlushInterval time.Duration
+	// MaxDiskSize bounds the data file's live bytes (keys and entries);
+	// beyond it the least recently used persisted keys are evicted from
+	// both tiers (0: no bound).
+	MaxDiskSize int64
+	// MaxBacklog bounds the bytes of writes waiting for a flush (default
+	// 64mb); writers of write_back keys wait while it is exceeded.
+	MaxBacklog int64
+	// Warm loads persisted keys into memory in the background after the
+	// start, while memory stays under three quarters of maxmemory (or
+	// without bound when there is none), so that DBSIZE, KEYS and SCAN see
+	// them. Reads never wait for it: a key not yet loaded is read from
+	// disk.
+	Warm bool
+	// Logger receives the tier's logs (default: discarded).
+	Logger *slog.Logger
+
+	segmentSize int64 // log segment size (tests shrink it)
+	fs          walFS // file system for the log (tests inject faults)
+}
+
+// Tier is the disk tier: a bbolt data file with a write-ahead log in
+// front. It follows the memory tier as a Listener: writes of persisted keys
+// are staged in an overlay (and, for write_through keys, appended to the
+// log); a flusher folds the overlay into the data file every
+// FlushInterval; a memory miss on a persisted key reads the overlay, then
+// the file, and promotes what it finds.
+//
+// A Tier is safe for concurrent use. Lock order: Store locks, then an
+// overlay stripe, then the log's mutex; the flusher takes Store locks only
+// while it holds no lock of its own, and never inside a bbolt transaction.
+type Tier struct {
+	store *Store
+	opts  TierOptions
+	log   *slog.Logger
+	disk  *diskFile
+	wal   *wal // nil without write_through namespaces
+	seed  maphash.Seed
+
+	stripes [overlayStripes]stripe
+	backlog atomic.Int64 // bytes staged and not yet folded
+	pending atomic.Int64 // keys staged and not yet folded
+
+	mapMu   sync.Mutex
+	dbmap   dbMap
+	buckets []atomic.Uint32 // dbmap.buckets, readable without mapMu
+
+	touchMu sync.Mutex
+	touches map[string]uint32 // bucket+key -> access time to record
+
+	tags atomic.Pointer[TagKeeper]
+
+	// Flusher state.
+	checkpoint uint64 // the last log record in the data file
+	stats      map[uint32]bucketStat
+	sweepAt    sweepCursor
+	evictAt    sweepCursor
+	diskKeys   atomic.Int64
+	diskBytes  atomic.Int64
+	kick       chan struct{}
+	flushMu    sync.Mutex
+	folded     chan struct{} // closed and replaced after each fold
+	lastFlush  atomic.Int64  // unix ms of the last successful fold
+	flushDur   atomic.Int64  // its duration in ms
+	flushErr   atomic.Pointer[error]
+	warned     sync.Map // kinds without a codec, logged once
+
+	closeOnce sync.Once
+	closing   chan struct{}
+	wg        sync.WaitGroup
+}
+
+// overlayStripes spreads the overlay over this many maps, each with its
+// own mutex, so writers on different shards rarely meet.
+const overlayStripes = 64
+
+// stripe is one part of the overlay: staged changes by bucket and key.
+type stripe struct {
+	mu sync.Mutex
+	m  map[string]staged
+	_  [40]byte // keep neighbouring mutexes off one cache line
+}
+
+// staged is a change waiting to be folded into the data file. buf is the
+// change as the log records it, op | bucket u32 | key length uvarint | key
+// | entry, and is never modified once staged, so readers may view it.
+type staged struct {
+	buf    []byte
+	keyEnd int // buf[1:keyEnd] is the overlay's map key
+}
+
+// Log record operations.
+const (
+	opPut byte = iota + 1
+	opDel
+	opMap
+)
+
+// sweepCursor is where a walk over the data file stopped.
+type sweepCursor struct {
+	bucket uint32
+	key    []byte
+}
+
+// Walk sizes: keys the sweep looks at per fold, and keys compared per
+// max-disk-size eviction (Redis's sampled LRU looks at 5; a window of
+// neighbours is cheaper to read and needs more).
+const (
+	sweepPerFold  = 4096
+	evictWindow   = 32
+	warmChunk     = 512
+	touchInterval = 60 // seconds an access time may lag before it is rewritten
+)
+
+// OpenTier opens the disk tier in opts.Dir for s and attaches it: s then
+// stages writes of persisted keys and reads them back on a memory miss.
+// Call it before s serves commands. Log records not yet in the data file
+// are replayed first. A foreign or corrupt file is refused with
+// ErrForeignFile and left as it is.
+func OpenTier(s *Store, opts TierOptions) (*Tier, error) {
+	if opts.Durability == nil {
+		return nil, errors.New("storage: TierOptions.Durability is required")
+	}
+	if opts.FlushInterval <= 0 {
+		opts.FlushInterval = time.Second
+	}
+	if opts.MaxBacklog <= 0 {
+		opts.MaxBacklog = 64 << 20
+	}
+	if opts.segmentSize <= 0 {
+		opts.segmentSize = walSegmentSize
+	}
+	if opts.fs == nil {
+		opts.fs = osFS{}
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	disk, st, err := openDisk(opts.Dir, s.Databases())
+	if err != nil {
+		return nil, err
+	}
+	t := &Tier{
+		store: s, opts: opts, log: opts.Logger, disk: disk, seed: maphash.MakeSeed(),
+		dbmap: st.dbmap, stats: st.stats, touches: map[string]uint32{},
+		kick: make(chan struct{}, 1), folded: make(chan struct{}), closing: make(chan struct{}),
+	}
+	for i := range t.stripes {
+		t.stripes[i].m = map[string]staged{}
+	}
+	files, nextNum, err := walSegmentFiles(opts.Dir)
+	if err == nil {
+		err = t.replay(files, st.checkpoint)
+	}
+	if err != nil {
+		disk.close()
+		return nil, err
+	}
+	t.buckets = make([]atomic.Uint32, len(t.dbmap.buckets))
+	for i, id := range t.dbmap.buckets {
+		t.buckets[i].Store(id)
+	}
+	t.countDisk()
+	if opts.WriteThrough {
+		t.wal = openWAL(opts.Dir, opts.segmentSize, opts.fs, t.log, t.checkpoint+1, nextNum)
+	}
+	s.tier = t
+	s.AddListener(t)
+	t.wg.Add(1)
+	go t.flusher()
+	if opts.Warm {
+		t.wg.Add(1)
+		go t.warm()
+	}
+	return t, nil
+}
+
+// replay folds the log records after checkpoint into the data file and
+// removes the segments, so the tier starts with an empty log.
+func (t *Tier) replay(files []string, checkpoint uint64) error {
+	t.checkpoint = checkpoint
+	if len(files) == 0 {
+		return nil
+	}
+	latest := map[string]foldOp{}
+	last, err := replayWAL(files, checkpoint, t.log, func(seq uint64, p []byte) error {
+		switch p[0] {
+		case opPut, opDel:
+			bucket, key, rec, ok := splitRecord(p)
+			if !ok {
+				return fmt.Errorf("%w: bad log record %d", ErrForeignFile, seq)
+			}
+			op := foldOp{bucket: bucket, key: key}
+			if p[0] == opPut {
+				op.rec = rec
+			}
+			latest[string(p[1:len(p)-len(rec)])] = op
+		case opMap:
+			m, err := decodeDBMap(p[1:])
+			if err != nil {
+				return err
+			}
+			t.dbmap = m
+		default:
+			return fmt.Errorf("%w: unknown log record %d", ErrForeignFile, seq)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	f := &fold{dbmap: t.dbmap, checkpoint: max(last, checkpoint)}
+	for _, op := range latest {
+		f.ops = append(f.ops, op)
+	}
+	stats, err := t.disk.apply(f, t.stats)
+	if err != nil {
+		return fmt.Errorf("storage: replaying the write-ahead log: %w", err)
+	}
+	t.stats = stats
+	t.checkpoint = f.checkpoint
+	if last > checkpoint {
+		t.log.Info("replayed write-ahead log", "records", last-checkpoint, "segments", len(files))
+	}
+	for _, path := range files {
+		if err := removeFile(path); err != nil {
+			return err
+		}
+	}
+	return syncDir(t.opts.Dir)
+}
+
+// splitRecord splits a put or delete record (or a staged buf) into its
+// bucket, key and entry (empty for a delete).
+func splitRecord(p []byte) (bucket uint32, key, rec []byte, ok bool) {
+	if len(p) < 6 {
+		return 0, nil, nil, false
+	}
+	bucket = binary.BigEndian.Uint32(p[1:])
+	n, w := binary.Uvarint(p[5:])
+	if w <= 0 || n > uint64(len(p)-5-w) {
+		return 0, nil, nil, false
+	}
+	start := 5 + w
+	return bucket, p[start : start+int(n)], p[start+int(n):], true
+}
+
+func (t *Tier) countDisk() {
+	var keys, bytes int64
+	for _, st := range t.stats {
+		keys += st.keys
+		bytes += st.bytes
+	}
+	t.diskKeys.Store(keys)
+	t.diskBytes.Store(bytes)
+}
+
+// Tier returns the Store's disk tier, nil when it has none.
+func (s *Store) Tier() *Tier { return s.tier }
+
+// bytesOf views a key string as bytes, to be read only.
+func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
+// KeyStored stages a write of a persisted key (Listener).
+func (t *Tier) KeyStored(db *DB, key string, v Value) {
+	d := t.opts.Durability(bytesOf(key))
+	if d == MemoryOnly {
+		return
+	}
+	t.stage(db, key, &v, d)
+}
+
+// KeyRemoved stages the deletion of a persisted key (Listener). A key
+// evicted from memory stays on disk; an expired one is expired there too
+// (the sweep reclaims it); a flushed database is handled by flushDB.
+func (t *Tier) KeyRemoved(db *DB, key string, _ Value, why Reason) {
+	if why != Deleted {
+		return
+	}
+	d := t.opts.Durability(bytesOf(key))
+	if d == MemoryOnly {
+		return
+	}
+	t.stage(db, key, nil, d)
+}
+
+// stage records a change of key (v nil: its deletion) in the overlay and,
+// for a write_through key, in the log.
+func (t *Tier) stage(db *DB, key string, v *Value, d Durability) {
+	bucket := t.buckets[db.index].Load()
+	buf := make([]byte, 0, 1+4+binary.MaxVarintLen32+len(key)+entryFixed+16+t.entrySizeHint(v))
+	buf = append(buf, opDel)
+	buf = binary.BigEndian.AppendUint32(buf, bucket)
+	buf = binary.AppendUvarint(buf, uint64(len(key)))
+	buf = append(buf, key...)
+	keyEnd := len(buf)
+	if v != nil {
+		buf[0] = opPut
+		var tags []string
+		if k := t.tags.Load(); k != nil {
+			tags = (*k).Of(db, key)
+		}
+		var err error
+		if buf, err = appendEntry(buf, *v, tags, uint32(t.store.clock()/1000)); err != nil {
+			if _, seen := t.warned.LoadOrStore(v.Kind(), true); !seen {
+				t.log.Warn("values of this kind are kept in memory only", "kind", v.Kind().String(), "err", err)
+			}
+			return
+		}
+	}
+	t.put(staged{buf: buf, keyEnd: keyEnd})
+	if d == WriteThrough && t.wal != nil {
+		t.wal.append(buf)
+	}
+	if t.backlog.Load() > t.opts.MaxBacklog/2 {
+		t.requestFlush()
+	}
+}
+
+func (t *Tier) entrySizeHint(v *Value) int {
+	if v == nil || v.Kind() != KindString {
+		return 0
+	}
+	return v.Len()
+}
+
+// mapKey views a staged change's overlay key.
+func (s staged) mapKey() string {
+	return unsafe.String(&s.buf[1], s.keyEnd-1)
+}
+
+func (t *Tier) stripeOf(mk string) *stripe {
+	return &t.stripes[maphash.String(t.seed, mk)%overlayStripes]
+}
+
+// put adds s to the overlay, replacing an older change of its key.
+func (t *Tier) put(s staged) {
+	mk := s.mapKey()
+	st := t.stripeOf(mk)
+	st.mu.Lock()
+	old, had := st.m[mk]
+	st.m[mk] = s
+	st.mu.Unlock()
+	t.backlog.Add(int64(len(s.buf) - len(old.buf)))
+	if !had {
+		t.pending.Add(1)
+	}
+}
+
+// overlayKey builds the overlay key of key in bucket into buf.
+func overlayKey(buf []byte, bucket uint32, key []byte) []byte {
+	buf = binary.BigEndian.AppendUint32(buf, bucket)
+	buf = binary.AppendUvarint(buf, uint64(len(key)))
+	return append(buf, key...)
+}
+
+// lookupStaged returns the staged change of key in bucket.
+func (t *Tier) lookupStaged(bucket uint32, key []byte) (staged, bool) {
+	var small [64]byte
+	mk := overlayKey(small[:0], bucket, key)
+	k := unsafe.String(unsafe.SliceData(mk), len(mk))
+	st := t.stripeOf(k)
+	st.mu.Lock()
+	s, ok := st.m[k]
+	st.mu.Unlock()
+	return s, ok
+}
+
+// load reads key of db from the disk tier after a memory miss: the
+// overlay first, then the data file. It returns the live value with its
+// tags, or false when the key is not persisted, absent, or expired.
+func (t *Tier) load(db *DB, key []byte) (Value, []string, bool) {
+	if t.opts.Durability(key) == MemoryOnly {
+		return Value{}, nil, false
+	}
+	bucket := t.buckets[db.index].Load()
+	var rec []byte
+	if s, ok := t.lookupStaged(bucket, key); ok {
+		if s.buf[0] == opDel {
+			return Value{}, nil, false
+		}
+		rec = s.buf[s.keyEnd:]
+	} else {
+		var err error
+		if rec, err = t.disk.get(bucket, key); err != nil {
+			t.log.Error("disk tier read failed", "key", string(key), "err", err)
+			return Value{}, nil, false
+		}
+		if rec == nil {
+			return Value{}, nil, false
+		}
+	}
+	e, err := parseEntry(rec)
+	if err != nil {
+		t.log.Error("disk tier entry does not decode; treating the key as absent", "key", string(key), "err", err)
+		return Value{}, nil, false
+	}
+	now := t.store.clock()
+	if e.exp != 0 && e.exp <= now {
+		return Value{}, nil, false
+	}
+	v, err := e.value()
+	if err != nil {
+		t.log.Error("disk tier value does not decode; treating the key as absent", "key", string(key), "err", err)
+		return Value{}, nil, false
+	}
+	if sec := uint32(now / 1000); sec-e.atime > touchInterval {
+		t.touch(bucket, key, sec)
+	}
+	return v, e.tags, true
+}
+
+// touch records that key was used at sec, for max-disk-size eviction.
+func (t *Tier) touch(bucket uint32, key []byte, sec uint32) {
+	mk := string(overlayKey(nil, bucket, key))
+	t.touchMu.Lock()
+	t.touches[mk] = sec
+	t.touchMu.Unlock()
+}
+
+// promote brings key of db in from the disk tier after a memory miss
+// (s is that miss) and returns its slot, found when the disk had it. A
+// read (flags without LookupWrite) counts a disk hit. The listeners are
+// not told: the key did not change, it only moved between tiers.
+func (db *DB) promote(key []byte, s slot, flags LookupFlags) slot {
+	t := db.store.tier
+	v, tags, ok := t.load(db, key)
+	if !ok {
+		return s
+	}
+	db.write(key, v)
+	if k := t.tags.Load(); k != nil && len(tags) > 0 {
+		(*k).Replace(db, string(key), tags)
+	}
+	if flags&LookupWrite == 0 {
+		db.store.counters.DiskHits.Add(uint(s.h), 1)
+	}
+	return db.find(key)
+}
+
+// TagKeeper is the tag index as the disk tier sees it (Tags satisfies
+// it): a persisted key's tags are stored in its entry and given back when
+// the key is read in.
+type TagKeeper interface {
+	// Of returns key's tags (nil: none). It is called with key's locks
+	// held, each time the key is staged.
+	Of(db *DB, key string) []string
+	// Replace gives back the tags of a key just read in from disk, with
+	// its locks held.
+	Replace(db *DB, key string, tags []string)
+}
+
+// SetTagKeeper makes the tier persist tags through k.
+func (t *Tier) SetTagKeeper(k TagKeeper) { t.tags.Store(&k) }
+
+// TagsChanged stages key again after its tags changed without a write of
+// its value (CACHE.TAG). The caller holds key's locks.
+func (t *Tier) TagsChanged(db *DB, key []byte) {
+	if s := db.find(key); s.found {
+		t.KeyStored(db, s.v.key(), s.v)
+	}
+}
+
+// flushDB gives db a new, empty bucket (FLUSHDB, FLUSHALL); the flusher
+// deletes the old one. The caller holds the Store lock exclusively.
+func (t *Tier) flushDB(db *DB) {
+	t.mapMu.Lock()
+	t.dbmap.buckets[db.index] = t.dbmap.next
+	t.dbmap.next++
+	t.buckets[db.index].Store(t.dbmap.buckets[db.index])
+	rec := append([]byte{opMap}, t.dbmap.encode()...)
+	t.mapMu.Unlock()
+	if t.wal != nil {
+		t.wal.append(rec)
+	}
+	t.requestFlush()
+}
+
+// swapDB follows Store.SwapDB. The caller holds the Store lock
+// exclusively.
+func (t *Tier) swapDB(a, b int) {
+	t.mapMu.Lock()
+	m := t.dbmap.buckets
+	m[a], m[b] = m[b], m[a]
+	t.buckets[a].Store(m[a])
+	t.buckets[b].Store(m[b])
+	rec := append([]byte{opMap}, t.dbmap.encode()...)
+	t.mapMu.Unlock()
+	if t.wal != nil {
+		t.wal.append(rec)
+	}
+}
+
+// Appended returns the sequence number of the last write-ahead log record:
+// a write_through write is durable once Await(Appended()) returns, called
+// after the write without storage locks held. It is 0 without a log.
+func (t *Tier) Appended() uint64 {
+	if t.wal == nil {
+		return 0
+	}
+	return t.wal.appended()
+}
+
+// Await waits until log record seq (0: none) is durable, then, when
+// throttle is set, while the write backlog is over its bound: the wait
+// that makes write_through writes durable before their reply, and write
+// back writers slow down when flushes fall behind. Call it without
+// storage locks. Its error (ErrDiskFull or ErrDiskIO) means the write may
+// not be durable; the caller must not acknowledge it.
+func (t *Tier) Await(seq uint64, throttle bool) error {
+	if seq != 0 && t.wal != nil {
+		if err := t.wal.wait(seq); err != nil {
+			return err
+		}
+	}
+	for throttle && t.backlog.Load() > t.opts.MaxBacklog && t.flushErr.Load() == nil {
+		t.flushMu.Lock()
+		ch := t.folded
+		t.flushMu.Unlock()
+		t.requestFlush()
+		select {
+		case <-ch:
+		case <-t.closing:
+			return nil
+		}
+	}
+	return nil
+}
+
+// Writable returns why a write of durability d must be refused now
+// (ErrDiskFull or ErrDiskIO), or nil: a write_through write when the log
+// failed or has no room for its next segment; a write_back write when the
+// backlog is full and flushes fail.
+func (t *Tier) Writable(d Durability) error {
+	switch d {
+	case WriteThrough:
+		if t.wal != nil {
+			return t.wal.failure()
+		}
+	case WriteBack:
+		if p := t.flushErr.Load(); p != nil && t.backlog.Load() > t.opts.MaxBacklog {
+			return *p
+		}
+	}
+	return nil
+}
+
+// requestFlush wakes the flusher before its next tick.
+func (t *Tier) requestFlush() {
+	select {
+	case t.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Flush folds everything staged so far into the data file and returns once
+// it is there (or the error that kept it out).
+func (t *Tier) Flush() error {
+	t.flushMu.Lock()
+	ch := t.folded
+	t.flushMu.Unlock()
+	t.requestFlush()
+	select {
+	case <-ch:
+	case <-t.closing:
+	}
+	// The fold that closed ch may have started before the call: wait for
+	// one more so everything staged before it is included.
+	t.flushMu.Lock()
+	ch = t.folded
+	t.flushMu.Unlock()
+	t.requestFlush()
+	select {
+	case <-ch:
+	case <-t.closing:
+	}
+	if p := t.flushErr.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// flusher folds the overlay into the data file every FlushInterval, when
+// asked, and once more at Close.
+func (t *Tier) flusher() {
+	defer t.wg.Done()
+	tick := time.NewTicker(t.opts.FlushInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-tick.C:
+		case <-t.kick:
+		case <-t.closing:
+			t.foldOnce(false)
+			return
+		}
+		t.foldOnce(true)
+		if t.opts.MaxDiskSize > 0 && t.diskBytes.Load() > t.opts.MaxDiskSize {
+			t.evict()
+		}
+	}
+}
+
+// foldOnce writes every staged change into the data file in one
+// transaction, then drops the folded changes from the overlay and releases
+// the log up to the checkpoint. sweep also reclaims expired keys.
+func (t *Tier) foldOnce(sweep bool) {
+	start := time.Now()
+	var checkpoint uint64
+	if t.wal != nil {
+		checkpoint = t.wal.appended()
+	} else {
+		checkpoint = t.checkpoint
+	}
+	f := &fold{checkpoint: checkpoint}
+	var folded []staged
+	for i := range t.stripes {
+		st := &t.stripes[i]
+		st.mu.Lock()
+		for _, s := range st.m {
+			folded = append(folded, s)
+		}
+		st.mu.Unlock()
+	}
+	for _, s := range folded {
+		bucket, key, rec, _ := splitRecord(s.buf)
+		op := foldOp{bucket: bucket, key: key}
+		if s.buf[0] == opPut {
+			op.rec = rec
+		}
+		f.ops = append(f.ops, op)
+	}
+	t.touchMu.Lock()
+	touches := t.touches
+	t.touches = map[string]uint32{}
+	t.touchMu.Unlock()
+	for mk, sec := range touches {
+		b := []byte(mk)
+		bucket := binary.BigEndian.Uint32(b)
+		n, w := binary.Uvarint(b[4:])
+		f.ops = append(f.ops, foldOp{bucket: bucket, key: b[4+w : 4+w+int(n)], touch: sec})
+	}
+	t.mapMu.Lock()
+	f.dbmap = dbMap{buckets: append([]uint32(nil), t.dbmap.buckets...), next: t.dbmap.next}
+	t.mapMu.Unlock()
+	if sweep {
+		f.sweep = t.sweepTx
+	}
+	stats, err := t.disk.apply(f, t.stats)
+	if err != nil {
+		e := fmt.Errorf("%w: %w", diskError(err), err)
+		if t.flushErr.Swap(&e) == nil {
+			t.log.Error("disk tier flush failed; pending writes are kept and retried", "err", err)
+		}
+		t.broadcastFolded()
+		return
+	}
+	for _, s := range folded {
+		mk := s.mapKey()
+		st := t.stripeOf(mk)
+		st.mu.Lock()
+		if cur, ok := st.m[mk]; ok && unsafe.SliceData(cur.buf) == unsafe.SliceData(s.buf) {
+			delete(st.m, mk)
+			t.backlog.Add(-int64(len(s.buf)))
+			t.pending.Add(-1)
+		}
+		st.mu.Unlock()
+	}
+	t.stats, t.checkpoint = stats, checkpoint
+	if t.wal != nil {
+		t.wal.release(checkpoint)
+		t.wal.recover(checkpoint)
+	}
+	t.countDisk()
+	if t.flushErr.Swap(nil) != nil {
+		t.log.Info("disk tier flush succeeded again")
+	}
+	t.lastFlush.Store(time.Now().UnixMilli())
+	t.flushDur.Store(time.Since(start).Milliseconds())
+	t.broadcastFolded()
+}
+
+func (t *Tier) broadcastFolded() {
+	t.flushMu.Lock()
+	close(t.folded)
+	t.folded = make(chan struct{})
+	t.flushMu.Unlock()
+}
+
+// Close folds everything staged into the data file, stops the tier's
+// goroutines and closes its files. Call it after the last command.
+func (t *Tier) Close() error {
+	var err error
+	t.closeOnce.Do(func() {
+		close(t.closing)
+		t.wg.Wait()
+		clean := t.flushErr.Load() == nil && t.pending.Load() == 0
+		if t.wal != nil {
+			t.wal.close(clean)
+		}
+		if p := t.flushErr.Load(); p != nil {
+			err = *p
+		}
+		if cerr := t.disk.close(); err == nil {
+			err = cerr
+		}
+	})
+	return err
+}
+
+// Info calls fn with the tier's INFO fields (persistence section).
+func (t *Tier) Info(fn func(name, value string)) {
+	i := func(name string, v int64) { fn(name, strconv.FormatInt(v, 10)) }
+	i("disk_keys", t.diskKeys.Load())
+	i("disk_bytes", t.diskBytes.Load())
+	i("disk_max_bytes", t.opts.MaxDiskSize)
+	i("write_back_backlog_keys", t.pending.Load())
+	i("write_back_backlog_bytes", t.backlog.Load())
+	i("last_flush_time", t.lastFlush.Load()/1000)
+	i("last_flush_duration_ms", t.flushDur.Load())
+	status := "ok"
+	if t.flushErr.Load() != nil {
+		status = "err"
+	}
+	fn("last_flush_status", status)
+	status = "ok"
+	if t.wal != nil && t.wal.failure() != nil {
+		status = "err"
+	}
+	fn("wal_status", status)
+}
+
+// DiskKeys returns how many keys the data file holds (as of the last
+// flush), expired ones not yet swept included.
+func (t *Tier) DiskKeys() int64 { return t.diskKeys.Load() }

@@ -1,0 +1,490 @@
+package storage
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// tierClock is an atomic clock: the tier's goroutines read it too.
+type tierClock struct{ ms atomic.Int64 }
+
+func (c *tierClock) now() int64 { return c.ms.Load() }
+
+// prefixDurability keeps "wt:" keys write_through, "wb:" keys write_back
+// and the rest in memory.
+func prefixDurability(key []byte) Durability {
+	switch {
+	case bytes.HasPrefix(key, []byte("wt:")):
+		return WriteThrough
+	case bytes.HasPrefix(key, []byte("wb:")):
+		return WriteBack
+	}
+	return MemoryOnly
+}
+
+// tierEnv is a store with a disk tier in a temporary directory, which a
+// test can restart (gracefully or as a crash would) to check what the
+// files hold.
+type tierEnv struct {
+	t     *testing.T
+	dir   string
+	clk   *tierClock
+	opts  TierOptions
+	store *Store
+	tier  *Tier
+}
+
+func newTierEnv(t *testing.T, opts TierOptions) *tierEnv {
+	t.Helper()
+	e := &tierEnv{t: t, dir: t.TempDir(), clk: &tierClock{}, opts: opts}
+	e.clk.ms.Store(1_000_000_000)
+	if e.opts.Durability == nil {
+		e.opts.Durability = prefixDurability
+		e.opts.WriteThrough = true
+	}
+	if e.opts.FlushInterval == 0 {
+		e.opts.FlushInterval = time.Hour // tests fold when they choose
+	}
+	if e.opts.segmentSize == 0 {
+		e.opts.segmentSize = 1 << 20
+	}
+	e.opts.Dir = e.dir
+	e.open()
+	t.Cleanup(func() {
+		if e.tier != nil {
+			e.tier.Close()
+		}
+	})
+	return e
+}
+
+func (e *tierEnv) open() {
+	e.t.Helper()
+	s, err := New(Options{Clock: e.clk.now})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	tier, err := OpenTier(s, e.opts)
+	if err != nil {
+		e.t.Fatalf("OpenTier: %v", err)
+	}
+	e.store, e.tier = s, tier
+}
+
+// restart closes the tier as a shutdown does and opens a fresh store on
+// the same files.
+func (e *tierEnv) restart() {
+	e.t.Helper()
+	if err := e.tier.Close(); err != nil {
+		e.t.Fatalf("Close: %v", err)
+	}
+	e.open()
+}
+
+// crash stops the tier as kill -9 would and opens a fresh store on the
+// same files.
+func (e *tierEnv) crash() {
+	e.t.Helper()
+	e.kill()
+	e.open()
+}
+
+// kill stops the tier as kill -9 would: no final fold, the log left as
+// written (a killed process loses nothing the kernel was given).
+func (e *tierEnv) kill() {
+	t := e.tier
+	t.closeOnce.Do(func() {
+		t.disk.db.Close() // the flusher's last fold now fails
+		close(t.closing)
+		t.wg.Wait()
+		if t.wal != nil {
+			t.wal.close(false)
+		}
+	})
+}
+
+func (e *tierEnv) set(key, val string, exp int64) uint64 {
+	e.t.Helper()
+	l := e.store.LockAll()
+	e.store.DB(0).Set([]byte(key), StringValue([]byte(val)).WithExpireAt(exp))
+	e.store.Unlock(l)
+	return e.tier.Appended()
+}
+
+func (e *tierEnv) del(key string) bool {
+	l := e.store.LockAll()
+	defer e.store.Unlock(l)
+	return e.store.DB(0).Delete([]byte(key))
+}
+
+func (e *tierEnv) get(key string) (string, int64, bool) {
+	e.t.Helper()
+	l := e.store.LockAll()
+	defer e.store.Unlock(l)
+	v, ok := e.store.DB(0).Get([]byte(key))
+	return string(v.Bytes()), v.ExpireAt(), ok
+}
+
+func (e *tierEnv) expect(key, want string) {
+	e.t.Helper()
+	got, _, ok := e.get(key)
+	if want == "" && ok {
+		e.t.Errorf("%s = %q, want absent", key, got)
+	} else if want != "" && (!ok || got != want) {
+		e.t.Errorf("%s = %q (found %v), want %q", key, got, ok, want)
+	}
+}
+
+func TestTierStrategiesAcrossRestart(t *testing.T) {
+	for _, crash := range []bool{false, true} {
+		t.Run(fmt.Sprintf("crash=%v", crash), func(t *testing.T) {
+			e := newTierEnv(t, TierOptions{})
+			exp := e.clk.now() + 60_000
+			e.set("wt:a", "1", 0)
+			e.set("wt:ttl", "2", exp)
+			e.set("wb:a", "3", 0)
+			e.set("mem:a", "4", 0)
+			seq := e.set("wt:b", "5", 0)
+			if err := e.tier.Await(seq, false); err != nil {
+				t.Fatal(err)
+			}
+			if crash {
+				// write_back keys are on disk only up to the last flush.
+				if err := e.tier.Flush(); err != nil {
+					t.Fatal(err)
+				}
+				e.set("wb:late", "6", 0)
+				seq = e.set("wt:late", "7", 0)
+				e.tier.Await(seq, false)
+				e.crash()
+			} else {
+				e.set("wb:late", "6", 0)
+				e.set("wt:late", "7", 0)
+				e.restart()
+			}
+			e.expect("wt:a", "1")
+			e.expect("wt:b", "5")
+			e.expect("wb:a", "3")
+			e.expect("mem:a", "")
+			e.expect("wt:late", "7")
+			if crash {
+				e.expect("wb:late", "")
+			} else {
+				e.expect("wb:late", "6")
+			}
+			if _, at, ok := e.get("wt:ttl"); !ok || at != exp {
+				t.Errorf("wt:ttl expiry %d (found %v), want %d", at, ok, exp)
+			}
+			if hits := e.store.Counters().DiskHits.Load(); hits < 4 {
+				t.Errorf("disk hits %d", hits)
+			}
+		})
+	}
+}
+
+func TestTierDeleteExpireFlushReachDisk(t *testing.T) {
+	e := newTierEnv(t, TierOptions{})
+	e.set("wt:gone", "x", 0)
+	e.set("wt:short", "x", e.clk.now()+1000)
+	e.set("wt:stay", "x", 0)
+	e.set("wb:gone", "x", 0)
+	e.tier.Flush()
+	e.restart() // now on disk only
+	if !e.del("wt:gone") || !e.del("wb:gone") {
+		t.Fatal("DEL of keys only on disk must find them")
+	}
+	e.restart()
+	e.expect("wt:gone", "")
+	e.expect("wb:gone", "")
+	e.clk.ms.Add(1000)
+	e.expect("wt:short", "")
+	e.expect("wt:stay", "x")
+
+	// FLUSHALL reaches keys that are only on disk.
+	e.restart()
+	l := e.store.LockAll()
+	e.store.FlushAll()
+	e.store.Unlock(l)
+	e.set("wt:new", "y", 0)
+	e.tier.Await(e.tier.Appended(), false)
+	e.crash()
+	e.expect("wt:stay", "")
+	e.expect("wt:new", "y")
+}
+
+func TestTierSwapDB(t *testing.T) {
+	e := newTierEnv(t, TierOptions{})
+	e.set("wt:k", "zero", 0)
+	l := e.store.LockAll()
+	e.store.DB(1).Set([]byte("wt:k"), StringValue([]byte("one")))
+	e.store.SwapDB(0, 1)
+	e.store.Unlock(l)
+	e.tier.Await(e.tier.Appended(), false)
+	e.crash()
+	e.expect("wt:k", "one")
+	l = e.store.LockAll()
+	v, _ := e.store.DB(1).Get([]byte("wt:k"))
+	e.store.Unlock(l)
+	if string(v.Bytes()) != "zero" {
+		t.Errorf("db 1 wt:k = %q", v.Bytes())
+	}
+}
+
+func TestTierEvictedKeyStaysOnDisk(t *testing.T) {
+	e := newTierEnv(t, TierOptions{})
+	e.set("wt:k", "v", 0)
+	l := e.store.LockAll()
+	db := e.store.DB(0)
+	s := db.find([]byte("wt:k"))
+	db.remove(&s, Evicted)
+	e.store.Unlock(l)
+	before := e.store.Counters().DiskHits.Load()
+	e.expect("wt:k", "v")
+	if e.store.Counters().DiskHits.Load() != before+1 {
+		t.Error("a read of an evicted persisted key must count a disk hit")
+	}
+}
+
+func TestTierSweepsExpiredAndUnpersisted(t *testing.T) {
+	e := newTierEnv(t, TierOptions{})
+	for i := 0; i < 50; i++ {
+		e.set(fmt.Sprintf("wb:%d", i), "v", e.clk.now()+1000)
+	}
+	e.set("wb:keep", "v", 0)
+	e.tier.Flush()
+	if n := e.tier.DiskKeys(); n != 51 {
+		t.Fatalf("disk keys %d", n)
+	}
+	e.clk.ms.Add(2000)
+	e.tier.Flush()
+	if n := e.tier.DiskKeys(); n != 1 {
+		t.Errorf("after the sweep: disk keys %d, want 1", n)
+	}
+	// A namespace that stops persisting is swept from the file.
+	e.opts.Durability = func([]byte) Durability { return MemoryOnly }
+	e.restart()
+	e.tier.Flush()
+	if n := e.tier.DiskKeys(); n != 0 {
+		t.Errorf("keys of a namespace no longer persisted: %d left", n)
+	}
+}
+
+func TestTierMaxDiskSizeEvictsLeastRecentlyUsed(t *testing.T) {
+	e := newTierEnv(t, TierOptions{MaxDiskSize: 20_000})
+	val := strings.Repeat("x", 100)
+	for i := 0; i < 400; i++ {
+		e.set(fmt.Sprintf("wb:%03d", i), val, 0)
+		if i%100 == 99 {
+			e.clk.ms.Add(3_600_000) // later keys are more recently used
+		}
+	}
+	for i := 0; i < 3; i++ { // fold, evict, fold the evictions
+		e.tier.Flush()
+	}
+	if b := e.tier.diskBytes.Load(); b > 20_000 || b < 15_000 {
+		t.Fatalf("disk bytes %d, want at most 20000", b)
+	}
+	if _, _, ok := e.get("wb:399"); !ok {
+		t.Error("the most recently written key was evicted")
+	}
+	if _, _, ok := e.get("wb:000"); ok {
+		t.Error("the least recently written key survived")
+	}
+}
+
+func TestTierRefusesForeignFiles(t *testing.T) {
+	cases := []struct {
+		name  string
+		setup func(t *testing.T, dir string)
+		file  string
+	}{
+		{"garbage data file", func(t *testing.T, dir string) {
+			os.WriteFile(filepath.Join(dir, diskFileName), bytes.Repeat([]byte("not a database "), 1000), 0o644)
+		}, diskFileName},
+		{"empty data file", func(t *testing.T, dir string) {
+			os.WriteFile(filepath.Join(dir, diskFileName), nil, 0o644)
+		}, diskFileName},
+		{"another program's bbolt file", func(t *testing.T, dir string) {
+			db, err := bolt.Open(filepath.Join(dir, diskFileName), 0o644, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			db.Update(func(tx *bolt.Tx) error {
+				b, _ := tx.CreateBucket([]byte("users"))
+				return b.Put([]byte("alice"), []byte("admin"))
+			})
+			db.Close()
+		}, diskFileName},
+		{"foreign log segment", func(t *testing.T, dir string) {
+			os.WriteFile(filepath.Join(dir, "wal-00000000000000000001.log"), bytes.Repeat([]byte{7}, 100), 0o644)
+		}, "wal-00000000000000000001.log"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			tc.setup(t, dir)
+			path := filepath.Join(dir, tc.file)
+			before, _ := os.ReadFile(path)
+			s, _ := New(Options{})
+			tier, err := OpenTier(s, TierOptions{Dir: dir, Durability: prefixDurability, WriteThrough: true})
+			if err == nil {
+				tier.Close()
+				t.Fatal("OpenTier accepted a foreign file")
+			}
+			if tc.name != "foreign log segment" && !errors.Is(err, ErrForeignFile) {
+				t.Errorf("error %v, want ErrForeignFile", err)
+			}
+			if !strings.Contains(err.Error(), dir) {
+				t.Errorf("error %q does not name the file", err)
+			}
+			after, _ := os.ReadFile(path)
+			if !bytes.Equal(before, after) {
+				t.Error("the refused file was modified")
+			}
+		})
+	}
+}
+
+// faultFS is a walFS that counts syncs and can fail segment creation as a
+// full disk does.
+type faultFS struct {
+	full  atomic.Bool
+	syncs atomic.Int64
+}
+
+func (f *faultFS) Create(path string) (walFile, error) {
+	if f.full.Load() {
+		return nil, &os.PathError{Op: "write", Path: path, Err: syscall.ENOSPC}
+	}
+	w, err := osFS{}.Create(path)
+	return countingFile{w, f}, err
+}
+
+func (f *faultFS) Open(path string) (walFile, error) { return osFS{}.Open(path) }
+
+type countingFile struct {
+	walFile
+	fs *faultFS
+}
+
+func (c countingFile) Sync() error {
+	c.fs.syncs.Add(1)
+	return c.walFile.Sync()
+}
+
+func TestTierFullDiskRefusesWriteThrough(t *testing.T) {
+	fs := &faultFS{}
+	e := newTierEnv(t, TierOptions{Durability: prefixDurability, WriteThrough: true, fs: fs, segmentSize: 64 << 10})
+	if err := e.tier.Writable(WriteThrough); err != nil {
+		t.Fatalf("Writable before: %v", err)
+	}
+	fs.full.Store(true)
+	val := strings.Repeat("v", 1000)
+	var refused error
+	for i := 0; i < 1000 && refused == nil; i++ {
+		if refused = e.tier.Writable(WriteThrough); refused != nil {
+			break
+		}
+		seq := e.set(fmt.Sprintf("wt:%d", i), val, 0)
+		if err := e.tier.Await(seq, false); err != nil {
+			t.Fatalf("write %d acknowledged path failed: %v (the tier must refuse before the log is out of room)", i, err)
+		}
+		time.Sleep(time.Millisecond) // let the preallocator notice
+	}
+	if !errors.Is(refused, ErrDiskFull) {
+		t.Fatalf("Writable = %v, want ErrDiskFull", refused)
+	}
+	fs.full.Store(false)
+	deadline := time.Now().Add(5 * time.Second)
+	for e.tier.Writable(WriteThrough) != nil && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := e.tier.Writable(WriteThrough); err != nil {
+		t.Fatalf("still refusing once there is room: %v", err)
+	}
+}
+
+func TestTierGroupCommit(t *testing.T) {
+	fs := &faultFS{}
+	e := newTierEnv(t, TierOptions{Durability: prefixDurability, WriteThrough: true, fs: fs})
+	const writers, each = 16, 50
+	var wg sync.WaitGroup
+	for w := 0; w < writers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				key := []byte(fmt.Sprintf("wt:%d:%d", w, i))
+				l := e.store.LockShard(0, e.store.ShardOf(key))
+				e.store.DB(0).Set(key, StringValue([]byte("v")))
+				seq := e.tier.Appended()
+				e.store.Unlock(l)
+				if err := e.tier.Await(seq, false); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	syncs := fs.syncs.Load() - 1 // the preallocated segment's own sync
+	if syncs >= writers*each {
+		t.Errorf("%d syncs for %d writes: no group commit", syncs, writers*each)
+	}
+	t.Logf("%d writes, %d syncs", writers*each, syncs)
+	e.crash()
+	for w := 0; w < writers; w++ {
+		e.expect(fmt.Sprintf("wt:%d:%d", w, each-1), "v")
+	}
+}
+
+func TestWALReplayStopsAtTornRecord(t *testing.T) {
+	e := newTierEnv(t, TierOptions{segmentSize: 64 << 10})
+	for i := 0; i < 300; i++ { // several segments
+		e.set(fmt.Sprintf("wt:%03d", i), strings.Repeat("v", 500), 0)
+	}
+	e.tier.Await(e.tier.Appended(), false)
+	// Tear the last record: a crash in the middle of the last batch.
+	path, off := e.tier.wal.cur.path, e.tier.wal.cur.off
+	e.kill()
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteAt([]byte{0xff}, off-3)
+	f.Close()
+	e.open()
+	e.expect("wt:000", strings.Repeat("v", 500))
+	e.expect("wt:298", strings.Repeat("v", 500))
+	e.expect("wt:299", "")
+}
+
+func TestTierWarmLoadsKeysInBackground(t *testing.T) {
+	e := newTierEnv(t, TierOptions{})
+	for i := 0; i < 100; i++ {
+		e.set(fmt.Sprintf("wb:%d", i), "v", 0)
+	}
+	e.opts.Warm = true
+	e.restart()
+	deadline := time.Now().Add(5 * time.Second)
+	for e.store.DB(0).Len() < 100 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := e.store.DB(0).Len(); n != 100 {
+		t.Fatalf("warm-up loaded %d keys of 100", n)
+	}
+	if h := e.store.Counters().DiskHits.Load(); h != 0 {
+		t.Errorf("warm-up counted %d disk hits", h)
+	}
+}

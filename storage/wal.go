@@ -1,0 +1,601 @@
+package storage
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// The write-ahead log makes write_through writes durable at the cost of one
+// sequential write and one fdatasync per batch, where a bbolt commit costs
+// several page writes and fsyncs. One goroutine (the writer) takes every
+// record waiting when it wakes, writes them with one write and syncs them
+// with one fdatasync, with no batch delay: clients that write while a sync
+// runs share the next one. The flusher later folds the same changes into
+// the bbolt file and releases the log up to its checkpoint.
+//
+// The log is a series of segment files, each zero-filled to its full size
+// and synced before it is used, so that a batch's fdatasync writes data
+// only (no size or block-map change), and so that running out of disk shows
+// when the next segment cannot be made, while the current one still has
+// room: the tier then refuses new write_through writes with an error
+// instead of failing ones in flight.
+//
+// A record is framed as length (u32), CRC-32C of sequence and payload
+// (u32), sequence number (u64), payload. Replay reads records in sequence
+// order and stops at the first that is torn (zero length, bad checksum, or
+// a sequence gap): everything after it belongs to the batch a crash
+// interrupted, which no client was told had succeeded.
+
+const (
+	walMagic       = "STRATAWAL1\x00\x00\x00\x00\x00\x00"
+	walHeaderSize  = 32
+	walRecHeader   = 16
+	walSegmentSize = 16 << 20
+	walFilePrefix  = "wal-"
+	walFileSuffix  = ".log"
+	walFillChunk   = 1 << 20
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// walFS is what the log needs from the file system; tests inject faults
+// such as a full disk.
+type walFS interface {
+	// Create makes a file ready for writing at any offset.
+	Create(path string) (walFile, error)
+	// Open opens an existing segment for writing.
+	Open(path string) (walFile, error)
+}
+
+// walFile is one segment file.
+type walFile interface {
+	io.WriterAt
+	io.ReaderAt
+	Sync() error // fdatasync
+	Close() error
+}
+
+type osFS struct{}
+
+func (osFS) Create(path string) (walFile, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	return dataSyncFile{f}, nil
+}
+
+func (osFS) Open(path string) (walFile, error) {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return nil, err
+	}
+	return dataSyncFile{f}, nil
+}
+
+// segment is one log file being written.
+type segment struct {
+	num  uint64
+	path string
+	f    walFile
+	size int64
+	off  int64  // where the next record goes
+	last uint64 // sequence of the last record in it
+}
+
+// wal is the write-ahead log. append is called with storage locks held and
+// only buffers; the writer goroutine does the I/O.
+type wal struct {
+	dir     string
+	segSize int64
+	fs      walFS
+	log     *slog.Logger
+
+	mu      sync.Mutex
+	buf     []byte // framed records waiting for the writer
+	spare   []byte
+	next    uint64        // sequence of the next record
+	err     error         // sticky: a batch failed; reset by restart
+	changed chan struct{} // closed when synced or err changes
+	closing bool
+
+	synced   atomic.Uint64 // every record up to this one is durable
+	lowSpace atomic.Pointer[error]
+	wake     chan struct{}
+
+	// Owned by the writer goroutine (and by release under segMu).
+	segMu    sync.Mutex
+	cur      *segment
+	full     []*segment    // written segments, oldest first, for release
+	ready    chan *segment // a preallocated segment, when one is made
+	need     chan struct{} // asks the preallocator for the next segment
+	nextNum  uint64
+	released uint64 // records up to here are in the bbolt file
+	done     chan struct{}
+}
+
+// errWALClosed is returned to writers racing with Close.
+var errWALClosed = errors.New("storage: write-ahead log closed")
+
+// openWAL opens the log in dir after replay: first is the sequence the next
+// record gets, nextNum the number for the next segment file.
+func openWAL(dir string, segSize int64, fs walFS, log *slog.Logger, first, nextNum uint64) *wal {
+	w := &wal{
+		dir: dir, segSize: segSize, fs: fs, log: log,
+		next: first, changed: make(chan struct{}), wake: make(chan struct{}, 1),
+		ready: make(chan *segment, 1), need: make(chan struct{}, 1), nextNum: nextNum, done: make(chan struct{}),
+		released: first - 1,
+	}
+	w.synced.Store(first - 1)
+	// The first segment is made now, so a full disk shows at once; the
+	// preallocator retries when it cannot be.
+	if s, err := w.create(segSize); err == nil {
+		w.cur = s
+	} else {
+		w.noRoom(err)
+	}
+	w.need <- struct{}{}
+	go w.prealloc()
+	go w.run()
+	return w
+}
+
+// append adds a record holding payload and returns its sequence number.
+// It does no I/O.
+func (w *wal) append(payload []byte) uint64 {
+	w.mu.Lock()
+	seq := w.next
+	w.next++
+	var hdr [walRecHeader]byte
+	binary.LittleEndian.PutUint32(hdr[0:], uint32(len(payload)))
+	binary.LittleEndian.PutUint64(hdr[8:], seq)
+	crc := crc32.Update(crc32.Checksum(hdr[8:16], castagnoli), castagnoli, payload)
+	binary.LittleEndian.PutUint32(hdr[4:], crc)
+	w.buf = append(append(w.buf, hdr[:]...), payload...)
+	w.mu.Unlock()
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+	return seq
+}
+
+// appended returns the sequence of the last record appended.
+func (w *wal) appended() uint64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.next - 1
+}
+
+// wait blocks until record seq is durable, or returns the error that keeps
+// it from being so.
+func (w *wal) wait(seq uint64) error {
+	if w.synced.Load() >= seq {
+		return nil
+	}
+	w.mu.Lock()
+	for w.synced.Load() < seq {
+		if w.err != nil {
+			err := w.err
+			w.mu.Unlock()
+			return err
+		}
+		ch := w.changed
+		w.mu.Unlock()
+		<-ch
+		w.mu.Lock()
+	}
+	w.mu.Unlock()
+	return nil
+}
+
+// failure returns why new write_through writes cannot be accepted: the
+// log failed, or the disk has no room for its next segment.
+func (w *wal) failure() error {
+	if p := w.lowSpace.Load(); p != nil {
+		return *p
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err
+}
+
+// recover clears a failure once everything appended is durable elsewhere
+// (the flusher folded it into the bbolt file): the records the failed
+// batches held are then as good as synced.
+func (w *wal) recover(upTo uint64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err == nil || upTo < w.next-1 {
+		return
+	}
+	w.err = nil
+	w.buf = w.buf[:0]
+	w.synced.Store(w.next - 1)
+	close(w.changed)
+	w.changed = make(chan struct{})
+}
+
+// run is the writer goroutine.
+func (w *wal) run() {
+	defer close(w.done)
+	for {
+		<-w.wake
+		w.mu.Lock()
+		batch, last, closing, failed := w.buf, w.next-1, w.closing, w.err != nil
+		w.buf, w.spare = w.spare[:0], nil
+		w.mu.Unlock()
+		var err error
+		if len(batch) > 0 && !failed {
+			err = w.write(batch)
+		}
+		w.mu.Lock()
+		if cap(batch) <= 4<<20 {
+			w.spare = batch[:0]
+		}
+		switch {
+		case failed:
+			// Records appended after a failure stay unsynced until
+			// recover.
+		case err != nil:
+			w.err = fmt.Errorf("%w: %w", ErrDiskIO, err)
+			w.log.Error("write-ahead log write failed; write_through writes are refused until the data file catches up", "err", err)
+			close(w.changed)
+			w.changed = make(chan struct{})
+		case len(batch) > 0:
+			w.synced.Store(last)
+			close(w.changed)
+			w.changed = make(chan struct{})
+		}
+		more := len(w.buf) > 0
+		w.mu.Unlock()
+		if closing && !more {
+			return
+		}
+		if more {
+			select {
+			case w.wake <- struct{}{}:
+			default:
+			}
+		}
+	}
+}
+
+// write writes a batch of framed records and syncs it, moving to new
+// segments as they fill.
+func (w *wal) write(batch []byte) error {
+	w.segMu.Lock()
+	defer w.segMu.Unlock()
+	dirty := false
+	for len(batch) > 0 {
+		if w.cur == nil {
+			if err := w.rotate(recordLen(batch)); err != nil {
+				return err
+			}
+		}
+		n, seq := fit(batch, w.cur.size-w.cur.off)
+		if n == 0 {
+			if dirty {
+				if err := w.cur.f.Sync(); err != nil {
+					return err
+				}
+			}
+			w.full = append(w.full, w.cur)
+			w.cur, dirty = nil, false
+			continue
+		}
+		if _, err := w.cur.f.WriteAt(batch[:n], w.cur.off); err != nil {
+			return err
+		}
+		w.cur.off += int64(n)
+		w.cur.last = seq
+		dirty = true
+		batch = batch[n:]
+	}
+	if dirty {
+		return w.cur.f.Sync()
+	}
+	return nil
+}
+
+// recordLen is the framed length of the first record of batch.
+func recordLen(batch []byte) int64 {
+	return walRecHeader + int64(binary.LittleEndian.Uint32(batch))
+}
+
+// fit returns how many bytes of whole records from the start of batch fit
+// in room, and the sequence of the last of them.
+func fit(batch []byte, room int64) (int, uint64) {
+	n, seq := 0, uint64(0)
+	for n < len(batch) {
+		l := recordLen(batch[n:])
+		if int64(n)+l > room {
+			break
+		}
+		seq = binary.LittleEndian.Uint64(batch[n+8:])
+		n += int(l)
+	}
+	return n, seq
+}
+
+// rotate makes the next segment current: the preallocated one when it is
+// ready and big enough for a record of need bytes, else one made now.
+func (w *wal) rotate(need int64) error {
+	if need+walHeaderSize <= w.segSize {
+		select {
+		case s := <-w.ready:
+			w.cur = s
+			select {
+			case w.need <- struct{}{}:
+			default:
+			}
+			return nil
+		default:
+		}
+	}
+	s, err := w.create(max(w.segSize, need+walHeaderSize))
+	if err != nil {
+		return err
+	}
+	w.cur = s
+	return nil
+}
+
+// prealloc keeps one zero-filled segment ready, retrying every second
+// while the disk is full, until the log closes.
+func (w *wal) prealloc() {
+	for {
+		select {
+		case <-w.done:
+			return
+		case <-w.need:
+		}
+		w.segMu.Lock()
+		s, err := w.create(w.segSize)
+		w.segMu.Unlock()
+		if err != nil {
+			w.noRoom(err)
+			select {
+			case <-w.done:
+				return
+			case <-time.After(time.Second):
+			}
+			select {
+			case w.need <- struct{}{}:
+			default:
+			}
+			continue
+		}
+		if w.lowSpace.Swap(nil) != nil {
+			w.log.Info("write-ahead log has room again; write_through writes accepted")
+		}
+		select {
+		case w.ready <- s:
+		case <-w.done:
+			s.f.Close()
+			os.Remove(s.path)
+			return
+		}
+	}
+}
+
+// noRoom records that the next segment cannot be made.
+func (w *wal) noRoom(err error) {
+	if w.lowSpace.Load() == nil {
+		w.log.Warn("cannot make the next write-ahead log segment; write_through writes are refused until there is room", "err", err)
+	}
+	e := fmt.Errorf("%w: %w", diskError(err), err)
+	w.lowSpace.Store(&e)
+}
+
+// diskError classifies an I/O error: ErrDiskFull for no space or quota,
+// else ErrDiskIO.
+func diskError(err error) error {
+	if isNoSpace(err) {
+		return ErrDiskFull
+	}
+	return ErrDiskIO
+}
+
+// create makes a new zero-filled, synced segment of size bytes under a
+// temporary name and renames it into place. The caller holds segMu.
+func (w *wal) create(size int64) (*segment, error) {
+	num := w.nextNum
+	final := filepath.Join(w.dir, fmt.Sprintf("%s%020d%s", walFilePrefix, num, walFileSuffix))
+	tmp := final + ".tmp"
+	f, err := w.fs.Create(tmp)
+	if err != nil {
+		return nil, err
+	}
+	fail := func(err error) (*segment, error) {
+		f.Close()
+		os.Remove(tmp)
+		return nil, err
+	}
+	hdr := make([]byte, walHeaderSize)
+	copy(hdr, walMagic)
+	binary.LittleEndian.PutUint64(hdr[16:], num)
+	if _, err := f.WriteAt(hdr, 0); err != nil {
+		return fail(err)
+	}
+	zeros := make([]byte, walFillChunk)
+	for off := int64(walHeaderSize); off < size; off += walFillChunk {
+		n := min(int64(walFillChunk), size-off)
+		if _, err := f.WriteAt(zeros[:n], off); err != nil {
+			return fail(err)
+		}
+	}
+	if err := f.Sync(); err != nil {
+		return fail(err)
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		return fail(err)
+	}
+	if err := syncDir(w.dir); err != nil {
+		return fail(err)
+	}
+	w.nextNum++
+	return &segment{num: num, path: final, f: f, size: size, off: walHeaderSize}, nil
+}
+
+// release deletes the segments whose records are all in the bbolt file
+// (sequence upTo and before).
+func (w *wal) release(upTo uint64) {
+	w.segMu.Lock()
+	defer w.segMu.Unlock()
+	if upTo > w.released {
+		w.released = upTo
+	}
+	keep := w.full[:0]
+	for _, s := range w.full {
+		if s.last <= upTo {
+			s.f.Close()
+			if err := os.Remove(s.path); err != nil {
+				w.log.Warn("cannot remove a released write-ahead log segment", "path", s.path, "err", err)
+			}
+			continue
+		}
+		keep = append(keep, s)
+	}
+	w.full = keep
+}
+
+// close writes what is buffered, stops the goroutines and closes the
+// files. removeAll deletes every segment: the caller has folded all of
+// them into the bbolt file.
+func (w *wal) close(removeAll bool) {
+	w.mu.Lock()
+	w.closing = true
+	w.mu.Unlock()
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+	<-w.done
+	w.mu.Lock()
+	if w.err == nil {
+		w.err = errWALClosed
+	}
+	close(w.changed)
+	w.changed = make(chan struct{})
+	w.mu.Unlock()
+	w.segMu.Lock()
+	defer w.segMu.Unlock()
+	segs := append(w.full, w.cur)
+	select {
+	case s := <-w.ready:
+		segs = append(segs, s)
+	default:
+	}
+	for _, s := range segs {
+		if s == nil {
+			continue
+		}
+		s.f.Close()
+		if removeAll {
+			os.Remove(s.path)
+		}
+	}
+	w.full, w.cur = nil, nil
+	if removeAll {
+		syncDir(w.dir)
+	}
+}
+
+// walSegmentFiles returns the segment files in dir, oldest first, and
+// removes segments left half-made (".tmp") by a crash.
+func walSegmentFiles(dir string) ([]string, uint64, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, 0, err
+	}
+	var files []string
+	next := uint64(1)
+	for _, e := range ents {
+		name := e.Name()
+		if !strings.HasPrefix(name, walFilePrefix) {
+			continue
+		}
+		if strings.HasSuffix(name, walFileSuffix+".tmp") {
+			os.Remove(filepath.Join(dir, name))
+			continue
+		}
+		num, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimPrefix(name, walFilePrefix), walFileSuffix), 10, 64)
+		if err != nil || !strings.HasSuffix(name, walFileSuffix) {
+			continue
+		}
+		files = append(files, filepath.Join(dir, name))
+		next = max(next, num+1)
+	}
+	sort.Strings(files) // zero-padded numbers sort in order
+	return files, next, nil
+}
+
+// replayWAL calls fn with every intact record after sequence after, in
+// order, across the segment files, and returns the last sequence seen. A
+// file that is not a Strata log is an error; a torn record ends the replay.
+func replayWAL(files []string, after uint64, log *slog.Logger, fn func(seq uint64, payload []byte) error) (uint64, error) {
+	last := after
+	expect := uint64(0) // 0: take the first record's sequence as is
+	for i, path := range files {
+		f, err := os.Open(path)
+		if err != nil {
+			return last, err
+		}
+		data, err := io.ReadAll(f)
+		f.Close()
+		if err != nil {
+			return last, err
+		}
+		if len(data) < walHeaderSize || string(data[:len(walMagic)]) != walMagic {
+			return last, fmt.Errorf("%w: %s is not a Strata write-ahead log segment", ErrForeignFile, path)
+		}
+		off := walHeaderSize
+		for off+walRecHeader <= len(data) {
+			n := int(binary.LittleEndian.Uint32(data[off:]))
+			if n == 0 && binary.LittleEndian.Uint64(data[off+8:]) == 0 {
+				break // the zero fill: the rest of the segment is unused
+			}
+			end := off + walRecHeader + n
+			seq := binary.LittleEndian.Uint64(data[off+8:])
+			if n < 0 || end > len(data) || end < off ||
+				crc32.Update(crc32.Checksum(data[off+8:off+16], castagnoli), castagnoli, data[off+walRecHeader:end]) != binary.LittleEndian.Uint32(data[off+4:]) ||
+				expect != 0 && seq != expect {
+				if i < len(files)-1 || anyNonZero(data[off:]) {
+					log.Warn("write-ahead log ends in a torn batch; its writes were never acknowledged and are dropped", "segment", path, "offset", off)
+				}
+				return last, nil
+			}
+			expect = seq + 1
+			if seq > after {
+				if err := fn(seq, data[off+walRecHeader:end]); err != nil {
+					return last, err
+				}
+				last = seq
+			}
+			off = end
+		}
+	}
+	return last, nil
+}
+
+func anyNonZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return true
+		}
+	}
+	return false
+}
