@@ -100,7 +100,11 @@ func recordGoldens(t *testing.T, files []*scriptFile) {
 				}
 				if pass == 0 {
 					for i, st := range tc.steps {
-						if st.expectsReply() {
+						// A loosely compared golden that the new reply
+						// still matches is kept, so re-recording does not
+						// churn ids, addresses and times.
+						keep := st.recorded && st.cmp.name != "" && st.cmp.check(st.golden, replies[i], false) == nil
+						if st.expectsReply() && !keep {
 							st.golden, st.recorded = st.cmp.reduce(replies[i]), true
 						}
 					}
