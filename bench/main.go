@@ -1,0 +1,228 @@
+// Command bench compares Strata with redis-server side by side, on the
+// same machine, in one run, and prints the results as ratios.
+//
+// It builds cmd/strata from this module, starts it and a redis-server (save
+// "", appendonly no) on free loopback ports, and runs redis-benchmark
+// against each in turn, alternating which goes first, for several rounds.
+// The table shows medians over the rounds: ops/s, p50 and p99 latency, and
+// Strata/Redis ratios. Then it loads the same keys into a fresh pair of
+// servers and compares memory per key (used_memory and RSS).
+//
+//	go run ./bench                                   # the full comparison
+//	go run ./bench --only set,get --pipelines 1 --requests 20000 --rounds 1 --keys 10000
+//
+// It needs redis-server and redis-benchmark on PATH. Runs compete for the
+// machine's CPUs, so run it on an otherwise idle machine.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	var (
+		o         benchOptions
+		rounds    = flag.Int("rounds", 3, "rounds of the whole matrix; the table shows medians")
+		only      = flag.String("only", "", "comma-separated redis-benchmark tests to run (default: each scenario's)")
+		scenNames = flag.String("scenarios", "", "comma-separated scenarios to run (default: all)")
+		pipelines = flag.String("pipelines", "1,16", "comma-separated pipeline depths (-P)")
+		keys      = flag.Int("keys", 1_000_000, "keys loaded for the memory comparison (0 skips it)")
+		strataBin = flag.String("strata-bin", "", "use this strata binary instead of building cmd/strata")
+	)
+	flag.IntVar(&o.requests, "requests", 300_000, "requests per run at -P 1 (-n); pipelined runs send up to 5x more")
+	flag.IntVar(&o.clients, "clients", 50, "parallel connections (-c)")
+	flag.IntVar(&o.size, "size", 100, "value size in bytes (-d), for the memory comparison too")
+	flag.IntVar(&o.keyspace, "keyspace", 100_000, "random keys per test (-r)")
+	flag.Parse()
+	if *rounds < 1 || o.requests < 1 || o.clients < 1 || o.size < 1 || o.keyspace < 1 || *keys < 0 {
+		return fmt.Errorf("--rounds, --requests, --clients, --size and --keyspace must be positive")
+	}
+	depths, err := parseInts(*pipelines)
+	if err != nil {
+		return fmt.Errorf("--pipelines: %w", err)
+	}
+	selected, err := selectScenarios(*scenNames, *only)
+	if err != nil {
+		return err
+	}
+	for _, tool := range []string{"redis-server", "redis-benchmark"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			return fmt.Errorf("%s not found on PATH (apt-get install redis-server redis-tools)", tool)
+		}
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	work, err := os.MkdirTemp("", "strata-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	bin := *strataBin
+	if bin == "" {
+		progress("building cmd/strata")
+		if bin, err = buildStrata(ctx, work); err != nil {
+			return err
+		}
+	}
+	printVersions(bin)
+
+	var rows []row
+	for _, sc := range selected {
+		r, err := runScenario(ctx, sc, bin, work, depths, *rounds, o)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, r...)
+	}
+	if len(rows) > 0 {
+		fmt.Printf("\nthroughput: -c %d -d %d -r %d, -n %d at -P 1 (x min(P,5) pipelined), median of %d rounds; latencies in ms\n",
+			o.clients, o.size, o.keyspace, o.requests, *rounds)
+		printThroughput(os.Stdout, rows)
+	}
+	if *keys > 0 {
+		st, rd, err := compareMemory(ctx, scenarios[0], bin, work, *keys, o.size)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("\nmemory (%s scenario)\n", scenarios[0].name)
+		printMemory(os.Stdout, o.size, st, rd)
+	}
+	return nil
+}
+
+// selectScenarios applies --scenarios and --only.
+func selectScenarios(names, tests string) ([]scenario, error) {
+	var out []scenario
+	for _, sc := range scenarios {
+		if names != "" && !slices.Contains(strings.Split(names, ","), sc.name) {
+			continue
+		}
+		if tests != "" {
+			sc.tests = slices.DeleteFunc(slices.Clone(sc.tests), func(t string) bool {
+				return !slices.Contains(strings.Split(strings.ToLower(tests), ","), t)
+			})
+		}
+		if len(sc.tests) > 0 {
+			out = append(out, sc)
+		}
+	}
+	if len(out) == 0 && (names != "" || tests != "") {
+		return nil, fmt.Errorf("--scenarios %q --only %q select nothing", names, tests)
+	}
+	return out, nil
+}
+
+// startPair starts Strata and Redis configured as sc says.
+func startPair(ctx context.Context, sc scenario, bin, work string) (strata, redis *server, err error) {
+	strataArgv := append([]string{bin, "--loglevel", "warning"}, sc.strataArgs...)
+	if sc.strataConfig != "" {
+		path := filepath.Join(work, sc.name+".yaml")
+		if err := os.WriteFile(path, []byte(sc.strataConfig), 0o644); err != nil {
+			return nil, nil, err
+		}
+		strataArgv = append(strataArgv, "--config", path)
+	}
+	if strata, err = startServer(ctx, "strata", strataArgv, work); err != nil {
+		return nil, nil, err
+	}
+	redisArgv := append([]string{"redis-server", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"}, sc.redisArgs...)
+	if redis, err = startServer(ctx, "redis", redisArgv, work); err != nil {
+		strata.stop()
+		return nil, nil, err
+	}
+	return strata, redis, nil
+}
+
+// runScenario runs sc's tests at each pipeline depth for the given rounds,
+// alternating which server goes first from round to round.
+func runScenario(ctx context.Context, sc scenario, bin, work string, depths []int, rounds int, o benchOptions) ([]row, error) {
+	strata, redis, err := startPair(ctx, sc, bin, work)
+	if err != nil {
+		return nil, err
+	}
+	defer strata.stop()
+	defer redis.stop()
+	var rows []row
+	for _, p := range depths {
+		for _, t := range sc.tests {
+			rows = append(rows, row{scenario: sc.name, test: t, pipeline: p, samples: map[string][]sample{}})
+		}
+	}
+	for round := 0; round < rounds; round++ {
+		order := []*server{strata, redis}
+		if round%2 == 1 {
+			order = []*server{redis, strata}
+		}
+		for i := range rows {
+			r := &rows[i]
+			for _, s := range order {
+				smp, err := runBenchmark(ctx, s.addr, r.test, r.pipeline, o)
+				if err != nil {
+					return nil, fmt.Errorf("%s: %w", s.name, err)
+				}
+				progress(fmt.Sprintf("round %d/%d %s %s -P %d %s: %.0f ops/s p50 %.3f p99 %.3f",
+					round+1, rounds, sc.name, strings.ToUpper(r.test), r.pipeline, s.name, smp.rps, smp.p50, smp.p99))
+				r.samples[s.name] = append(r.samples[s.name], smp)
+			}
+		}
+	}
+	return rows, nil
+}
+
+// compareMemory loads keys into a fresh pair of servers, one after the
+// other so they do not compete, and measures each.
+func compareMemory(ctx context.Context, sc scenario, bin, work string, keys, size int) (st, rd memResult, err error) {
+	strata, redis, err := startPair(ctx, sc, bin, work)
+	if err != nil {
+		return st, rd, err
+	}
+	defer strata.stop()
+	defer redis.stop()
+	progress(fmt.Sprintf("loading %d keys into strata", keys))
+	if st, err = measureMemory(strata, keys, size); err != nil {
+		return st, rd, err
+	}
+	progress(fmt.Sprintf("loading %d keys into redis", keys))
+	rd, err = measureMemory(redis, keys, size)
+	return st, rd, err
+}
+
+func parseInts(list string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(list, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("invalid number %q", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// printVersions heads the output with what was compared and where.
+func printVersions(bin string) {
+	sv, _ := exec.Command(bin, "--version").Output()
+	rv, _ := exec.Command("redis-server", "--version").Output()
+	fmt.Printf("%s%s%s %s/%s, %d CPUs\n", sv, rv, runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU())
+}
+
+func progress(msg string) { fmt.Fprintln(os.Stderr, "bench:", msg) }
