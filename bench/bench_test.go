@@ -1,0 +1,80 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// csvOut is redis-benchmark 7.0's --csv output for -t set,mset.
+const csvOut = `"test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
+"SET","266666.66","2.241","0.352","0.983","18.783","21.279","21.487"
+"MSET (10 keys)","90909.09","5.100","0.500","5.503","12.000","16.847","20.000"
+`
+
+func TestParseCSV(t *testing.T) {
+	tests := []struct {
+		name    string
+		out     string
+		test    string
+		want    sample
+		wantErr string
+	}{
+		{"set", csvOut, "set", sample{266666.66, 0.983, 21.279}, ""},
+		{"mset named with its key count", csvOut, "mset", sample{90909.09, 5.503, 16.847}, ""},
+		{"set is not mset", strings.Replace(csvOut, `"SET"`, `"GET"`, 1), "set", sample{}, "no set line"},
+		{"missing columns", "\"test\",\"rps\"\n\"SET\",\"1\"\n", "set", sample{}, "lacks rps/p50/p99"},
+		{"empty", "", "set", sample{}, "unreadable"},
+		{"bad number", strings.Replace(csvOut, "266666.66", "n/a", 1), "set", sample{}, "bad number"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseCSV([]byte(tt.out), tt.test)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Errorf("parseCSV = %+v, %v; want %+v", got, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestMedian(t *testing.T) {
+	rps := func(s sample) float64 { return s.rps }
+	for _, tt := range []struct {
+		name string
+		in   []float64
+		want float64
+	}{
+		{"one", []float64{5}, 5},
+		{"odd", []float64{9, 1, 5}, 5},
+		{"even", []float64{4, 1, 3, 2}, 2.5},
+	} {
+		var ss []sample
+		for _, v := range tt.in {
+			ss = append(ss, sample{rps: v})
+		}
+		if got := median(ss, rps); got != tt.want {
+			t.Errorf("%s: median(%v) = %v, want %v", tt.name, tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestSelectScenarios(t *testing.T) {
+	got, err := selectScenarios("", "set,GET")
+	if err != nil || len(got) != 1 || strings.Join(got[0].tests, ",") != "set,get" {
+		t.Errorf("--only set,GET: %+v, %v", got, err)
+	}
+	if len(scenarios[0].tests) != 4 {
+		t.Errorf("selection changed the scenario table: %v", scenarios[0].tests)
+	}
+	if _, err := selectScenarios("nope", ""); err == nil {
+		t.Error("unknown scenario accepted")
+	}
+	if _, err := selectScenarios("", "ping"); err == nil {
+		t.Error("a test no scenario runs was accepted")
+	}
+}
