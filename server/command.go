@@ -80,6 +80,7 @@ func newCommandTable() commandTable {
 	registerServerCommands(t)
 	registerTxCommands(t)
 	registerRateCommands(t)
+	registerStatsCommands(t)
 	registerPubSubCommands(t)
 	registerCacheCommands(t)
 	return t

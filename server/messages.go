@@ -62,3 +62,9 @@ const (
 	msgUnknownEvent       = "ERR unknown event '%s'"
 	msgEventMissingField  = "ERR event '%s' needs field '%s'"
 )
+
+// Statistics reply texts (Strata's own commands).
+const (
+	msgNoNamespace  = "ERR no such namespace"
+	msgHotKeysCount = "ERR COUNT must be a positive integer"
+)

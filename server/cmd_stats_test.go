@@ -1,0 +1,148 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// statsOf runs CACHE.STATS through go-redis and returns its fields,
+// whatever the protocol's shape for them (a map in RESP3, a flat array in
+// RESP2).
+func statsOf(t *testing.T, rdb *redis.Client) map[string]any {
+	t.Helper()
+	v, err := rdb.Do(context.Background(), "CACHE.STATS").Result()
+	if err != nil {
+		t.Fatalf("CACHE.STATS: %v", err)
+	}
+	out := map[string]any{}
+	switch r := v.(type) {
+	case map[any]any:
+		for k, x := range r {
+			out[k.(string)] = x
+		}
+	case []any:
+		for i := 0; i+1 < len(r); i += 2 {
+			out[r[i].(string)] = r[i+1]
+		}
+	default:
+		t.Fatalf("CACHE.STATS replied %T", v)
+	}
+	return out
+}
+
+func TestCacheStats(t *testing.T) {
+	clk := newTestClock()
+	s := startServer(t, Config{Clock: clk.Now})
+	c := dial(t, s)
+	c.expect("+OK\r\n", "SET", "a", "1")
+	c.expect("+OK\r\n", "SET", "short", "1", "PX", "10")
+	c.expect(bulk("1"), "GET", "a")
+	c.expect(bulk("1"), "GET", "a")
+	c.expect("$-1\r\n", "GET", "missing")
+	c.expect(":1\r\n", "DEL", "a")
+	clk.Advance(time.Second)
+	c.expect("$-1\r\n", "GET", "short") // lazily expired: a miss and an expiry
+	c.do("CACHE.RATE", "r", "1", "60")
+	c.do("CACHE.RATE", "r", "1", "60")
+	c.do("CL.THROTTLE", "g", "0", "1", "60")
+	c.do("CACHE.THROTTLE", "t", "60")
+	c.do("CACHE.THROTTLE", "t", "60")
+	c.do("CACHE.THROTTLE", "t", "60")
+
+	want := map[string]any{
+		"memory_hits": int64(2), "disk_hits": int64(0), "misses": int64(2), "hit_rate": 0.5,
+		"sets": int64(5), "deletes": int64(1), "expirations": int64(1), "evictions": int64(0),
+		"invalidations_tag": int64(0), "invalidations_pattern": int64(0), "invalidations_event": int64(0),
+		"throttle_allowed": int64(1), "throttle_suppressed": int64(2),
+		"rate_allowed": int64(2), "rate_denied": int64(1), "compression_ratio": 1.0,
+	}
+	for _, proto := range []int{2, 3} {
+		rdb := redis.NewClient(&redis.Options{Addr: s.Addr(), Protocol: proto, DisableIndentity: true})
+		got := statsOf(t, rdb)
+		rdb.Close()
+		for k, w := range want {
+			g := got[k]
+			if f, ok := w.(float64); ok {
+				w = fmt.Sprint(f) // RESP2 carries doubles as bulk strings
+				g = fmt.Sprint(g)
+			}
+			if g != w {
+				t.Errorf("RESP%d %s = %v (%T), want %v", proto, k, g, g, w)
+			}
+		}
+		if b, ok := got["bytes"].(int64); !ok || b <= 0 || b != s.store.Used() {
+			t.Errorf("RESP%d bytes = %v, want %d", proto, got["bytes"], s.store.Used())
+		}
+		if len(got) != len(want)+1 {
+			t.Errorf("RESP%d: %d fields, want %d", proto, len(got), len(want)+1)
+		}
+	}
+}
+
+func TestCacheStatsErrors(t *testing.T) {
+	s := startServer(t, Config{})
+	c := dial(t, s)
+	c.expect(errReply(wrongArity("cache.stats")), "CACHE.STATS", "a", "b")
+	c.expect(errReply(msgNoNamespace), "CACHE.STATS", "products")
+	c.expect(errReply(msgSyntax), "CACHE.HOTKEYS", "TOP")
+	c.expect(errReply(msgSyntax), "CACHE.HOTKEYS", "COUNT")
+	c.expect(errReply(msgSyntax), "CACHE.HOTKEYS", "COUNT", "1", "2")
+	c.expect(errReply(msgNotInteger), "CACHE.HOTKEYS", "COUNT", "x")
+	c.expect(errReply(msgHotKeysCount), "CACHE.HOTKEYS", "COUNT", "0")
+	c.expect(errReply(msgHotKeysCount), "CACHE.HOTKEYS", "COUNT", "-2")
+}
+
+func TestStrataInfoSection(t *testing.T) {
+	s := startServer(t, Config{})
+	c := dial(t, s)
+	c.do("CACHE.THROTTLE", "t", "60")
+	info := string(s.appendStrataInfo(nil))
+	for _, line := range []string{"# Strata\r\n", "\r\nthrottle_allowed:1\r\n", "\r\nhit_rate:0.0000\r\n", "\r\ncompression_ratio:1.0000\r\n", "\r\nsets:1\r\n"} {
+		if !strings.Contains(info, line) {
+			t.Errorf("INFO section lacks %q:\n%s", line, info)
+		}
+	}
+	if n := strings.Count(info, "\r\n"); n != len(s.cacheStats())+1 {
+		t.Errorf("%d lines, want a header and %d fields", n, len(s.cacheStats()))
+	}
+}
+
+func TestCacheHotKeys(t *testing.T) {
+	s := startServer(t, Config{})
+	c := dial(t, s)
+	for i := 0; i < 50; i++ {
+		c.expect("+OK\r\n", "SET", fmt.Sprintf("k%d", i), "v")
+	}
+	for i := 0; i < 300; i++ {
+		c.send("GET", "k7")
+		c.send("GET", "k7")
+		c.send("GET", "k31")
+	}
+	for i := 0; i < 900; i++ {
+		c.read()
+	}
+	got := c.do("CACHE.HOTKEYS", "COUNT", "2")
+	if !strings.HasPrefix(got, "*2\r\n*2\r\n$2\r\nk7\r\n:") || !strings.Contains(got, "*2\r\n$3\r\nk31\r\n:") {
+		t.Errorf("CACHE.HOTKEYS COUNT 2 = %q, want k7 then k31", got)
+	}
+	if got := c.do("cache.hotkeys"); !strings.HasPrefix(got, "*10\r\n") {
+		t.Errorf("CACHE.HOTKEYS = %q, want 10 entries", got)
+	}
+	c.expect("+OK\r\n", "SELECT", "1")
+	c.expect("*0\r\n", "CACHE.HOTKEYS", "COUNT", "5")
+}
+
+// TestCacheHotKeysRefusedInMulti: HOTKEYS locks shard by shard, which EXEC's
+// store lock would block, so a transaction cannot queue it.
+func TestCacheHotKeysRefusedInMulti(t *testing.T) {
+	s := startServer(t, Config{})
+	c := dial(t, s)
+	c.expect("+OK\r\n", "MULTI")
+	c.expect(errReply(msgNoMulti), "CACHE.HOTKEYS")
+	c.expect(errReply(msgExecAbort), "EXEC")
+}
