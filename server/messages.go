@@ -54,6 +54,43 @@ const (
 	msgThrottleRange  = "ERR max_burst and quantity must not be negative, count and period must be positive, and period/count x (max_burst+1) must fit in 64-bit nanoseconds"
 )
 
+// String reply texts.
+const (
+	msgDecrementOverflow = "ERR decrement would overflow"
+	msgOffsetRange       = "ERR offset is out of range"
+	msgLCSWrongType      = "ERR The specified keys must contain string values"
+	msgLCSLenAndIdx      = "ERR If you want both the length and indexes, please just use IDX."
+	msgLCSNoMemory       = "ERR Insufficient memory, failed allocating transient memory for LCS"
+)
+
+// Connection, server and introspection reply texts.
+const (
+	msgInvalidCommand   = "ERR Invalid command specified"
+	msgNoKeyArguments   = "ERR The command has no key arguments"
+	msgInvalidArgCount  = "ERR Invalid number of arguments specified for command"
+	msgInvalidKeyArgs   = "ERR Invalid arguments specified for command"
+	msgProtoVersion     = "ERR Protocol version is not an integer or out of range"
+	msgNoProto          = "NOPROTO unsupported protocol version"
+	msgHelloSyntax      = "ERR Syntax error in HELLO option '%s'"
+	msgHelloNoAuth      = "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"
+	msgClientName       = "ERR Client names cannot contain spaces, newlines or special characters."
+	msgSetInfoOption    = "ERR Unrecognized option '%s'"
+	msgSetInfoValue     = "ERR %s cannot contain spaces, newlines or special characters."
+	msgClientType       = "ERR Unknown client type '%s'"
+	msgClientID         = "ERR Invalid client ID"
+	msgClientKillID     = "ERR client-id should be greater than 0"
+	msgNoSuchUser       = "ERR No such user '%s'"
+	msgNoSuchClient     = "ERR No such client"
+	msgConfigUnknown    = "ERR Unknown option or number of arguments for CONFIG SET - '%s'"
+	msgConfigSetFailed  = "ERR CONFIG SET failed (possibly related to argument '%s') - %s"
+	msgConfigNoFile     = "ERR The server is running without a config file"
+	msgNoShutdown       = "ERR No shutdown in progress."
+	msgSubcommandSyntax = "ERR unknown subcommand or wrong number of arguments for '%s'. Try %s HELP."
+	msgSlowlogCount     = "ERR count should be greater than or equal to -1"
+	msgDoctorEmpty      = "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.\n"
+	msgDoctorFine       = "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.\n"
+)
+
 // Pub/sub, tag and invalidation reply texts.
 const (
 	msgPubSubArgs         = "ERR unknown subcommand or wrong number of arguments for '%s'. Try PUBSUB HELP."
