@@ -7,7 +7,8 @@ package server
 // order of checks (so that a command with two faults reports the one Redis
 // reports), the same lookups (reads count keyspace hits and misses, writes
 // do not) and the same replies. Values passed to DB.Set view request or
-// scratch bytes: Set copies them into the store.
+// scratch bytes: Set copies them into the store. Writes publish the
+// keyspace events Redis publishes for them, in the same order.
 
 import (
 	"math"
@@ -199,6 +200,10 @@ func setString(c *client, key, val []byte, f setFlags, expireAt int64) (stored, 
 		v = v.WithExpireAt(old.ExpireAt())
 	}
 	c.db.Set(key, v)
+	c.notify(notifyString, "set", key)
+	if expireAt != 0 {
+		c.notify(notifyGeneric, "expire", key)
+	}
 	return true, true
 }
 
@@ -256,6 +261,7 @@ func cmdGetdel(c *client, args [][]byte) {
 	writeStringOrNull(c, v, exists)
 	if exists {
 		c.db.Delete(args[1])
+		c.notify(notifyGeneric, "del", args[1])
 	}
 }
 
@@ -287,10 +293,13 @@ func cmdGetex(c *client, args [][]byte) {
 		// Only EXAT and PXAT can name a time already past; Redis then
 		// deletes the key rather than leave it to expire.
 		c.db.Delete(key)
+		c.notify(notifyGeneric, "del", key)
 	case o.expire != nil:
 		c.db.SetExpireAt(key, at)
+		c.notify(notifyGeneric, "expire", key)
 	case o.flags&setPersist != 0 && v.ExpireAt() != 0:
 		c.db.SetExpireAt(key, 0)
+		c.notify(notifyGeneric, "persist", key)
 	}
 }
 
@@ -333,6 +342,7 @@ func msetGeneric(c *client, args [][]byte, cmd string, nx bool) bool {
 	for i := 1; i < len(args); i += 2 {
 		c.db.Lookup(args[i], lookupOverwrite) // reclaim an expired value first, as Redis's setKey
 		c.db.Set(args[i], storage.StringValue(args[i+1]))
+		c.notify(notifyString, "set", args[i])
 	}
 	return true
 }
@@ -361,6 +371,7 @@ func cmdAppend(c *client, args [][]byte) {
 	old, exists := c.db.Lookup(key, storage.LookupWrite)
 	if !exists {
 		c.db.Set(key, storage.StringValue(tail))
+		c.notify(notifyString, "append", key)
 		c.out.Int(int64(len(tail)))
 		return
 	}
@@ -374,6 +385,7 @@ func cmdAppend(c *client, args [][]byte) {
 	b := make([]byte, 0, old.Len()+len(tail))
 	b = append(append(b, old.Bytes()...), tail...)
 	c.db.Set(key, storage.StringValue(b).WithFlags(storage.FlagRaw).WithExpireAt(old.ExpireAt()))
+	c.notify(notifyString, "append", key)
 	c.out.Int(int64(len(b)))
 }
 
@@ -442,6 +454,7 @@ func cmdSetrange(c *client, args [][]byte) {
 	copy(b, old.Bytes())
 	copy(b[offset:], patch)
 	c.db.Set(key, storage.StringValue(b).WithFlags(storage.FlagRaw).WithExpireAt(old.ExpireAt()))
+	c.notify(notifyString, "setrange", key)
 	c.out.Int(int64(len(b)))
 }
 
@@ -496,6 +509,7 @@ func incrBy(c *client, key []byte, by int64) {
 	c.out.Int(n)
 	digits := c.out.b[at+1 : len(c.out.b)-2]
 	c.db.Set(key, storage.StringValue(digits).WithExpireAt(old.ExpireAt()))
+	c.notify(notifyString, "incrby", key)
 }
 
 func cmdIncrbyfloat(c *client, args [][]byte) {
@@ -525,6 +539,7 @@ func cmdIncrbyfloat(c *client, args [][]byte) {
 	}
 	b := formatLongDouble(sum)
 	c.db.Set(key, storage.StringValue(b).WithExpireAt(old.ExpireAt()))
+	c.notify(notifyString, "incrbyfloat", key)
 	c.out.Bulk(b)
 }
 

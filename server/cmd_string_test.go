@@ -851,3 +851,38 @@ func FuzzParseLongDouble(f *testing.F) {
 		}
 	})
 }
+
+// TestStringKeyspaceEvents checks the keyspace events string commands
+// publish, and their order, against what a PSUBSCRIBE to
+// __keyevent@0__:* received from Redis 7.0.15 for the same commands.
+func TestStringKeyspaceEvents(t *testing.T) {
+	s := startServer(t, Config{NotifyKeyspaceEvents: "KEA", Clock: newTestClock().Now})
+	sub, c := dial(t, s), dial(t, s)
+	sub.expect("*3\r\n$10\r\npsubscribe\r\n$16\r\n__keyevent@0__:*\r\n:1\r\n", "PSUBSCRIBE", "__keyevent@0__:*")
+	for _, args := range [][]string{
+		{"SET", "a", "1"}, {"SET", "a", "2", "EX", "100"}, {"SET", "a", "3", "KEEPTTL"}, {"SET", "a", "4", "NX"},
+		{"SET", "a", "5", "XX", "GET"}, {"SETNX", "b", "1"}, {"SETNX", "b", "1"}, {"SETEX", "c", "10", "v"},
+		{"PSETEX", "d", "1000", "v"}, {"GETSET", "c", "v2"}, {"GETDEL", "c"}, {"GETDEL", "c"},
+		{"GETEX", "d", "EX", "10"}, {"GETEX", "d", "PERSIST"}, {"GETEX", "d", "PERSIST"}, {"GETEX", "d", "PXAT", "1"},
+		{"MSET", "e", "1", "f", "2"}, {"MSETNX", "g", "1", "h", "2"}, {"MSETNX", "g", "1", "i", "2"},
+		{"APPEND", "e", "x"}, {"SETRANGE", "e", "0", ""}, {"SETRANGE", "e", "0", "y"}, {"SETRANGE", "zz", "0", ""},
+		{"INCR", "n"}, {"DECRBY", "n", "5"}, {"INCRBYFLOAT", "n", "1.5"}, {"GET", "nokey"}, {"GETEX", "a"},
+		{"SET", "end", "x"},
+	} {
+		c.do(args...)
+	}
+	for _, ev := range [][2]string{
+		{"set", "a"}, {"set", "a"}, {"expire", "a"}, {"set", "a"}, {"set", "a"}, {"set", "b"},
+		{"set", "c"}, {"expire", "c"}, {"set", "d"}, {"expire", "d"}, {"set", "c"}, {"del", "c"},
+		{"expire", "d"}, {"persist", "d"}, {"del", "d"}, {"set", "e"}, {"set", "f"}, {"set", "g"}, {"set", "h"},
+		{"append", "e"}, {"setrange", "e"}, {"incrby", "n"}, {"incrby", "n"}, {"incrbyfloat", "n"},
+		{"set", "end"},
+	} {
+		ch := "__keyevent@0__:" + ev[0]
+		want := "*4\r\n$8\r\npmessage\r\n$16\r\n__keyevent@0__:*\r\n$" + strconv.Itoa(len(ch)) + "\r\n" + ch + "\r\n$" +
+			strconv.Itoa(len(ev[1])) + "\r\n" + ev[1] + "\r\n"
+		if got := sub.read(); got != want {
+			t.Fatalf("event %v: got %q, want %q", ev, got, want)
+		}
+	}
+}
