@@ -10,6 +10,7 @@
 //
 //	go run ./bench                                   # the full comparison
 //	go run ./bench --only set,get --pipelines 1 --requests 20000 --rounds 1 --keys 10000
+//	go run ./bench --only set --rates=true --pipelines 1 --requests 50000 --rounds 1 --keys 0   # SET, then the rate-limiting rows
 //
 // It needs redis-server and redis-benchmark on PATH. Runs compete for the
 // machine's CPUs, so run it on an otherwise idle machine.
@@ -46,6 +47,7 @@ func run() error {
 		pipelines = flag.String("pipelines", "1,16", "comma-separated pipeline depths (-P)")
 		keys      = flag.Int("keys", 1_000_000, "keys loaded for the memory comparison (0 skips it)")
 		strataBin = flag.String("strata-bin", "", "use this strata binary instead of building cmd/strata")
+		rates     = flag.Bool("rates", true, "compare the rate-limiting commands with their hand-written Redis equivalents")
 	)
 	flag.IntVar(&o.requests, "requests", 300_000, "requests per run at -P 1 (-n); pipelined runs send up to 5x more")
 	flag.IntVar(&o.clients, "clients", 50, "parallel connections (-c)")
@@ -97,6 +99,11 @@ func run() error {
 		fmt.Printf("\nthroughput: -c %d -d %d -r %d, -n %d at -P 1 (x min(P,5) pipelined), median of %d rounds; latencies in ms\n",
 			o.clients, o.size, o.keyspace, o.requests, *rounds)
 		printThroughput(os.Stdout, rows)
+	}
+	if *rates {
+		if err := compareRates(ctx, scenarios[0], bin, work, depths, *rounds, o); err != nil {
+			return err
+		}
 	}
 	if *keys > 0 {
 		st, rd, err := compareMemory(ctx, scenarios[0], bin, work, *keys, o.size)
