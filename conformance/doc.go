@@ -14,6 +14,8 @@
 // redis-server is on PATH the test also starts one and re-checks every
 // golden against it, so a golden that no longer matches Redis is caught.
 // The Redis version the goldens came from is in testdata/REDIS_VERSION.
+// The suite's redis-server listens on the first free port from 7400 to
+// 7499, with no persistence; Strata runs in process on a free port.
 // A redis-server of another major.minor version is not checked live
 // (skipped, or a failure under STRATA_REQUIRE_REDIS=1).
 //
@@ -32,7 +34,8 @@
 //	@2 GET k                   the same on the case's second connection (opened when first used)
 //	| INCR n                   pipelined: sent in one write with the steps that follow, up to
 //	                           and including the next step without '|'
-//	!raw [n] "*1\r\n$4\r\nPING\r\n"   raw bytes (a Go string); reads n replies (default 1)
+//	!raw [n] "*1\r\n$4\r\nPING\r\n"   raw bytes (Go strings, joined; "*N" after one repeats it
+//	                           N times in all); reads n replies (default 1)
 //	!inline SET k v            the rest of the line plus CRLF, as an inline command
 //	!eof                       expects the server to close the connection
 //	!scan MATCH k* COUNT 2     a full SCAN iteration from cursor 0 with these options; its

@@ -181,17 +181,16 @@ func parseStep(line string) (*step, error) {
 		s.kind = stepRaw
 		s.replies = 1
 		w := words[1:]
-		if len(w) == 2 && !w[0].quoted {
+		if len(w) > 0 && !w[0].quoted && !strings.HasPrefix(w[0].text, "*") {
 			n, err := strconv.Atoi(w[0].text)
 			if err != nil || n < 0 {
 				return nil, fmt.Errorf("!raw: bad reply count %q", w[0].text)
 			}
 			s.replies, w = n, w[1:]
 		}
-		if len(w) != 1 || !w[0].quoted {
-			return nil, fmt.Errorf(`!raw wants [n] "bytes"`)
+		if s.raw, err = rawBytes(w); err != nil {
+			return nil, err
 		}
-		s.raw = w[0].text
 	case "!eof":
 		s.kind = stepEOF
 		if len(words) != 1 {
@@ -217,6 +216,34 @@ func parseStep(line string) (*step, error) {
 		return nil, fmt.Errorf("%s compares exactly only", words[0].text)
 	}
 	return s, nil
+}
+
+// maxRawBytes bounds what one !raw step sends.
+const maxRawBytes = 8 << 20
+
+// rawBytes joins !raw's Go strings; "*N" after a string repeats it N times
+// in all, for requests too big to write out.
+func rawBytes(ws []word) (string, error) {
+	const usage = `!raw wants [n] "bytes" ["bytes" [*N]]...`
+	var b strings.Builder
+	for i, w := range ws {
+		switch {
+		case w.quoted:
+			b.WriteString(w.text)
+		case strings.HasPrefix(w.text, "*") && i > 0 && ws[i-1].quoted:
+			n, err := strconv.Atoi(w.text[1:])
+			if err != nil || n < 1 || b.Len()+(n-1)*len(ws[i-1].text) > maxRawBytes {
+				return "", fmt.Errorf("!raw: bad repeat %q", w.text)
+			}
+			b.WriteString(strings.Repeat(ws[i-1].text, n-1))
+		default:
+			return "", fmt.Errorf(usage)
+		}
+	}
+	if b.Len() == 0 {
+		return "", fmt.Errorf(usage)
+	}
+	return b.String(), nil
 }
 
 // word is one argument of a step line.
