@@ -393,3 +393,44 @@ func TestRateGoRedis(t *testing.T) {
 		})
 	}
 }
+
+// TestIncrExpirePattern: the hand-written limiter, INCR rate:{user}:{second}
+// then EXPIRE on the first hit, works as on Redis, and its counters are the
+// fixed windows CACHE.RATE keeps, so both can count the same key.
+func TestIncrExpirePattern(t *testing.T) {
+	clk := newTestClock()
+	clk.ms.Store(1_700_000_000_000)
+	s := startServer(t, Config{Clock: clk.Now})
+	c := dial(t, s)
+	key := func() string { return fmt.Sprintf("rate:alice:%d", clk.Now()/1000) }
+	k := key()
+	c.expect(":1\r\n", "INCR", k)
+	c.expect(":1\r\n", "EXPIRE", k, "1")
+	c.expect(":2\r\n", "INCR", k)
+	c.expect(":3\r\n", "INCR", k)
+	expectPTTL(t, s, k, 1000)
+	clk.Advance(time.Second)
+	c.expect("$-1\r\n", "GET", k)
+	c.expect(":1\r\n", "INCR", key())
+
+	// CACHE.RATE reads a counter INCR built, and INCR one CACHE.RATE built.
+	c.expect(":1\r\n", "INCR", "both")
+	c.expect(":1\r\n", "EXPIRE", "both", "60")
+	c.expect(ints(1, 2, 1, 60_000), "CACHE.RATE", "both", "3", "60")
+	c.expect(":3\r\n", "INCR", "both")
+	c.expect(ints(0, 3, 0, 60_000), "CACHE.RATE", "both", "3", "60")
+
+	// The same from go-redis, in a MULTI as careful code writes it.
+	rdb := redis.NewClient(&redis.Options{Addr: s.Addr(), DisableIndentity: true})
+	defer rdb.Close()
+	ctx := context.Background()
+	var incr *redis.IntCmd
+	if _, err := rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		incr = p.Incr(ctx, "rate:bob")
+		p.ExpireNX(ctx, "rate:bob", time.Minute)
+		return nil
+	}); err != nil || incr.Val() != 1 {
+		t.Fatalf("MULTI INCR EXPIRE NX: %v, %v", incr.Val(), err)
+	}
+	expectPTTL(t, s, "rate:bob", 60_000)
+}
