@@ -38,7 +38,9 @@ type client struct {
 	name    atomic.Pointer[string]
 	libName atomic.Pointer[string]
 	libVer  atomic.Pointer[string]
-	noEvict bool
+	// listed mirrors what CLIENT LIST shows of this client to other
+	// connections (cmd_client.go).
+	listed  clientListed
 	created time.Time
 	// lastActive is unix milliseconds of the last request (CLIENT LIST
 	// idle), from the store's clock: cheaper than time.Now per request.
@@ -47,7 +49,7 @@ type client struct {
 
 	multi      *multiState
 	ps         *subscriber // pub/sub state, from the first subscription
-	closeAfter bool // QUIT: close once the reply is written
+	closeAfter bool        // QUIT: close once the reply is written
 	killed     atomic.Bool
 
 	nameBuf [32]byte // lower-cased command names, to look up without allocating
@@ -134,7 +136,7 @@ func (c *client) lookup(args [][]byte) *command {
 		c.out.Error(unknownCommandError(args))
 		return nil
 	}
-	if cmd.subcommands != nil {
+	if cmd.subcommands != nil && (len(args) > 1 || cmd.handler == nil) {
 		if len(args) < 2 {
 			c.out.Error(wrongArity(cmd.name))
 			return nil

@@ -1,7 +1,13 @@
 package server
 
-// Connection commands: PING, ECHO, SELECT, QUIT, AUTH.
+// Connection commands: PING, ECHO, SELECT, QUIT, RESET, AUTH, HELLO.
 // https://redis.io/commands/?group=connection
+
+import (
+	"crypto/subtle"
+	"fmt"
+	"math"
+)
 
 func registerConnectionCommands(t commandTable) {
 	t.add(
@@ -9,8 +15,20 @@ func registerConnectionCommands(t commandTable) {
 		&command{name: "echo", handler: cmdEcho, arity: 2, flags: flagNoData},
 		&command{name: "select", handler: cmdSelect, arity: 2, flags: flagNoData},
 		&command{name: "quit", handler: cmdQuit, arity: -1, flags: flagNoData | flagNoAuth | flagNoQueue | flagPubSub},
+		&command{name: "reset", handler: cmdReset, arity: 1, flags: flagNoData | flagNoAuth | flagNoQueue | flagPubSub},
+		&command{name: "auth", handler: cmdAuth, arity: -2, flags: flagNoData | flagNoAuth},
+		&command{name: "hello", handler: cmdHello, arity: -1, flags: flagNoData | flagNoAuth},
 	)
+	registerClientCommands(t)
 }
+
+// defaultUser is the only user Strata has: requirepass is its password, as
+// in Redis without ACL users.
+const defaultUser = "default"
+
+// redacted replaces secrets in a command's arguments before the slow log
+// records them, as Redis's redactClientCommandArgument does.
+var redacted = []byte("(redacted)")
 
 func cmdPing(c *client, args [][]byte) {
 	if len(args) <= 2 && c.pubsubPong(args) {
@@ -34,15 +52,153 @@ func cmdSelect(c *client, args [][]byte) {
 		c.out.Error(msgNotInteger)
 		return
 	}
+	if n < math.MinInt32 || n > math.MaxInt32 {
+		c.out.Error(msgIntRange)
+		return
+	}
 	if n < 0 || n >= int64(c.srv.store.Databases()) {
 		c.out.Error(msgDBIndex)
 		return
 	}
-	c.dbIndex = int(n)
+	c.selectDB(int(n))
 	c.out.OK()
+}
+
+// selectDB makes db the client's current database.
+func (c *client) selectDB(db int) {
+	c.dbIndex = db
+	c.listed.db.Store(int32(db))
+}
+
+// setProtocol switches the client's replies to RESP3 or back to RESP2.
+func (c *client) setProtocol(resp3 bool) {
+	c.out.resp3 = resp3
+	c.listed.resp3.Store(resp3)
 }
 
 func cmdQuit(c *client, args [][]byte) {
 	c.out.OK()
 	c.closeAfter = true
+}
+
+// cmdReset returns the connection to the state of a new one: database 0,
+// RESP2, no transaction, no watched keys, no name, not authenticated when a
+// password is set.
+func cmdReset(c *client, args [][]byte) {
+	c.selectDB(0)
+	c.setProtocol(false)
+	c.authed.Store(c.srv.password() == "")
+	c.multi = nil
+	c.srv.watches.unwatchAll(c)
+	c.srv.pubsub.dropAll(c)
+	c.name.Store(nil)
+	c.listed.noEvict.Store(false)
+	c.out.Simple("RESET")
+}
+
+// cmdAuth is AUTH [username] password.
+func cmdAuth(c *client, args [][]byte) {
+	if len(args) > 3 {
+		c.out.Error(msgSyntax)
+		return
+	}
+	user, pass := []byte(defaultUser), args[len(args)-1]
+	if len(args) == 3 {
+		user = args[1]
+		args[1] = redacted
+	}
+	args[len(args)-1] = redacted
+	if len(args) == 2 && c.srv.password() == "" {
+		c.out.Error(msgAuthNotSet)
+		return
+	}
+	if !c.authenticate(user, pass) {
+		c.out.Error(msgWrongPass)
+		return
+	}
+	c.out.OK()
+}
+
+// authenticate checks a username and password, as the default user with
+// requirepass as its password (any password when none is set), and marks
+// the client authenticated when they match. A failed attempt leaves an
+// authenticated client authenticated, as in Redis.
+func (c *client) authenticate(user, pass []byte) bool {
+	want := c.srv.password()
+	if string(user) != defaultUser ||
+		want != "" && subtle.ConstantTimeCompare(pass, []byte(want)) != 1 {
+		return false
+	}
+	c.authed.Store(true)
+	return true
+}
+
+// cmdHello is HELLO [protover [AUTH username password] [SETNAME name]].
+func cmdHello(c *client, args [][]byte) {
+	proto := int64(0)
+	if len(args) >= 2 {
+		v, ok := argInt(args[1])
+		if !ok {
+			c.out.Error(msgProtoVersion)
+			return
+		}
+		if v < 2 || v > 3 {
+			c.out.Error(msgNoProto)
+			return
+		}
+		proto = v
+	}
+	var user, pass, name []byte
+	for i := 2; i < len(args); i++ {
+		more := len(args) - 1 - i
+		switch {
+		case is(args[i], "auth") && more >= 2:
+			user, pass = args[i+1], args[i+2]
+			args[i+1], args[i+2] = redacted, redacted
+			i += 2
+		case is(args[i], "setname") && more >= 1:
+			name = args[i+1]
+			if !validClientName(name) {
+				c.out.Error(msgClientName)
+				return
+			}
+			i++
+		default:
+			c.out.Error(fmt.Sprintf(msgHelloSyntax, args[i]))
+			return
+		}
+	}
+	if user != nil && !c.authenticate(user, pass) {
+		c.out.Error(msgWrongPass)
+		return
+	}
+	if !c.authed.Load() {
+		c.out.Error(msgHelloNoAuth)
+		return
+	}
+	if name != nil {
+		c.setName(name)
+	}
+	if proto != 0 {
+		c.setProtocol(proto == 3)
+	}
+	c.out.Map(7)
+	c.out.BulkString("server")
+	c.out.BulkString("redis")
+	c.out.BulkString("version")
+	c.out.BulkString(RedisVersion)
+	c.out.BulkString("proto")
+	if c.out.resp3 {
+		c.out.Int(3)
+	} else {
+		c.out.Int(2)
+	}
+	c.out.BulkString("id")
+	c.out.Int(c.id)
+	c.out.BulkString("mode")
+	c.out.BulkString("standalone")
+	c.out.BulkString("role")
+	c.out.BulkString("master")
+	c.out.BulkString("modules")
+	c.out.Array(0)
 }

@@ -40,8 +40,12 @@ type command struct {
 	// them; lastKey < 0 counts from the end. firstKey 0: no key arguments.
 	firstKey, lastKey, keyStep int
 	// subcommands, for containers such as CLIENT and CONFIG, by lower-case
-	// name; the container's handler is then unused.
+	// name; the container's own handler, if any, runs only when it is
+	// called with no subcommand (COMMAND).
 	subcommands map[string]*command
+	// summary is COMMAND DOCS's one-line description of a command Redis
+	// does not have (Redis's own commands are described by Redis's docs).
+	summary string
 }
 
 // commandTable maps lower-case command names to their entries.

@@ -47,6 +47,10 @@ type Server struct {
 	pubsub       pubsub
 	cache        cacheIndex
 	started      time.Time
+	// info is INFO's state (info.go); noopConfig holds the values
+	// CONFIG SET gave parameters Strata does not use, guarded by cfgMu.
+	info       infoState
+	noopConfig map[string]string
 
 	closeOnce sync.Once
 	done      chan struct{}

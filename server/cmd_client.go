@@ -1,0 +1,370 @@
+package server
+
+// CLIENT ID|SETNAME|GETNAME|LIST|INFO|KILL|SETINFO|NO-EVICT|HELP.
+// https://redis.io/commands/client/
+
+import (
+	"fmt"
+	"net"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+func registerClientCommands(t commandTable) {
+	t.container("client", -2,
+		&command{name: "id", handler: cmdClientID, arity: 2, flags: flagNoData},
+		&command{name: "setname", handler: cmdClientSetName, arity: 3, flags: flagNoData},
+		&command{name: "getname", handler: cmdClientGetName, arity: 2, flags: flagNoData},
+		&command{name: "list", handler: cmdClientList, arity: -2, flags: flagNoData},
+		&command{name: "info", handler: cmdClientInfo, arity: 2, flags: flagNoData},
+		&command{name: "kill", handler: cmdClientKill, arity: -3, flags: flagNoData},
+		// SETINFO is Redis 7.2's; clients such as go-redis send it on
+		// every connection, so Strata takes it as 7.2 does.
+		&command{name: "setinfo", handler: cmdClientSetInfo, arity: 4, flags: flagNoData,
+			summary: "Set client or connection specific info"},
+		&command{name: "no-evict", handler: cmdClientNoEvict, arity: 3, flags: flagNoData},
+		&command{name: "help", handler: cmdClientHelp, arity: 2, flags: flagNoData},
+	)
+}
+
+// clientListed mirrors state that a client's own goroutine owns, for CLIENT
+// LIST and CLIENT KILL, which read it from other connections' goroutines.
+type clientListed struct {
+	db      atomic.Int32
+	resp3   atomic.Bool
+	noEvict atomic.Bool
+}
+
+func cmdClientID(c *client, args [][]byte) { c.out.Int(c.id) }
+
+func cmdClientGetName(c *client, args [][]byte) {
+	if p := c.name.Load(); p != nil {
+		c.out.BulkString(*p)
+		return
+	}
+	c.out.Null()
+}
+
+func cmdClientSetName(c *client, args [][]byte) {
+	if !validClientName(args[2]) {
+		c.out.Error(msgClientName)
+		return
+	}
+	c.setName(args[2])
+	c.out.OK()
+}
+
+// validClientName reports whether name has only printable ASCII and no
+// spaces, so that CLIENT LIST stays parseable.
+func validClientName(name []byte) bool {
+	for _, ch := range name {
+		if ch < '!' || ch > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+// setName names the connection; an empty name removes the name.
+func (c *client) setName(name []byte) {
+	if len(name) == 0 {
+		c.name.Store(nil)
+		return
+	}
+	s := string(name)
+	c.name.Store(&s)
+}
+
+// cmdClientSetInfo is CLIENT SETINFO LIB-NAME|LIB-VER value.
+func cmdClientSetInfo(c *client, args [][]byte) {
+	var dst *atomic.Pointer[string]
+	switch {
+	case is(args[2], "lib-name"):
+		dst = &c.libName
+	case is(args[2], "lib-ver"):
+		dst = &c.libVer
+	default:
+		c.out.Error(fmt.Sprintf(msgSetInfoOption, args[2]))
+		return
+	}
+	if !validClientName(args[3]) {
+		c.out.Error(fmt.Sprintf(msgSetInfoValue, args[2]))
+		return
+	}
+	if len(args[3]) == 0 {
+		dst.Store(nil)
+	} else {
+		v := string(args[3])
+		dst.Store(&v)
+	}
+	c.out.OK()
+}
+
+func cmdClientNoEvict(c *client, args [][]byte) {
+	switch {
+	case is(args[2], "on"):
+		c.listed.noEvict.Store(true)
+	case is(args[2], "off"):
+		c.listed.noEvict.Store(false)
+	default:
+		c.out.Error(msgSyntax)
+		return
+	}
+	c.out.OK()
+}
+
+func cmdClientInfo(c *client, args [][]byte) {
+	var b strings.Builder
+	c.describe(&b, c, time.Now())
+	c.out.Verbatim(b.String())
+}
+
+// cmdClientList is CLIENT LIST [TYPE type | ID id [id ...]].
+func cmdClientList(c *client, args [][]byte) {
+	var clients []*client
+	switch {
+	case len(args) == 2:
+		clients = c.srv.clientsWhere(func(*client) bool { return true })
+	case len(args) == 4 && is(args[2], "type"):
+		typ, ok := clientTypeByName(args[3])
+		if !ok {
+			c.out.Error(fmt.Sprintf(msgClientType, args[3]))
+			return
+		}
+		clients = c.srv.clientsWhere(func(o *client) bool { return o.clientType() == typ })
+	case len(args) > 3 && is(args[2], "id"):
+		for _, a := range args[3:] {
+			id, ok := argInt(a)
+			if !ok {
+				c.out.Error(msgClientID)
+				return
+			}
+			clients = append(clients, c.srv.clientsWhere(func(o *client) bool { return o.id == id })...)
+		}
+	default:
+		c.out.Error(msgSyntax)
+		return
+	}
+	var b strings.Builder
+	now := time.Now()
+	for _, o := range clients {
+		o.describe(&b, c, now)
+	}
+	c.out.Verbatim(b.String())
+}
+
+// clientsWhere returns the connected clients that match, by ID.
+func (s *Server) clientsWhere(match func(*client) bool) []*client {
+	s.mu.Lock()
+	var out []*client
+	for _, o := range s.clients {
+		if match(o) {
+			out = append(out, o)
+		}
+	}
+	s.mu.Unlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })
+	return out
+}
+
+// Client types, as CLIENT LIST TYPE and CLIENT KILL TYPE name them.
+// Strata has no replication, so no client is a master or a replica.
+const (
+	clientNormal = "normal"
+	clientPubSub = "pubsub"
+)
+
+// clientTypeByName parses a client type; "slave" is "replica"'s old name.
+func clientTypeByName(name []byte) (string, bool) {
+	switch n := strings.ToLower(string(name)); n {
+	case clientNormal, clientPubSub, "master", "replica":
+		return n, true
+	case "slave":
+		return "replica", true
+	}
+	return "", false
+}
+
+// clientType is the type CLIENT LIST and KILL filter by.
+func (c *client) clientType() string { return clientNormal }
+
+// describe writes the client's CLIENT LIST line, in Redis 7.0's format
+// with 7.2's lib-name and lib-ver at the end. self is the client asking:
+// only for itself is the transaction state readable. Memory and buffer
+// figures Strata does not track read 0.
+func (c *client) describe(b *strings.Builder, self *client, now time.Time) {
+	flags, multi := "", -1
+	if c == self && c.multi != nil {
+		flags, multi = "x", len(c.multi.queue)
+	}
+	if c.listed.noEvict.Load() {
+		flags += "e"
+	}
+	if flags == "" {
+		flags = "N"
+	}
+	cmd := "NULL"
+	if p := c.lastCmd.Load(); p != nil {
+		cmd = *p
+	}
+	resp := 2
+	if c.listed.resp3.Load() {
+		resp = 3
+	}
+	fmt.Fprintf(b, "id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=0 psub=0 ssub=0 multi=%d "+
+		"qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s "+
+		"user=%s redir=-1 resp=%d lib-name=%s lib-ver=%s\n",
+		c.id, c.addr, c.laddr, connFD(c.conn), c.clientName(),
+		int64(now.Sub(c.created).Seconds()), (c.srv.store.Now()-c.lastActive.Load())/1000,
+		flags, c.listed.db.Load(), multi, cmd, defaultUser, resp, loadString(&c.libName), loadString(&c.libVer))
+}
+
+func loadString(p *atomic.Pointer[string]) string {
+	if s := p.Load(); s != nil {
+		return *s
+	}
+	return ""
+}
+
+// connFD returns the connection's file descriptor, -1 when it has none.
+func connFD(nc net.Conn) int {
+	sc, ok := nc.(syscall.Conn)
+	if !ok {
+		return -1
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return -1
+	}
+	fd := -1
+	if raw.Control(func(f uintptr) { fd = int(f) }) != nil {
+		return -1
+	}
+	return fd
+}
+
+// cmdClientKill is CLIENT KILL addr, or CLIENT KILL with filters ID, ADDR,
+// LADDR, TYPE, USER and SKIPME, all of which a killed client matches.
+func cmdClientKill(c *client, args [][]byte) {
+	var (
+		id          int64
+		addr, laddr string
+		typ         string
+		skipme      = true
+		oldForm     = len(args) == 3
+	)
+	if oldForm {
+		addr, skipme = string(args[2]), false // the old form may kill its caller
+	} else {
+		for i := 2; i < len(args); i += 2 {
+			if i+1 >= len(args) {
+				c.out.Error(msgSyntax)
+				return
+			}
+			opt, val := args[i], args[i+1]
+			switch {
+			case is(opt, "id"):
+				n, ok := argInt(val)
+				if !ok || n < 1 {
+					c.out.Error(msgClientKillID)
+					return
+				}
+				id = n
+			case is(opt, "type"):
+				t, ok := clientTypeByName(val)
+				if !ok {
+					c.out.Error(fmt.Sprintf(msgClientType, val))
+					return
+				}
+				typ = t
+			case is(opt, "addr"):
+				addr = string(val)
+			case is(opt, "laddr"):
+				laddr = string(val)
+			case is(opt, "user"):
+				if string(val) != defaultUser { // every client is the default user's
+					c.out.Error(fmt.Sprintf(msgNoSuchUser, val))
+					return
+				}
+			case is(opt, "skipme"):
+				switch {
+				case is(val, "yes"):
+					skipme = true
+				case is(val, "no"):
+					skipme = false
+				default:
+					c.out.Error(msgSyntax)
+					return
+				}
+			default:
+				c.out.Error(msgSyntax)
+				return
+			}
+		}
+	}
+	victims := c.srv.clientsWhere(func(o *client) bool {
+		return (addr == "" || o.addr == addr) &&
+			(laddr == "" || o.laddr == laddr) &&
+			(typ == "" || o.clientType() == typ) &&
+			(id == 0 || o.id == id) &&
+			!(skipme && o == c)
+	})
+	for _, o := range victims {
+		if o == c {
+			c.closeAfter = true // after this reply
+		} else {
+			o.close()
+		}
+	}
+	switch {
+	case !oldForm:
+		c.out.Int(int64(len(victims)))
+	case len(victims) == 0:
+		c.out.Error(msgNoSuchClient)
+	default:
+		c.out.OK()
+	}
+}
+
+var clientHelp = []string{
+	"CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+	"GETNAME",
+	"    Return the name of the current connection.",
+	"ID",
+	"    Return the ID of the current connection.",
+	"INFO",
+	"    Return information about the current client connection.",
+	"KILL <ip:port>",
+	"    Kill connection made from <ip:port>.",
+	"KILL <option> <value> [<option> <value> [...]]",
+	"    Kill connections. Options are:",
+	"    * ADDR (<ip:port>|<unixsocket>:0)",
+	"      Kill connections made from the specified address",
+	"    * LADDR (<ip:port>|<unixsocket>:0)",
+	"      Kill connections made to specified local address",
+	"    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+	"      Kill connections by type.",
+	"    * USER <username>",
+	"      Kill connections authenticated by <username>.",
+	"    * SKIPME (YES|NO)",
+	"      Skip killing current connection (default: yes).",
+	"LIST [options ...]",
+	"    Return information about client connections. Options:",
+	"    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+	"      Return clients of specified type.",
+	"SETNAME <name>",
+	"    Assign the name <name> to the current connection.",
+	"SETINFO <option> <value>",
+	"    Set client meta attr. Options are:",
+	"    * LIB-NAME: the client lib name.",
+	"    * LIB-VER: the client lib version.",
+	"NO-EVICT (ON|OFF)",
+	"    Protect current client connection from eviction.",
+	"HELP",
+	"    Prints this help.",
+}
+
+func cmdClientHelp(c *client, args [][]byte) { c.out.help(clientHelp) }

@@ -1,0 +1,17 @@
+package storage
+
+// MemoryUsage returns the bytes key costs in the memory tier, as Used
+// accounts them (MEMORY USAGE), and false when there is no live key. It
+// neither touches the key nor counts a hit or a miss. The caller holds the
+// key's shard lock.
+func (db *DB) MemoryUsage(key []byte) (int64, bool) {
+	s := db.find(key)
+	if !s.found || s.v.exp != 0 && s.v.exp <= db.store.clock() {
+		return 0, false
+	}
+	n := entryOverhead + recordSize(s.v)
+	if s.v.exp != 0 && !s.overflow {
+		n += volatileOverhead
+	}
+	return n, true
+}
