@@ -120,8 +120,10 @@ func expireGeneric(c *client, args [][]byte, name string, seconds, relative bool
 	}
 	if when <= now {
 		c.db.Delete(key)
+		c.notify(notifyGeneric, "del", key)
 	} else {
 		c.db.Set(key, v.WithExpireAt(when))
+		c.notify(notifyGeneric, "expire", key)
 	}
 	c.out.Int(1)
 }
@@ -163,6 +165,7 @@ func cmdPersist(c *client, args [][]byte) {
 		return
 	}
 	c.db.Set(args[1], v.WithExpireAt(0))
+	c.notify(notifyGeneric, "persist", args[1])
 	c.out.Int(1)
 }
 

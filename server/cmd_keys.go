@@ -13,6 +13,7 @@ package server
 // themselves since the dispatcher cannot see those keys.
 
 import (
+	"bytes"
 	"math"
 	"strconv"
 	"strings"
@@ -55,6 +56,7 @@ func cmdDel(c *client, args [][]byte) {
 	n := int64(0)
 	for _, k := range args[1:] {
 		if c.db.Delete(k) {
+			c.notify(notifyGeneric, "del", k)
 			n++
 		}
 	}
@@ -211,24 +213,36 @@ func cmdRandomKey(c *client, args [][]byte) {
 func cmdDBSize(c *client, args [][]byte) { c.out.Int(int64(c.db.Len())) }
 
 func cmdRename(c *client, args [][]byte) {
-	if _, err := c.db.Rename(args[1], args[2], false); err != nil {
-		c.out.Error(msgNoSuchKey)
-		return
+	if _, ok := rename(c, args, false); ok {
+		c.out.OK()
 	}
-	c.out.OK()
 }
 
 func cmdRenameNX(c *client, args [][]byte) {
-	renamed, err := c.db.Rename(args[1], args[2], true)
-	if err != nil {
-		c.out.Error(msgNoSuchKey)
-		return
-	}
-	if renamed {
+	renamed, ok := rename(c, args, true)
+	switch {
+	case !ok:
+	case renamed:
 		c.out.Int(1)
-	} else {
+	default:
 		c.out.Int(0)
 	}
+}
+
+// rename runs RENAME or RENAMENX and publishes their events. It reports
+// whether the key moved, and false in ok after replying with an error.
+func rename(c *client, args [][]byte, nx bool) (renamed, ok bool) {
+	src, dst := args[1], args[2]
+	renamed, err := c.db.Rename(src, dst, nx)
+	if err != nil {
+		c.out.Error(msgNoSuchKey)
+		return false, false
+	}
+	if renamed && !bytes.Equal(src, dst) {
+		c.notify(notifyGeneric, "rename_from", src)
+		c.notify(notifyGeneric, "rename_to", dst)
+	}
+	return renamed, true
 }
 
 // cmdCopy parses every option before checking the database number, in
@@ -265,6 +279,7 @@ func cmdCopy(c *client, args [][]byte) {
 		return
 	}
 	c.srv.watches.touch(dbIndex, dst)
+	c.notifyIn(dbIndex, notifyGeneric, "copy_to", dst)
 	c.out.Int(1)
 }
 
@@ -288,7 +303,18 @@ func cmdMove(c *client, args [][]byte) {
 	}
 	c.srv.watches.touch(c.dbIndex, key)
 	c.srv.watches.touch(n, key)
+	c.notify(notifyGeneric, "move_from", key)
+	c.notifyIn(n, notifyGeneric, "move_to", key)
 	c.out.Int(1)
+}
+
+// notifyIn is notify for a key of database db, which COPY and MOVE may
+// name instead of the client's own.
+func (c *client) notifyIn(db int, class notifyClass, event string, key []byte) {
+	if notifyClass(c.srv.pubsub.events.Load())&class == 0 {
+		return
+	}
+	c.srv.pubsub.keyEvent(c, event, db, key, c.srv.store.Now())
 }
 
 // argInt32 parses an integer that must fit in 32 bits, as Redis's

@@ -553,3 +553,35 @@ func TestScanOptions(t *testing.T) {
 		t.Fatalf("full scan returned %d keys, want 600", n)
 	}
 }
+
+// TestKeyspaceEventsKeys checks the events keyspace and expiry commands
+// publish, in order and in their databases, against what Redis 7.0.15
+// published for the same commands. The pattern leaves out the string
+// commands' "set" events; the last DEL shows FLUSHDB and SWAPDB published
+// nothing.
+func TestKeyspaceEventsKeys(t *testing.T) {
+	const pattern = "__keyevent@?__:[^s]*"
+	s := startServer(t, Config{NotifyKeyspaceEvents: "KEA", Clock: newTestClock().Now})
+	sub, c := dial(t, s), dial(t, s)
+	sub.expect("*3\r\n$10\r\npsubscribe\r\n$"+strconv.Itoa(len(pattern))+"\r\n"+pattern+"\r\n:1\r\n", "PSUBSCRIBE", pattern)
+	for _, args := range [][]string{
+		{"SET", "a", "1"}, {"SET", "b", "1"}, {"DEL", "a", "b", "nokey"}, {"SET", "s", "1"}, {"RENAME", "s", "s"},
+		{"RENAME", "s", "t"}, {"SET", "u", "1"}, {"RENAMENX", "t", "u"}, {"RENAME", "t", "u"}, {"COPY", "u", "v"},
+		{"COPY", "u", "w", "DB", "1"}, {"SET", "n", "1"}, {"MOVE", "n", "2"}, {"EXPIRE", "u", "100"},
+		{"EXPIRE", "u", "100", "GT"}, {"PERSIST", "u"}, {"PERSIST", "u"}, {"PEXPIRE", "u", "-1"}, {"SET", "e", "1"},
+		{"EXPIREAT", "e", "1"}, {"UNLINK", "v"}, {"TOUCH", "w"}, {"FLUSHDB"}, {"SWAPDB", "0", "1"}, {"DEL", "w"},
+	} {
+		c.do(args...)
+	}
+	for _, ev := range [][3]string{
+		{"0", "del", "a"}, {"0", "del", "b"}, {"0", "rename_from", "s"}, {"0", "rename_to", "t"},
+		{"0", "rename_from", "t"}, {"0", "rename_to", "u"}, {"0", "copy_to", "v"}, {"1", "copy_to", "w"},
+		{"0", "move_from", "n"}, {"2", "move_to", "n"}, {"0", "expire", "u"}, {"0", "persist", "u"},
+		{"0", "del", "u"}, {"0", "del", "e"}, {"0", "del", "v"}, {"0", "del", "w"},
+	} {
+		want := bulks("pmessage", pattern, "__keyevent@"+ev[0]+"__:"+ev[1], ev[2])
+		if got := sub.read(); got != want {
+			t.Fatalf("event %v: got %q, want %q", ev, got, want)
+		}
+	}
+}
