@@ -67,7 +67,7 @@ func TestCacheStats(t *testing.T) {
 		rdb.Close()
 		for k, w := range want {
 			g := got[k]
-			if f, ok := w.(float64); ok {
+			if f, ok := w.(float64); ok && proto == 2 {
 				w = fmt.Sprint(f) // RESP2 carries doubles as bulk strings
 				g = fmt.Sprint(g)
 			}
@@ -81,6 +81,13 @@ func TestCacheStats(t *testing.T) {
 		if len(got) != len(want)+1 {
 			t.Errorf("RESP%d: %d fields, want %d", proto, len(got), len(want)+1)
 		}
+	}
+	// The raw RESP3 shape: a map, ratios as doubles.
+	c.do("HELLO", "3")
+	got := c.do("CACHE.STATS")
+	if !strings.HasPrefix(got, fmt.Sprintf("%%%d\r\n$11\r\nmemory_hits\r\n:2\r\n", len(want)+1)) ||
+		!strings.Contains(got, "$8\r\nhit_rate\r\n,0.5\r\n") {
+		t.Errorf("RESP3 CACHE.STATS = %q", got)
 	}
 }
 
