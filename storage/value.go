@@ -127,7 +127,9 @@ func (v Value) WithFlags(f uint8) Value {
 // Bytes returns a string value's payload. For a stored value it is only
 // valid while the lock it was read under is held, and must not be modified.
 func (v Value) Bytes() []byte {
-	if v.ptr == nil || v.Kind() != KindString {
+	// An empty payload ends its record: a pointer to it would point past
+	// the allocation, which the GC and checkptr refuse.
+	if v.ptr == nil || v.n == 0 || v.Kind() != KindString {
 		return nil
 	}
 	p := v.ptr
