@@ -53,6 +53,12 @@ type client struct {
 	killed     atomic.Bool
 
 	nameBuf [32]byte // lower-cased command names, to look up without allocating
+
+	// syncSeq and throttle are what the buffered replies wait for before
+	// they go out (policy.go): a write-ahead log record of a write_through
+	// write, the backlog after write_back writes.
+	syncSeq  uint64
+	throttle bool
 }
 
 func newClient(s *Server, nc net.Conn) *client {
@@ -112,6 +118,11 @@ func (c *client) idle() error {
 func (c *client) flush() error {
 	if len(c.out.b) == 0 {
 		return nil
+	}
+	if c.syncSeq != 0 || c.throttle {
+		if err := c.awaitDurable(); err != nil { // policy.go
+			return err
+		}
 	}
 	c.wmu.Lock()
 	_, err := c.conn.Write(c.out.b)
@@ -243,7 +254,11 @@ func (c *client) call(cmd *command, args [][]byte, lock bool) {
 			return
 		}
 	}
-	cmd.handler(c, args)
+	if c.srv.policy != nil && cmd.flags&flagWrite != 0 {
+		c.policyCall(cmd, args) // policy.go: namespace rules, disk tier
+	} else {
+		cmd.handler(c, args)
+	}
 	c.srv.commandDone(c, cmd, args, start)
 }
 

@@ -601,6 +601,7 @@ func (s *Server) configApplied(c *client) {
 func cmdConfigResetStat(c *client, args [][]byte) {
 	s := c.srv
 	s.store.Stats().Reset()
+	s.store.Counters().Reset()
 	s.stats.connections.Store(0)
 	s.stats.commands.Store(0)
 	s.stats.rejected.Store(0)

@@ -153,3 +153,24 @@ func TestCacheHotKeysRefusedInMulti(t *testing.T) {
 	c.expect(errReply(msgNoMulti), "CACHE.HOTKEYS")
 	c.expect(errReply(msgExecAbort), "EXEC")
 }
+
+// TestCacheStatsResetStat: CONFIG RESETSTAT zeroes the counters, not the
+// bytes stored.
+func TestCacheStatsResetStat(t *testing.T) {
+	s := startServer(t, Config{})
+	c := dial(t, s)
+	c.do("CACHE.THROTTLE", "t", "60")
+	c.do("CACHE.RATE", "r", "5", "60")
+	c.expect("+OK\r\n", "CONFIG", "RESETSTAT")
+	rdb := redis.NewClient(&redis.Options{Addr: s.Addr(), DisableIndentity: true})
+	defer rdb.Close()
+	got := statsOf(t, rdb)
+	for _, k := range []string{"sets", "throttle_allowed", "rate_allowed"} {
+		if got[k] != int64(0) {
+			t.Errorf("%s = %v after CONFIG RESETSTAT", k, got[k])
+		}
+	}
+	if got["bytes"] == int64(0) {
+		t.Errorf("bytes = 0 after CONFIG RESETSTAT with keys stored")
+	}
+}

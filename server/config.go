@@ -3,6 +3,8 @@ package server
 import (
 	"log/slog"
 	"time"
+
+	"github.com/stratakv/strata/policy"
 )
 
 // Version is Strata's own version, reported by --version and in INFO.
@@ -46,6 +48,17 @@ type Config struct {
 	// instead of scanning the keyspace. The events' literal prefixes are
 	// indexed too; keys under no indexed prefix cost nothing.
 	IndexPrefixes []string
+	// Namespaces are the cache rules by key pattern: strategy, TTLs,
+	// jitter, compression (see package policy). Without them every key is
+	// cache_aside: kept in memory only, as Redis with persistence off.
+	Namespaces []policy.Namespace
+	// FlushInterval is how often writes of write_back keys reach the disk
+	// tier (default 1s): the most of them a crash can lose.
+	FlushInterval time.Duration
+	// MaxDiskSize bounds the disk tier's live data (max-disk-size);
+	// beyond it the least recently used persisted keys are evicted from
+	// both tiers (0: no bound).
+	MaxDiskSize int64
 	// LogLevel is debug, verbose, notice or warning (default notice).
 	LogLevel string
 	// Logger receives the server's logs (default: slog.Default()).

@@ -105,3 +105,10 @@ const (
 	msgNoNamespace  = "ERR no such namespace"
 	msgHotKeysCount = "ERR COUNT must be a positive integer"
 )
+
+// Disk tier and namespace reply texts: a refused write is worded as Redis
+// words writes refused after a failed AOF write.
+const (
+	msgDiskTierFull = "MISCONF Errors writing to the disk tier: No space left on device. Writes to write_through namespaces are refused until there is room."
+	msgDiskTierIO   = "MISCONF Errors writing to the disk tier: see the server log. Writes to persisted namespaces are refused until it recovers."
+)

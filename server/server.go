@@ -46,6 +46,7 @@ type Server struct {
 	watches      watchRegistry
 	pubsub       pubsub
 	cache        cacheIndex
+	policy       *cachePolicy // namespaces and the disk tier (policy.go); nil without namespaces
 	started      time.Time
 	// info is INFO's state (info.go); noopConfig holds the values
 	// CONFIG SET gave parameters Strata does not use, guarded by cfgMu.
@@ -90,6 +91,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.store = store
 	if err := s.initCache(); err != nil {
+		return nil, err
+	}
+	if s.policy, err = newCachePolicy(cfg, store, s.cache.tags); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -151,7 +155,7 @@ func (s *Server) Close() error {
 		s.mu.Unlock()
 	})
 	s.wg.Wait()
-	return nil
+	return s.policy.close() // policy.go: flush and close the disk tier, last
 }
 
 // Done is closed when the server starts shutting down (SHUTDOWN or Close).
