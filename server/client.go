@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -160,10 +161,26 @@ func (c *client) lookup(args [][]byte) *command {
 		cmd = sub
 	}
 	if !cmd.arityOK(len(args)) {
-		c.out.Error(wrongArity(cmd.name))
+		c.reject(cmd, wrongArity(cmd.name))
 		return nil
 	}
 	return cmd
+}
+
+// reject refuses a command before it runs, as Redis's rejectCommand: an
+// open transaction is flagged to abort, and a refused EXEC aborts it at
+// once with the reason.
+func (c *client) reject(cmd *command, msg string) {
+	if cmd != nil && cmd.name == "exec" {
+		c.multi = nil
+		c.srv.watches.unwatchAll(c)
+		c.out.Error("EXECABORT Transaction discarded because of: " + strings.TrimPrefix(msg, "ERR "))
+		return
+	}
+	if c.multi != nil {
+		c.multi.failed = true
+	}
+	c.out.Error(msg)
 }
 
 // lowerName lower-cases an ASCII command name into buf; Go's map lookup of
@@ -213,17 +230,32 @@ func (c *client) execute(args [][]byte) {
 		return
 	}
 	if !c.authed.Load() && cmd.flags&flagNoAuth == 0 {
-		c.out.Error(msgNoAuth)
+		c.reject(cmd, msgNoAuth)
 		return
 	}
 	if (c.ps != nil || c.multi != nil) && c.contextRefuses(cmd) {
 		return
 	}
 	if c.multi != nil && cmd.flags&flagNoQueue == 0 {
+		// Queueing can grow memory without bound, so Redis refuses it, reads
+		// included, once maxmemory is reached and eviction cannot help.
+		if c.srv.store.MaxMemory() > 0 && c.makeRoom(nil) != nil {
+			c.reject(cmd, msgOutOfMemory)
+			return
+		}
 		c.queue(cmd, args)
 		return
 	}
 	c.call(cmd, args, true)
+}
+
+// makeRoom evicts by the policy until memory is under maxmemory, holding
+// the locks that evicting from key's shard needs.
+func (c *client) makeRoom(key []byte) error {
+	store := c.srv.store
+	l := store.LockShard(c.dbIndex, store.ShardOf(key))
+	defer store.Unlock(l)
+	return store.DB(c.dbIndex).MakeRoom(key)
 }
 
 // call runs cmd, taking the storage locks it needs unless the caller
@@ -236,6 +268,7 @@ func (c *client) call(cmd *command, args [][]byte, lock bool) {
 		defer c.srv.store.Unlock(l)
 	}
 	c.db = c.srv.store.DB(c.dbIndex)
+	c.lastCmd.Store(&cmd.name)
 	defer func() {
 		if r := recover(); r != nil {
 			c.srv.log.Error("command panicked", "command", cmd.name, "panic", r, "stack", string(debug.Stack()))

@@ -112,11 +112,12 @@ func (cmd *command) keyArgs(args [][]byte, fn func(key []byte)) {
 func unknownCommandError(args [][]byte) string {
 	var sb strings.Builder
 	for _, a := range args[1:] {
-		if sb.Len() >= 128 {
+		room := 128 - sb.Len()
+		if room <= 0 {
 			break
 		}
 		sb.WriteString("'")
-		sb.WriteString(truncate(string(a), 128-sb.Len()))
+		sb.WriteString(truncate(string(a), room))
 		sb.WriteString("' ")
 	}
 	msg := fmt.Sprintf(msgUnknownCommand, truncate(string(args[0]), 128), sb.String())

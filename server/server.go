@@ -244,7 +244,6 @@ func (s *Server) commandDone(c *client, cmd *command, args [][]byte, start time.
 	if cmd.flags&flagWrite != 0 {
 		cmd.keyArgs(args, func(k []byte) { s.watches.touch(c.dbIndex, k) })
 	}
-	c.lastCmd.Store(&cmd.name)
 	s.slowlog.record(c, args, time.Since(start))
 }
 
