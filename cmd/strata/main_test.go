@@ -24,10 +24,18 @@ func freePort(t *testing.T) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-// TestBinary builds strata, starts it as a user would, talks to it with
-// redis-cli (or raw RESP when redis-cli is missing) and stops it with
-// SIGTERM, expecting a graceful exit.
-func TestBinary(t *testing.T) {
+// process is a strata binary running for a test.
+type process struct {
+	cmd    *exec.Cmd
+	port   string
+	lines  <-chan string // its log, line by line
+	exited <-chan error  // its exit, after the log is drained
+}
+
+// startBinary builds strata and starts it as a user would, on a free port,
+// returning once it logs that it is ready.
+func startBinary(t *testing.T) *process {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
@@ -48,11 +56,9 @@ func TestBinary(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	t.Cleanup(func() {
-		cmd.Process.Kill() // no-op once it exited
-	})
+	t.Cleanup(func() { cmd.Process.Kill() }) // a no-op once it exited
 	lines := make(chan string, 100)
+	exited := make(chan error, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
@@ -61,21 +67,56 @@ func TestBinary(t *testing.T) {
 		close(lines)
 		exited <- cmd.Wait() // after stderr is drained, as Wait requires
 	}()
-	waitForLine(t, lines, "ready to accept connections")
+	p := &process{cmd: cmd, port: port, lines: lines, exited: exited}
+	p.waitForLine(t, "ready to accept connections")
+	return p
+}
 
-	if cli, err := exec.LookPath("redis-cli"); err == nil {
+// cli runs redis-cli against p, or skips the test without redis-cli.
+func (p *process) cli(t *testing.T, args ...string) string {
+	t.Helper()
+	cli, err := exec.LookPath("redis-cli")
+	if err != nil {
+		t.Skip("redis-cli not on PATH")
+	}
+	out, err := exec.Command(cli, append([]string{"-p", p.port}, args...)...).CombinedOutput()
+	if err != nil {
+		t.Errorf("redis-cli %v: %v\n%s", args, err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// waitExit expects a graceful exit, status 0, for the reason given.
+func (p *process) waitExit(t *testing.T, reason string) {
+	t.Helper()
+	p.waitForLine(t, `reason="`+reason+`"`)
+	p.waitForLine(t, "bye")
+	select {
+	case err := <-p.exited:
+		if err != nil {
+			t.Errorf("exit: %v, want status 0", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("strata did not exit")
+	}
+}
+
+// TestBinarySIGTERM runs strata, talks to it (with redis-cli when present,
+// else raw RESP) and stops it with SIGTERM.
+func TestBinarySIGTERM(t *testing.T) {
+	p := startBinary(t)
+	if _, err := exec.LookPath("redis-cli"); err == nil {
 		for _, step := range []struct{ args, want string }{
 			{"PING", "PONG"},
 			{"SET greeting hello", "OK"},
 			{"GET greeting", "hello"},
 		} {
-			out, err := exec.Command(cli, append([]string{"-p", port}, strings.Fields(step.args)...)...).CombinedOutput()
-			if got := strings.TrimSpace(string(out)); err != nil || got != step.want {
-				t.Errorf("redis-cli %s: %q, %v; want %q", step.args, got, err, step.want)
+			if got := p.cli(t, strings.Fields(step.args)...); got != step.want {
+				t.Errorf("redis-cli %s: %q, want %q", step.args, got, step.want)
 			}
 		}
 	} else {
-		nc, err := net.DialTimeout("tcp", "127.0.0.1:"+port, 5*time.Second)
+		nc, err := net.DialTimeout("tcp", "127.0.0.1:"+p.port, 5*time.Second)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -86,29 +127,26 @@ func TestBinary(t *testing.T) {
 		}
 		nc.Close()
 	}
-
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	waitForLine(t, lines, `reason="received SIGTERM"`)
-	waitForLine(t, lines, "bye")
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Errorf("exit after SIGTERM: %v, want status 0", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("strata did not exit after SIGTERM")
-	}
+	p.waitExit(t, "received SIGTERM")
 }
 
-// waitForLine reads log lines until one contains want.
-func waitForLine(t *testing.T, lines <-chan string, want string) {
+// TestBinaryShutdownCommand stops strata with SHUTDOWN from redis-cli.
+func TestBinaryShutdownCommand(t *testing.T) {
+	p := startBinary(t)
+	p.cli(t, "SHUTDOWN") // redis-cli reports the closed connection; the exit is what counts
+	p.waitExit(t, "SHUTDOWN command")
+}
+
+// waitForLine reads p's log until a line contains want.
+func (p *process) waitForLine(t *testing.T, want string) {
 	t.Helper()
 	timeout := time.After(10 * time.Second)
 	for {
 		select {
-		case line, ok := <-lines:
+		case line, ok := <-p.lines:
 			if !ok {
 				t.Fatalf("strata exited before logging %q", want)
 			}
