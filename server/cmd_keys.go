@@ -350,8 +350,8 @@ func cmdFlushDB(c *client, args [][]byte) {
 	if !flushArgsOK(c, args) {
 		return
 	}
+	c.srv.watches.touchDB(c.dbIndex, c.liveIn)
 	c.db.Flush()
-	c.srv.watches.touchDB(c.dbIndex)
 	c.out.OK()
 }
 
@@ -359,9 +359,17 @@ func cmdFlushAll(c *client, args [][]byte) {
 	if !flushArgsOK(c, args) {
 		return
 	}
+	c.srv.watches.touchDB(-1, c.liveIn)
 	c.srv.store.FlushAll()
-	c.srv.watches.touchDB(-1)
 	c.out.OK()
+}
+
+// liveIn reports whether key exists in database db, for the watchers of
+// commands that replace whole databases. It runs under the exclusive store
+// lock those commands hold.
+func (c *client) liveIn(db int, key string) bool {
+	_, ok := c.srv.store.DB(db).Lookup([]byte(key), storage.LookupWrite|storage.LookupNoTouch)
+	return ok
 }
 
 func cmdSwapDB(c *client, args [][]byte) {
@@ -380,10 +388,11 @@ func cmdSwapDB(c *client, args [][]byte) {
 		return
 	}
 	if a != b {
+		// A watched key changes if it exists on either side of the swap.
+		either := func(_ int, key string) bool { return c.liveIn(int(a), key) || c.liveIn(int(b), key) }
+		c.srv.watches.touchDB(int(a), either)
+		c.srv.watches.touchDB(int(b), either)
 		c.srv.store.SwapDB(int(a), int(b))
-		// Watchers of either database now see other data.
-		c.srv.watches.touchDB(int(a))
-		c.srv.watches.touchDB(int(b))
 	}
 	c.out.OK()
 }

@@ -410,25 +410,33 @@ func TestRenameCopyMoveKeepTTL(t *testing.T) {
 	c.expect(":0\r\n", "EXISTS", "k3")
 }
 
-// TestKeyCommandsMarkWatchers checks that writes the dispatcher cannot see
-// key by key (other databases, whole databases) fail a WATCHer's EXEC, as
-// in Redis.
+// TestKeyCommandsMarkWatchers checks which writes the dispatcher cannot
+// see key by key (other databases, whole databases) fail a WATCHer's EXEC:
+// as in Redis, emptying or swapping a database changes a watched key only
+// if it exists on either side.
 func TestKeyCommandsMarkWatchers(t *testing.T) {
+	const dirty, clean = "*-1\r\n", "*1\r\n+PONG\r\n"
 	s := startServer(t, Config{})
 	for _, tc := range []struct {
 		name  string
 		setup [][]string
 		cmd   []string
+		exec  string
 	}{
-		{"move", [][]string{{"SET", "k", "1"}}, []string{"MOVE", "k", "1"}},
-		{"move into watched db", [][]string{{"SELECT", "1"}, {"SET", "k", "1"}}, []string{"MOVE", "k", "0"}},
-		{"copy", [][]string{{"SET", "src", "1"}, {"SET", "k", "0"}}, []string{"COPY", "src", "k", "REPLACE"}},
-		{"copy from other db", [][]string{{"SELECT", "1"}, {"SET", "src", "1"}}, []string{"COPY", "src", "k", "DB", "0"}},
-		{"swapdb", [][]string{{"SELECT", "1"}, {"SET", "k", "x"}, {"SELECT", "0"}}, []string{"SWAPDB", "0", "1"}},
-		{"flushdb", [][]string{{"SET", "k", "1"}}, []string{"FLUSHDB"}},
-		{"flushall", [][]string{{"SET", "k", "1"}}, []string{"FLUSHALL"}},
-		{"rename", [][]string{{"SET", "s", "1"}}, []string{"RENAME", "s", "k"}},
-		{"expire", [][]string{{"SET", "k", "1"}}, []string{"EXPIRE", "k", "100"}},
+		{"move", [][]string{{"SET", "k", "1"}}, []string{"MOVE", "k", "1"}, dirty},
+		{"move into watched db", [][]string{{"SELECT", "1"}, {"SET", "k", "1"}}, []string{"MOVE", "k", "0"}, dirty},
+		{"copy", [][]string{{"SET", "src", "1"}, {"SET", "k", "0"}}, []string{"COPY", "src", "k", "REPLACE"}, dirty},
+		{"copy from other db", [][]string{{"SELECT", "1"}, {"SET", "src", "1"}}, []string{"COPY", "src", "k", "DB", "0"}, dirty},
+		{"swapdb", [][]string{{"SELECT", "1"}, {"SET", "k", "x"}, {"SELECT", "0"}}, []string{"SWAPDB", "0", "1"}, dirty},
+		{"swapdb from watched db", [][]string{{"SET", "k", "1"}}, []string{"SWAPDB", "0", "1"}, dirty},
+		{"swapdb missing key", [][]string{{"SELECT", "1"}, {"SET", "other", "1"}, {"SELECT", "0"}}, []string{"SWAPDB", "0", "1"}, clean},
+		{"flushdb", [][]string{{"SET", "k", "1"}}, []string{"FLUSHDB"}, dirty},
+		{"flushdb missing key", [][]string{{"SET", "other", "1"}}, []string{"FLUSHDB"}, clean},
+		{"flushdb other db", [][]string{{"SELECT", "1"}, {"SET", "k", "1"}}, []string{"FLUSHDB"}, clean},
+		{"flushall", [][]string{{"SET", "k", "1"}}, []string{"FLUSHALL"}, dirty},
+		{"flushall missing key", [][]string{{"SET", "other", "1"}}, []string{"FLUSHALL"}, clean},
+		{"rename", [][]string{{"SET", "s", "1"}}, []string{"RENAME", "s", "k"}, dirty},
+		{"expire", [][]string{{"SET", "k", "1"}}, []string{"EXPIRE", "k", "100"}, dirty},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a, b := dial(t, s), dial(t, s)
@@ -440,7 +448,7 @@ func TestKeyCommandsMarkWatchers(t *testing.T) {
 			b.do(tc.cmd...)
 			a.expect("+OK\r\n", "MULTI")
 			a.expect("+QUEUED\r\n", "PING")
-			a.expect("*-1\r\n", "EXEC")
+			a.expect(tc.exec, "EXEC")
 		})
 	}
 }

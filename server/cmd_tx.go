@@ -168,19 +168,25 @@ func (w *watchRegistry) touch(db int, key []byte) {
 	}
 }
 
-// touchDB marks every watcher of a key in db dirty (FLUSHDB, SWAPDB); db <
-// 0 means every database (FLUSHALL).
-func (w *watchRegistry) touchDB(db int) {
+// touchDB marks dirty the watchers of the keys watched in db for which
+// changed reports true (FLUSHDB, SWAPDB); db < 0 means every database
+// (FLUSHALL). Redis dirties only the watched keys that exist in the
+// database emptied or swapped in. changed runs without the registry's lock.
+func (w *watchRegistry) touchDB(db int, changed func(db int, key string) bool) {
 	if w.count.Load() == 0 {
 		return
 	}
+	var keys []watchKey
 	w.mu.Lock()
-	defer w.mu.Unlock()
-	for k, set := range w.watchers {
+	for k := range w.watchers {
 		if db < 0 || k.db == db {
-			for c := range set {
-				set[c] = true
-			}
+			keys = append(keys, k)
+		}
+	}
+	w.mu.Unlock()
+	for _, k := range keys {
+		if changed(k.db, k.key) {
+			w.touch(k.db, []byte(k.key))
 		}
 	}
 }
