@@ -141,7 +141,7 @@ func entryExpired(b []byte, now int64) bool {
 		return false
 	}
 	exp := int64(binary.LittleEndian.Uint64(b[3:]))
-	return exp != 0 && exp <= now
+	return expiredAt(exp, now)
 }
 
 // entryAtime returns the entry b's access time (unix s).

@@ -91,7 +91,7 @@ func (db *DB) Get(key []byte) (Value, bool) { return db.Lookup(key, 0) }
 func (db *DB) Lookup(key []byte, flags LookupFlags) (Value, bool) {
 	s := db.find(key)
 	now := db.store.clock()
-	if s.found && s.v.exp != 0 && s.v.exp <= now {
+	if s.found && expiredAt(s.v.exp, now) {
 		db.expire(&s)
 		s.found = false
 	}
@@ -197,7 +197,7 @@ func (db *DB) Delete(key []byte) bool {
 	if !s.found {
 		return false
 	}
-	if s.v.exp != 0 && s.v.exp <= db.store.clock() {
+	if expiredAt(s.v.exp, db.store.clock()) {
 		db.expire(&s)
 		return false
 	}

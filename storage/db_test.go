@@ -40,6 +40,10 @@ func TestSetGetDeleteExpire(t *testing.T) {
 		t.Fatalf("len %d expires %d", db.Len(), db.Expires())
 	}
 	clk.ms += 100
+	if _, ok := get(t, db, "t"); !ok {
+		t.Fatal("a key must live through its expiry millisecond, as in Redis")
+	}
+	clk.ms++
 	if _, ok := get(t, db, "t"); ok {
 		t.Fatal("expired key returned")
 	}
@@ -82,7 +86,7 @@ func TestHashCollision(t *testing.T) {
 		t.Fatalf("scan saw %v", seen)
 	}
 	db.Set(key, StringValue([]byte("x")).WithExpireAt(clk.ms+10))
-	clk.ms += 10
+	clk.ms += 11
 	if n := db.expireSample(sh); n != 1 || len(sh.overflow) != 0 || db.Expires() != 0 {
 		t.Fatalf("active expiry removed %d, overflow %d, expires %d", n, len(sh.overflow), db.Expires())
 	}

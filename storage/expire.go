@@ -72,7 +72,7 @@ func (db *DB) expireSample(sh *shard) int {
 		if seen++; seen > expireSample {
 			break
 		}
-		if v, ok := sh.lru.Peek(h); ok && v.exp != 0 && v.exp <= now {
+		if v, ok := sh.lru.Peek(h); ok && expiredAt(v.exp, now) {
 			expired[n] = slot{sh: sh, h: h, found: true, v: v}
 			n++
 		}
@@ -81,7 +81,7 @@ func (db *DB) expireSample(sh *shard) int {
 		db.expire(&expired[i])
 	}
 	for _, v := range sh.overflow {
-		if v.exp != 0 && v.exp <= now {
+		if expiredAt(v.exp, now) {
 			db.expire(&slot{sh: sh, found: true, overflow: true, v: v})
 			n++
 		}

@@ -34,7 +34,7 @@ func (s *Store) HotKeys(db, n int) []HotKey {
 	now := uint16(ms / 1000)
 	var top hotHeap
 	offer := func(v Value) {
-		if v.exp != 0 && v.exp <= ms {
+		if expiredAt(v.exp, ms) {
 			return
 		}
 		f := int(lfuDecay(v.LFU(), v.clock(), now))

@@ -12,7 +12,7 @@ const Shards = shardsPerDB
 func (db *DB) ScanShard(i int, fn func(key string, v Value)) {
 	now := db.store.clock()
 	db.eachSlot(&db.shards[i], func(s *slot) bool {
-		if s.v.exp != 0 && s.v.exp <= now {
+		if expiredAt(s.v.exp, now) {
 			db.expire(s)
 		} else {
 			fn(s.v.key(), s.v)
@@ -43,7 +43,7 @@ func (db *DB) RandomKey() (string, bool) {
 					break
 				}
 			}
-			if pick.v.exp != 0 && pick.v.exp <= db.store.clock() {
+			if expiredAt(pick.v.exp, db.store.clock()) {
 				db.expire(&pick)
 				break
 			}

@@ -6,7 +6,7 @@ package storage
 // key's shard lock.
 func (db *DB) MemoryUsage(key []byte) (int64, bool) {
 	s := db.find(key)
-	if !s.found || s.v.exp != 0 && s.v.exp <= db.store.clock() {
+	if !s.found || expiredAt(s.v.exp, db.store.clock()) {
 		return 0, false
 	}
 	n := entryOverhead + recordSize(s.v)

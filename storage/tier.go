@@ -441,7 +441,7 @@ func (t *Tier) load(db *DB, key []byte) (Value, []string, bool) {
 		return Value{}, nil, false
 	}
 	now := t.store.clock()
-	if e.exp != 0 && e.exp <= now {
+	if expiredAt(e.exp, now) {
 		return Value{}, nil, false
 	}
 	v, err := e.value()

@@ -146,6 +146,10 @@ func (v Value) Len() int { return int(v.n) }
 // ExpireAt returns the absolute expiry in unix milliseconds, 0 when none.
 func (v Value) ExpireAt() int64 { return v.exp }
 
+// expiredAt reports whether a key expiring at exp (unix ms, 0 for never) is
+// gone at now. As in Redis, a key lives through its expiry millisecond.
+func expiredAt(exp, now int64) bool { return exp != 0 && exp < now }
+
 // WithExpireAt returns v expiring at ms (0 removes the expiry).
 func (v Value) WithExpireAt(ms int64) Value {
 	v.exp = ms
