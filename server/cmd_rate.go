@@ -129,7 +129,7 @@ func cmdCacheRate(c *client, args [][]byte) {
 	if d.Allowed && r.cost > 0 {
 		c.db.Set(key, storage.StringValue(state).WithExpireAt(expireAt))
 	}
-	c.countRate(d.Allowed)
+	c.countRate(key, d.Allowed)
 	c.out.Array(4)
 	c.out.Int(boolInt(d.Allowed))
 	c.out.Int(d.Count)
@@ -209,7 +209,7 @@ func cmdClThrottle(c *client, args [][]byte) {
 			c.db.Delete(key)
 		}
 	}
-	c.countRate(!res.Limited)
+	c.countRate(key, !res.Limited)
 	reply := res.Reply()
 	c.out.Array(len(reply))
 	for _, x := range reply {
@@ -246,13 +246,13 @@ func cmdCacheThrottle(c *client, args [][]byte) {
 		if v.ExpireAt() != 0 {
 			left = v.ExpireAt() - c.srv.store.Now()
 		}
-		c.srv.store.Counters().ThrottleSuppressed.Add(uint(c.id), 1)
+		c.countThrottle(args[1], false)
 		c.out.Int(0)
 		c.out.Int(left)
 		return
 	}
 	c.db.Set(args[1], storage.StringValue([]byte{'1'}).WithExpireAt(at))
-	c.srv.store.Counters().ThrottleAllowed.Add(uint(c.id), 1)
+	c.countThrottle(args[1], true)
 	c.out.Int(1)
 	c.out.Int(0)
 }
@@ -266,11 +266,33 @@ func boolInt(b bool) int64 {
 	return 0
 }
 
-// countRate counts a CACHE.RATE or CL.THROTTLE decision.
-func (c *client) countRate(allowed bool) {
-	if allowed {
-		c.srv.store.Counters().RateAllowed.Add(uint(c.id), 1)
-	} else {
-		c.srv.store.Counters().RateDenied.Add(uint(c.id), 1)
+// countRate counts a CACHE.RATE or CL.THROTTLE decision on key.
+func (c *client) countRate(key []byte, allowed bool) {
+	c.eachCounters(key, func(ctr *storage.Counters) {
+		if allowed {
+			ctr.RateAllowed.Add(uint(c.id), 1)
+		} else {
+			ctr.RateDenied.Add(uint(c.id), 1)
+		}
+	})
+}
+
+// countThrottle counts a CACHE.THROTTLE call on key.
+func (c *client) countThrottle(key []byte, allowed bool) {
+	c.eachCounters(key, func(ctr *storage.Counters) {
+		if allowed {
+			ctr.ThrottleAllowed.Add(uint(c.id), 1)
+		} else {
+			ctr.ThrottleSuppressed.Add(uint(c.id), 1)
+		}
+	})
+}
+
+// eachCounters calls fn with the Store's counters and, when the server
+// has namespaces, with those of key's namespace.
+func (c *client) eachCounters(key []byte, fn func(*storage.Counters)) {
+	fn(c.srv.store.Counters())
+	if ns := c.srv.namespaceCounters(key); ns != nil {
+		fn(ns)
 	}
 }

@@ -5,7 +5,9 @@ package server
 
 import (
 	"strconv"
+	"unsafe"
 
+	"github.com/stratakv/strata/policy"
 	"github.com/stratakv/strata/storage"
 )
 
@@ -27,40 +29,56 @@ type cacheStat struct {
 	isRatio bool
 }
 
-// cacheStats returns the CACHE.STATS fields for the whole keyspace, in
-// the order they are reported.
-func (s *Server) cacheStats() []cacheStat {
-	st, ctr := s.store.Stats(), s.store.Counters()
-	hits, misses, diskHits := st.Hits.Load(), st.Misses.Load(), ctr.DiskHits.Load()
-	hitRate := 0.0
-	if hits+misses > 0 {
-		hitRate = float64(hits) / float64(hits+misses)
+// cacheStats returns the CACHE.STATS fields, in the order they are
+// reported, of the whole keyspace (ns nil) or of one namespace's counters.
+// A namespace's counters follow its keys' writes, removals and rate
+// decisions; reads and memory are counted for the keyspace as a whole, so a
+// namespace's fields leave out hits, misses and bytes.
+func (s *Server) cacheStats(ns *storage.Counters) []cacheStat {
+	ctr := ns
+	var stats []cacheStat
+	var expired, evicted int64
+	if ns == nil {
+		ctr = s.store.Counters()
+		st := s.store.Stats()
+		hits, misses, diskHits := st.Hits.Load(), st.Misses.Load(), ctr.DiskHits.Load()
+		hitRate := 0.0
+		if hits+misses > 0 {
+			hitRate = float64(hits) / float64(hits+misses)
+		}
+		stats = []cacheStat{
+			{name: "memory_hits", n: hits - diskHits},
+			{name: "disk_hits", n: diskHits},
+			{name: "misses", n: misses},
+			{name: "hit_rate", ratio: hitRate, isRatio: true},
+		}
+		expired, evicted = st.Expired.Load(), st.Evicted.Load()
+	} else {
+		expired, evicted = ctr.Expired.Load(), ctr.Evicted.Load()
+	}
+	stats = append(stats,
+		cacheStat{name: "sets", n: ctr.Sets.Load()},
+		cacheStat{name: "deletes", n: ctr.Deletes.Load()},
+		cacheStat{name: "expirations", n: expired},
+		cacheStat{name: "evictions", n: evicted},
+	)
+	for k := range ctr.Invalidations {
+		stats = append(stats, cacheStat{name: "invalidations_" + storage.Invalidation(k).String(), n: ctr.Invalidations[k].Load()})
+	}
+	stats = append(stats,
+		cacheStat{name: "throttle_allowed", n: ctr.ThrottleAllowed.Load()},
+		cacheStat{name: "throttle_suppressed", n: ctr.ThrottleSuppressed.Load()},
+		cacheStat{name: "rate_allowed", n: ctr.RateAllowed.Load()},
+		cacheStat{name: "rate_denied", n: ctr.RateDenied.Load()},
+	)
+	if ns == nil {
+		stats = append(stats, cacheStat{name: "bytes", n: s.store.Used()})
 	}
 	compression := 1.0
 	if stored := ctr.StoredBytes.Load(); stored > 0 {
 		compression = float64(ctr.RawBytes.Load()) / float64(stored)
 	}
-	stats := []cacheStat{
-		{name: "memory_hits", n: hits - diskHits},
-		{name: "disk_hits", n: diskHits},
-		{name: "misses", n: misses},
-		{name: "hit_rate", ratio: hitRate, isRatio: true},
-		{name: "sets", n: ctr.Sets.Load()},
-		{name: "deletes", n: ctr.Deletes.Load()},
-		{name: "expirations", n: st.Expired.Load()},
-		{name: "evictions", n: st.Evicted.Load()},
-	}
-	for k := range ctr.Invalidations {
-		stats = append(stats, cacheStat{name: "invalidations_" + storage.Invalidation(k).String(), n: ctr.Invalidations[k].Load()})
-	}
-	return append(stats,
-		cacheStat{name: "throttle_allowed", n: ctr.ThrottleAllowed.Load()},
-		cacheStat{name: "throttle_suppressed", n: ctr.ThrottleSuppressed.Load()},
-		cacheStat{name: "rate_allowed", n: ctr.RateAllowed.Load()},
-		cacheStat{name: "rate_denied", n: ctr.RateDenied.Load()},
-		cacheStat{name: "bytes", n: s.store.Used()},
-		cacheStat{name: "compression_ratio", ratio: compression, isRatio: true},
-	)
+	return append(stats, cacheStat{name: "compression_ratio", ratio: compression, isRatio: true})
 }
 
 // cmdCacheStats: CACHE.STATS [namespace] -> a map of the statistics (a
@@ -70,12 +88,20 @@ func cmdCacheStats(c *client, args [][]byte) {
 		c.out.Error(wrongArity("cache.stats"))
 		return
 	}
+	var ns *storage.Counters
 	if len(args) == 2 {
-		// The server serves no namespaces: none can be named.
-		c.out.Error(msgNoNamespace)
-		return
+		space, ok := c.srv.rules().ByName(string(args[1]))
+		if !ok {
+			c.out.Error(msgNoNamespace)
+			return
+		}
+		// Without configured namespaces the default one holds every
+		// key: its statistics are the keyspace's.
+		if c.srv.nsStats != nil {
+			ns = c.srv.nsStats.counters[space.ID]
+		}
 	}
-	stats := c.srv.cacheStats()
+	stats := c.srv.cacheStats(ns)
 	c.out.Map(len(stats))
 	for _, st := range stats {
 		c.out.BulkString(st.name)
@@ -87,11 +113,59 @@ func cmdCacheStats(c *client, args [][]byte) {
 	}
 }
 
+// namespaceStats keeps a Counters per namespace. As a Listener it hands
+// each key's writes and removals to its namespace's Counters; the rate
+// commands count their decisions there too (namespaceCounters).
+type namespaceStats struct {
+	rules    *policy.Rules
+	counters []*storage.Counters // by policy.Space.ID
+}
+
+// newNamespaceStats returns the per-namespace counters of a server with
+// namespaces, registered with store; nil for a server without, which then
+// pays nothing per write.
+func newNamespaceStats(p *cachePolicy, store *storage.Store) *namespaceStats {
+	if p == nil {
+		return nil
+	}
+	n := &namespaceStats{rules: p.rules, counters: make([]*storage.Counters, len(p.rules.Spaces()))}
+	for i := range n.counters {
+		n.counters[i] = storage.NewNamespaceCounters()
+	}
+	store.AddListener(n)
+	return n
+}
+
+// of returns the counters of key's namespace.
+func (n *namespaceStats) of(key string) *storage.Counters {
+	return n.counters[n.rules.Lookup(unsafe.Slice(unsafe.StringData(key), len(key))).ID]
+}
+
+// KeyStored counts a write in its key's namespace (storage.Listener).
+func (n *namespaceStats) KeyStored(db *storage.DB, key string, v storage.Value) {
+	n.of(key).KeyStored(db, key, v)
+}
+
+// KeyRemoved counts a removal in its key's namespace (storage.Listener).
+func (n *namespaceStats) KeyRemoved(db *storage.DB, key string, v storage.Value, why storage.Reason) {
+	n.of(key).KeyRemoved(db, key, v, why)
+}
+
+// namespaceCounters returns the counters of key's namespace, nil when the
+// server has no namespaces. Commands that count events of their own (rate
+// decisions, invalidations) add to these as well as to the Store's.
+func (s *Server) namespaceCounters(key []byte) *storage.Counters {
+	if s.nsStats == nil {
+		return nil
+	}
+	return s.nsStats.counters[s.nsStats.rules.Lookup(key).ID]
+}
+
 // appendStrataInfo appends INFO's "# Strata" section: the CACHE.STATS
 // fields, ratios with four decimals as Redis prints its own ratios.
 func (s *Server) appendStrataInfo(b []byte) []byte {
 	b = append(b, "# Strata\r\n"...)
-	for _, st := range s.cacheStats() {
+	for _, st := range s.cacheStats(nil) {
 		b = append(b, st.name...)
 		b = append(b, ':')
 		if st.isRatio {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/stratakv/strata/policy"
 )
 
 // statsOf runs CACHE.STATS through go-redis and returns its fields,
@@ -91,11 +92,76 @@ func TestCacheStats(t *testing.T) {
 	}
 }
 
+// TestCacheStatsNamespace: a namespace's statistics count its own keys'
+// writes, removals and rate decisions.
+func TestCacheStatsNamespace(t *testing.T) {
+	clk := newTestClock()
+	s := startServer(t, Config{Clock: clk.Now, Namespaces: []policy.Namespace{
+		{Name: "products", Match: "product:*"},
+		{Name: "users", Match: "user:"},
+	}})
+	c := dial(t, s)
+	c.expect("+OK\r\n", "SET", "product:1", "x")
+	c.expect("+OK\r\n", "SET", "product:2", "x", "PX", "10")
+	c.expect("+OK\r\n", "SET", "other", "x")
+	c.expect(":1\r\n", "DEL", "product:1")
+	c.do("CACHE.RATE", "product:rl", "1", "60")
+	c.do("CACHE.RATE", "product:rl", "1", "60")
+	c.do("CACHE.THROTTLE", "user:t", "60")
+	c.do("CACHE.THROTTLE", "user:t", "60")
+	clk.Advance(time.Second)
+	c.expect("$-1\r\n", "GET", "product:2")
+
+	rdb := redis.NewClient(&redis.Options{Addr: s.Addr(), Protocol: 2, DisableIndentity: true})
+	defer rdb.Close()
+	nsStats := func(name string) map[string]any {
+		t.Helper()
+		v, err := rdb.Do(context.Background(), "CACHE.STATS", name).Slice()
+		if err != nil {
+			t.Fatalf("CACHE.STATS %s: %v", name, err)
+		}
+		out := map[string]any{}
+		for i := 0; i+1 < len(v); i += 2 {
+			out[v[i].(string)] = v[i+1]
+		}
+		return out
+	}
+	cases := []struct {
+		ns   string
+		want map[string]int64
+	}{
+		{"products", map[string]int64{"sets": 3, "deletes": 1, "expirations": 1, "evictions": 0,
+			"rate_allowed": 1, "rate_denied": 1, "throttle_allowed": 0, "throttle_suppressed": 0}},
+		{"users", map[string]int64{"sets": 1, "deletes": 0, "expirations": 0,
+			"rate_allowed": 0, "throttle_allowed": 1, "throttle_suppressed": 1}},
+		{"default", map[string]int64{"sets": 1, "deletes": 0, "rate_allowed": 0, "throttle_allowed": 0}},
+	}
+	for _, tc := range cases {
+		got := nsStats(tc.ns)
+		for k, w := range tc.want {
+			if got[k] != w {
+				t.Errorf("%s: %s = %v, want %d", tc.ns, k, got[k], w)
+			}
+		}
+		if _, ok := got["memory_hits"]; ok {
+			t.Errorf("%s: a namespace reports memory_hits, which only the keyspace counts", tc.ns)
+		}
+	}
+	c.expect(errReply(msgNoNamespace), "CACHE.STATS", "orders")
+	if g := statsOf(t, rdb); g["sets"] != int64(5) || g["rate_allowed"] != int64(1) {
+		t.Errorf("keyspace stats: %v", g)
+	}
+}
+
 func TestCacheStatsErrors(t *testing.T) {
 	s := startServer(t, Config{})
 	c := dial(t, s)
 	c.expect(errReply(wrongArity("cache.stats")), "CACHE.STATS", "a", "b")
 	c.expect(errReply(msgNoNamespace), "CACHE.STATS", "products")
+	// Without namespaces every key is in the default one.
+	if got := c.do("CACHE.STATS", "default"); !strings.Contains(got, "memory_hits") {
+		t.Errorf("CACHE.STATS default without namespaces = %q, want the keyspace's", got)
+	}
 	c.expect(errReply(msgSyntax), "CACHE.HOTKEYS", "TOP")
 	c.expect(errReply(msgSyntax), "CACHE.HOTKEYS", "COUNT")
 	c.expect(errReply(msgSyntax), "CACHE.HOTKEYS", "COUNT", "1", "2")
@@ -114,8 +180,8 @@ func TestStrataInfoSection(t *testing.T) {
 			t.Errorf("INFO section lacks %q:\n%s", line, info)
 		}
 	}
-	if n := strings.Count(info, "\r\n"); n != len(s.cacheStats())+1 {
-		t.Errorf("%d lines, want a header and %d fields", n, len(s.cacheStats()))
+	if n := strings.Count(info, "\r\n"); n != len(s.cacheStats(nil))+1 {
+		t.Errorf("%d lines, want a header and %d fields", n, len(s.cacheStats(nil)))
 	}
 }
 

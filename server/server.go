@@ -47,6 +47,7 @@ type Server struct {
 	pubsub       pubsub
 	cache        cacheIndex
 	policy       *cachePolicy // namespaces and the disk tier (policy.go); nil without namespaces
+	nsStats      *namespaceStats
 	started      time.Time
 	// info is INFO's state (info.go); noopConfig holds the values
 	// CONFIG SET gave parameters Strata does not use, guarded by cfgMu.
@@ -90,12 +91,14 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.store = store
+	store.AddListener(&s.watches)
 	if err := s.initCache(); err != nil {
 		return nil, err
 	}
 	if s.policy, err = newCachePolicy(cfg, store, s.cache.tags); err != nil {
 		return nil, err
 	}
+	s.nsStats = newNamespaceStats(s.policy, store)
 	return s, nil
 }
 
@@ -241,9 +244,6 @@ func (s *Server) cron() {
 // commandDone records a finished command in the stats and the slow log.
 func (s *Server) commandDone(c *client, cmd *command, args [][]byte, start time.Time) {
 	s.stats.commands.Add(1)
-	if cmd.flags&flagWrite != 0 {
-		cmd.keyArgs(args, func(k []byte) { s.watches.touch(c.dbIndex, k) })
-	}
 	s.slowlog.record(c, args, time.Since(start))
 }
 
