@@ -6,6 +6,8 @@ package server
 import (
 	"sync"
 	"sync/atomic"
+
+	"github.com/stratakv/strata/storage"
 )
 
 func registerTxCommands(t commandTable) {
@@ -161,11 +163,31 @@ func (w *watchRegistry) touch(db int, key []byte) {
 	if w.count.Load() == 0 {
 		return
 	}
+	w.touchKey(db, string(key))
+}
+
+func (w *watchRegistry) touchKey(db int, key string) {
+	if w.count.Load() == 0 {
+		return
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for c := range w.watchers[watchKey{db, string(key)}] {
-		w.watchers[watchKey{db, string(key)}][c] = true
+	for c := range w.watchers[watchKey{db, key}] {
+		w.watchers[watchKey{db, key}][c] = true
 	}
+}
+
+// KeyStored dirties the watchers of a key that was written (a
+// storage.Listener): only real changes reach the store, so a write that
+// changed nothing (a failed SETNX, say) leaves EXEC running, as in Redis.
+func (w *watchRegistry) KeyStored(db *storage.DB, key string, _ storage.Value) {
+	w.touchKey(db.Index(), key)
+}
+
+// KeyRemoved dirties the watchers of a key that was deleted, expired,
+// evicted or flushed (a storage.Listener).
+func (w *watchRegistry) KeyRemoved(db *storage.DB, key string, _ storage.Value, _ storage.Reason) {
+	w.touchKey(db.Index(), key)
 }
 
 // touchDB marks dirty the watchers of the keys watched in db for which
