@@ -78,3 +78,22 @@ func TestSelectScenarios(t *testing.T) {
 		t.Error("a test no scenario runs was accepted")
 	}
 }
+
+func TestTestRequests(t *testing.T) {
+	o := benchOptions{requests: 300}
+	for _, tt := range []struct {
+		test     string
+		pipeline int
+		want     int
+	}{
+		{"set", 1, 300},
+		{"set", 16, 1500},
+		{"get", 2, 600},
+		{"mset", 1, 100},
+		{"mset", 16, 500},
+	} {
+		if got := o.testRequests(tt.test, tt.pipeline); got != tt.want {
+			t.Errorf("testRequests(%s, %d) = %d, want %d", tt.test, tt.pipeline, got, tt.want)
+		}
+	}
+}
