@@ -92,7 +92,6 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.store = store
 	store.AddListener(&s.watches)
-	store.AddListener(&s.watches)
 	if err := s.initCache(); err != nil {
 		return nil, err
 	}
