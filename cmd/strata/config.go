@@ -37,6 +37,12 @@ type config struct {
 	ProtoMaxBulkLen      units.Size     `yaml:"proto-max-bulk-len" usage:"largest request argument, e.g. 512mb"`
 	NotifyKeyspaceEvents string         `yaml:"notify-keyspace-events" usage:"keyspace notification classes, as Redis (e.g. KEA)"`
 	LogLevel             string         `yaml:"loglevel" usage:"debug, verbose, notice or warning"`
+	FlushInterval        units.Duration `yaml:"flush-interval" usage:"how often write_back keys are written to disk, e.g. 1s"`
+	MaxDiskSize          units.Size     `yaml:"max-disk-size" usage:"bound on the disk tier's live data, e.g. 10gb (0: none)"`
+
+	// Namespaces are the cache rules (namespaces.go): file only. A pointer
+	// keeps config comparable.
+	Namespaces *[]namespaceConfig `yaml:"namespaces"`
 }
 
 // defaultConfig serves with no file: 127.0.0.1:6379, data in ./data, no
@@ -210,6 +216,9 @@ func (c *config) serverConfig(log *slog.Logger) server.Config {
 		NotifyKeyspaceEvents: c.NotifyKeyspaceEvents,
 		LogLevel:             strings.ToLower(c.LogLevel),
 		Logger:               log,
+		FlushInterval:        c.FlushInterval.Std(),
+		MaxDiskSize:          int64(c.MaxDiskSize),
+		Namespaces:           namespaces(c.Namespaces),
 	}
 }
 

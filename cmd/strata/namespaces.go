@@ -1,0 +1,110 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/stratakv/strata/internal/units"
+	"github.com/stratakv/strata/policy"
+	"gopkg.in/yaml.v3"
+)
+
+// namespaceConfig is one entry of the config file's namespaces list (see
+// policy.Namespace for what each setting means):
+//
+//	namespaces:
+//	  - match: "product:*"          # glob or prefix
+//	    strategy: write_through     # write_back, cache_aside (default)
+//	    ttl: 5m
+//	    max_ttl: 1h
+//	    jitter: 0.2
+//	    compress: {min_size: 1kb, level: default}
+//	  - match: "image_task:*"
+//	    ttl_by_field: {field: status, ttl: {processing: 5m, success: 1h}, default: 5m}
+//	    local_cache: false
+type namespaceConfig struct {
+	Name       string          `yaml:"name"`
+	Match      string          `yaml:"match"`
+	Strategy   policy.Strategy `yaml:"strategy"`
+	TTL        units.Duration  `yaml:"ttl"`
+	MaxTTL     units.Duration  `yaml:"max_ttl"`
+	TTLByField *fieldTTLConfig `yaml:"ttl_by_field"`
+	Jitter     float64         `yaml:"jitter"`
+	Compress   compressConfig  `yaml:"compress"`
+	LocalCache *bool           `yaml:"local_cache"`
+}
+
+type fieldTTLConfig struct {
+	Field   string                    `yaml:"field"`
+	TTL     map[string]units.Duration `yaml:"ttl"`
+	Default units.Duration            `yaml:"default"`
+}
+
+// compressConfig is "off" (the default) or {min_size, level}.
+type compressConfig struct {
+	on      bool
+	minSize units.Size
+	level   policy.Level
+}
+
+// UnmarshalYAML reads "off", false, or a mapping of min_size and level.
+func (c *compressConfig) UnmarshalYAML(node *yaml.Node) error {
+	switch node.Kind {
+	case yaml.ScalarNode:
+		if node.Value == "off" || node.Value == "false" {
+			*c = compressConfig{}
+			return nil
+		}
+		return fmt.Errorf("invalid value %q: want off or {min_size: 1kb, level: default}", node.Value)
+	case yaml.MappingNode:
+		*c = compressConfig{on: true}
+		for i := 0; i+1 < len(node.Content); i += 2 {
+			k, v := node.Content[i], node.Content[i+1]
+			var err error
+			switch k.Value {
+			case "min_size":
+				err = c.minSize.UnmarshalText([]byte(v.Value))
+			case "level":
+				err = c.level.UnmarshalText([]byte(v.Value))
+			default:
+				return fmt.Errorf("unknown setting %q: want min_size or level", k.Value)
+			}
+			if err != nil {
+				return fmt.Errorf("%s: %w", k.Value, err)
+			}
+		}
+		return nil
+	}
+	return fmt.Errorf("want off or a mapping of min_size and level")
+}
+
+// namespaces converts the config file's namespaces; server.New validates
+// them.
+func namespaces(list *[]namespaceConfig) []policy.Namespace {
+	if list == nil {
+		return nil
+	}
+	out := make([]policy.Namespace, 0, len(*list))
+	for _, n := range *list {
+		ns := policy.Namespace{
+			Name:         n.Name,
+			Match:        n.Match,
+			Strategy:     n.Strategy,
+			TTL:          n.TTL.Std(),
+			MaxTTL:       n.MaxTTL.Std(),
+			Jitter:       n.Jitter,
+			NoLocalCache: n.LocalCache != nil && !*n.LocalCache,
+		}
+		if f := n.TTLByField; f != nil {
+			ns.TTLByField = &policy.FieldTTL{Field: f.Field, Default: f.Default.Std(), TTL: map[string]time.Duration{}}
+			for v, d := range f.TTL {
+				ns.TTLByField.TTL[v] = d.Std()
+			}
+		}
+		if n.Compress.on {
+			ns.Compress = &policy.Compress{MinSize: int(n.Compress.minSize), Level: n.Compress.level}
+		}
+		out = append(out, ns)
+	}
+	return out
+}
