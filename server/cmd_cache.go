@@ -88,15 +88,6 @@ func (s *Server) initCache() error {
 	return nil
 }
 
-// setNotified is the keyspace events of a string write with an optional
-// TTL, as Redis's SET sends them.
-func (c *client) setNotified(key []byte, expireAt int64) {
-	c.notify(notifyString, "set", key)
-	if expireAt != 0 {
-		c.notify(notifyGeneric, "expire", key)
-	}
-}
-
 // cmdCacheSet is SET with TAGS: CACHE.SET key value [SET's options] [TAGS
 // tag ...]. TAGS comes last; the tags replace the key's.
 func cmdCacheSet(c *client, args [][]byte) {
@@ -127,10 +118,7 @@ func cmdCacheSet(c *client, args [][]byte) {
 		// the value is stored.
 		c.srv.cache.tags.Replace(c.db, string(key), argStrings(tags))
 	}
-	stored, ok := setString(c, key, args[2], o.flags, at)
-	if stored {
-		c.setNotified(key, at)
-	}
+	stored, ok := setString(c, key, args[2], o.flags, at) // publishes set and expire
 	switch {
 	case !ok || o.flags&setGet != 0:
 	case stored:
@@ -177,9 +165,8 @@ func cmdCacheMSet(c *client, args [][]byte) {
 		return
 	}
 	for i := first; i < len(args); i += 2 {
-		setString(c, args[i], args[i+1], 0, at)
+		setString(c, args[i], args[i+1], 0, at) // publishes set and expire
 		c.srv.watches.touch(c.dbIndex, args[i])
-		c.setNotified(args[i], at)
 	}
 	c.out.OK()
 }
@@ -188,16 +175,13 @@ func cmdCacheMSet(c *client, args [][]byte) {
 // key and replies with how many were new.
 func cmdCacheTag(c *client, args [][]byte) {
 	key := args[1]
-	v, ok := c.db.Lookup(key, storage.LookupWrite|storage.LookupNoTouch)
-	if !ok {
+	if _, ok := c.db.Lookup(key, storage.LookupWrite|storage.LookupNoTouch); !ok {
 		c.out.Error(msgNoSuchKey)
 		return
 	}
 	n := c.srv.cache.tags.Add(c.db, string(key), argStrings(args[2:]))
-	if n > 0 {
-		// Store the value again so that the tiers following the key (the
-		// disk tier's record carries its tags) see the change.
-		c.db.Set(key, v)
+	if t := c.srv.store.Tier(); n > 0 && t != nil {
+		t.TagsChanged(c.db, key) // a persisted key's record carries its tags
 	}
 	c.out.Int(int64(n))
 }
