@@ -133,7 +133,8 @@ var expireScripts = []scriptCase{
 }
 
 // TestTTLCountdown moves the clock through a key's life: TTL rounds to the
-// nearest second, and the key disappears exactly when its time comes.
+// nearest second, and the key disappears once its expiry millisecond has
+// passed (Redis's keyIsExpired: now > when).
 func TestTTLCountdown(t *testing.T) {
 	clk := newTestClock()
 	s := startServer(t, Config{Clock: clk.Now})
@@ -154,6 +155,9 @@ func TestTTLCountdown(t *testing.T) {
 	c.expect(":"+at+"\r\n", "PEXPIRETIME", "k") // absolute: unchanged by time
 	clk.Advance(498 * time.Millisecond)
 	c.expect(":1\r\n", "PTTL", "k")
+	c.expect("$1\r\nv\r\n", "GET", "k")
+	clk.Advance(1 * time.Millisecond) // the key lives through its last millisecond
+	c.expect(":0\r\n", "PTTL", "k")
 	c.expect("$1\r\nv\r\n", "GET", "k")
 	clk.Advance(1 * time.Millisecond)
 	c.expect(":-2\r\n", "PTTL", "k")

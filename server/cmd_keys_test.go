@@ -404,7 +404,7 @@ func TestRenameCopyMoveKeepTTL(t *testing.T) {
 	c.expect(":1\r\n", "MOVE", "k", "1")
 	c.expect("+OK\r\n", "SELECT", "1")
 	c.expect(":5000\r\n", "PTTL", "k")
-	clk.Advance(5 * time.Second)
+	clk.Advance(5*time.Second + time.Millisecond)
 	c.expect(":0\r\n", "EXISTS", "k")
 	c.expect("+OK\r\n", "SELECT", "0")
 	c.expect(":0\r\n", "EXISTS", "k3")
