@@ -25,14 +25,16 @@ type Decision struct {
 	Count int64
 	// Remaining is how much more cost the window admits now.
 	Remaining int64
-	// Reset is the milliseconds until the current window closes.
+	// Reset is the milliseconds until the current window's last
+	// millisecond: 0 in that millisecond, when the window still counts.
 	Reset int64
 }
 
 // FixedState is a fixed window as stored: the cost counted so far and the
-// unix milliseconds at which the window closes (0: no window open, which is
-// also how a counter left without a TTL is read, so that it cannot lock its
-// caller out for ever).
+// unix milliseconds of the window's last millisecond, its key's expiry (0:
+// no window open, which is also how a counter left without a TTL is read,
+// so that it cannot lock its caller out for ever). As Redis keeps a key
+// through its expiry millisecond, the window includes End.
 type FixedState struct {
 	Count, End int64
 }
@@ -42,7 +44,7 @@ type FixedState struct {
 // request leaves as it found it apart from opening a window. The state
 // expires at its End.
 func (w Window) Fixed(s FixedState, now, cost int64) (Decision, FixedState) {
-	if s.End <= now {
+	if s.End < now {
 		s = FixedState{End: now + w.Length}
 	}
 	s.Count = max(s.Count, 0)

@@ -24,7 +24,8 @@ func TestFixedWindow(t *testing.T) {
 			{"second", t0 + 100, 1, Decision{true, 2, 1, 900}},
 			{"third", t0 + 200, 1, Decision{true, 3, 0, 800}},
 			{"fourth denied", t0 + 300, 1, Decision{false, 3, 0, 700}},
-			{"window closes", t0 + 1000, 1, Decision{true, 1, 2, 1000}},
+			{"last millisecond still counts", t0 + 1000, 1, Decision{false, 3, 0, 0}},
+			{"window closed", t0 + 1001, 1, Decision{true, 1, 2, 1000}},
 		}},
 		{"denied cost does not consume", FixedState{}, []step{
 			{"two", t0, 2, Decision{true, 2, 1, 1000}},

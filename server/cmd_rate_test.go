@@ -41,7 +41,7 @@ func expectPTTL(t *testing.T, s *Server, key string, want int64) {
 
 // TestClThrottleReadme is redis-cell's README example.
 func TestClThrottleReadme(t *testing.T) {
-	s := startServer(t, Config{})
+	s := startServer(t, Config{Clock: newTestClock().Now})
 	c := dial(t, s)
 	c.expect(ints(0, 16, 15, -1, 2), "CL.THROTTLE", "user123", "15", "30", "60")
 	c.expect(ints(0, 16, 15, -1, 2), "CL.THROTTLE", "user123", "15", "30", "60", "0")
@@ -101,7 +101,7 @@ func TestClThrottleRedisCellTable(t *testing.T) {
 	// expires when the bucket is full again.
 	tat := (start + 9500 + 3000) * int64(time.Millisecond)
 	c.expect(bulk(strconv.FormatInt(tat, 10)), "GET", "foo")
-	clk.ms.Store(start + 9500 + 3000)
+	clk.ms.Store(start + 9500 + 3000 + 1) // a key lives through its expiry millisecond
 	c.expect("$-1\r\n", "GET", "foo")
 }
 
@@ -130,7 +130,9 @@ func TestCacheRateFixed(t *testing.T) {
 	c.expect(ints(0, 3, 0, 9000), "CACHE.RATE", "rl", "3", "10")
 	c.expect(ints(1, 3, 0, 9000), "CACHE.RATE", "rl", "3", "10", "COST", "0")
 	c.expect(bulk("3"), "GET", "rl")
-	clk.Advance(9 * time.Second)
+	clk.Advance(9 * time.Second) // the window's last millisecond still counts, as its key lives
+	c.expect(ints(0, 3, 0, 0), "CACHE.RATE", "rl", "3", "10")
+	clk.Advance(time.Millisecond)
 	c.expect(ints(1, 1, 2, 10000), "CACHE.RATE", "rl", "3", "10")
 
 	// A peek on a missing key creates nothing.
@@ -163,13 +165,13 @@ func TestCacheRateSliding(t *testing.T) {
 	c.expect(ints(0, 4, 0, 30_000), "CACHE.RATE", "sw", "4", "60", "SLIDING")
 	c.expect(bulk(fmt.Sprintf("2 4 %d", t0+60_000)), "GET", "sw")
 	// Two idle windows forget everything; the key is gone by then.
-	clk.Advance(90 * time.Second)
+	clk.Advance(90*time.Second + time.Millisecond)
 	c.expect("$-1\r\n", "GET", "sw")
 	c.expect(ints(1, 1, 3, 60_000), "CACHE.RATE", "sw", "4", "60", "SLIDING")
 }
 
 func TestCacheRateReset(t *testing.T) {
-	s := startServer(t, Config{})
+	s := startServer(t, Config{Clock: newTestClock().Now})
 	c := dial(t, s)
 	c.expect(ints(1, 2, 0, 60_000), "CACHE.RATE", "rl", "2", "60", "COST", "2")
 	c.expect(ints(0, 2, 0, 60_000), "CACHE.RATE", "rl", "2", "60")
@@ -195,7 +197,9 @@ func TestCacheThrottle(t *testing.T) {
 	clk.Advance(1500 * time.Millisecond)
 	c.expect(ints(0, 298_500), "CACHE.THROTTLE", "refresh", "300")
 	c.expect(ints(0, 298_500), "cache.throttle", "refresh", "5")
-	clk.Advance(298_500 * time.Millisecond)
+	clk.Advance(298_500 * time.Millisecond) // held through its last millisecond, as SET NX EX
+	c.expect(ints(0, 0), "CACHE.THROTTLE", "refresh", "5")
+	clk.Advance(time.Millisecond)
 	c.expect(ints(1, 0), "CACHE.THROTTLE", "refresh", "5")
 	expectPTTL(t, s, "refresh", 5*1000)
 	// A key stored without a TTL holds the throttle with no end.
@@ -310,7 +314,7 @@ func TestThrottleOneWinner(t *testing.T) {
 		if total != 1 {
 			t.Fatalf("round %d: %d winners, want 1", round, total)
 		}
-		clk.Advance(60 * time.Second)
+		clk.Advance(60*time.Second + time.Millisecond)
 	}
 }
 
@@ -364,7 +368,7 @@ func TestRateAdmitsExactlyLimit(t *testing.T) {
 // TestRateGoRedis drives the commands through go-redis's Do, in RESP3 as
 // go-redis speaks by default and in RESP2.
 func TestRateGoRedis(t *testing.T) {
-	s := startServer(t, Config{})
+	s := startServer(t, Config{Clock: newTestClock().Now})
 	for _, proto := range []int{2, 3} {
 		t.Run(fmt.Sprintf("resp%d", proto), func(t *testing.T) {
 			rdb := redis.NewClient(&redis.Options{Addr: s.Addr(), Protocol: proto, DisableIndentity: true})
@@ -409,7 +413,7 @@ func TestIncrExpirePattern(t *testing.T) {
 	c.expect(":2\r\n", "INCR", k)
 	c.expect(":3\r\n", "INCR", k)
 	expectPTTL(t, s, k, 1000)
-	clk.Advance(time.Second)
+	clk.Advance(time.Second + time.Millisecond)
 	c.expect("$-1\r\n", "GET", k)
 	c.expect(":1\r\n", "INCR", key())
 

@@ -199,9 +199,11 @@ func TestCacheHotKeys(t *testing.T) {
 	for i := 0; i < 900; i++ {
 		c.read()
 	}
+	// The LFU counter grows with the logarithm of the reads, by chance:
+	// the two keys read hundreds of times top the list, in either order.
 	got := c.do("CACHE.HOTKEYS", "COUNT", "2")
-	if !strings.HasPrefix(got, "*2\r\n*2\r\n$2\r\nk7\r\n:") || !strings.Contains(got, "*2\r\n$3\r\nk31\r\n:") {
-		t.Errorf("CACHE.HOTKEYS COUNT 2 = %q, want k7 then k31", got)
+	if !strings.HasPrefix(got, "*2\r\n*2\r\n$") || !strings.Contains(got, "$2\r\nk7\r\n:") || !strings.Contains(got, "$3\r\nk31\r\n:") {
+		t.Errorf("CACHE.HOTKEYS COUNT 2 = %q, want k7 and k31", got)
 	}
 	if got := c.do("cache.hotkeys"); !strings.HasPrefix(got, "*10\r\n") {
 		t.Errorf("CACHE.HOTKEYS = %q, want 10 entries", got)
