@@ -32,7 +32,8 @@ func (db *DB) MakeRoom(key []byte) error {
 	start := rand.IntN(shardsPerDB)
 	for progress := true; progress && s.used.Load() > max; {
 		progress = false
-		for _, d := range s.dbs {
+		for n := range s.dbs {
+			d := s.dbs[n].Load()
 			for i := 0; i < shardsPerDB && s.used.Load() > max; i++ {
 				sh := &d.shards[(start+i)%shardsPerDB]
 				if sh == own || !sh.mu.TryLock() {

@@ -38,7 +38,7 @@ func (s *Store) ExpireCycle(budget time.Duration) int {
 		}
 		c := &s.expiry
 		s.mu.RLock()
-		db := s.dbs[c.db]
+		db := s.dbs[c.db].Load()
 		if db.expires.Load() > 0 {
 			sh := &db.shards[c.shard]
 			sh.mu.Lock()

@@ -64,7 +64,7 @@ const shardsPerDB = 256
 // package documentation.
 type Store struct {
 	mu        sync.RWMutex
-	dbs       []*DB
+	dbs       []atomic.Pointer[DB] // atomic: commands that hold no lock read them; SwapDB swaps them
 	seed      maphash.Seed
 	clock     func() int64
 	mono      *monoClock // the default clock; nil when Options.Clock is set
@@ -97,9 +97,9 @@ func New(opts Options) (*Store, error) {
 	s.maxMemory.Store(opts.MaxMemory)
 	s.policy.Store(uint32(opts.Policy))
 	s.AddListener(&s.counters)
-	s.dbs = make([]*DB, opts.Databases)
+	s.dbs = make([]atomic.Pointer[DB], opts.Databases)
 	for i := range s.dbs {
-		s.dbs[i] = newDB(s, i)
+		s.dbs[i].Store(newDB(s, i))
 	}
 	return s, nil
 }
@@ -108,7 +108,7 @@ func New(opts Options) (*Store, error) {
 func (s *Store) Databases() int { return len(s.dbs) }
 
 // DB returns database i; it panics if i is out of range.
-func (s *Store) DB(i int) *DB { return s.dbs[i] }
+func (s *Store) DB(i int) *DB { return s.dbs[i].Load() }
 
 // Now returns the Store's clock in unix milliseconds.
 func (s *Store) Now() int64 { return s.clock() }
@@ -148,7 +148,7 @@ func (s *Store) hash(key []byte) uint64 { return maphash.Bytes(s.seed, key) }
 // command whose keys all fall in shard i needs.
 func (s *Store) LockShard(db, i int) Lock {
 	s.mu.RLock()
-	sh := &s.dbs[db].shards[i]
+	sh := &s.dbs[db].Load().shards[i]
 	sh.mu.Lock()
 	return Lock{shard: sh}
 }
@@ -175,14 +175,17 @@ func (s *Store) SwapDB(a, b int) {
 	if s.tier != nil {
 		s.tier.swapDB(a, b) // tier.go
 	}
-	s.dbs[a], s.dbs[b] = s.dbs[b], s.dbs[a]
-	s.dbs[a].index, s.dbs[b].index = a, b
+	da, db := s.dbs[a].Load(), s.dbs[b].Load()
+	da.index, db.index = b, a
+	s.dbs[a].Store(db)
+	s.dbs[b].Store(da)
 }
 
 // FlushAll empties every database. The caller holds LockAll.
 func (s *Store) FlushAll() int {
 	n := 0
-	for _, db := range s.dbs {
+	for i := range s.dbs {
+		db := s.dbs[i].Load()
 		n += db.Flush()
 	}
 	return n
