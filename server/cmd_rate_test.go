@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/stratakv/strata/policy"
 	"github.com/stratakv/strata/storage"
 )
 
@@ -437,4 +438,30 @@ func TestIncrExpirePattern(t *testing.T) {
 		t.Fatalf("MULTI INCR EXPIRE NX: %v, %v", incr.Val(), err)
 	}
 	expectPTTL(t, s, "rate:bob", 60_000)
+}
+
+// TestRateKeysKeepExactTTLs: namespace TTL rules (jitter, a default TTL)
+// shape ordinary writes but leave the windows of the rate commands exact.
+func TestRateKeysKeepExactTTLs(t *testing.T) {
+	clk := newTestClock()
+	s := startServer(t, Config{Clock: clk.Now, Namespaces: []policy.Namespace{
+		{Name: "limits", Match: "rl:", TTL: time.Hour, Jitter: 0.5},
+	}})
+	c := dial(t, s)
+	c.expect(ints(1, 1, 4, 10_000), "CACHE.RATE", "rl:fixed", "5", "10")
+	expectPTTL(t, s, "rl:fixed", 10_000)
+	c.expect(ints(1, 1, 4, 10_000), "CACHE.RATE", "rl:sliding", "5", "10", "SLIDING")
+	expectPTTL(t, s, "rl:sliding", 20_000)
+	c.expect(ints(0, 1, 0, -1, 2), "CL.THROTTLE", "rl:gcra", "0", "1", "2")
+	expectPTTL(t, s, "rl:gcra", 2_000)
+	c.expect(ints(1, 0), "CACHE.THROTTLE", "rl:hold", "60")
+	expectPTTL(t, s, "rl:hold", 60_000)
+	// The same namespace does shape a plain SET.
+	c.expect("+OK\r\n", "SET", "rl:plain", "x", "EX", "60")
+	l := s.store.LockAll()
+	v, _ := s.store.DB(0).Lookup([]byte("rl:plain"), storage.LookupWrite|storage.LookupNoTouch)
+	s.store.Unlock(l)
+	if left := v.ExpireAt() - clk.Now(); left < 30_000 || left > 90_000 || left == 60_000 {
+		t.Errorf("SET EX 60 in a jittered namespace left %d ms", left)
+	}
 }

@@ -28,6 +28,9 @@ package server
 //   - RENAME, COPY and MOVE carry the TTL with the value; a key landing in
 //     a namespace with a TTL rule without one gets the default, and every
 //     carried TTL is capped.
+//   - CACHE.RATE, CL.THROTTLE and CACHE.THROTTLE keep the TTLs they set:
+//     those are their windows, and a jittered or capped window would admit
+//     more than its limit. They are the one exception to max_ttl.
 
 import (
 	"errors"
@@ -120,6 +123,7 @@ const (
 	writeReplace                  // SET and its family
 	writeExpire                   // EXPIRE and its family, GETEX, PERSIST
 	writeMove                     // RENAME, COPY, MOVE: the TTL travels with the value
+	writeOwnTTL                   // rate limits and throttles: their TTLs are their windows, left exact
 )
 
 var writeKinds = map[string]writeKind{
@@ -129,6 +133,7 @@ var writeKinds = map[string]writeKind{
 	"expire": writeExpire, "pexpire": writeExpire, "expireat": writeExpire, "pexpireat": writeExpire,
 	"getex": writeExpire, "persist": writeExpire,
 	"rename": writeMove, "renamenx": writeMove, "copy": writeMove, "move": writeMove,
+	"cache.rate": writeOwnTTL, "cl.throttle": writeOwnTTL, "cache.throttle": writeOwnTTL,
 }
 
 // maxTrackedKeys bounds the keys of one command whose prior state is kept
@@ -170,7 +175,7 @@ func (c *client) policyCall(cmd *command, args [][]byte) {
 	c.writeKeys(cmd, args, func(key []byte) {
 		pr := before[i]
 		i++
-		if pr.space.ShapesTTL() {
+		if pr.space.ShapesTTL() && kind != writeOwnTTL {
 			c.applyTTL(p, kind, args, key, pr)
 		}
 		switch pr.space.Strategy {
