@@ -465,3 +465,26 @@ func TestRateKeysKeepExactTTLs(t *testing.T) {
 		t.Errorf("SET EX 60 in a jittered namespace left %d ms", left)
 	}
 }
+
+// TestRateStateSurvivesRestart: in a write_through namespace the limiters'
+// keys are persisted like any other, so a restart forgets no window.
+func TestRateStateSurvivesRestart(t *testing.T) {
+	clk := newTestClock()
+	cfg := Config{Clock: clk.Now, Dir: t.TempDir(), Namespaces: []policy.Namespace{
+		{Name: "limits", Match: "rl:", Strategy: policy.WriteThrough},
+	}}
+	s := startServer(t, cfg)
+	c := dial(t, s)
+	c.expect(ints(1, 2, 1, 60_000), "CACHE.RATE", "rl:fixed", "3", "60", "COST", "2")
+	c.expect(ints(1, 1, 2, 60_000), "CACHE.RATE", "rl:sliding", "3", "60", "SLIDING")
+	c.expect(ints(0, 1, 0, -1, 60), "CL.THROTTLE", "rl:gcra", "0", "1", "60")
+	c.expect(ints(1, 0), "CACHE.THROTTLE", "rl:hold", "60")
+	s.Close()
+
+	clk.Advance(time.Second)
+	c = dial(t, startServer(t, cfg))
+	c.expect(ints(1, 3, 0, 59_000), "CACHE.RATE", "rl:fixed", "3", "60")
+	c.expect(ints(1, 2, 1, 59_000), "CACHE.RATE", "rl:sliding", "3", "60", "SLIDING")
+	c.expect(ints(1, 1, 0, 59, 59), "CL.THROTTLE", "rl:gcra", "0", "1", "60")
+	c.expect(ints(0, 59_000), "CACHE.THROTTLE", "rl:hold", "60")
+}
