@@ -48,6 +48,7 @@ func run() error {
 		keys      = flag.Int("keys", 1_000_000, "keys loaded for the memory comparison (0 skips it)")
 		strataBin = flag.String("strata-bin", "", "use this strata binary instead of building cmd/strata")
 		rates     = flag.Bool("rates", true, "compare the rate-limiting commands with their hand-written Redis equivalents")
+		invalid   = flag.Int("invalidate", 100_000, "tagged keys invalidated at once, against a tag set on Redis (0 skips it)")
 	)
 	flag.IntVar(&o.requests, "requests", 300_000, "requests per run at -P 1 (-n); pipelined runs send up to 5x more, MSET a third")
 	flag.IntVar(&o.clients, "clients", 50, "parallel connections (-c)")
@@ -102,6 +103,11 @@ func run() error {
 	}
 	if *rates {
 		if err := compareRates(ctx, scenarios[0], bin, work, depths, *rounds, o); err != nil {
+			return err
+		}
+	}
+	if *invalid > 0 {
+		if err := compareInvalidation(ctx, scenarios[0], bin, work, *invalid, *rounds); err != nil {
 			return err
 		}
 	}

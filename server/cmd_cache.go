@@ -28,6 +28,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"unsafe"
@@ -332,6 +333,7 @@ func (s *Server) invalidatePattern(c *client, pattern string, kind storage.Inval
 		}
 		s.store.Unlock(l)
 		n += s.invalidated(c, removed, kind)
+		runtime.Gosched()
 	}
 	return n
 }
@@ -391,6 +393,9 @@ func (s *Server) inShardBatches(idx int, keys []string, fn func(db *storage.DB, 
 			if unlocked != nil {
 				unlocked()
 			}
+			// Let other clients' goroutines run between batches too: with
+			// few Ps a long loop would otherwise hold one until preempted.
+			runtime.Gosched()
 			if !more {
 				return
 			}
