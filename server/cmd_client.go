@@ -118,7 +118,7 @@ func cmdClientNoEvict(c *client, args [][]byte) {
 
 func cmdClientInfo(c *client, args [][]byte) {
 	var b strings.Builder
-	c.describe(&b, c, time.Now())
+	c.describe(&b, time.Now())
 	c.out.Verbatim(b.String())
 }
 
@@ -151,17 +151,18 @@ func cmdClientList(c *client, args [][]byte) {
 	var b strings.Builder
 	now := time.Now()
 	for _, o := range clients {
-		o.describe(&b, c, now)
+		o.describe(&b, now)
 	}
 	c.out.Verbatim(b.String())
 }
 
-// clientsWhere returns the connected clients that match, by ID.
+// clientsWhere returns the connected clients that match, by ID. Killed
+// clients on their way out are left out.
 func (s *Server) clientsWhere(match func(*client) bool) []*client {
 	s.mu.Lock()
 	var out []*client
 	for _, o := range s.clients {
-		if match(o) {
+		if !o.killed.Load() && match(o) {
 			out = append(out, o)
 		}
 	}
@@ -192,19 +193,13 @@ func clientTypeByName(name []byte) (string, bool) {
 func (c *client) clientType() string { return clientNormal }
 
 // describe writes the client's CLIENT LIST line, in Redis 7.0's format
-// with 7.2's lib-name and lib-ver at the end. self is the client asking:
-// only for itself is the transaction state readable. Memory and buffer
-// figures Strata does not track read 0.
-func (c *client) describe(b *strings.Builder, self *client, now time.Time) {
-	flags, multi := "", -1
-	if c == self && c.multi != nil {
-		flags, multi = "x", len(c.multi.queue)
-	}
+// with 7.2's lib-name and lib-ver at the end. Transaction state (flag x,
+// multi=) is the client's goroutine's alone and reads as none; memory and
+// buffer figures Strata does not track read 0.
+func (c *client) describe(b *strings.Builder, now time.Time) {
+	flags := "N"
 	if c.listed.noEvict.Load() {
-		flags += "e"
-	}
-	if flags == "" {
-		flags = "N"
+		flags = "e"
 	}
 	cmd := "NULL"
 	if p := c.lastCmd.Load(); p != nil {
@@ -214,12 +209,12 @@ func (c *client) describe(b *strings.Builder, self *client, now time.Time) {
 	if c.listed.resp3.Load() {
 		resp = 3
 	}
-	fmt.Fprintf(b, "id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=0 psub=0 ssub=0 multi=%d "+
+	fmt.Fprintf(b, "id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=0 psub=0 ssub=0 multi=-1 "+
 		"qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s "+
 		"user=%s redir=-1 resp=%d lib-name=%s lib-ver=%s\n",
 		c.id, c.addr, c.laddr, connFD(c.conn), c.clientName(),
 		int64(now.Sub(c.created).Seconds()), (c.srv.store.Now()-c.lastActive.Load())/1000,
-		flags, c.listed.db.Load(), multi, cmd, defaultUser, resp, loadString(&c.libName), loadString(&c.libVer))
+		flags, c.listed.db.Load(), cmd, defaultUser, resp, loadString(&c.libName), loadString(&c.libVer))
 }
 
 func loadString(p *atomic.Pointer[string]) string {

@@ -140,7 +140,9 @@ func generatedInfo(cmd *command) *respNode {
 		if cmd.flags&flagDenyOOM != 0 {
 			flags = append(flags, "denyoom")
 		}
-		flags = append(flags, "module")
+		if isModuleCommand(cmd) {
+			flags = append(flags, "module")
+		}
 		if cmd.flags&flagPubSub != 0 {
 			flags, acl = append(flags, "pubsub"), append(acl, "@pubsub")
 		}
@@ -201,10 +203,14 @@ func docsEntry(cmd *command) *respNode {
 	if cmd.summary != "" {
 		kv = append(kv, bulkNode("summary"), bulkNode(cmd.summary))
 	}
-	kv = append(kv,
-		bulkNode("since"), bulkNode(Version),
-		bulkNode("group"), bulkNode("module"),
-		bulkNode("module"), bulkNode(strataModule))
+	kv = append(kv, bulkNode("since"), bulkNode(Version))
+	if isModuleCommand(cmd) {
+		kv = append(kv, bulkNode("group"), bulkNode("module"), bulkNode("module"), bulkNode(strataModule))
+	} else if container := recorded().docs[containerName(cmd)]; container != nil {
+		if group, ok := container.field("group"); ok {
+			kv = append(kv, bulkNode("group"), *group) // a subcommand of Redis's
+		}
+	}
 	d := mapNode(kv...)
 	return &d
 }
@@ -213,6 +219,26 @@ func docsEntry(cmd *command) *respNode {
 func isStrataOnly(cmd *command) bool {
 	_, ok := recorded().info[cmd.name]
 	return !ok
+}
+
+// isModuleCommand reports whether cmd is one of Strata's own commands (or
+// their subcommands), which are described as the commands of a module
+// named strata. A subcommand Strata adds to a Redis container (CLIENT
+// SETINFO) is not.
+func isModuleCommand(cmd *command) bool {
+	return isStrataOnly(cmd) && !recordedName(containerName(cmd))
+}
+
+func recordedName(name string) bool {
+	_, ok := recorded().info[name]
+	return ok
+}
+
+// containerName is the name of a subcommand's container, or the name of a
+// command that is none.
+func containerName(cmd *command) string {
+	base, _, _ := strings.Cut(cmd.name, "|")
+	return base
 }
 
 // writeCommandInfo writes cmd's COMMAND INFO entry with the subcommands
@@ -358,7 +384,7 @@ func cmdCommandList(c *client, args [][]byte) {
 		value := string(args[4])
 		switch {
 		case is(args[3], "module"):
-			match = func(cmd *command) bool { return value == strataModule && isStrataOnly(cmd) }
+			match = func(cmd *command) bool { return value == strataModule && isModuleCommand(cmd) }
 		case is(args[3], "aclcat"):
 			cat := "@" + strings.ToLower(value)
 			match = func(cmd *command) bool {

@@ -8,6 +8,7 @@ package server
 // https://redis.io/commands/info/
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -28,6 +29,34 @@ type infoState struct {
 	peakMemory atomic.Int64
 	runIDOnce  sync.Once
 	runID      string // 40 hex digits, as Redis's run_id
+
+	// opsMu guards the last sample of the command count, from which
+	// instantaneous_ops_per_sec is the rate since the sample before.
+	opsMu    sync.Mutex
+	opsAt    time.Time
+	opsCount int64
+	opsRate  int64
+}
+
+// opsPerSec returns the commands per second between the last two INFO
+// calls at least 100 ms apart (since start for the first), as monitoring
+// tools that poll INFO expect of instantaneous_ops_per_sec.
+func (s *Server) opsPerSec() int64 {
+	st := &s.info
+	st.opsMu.Lock()
+	defer st.opsMu.Unlock()
+	now, count := time.Now(), s.stats.commands.Load()
+	if st.opsAt.IsZero() {
+		st.opsAt = s.started
+	}
+	if count < st.opsCount { // CONFIG RESETSTAT
+		st.opsCount = 0
+	}
+	if elapsed := now.Sub(st.opsAt); elapsed >= 100*time.Millisecond {
+		st.opsRate = int64(float64(count-st.opsCount) / elapsed.Seconds())
+		st.opsAt, st.opsCount = now, count
+	}
+	return st.opsRate
 }
 
 // runID returns the server's random run ID, made on first use.
@@ -72,6 +101,10 @@ var infoSections = []infoSection{
 	{"Modules", true, func(*Server, *infoWriter) {}},
 	{"Cluster", true, func(_ *Server, w *infoWriter) { w.field("cluster_enabled", 0) }},
 	{"Keyspace", true, (*Server).infoKeyspace},
+	// Strata's own: the CACHE.STATS counters (cmd_stats.go).
+	{"Strata", true, func(s *Server, w *infoWriter) {
+		w.b.Write(bytes.TrimPrefix(s.appendStrataInfo(nil), []byte("# Strata\r\n")))
+	}},
 }
 
 // infoWriter accumulates INFO's text.
@@ -294,6 +327,7 @@ func (s *Server) infoStats(w *infoWriter) {
 	st := s.store.Stats()
 	w.field("total_connections_received", s.stats.connections.Load())
 	w.field("total_commands_processed", s.stats.commands.Load())
+	w.field("instantaneous_ops_per_sec", s.opsPerSec())
 	w.field("rejected_connections", s.stats.rejected.Load())
 	w.field("expired_keys", st.Expired.Load())
 	w.field("evicted_keys", st.Evicted.Load())

@@ -1,0 +1,239 @@
+package server
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// Redis 7.0.15's replies to COMMAND INFO get and COMMAND DOCS get.
+const (
+	redisInfoGet2 = "*1\r\n*10\r\n$3\r\nget\r\n:2\r\n*2\r\n+readonly\r\n+fast\r\n:1\r\n:1\r\n:1\r\n*3\r\n+@read\r\n+@string\r\n+@fast\r\n*0\r\n" +
+		"*1\r\n*6\r\n$5\r\nflags\r\n*2\r\n+RO\r\n+access\r\n$12\r\nbegin_search\r\n*4\r\n$4\r\ntype\r\n$5\r\nindex\r\n$4\r\nspec\r\n*2\r\n$5\r\nindex\r\n:1\r\n" +
+		"$9\r\nfind_keys\r\n*4\r\n$4\r\ntype\r\n$5\r\nrange\r\n$4\r\nspec\r\n*6\r\n$7\r\nlastkey\r\n:0\r\n$7\r\nkeystep\r\n:1\r\n$5\r\nlimit\r\n:0\r\n*0\r\n"
+	redisInfoGet3 = "*1\r\n*10\r\n$3\r\nget\r\n:2\r\n~2\r\n+readonly\r\n+fast\r\n:1\r\n:1\r\n:1\r\n~3\r\n+@read\r\n+@string\r\n+@fast\r\n~0\r\n" +
+		"~1\r\n%3\r\n$5\r\nflags\r\n~2\r\n+RO\r\n+access\r\n$12\r\nbegin_search\r\n%2\r\n$4\r\ntype\r\n$5\r\nindex\r\n$4\r\nspec\r\n%1\r\n$5\r\nindex\r\n:1\r\n" +
+		"$9\r\nfind_keys\r\n%2\r\n$4\r\ntype\r\n$5\r\nrange\r\n$4\r\nspec\r\n%3\r\n$7\r\nlastkey\r\n:0\r\n$7\r\nkeystep\r\n:1\r\n$5\r\nlimit\r\n:0\r\n~0\r\n"
+	redisDocsGet2 = "*2\r\n$3\r\nget\r\n*10\r\n$7\r\nsummary\r\n$22\r\nGet the value of a key\r\n$5\r\nsince\r\n$5\r\n1.0.0\r\n$5\r\ngroup\r\n$6\r\nstring\r\n" +
+		"$10\r\ncomplexity\r\n$4\r\nO(1)\r\n$9\r\narguments\r\n*1\r\n*6\r\n$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:0\r\n"
+	redisDocsGet3 = "%1\r\n$3\r\nget\r\n%5\r\n$7\r\nsummary\r\n$22\r\nGet the value of a key\r\n$5\r\nsince\r\n$5\r\n1.0.0\r\n$5\r\ngroup\r\n$6\r\nstring\r\n" +
+		"$10\r\ncomplexity\r\n$4\r\nO(1)\r\n$9\r\narguments\r\n*1\r\n%3\r\n$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:0\r\n"
+)
+
+func TestCommandCommands(t *testing.T) {
+	s := startServer(t, Config{})
+	c := dial(t, s)
+	configGetInfo := "*10\r\n$10\r\nconfig|get\r\n:-3\r\n*4\r\n+admin\r\n+noscript\r\n+loading\r\n+stale\r\n:0\r\n:0\r\n:0\r\n*3\r\n+@admin\r\n+@slow\r\n+@dangerous\r\n*0\r\n*0\r\n*0\r\n"
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"count", []string{"COMMAND", "COUNT"}, fmt.Sprintf(":%d\r\n", len(commands))},
+		{"count arity", []string{"COMMAND", "COUNT", "x"}, "-ERR wrong number of arguments for 'command|count' command\r\n"},
+		{"unknown subcommand", []string{"COMMAND", "FOO"}, "-ERR unknown subcommand 'FOO'. Try COMMAND HELP.\r\n"},
+		{"info", []string{"COMMAND", "INFO", "get"}, redisInfoGet2},
+		{"info unknown", []string{"COMMAND", "INFO", "nosuch"}, "*1\r\n$-1\r\n"},
+		{"info subcommands", []string{"COMMAND", "INFO", "config|get", "CONFIG|GET", "config|nosuch", "get|x", "a|b|c"},
+			"*5\r\n" + configGetInfo + configGetInfo + "$-1\r\n$-1\r\n$-1\r\n"},
+		{"docs", []string{"COMMAND", "DOCS", "get", "nosuch"}, redisDocsGet2},
+		{"docs none", []string{"COMMAND", "DOCS", "nosuch"}, "*0\r\n"},
+		{"getkeys arity", []string{"COMMAND", "GETKEYS", "get"}, "-ERR wrong number of arguments for 'command|getkeys' command\r\n"},
+		{"getkeys", []string{"COMMAND", "GETKEYS", "get", "a"}, "*1\r\n$1\r\na\r\n"},
+		{"getkeys several", []string{"COMMAND", "GETKEYS", "mset", "a", "1", "b", "2"}, "*2\r\n$1\r\na\r\n$1\r\nb\r\n"},
+		{"getkeys unknown", []string{"COMMAND", "GETKEYS", "nosuch", "a"}, "-ERR Invalid command specified\r\n"},
+		{"getkeys command arity", []string{"COMMAND", "GETKEYS", "set", "a"}, "-ERR Invalid number of arguments specified for command\r\n"},
+		{"getkeys no keys", []string{"COMMAND", "GETKEYS", "config", "get", "a"}, "-ERR The command has no key arguments\r\n"},
+		{"getkeys subcommand", []string{"COMMAND", "GETKEYS", "memory", "usage", "k"}, "*1\r\n$1\r\nk\r\n"},
+		{"getkeys subcommand arity", []string{"COMMAND", "GETKEYS", "memory", "usage"}, "-ERR Invalid number of arguments specified for command\r\n"},
+		{"getkeys container", []string{"COMMAND", "GETKEYS", "memory", "nosuch", "k"}, "-ERR Invalid command specified\r\n"},
+		{"getkeysandflags set", []string{"COMMAND", "GETKEYSANDFLAGS", "set", "a", "b"}, "*1\r\n*2\r\n$1\r\na\r\n*2\r\n+OW\r\n+update\r\n"},
+		{"getkeysandflags set get", []string{"COMMAND", "GETKEYSANDFLAGS", "set", "k", "v", "get"}, "*1\r\n*2\r\n$1\r\nk\r\n*3\r\n+RW\r\n+access\r\n+update\r\n"},
+		{"getkeysandflags del", []string{"COMMAND", "GETKEYSANDFLAGS", "del", "a", "b"}, "*2\r\n*2\r\n$1\r\na\r\n*2\r\n+RM\r\n+delete\r\n*2\r\n$1\r\nb\r\n*2\r\n+RM\r\n+delete\r\n"},
+		{"list syntax", []string{"COMMAND", "LIST", "FILTERBY"}, "-ERR syntax error\r\n"},
+		{"list bad filter", []string{"COMMAND", "LIST", "FILTERBY", "foo", "x"}, "-ERR syntax error\r\n"},
+		{"list bad argument", []string{"COMMAND", "LIST", "foo"}, "-ERR syntax error\r\n"},
+		{"list unknown category", []string{"COMMAND", "LIST", "FILTERBY", "aclcat", "nosuch"}, "*0\r\n"},
+		{"list unknown module", []string{"COMMAND", "LIST", "FILTERBY", "module", "x"}, "*0\r\n"},
+		{"list pattern", []string{"COMMAND", "LIST", "FILTERBY", "pattern", "config|*"},
+			"*5\r\n$10\r\nconfig|get\r\n$11\r\nconfig|help\r\n$16\r\nconfig|resetstat\r\n$14\r\nconfig|rewrite\r\n$10\r\nconfig|set\r\n"},
+		{"help", []string{"COMMAND", "HELP"}, "*21\r\n+COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n+(no subcommand)\r\n+    Return details about all Redis commands.\r\n+COUNT\r\n+    Return the total number of commands in this Redis server.\r\n+LIST\r\n+    Return a list of all commands in this Redis server.\r\n+INFO [<command-name> ...]\r\n+    Return details about multiple Redis commands.\r\n+    If no command names are given, documentation details for all\r\n+    commands are returned.\r\n+DOCS [<command-name> ...]\r\n+    Return documentation details about multiple Redis commands.\r\n+    If no command names are given, documentation details for all\r\n+    commands are returned.\r\n+GETKEYS <full-command>\r\n+    Return the keys from a full Redis command.\r\n+GETKEYSANDFLAGS <full-command>\r\n+    Return the keys and the access flags from a full Redis command.\r\n+HELP\r\n+    Prints this help.\r\n"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := c.do(tc.args...); got != tc.want {
+				t.Errorf("%v: got %q, want %q", tc.args, got, tc.want)
+			}
+		})
+	}
+	c.do("HELLO", "3")
+	c.expect(redisInfoGet3, "COMMAND", "INFO", "get")
+	c.expect(redisDocsGet3, "COMMAND", "DOCS", "get")
+	c.expect("*1\r\n_\r\n", "COMMAND", "INFO", "nosuch")
+}
+
+// TestCommandListsTheTable checks that COMMAND, COMMAND INFO, DOCS and LIST
+// describe exactly the commands and subcommands in the table.
+func TestCommandListsTheTable(t *testing.T) {
+	s := startServer(t, Config{})
+	c := dial(t, s)
+	var want []string
+	for _, cmd := range sortedCommands() {
+		want = append(want, cmd.name)
+		for _, sub := range sortedSubcommands(cmd) {
+			want = append(want, sub.name)
+		}
+	}
+	list, err := parseRESP3([]byte(c.do("COMMAND", "LIST")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(list[0].strings(), " "); got != strings.Join(want, " ") {
+		t.Errorf("COMMAND LIST: %s\nwant %s", got, strings.Join(want, " "))
+	}
+	for _, args := range [][]string{{"COMMAND"}, {"COMMAND", "INFO"}} {
+		all, err := parseRESP3([]byte(c.do(args...)))
+		if err != nil || len(all[0].elems) != len(commands) {
+			t.Fatalf("%v: %v, %d entries", args, err, len(all[0].elems))
+		}
+		for _, e := range all[0].elems {
+			cmd := commands[e.elems[infoName].str]
+			if cmd == nil || len(e.elems[infoSubcommands].elems) != len(cmd.subcommands) {
+				t.Errorf("%v: entry %q does not match the table", args, e.elems[infoName].str)
+			}
+		}
+	}
+	docs, err := parseRESP3([]byte(c.do("COMMAND", "DOCS")))
+	if err != nil || len(docs[0].elems) != 2*len(commands) {
+		t.Fatalf("COMMAND DOCS: %v, %d elements", err, len(docs[0].elems))
+	}
+}
+
+// TestCommandInfoAgreesWithTable checks the table against Redis's recorded
+// descriptions: a command Redis has must take the same arity and key
+// positions, and carry the same write, denyoom and no_auth flags, or
+// COMMAND would describe a different command than the one dispatched. A
+// command whose keys span databases (COPY, MOVE) declares none, to run
+// under the exclusive storage lock.
+func TestCommandInfoAgreesWithTable(t *testing.T) {
+	check := func(cmd *command) {
+		e, ok := recorded().info[cmd.name]
+		if !ok {
+			return // Strata's own
+		}
+		if cmd.arity != int(e.elems[infoArity].num) {
+			t.Errorf("%s: arity %d, Redis's %d", cmd.name, cmd.arity, e.elems[infoArity].num)
+		}
+		if got, want := [3]int{cmd.firstKey, cmd.lastKey, cmd.keyStep},
+			[3]int{int(e.elems[infoFirstKey].num), int(e.elems[infoLastKey].num), int(e.elems[infoKeyStep].num)}; cmd.firstKey != 0 && got != want {
+			t.Errorf("%s: keys %v, Redis's %v", cmd.name, got, want)
+		}
+		for flag, name := range map[commandFlags]string{flagWrite: "write", flagDenyOOM: "denyoom", flagNoAuth: "no_auth"} {
+			if (cmd.flags&flag != 0) != hasFlag(e, name) {
+				t.Errorf("%s: flag %s differs from Redis's", cmd.name, name)
+			}
+		}
+	}
+	for _, cmd := range sortedCommands() {
+		check(cmd)
+		for _, sub := range sortedSubcommands(cmd) {
+			check(sub)
+		}
+	}
+}
+
+// TestCommandDescribesStrataCommands checks the entries generated for
+// commands Redis does not have, and for subcommands Redis 7.0 lacks.
+func TestCommandDescribesStrataCommands(t *testing.T) {
+	s := startServer(t, Config{})
+	c := dial(t, s)
+	var own []*command
+	listed := 0 // commands and subcommands
+	for _, cmd := range sortedCommands() {
+		if isModuleCommand(cmd) {
+			own = append(own, cmd)
+			listed += 1 + len(cmd.subcommands)
+		}
+	}
+	if len(own) == 0 {
+		t.Skip("every command in the table is Redis's")
+	}
+	for _, cmd := range own {
+		got, err := parseRESP3([]byte(c.do("COMMAND", "INFO", cmd.name)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := got[0].elems[0]
+		if len(e.elems) != infoLen || e.elems[infoName].str != cmd.name || e.elems[infoArity].num != int64(cmd.arity) ||
+			e.elems[infoFirstKey].num != int64(cmd.firstKey) || (cmd.subcommands == nil) != hasFlag(&e, "module") {
+			t.Errorf("COMMAND INFO %s: %+v", cmd.name, e)
+		}
+		if cmd.firstKey > 0 && cmd.arity > 0 {
+			line := []string{"COMMAND", "GETKEYS", cmd.name}
+			for len(line)-2 < cmd.arity {
+				line = append(line, fmt.Sprintf("k%d", len(line)-3))
+			}
+			if keys := c.do(line...); !strings.HasPrefix(keys, "*") {
+				t.Errorf("%v: %q", line, keys)
+			}
+		}
+		docs := c.do("COMMAND", "DOCS", cmd.name)
+		if !strings.Contains(docs, "$5\r\ngroup\r\n$6\r\nmodule\r\n") || !strings.Contains(docs, "$6\r\nmodule\r\n$6\r\nstrata\r\n") {
+			t.Errorf("COMMAND DOCS %s: %q", cmd.name, docs)
+		}
+	}
+	if got := c.do("COMMAND", "LIST", "FILTERBY", "module", "strata"); !strings.HasPrefix(got, fmt.Sprintf("*%d\r\n", listed)) {
+		t.Errorf("COMMAND LIST FILTERBY MODULE strata: %.40q", got)
+	}
+	// CLIENT SETINFO is 7.2's: CLIENT's entry lists it among Redis 7.0's.
+	if got := c.do("COMMAND", "INFO", "client|setinfo"); !strings.Contains(got, "$14\r\nclient|setinfo\r\n:4\r\n") {
+		t.Errorf("COMMAND INFO client|setinfo: %q", got)
+	}
+	if got := c.do("COMMAND", "DOCS", "client|setinfo"); !strings.Contains(got, "Set client or connection specific info") ||
+		!strings.Contains(got, "$5\r\ngroup\r\n$10\r\nconnection\r\n") || strings.Contains(got, "strata") {
+		t.Errorf("COMMAND DOCS client|setinfo: %q", got)
+	}
+}
+
+// TestFindKeys runs the key spec evaluator on Redis's recorded specs of
+// commands with every kind of spec, against the keys Redis 7.0.15 finds.
+func TestFindKeys(t *testing.T) {
+	tests := []struct {
+		name string
+		argv []string
+		want string // positions and flags, or the error
+	}{
+		{"index range", []string{"get", "a"}, "1:RO,access"},
+		{"range to the end", []string{"del", "a", "b", "c"}, "1:RM,delete 2:RM,delete 3:RM,delete"},
+		{"range with step", []string{"mset", "a", "1", "b", "2"}, "1:OW,update 3:OW,update"},
+		{"two specs", []string{"lmove", "a", "b", "left", "right"}, "1:RW,access,delete 2:RW,insert"},
+		{"keynum", []string{"zunionstore", "d", "2", "a", "b"}, "1:OW,update 3:RO,access 4:RO,access"},
+		{"keynum beyond the arguments", []string{"zunionstore", "d", "5", "a", "b"}, errSpecInvalid.Error()},
+		{"keynum not a number", []string{"zunionstore", "d", "x", "a"}, errSpecInvalid.Error()},
+		{"keyword with limit", []string{"xread", "streams", "a", "b", "0", "0"}, "2:RO,access 3:RO,access"},
+		{"keyword from the end", []string{"georadius", "k", "0", "0", "1", "m", "STORE", "dst"}, "1:RO,access 7:OW,update"},
+		{"keyword absent", []string{"georadius", "k", "0", "0", "1", "m"}, "1:RO,access"},
+		{"unknown spec", []string{"sort", "a", "store", "b"}, errSpecUnknown.Error()},
+		{"incomplete spec", []string{"migrate", "h", "p", "", "0", "5", "keys", "a"}, errSpecUnknown.Error()},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := recorded().info[tc.argv[0]]
+			argv := make([][]byte, len(tc.argv))
+			for i, a := range tc.argv {
+				argv[i] = []byte(a)
+			}
+			keys, err := findKeys(keySpecs(e), argv)
+			got := ""
+			if err != nil {
+				got = err.Error()
+			}
+			for _, k := range keys {
+				got = strings.TrimSpace(got + fmt.Sprintf(" %d:%s", k.pos, strings.Join(k.flags.strings(), ",")))
+			}
+			if got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
