@@ -87,6 +87,7 @@ func newCommandTable() commandTable {
 	registerStatsCommands(t)
 	registerPubSubCommands(t)
 	registerCacheCommands(t)
+	registerCachePolicyCommands(t)
 	return t
 }
 

@@ -35,6 +35,7 @@ package server
 import (
 	"errors"
 	"math/rand/v2"
+	"sync/atomic"
 
 	"github.com/stratakv/strata/policy"
 	"github.com/stratakv/strata/storage"
@@ -46,6 +47,9 @@ type cachePolicy struct {
 	tier  *storage.Tier // nil when no namespace persists
 	// uniform draws the jitter factor's U in [0, 1).
 	uniform func() float64
+	// dicts holds, by namespace ID, the dictionary new values of the
+	// namespace compress with (0: none); CACHE.DICT TRAIN changes it.
+	dicts []atomic.Uint32
 }
 
 // defaultRules serves CACHE.POLICY on a server without namespaces.
@@ -62,7 +66,7 @@ func newCachePolicy(cfg Config, store *storage.Store, tags storage.TagKeeper) (*
 	if err != nil {
 		return nil, err
 	}
-	p := &cachePolicy{rules: rules, uniform: rand.Float64}
+	p := &cachePolicy{rules: rules, uniform: rand.Float64, dicts: make([]atomic.Uint32, len(rules.Spaces()))}
 	if !rules.Persists() {
 		return p, nil
 	}
@@ -83,6 +87,11 @@ func newCachePolicy(cfg Config, store *storage.Store, tags storage.TagKeeper) (*
 		return nil, err
 	}
 	p.tier.SetTagKeeper(tags)
+	for _, sp := range rules.Spaces() {
+		if id, ok := p.tier.Dicts()[sp.Name]; ok && sp.Compress != nil {
+			p.dicts[sp.ID].Store(id)
+		}
+	}
 	return p, nil
 }
 
@@ -160,8 +169,8 @@ func (c *client) policyCall(cmd *command, args [][]byte) {
 		if p.tier != nil && s.Strategy.Persists() && refused == nil {
 			refused = p.tier.Writable(durability(s.Strategy))
 		}
-		if s.ShapesTTL() {
-			pr.v, pr.found = c.db.Lookup(key, storage.LookupWrite|storage.LookupNoTouch)
+		if s.ShapesTTL() || s.Compress != nil {
+			pr.v, pr.found = c.db.Lookup(key, storage.LookupWrite|storage.LookupNoTouch|storage.LookupRaw)
 		}
 		before = append(before, pr)
 	})
@@ -175,8 +184,8 @@ func (c *client) policyCall(cmd *command, args [][]byte) {
 	c.writeKeys(cmd, args, func(key []byte) {
 		pr := before[i]
 		i++
-		if pr.space.ShapesTTL() && kind != writeOwnTTL {
-			c.applyTTL(p, kind, args, key, pr)
+		if pr.space.ShapesTTL() && kind != writeOwnTTL || pr.space.Compress != nil {
+			c.shape(p, kind, args, key, pr)
 		}
 		switch pr.space.Strategy {
 		case policy.WriteThrough:
@@ -208,34 +217,79 @@ func (c *client) writeKeys(cmd *command, args [][]byte, fn func(key []byte)) {
 	}
 }
 
-// applyTTL gives key the TTL its namespace rules make of the write that
-// just ran (see the file comment). pr is the key's state before it.
-func (c *client) applyTTL(p *cachePolicy, kind writeKind, args [][]byte, key []byte, pr prior) {
-	v, ok := c.db.Lookup(key, storage.LookupWrite|storage.LookupNoTouch)
+// shape gives key the TTL its namespace rules make of the write that just
+// ran (see the file comment), and compresses a value its namespace
+// compresses, in one store. pr is the key's state before the write.
+func (c *client) shape(p *cachePolicy, kind writeKind, args [][]byte, key []byte, pr prior) {
+	v, ok := c.db.Lookup(key, storage.LookupWrite|storage.LookupNoTouch|storage.LookupRaw)
 	if !ok || pr.found && storage.SameRecord(v, pr.v) {
 		return // absent, or not written (SET NX on an existing key)
 	}
-	s, now, exp := pr.space, c.srv.store.Now(), v.ExpireAt()
+	s, exp := pr.space, v.ExpireAt()
 	want := exp
+	if s.ShapesTTL() && kind != writeOwnTTL {
+		want = c.resolveTTL(p, kind, args, pr, v)
+	}
+	var packed []byte
+	if v.Kind() == storage.KindString && v.Flags()&storage.FlagCompressed == 0 && s.Compresses(v.Len()) {
+		packed = c.srv.store.Compress(v.Bytes(), storageLevel(s.Compress.Level), p.dicts[s.ID].Load())
+	}
+	switch {
+	case packed != nil:
+		ctr := c.srv.store.Counters()
+		ctr.RawBytes.Add(uint(c.id), int64(v.Len()))
+		ctr.StoredBytes.Add(uint(c.id), int64(len(packed)))
+		c.db.Set(key, storage.StringValue(packed).WithFlags(v.Flags()|storage.FlagCompressed).WithExpireAt(want))
+	case want != exp:
+		c.db.Set(key, v.WithExpireAt(want))
+	}
+}
+
+// resolveTTL returns the expiry the namespace of a key gives the value v
+// that a write of kind just stored.
+func (c *client) resolveTTL(p *cachePolicy, kind writeKind, args [][]byte, pr prior, v storage.Value) int64 {
+	s, now, exp := pr.space, c.srv.store.Now(), v.ExpireAt()
 	switch {
 	case kind == writeReplace && hasKeepTTL(args):
-		want = s.Cap(now, exp)
+		return s.Cap(now, exp)
 	case kind == writeReplace, kind == writeInPlace && !pr.found:
-		want = s.ExpireAt(now, exp, v.Bytes(), p.uniform())
+		return s.ExpireAt(now, exp, c.plainBytes(v), p.uniform())
 	case kind == writeInPlace:
-		want = s.Cap(now, exp)
+		return s.Cap(now, exp)
 	case kind == writeExpire && exp != 0 && exp != pr.v.ExpireAt():
-		want = s.ExpireAt(now, exp, nil, p.uniform())
+		return s.ExpireAt(now, exp, nil, p.uniform())
 	case kind == writeExpire:
-		want = s.Cap(now, exp)
+		return s.Cap(now, exp)
 	case kind == writeMove && exp == 0:
-		want = s.ExpireAt(now, 0, v.Bytes(), p.uniform())
-	case kind == writeMove:
-		want = s.Cap(now, exp)
+		return s.ExpireAt(now, 0, c.plainBytes(v), p.uniform())
 	}
-	if want != exp {
-		c.db.SetExpireAt(key, want)
+	return s.Cap(now, exp)
+}
+
+// plainBytes returns a string value's bytes decompressed, for
+// ttl_by_field to read; nil when there are none to read.
+func (c *client) plainBytes(v storage.Value) []byte {
+	if v.Kind() != storage.KindString {
+		return nil
 	}
+	if v.Flags()&storage.FlagCompressed == 0 {
+		return v.Bytes()
+	}
+	b, _ := c.srv.store.Plain(v)
+	return b
+}
+
+// storageLevel maps a namespace's compression level to zstd's.
+func storageLevel(l policy.Level) storage.Level {
+	switch l {
+	case policy.LevelFastest:
+		return storage.LevelFastest
+	case policy.LevelBetter:
+		return storage.LevelBetter
+	case policy.LevelBest:
+		return storage.LevelBest
+	}
+	return storage.LevelDefault
 }
 
 // hasKeepTTL reports whether SET or CACHE.SET was given KEEPTTL.

@@ -43,6 +43,10 @@ const (
 	LookupWrite LookupFlags = 1 << iota
 	// LookupNoTouch leaves the key's LRU position and access time alone.
 	LookupNoTouch
+	// LookupRaw returns a compressed string as stored (FlagCompressed set)
+	// instead of decompressed: for MEMORY USAGE, OBJECT ENCODING, and the
+	// namespace rules comparing records.
+	LookupRaw
 )
 
 // unsafeString views b as a string for map lookups; the string must not be
@@ -116,6 +120,9 @@ func (db *DB) Lookup(key []byte, flags LookupFlags) (Value, bool) {
 			s.put(t)
 			s.v = t
 		}
+	}
+	if s.v.Flags()&FlagCompressed != 0 && flags&LookupRaw == 0 {
+		return db.plain(s.v) // codec_zstd.go
 	}
 	return s.v, true
 }

@@ -39,6 +39,9 @@ var (
 	keyCheck   = []byte("checkpoint")
 	keyDBMap   = []byte("dbmap")
 	keyStat    = []byte("stat")
+	// dictNSPrefix + a namespace's name keys the id of the dictionary it
+	// compresses new values with, in the dicts bucket.
+	dictNSPrefix = []byte("ns:")
 )
 
 // bucketName returns the name of data bucket id.
@@ -86,6 +89,7 @@ type diskState struct {
 	dbmap      dbMap
 	stats      map[uint32]bucketStat
 	dicts      map[uint32][]byte
+	nsDicts    map[string]uint32 // the dictionary each namespace compresses with
 }
 
 // openDisk opens dir/strata.db, creating it when absent. A file that is
@@ -200,7 +204,7 @@ func checkDisk(path string) (err error) {
 
 // state reads the metadata, extending the database map to databases.
 func (d *diskFile) state(databases int) (diskState, error) {
-	st := diskState{stats: map[uint32]bucketStat{}, dicts: map[uint32][]byte{}}
+	st := diskState{stats: map[uint32]bucketStat{}, dicts: map[uint32][]byte{}, nsDicts: map[string]uint32{}}
 	err := d.db.View(func(tx *bolt.Tx) error {
 		meta := tx.Bucket(metaBucket)
 		if b := meta.Get(keyCheck); len(b) == 8 {
@@ -219,8 +223,11 @@ func (d *diskFile) state(databases int) (diskState, error) {
 			}
 		}
 		return tx.Bucket(dictBucket).ForEach(func(k, v []byte) error {
-			if len(k) == 4 {
+			switch {
+			case len(k) == 4:
 				st.dicts[binary.BigEndian.Uint32(k)] = append([]byte(nil), v...)
+			case bytes.HasPrefix(k, dictNSPrefix) && len(v) == 4:
+				st.nsDicts[string(k[len(dictNSPrefix):])] = binary.BigEndian.Uint32(v)
 			}
 			return nil
 		})
@@ -261,7 +268,6 @@ type fold struct {
 	ops        []foldOp
 	dbmap      dbMap
 	checkpoint uint64
-	dicts      map[uint32][]byte // dictionaries not yet in the file
 	// sweep, when set, is called inside the transaction after the ops.
 	sweep func(tx *bolt.Tx, stats map[uint32]bucketStat) error
 }
@@ -344,11 +350,6 @@ func (d *diskFile) apply(f *fold, before map[uint32]bucketStat) (map[uint32]buck
 				return err
 			}
 		}
-		for id, dict := range f.dicts {
-			if err := tx.Bucket(dictBucket).Put(binary.BigEndian.AppendUint32(nil, id), dict); err != nil {
-				return err
-			}
-		}
 		meta := tx.Bucket(metaBucket)
 		if err := meta.Put(keyCheck, binary.LittleEndian.AppendUint64(nil, f.checkpoint)); err != nil {
 			return err
@@ -359,6 +360,18 @@ func (d *diskFile) apply(f *fold, before map[uint32]bucketStat) (map[uint32]buck
 		return meta.Put(keyStat, encodeStats(stats))
 	})
 	return stats, err
+}
+
+// saveDict stores dictionary id and makes it namespace ns's, durably,
+// before any value compressed with it can be written.
+func (d *diskFile) saveDict(ns string, id uint32, dict []byte) error {
+	return d.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(dictBucket)
+		if err := b.Put(binary.BigEndian.AppendUint32(nil, id), dict); err != nil {
+			return err
+		}
+		return b.Put(append(append([]byte(nil), dictNSPrefix...), ns...), binary.BigEndian.AppendUint32(nil, id))
+	})
 }
 
 // get returns a copy of key's entry in bucket, nil when absent.

@@ -70,6 +70,7 @@ type Store struct {
 	mono      *monoClock // the default clock; nil when Options.Clock is set
 	listeners []Listener
 	tier      *Tier // the disk tier (tier.go), nil when nothing persists
+	codec     codec // zstd encoders and dictionaries (codec_zstd.go)
 	maxMemory atomic.Int64
 	policy    atomic.Uint32
 	used      atomic.Int64

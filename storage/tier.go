@@ -93,7 +93,8 @@ type Tier struct {
 	touchMu sync.Mutex
 	touches map[string]uint32 // bucket+key -> access time to record
 
-	tags atomic.Pointer[TagKeeper]
+	tags    atomic.Pointer[TagKeeper]
+	nsDicts map[string]uint32 // as the file had them at open
 
 	// Flusher state.
 	checkpoint uint64 // the last log record in the data file
@@ -185,8 +186,14 @@ func OpenTier(s *Store, opts TierOptions) (*Tier, error) {
 	if err != nil {
 		return nil, err
 	}
+	for id, d := range st.dicts {
+		if err := s.AddDict(id, d); err != nil {
+			disk.close()
+			return nil, fmt.Errorf("%w: %s: %w", ErrForeignFile, disk.path, err)
+		}
+	}
 	t := &Tier{
-		store: s, opts: opts, log: opts.Logger, disk: disk, seed: maphash.MakeSeed(),
+		store: s, opts: opts, log: opts.Logger, disk: disk, seed: maphash.MakeSeed(), nsDicts: st.nsDicts,
 		dbmap: st.dbmap, stats: st.stats, touches: map[string]uint32{},
 		kick: make(chan struct{}, 1), folded: make(chan struct{}), closing: make(chan struct{}),
 	}
@@ -774,6 +781,23 @@ func (t *Tier) Info(fn func(name, value string)) {
 	}
 	fn("wal_status", status)
 }
+
+// SaveDict registers dictionary id (see Store.TrainDict) for namespace ns
+// and writes it to the data file before it returns, so that no value
+// compressed with it can reach the disk before it does.
+func (t *Tier) SaveDict(ns string, id uint32, dict []byte) error {
+	if err := t.store.AddDict(id, dict); err != nil {
+		return err
+	}
+	if err := t.disk.saveDict(ns, id, dict); err != nil {
+		return fmt.Errorf("%w: %w", diskError(err), err)
+	}
+	return nil
+}
+
+// Dicts returns the dictionary each namespace (by name) compressed with
+// when the data file was opened.
+func (t *Tier) Dicts() map[string]uint32 { return t.nsDicts }
 
 // DiskKeys returns how many keys the data file holds (as of the last
 // flush), expired ones not yet swept included.
