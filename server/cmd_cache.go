@@ -225,6 +225,8 @@ func cmdCacheTagged(c *client, args [][]byte) {
 			}
 			if _, ok := db.Lookup(keyBytes(k), storage.LookupWrite|storage.LookupNoTouch); ok {
 				live = append(live, k)
+			} else {
+				c.srv.cache.tags.Forget(db, k)
 			}
 		}
 		return true
@@ -293,10 +295,33 @@ func cmdCacheInvalidate(c *client, args [][]byte) {
 	c.out.Int(n)
 }
 
-// invalidatePattern removes the keys of c's database matching pattern,
-// from the prefix index when it covers the pattern's literal prefix, else
-// by scanning the database one shard at a time.
+// invalidatePattern removes the keys of c's database matching pattern
+// from both tiers: the memory tier's, then the disk tier's (keys that live
+// only there are read in by the deletion).
 func (s *Server) invalidatePattern(c *client, pattern string, kind storage.Invalidation) int64 {
+	n := s.invalidateMemoryPattern(c, pattern, kind)
+	tier := s.store.Tier()
+	if tier == nil {
+		return n
+	}
+	lit, _ := glob.Literal(pattern)
+	keys, err := tier.PersistedKeys(c.dbIndex, lit)
+	if err != nil {
+		s.log.Error("reading the disk tier's keys for an invalidation", "pattern", pattern, "err", err)
+	}
+	matched := keys[:0]
+	for _, k := range keys {
+		if glob.Match(pattern, k) {
+			matched = append(matched, k)
+		}
+	}
+	return n + s.removeKeys(c, matched, kind)
+}
+
+// invalidateMemoryPattern removes the keys of the memory tier matching
+// pattern, from the prefix index when it covers the pattern's literal
+// prefix, else by scanning the database one shard at a time.
+func (s *Server) invalidateMemoryPattern(c *client, pattern string, kind storage.Invalidation) int64 {
 	lit, _ := glob.Literal(pattern)
 	if lit != "" && s.cache.prefixes != nil && s.cache.prefixes.Covers(lit) {
 		n := int64(0)
@@ -348,6 +373,8 @@ func (s *Server) removeKeys(c *client, keys []string, kind storage.Invalidation)
 		for _, k := range batch {
 			if db.Delete(keyBytes(k)) {
 				removed = append(removed, k)
+			} else {
+				s.cache.tags.Forget(db, k) // gone from every tier unseen, if it was tagged
 			}
 		}
 		return true

@@ -14,8 +14,12 @@ import (
 // key deleted, expired, evicted, flushed or renamed away loses its tags, so
 // no tag set outlives its keys (the leak of tag schemes built on Redis
 // sets). Overwriting a key keeps its tags. The disk tier carries a
-// persisted key's tags in its record: it reads them with Of when it writes
-// the key and restores them with Replace when it loads it.
+// persisted key's tags in its record (it is the tier's TagKeeper): it
+// reads them with Of when it writes the key and restores them with Replace
+// when it reads the key in. A persisted key evicted from memory lives on
+// on disk, so it keeps its tags here, and a tag invalidation still finds
+// it; if it then leaves the disk tier unseen (expired or evicted there),
+// the next lookup that finds it absent calls Forget.
 //
 // Keys without tags cost nothing: Tags keeps no per-key state for them, and
 // while no key in the store has tags a removal costs one atomic load.
@@ -181,11 +185,22 @@ func (t *Tags) Len(db *DB) (keys, tags int) {
 // KeyStored keeps an overwritten key's tags (Listener).
 func (t *Tags) KeyStored(*DB, string, Value) {}
 
-// KeyRemoved drops a removed key's tags (Listener).
-func (t *Tags) KeyRemoved(db *DB, key string, _ Value, _ Reason) {
+// KeyRemoved drops a removed key's tags (Listener), unless the key was
+// only evicted from memory and lives on in the disk tier.
+func (t *Tags) KeyRemoved(db *DB, key string, _ Value, why Reason) {
 	if t.tagged.Load() == 0 {
 		return
 	}
+	if tier := db.store.tier; why == Evicted && tier != nil && tier.opts.Durability(bytesOf(key)) != MemoryOnly {
+		return
+	}
+	t.Forget(db, key)
+}
+
+// Forget drops key's tags. Callers that find a tagged key absent from
+// every tier call it, for keys whose removal the index did not see. The
+// caller holds key's lock.
+func (t *Tags) Forget(db *DB, key string) {
 	t.mu.Lock()
 	if d := t.dbs[db]; d != nil {
 		t.drop(db, d, key)

@@ -56,7 +56,7 @@ func TestTagsFollowKeys(t *testing.T) {
 	if got := taggedKeys(tags, db, "x"); !slices.Equal(got, []string{"b"}) {
 		t.Fatalf("Keys x after delete = %q", got)
 	}
-	clk.ms += 11 // a key lives through its expiry millisecond
+	clk.ms += 11    // a key lives through its expiry millisecond
 	get(t, db, "c") // lazy expiry
 	if got := tags.Keys(db, "y"); len(got) != 0 {
 		t.Fatalf("Keys y after expiry = %q", got)
