@@ -1,7 +1,8 @@
 package server
 
 // Cache statistics: CACHE.STATS [namespace], CACHE.HOTKEYS [COUNT n], and
-// INFO's "# Strata" section with the same fields as CACHE.STATS.
+// INFO's "# Strata" section (infoStrata) with the same fields as
+// CACHE.STATS.
 
 import (
 	"strconv"
@@ -161,21 +162,16 @@ func (s *Server) namespaceCounters(key []byte) *storage.Counters {
 	return s.nsStats.counters[s.nsStats.rules.Lookup(key).ID]
 }
 
-// appendStrataInfo appends INFO's "# Strata" section: the CACHE.STATS
-// fields, ratios with four decimals as Redis prints its own ratios.
-func (s *Server) appendStrataInfo(b []byte) []byte {
-	b = append(b, "# Strata\r\n"...)
+// infoStrata writes the fields of INFO's "# Strata" section: those of
+// CACHE.STATS, ratios with four decimals as Redis prints its own ratios.
+func (s *Server) infoStrata(w *infoWriter) {
 	for _, st := range s.cacheStats(nil) {
-		b = append(b, st.name...)
-		b = append(b, ':')
 		if st.isRatio {
-			b = strconv.AppendFloat(b, st.ratio, 'f', 4, 64)
+			w.field(st.name, strconv.FormatFloat(st.ratio, 'f', 4, 64))
 		} else {
-			b = strconv.AppendInt(b, st.n, 10)
+			w.field(st.name, st.n)
 		}
-		b = append(b, "\r\n"...)
 	}
-	return b
 }
 
 // hotKeysDefault is how many keys CACHE.HOTKEYS returns without COUNT.

@@ -174,14 +174,22 @@ func TestStrataInfoSection(t *testing.T) {
 	s := startServer(t, Config{})
 	c := dial(t, s)
 	c.do("CACHE.THROTTLE", "t", "60")
-	info := string(s.appendStrataInfo(nil))
+	rdb := redis.NewClient(&redis.Options{Addr: s.Addr(), DisableIndentity: true})
+	defer rdb.Close()
+	info, err := rdb.Info(context.Background(), "strata").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, line := range []string{"# Strata\r\n", "\r\nthrottle_allowed:1\r\n", "\r\nhit_rate:0.0000\r\n", "\r\ncompression_ratio:1.0000\r\n", "\r\nsets:1\r\n"} {
 		if !strings.Contains(info, line) {
-			t.Errorf("INFO section lacks %q:\n%s", line, info)
+			t.Errorf("INFO strata lacks %q:\n%s", line, info)
 		}
 	}
-	if n := strings.Count(info, "\r\n"); n != len(s.cacheStats(nil))+1 {
-		t.Errorf("%d lines, want a header and %d fields", n, len(s.cacheStats(nil)))
+	if n := strings.Count(strings.TrimSpace(info), "\r\n"); n != len(s.cacheStats(nil)) {
+		t.Errorf("INFO strata has %d lines, want a header and %d fields:\n%s", n+1, len(s.cacheStats(nil)), info)
+	}
+	if all, _ := rdb.Info(context.Background()).Result(); !strings.Contains(all, "# Strata\r\n") {
+		t.Errorf("plain INFO lacks the Strata section")
 	}
 }
 

@@ -8,7 +8,6 @@ package server
 // https://redis.io/commands/info/
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -102,9 +101,7 @@ var infoSections = []infoSection{
 	{"Cluster", true, func(_ *Server, w *infoWriter) { w.field("cluster_enabled", 0) }},
 	{"Keyspace", true, (*Server).infoKeyspace},
 	// Strata's own: the CACHE.STATS counters (cmd_stats.go).
-	{"Strata", true, func(s *Server, w *infoWriter) {
-		w.b.Write(bytes.TrimPrefix(s.appendStrataInfo(nil), []byte("# Strata\r\n")))
-	}},
+	{"Strata", true, (*Server).infoStrata},
 }
 
 // infoWriter accumulates INFO's text.
