@@ -43,6 +43,13 @@ type config struct {
 	// Namespaces are the cache rules (namespaces.go): file only. A pointer
 	// keeps config comparable.
 	Namespaces *[]namespaceConfig `yaml:"namespaces"`
+	// Events map an event name to the key templates CACHE.INVALIDATE
+	// EVENT removes, e.g. product_updated: ["product:{product_id}:*"];
+	// IndexPrefixes are key prefixes kept in an ordered index so that
+	// CACHE.INVALIDATE PATTERN under them needs no keyspace scan. File
+	// only.
+	Events        *map[string][]string `yaml:"events"`
+	IndexPrefixes *[]string            `yaml:"index_prefixes"`
 }
 
 // defaultConfig serves with no file: 127.0.0.1:6379, data in ./data, no
@@ -219,6 +226,8 @@ func (c *config) serverConfig(log *slog.Logger) server.Config {
 		FlushInterval:        c.FlushInterval.Std(),
 		MaxDiskSize:          int64(c.MaxDiskSize),
 		Namespaces:           namespaces(c.Namespaces),
+		Events:               deref(c.Events),
+		IndexPrefixes:        deref(c.IndexPrefixes),
 	}
 }
 
@@ -240,4 +249,14 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 			return a
 		},
 	}))
+}
+
+// deref returns *p, the zero value for nil: file-only sections are
+// pointers so that config stays comparable.
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
 }
