@@ -318,6 +318,7 @@ func (s *Server) infoPersistence(w *infoWriter) {
 	w.field("aof_last_bgrewrite_status", "ok")
 	w.field("aof_rewrites", 0)
 	w.field("aof_last_write_status", "ok")
+	s.diskTierInfo(w.field) // policy.go
 }
 
 func (s *Server) infoStats(w *infoWriter) {

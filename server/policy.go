@@ -115,6 +115,17 @@ func (s *Server) rules() *policy.Rules {
 	return defaultRules
 }
 
+// diskTierInfo writes INFO's disk tier fields (persistence section) with
+// field: disk_tier_enabled, then, when the tier exists, Tier.Info's.
+func (s *Server) diskTierInfo(field func(name string, v any)) {
+	if s.policy == nil || s.policy.tier == nil {
+		field("disk_tier_enabled", 0)
+		return
+	}
+	field("disk_tier_enabled", 1)
+	s.policy.tier.Info(func(name, v string) { field(name, v) })
+}
+
 // close flushes and closes the disk tier: the last step of Server.Close.
 func (p *cachePolicy) close() error {
 	if p == nil || p.tier == nil {

@@ -237,3 +237,18 @@ func TestWriteThroughRefusedOnFullDisk(t *testing.T) {
 		}
 	}
 }
+
+func TestInfoShowsDiskTier(t *testing.T) {
+	c := dial(t, startServer(t, tieredConfig(t.TempDir())))
+	c.expect("+OK\r\n", "SET", "wb:a", "1")
+	info := c.do("INFO", "persistence")
+	for _, f := range []string{"disk_tier_enabled:1\r\n", "write_back_backlog_keys:1\r\n", "disk_last_flush_status:ok\r\n", "disk_wal_status:ok\r\n", "disk_keys:"} {
+		if !strings.Contains(info, f) {
+			t.Errorf("INFO persistence lacks %q:\n%s", f, info)
+		}
+	}
+	c = dial(t, startServer(t, Config{}))
+	if info := c.do("INFO", "persistence"); !strings.Contains(info, "disk_tier_enabled:0\r\n") {
+		t.Errorf("INFO persistence without namespaces:\n%s", info)
+	}
+}

@@ -760,26 +760,27 @@ func (t *Tier) Close() error {
 	return err
 }
 
-// Info calls fn with the tier's INFO fields (persistence section).
+// Info calls fn with the tier's INFO fields (persistence section): live
+// keys and bytes in the data file and its bound, the write backlog (writes
+// staged and not yet in the data file), and the last flush's time (unix s),
+// duration and status, and the write-ahead log's status.
 func (t *Tier) Info(fn func(name, value string)) {
 	i := func(name string, v int64) { fn(name, strconv.FormatInt(v, 10)) }
+	status := func(failed bool) string {
+		if failed {
+			return "err"
+		}
+		return "ok"
+	}
 	i("disk_keys", t.diskKeys.Load())
 	i("disk_bytes", t.diskBytes.Load())
 	i("disk_max_bytes", t.opts.MaxDiskSize)
 	i("write_back_backlog_keys", t.pending.Load())
 	i("write_back_backlog_bytes", t.backlog.Load())
-	i("last_flush_time", t.lastFlush.Load()/1000)
-	i("last_flush_duration_ms", t.flushDur.Load())
-	status := "ok"
-	if t.flushErr.Load() != nil {
-		status = "err"
-	}
-	fn("last_flush_status", status)
-	status = "ok"
-	if t.wal != nil && t.wal.failure() != nil {
-		status = "err"
-	}
-	fn("wal_status", status)
+	i("disk_last_flush_time", t.lastFlush.Load()/1000)
+	i("disk_last_flush_duration_ms", t.flushDur.Load())
+	fn("disk_last_flush_status", status(t.flushErr.Load() != nil))
+	fn("disk_wal_status", status(t.wal != nil && t.wal.failure() != nil))
 }
 
 // SaveDict registers dictionary id (see Store.TrainDict) for namespace ns
