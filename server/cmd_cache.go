@@ -395,6 +395,9 @@ func (s *Server) invalidated(c *client, removed []string, kind storage.Invalidat
 		s.pubsub.publish(c, kindChannel, ch, key, now)
 		c.notify(notifyGeneric, "del", key)
 		s.watches.touch(c.dbIndex, key)
+		if ns := s.namespaceCounters(key); ns != nil {
+			ns.Invalidations[kind].Add(uint(c.id), 1)
+		}
 	}
 	s.store.Counters().Invalidations[kind].Add(uint(c.id), int64(len(removed)))
 	return int64(len(removed))

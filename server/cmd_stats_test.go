@@ -109,6 +109,8 @@ func TestCacheStatsNamespace(t *testing.T) {
 	c.do("CACHE.RATE", "product:rl", "1", "60")
 	c.do("CACHE.THROTTLE", "user:t", "60")
 	c.do("CACHE.THROTTLE", "user:t", "60")
+	c.expect("+OK\r\n", "CACHE.SET", "product:3", "x", "TAGS", "sale")
+	c.expect(":1\r\n", "CACHE.INVALIDATE", "TAG", "sale")
 	clk.Advance(time.Second)
 	c.expect("$-1\r\n", "GET", "product:2")
 
@@ -130,9 +132,10 @@ func TestCacheStatsNamespace(t *testing.T) {
 		ns   string
 		want map[string]int64
 	}{
-		{"products", map[string]int64{"sets": 3, "deletes": 1, "expirations": 1, "evictions": 0,
+		{"products", map[string]int64{"sets": 4, "deletes": 2, "expirations": 1, "evictions": 0,
+			"invalidations_tag": 1, "invalidations_pattern": 0,
 			"rate_allowed": 1, "rate_denied": 1, "throttle_allowed": 0, "throttle_suppressed": 0}},
-		{"users", map[string]int64{"sets": 1, "deletes": 0, "expirations": 0,
+		{"users", map[string]int64{"sets": 1, "deletes": 0, "expirations": 0, "invalidations_tag": 0,
 			"rate_allowed": 0, "throttle_allowed": 1, "throttle_suppressed": 1}},
 		{"default", map[string]int64{"sets": 1, "deletes": 0, "rate_allowed": 0, "throttle_allowed": 0}},
 	}
@@ -148,7 +151,7 @@ func TestCacheStatsNamespace(t *testing.T) {
 		}
 	}
 	c.expect(errReply(msgNoNamespace), "CACHE.STATS", "orders")
-	if g := statsOf(t, rdb); g["sets"] != int64(5) || g["rate_allowed"] != int64(1) {
+	if g := statsOf(t, rdb); g["sets"] != int64(6) || g["rate_allowed"] != int64(1) || g["invalidations_tag"] != int64(1) {
 		t.Errorf("keyspace stats: %v", g)
 	}
 }
