@@ -118,13 +118,14 @@ func cmdClientNoEvict(c *client, args [][]byte) {
 
 func cmdClientInfo(c *client, args [][]byte) {
 	var b strings.Builder
-	c.describe(&b, time.Now())
+	c.describe(&b, c.srv.subscriptionCounts(), time.Now())
 	c.out.Verbatim(b.String())
 }
 
 // cmdClientList is CLIENT LIST [TYPE type | ID id [id ...]].
 func cmdClientList(c *client, args [][]byte) {
 	var clients []*client
+	subs := c.srv.subscriptionCounts()
 	switch {
 	case len(args) == 2:
 		clients = c.srv.clientsWhere(func(*client) bool { return true })
@@ -134,7 +135,7 @@ func cmdClientList(c *client, args [][]byte) {
 			c.out.Error(fmt.Sprintf(msgClientType, args[3]))
 			return
 		}
-		clients = c.srv.clientsWhere(func(o *client) bool { return o.clientType() == typ })
+		clients = c.srv.clientsWhere(func(o *client) bool { return clientType(subs[o]) == typ })
 	case len(args) > 3 && is(args[2], "id"):
 		for _, a := range args[3:] {
 			id, ok := argInt(a)
@@ -151,7 +152,7 @@ func cmdClientList(c *client, args [][]byte) {
 	var b strings.Builder
 	now := time.Now()
 	for _, o := range clients {
-		o.describe(&b, now)
+		o.describe(&b, subs, now)
 	}
 	c.out.Verbatim(b.String())
 }
@@ -189,17 +190,51 @@ func clientTypeByName(name []byte) (string, bool) {
 	return "", false
 }
 
-// clientType is the type CLIENT LIST and KILL filter by.
-func (c *client) clientType() string { return clientNormal }
+// clientType is the type CLIENT LIST and KILL filter by, from a client's
+// subscription counts: a subscriber is a pubsub client, in RESP2 or RESP3.
+func clientType(subs [numKinds]int) string {
+	if subs != [numKinds]int{} {
+		return clientPubSub
+	}
+	return clientNormal
+}
+
+// subscriptionCounts returns every subscribed client's channel, pattern
+// and shard subscription counts. A client's subscriptions are its
+// goroutine's, so they are read from the server's registry, under its lock.
+func (s *Server) subscriptionCounts() map[*client][numKinds]int {
+	p := &s.pubsub
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	out := map[*client][numKinds]int{}
+	for k := range p.subs {
+		for _, subscribers := range p.subs[k] {
+			for sub := range subscribers {
+				n := out[sub.c]
+				n[k]++
+				out[sub.c] = n
+			}
+		}
+	}
+	return out
+}
 
 // describe writes the client's CLIENT LIST line, in Redis 7.0's format
-// with 7.2's lib-name and lib-ver at the end. Transaction state (flag x,
-// multi=) is the client's goroutine's alone and reads as none; memory and
-// buffer figures Strata does not track read 0.
-func (c *client) describe(b *strings.Builder, now time.Time) {
-	flags := "N"
+// with 7.2's lib-name and lib-ver at the end; subs holds the subscription
+// counts of subscribed clients. Transaction state (flag x, multi=) is the
+// client's goroutine's alone and reads as none; memory and buffer figures
+// Strata does not track read 0.
+func (c *client) describe(b *strings.Builder, subs map[*client][numKinds]int, now time.Time) {
+	n := subs[c]
+	flags := ""
+	if clientType(n) == clientPubSub {
+		flags = "P"
+	}
 	if c.listed.noEvict.Load() {
-		flags = "e"
+		flags += "e"
+	}
+	if flags == "" {
+		flags = "N"
 	}
 	cmd := "NULL"
 	if p := c.lastCmd.Load(); p != nil {
@@ -209,12 +244,12 @@ func (c *client) describe(b *strings.Builder, now time.Time) {
 	if c.listed.resp3.Load() {
 		resp = 3
 	}
-	fmt.Fprintf(b, "id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=0 psub=0 ssub=0 multi=-1 "+
+	fmt.Fprintf(b, "id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d multi=-1 "+
 		"qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s "+
 		"user=%s redir=-1 resp=%d lib-name=%s lib-ver=%s\n",
 		c.id, c.addr, c.laddr, connFD(c.conn), c.clientName(),
 		int64(now.Sub(c.created).Seconds()), (c.srv.store.Now()-c.lastActive.Load())/1000,
-		flags, c.listed.db.Load(), cmd, defaultUser, resp, loadString(&c.libName), loadString(&c.libVer))
+		flags, c.listed.db.Load(), n[kindChannel], n[kindPattern], n[kindShard], cmd, defaultUser, resp, loadString(&c.libName), loadString(&c.libVer))
 }
 
 func loadString(p *atomic.Pointer[string]) string {
@@ -300,10 +335,11 @@ func cmdClientKill(c *client, args [][]byte) {
 			}
 		}
 	}
+	subs := c.srv.subscriptionCounts()
 	victims := c.srv.clientsWhere(func(o *client) bool {
 		return (addr == "" || o.addr == addr) &&
 			(laddr == "" || o.laddr == laddr) &&
-			(typ == "" || o.clientType() == typ) &&
+			(typ == "" || clientType(subs[o]) == typ) &&
 			(id == 0 || o.id == id) &&
 			!(skipme && o == c)
 	})

@@ -69,7 +69,7 @@ func TestClientCommands(t *testing.T) {
 // clientLine matches a CLIENT LIST line field by field, in Redis 7.0's
 // order.
 var clientLine = regexp.MustCompile(`^id=\d+ addr=127\.0\.0\.1:\d+ laddr=127\.0\.0\.1:\d+ fd=-?\d+ name=\S* age=\d+ idle=\d+ ` +
-	`flags=[Ne] db=\d+ sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 ` +
+	`flags=[NPe]+ db=\d+ sub=\d+ psub=\d+ ssub=\d+ multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 ` +
 	`tot-mem=0 events=r cmd=\S+ user=default redir=-1 resp=[23] lib-name=\S* lib-ver=\S*$`)
 
 // bulkText strips a bulk reply's framing.
@@ -169,5 +169,25 @@ func TestClientKill(t *testing.T) {
 	killer.expect(":1\r\n", "CLIENT", "KILL", "ID", fmt.Sprint(killer.clientID()), "SKIPME", "no")
 	if !killer.waitClosed() {
 		t.Error("CLIENT KILL SKIPME no did not close the caller")
+	}
+}
+
+// TestClientListSubscribers checks the pub/sub fields: a subscriber is a
+// pubsub client (flag P) with its subscription counts.
+func TestClientListSubscribers(t *testing.T) {
+	s := startServer(t, Config{})
+	admin, sub := dial(t, s), dial(t, s)
+	sub.expect("*3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n", "SUBSCRIBE", "a")
+	sub.expect("*3\r\n$10\r\npsubscribe\r\n$2\r\nb*\r\n:2\r\n", "PSUBSCRIBE", "b*")
+	line := bulkText(t, admin.do("CLIENT", "LIST", "TYPE", "pubsub"))
+	if !strings.Contains(line, " flags=P db=0 sub=1 psub=1 ssub=0 ") || strings.Count(line, "\n") != 1 {
+		t.Errorf("CLIENT LIST TYPE pubsub: %q", line)
+	}
+	if line := bulkText(t, admin.do("CLIENT", "LIST", "TYPE", "normal")); strings.Count(line, "\n") != 1 || !strings.Contains(line, " cmd=client|list ") {
+		t.Errorf("CLIENT LIST TYPE normal: %q", line)
+	}
+	admin.expect(":1\r\n", "CLIENT", "KILL", "TYPE", "pubsub")
+	if !sub.waitClosed() {
+		t.Error("CLIENT KILL TYPE pubsub left the subscriber connected")
 	}
 }
