@@ -15,10 +15,14 @@ package server
 // batch would wait for forever). A key written while an invalidation runs
 // may or may not be removed.
 //
-// PATTERN reads keys from the ordered prefix index when the pattern's
-// literal prefix falls under an indexed prefix (those of the configured
-// events' templates, and Config.IndexPrefixes); otherwise it scans the
-// database shard by shard. A pattern without a literal prefix ("*",
+// PATTERN reads the memory tier's keys from the ordered prefix index when
+// the pattern's literal prefix falls under an indexed prefix (those of the
+// configured events' templates, and Config.IndexPrefixes), otherwise by
+// scanning the database shard by shard; then the disk tier's keys, a range
+// of its ordered data file. Keys that live only on disk are read in by
+// their deletion. TAG finds evicted persisted keys too, since they keep
+// their tags; a persisted key not read back since a restart is not in the
+// tag index until it is (the disk tier's warm-up reads keys back in). A pattern without a literal prefix ("*",
 // "*:user") would scan, and could remove, the whole keyspace: it needs
 // FORCE, as a guard against a mistyped pattern.
 //
@@ -201,7 +205,7 @@ func cmdCacheTags(c *client, args [][]byte) {
 }
 
 // cmdCacheTagged is CACHE.TAGGED tag [COUNT n]: the live keys carrying
-// tag, sorted, at most n of them.
+// tag, sorted; with COUNT, n of them (which n is unspecified).
 func cmdCacheTagged(c *client, args [][]byte) {
 	limit := -1
 	switch {
