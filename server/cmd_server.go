@@ -14,16 +14,16 @@ import (
 
 func registerServerCommands(t commandTable) {
 	t.add(
-		// INFO reads every database's key counts: it takes the exclusive
-		// storage lock (no keys, no flagNoData) for a consistent view.
-		&command{name: "info", handler: cmdInfo, arity: -1},
+		// INFO reads only counters and atomics: it takes no storage lock,
+		// so monitoring never stalls clients.
+		&command{name: "info", handler: cmdInfo, arity: -1, flags: flagNoData},
 		&command{name: "time", handler: cmdTime, arity: 1, flags: flagNoData},
 		&command{name: "lastsave", handler: cmdLastSave, arity: 1, flags: flagNoData},
 		&command{name: "shutdown", handler: cmdShutdown, arity: -1, flags: flagNoData | flagNoMulti},
 	)
 	t.container("memory", -2,
 		&command{name: "usage", handler: cmdMemoryUsage, arity: -3, firstKey: 2, lastKey: 2, keyStep: 1},
-		&command{name: "stats", handler: cmdMemoryStats, arity: 2},
+		&command{name: "stats", handler: cmdMemoryStats, arity: 2, flags: flagNoData},
 		&command{name: "doctor", handler: cmdMemoryDoctor, arity: 2, flags: flagNoData},
 		&command{name: "malloc-stats", handler: cmdMemoryMallocStats, arity: 2, flags: flagNoData},
 		&command{name: "purge", handler: cmdMemoryPurge, arity: 2, flags: flagNoData},
