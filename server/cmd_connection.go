@@ -158,10 +158,6 @@ func cmdHello(c *client, args [][]byte) {
 			i += 2
 		case is(args[i], "setname") && more >= 1:
 			name = args[i+1]
-			if !validClientName(name) {
-				c.out.Error(msgClientName)
-				return
-			}
 			i++
 		default:
 			c.out.Error(fmt.Sprintf(msgHelloSyntax, args[i]))
@@ -176,7 +172,11 @@ func cmdHello(c *client, args [][]byte) {
 		c.out.Error(msgHelloNoAuth)
 		return
 	}
-	if name != nil {
+	if name != nil { // checked after AUTH, as Redis 7.0 does
+		if !validClientName(name) {
+			c.out.Error(msgClientName)
+			return
+		}
 		c.setName(name)
 	}
 	if proto != 0 {

@@ -120,6 +120,10 @@ func TestAuthGating(t *testing.T) {
 	c.expect("+PONG\r\n", "PING") // a failed AUTH does not log out
 	c.expect("+RESET\r\n", "RESET")
 	c.expect(noauth, "PING") // RESET does
+	// HELLO authenticates before it checks the name, as Redis 7.0.15.
+	c.expect("-ERR Client names cannot contain spaces, newlines or special characters.\r\n", "HELLO", "3", "AUTH", "default", "secret", "SETNAME", "a b")
+	c.expect("+PONG\r\n", "PING")
+	c.expect("+RESET\r\n", "RESET")
 	c.expect(helloReply(true, c.clientIDAfterAuth("secret")), "HELLO", "3", "AUTH", "default", "secret")
 	c.expect("+OK\r\n", "QUIT")
 }
