@@ -262,7 +262,7 @@ func (c *client) makeRoom(key []byte) error {
 // (EXEC) already holds them. A panic in the handler is logged and answered
 // with an error; the connection and the server carry on.
 func (c *client) call(cmd *command, args [][]byte, lock bool) {
-	start := time.Now()
+	start := monotonic()
 	if lock && cmd.flags&flagNoData == 0 {
 		l := c.lockFor(cmd, args)
 		defer c.srv.store.Unlock(l)

@@ -242,10 +242,17 @@ func (s *Server) cron() {
 }
 
 // commandDone records a finished command in the stats and the slow log.
-func (s *Server) commandDone(c *client, cmd *command, args [][]byte, start time.Time) {
+func (s *Server) commandDone(c *client, cmd *command, args [][]byte, start time.Duration) {
 	s.stats.commands.Add(1)
-	s.slowlog.record(c, args, time.Since(start))
+	s.slowlog.record(c, args, monotonic()-start)
 }
+
+// processStart anchors monotonic.
+var processStart = time.Now()
+
+// monotonic returns the time since the process started: one monotonic
+// clock read, where time.Now costs two (it showed in pipelined profiles).
+func monotonic() time.Duration { return time.Since(processStart) }
 
 func (s *Server) password() string {
 	s.cfgMu.RLock()
