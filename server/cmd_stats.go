@@ -31,38 +31,33 @@ type cacheStat struct {
 }
 
 // cacheStats returns the CACHE.STATS fields, in the order they are
-// reported, of the whole keyspace (ns nil) or of one namespace's counters.
-// A namespace's counters follow its keys' writes, removals and rate
-// decisions; reads and memory are counted for the keyspace as a whole, so a
-// namespace's fields leave out hits, misses and bytes.
+// reported, of the whole keyspace (ns nil) or of one namespace's counters;
+// memory is accounted for the keyspace as a whole, so only it has bytes.
 func (s *Server) cacheStats(ns *storage.Counters) []cacheStat {
 	ctr := ns
-	var stats []cacheStat
-	var expired, evicted int64
+	var hits, misses, expired, evicted int64
 	if ns == nil {
 		ctr = s.store.Counters()
 		st := s.store.Stats()
-		hits, misses, diskHits := st.Hits.Load(), st.Misses.Load(), ctr.DiskHits.Load()
-		hitRate := 0.0
-		if hits+misses > 0 {
-			hitRate = float64(hits) / float64(hits+misses)
-		}
-		stats = []cacheStat{
-			{name: "memory_hits", n: hits - diskHits},
-			{name: "disk_hits", n: diskHits},
-			{name: "misses", n: misses},
-			{name: "hit_rate", ratio: hitRate, isRatio: true},
-		}
-		expired, evicted = st.Expired.Load(), st.Evicted.Load()
+		hits, misses, expired, evicted = st.Hits.Load(), st.Misses.Load(), st.Expired.Load(), st.Evicted.Load()
 	} else {
-		expired, evicted = ctr.Expired.Load(), ctr.Evicted.Load()
+		hits, misses, expired, evicted = ns.Hits.Load(), ns.Misses.Load(), ns.Expired.Load(), ns.Evicted.Load()
 	}
-	stats = append(stats,
-		cacheStat{name: "sets", n: ctr.Sets.Load()},
-		cacheStat{name: "deletes", n: ctr.Deletes.Load()},
-		cacheStat{name: "expirations", n: expired},
-		cacheStat{name: "evictions", n: evicted},
-	)
+	diskHits := ctr.DiskHits.Load()
+	hitRate := 0.0
+	if hits+misses > 0 {
+		hitRate = float64(hits) / float64(hits+misses)
+	}
+	stats := []cacheStat{
+		{name: "memory_hits", n: hits - diskHits},
+		{name: "disk_hits", n: diskHits},
+		{name: "misses", n: misses},
+		{name: "hit_rate", ratio: hitRate, isRatio: true},
+		{name: "sets", n: ctr.Sets.Load()},
+		{name: "deletes", n: ctr.Deletes.Load()},
+		{name: "expirations", n: expired},
+		{name: "evictions", n: evicted},
+	}
 	for k := range ctr.Invalidations {
 		stats = append(stats, cacheStat{name: "invalidations_" + storage.Invalidation(k).String(), n: ctr.Invalidations[k].Load()})
 	}
@@ -114,9 +109,10 @@ func cmdCacheStats(c *client, args [][]byte) {
 	}
 }
 
-// namespaceStats keeps a Counters per namespace. As a Listener it hands
-// each key's writes and removals to its namespace's Counters; the rate
-// commands count their decisions there too (namespaceCounters).
+// namespaceStats keeps a Counters per namespace. As a Listener and a
+// ReadListener it hands each key's writes, removals and reads to its
+// namespace's Counters; the rate commands and invalidations count there
+// too (namespaceCounters).
 type namespaceStats struct {
 	rules    *policy.Rules
 	counters []*storage.Counters // by policy.Space.ID
@@ -134,6 +130,7 @@ func newNamespaceStats(p *cachePolicy, store *storage.Store) *namespaceStats {
 		n.counters[i] = storage.NewNamespaceCounters()
 	}
 	store.AddListener(n)
+	store.SetReadListener(n)
 	return n
 }
 
@@ -150,6 +147,11 @@ func (n *namespaceStats) KeyStored(db *storage.DB, key string, v storage.Value) 
 // KeyRemoved counts a removal in its key's namespace (storage.Listener).
 func (n *namespaceStats) KeyRemoved(db *storage.DB, key string, v storage.Value, why storage.Reason) {
 	n.of(key).KeyRemoved(db, key, v, why)
+}
+
+// KeyRead counts a read in its key's namespace (storage.ReadListener).
+func (n *namespaceStats) KeyRead(db *storage.DB, key []byte, hit, disk bool) {
+	n.counters[n.rules.Lookup(key).ID].KeyRead(db, key, hit, disk)
 }
 
 // namespaceCounters returns the counters of key's namespace, nil when the

@@ -93,7 +93,7 @@ func TestCacheStats(t *testing.T) {
 }
 
 // TestCacheStatsNamespace: a namespace's statistics count its own keys'
-// writes, removals and rate decisions.
+// reads, writes, removals, invalidations and rate decisions.
 func TestCacheStatsNamespace(t *testing.T) {
 	clk := newTestClock()
 	s := startServer(t, Config{Clock: clk.Now, Namespaces: []policy.Namespace{
@@ -104,6 +104,10 @@ func TestCacheStatsNamespace(t *testing.T) {
 	c.expect("+OK\r\n", "SET", "product:1", "x")
 	c.expect("+OK\r\n", "SET", "product:2", "x", "PX", "10")
 	c.expect("+OK\r\n", "SET", "other", "x")
+	c.expect(bulk("x"), "GET", "product:1")
+	c.expect(bulk("x"), "GET", "product:1")
+	c.expect(bulk("x"), "GET", "other")
+	c.expect("$-1\r\n", "GET", "user:none")
 	c.expect(":1\r\n", "DEL", "product:1")
 	c.do("CACHE.RATE", "product:rl", "1", "60")
 	c.do("CACHE.RATE", "product:rl", "1", "60")
@@ -132,12 +136,13 @@ func TestCacheStatsNamespace(t *testing.T) {
 		ns   string
 		want map[string]int64
 	}{
-		{"products", map[string]int64{"sets": 4, "deletes": 2, "expirations": 1, "evictions": 0,
+		{"products", map[string]int64{"memory_hits": 2, "disk_hits": 0, "misses": 1,
+			"sets": 4, "deletes": 2, "expirations": 1, "evictions": 0,
 			"invalidations_tag": 1, "invalidations_pattern": 0,
 			"rate_allowed": 1, "rate_denied": 1, "throttle_allowed": 0, "throttle_suppressed": 0}},
-		{"users", map[string]int64{"sets": 1, "deletes": 0, "expirations": 0, "invalidations_tag": 0,
+		{"users", map[string]int64{"memory_hits": 0, "misses": 1, "sets": 1, "deletes": 0, "expirations": 0, "invalidations_tag": 0,
 			"rate_allowed": 0, "throttle_allowed": 1, "throttle_suppressed": 1}},
-		{"default", map[string]int64{"sets": 1, "deletes": 0, "rate_allowed": 0, "throttle_allowed": 0}},
+		{"default", map[string]int64{"memory_hits": 1, "misses": 0, "sets": 1, "deletes": 0, "rate_allowed": 0, "throttle_allowed": 0}},
 	}
 	for _, tc := range cases {
 		got := nsStats(tc.ns)
@@ -146,12 +151,13 @@ func TestCacheStatsNamespace(t *testing.T) {
 				t.Errorf("%s: %s = %v, want %d", tc.ns, k, got[k], w)
 			}
 		}
-		if _, ok := got["memory_hits"]; ok {
-			t.Errorf("%s: a namespace reports memory_hits, which only the keyspace counts", tc.ns)
+		if _, ok := got["bytes"]; ok {
+			t.Errorf("%s: a namespace reports bytes, which only the keyspace accounts", tc.ns)
 		}
 	}
 	c.expect(errReply(msgNoNamespace), "CACHE.STATS", "orders")
-	if g := statsOf(t, rdb); g["sets"] != int64(6) || g["rate_allowed"] != int64(1) || g["invalidations_tag"] != int64(1) {
+	if g := statsOf(t, rdb); g["sets"] != int64(6) || g["memory_hits"] != int64(3) || g["misses"] != int64(2) ||
+		g["rate_allowed"] != int64(1) || g["invalidations_tag"] != int64(1) {
 		t.Errorf("keyspace stats: %v", g)
 	}
 }

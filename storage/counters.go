@@ -65,9 +65,13 @@ func (k Invalidation) String() string {
 //
 // A Counters follows key writes and removals as a Listener (Sets, Deletes,
 // and, for a namespace's Counters, Expired and Evicted, which the Store
-// counts in Stats as a whole); the commands and tiers that own the other
-// events add to them directly.
+// counts in Stats as a whole), and a namespace's follows reads as a
+// ReadListener; the commands and tiers that own the other events add to
+// them directly.
 type Counters struct {
+	// Hits and Misses count a namespace's read lookups. The Store's own
+	// Counters leaves them at zero: Stats has them.
+	Hits, Misses Counter
 	// Sets counts key writes: every store of a value, an overwrite and a
 	// TTL change included (Listener.KeyStored).
 	Sets Counter
@@ -78,7 +82,8 @@ type Counters struct {
 	// The Store's own Counters leaves them at zero: Stats has them.
 	Expired, Evicted Counter
 	// DiskHits counts reads served from the disk tier. A disk hit is also
-	// a keyspace hit (Stats.Hits), as Redis counts any key found.
+	// a hit (Stats.Hits, or Hits for a namespace), as Redis counts any key
+	// found.
 	DiskHits Counter
 	// Invalidations counts keys removed by CACHE.INVALIDATE, by kind.
 	Invalidations [numInvalidations]Counter
@@ -109,7 +114,7 @@ func (s *Store) Counters() *Counters { return &s.counters }
 // Reset zeroes every counter but the byte gauges, which describe what is
 // stored rather than what happened (CONFIG RESETSTAT).
 func (c *Counters) Reset() {
-	for _, ctr := range []*Counter{&c.Sets, &c.Deletes, &c.Expired, &c.Evicted, &c.DiskHits,
+	for _, ctr := range []*Counter{&c.Hits, &c.Misses, &c.Sets, &c.Deletes, &c.Expired, &c.Evicted, &c.DiskHits,
 		&c.RateAllowed, &c.RateDenied, &c.ThrottleAllowed, &c.ThrottleSuppressed} {
 		ctr.reset()
 	}
@@ -136,5 +141,20 @@ func (c *Counters) KeyRemoved(_ *DB, key string, _ Value, why Reason) {
 		c.Expired.Add(keyHint(key), 1)
 	case why == Evicted && c.namespace:
 		c.Evicted.Add(keyHint(key), 1)
+	}
+}
+
+// KeyRead counts a namespace's read: a hit, from the disk tier or not, or
+// a miss (ReadListener).
+func (c *Counters) KeyRead(_ *DB, key []byte, hit, disk bool) {
+	h := uint(uintptr(unsafe.Pointer(unsafe.SliceData(key))) >> 6)
+	switch {
+	case !hit:
+		c.Misses.Add(h, 1)
+	case disk:
+		c.DiskHits.Add(h, 1)
+		fallthrough
+	default:
+		c.Hits.Add(h, 1)
 	}
 }

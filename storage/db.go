@@ -99,14 +99,19 @@ func (db *DB) Lookup(key []byte, flags LookupFlags) (Value, bool) {
 		db.expire(&s)
 		s.found = false
 	}
+	disk := false
 	if !s.found && db.store.tier != nil {
 		s = db.promote(key, s, flags) // tier.go
+		disk = s.found
 	}
 	if flags&LookupWrite == 0 {
 		if s.found {
 			db.store.stats.Hits.Add(1)
 		} else {
 			db.store.stats.Misses.Add(1)
+		}
+		if r := db.store.reads; r != nil {
+			r.KeyRead(db, key, s.found, disk)
 		}
 	}
 	if !s.found {

@@ -30,6 +30,19 @@ type Listener interface {
 // AddListener registers l. Call it before the Store serves commands.
 func (s *Store) AddListener(l Listener) { s.listeners = append(s.listeners, l) }
 
+// ReadListener follows read lookups (those a write makes of its own keys
+// excepted), for statistics kept per key such as a namespace's hits and
+// misses. It is called with the key's locks held and must be quick.
+type ReadListener interface {
+	// KeyRead follows a read of key: hit when the key was found, disk
+	// when the disk tier supplied it.
+	KeyRead(db *DB, key []byte, hit, disk bool)
+}
+
+// SetReadListener registers l, the one ReadListener. Call it before the
+// Store serves commands; without one a read pays a nil check.
+func (s *Store) SetReadListener(l ReadListener) { s.reads = l }
+
 func (db *DB) stored(key string, v Value) {
 	for _, l := range db.store.listeners {
 		l.KeyStored(db, key, v)

@@ -69,6 +69,7 @@ type Store struct {
 	clock     func() int64
 	mono      *monoClock // the default clock; nil when Options.Clock is set
 	listeners []Listener
+	reads     ReadListener
 	tier      *Tier // the disk tier (tier.go), nil when nothing persists
 	codec     codec // zstd encoders and dictionaries (codec_zstd.go)
 	maxMemory atomic.Int64
