@@ -88,7 +88,7 @@ func TestCommandListsTheTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Join(list[0].strings(), " "); got != strings.Join(want, " ") {
+	if got := strings.Join(nodeStrings(&list[0]), " "); got != strings.Join(want, " ") {
 		t.Errorf("COMMAND LIST: %s\nwant %s", got, strings.Join(want, " "))
 	}
 	for _, args := range [][]string{{"COMMAND"}, {"COMMAND", "INFO"}} {
@@ -229,11 +229,20 @@ func TestFindKeys(t *testing.T) {
 				got = err.Error()
 			}
 			for _, k := range keys {
-				got = strings.TrimSpace(got + fmt.Sprintf(" %d:%s", k.pos, strings.Join(k.flags.strings(), ",")))
+				got = strings.TrimSpace(got + fmt.Sprintf(" %d:%s", k.pos, strings.Join(nodeStrings(k.flags), ",")))
 			}
 			if got != tc.want {
 				t.Errorf("got %q, want %q", got, tc.want)
 			}
 		})
 	}
+}
+
+// nodeStrings returns the texts of an aggregate's string elements.
+func nodeStrings(n *respNode) []string {
+	out := make([]string, 0, len(n.elems))
+	for _, e := range n.elems {
+		out = append(out, e.str)
+	}
+	return out
 }

@@ -104,15 +104,6 @@ func (n *respNode) field(key string) (*respNode, bool) {
 	return nil, false
 }
 
-// strings returns the texts of an aggregate's string elements.
-func (n *respNode) strings() []string {
-	out := make([]string, 0, len(n.elems))
-	for _, e := range n.elems {
-		out = append(out, e.str)
-	}
-	return out
-}
-
 // Node writes n, downgrading RESP3 maps and sets to arrays for RESP2
 // clients as Redis does.
 func (w *reply) Node(n *respNode) {
