@@ -64,9 +64,13 @@ func TestMedian(t *testing.T) {
 }
 
 func TestSelectScenarios(t *testing.T) {
-	got, err := selectScenarios("", "set,GET")
-	if err != nil || len(got) != 1 || strings.Join(got[0].tests, ",") != "set,get" {
-		t.Errorf("--only set,GET: %+v, %v", got, err)
+	got, err := selectScenarios("cache", "set,GET")
+	if err != nil || len(got) != 1 || got[0].name != "cache" || strings.Join(got[0].tests, ",") != "set,get" {
+		t.Errorf("--scenarios cache --only set,GET: %+v, %v", got, err)
+	}
+	all, err := selectScenarios("", "")
+	if err != nil || len(all) != len(scenarios) {
+		t.Errorf("no selection: %d scenarios, %v; want all %d", len(all), err, len(scenarios))
 	}
 	if len(scenarios[0].tests) != 4 {
 		t.Errorf("selection changed the scenario table: %v", scenarios[0].tests)
