@@ -50,7 +50,7 @@ func run() error {
 		rates     = flag.Bool("rates", true, "compare the rate-limiting commands with their hand-written Redis equivalents")
 		invalid   = flag.Int("invalidate", 100_000, "tagged keys invalidated at once, against a tag set on Redis (0 skips it)")
 		restart   = flag.Int("restart-keys", 1_000_000, "persisted keys for the restart time against Redis loading its AOF (0 skips it)")
-		jsonKeys  = flag.Int("json-keys", 200_000, "~600-byte JSON values for memory with compression and a dictionary (0 skips it)")
+		jsonKeys  = flag.Int("json-keys", 500_000, "~600-byte JSON values for memory with compression and a dictionary (0 skips it)")
 	)
 	flag.IntVar(&o.requests, "requests", 300_000, "requests per run at -P 1 (-n); pipelined runs send up to 5x more, MSET a third")
 	flag.IntVar(&o.clients, "clients", 50, "parallel connections (-c)")
@@ -110,6 +110,16 @@ func run() error {
 	}
 	if *invalid > 0 {
 		if err := compareInvalidation(ctx, scenarios[0], bin, work, *invalid, *rounds); err != nil {
+			return err
+		}
+	}
+	if *restart > 0 {
+		if err := compareRestart(ctx, bin, work, *restart, o.size); err != nil { // tiers.go
+			return err
+		}
+	}
+	if *jsonKeys > 0 {
+		if err := compareCompression(ctx, bin, work, *jsonKeys); err != nil { // tiers.go
 			return err
 		}
 	}

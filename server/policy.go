@@ -35,6 +35,7 @@ package server
 import (
 	"errors"
 	"math/rand/v2"
+	"sync"
 	"sync/atomic"
 
 	"github.com/stratakv/strata/policy"
@@ -243,7 +244,12 @@ func (c *client) shape(p *cachePolicy, kind writeKind, args [][]byte, key []byte
 	}
 	var packed []byte
 	if v.Kind() == storage.KindString && v.Flags()&storage.FlagCompressed == 0 && s.Compresses(v.Len()) {
-		packed = c.srv.store.Compress(v.Bytes(), storageLevel(s.Compress.Level), p.dicts[s.ID].Load())
+		buf := compressBuffers.Get().(*[]byte)
+		defer compressBuffers.Put(buf)
+		packed = c.srv.store.Compress((*buf)[:0], v.Bytes(), storageLevel(s.Compress.Level), p.dicts[s.ID].Load())
+		if cap(packed) <= maxPooledBuffer {
+			*buf = packed
+		}
 	}
 	switch {
 	case packed != nil:
@@ -255,6 +261,13 @@ func (c *client) shape(p *cachePolicy, kind writeKind, args [][]byte, key []byte
 		c.db.Set(key, v.WithExpireAt(want))
 	}
 }
+
+// compressBuffers holds buffers to compress into: Set copies the result,
+// so a buffer serves write after write without becoming garbage.
+var compressBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxPooledBuffer is the largest compression buffer kept for reuse.
+const maxPooledBuffer = 64 << 10
 
 // resolveTTL returns the expiry the namespace of a key gives the value v
 // that a write of kind just stored.

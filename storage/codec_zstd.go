@@ -108,16 +108,18 @@ func (c *codec) encoder(level Level, id uint32) (*zstd.Encoder, error) {
 	return actual.(*zstd.Encoder), nil
 }
 
-// Compress returns plain zstd-compressed at level with dictionary id (0:
-// none), or nil when that does not make it smaller: such a value is stored
-// raw. It is safe for concurrent use.
-func (s *Store) Compress(plain []byte, level Level, id uint32) []byte {
+// Compress appends plain zstd-compressed at level with dictionary id (0:
+// none) to dst and returns the result, or nil when compressing does not
+// make plain smaller: such a value is stored raw. DB.Set copies what it
+// stores, so callers may compress into a reused buffer. It is safe for
+// concurrent use.
+func (s *Store) Compress(dst, plain []byte, level Level, id uint32) []byte {
 	e, err := s.codec.encoder(level, id)
 	if err != nil {
 		return nil
 	}
-	out := e.EncodeAll(plain, make([]byte, 0, len(plain)/2))
-	if len(out) >= len(plain) {
+	out := e.EncodeAll(plain, dst)
+	if len(out)-len(dst) >= len(plain) {
 		return nil
 	}
 	return out
