@@ -123,16 +123,6 @@ func run() error {
 			return err
 		}
 	}
-	if *restart > 0 {
-		if err := compareRestart(ctx, bin, work, *restart, o.size); err != nil { // tiers.go
-			return err
-		}
-	}
-	if *jsonKeys > 0 {
-		if err := compareCompression(ctx, bin, work, *jsonKeys); err != nil { // tiers.go
-			return err
-		}
-	}
 	if *keys > 0 {
 		st, rd, err := compareMemory(ctx, scenarios[0], bin, work, *keys, o.size)
 		if err != nil {
