@@ -11,6 +11,16 @@
 // Values are stored inline in the LRU entries (see Value), so a string key
 // costs one LRU entry, its key and its payload: nothing else.
 //
+// # Disk tier
+//
+// A Tier (OpenTier) keeps the keys of persisted namespaces in a bbolt file
+// under dir, with a write-ahead log in front for write_through keys (see
+// wal.go for the log's design). It follows the memory tier as a Listener;
+// a memory miss on a persisted key reads it back (DB.Lookup, DB.Delete),
+// and memory is a hot subset of the disk for those keys. Compressed values
+// (FlagCompressed) are zstd frames in both tiers; Lookup decompresses them
+// unless asked for LookupRaw.
+//
 // # Locking
 //
 // The Store has one RWMutex and every shard has a Mutex. Lock order: the
@@ -26,6 +36,12 @@
 // DB methods assume the caller holds one of these; they never lock.
 // Listeners are called with the locks held and must not call back into the
 // Store.
+//
+// The disk tier's locks come after these: an overlay stripe, then the
+// write-ahead log's mutex. Its goroutines (the log writer, the flusher,
+// the warm-up) take Store locks only while holding none of the tier's, and
+// never inside a bbolt transaction; the wait for a write_through write to
+// be synced (Tier.Await) happens with no lock held at all.
 //
 // # Caveats
 //
