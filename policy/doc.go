@@ -11,6 +11,15 @@
 // that state in an ordinary string key with a TTL and runs each call under
 // the key's lock, which makes every request atomic.
 //
+// # Namespaces
+//
+// New validates the config file's namespaces into Rules; Rules.Lookup finds
+// the namespace of a key (most specific match, then the catch-all) without
+// allocating, so per-namespace counters can call it on every command.
+// Space.ExpireAt and Space.Cap resolve TTLs (the namespace default,
+// ttl_by_field, jitter, max_ttl) as functions of the time and a uniform
+// draw the caller supplies.
+//
 // # Caveats
 //
 // The rate functions trust their callers to have validated limits, windows
