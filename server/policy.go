@@ -253,9 +253,12 @@ func (c *client) shape(p *cachePolicy, kind writeKind, args [][]byte, key []byte
 	}
 	switch {
 	case packed != nil:
-		ctr := c.srv.store.Counters()
-		ctr.RawBytes.Add(uint(c.id), int64(v.Len()))
-		ctr.StoredBytes.Add(uint(c.id), int64(len(packed)))
+		for _, ctr := range [...]*storage.Counters{c.srv.store.Counters(), c.srv.namespaceCounters(key)} {
+			if ctr != nil {
+				ctr.RawBytes.Add(uint(c.id), int64(v.Len()))
+				ctr.StoredBytes.Add(uint(c.id), int64(len(packed)))
+			}
+		}
 		c.db.Set(key, storage.StringValue(packed).WithFlags(v.Flags()|storage.FlagCompressed).WithExpireAt(want))
 	case want != exp:
 		c.db.Set(key, v.WithExpireAt(want))
