@@ -73,7 +73,7 @@ func newClient(s *Server, nc net.Conn) *client {
 	}
 	c.out.b = make([]byte, 0, 4096)
 	c.authed.Store(s.password() == "")
-	c.rd = newReader(nc, s.cfg.ProtoMaxBulkLen, c.authed.Load)
+	c.rd = newReader(nc, s.protoMaxBulkLen(), c.authed.Load)
 	c.lastActive.Store(s.store.Now())
 	return c
 }

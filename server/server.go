@@ -260,6 +260,13 @@ func (s *Server) password() string {
 	return s.cfg.RequirePass
 }
 
+// protoMaxBulkLen is the bulk length limit for new connections.
+func (s *Server) protoMaxBulkLen() int64 {
+	s.cfgMu.RLock()
+	defer s.cfgMu.RUnlock()
+	return s.cfg.ProtoMaxBulkLen
+}
+
 func (s *Server) idleTimeout() time.Duration {
 	s.cfgMu.RLock()
 	defer s.cfgMu.RUnlock()
