@@ -72,9 +72,13 @@ func (db *DB) Move(key []byte, to *DB) bool {
 // the copy shares nothing with v.
 func copyValue(v Value) Value {
 	if v.Kind() != KindString {
-		// Strings are the only kind so far; each kind that lands adds its
-		// deep copy here, since Set keeps an object as it is.
-		panic("storage: no copy for a " + v.Kind().String() + " value")
+		// Set keeps an object as it is, so each kind deep-copies its own
+		// (object.go).
+		ops := objectKinds[v.Kind()]
+		if ops == nil {
+			panic("storage: no copy for a " + v.Kind().String() + " value")
+		}
+		return ops.clone(v).WithExpireAt(v.exp)
 	}
 	return StringValue(v.Bytes()).WithFlags(v.Flags()).WithExpireAt(v.exp)
 }

@@ -89,8 +89,9 @@ func StringValue(b []byte) Value {
 // objectRecord holds a non-string value with its key: pointers cannot live
 // in the byte records strings use.
 type objectRecord struct {
-	key string
-	obj unsafe.Pointer
+	key  string
+	obj  unsafe.Pointer
+	size int64 // the object's cost when stored (object.go)
 }
 
 // ObjectValue returns a value of kind k holding obj. DB.Set stores obj
@@ -174,6 +175,9 @@ func (v Value) withClock(c uint16) Value {
 // Encoding returns what OBJECT ENCODING reports for the value.
 func (v Value) Encoding() string {
 	if v.Kind() != KindString {
+		if ops := objectKinds[v.Kind()]; ops != nil {
+			return ops.encoding(v)
+		}
 		return "unknown"
 	}
 	b := v.Bytes()
@@ -200,6 +204,7 @@ func newRecord(key []byte, v Value) Value {
 		}
 		v.ptr = unsafe.Pointer(&objectRecord{key: string(key), obj: v.ptr})
 		v.meta |= uint32(flagStored) << metaFlagShift
+		(*objectRecord)(v.ptr).size = objectSize(v)
 		return v
 	}
 	payload := v.Bytes()
@@ -241,7 +246,7 @@ func (v Value) key() string {
 // recordSize is what a stored value's record costs.
 func recordSize(v Value) int64 {
 	if v.Kind() != KindString {
-		return int64(allocSize(int(unsafe.Sizeof(objectRecord{}))) + allocSize(len(v.key())))
+		return int64(allocSize(int(unsafe.Sizeof(objectRecord{}))) + allocSize(len(v.key()))) + (*objectRecord)(v.ptr).size
 	}
 	klen, hdr := recordKeyLen(v.ptr)
 	return int64(allocSize(hdr + klen + int(v.n)))
