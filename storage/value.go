@@ -246,7 +246,7 @@ func (v Value) key() string {
 // recordSize is what a stored value's record costs.
 func recordSize(v Value) int64 {
 	if v.Kind() != KindString {
-		return int64(allocSize(int(unsafe.Sizeof(objectRecord{}))) + allocSize(len(v.key()))) + (*objectRecord)(v.ptr).size
+		return int64(allocSize(int(unsafe.Sizeof(objectRecord{})))+allocSize(len(v.key()))) + (*objectRecord)(v.ptr).size
 	}
 	klen, hdr := recordKeyLen(v.ptr)
 	return int64(allocSize(hdr + klen + int(v.n)))
