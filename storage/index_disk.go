@@ -20,19 +20,14 @@ import (
 // the staged writes are read stripe by stripe under their locks.
 func (t *Tier) PersistedKeys(index int, prefix string) ([]string, error) {
 	bucket := t.buckets[index].Load()
-	staged := map[string]bool{} // key -> staged write (true) or deletion
-	for i := range t.stripes {
-		st := &t.stripes[i]
-		st.mu.Lock()
-		for mk, s := range st.m {
-			if b, key, ok := splitOverlayKey(mk); ok && b == bucket && strings.HasPrefix(key, prefix) {
-				staged[key] = s.buf[0] == opPut
-			}
+	pending := map[string]bool{} // key -> staged write (true) or deletion
+	t.eachStaged(bucket, func(key string, s staged) {
+		if strings.HasPrefix(key, prefix) {
+			pending[key] = s.buf[0] == opPut
 		}
-		st.mu.Unlock()
-	}
+	})
 	var keys []string
-	for k, put := range staged {
+	for k, put := range pending {
 		if put {
 			keys = append(keys, k)
 		}
@@ -45,7 +40,7 @@ func (t *Tier) PersistedKeys(index int, prefix string) ([]string, error) {
 		p := []byte(prefix)
 		c := b.Cursor()
 		for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, _ = c.Next() {
-			if _, ok := staged[string(k)]; !ok {
+			if _, ok := pending[string(k)]; !ok {
 				keys = append(keys, string(k))
 			}
 		}

@@ -121,10 +121,13 @@ type Tier struct {
 const overlayStripes = 64
 
 // stripe is one part of the overlay: staged changes by bucket and key.
+// A fold takes m whole as folding and leaves an empty m for new changes;
+// readers see folding (under mu) until the fold is in the data file.
 type stripe struct {
-	mu sync.Mutex
-	m  map[string]staged
-	_  [40]byte // keep neighbouring mutexes off one cache line
+	mu      sync.Mutex
+	m       map[string]staged
+	folding map[string]staged // owned by the flusher; nil between folds
+	_       [32]byte          // keep neighbouring mutexes off one cache line
 }
 
 // staged is a change waiting to be folded into the data file. buf is the
@@ -414,8 +417,29 @@ func (t *Tier) lookupStaged(bucket uint32, key []byte) (staged, bool) {
 	st := t.stripeOf(k)
 	st.mu.Lock()
 	s, ok := st.m[k]
+	if !ok {
+		s, ok = st.folding[k]
+	}
 	st.mu.Unlock()
 	return s, ok
+}
+
+// eachStaged calls fn with every staged change of bucket, newest for each
+// key, stripe by stripe under the stripe's lock: fn must be quick and must
+// not call back into the tier.
+func (t *Tier) eachStaged(bucket uint32, fn func(key string, s staged)) {
+	for i := range t.stripes {
+		st := &t.stripes[i]
+		st.mu.Lock()
+		for _, m := range [...]map[string]staged{st.folding, st.m} { // newer last
+			for mk, s := range m {
+				if b, key, ok := splitOverlayKey(mk); ok && b == bucket {
+					fn(key, s)
+				}
+			}
+		}
+		st.mu.Unlock()
+	}
 }
 
 // load reads key of db from the disk tier after a memory miss: the
@@ -665,22 +689,26 @@ func (t *Tier) foldOnce(sweep bool) {
 		checkpoint = t.checkpoint
 	}
 	f := &fold{checkpoint: checkpoint}
-	var folded []staged
+	// Take each stripe's changes whole: writers go on into a fresh map
+	// at once, and nothing is copied under the lock.
 	for i := range t.stripes {
 		st := &t.stripes[i]
 		st.mu.Lock()
-		for _, s := range st.m {
-			folded = append(folded, s)
-		}
+		st.folding, st.m = st.m, make(map[string]staged, len(st.m)/2)
 		st.mu.Unlock()
 	}
-	for _, s := range folded {
-		bucket, key, rec, _ := splitRecord(s.buf)
-		op := foldOp{bucket: bucket, key: key}
-		if s.buf[0] == opPut {
-			op.rec = rec
+	var foldedBytes, foldedKeys int64
+	for i := range t.stripes {
+		for _, s := range t.stripes[i].folding {
+			bucket, key, rec, _ := splitRecord(s.buf)
+			op := foldOp{bucket: bucket, key: key}
+			if s.buf[0] == opPut {
+				op.rec = rec
+			}
+			f.ops = append(f.ops, op)
+			foldedBytes += int64(len(s.buf))
+			foldedKeys++
 		}
-		f.ops = append(f.ops, op)
 	}
 	t.touchMu.Lock()
 	touches := t.touches
@@ -700,6 +728,7 @@ func (t *Tier) foldOnce(sweep bool) {
 	}
 	stats, err := t.disk.apply(f, t.stats)
 	if err != nil {
+		t.unfold()
 		e := fmt.Errorf("%w: %w", diskError(err), err)
 		if t.flushErr.Swap(&e) == nil {
 			t.log.Error("disk tier flush failed; pending writes are kept and retried", "err", err)
@@ -707,17 +736,14 @@ func (t *Tier) foldOnce(sweep bool) {
 		t.broadcastFolded()
 		return
 	}
-	for _, s := range folded {
-		mk := s.mapKey()
-		st := t.stripeOf(mk)
+	for i := range t.stripes {
+		st := &t.stripes[i]
 		st.mu.Lock()
-		if cur, ok := st.m[mk]; ok && unsafe.SliceData(cur.buf) == unsafe.SliceData(s.buf) {
-			delete(st.m, mk)
-			t.backlog.Add(-int64(len(s.buf)))
-			t.pending.Add(-1)
-		}
+		st.folding = nil
 		st.mu.Unlock()
 	}
+	t.backlog.Add(-foldedBytes)
+	t.pending.Add(-foldedKeys)
 	t.stats, t.checkpoint = stats, checkpoint
 	if t.wal != nil {
 		t.wal.release(checkpoint)
@@ -730,6 +756,25 @@ func (t *Tier) foldOnce(sweep bool) {
 	t.lastFlush.Store(time.Now().UnixMilli())
 	t.flushDur.Store(time.Since(start).Milliseconds())
 	t.broadcastFolded()
+}
+
+// unfold puts back the changes of a fold that failed, under the ones
+// staged since, to be retried.
+func (t *Tier) unfold() {
+	for i := range t.stripes {
+		st := &t.stripes[i]
+		st.mu.Lock()
+		for mk, s := range st.folding {
+			if _, newer := st.m[mk]; newer {
+				t.backlog.Add(-int64(len(s.buf)))
+				t.pending.Add(-1)
+				continue
+			}
+			st.m[mk] = s
+		}
+		st.folding = nil
+		st.mu.Unlock()
+	}
 }
 
 func (t *Tier) broadcastFolded() {

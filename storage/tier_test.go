@@ -488,3 +488,40 @@ func TestTierWarmLoadsKeysInBackground(t *testing.T) {
 		t.Errorf("warm-up counted %d disk hits", h)
 	}
 }
+
+func TestTierFailedFlushKeepsWritesForTheNext(t *testing.T) {
+	e := newTierEnv(t, TierOptions{})
+	e.set("wb:a", "1", 0)
+	// Make the data file refuse writes: the fold fails and must keep the
+	// changes it took, under any staged since.
+	path := e.tier.disk.path
+	e.tier.disk.db.Close()
+	ro, err := bolt.Open(path, 0o644, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.tier.disk.db = ro
+	if err := e.tier.Flush(); err == nil {
+		t.Fatal("Flush succeeded on a read-only file")
+	}
+	e.set("wb:a", "2", 0)
+	e.set("wb:b", "3", 0)
+	if e.tier.Writable(WriteBack) != nil {
+		t.Error("write_back writes refused while the backlog is small")
+	}
+	ro.Close()
+	rw, err := bolt.Open(path, 0o644, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.tier.disk.db = rw
+	if err := e.tier.Flush(); err != nil {
+		t.Fatalf("Flush after recovery: %v", err)
+	}
+	if n := e.tier.pending.Load(); n != 0 {
+		t.Errorf("%d changes still pending", n)
+	}
+	e.crash()
+	e.expect("wb:a", "2")
+	e.expect("wb:b", "3")
+}
