@@ -2,11 +2,14 @@ package storage
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"sort"
 	"time"
 
@@ -280,12 +283,12 @@ func (d *diskFile) apply(f *fold, before map[uint32]bucketStat) (map[uint32]buck
 	for id, st := range before {
 		stats[id] = st
 	}
-	sort.Slice(f.ops, func(a, b int) bool {
-		x, y := &f.ops[a], &f.ops[b]
+	// Sorted puts touch each page once; bbolt appends in order fastest.
+	slices.SortFunc(f.ops, func(x, y foldOp) int {
 		if x.bucket != y.bucket {
-			return x.bucket < y.bucket
+			return cmp.Compare(x.bucket, y.bucket)
 		}
-		return bytes.Compare(x.key, y.key) < 0
+		return bytes.Compare(x.key, y.key)
 	})
 	mapped := map[uint32]bool{}
 	for _, id := range f.dbmap.buckets {
@@ -298,6 +301,11 @@ func (d *diskFile) apply(f *fold, before map[uint32]bucketStat) (map[uint32]buck
 			op := &f.ops[i]
 			if !mapped[op.bucket] {
 				continue
+			}
+			if i%foldYield == foldYield-1 {
+				// Let clients run: with few Ps a big fold would otherwise
+				// hold one for its whole length.
+				runtime.Gosched()
 			}
 			if op.bucket != cur || b == nil {
 				cur = op.bucket
@@ -373,6 +381,9 @@ func (d *diskFile) saveDict(ns string, id uint32, dict []byte) error {
 		return b.Put(append(append([]byte(nil), dictNSPrefix...), ns...), binary.BigEndian.AppendUint32(nil, id))
 	})
 }
+
+// foldYield is how many changes a fold applies between yields.
+const foldYield = 256
 
 // get returns a copy of key's entry in bucket, nil when absent.
 func (d *diskFile) get(bucket uint32, key []byte) (rec []byte, err error) {
