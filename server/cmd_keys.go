@@ -67,7 +67,7 @@ func cmdDel(c *client, args [][]byte) {
 func cmdExists(c *client, args [][]byte) {
 	n := int64(0)
 	for _, k := range args[1:] {
-		if _, ok := c.db.Lookup(k, storage.LookupNoTouch); ok {
+		if _, ok := c.db.Lookup(k, storage.LookupNoTouch|storage.LookupRaw); ok {
 			n++
 		}
 	}
@@ -78,7 +78,7 @@ func cmdExists(c *client, args [][]byte) {
 func cmdTouch(c *client, args [][]byte) {
 	n := int64(0)
 	for _, k := range args[1:] {
-		if _, ok := c.db.Lookup(k, 0); ok {
+		if _, ok := c.db.Lookup(k, storage.LookupRaw); ok {
 			n++
 		}
 	}
@@ -86,7 +86,7 @@ func cmdTouch(c *client, args [][]byte) {
 }
 
 func cmdType(c *client, args [][]byte) {
-	v, ok := c.db.Lookup(args[1], storage.LookupNoTouch)
+	v, ok := c.db.Lookup(args[1], storage.LookupNoTouch|storage.LookupRaw)
 	if !ok {
 		c.out.Simple("none")
 		return
