@@ -93,10 +93,10 @@ type Counters struct {
 	// ThrottleAllowed and ThrottleSuppressed count CACHE.THROTTLE calls
 	// that took the key and calls that found it held.
 	ThrottleAllowed, ThrottleSuppressed Counter
-	// RawBytes and StoredBytes are the payload bytes of compressed values
-	// before and after compression: the compression ratio's two sides.
-	// The compressing writer adds a value's sizes when it stores it and
-	// subtracts them when it is replaced or removed.
+	// RawBytes and StoredBytes add up the payload bytes of every value
+	// written compressed, before and after compression: their ratio is the
+	// compression ratio of the writes so far (reset by CONFIG RESETSTAT),
+	// not a gauge of what is stored now.
 	RawBytes, StoredBytes Counter
 
 	// namespace makes KeyRemoved count expiries and evictions, which the
@@ -111,11 +111,10 @@ func NewNamespaceCounters() *Counters { return &Counters{namespace: true} }
 // Counters returns the Store's counters for the whole keyspace.
 func (s *Store) Counters() *Counters { return &s.counters }
 
-// Reset zeroes every counter but the byte gauges, which describe what is
-// stored rather than what happened (CONFIG RESETSTAT).
+// Reset zeroes every counter (CONFIG RESETSTAT).
 func (c *Counters) Reset() {
 	for _, ctr := range []*Counter{&c.Hits, &c.Misses, &c.Sets, &c.Deletes, &c.Expired, &c.Evicted, &c.DiskHits,
-		&c.RateAllowed, &c.RateDenied, &c.ThrottleAllowed, &c.ThrottleSuppressed} {
+		&c.RateAllowed, &c.RateDenied, &c.ThrottleAllowed, &c.ThrottleSuppressed, &c.RawBytes, &c.StoredBytes} {
 		ctr.reset()
 	}
 	for i := range c.Invalidations {
