@@ -104,12 +104,16 @@ type Tier struct {
 	diskKeys   atomic.Int64
 	diskBytes  atomic.Int64
 	kick       chan struct{}
-	flushMu    sync.Mutex
-	folded     chan struct{} // closed and replaced after each fold
-	lastFlush  atomic.Int64  // unix ms of the last successful fold
-	flushDur   atomic.Int64  // its duration in ms
-	flushErr   atomic.Pointer[error]
-	warned     sync.Map // kinds without a codec, logged once
+	// mustFold is set when something not covered by the log is staged (a
+	// write_back write); foldedAt is when the flusher last folded.
+	mustFold  atomic.Bool
+	foldedAt  time.Time
+	flushMu   sync.Mutex
+	folded    chan struct{} // closed and replaced after each fold
+	lastFlush atomic.Int64  // unix ms of the last successful fold
+	flushDur  atomic.Int64  // its duration in ms
+	flushErr  atomic.Pointer[error]
+	warned    sync.Map // kinds without a codec, logged once
 
 	closeOnce sync.Once
 	closing   chan struct{}
@@ -366,6 +370,8 @@ func (t *Tier) stage(db *DB, key string, v *Value, d Durability) {
 	t.put(staged{buf: buf, keyEnd: keyEnd})
 	if d == WriteThrough && t.wal != nil {
 		t.wal.append(buf)
+	} else {
+		t.mustFold.Store(true)
 	}
 	if t.backlog.Load() > t.opts.MaxBacklog/2 {
 		t.requestFlush()
@@ -622,6 +628,13 @@ func (t *Tier) Writable(d Durability) error {
 }
 
 // requestFlush wakes the flusher before its next tick.
+// walFoldInterval is how long writes already durable in the log may wait
+// to be folded into the data file when nothing else needs a fold: folding
+// rewrites every B+tree page a write touched, so folding a hot write_through
+// keyspace every FlushInterval cost a third of the server's CPU. The log
+// stays bounded by MaxBacklog, which requests a fold at half of it.
+const walFoldInterval = 10 * time.Second
+
 func (t *Tier) requestFlush() {
 	select {
 	case t.kick <- struct{}{}:
@@ -665,11 +678,16 @@ func (t *Tier) flusher() {
 	for {
 		select {
 		case <-tick.C:
+			if !t.mustFold.Load() && time.Since(t.foldedAt) < walFoldInterval {
+				continue // only log-covered writes wait: they are durable already
+			}
 		case <-t.kick:
 		case <-t.closing:
 			t.foldOnce(false)
 			return
 		}
+		t.mustFold.Store(false)
+		t.foldedAt = time.Now()
 		t.foldOnce(true)
 		if t.opts.MaxDiskSize > 0 && t.diskBytes.Load() > t.opts.MaxDiskSize {
 			t.evict()
