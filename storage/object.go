@@ -42,3 +42,17 @@ func objectSize(v Value) int64 {
 	}
 	return 0
 }
+
+// StoreObject records an in-place change of the object that v (a value
+// looked up under key) holds: the key is stored again, so that memory is
+// re-accounted and the listeners hear of it, or deleted when the object
+// is now empty (Redis deletes empty lists, sets, sorted sets and hashes).
+// It reports whether the key was deleted.
+func (db *DB) StoreObject(key []byte, v Value, empty bool) bool {
+	if empty {
+		db.Delete(key)
+		return true
+	}
+	db.Set(key, v)
+	return false
+}
