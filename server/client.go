@@ -49,6 +49,7 @@ type client struct {
 	lastCmd    atomic.Pointer[string]
 
 	multi      *multiState
+	block      *blockState // a blocking command's wait, while execute runs it (blocking.go)
 	ps         *subscriber // pub/sub state, from the first subscription
 	closeAfter bool        // QUIT: close once the reply is written
 	killed     atomic.Bool
@@ -244,6 +245,12 @@ func (c *client) execute(args [][]byte) {
 			return
 		}
 		c.queue(cmd, args)
+		return
+	}
+	if cmd.flags&flagBlocking != 0 {
+		// BLPOP and the like may wait for a key, outside the storage
+		// locks; from EXEC they run through call and never wait.
+		c.callBlocking(cmd, args) // blocking.go
 		return
 	}
 	c.call(cmd, args, true)

@@ -25,6 +25,8 @@ const (
 	flagPubSub
 	// flagNoMulti marks commands refused inside MULTI.
 	flagNoMulti
+	// flagBlocking marks commands that may wait for a key (blocking.go).
+	flagBlocking
 )
 
 // command is one entry of the command table: it drives dispatch, arity
@@ -88,6 +90,8 @@ func newCommandTable() commandTable {
 	registerPubSubCommands(t)
 	registerCacheCommands(t)
 	registerCachePolicyCommands(t)
+	registerListCommands(t)
+	registerZSetCommands(t)
 	return t
 }
 

@@ -114,3 +114,35 @@ const (
 	msgNotCompressed = "ERR namespace '%s' does not compress values (no compress setting)"
 	msgTooFewSamples = "ERR namespace '%s' has too few values to train a dictionary from (%d found; at least 8 and 4kb are needed)"
 )
+
+// List and blocking reply texts.
+const (
+	msgMustBePositive  = "ERR value is out of range, must be positive"
+	msgIndexOutOfRange = "ERR index out of range"
+	msgLPosRank        = "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list"
+	msgLPosCount       = "ERR COUNT can't be negative"
+	msgLPosMaxLen      = "ERR MAXLEN can't be negative"
+	msgNumKeys         = "ERR numkeys should be greater than 0"
+	msgCountPositive   = "ERR count should be greater than 0"
+	msgTimeoutNotFloat = "ERR timeout is not a float or out of range"
+	msgTimeoutNegative = "ERR timeout is negative"
+	msgUnblocked       = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
+	msgUnblockReason   = "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"
+)
+
+// Sorted set reply texts.
+const (
+	msgZAddXXNX       = "ERR XX and NX options at the same time are not compatible"
+	msgZAddGTLTNX     = "ERR GT, LT, and/or NX options at the same time are not compatible"
+	msgZAddIncrPair   = "ERR INCR option supports a single increment-element pair"
+	msgZScoreNaN      = "ERR resulting score is not a number (NaN)"
+	msgZRangeLimit    = "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"
+	msgZRangeLexScore = "ERR syntax error, WITHSCORES not supported in combination with BYLEX"
+	msgZMinMaxFloat   = "ERR min or max is not a float"
+	msgZMinMaxLex     = "ERR min or max not valid string range item"
+	msgZNumKeys       = "ERR at least 1 input key is needed for '%s' command"
+	msgZWeight        = "ERR weight value is not a float"
+	msgZLimit         = "ERR LIMIT can't be negative"
+	msgOutOfRange     = "ERR value is out of range"
+	msgOutOfRangeLong = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
+)

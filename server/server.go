@@ -44,6 +44,7 @@ type Server struct {
 	stats        serverStats
 	slowlog      *slowlog
 	watches      watchRegistry
+	blocking     blockRegistry // clients blocked on keys (blocking.go)
 	pubsub       pubsub
 	cache        cacheIndex
 	policy       *cachePolicy // namespaces and the disk tier (policy.go); nil without namespaces
@@ -92,6 +93,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.store = store
 	store.AddListener(&s.watches)
+	store.AddListener(&s.blocking)
 	if err := s.initCache(); err != nil {
 		return nil, err
 	}

@@ -35,26 +35,26 @@ func (l *List) Len() int { return l.n }
 // At returns element i, 0 <= i < Len().
 func (l *List) At(i int) string { return l.ring[(l.head+i)&(len(l.ring)-1)] }
 
-// SetAt replaces element i, 0 <= i < Len(), with a copy of e.
-func (l *List) SetAt(i int, e []byte) {
+// SetAt replaces element i, 0 <= i < Len(), with e.
+func (l *List) SetAt(i int, e string) {
 	p := &l.ring[(l.head+i)&(len(l.ring)-1)]
 	l.bytes += int64(allocSize(len(e)) - allocSize(len(*p)))
-	*p = string(e)
+	*p = e
 }
 
-// PushFront adds a copy of e before the first element.
-func (l *List) PushFront(e []byte) {
+// PushFront adds e before the first element.
+func (l *List) PushFront(e string) {
 	l.grow()
 	l.head = (l.head - 1) & (len(l.ring) - 1)
-	l.ring[l.head] = string(e)
+	l.ring[l.head] = e
 	l.n++
 	l.bytes += int64(allocSize(len(e)))
 }
 
-// PushBack adds a copy of e after the last element.
-func (l *List) PushBack(e []byte) {
+// PushBack adds e after the last element.
+func (l *List) PushBack(e string) {
 	l.grow()
-	l.ring[(l.head+l.n)&(len(l.ring)-1)] = string(e)
+	l.ring[(l.head+l.n)&(len(l.ring)-1)] = e
 	l.n++
 	l.bytes += int64(allocSize(len(e)))
 }
@@ -84,9 +84,9 @@ func (l *List) PopBack() string {
 	return e
 }
 
-// Insert adds a copy of e at index i (0 <= i <= Len()), moving the
-// elements on the shorter side by one.
-func (l *List) Insert(i int, e []byte) {
+// Insert adds e at index i (0 <= i <= Len()), moving the elements on the
+// shorter side by one.
+func (l *List) Insert(i int, e string) {
 	l.grow()
 	mask := len(l.ring) - 1
 	if i < l.n/2 {
@@ -99,7 +99,7 @@ func (l *List) Insert(i int, e []byte) {
 			l.ring[(l.head+j)&mask] = l.ring[(l.head+j-1)&mask]
 		}
 	}
-	l.ring[(l.head+i)&mask] = string(e)
+	l.ring[(l.head+i)&mask] = e
 	l.n++
 	l.bytes += int64(allocSize(len(e)))
 }
@@ -226,7 +226,7 @@ func decodeList(b []byte) (Value, error) {
 		if w <= 0 || m > uint64(len(b)-w) {
 			return Value{}, errBadList
 		}
-		l.PushBack(b[w : w+int(m)])
+		l.PushBack(string(b[w : w+int(m)]))
 		b = b[w+int(m):]
 	}
 	if len(b) != 0 || l.n == 0 {

@@ -21,13 +21,13 @@ func TestListOperations(t *testing.T) {
 		want []string
 	}{
 		{"push both ends", func(l *List) {
-			l.PushBack([]byte("b"))
-			l.PushFront([]byte("a"))
-			l.PushBack([]byte("c"))
+			l.PushBack("b")
+			l.PushFront("a")
+			l.PushBack("c")
 		}, []string{"a", "b", "c"}},
 		{"pop both ends", func(l *List) {
 			for _, e := range []string{"a", "b", "c", "d"} {
-				l.PushBack([]byte(e))
+				l.PushBack(e)
 			}
 			if l.PopFront() != "a" || l.PopBack() != "d" {
 				t.Error("pop")
@@ -35,16 +35,16 @@ func TestListOperations(t *testing.T) {
 		}, []string{"b", "c"}},
 		{"insert front half and back half", func(l *List) {
 			for _, e := range []string{"a", "c", "e"} {
-				l.PushBack([]byte(e))
+				l.PushBack(e)
 			}
-			l.Insert(1, []byte("b"))
-			l.Insert(3, []byte("d"))
-			l.Insert(5, []byte("f"))
-			l.Insert(0, []byte("0"))
+			l.Insert(1, "b")
+			l.Insert(3, "d")
+			l.Insert(5, "f")
+			l.Insert(0, "0")
 		}, []string{"0", "a", "b", "c", "d", "e", "f"}},
 		{"remove from head", func(l *List) {
 			for _, e := range []string{"x", "a", "x", "b", "x"} {
-				l.PushBack([]byte(e))
+				l.PushBack(e)
 			}
 			if n := l.Remove(2, []byte("x")); n != 2 {
 				t.Errorf("removed %d", n)
@@ -52,30 +52,30 @@ func TestListOperations(t *testing.T) {
 		}, []string{"a", "b", "x"}},
 		{"remove from tail", func(l *List) {
 			for _, e := range []string{"x", "a", "x", "b", "x"} {
-				l.PushBack([]byte(e))
+				l.PushBack(e)
 			}
 			l.Remove(-2, []byte("x"))
 		}, []string{"x", "a", "b"}},
 		{"remove all", func(l *List) {
 			for _, e := range []string{"x", "a", "x"} {
-				l.PushBack([]byte(e))
+				l.PushBack(e)
 			}
 			l.Remove(0, []byte("x"))
 		}, []string{"a"}},
 		{"trim", func(l *List) {
 			for _, e := range []string{"a", "b", "c", "d", "e"} {
-				l.PushBack([]byte(e))
+				l.PushBack(e)
 			}
 			l.Trim(1, 3)
 		}, []string{"b", "c", "d"}},
 		{"trim to nothing", func(l *List) {
-			l.PushBack([]byte("a"))
+			l.PushBack("a")
 			l.Trim(1, 0)
 		}, []string{}},
 		{"set", func(l *List) {
-			l.PushBack([]byte("a"))
-			l.PushBack([]byte("b"))
-			l.SetAt(1, []byte("z"))
+			l.PushBack("a")
+			l.PushBack("b")
+			l.SetAt(1, "z")
 		}, []string{"a", "z"}},
 	}
 	for _, tt := range tests {
@@ -100,10 +100,10 @@ func TestListRingWrapsAndShrinks(t *testing.T) {
 		e := string(rune('a' + i%26))
 		switch i % 7 {
 		case 0, 1, 2:
-			l.PushBack([]byte(e))
+			l.PushBack(e)
 			ref = append(ref, e)
 		case 3, 4:
-			l.PushFront([]byte(e))
+			l.PushFront(e)
 			ref = append([]string{e}, ref...)
 		case 5:
 			if len(ref) > 0 {
@@ -114,7 +114,7 @@ func TestListRingWrapsAndShrinks(t *testing.T) {
 			}
 		case 6:
 			if len(ref) > 0 {
-				l.Insert(len(ref)/3, []byte(e))
+				l.Insert(len(ref)/3, e)
 				ref = slices.Insert(ref, len(ref)/3, e)
 			}
 		}
@@ -133,7 +133,7 @@ func TestListRingWrapsAndShrinks(t *testing.T) {
 func TestListCodecRoundTrip(t *testing.T) {
 	l := NewList()
 	for _, e := range []string{"a", "", "\x00\xff", "long element"} {
-		l.PushBack([]byte(e))
+		l.PushBack(e)
 	}
 	b := appendList(nil, ListValue(l))
 	v, err := decodeList(b)
@@ -157,7 +157,7 @@ func TestObjectAccounting(t *testing.T) {
 	db := s.DB(0)
 	key := []byte("l")
 	l := NewList()
-	l.PushBack([]byte("x"))
+	l.PushBack("x")
 	db.Set(key, ListValue(l))
 	before := s.Used()
 	l, v, err := db.LookupList(key, LookupWrite)
@@ -165,7 +165,7 @@ func TestObjectAccounting(t *testing.T) {
 		t.Fatal(l, err)
 	}
 	for i := 0; i < 1000; i++ {
-		l.PushBack(make([]byte, 100))
+		l.PushBack(string(make([]byte, 100)))
 	}
 	db.StoreObject(key, v, false)
 	if grown := s.Used() - before; grown < 1000*100 {
@@ -187,12 +187,12 @@ func TestObjectCopyIsIndependent(t *testing.T) {
 	s, _ := newClockedStore(t, Options{})
 	db := s.DB(0)
 	l := NewList()
-	l.PushBack([]byte("a"))
+	l.PushBack("a")
 	db.Set([]byte("src"), ListValue(l).WithExpireAt(5_000_000))
 	if !db.Copy([]byte("src"), db, []byte("dst"), false) {
 		t.Fatal("copy")
 	}
-	l.PushBack([]byte("b"))
+	l.PushBack("b")
 	c, v, _ := db.LookupList([]byte("dst"), 0)
 	if got := listElems(c); !slices.Equal(got, []string{"a"}) || v.ExpireAt() != 5_000_000 {
 		t.Errorf("copy %q exp %d", got, v.ExpireAt())

@@ -81,16 +81,20 @@ func (z *ZSet) Score(member []byte) (float64, bool) {
 // Set gives member the score, adding it when new. It reports whether the
 // member was added.
 func (z *ZSet) Set(member []byte, score float64) bool {
-	if n, ok := z.dict[unsafeString(member)]; ok {
+	n, ok := z.dict[unsafeString(member)]
+	if !ok && (z.length+1 > zsetListpackEntries || len(member) > zsetListpackValue) {
+		z.skiplist = true
+	}
+	if !z.skiplist && score == 0 {
+		score = 0 // a listpack keeps scores as text, where Redis's -0 reads back 0
+	}
+	if ok {
 		if n.score != score {
 			z.updateScore(n, score)
 		}
 		return false
 	}
-	if z.length+1 > zsetListpackEntries || len(member) > zsetListpackValue {
-		z.skiplist = true
-	}
-	n := z.insert(score, string(member))
+	n = z.insert(score, string(member))
 	z.dict[n.member] = n
 	return true
 }
@@ -556,6 +560,13 @@ func (z *ZSet) SettleEncoding() {
 		}
 	}
 	z.skiplist = z.length > zsetListpackEntries || longest > zsetListpackValue
+	if !z.skiplist {
+		for n := z.header.level[0].next; n != nil; n = n.level[0].next {
+			if n.score == 0 {
+				n.score = 0 // as Set does in a listpack
+			}
+		}
+	}
 }
 
 // errBadZSet means a sorted set's disk encoding does not decode.

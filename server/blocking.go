@@ -1,0 +1,440 @@
+package server
+
+// Blocking commands: BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP, BZPOPMIN,
+// BZPOPMAX, BZMPOP; and CLIENT UNBLOCK.
+// https://redis.io/docs/manual/keyspace/#blocking-operations
+//
+// Handlers run under the storage locks, so they must never wait. A blocking
+// command that finds nothing to pop calls blockFor, which registers the
+// client as a waiter on its keys (still under the locks, so no write can
+// slip between the look and the registration) and returns without a reply.
+// The connection's goroutine, back in callBlocking once the locks are
+// released, then waits for the first of:
+//   - a wake-up: a write stored one of the keys with a value of the kind
+//     waited for (the registry is a storage.Listener). The client runs its
+//     command again; when another client took the elements first it blocks
+//     again for the time left;
+//   - the timeout: a null array, as Redis replies;
+//   - CLIENT UNBLOCK: a null array (TIMEOUT) or an UNBLOCKED error (ERROR);
+//   - the connection closing (the peer hanging up, CLIENT KILL, shutdown):
+//     no reply, and the connection ends.
+//
+// While it waits, a goroutine reads the connection into the request buffer
+// (as Redis keeps reading a blocked client's socket), which is how a peer
+// hanging up is noticed; pipelined requests wait there for their turn.
+//
+// The waiters of a key are woken one at a time, in the order they blocked:
+// the one woken pops, and its own write wakes the next while elements
+// remain. A woken client that does not pop (its command failed, or it gave
+// up at the same moment) passes the wake-up on.
+//
+// Only execute's call of a command flagged flagBlocking may block: inside
+// MULTI the command runs from EXEC, finds c.block nil and replies as on a
+// timeout, as Redis's commands do for a client that may not block.
+
+import (
+	"fmt"
+	"math"
+	"math/big"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/stratakv/strata/storage"
+)
+
+// registerClientUnblock adds CLIENT UNBLOCK to the CLIENT container
+// (registered before the list commands, which call this).
+func registerClientUnblock(t commandTable) {
+	t["client"].subcommands["unblock"] = &command{name: "client|unblock", handler: cmdClientUnblock, arity: -3, flags: flagNoData}
+}
+
+// cmdClientUnblock is CLIENT UNBLOCK id [TIMEOUT|ERROR]: it parses the
+// reason before the id, as Redis.
+func cmdClientUnblock(c *client, args [][]byte) {
+	if len(args) > 4 {
+		c.out.Error(fmt.Sprintf(msgSubcommandSyntax, "unblock", "CLIENT"))
+		return
+	}
+	how := unblockTimeout
+	if len(args) == 4 {
+		switch {
+		case is(args[3], "timeout"):
+		case is(args[3], "error"):
+			how = unblockError
+		default:
+			c.out.Error(msgUnblockReason)
+			return
+		}
+	}
+	id, ok := argInt(args[2])
+	if !ok {
+		c.out.Error(msgNotInteger)
+		return
+	}
+	if c.srv.blocking.unblock(id, how) {
+		c.out.Int(1)
+	} else {
+		c.out.Int(0)
+	}
+}
+
+// blockState is one blocking command's wait, from its first run to its
+// reply.
+type blockState struct {
+	c    *client
+	wake chan struct{} // buffered: a waker never waits, nor is a wake lost
+
+	// Set under the storage locks by the command's runs.
+	db       int
+	kind     storage.Kind
+	keys     []string
+	deadline time.Time // zero: no timeout
+	waiting  bool      // the last run blocked instead of replying
+	rerun    bool      // the command runs again after a wake-up
+
+	// unblocked is CLIENT UNBLOCK's request, read once woken.
+	unblocked atomic.Int32
+}
+
+// CLIENT UNBLOCK's requests.
+const (
+	unblockTimeout int32 = iota + 1
+	unblockError
+)
+
+// blockRegistry maps keys to the clients blocked on them. It is a
+// storage.Listener: a write of a key wakes its first waiter.
+type blockRegistry struct {
+	count   atomic.Int64 // waiters: writes skip the registry when 0
+	mu      sync.Mutex
+	waiters map[watchKey][]*blockState // in the order they blocked
+	byID    map[int64]*blockState
+}
+
+// add registers b as a waiter on its keys.
+func (r *blockRegistry) add(b *blockState) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.waiters == nil {
+		r.waiters = map[watchKey][]*blockState{}
+		r.byID = map[int64]*blockState{}
+	}
+	for _, k := range b.keys {
+		wk := watchKey{b.db, k}
+		r.waiters[wk] = append(r.waiters[wk], b)
+	}
+	r.byID[b.c.id] = b
+	r.count.Add(1)
+}
+
+// detach unregisters b; the caller holds r.mu. It reports whether b was
+// registered.
+func (r *blockRegistry) detach(b *blockState) bool {
+	if r.byID[b.c.id] != b {
+		return false
+	}
+	delete(r.byID, b.c.id)
+	for _, k := range b.keys {
+		wk := watchKey{b.db, k}
+		list := r.waiters[wk]
+		for i, w := range list {
+			if w == b {
+				list = append(list[:i:i], list[i+1:]...)
+				break
+			}
+		}
+		if len(list) == 0 {
+			delete(r.waiters, wk)
+		} else {
+			r.waiters[wk] = list
+		}
+	}
+	r.count.Add(-1)
+	return true
+}
+
+// remove unregisters b and reports whether it was still registered: false
+// means a wake-up was sent to it meanwhile.
+func (r *blockRegistry) remove(b *blockState) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.detach(b)
+}
+
+// wakeFirst wakes the first waiter on k for values of kind; the caller
+// holds r.mu.
+func (r *blockRegistry) wakeFirst(k watchKey, kind storage.Kind) {
+	for _, b := range r.waiters[k] {
+		if b.kind == kind {
+			r.detach(b)
+			b.wake <- struct{}{}
+			return
+		}
+	}
+}
+
+// passOn wakes the next waiter of each of b's keys, for a client that was
+// woken but did not pop.
+func (r *blockRegistry) passOn(b *blockState) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, k := range b.keys {
+		r.wakeFirst(watchKey{b.db, k}, b.kind)
+	}
+}
+
+// unblock wakes client id with CLIENT UNBLOCK's request how, reporting
+// whether it was blocked.
+func (r *blockRegistry) unblock(id int64, how int32) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	b := r.byID[id]
+	if b == nil {
+		return false
+	}
+	r.detach(b)
+	b.unblocked.Store(how)
+	b.wake <- struct{}{}
+	return true
+}
+
+// blocked returns the number of clients blocked (INFO's blocked_clients).
+func (r *blockRegistry) blocked() int { return int(r.count.Load()) }
+
+// KeyStored wakes the first client blocked on key for a value of its kind
+// (a storage.Listener). It costs one atomic load while nobody waits.
+func (r *blockRegistry) KeyStored(db *storage.DB, key string, v storage.Value) {
+	if r.count.Load() == 0 {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.wakeFirst(watchKey{db.Index(), key}, v.Kind())
+}
+
+// KeyRemoved does nothing: a removed key has nothing to pop (a
+// storage.Listener).
+func (r *blockRegistry) KeyRemoved(*storage.DB, string, storage.Value, storage.Reason) {}
+
+// blockFor blocks the running command on keys for values of kind, for
+// timeout (0: forever). It reports false when the client may not block
+// (the command runs from EXEC): the handler then replies as on a timeout.
+// Called again in a re-run, it keeps the first run's deadline.
+func (c *client) blockFor(kind storage.Kind, keys [][]byte, timeout time.Duration) bool {
+	b := c.block
+	if b == nil {
+		return false
+	}
+	if !b.rerun {
+		b.db, b.kind = c.dbIndex, kind
+		b.keys = make([]string, len(keys))
+		for i, k := range keys {
+			b.keys[i] = string(k)
+		}
+		if timeout > 0 {
+			b.deadline = time.Now().Add(timeout)
+		}
+	}
+	b.waiting = true
+	c.srv.blocking.add(b)
+	return true
+}
+
+// rerun reports whether the running command is a blocked command's run
+// after a wake-up.
+func (c *client) rerun() bool { return c.block != nil && c.block.rerun }
+
+// callBlocking runs a blocking command from execute: it may wait, outside
+// the storage locks, until the command can pop, times out, is unblocked or
+// the connection closes.
+func (c *client) callBlocking(cmd *command, args [][]byte) {
+	b := &blockState{c: c, wake: make(chan struct{}, 1)}
+	c.block = b
+	defer func() { c.block = nil }()
+	c.call(cmd, args, true)
+	if !b.waiting {
+		return
+	}
+	// The request buffer takes what the client sends while it waits.
+	owned := make([][]byte, len(args))
+	for i, a := range args {
+		owned[i] = append([]byte(nil), a...)
+	}
+	w := c.watchConn()
+	defer w.stop()
+	for {
+		switch c.await(b, w) {
+		case waitWoken:
+			b.waiting, b.rerun = false, true
+			mark := len(c.out.b)
+			c.call(cmd, owned, true)
+			if b.waiting {
+				continue // another client popped first
+			}
+			if len(c.out.b) > mark && c.out.b[mark] == '-' {
+				c.srv.blocking.passOn(b)
+			}
+			return
+		case waitTimeout:
+			c.giveUp(b)
+			c.out.NullArray()
+			return
+		case waitUnblockError:
+			c.giveUp(b)
+			c.out.Error(msgUnblocked)
+			return
+		case waitGone:
+			c.giveUp(b)
+			c.closeAfter = true
+			return
+		}
+	}
+}
+
+// giveUp unregisters a client that stops waiting without popping, passing
+// on a wake-up sent to it meanwhile.
+func (c *client) giveUp(b *blockState) {
+	if !c.srv.blocking.remove(b) {
+		c.srv.blocking.passOn(b)
+	}
+}
+
+// How a wait ends.
+const (
+	waitWoken = iota
+	waitTimeout
+	waitUnblockError
+	waitGone
+)
+
+// await waits for b's wake-up, its deadline, or the end of the
+// connection or the server. Replies written so far go out first.
+func (c *client) await(b *blockState, w *connWatch) int {
+	if c.flush() != nil {
+		return waitGone
+	}
+	var expired <-chan time.Time
+	if !b.deadline.IsZero() {
+		d := time.Until(b.deadline)
+		if d <= 0 {
+			return waitTimeout
+		}
+		t := time.NewTimer(d)
+		defer t.Stop()
+		expired = t.C
+	}
+	select {
+	case <-b.wake:
+		switch b.unblocked.Load() {
+		case unblockTimeout:
+			return waitTimeout
+		case unblockError:
+			return waitUnblockError
+		}
+		return waitWoken
+	case <-expired:
+		return waitTimeout
+	case <-w.gone:
+		return waitGone
+	case <-c.srv.done:
+		return waitGone
+	}
+}
+
+// connWatch reads a blocked client's connection in the background: into
+// the request buffer, which the connection's goroutine leaves alone while
+// it waits, until the connection fails (gone closes) or stop.
+type connWatch struct {
+	c        *client
+	stopping atomic.Bool
+	gone     chan struct{}
+	done     chan struct{}
+}
+
+func (c *client) watchConn() *connWatch {
+	// A blocked client is not subject to the idle timeout, as in Redis.
+	c.conn.SetReadDeadline(time.Time{})
+	w := &connWatch{c: c, gone: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		for {
+			if err := c.rd.fill(); err != nil {
+				if !w.stopping.Load() {
+					close(w.gone)
+				}
+				return
+			}
+		}
+	}()
+	return w
+}
+
+// stop ends the background read (interrupting a Read in flight with a
+// past deadline) and waits for it, so the request buffer is the
+// connection goroutine's again.
+func (w *connWatch) stop() {
+	w.stopping.Store(true)
+	w.c.conn.SetReadDeadline(time.Unix(1, 0))
+	<-w.done
+	w.c.conn.SetReadDeadline(time.Time{})
+}
+
+// Long double limits, for timeouts: Redis parses them with strtold.
+var (
+	ldMax, _, _     = big.ParseFloat("1.18973149535723176502e+4932", 10, 64, big.ToNearestEven)
+	ldTrueMin, _, _ = big.ParseFloat("3.64519953188247460253e-4951", 10, 64, big.ToNearestEven)
+	maxMillis       = new(big.Float).SetInt64(math.MaxInt64)
+	minMillis       = new(big.Float).SetInt64(math.MinInt64)
+)
+
+// parseBlockTimeout parses a blocking command's timeout, in seconds, as
+// Redis 7.0's getTimeoutFromObjectOrReply: a long double (strtold's
+// syntax, no spaces), times 1000 rounded up to whole milliseconds; a value
+// whose milliseconds do not fit in 64 bits converts to the smallest
+// integer, so it is reported negative, as on x86. It returns 0 for no
+// timeout, or replies with the error.
+func parseBlockTimeout(c *client, arg []byte) (time.Duration, bool) {
+	s := string(arg)
+	norm, ok := cFloatSyntax(s, false)
+	if !ok || isNaNText(norm) || len(s) >= 5*1024 {
+		c.out.Error(msgTimeoutNotFloat)
+		return 0, false
+	}
+	var ms int64
+	if isInfText(norm) {
+		ms = math.MinInt64
+	} else {
+		f, _, err := big.ParseFloat(norm, 0, 64, big.ToNearestEven)
+		if err != nil {
+			c.out.Error(msgTimeoutNotFloat)
+			return 0, false
+		}
+		abs := new(big.Float).Abs(f)
+		if abs.Cmp(ldMax) > 0 || f.Sign() != 0 && abs.Cmp(ldTrueMin) < 0 {
+			c.out.Error(msgTimeoutNotFloat) // ERANGE
+			return 0, false
+		}
+		f.Mul(f, big.NewFloat(1000))
+		i, acc := f.Int(nil)
+		if acc == big.Below {
+			i.Add(i, big.NewInt(1)) // ceil
+		}
+		fi := new(big.Float).SetInt(i)
+		if fi.Cmp(maxMillis) > 0 || fi.Cmp(minMillis) < 0 {
+			ms = math.MinInt64
+		} else {
+			ms = i.Int64()
+		}
+	}
+	if ms < 0 {
+		c.out.Error(msgTimeoutNegative)
+		return 0, false
+	}
+	// Redis adds the time now to a timeout without checking for overflow,
+	// and an absolute time past the 64-bit range never comes.
+	if ms > math.MaxInt64/int64(time.Millisecond) {
+		return 0, true
+	}
+	return time.Duration(ms) * time.Millisecond, true
+}
