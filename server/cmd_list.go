@@ -152,11 +152,7 @@ func popCommand(c *client, args [][]byte, left bool) {
 	var count int64
 	if hasCount {
 		n, ok := argInt(args[2])
-		if !ok {
-			c.out.Error(msgNotInteger)
-			return
-		}
-		if n < 0 {
+		if !ok || n < 0 {
 			c.out.Error(msgMustBePositive)
 			return
 		}
@@ -434,11 +430,7 @@ func cmdLPos(c *client, args [][]byte) {
 		case is(args[j], "count") && more:
 			j++
 			n, ok := argInt(args[j])
-			if !ok {
-				c.out.Error(msgNotInteger)
-				return
-			}
-			if n < 0 {
+			if !ok || n < 0 {
 				c.out.Error(msgLPosCount)
 				return
 			}
@@ -446,11 +438,7 @@ func cmdLPos(c *client, args [][]byte) {
 		case is(args[j], "maxlen") && more:
 			j++
 			n, ok := argInt(args[j])
-			if !ok {
-				c.out.Error(msgNotInteger)
-				return
-			}
-			if n < 0 {
+			if !ok || n < 0 {
 				c.out.Error(msgLPosMaxLen)
 				return
 			}
@@ -585,15 +573,13 @@ type mpopArgs struct {
 }
 
 // parseMPop parses "numkeys key [key ...] LEFT|RIGHT [COUNT count]" from
-// args[i:] as Redis's lmpopGenericCommand, replying with its errors.
+// args[i:] as Redis's lmpopGenericCommand, replying with its errors. As
+// everywhere Redis gives a range check its own message, that message
+// answers a non-integer too.
 // ends parses the LEFT|RIGHT (or MIN|MAX) word.
 func parseMPop(c *client, args [][]byte, i int, ends func(c *client, arg []byte) (bool, bool)) (mpopArgs, bool) {
 	numkeys, ok := argInt(args[i])
-	if !ok {
-		c.out.Error(msgNotInteger)
-		return mpopArgs{}, false
-	}
-	if numkeys < 1 {
+	if !ok || numkeys < 1 {
 		c.out.Error(msgNumKeys)
 		return mpopArgs{}, false
 	}
@@ -610,11 +596,7 @@ func parseMPop(c *client, args [][]byte, i int, ends func(c *client, arg []byte)
 		if a.count == -1 && is(args[j], "count") && j+1 < len(args) {
 			j++
 			n, ok := argInt(args[j])
-			if !ok {
-				c.out.Error(msgNotInteger)
-				return a, false
-			}
-			if n < 1 {
+			if !ok || n < 1 {
 				c.out.Error(msgCountPositive)
 				return a, false
 			}

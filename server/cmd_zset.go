@@ -271,10 +271,14 @@ func parseLexRange(c *client, min, max []byte) (storage.LexRange, bool) {
 	return storage.LexRange{Min: lo, Max: hi}, true
 }
 
-// appendD2String formats a score as Redis's d2string, which ZSCAN's
-// replies use: an integer within ±2^52 without a fraction, else %.17g.
-func appendD2String(b []byte, f float64) []byte {
+// appendScanScore formats a score as ZSCAN replies it: as the listpack
+// holds it (an integer within ±2^62 as an integer: Redis's double2ll), or
+// for a skiplist as Redis's d2string writes it (an integer within ±2^52 as
+// an integer, else %.17g).
+func appendScanScore(b []byte, f float64, listpack bool) []byte {
 	switch {
+	case listpack && f >= -math.MaxInt64/2 && f <= math.MaxInt64/2 && f == math.Trunc(f):
+		return strconv.AppendInt(b, int64(f), 10)
 	case f == 0 && math.Signbit(f):
 		return append(b, "-0"...)
 	case f > -4503599627370495 && f < 4503599627370496 && f == math.Trunc(f):
@@ -428,7 +432,6 @@ func zadd(c *client, key []byte, pairs [][]byte, f zaddFlags) {
 		return
 	}
 	scores := make([]float64, n)
-	maxLen := 0
 	for j := range scores {
 		s, ok := parseScore(pairs[2*j])
 		if !ok {
@@ -436,7 +439,6 @@ func zadd(c *client, key []byte, pairs [][]byte, f zaddFlags) {
 			return
 		}
 		scores[j] = s
-		maxLen = max(maxLen, len(pairs[2*j+1]))
 	}
 	z, v, ok := lookupZSet(c, key, true)
 	if !ok {
@@ -446,7 +448,8 @@ func zadd(c *client, key []byte, pairs [][]byte, f zaddFlags) {
 	var score float64
 	created := z == nil && !f.xx
 	if created {
-		z = storage.NewZSet(n, maxLen)
+		// Redis 7.0 picks a new set's encoding by its first member alone.
+		z = storage.NewZSet(1, len(pairs[1]))
 		v = storage.ZSetValue(z)
 	}
 	failed := false
@@ -882,11 +885,7 @@ func zpopCommand(c *client, args [][]byte, min bool) {
 	count := int64(-1)
 	if len(args) == 3 {
 		n, ok := argInt(args[2])
-		if !ok {
-			c.out.Error(msgNotInteger)
-			return
-		}
-		if n < 0 {
+		if !ok || n < 0 {
 			c.out.Error(msgMustBePositive)
 			return
 		}
@@ -1095,7 +1094,7 @@ func cmdZScan(c *client, args [][]byte) {
 	var buf []byte
 	for _, it := range items {
 		c.out.BulkString(it.member)
-		buf = appendD2String(buf[:0], it.score)
+		buf = appendScanScore(buf[:0], it.score, z.Listpack())
 		c.out.Bulk(buf)
 	}
 }
@@ -1261,11 +1260,7 @@ func zsetOpCommand(c *client, args [][]byte, name string, op zsetOp) {
 			j++
 		case cardOnly && remaining >= 2 && is(a, "limit"):
 			n, ok := argInt(args[j+1])
-			if !ok {
-				c.out.Error(msgNotInteger)
-				return
-			}
-			if n < 0 {
+			if !ok || n < 0 {
 				c.out.Error(msgZLimit)
 				return
 			}

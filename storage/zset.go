@@ -70,6 +70,10 @@ func ZSetValue(z *ZSet) Value { return ObjectValue(KindZSet, z) }
 // Len returns the number of members.
 func (z *ZSet) Len() int { return z.length }
 
+// Listpack reports whether Redis would hold the set in a listpack (its
+// OBJECT ENCODING), which shows in how ZSCAN writes scores.
+func (z *ZSet) Listpack() bool { return !z.skiplist }
+
 // Score returns member's score.
 func (z *ZSet) Score(member []byte) (float64, bool) {
 	if n, ok := z.dict[unsafeString(member)]; ok {
@@ -86,7 +90,7 @@ func (z *ZSet) Set(member []byte, score float64) bool {
 		z.skiplist = true
 	}
 	if !z.skiplist && score == 0 {
-		score = 0 // a listpack keeps scores as text, where Redis's -0 reads back 0
+		score = 0 // a listpack holds an integral score as an integer: -0 reads back 0
 	}
 	if ok {
 		if n.score != score {
