@@ -92,6 +92,8 @@ func newCommandTable() commandTable {
 	registerCachePolicyCommands(t)
 	registerListCommands(t)
 	registerZSetCommands(t)
+	registerHashCommands(t)
+	registerSetCommands(t)
 	return t
 }
 

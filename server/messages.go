@@ -146,3 +146,11 @@ const (
 	msgOutOfRange     = "ERR value is out of range"
 	msgOutOfRangeLong = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
 )
+
+// Hash and set reply texts.
+const (
+	msgHashNotInteger = "ERR hash value is not an integer"
+	msgHashNotFloat   = "ERR hash value is not a float"
+	msgNaNOrInfinity  = "ERR value is NaN or Infinity"
+	msgNumKeysTooMany = "ERR Number of keys can't be greater than number of args"
+)
