@@ -29,12 +29,13 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import traceback
 
 import celery.exceptions
 import redis
-from celery import Celery
+from celery import Celery, chord, group
 
 ADDR = os.environ.get("CELERY_STRATA_ADDR") or sys.argv[1]
 RESULTS_ONLY = "--results-only" in sys.argv
@@ -63,6 +64,11 @@ def add(x, y):
 
 
 @app.task
+def total(values):
+    return sum(values)
+
+
+@app.task
 def fail():
     raise ValueError("boom")
 
@@ -81,26 +87,31 @@ def unknown_commands(text):
 
 
 def start_worker():
+    """Starts a worker process; its log goes to a file (worker.log), so a
+    long log cannot fill a pipe and stall it."""
     here = os.path.dirname(os.path.abspath(__file__))
     env = dict(os.environ, CELERY_STRATA_ADDR=ADDR, PYTHONPATH=here)
-    return subprocess.Popen(
+    log = tempfile.TemporaryFile(mode="w+")
+    worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "celery_client", "worker",
          "--pool=solo", "--concurrency=1", "--loglevel=INFO",
          "--hostname=strata-probe@%h"],
-        cwd=here, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True)
+        cwd=here, env=env, stdout=log, stderr=subprocess.STDOUT)
+    worker.log = log
+    return worker
 
 
 def stop_worker(worker):
-    """Warm shutdown; returns the worker's output."""
+    """Warm shutdown; returns the worker's log."""
     if worker.poll() is None:
         worker.send_signal(signal.SIGTERM)
     try:
-        out, _ = worker.communicate(timeout=15)
+        worker.wait(timeout=15)
     except subprocess.TimeoutExpired:
         worker.kill()
-        out, _ = worker.communicate()
-    return out
+        worker.wait()
+    worker.log.seek(0)
+    return worker.log.read()
 
 
 def result_of(res, worker, timeout=20):
@@ -133,11 +144,18 @@ def run(worker=None):
         assert str(e) == "boom", e
     assert f.state == "FAILURE"
 
+    # A group, and a chord: the Redis backend counts the chord's parts
+    # and runs its callback when the last one is stored.
+    g = group(add.s(i, i) for i in range(4)).apply_async()
+    assert g.get(timeout=20) == [0, 2, 4, 6], g.results
+    c = chord(add.s(i, 1) for i in range(3))(total.s())
+    assert result_of(c, worker) == 6
+
     # The result survives in the backend: a fresh AsyncResult reads it.
     again = app.AsyncResult(r.id)
     assert again.get(timeout=5) == 5
     again.forget()
-    print("celery: delay/get, apply_async, failure propagation, forget: ok")
+    print("celery: delay/get, apply_async, failure propagation, group, chord, forget: ok")
 
 
 def main():
