@@ -151,6 +151,8 @@ var writeKinds = map[string]writeKind{
 	"set": writeReplace, "setnx": writeReplace, "setex": writeReplace, "psetex": writeReplace,
 	"getset": writeReplace, "mset": writeReplace, "msetnx": writeReplace, "restore": writeReplace,
 	"cache.set": writeReplace, "cache.mset": writeReplace,
+	"sinterstore": writeReplace, "sunionstore": writeReplace, "sdiffstore": writeReplace,
+	"zunionstore": writeReplace, "zinterstore": writeReplace, "zdiffstore": writeReplace, "zrangestore": writeReplace,
 	"expire": writeExpire, "pexpire": writeExpire, "expireat": writeExpire, "pexpireat": writeExpire,
 	"getex": writeExpire, "persist": writeExpire,
 	"rename": writeMove, "renamenx": writeMove, "copy": writeMove, "move": writeMove,
