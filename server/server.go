@@ -18,6 +18,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"strconv"
@@ -189,8 +190,7 @@ func (s *Server) acceptLoop(ln net.Listener) {
 		c := newClient(s, nc)
 		if !s.register(c) {
 			s.stats.rejected.Add(1)
-			nc.Write([]byte("-" + msgMaxClients + "\r\n"))
-			nc.Close()
+			go refuse(nc, msgMaxClients)
 			continue
 		}
 		s.wg.Add(1)
@@ -200,6 +200,22 @@ func (s *Server) acceptLoop(ln net.Listener) {
 			c.serve()
 		}()
 	}
+}
+
+// refuse answers a connection with msg and closes it. It shuts the write
+// side first and reads what the client already sent (for up to a second),
+// because closing a socket with unread input sends a reset that can destroy
+// the error before the client reads it.
+func refuse(nc net.Conn, msg string) {
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(time.Second))
+	if _, err := nc.Write([]byte("-" + msg + "\r\n")); err != nil {
+		return
+	}
+	if tc, ok := nc.(*net.TCPConn); ok {
+		tc.CloseWrite()
+	}
+	io.Copy(io.Discard, io.LimitReader(nc, 1<<20))
 }
 
 // register adds c to the client registry unless maxclients is reached or
