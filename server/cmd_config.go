@@ -603,7 +603,7 @@ func cmdConfigResetStat(c *client, args [][]byte) {
 	s.store.Stats().Reset()
 	s.store.Counters().Reset()
 	s.stats.connections.Store(0)
-	s.stats.commands.Store(0)
+	s.stats.commands.Reset()
 	s.stats.rejected.Store(0)
 	s.info.peakMemory.Store(0)
 	c.out.OK()

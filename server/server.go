@@ -63,9 +63,9 @@ type Server struct {
 
 // serverStats are the INFO stats section's connection and command counters.
 type serverStats struct {
-	connections atomic.Int64 // total_connections_received
-	commands    atomic.Int64 // total_commands_processed
-	rejected    atomic.Int64 // rejected_connections
+	connections atomic.Int64    // total_connections_received
+	commands    storage.Counter // total_commands_processed; striped: every command counts
+	rejected    atomic.Int64    // rejected_connections
 }
 
 // New builds a Server from cfg; it does not listen until Start. It returns
@@ -261,7 +261,7 @@ func (s *Server) cron() {
 
 // commandDone records a finished command in the stats and the slow log.
 func (s *Server) commandDone(c *client, cmd *command, args [][]byte, start time.Duration) {
-	s.stats.commands.Add(1)
+	s.stats.commands.Add(uint(c.id), 1)
 	s.slowlog.record(c, args, monotonic()-start)
 }
 

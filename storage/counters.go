@@ -35,8 +35,8 @@ func (c *Counter) Load() int64 {
 	return sum
 }
 
-// reset zeroes the counter; adds racing with it may survive.
-func (c *Counter) reset() {
+// Reset zeroes the counter; adds racing with it may survive.
+func (c *Counter) Reset() {
 	for i := range c.stripes {
 		c.stripes[i].n.Store(0)
 	}
@@ -115,10 +115,10 @@ func (s *Store) Counters() *Counters { return &s.counters }
 func (c *Counters) Reset() {
 	for _, ctr := range []*Counter{&c.Hits, &c.Misses, &c.Sets, &c.Deletes, &c.Expired, &c.Evicted, &c.DiskHits,
 		&c.RateAllowed, &c.RateDenied, &c.ThrottleAllowed, &c.ThrottleSuppressed, &c.RawBytes, &c.StoredBytes} {
-		ctr.reset()
+		ctr.Reset()
 	}
 	for i := range c.Invalidations {
-		c.Invalidations[i].reset()
+		c.Invalidations[i].Reset()
 	}
 }
 

@@ -1,7 +1,6 @@
 package storage
 
 import (
-	"sync/atomic"
 	"unsafe"
 )
 
@@ -10,8 +9,8 @@ import (
 type DB struct {
 	store   *Store
 	index   int
-	keys    atomic.Int64
-	expires atomic.Int64
+	keys    Counter
+	expires Counter
 	shards  [shardsPerDB]shard
 }
 
@@ -106,9 +105,9 @@ func (db *DB) Lookup(key []byte, flags LookupFlags) (Value, bool) {
 	}
 	if flags&LookupWrite == 0 {
 		if s.found {
-			db.store.stats.Hits.Add(1)
+			db.store.stats.Hits.Add(uint(s.h), 1)
 		} else {
-			db.store.stats.Misses.Add(1)
+			db.store.stats.Misses.Add(uint(s.h), 1)
 		}
 		if r := db.store.reads; r != nil {
 			r.KeyRead(db, key, s.found, disk)
@@ -156,7 +155,7 @@ func (db *DB) write(key []byte, v Value) Value {
 	rec := newRecord(key, v.withClock(uint16(db.store.clock()/1000)))
 	s := db.find(key)
 	if s.found {
-		db.store.used.Add(recordSize(rec) - recordSize(s.v))
+		db.store.used.Add(uint(s.h), recordSize(rec)-recordSize(s.v))
 		if !s.overflow {
 			if s.v.exp != 0 && rec.exp == 0 {
 				db.unindexVolatile(s.sh, s.h)
@@ -164,9 +163,9 @@ func (db *DB) write(key []byte, v Value) Value {
 				db.indexVolatile(s.sh, s.h)
 			}
 		} else if s.v.exp == 0 && rec.exp != 0 {
-			db.expires.Add(1)
+			db.expires.Add(uint(s.h), 1)
 		} else if s.v.exp != 0 && rec.exp == 0 {
-			db.expires.Add(-1)
+			db.expires.Add(uint(s.h), -1)
 		}
 		s.put(rec)
 		return rec
@@ -178,14 +177,14 @@ func (db *DB) write(key []byte, v Value) Value {
 		}
 		s.overflow = true
 		if rec.exp != 0 {
-			db.expires.Add(1)
+			db.expires.Add(uint(s.h), 1)
 		}
 	} else if rec.exp != 0 {
 		db.indexVolatile(s.sh, s.h)
 	}
 	s.put(rec)
-	db.keys.Add(1)
-	db.store.used.Add(entryOverhead + recordSize(rec))
+	db.keys.Add(uint(s.h), 1)
+	db.store.used.Add(uint(s.h), entryOverhead+recordSize(rec))
 	return rec
 }
 
@@ -223,7 +222,7 @@ func (db *DB) remove(s *slot, why Reason) {
 	if s.overflow {
 		delete(s.sh.overflow, v.key())
 		if v.exp != 0 {
-			db.expires.Add(-1)
+			db.expires.Add(uint(s.h), -1)
 		}
 	} else {
 		if v.exp != 0 {
@@ -231,27 +230,27 @@ func (db *DB) remove(s *slot, why Reason) {
 		}
 		s.sh.lru.Remove(s.h)
 	}
-	db.keys.Add(-1)
-	db.store.used.Add(-entryOverhead - recordSize(v))
+	db.keys.Add(uint(s.h), -1)
+	db.store.used.Add(uint(s.h), -entryOverhead-recordSize(v))
 	db.removed(v.key(), v, why)
 }
 
 // expire removes an expired key and counts it.
 func (db *DB) expire(s *slot) {
 	db.remove(s, Expired)
-	db.store.stats.Expired.Add(1)
+	db.store.stats.Expired.Add(uint(s.h), 1)
 }
 
 func (db *DB) indexVolatile(sh *shard, h uint64) {
 	sh.volatile[h] = struct{}{}
-	db.expires.Add(1)
-	db.store.used.Add(volatileOverhead)
+	db.expires.Add(uint(h), 1)
+	db.store.used.Add(uint(h), volatileOverhead)
 }
 
 func (db *DB) unindexVolatile(sh *shard, h uint64) {
 	delete(sh.volatile, h)
-	db.expires.Add(-1)
-	db.store.used.Add(-volatileOverhead)
+	db.expires.Add(uint(h), -1)
+	db.store.used.Add(uint(h), -volatileOverhead)
 }
 
 // Flush removes every key and returns how many there were.

@@ -23,8 +23,9 @@
 //
 // # Locking
 //
-// The Store has one RWMutex and every shard has a Mutex. Lock order: the
-// Store lock first, then at most one shard lock.
+// The Store has one reader-writer lock (split in stripes, so that readers
+// on different cores do not contend) and every shard has a Mutex. Lock
+// order: the Store lock first, then at most one shard lock.
 //
 //   - A command whose keys all hash to one shard holds the Store lock shared
 //     and that shard's lock (Store.Lock with the command's keys).

@@ -77,7 +77,7 @@ func (db *DB) evictOne(sh *shard) bool {
 		return false
 	}
 	db.remove(&victim, Evicted)
-	db.store.stats.Evicted.Add(1)
+	db.store.stats.Evicted.Add(uint(victim.h), 1)
 	return true
 }
 

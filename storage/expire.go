@@ -37,7 +37,7 @@ func (s *Store) ExpireCycle(budget time.Duration) int {
 			break
 		}
 		c := &s.expiry
-		s.mu.RLock()
+		s.mu.rlock(c.shard)
 		db := s.dbs[c.db].Load()
 		if db.expires.Load() > 0 {
 			sh := &db.shards[c.shard]
@@ -51,7 +51,7 @@ func (s *Store) ExpireCycle(budget time.Duration) int {
 			}
 			sh.mu.Unlock()
 		}
-		s.mu.RUnlock()
+		s.mu.runlock(c.shard)
 		if c.shard++; c.shard == shardsPerDB {
 			c.shard = 0
 			c.db = (c.db + 1) % len(s.dbs)

@@ -114,7 +114,7 @@ func (x *PrefixIndex) KeyStored(db *DB, key string, _ Value) {
 		x.dbs[db] = sk
 	}
 	if sk.insert(key) {
-		db.store.used.Add(indexEntryCost + int64(allocSize(len(key))))
+		db.store.used.Add(0, indexEntryCost+int64(allocSize(len(key))))
 	}
 	x.mu.Unlock()
 }
@@ -126,7 +126,7 @@ func (x *PrefixIndex) KeyRemoved(db *DB, key string, _ Value, _ Reason) {
 	}
 	x.mu.Lock()
 	if sk := x.dbs[db]; sk != nil && sk.remove(key) {
-		db.store.used.Add(-indexEntryCost - int64(allocSize(len(key))))
+		db.store.used.Add(0, -indexEntryCost-int64(allocSize(len(key))))
 	}
 	x.mu.Unlock()
 }

@@ -63,7 +63,7 @@ const shardsPerDB = 256
 // budget. It is safe for concurrent use under the locking rules in the
 // package documentation.
 type Store struct {
-	mu        sync.RWMutex
+	mu        storeLock
 	dbs       []atomic.Pointer[DB] // atomic: commands that hold no lock read them; SwapDB swaps them
 	seed      maphash.Seed
 	clock     func() int64
@@ -74,7 +74,7 @@ type Store struct {
 	codec     codec // zstd encoders and dictionaries (codec_zstd.go)
 	maxMemory atomic.Int64
 	policy    atomic.Uint32
-	used      atomic.Int64
+	used      Counter // bytes keys cost; striped: every write adds to it
 	stats     Stats
 	counters  Counters // Strata's own statistics (counters.go)
 	expiry    expiryCycle
@@ -133,9 +133,40 @@ func (s *Store) SetPolicy(p EvictionPolicy) { s.policy.Store(uint32(p)) }
 // Stats returns the Store's counters; they are safe to read at any time.
 func (s *Store) Stats() *Stats { return &s.stats }
 
-// Lock is a held lock returned by LockKeys or LockAll; pass it to Unlock.
+// storeLock is the Store lock, split into lockStripes reader-writer locks:
+// a single-shard command holds the one its shard maps to shared, so
+// commands running on different cores do not bounce one reader count
+// between them; the exclusive lock holds every stripe.
+type storeLock [lockStripes]struct {
+	sync.RWMutex
+	_ [64 - 24]byte // one stripe per cache line
+}
+
+// lockStripes is a power of two, above the cores that usually run commands
+// at once.
+const lockStripes = 8
+
+func stripeOf(shard int) int { return shard & (lockStripes - 1) }
+
+func (l *storeLock) rlock(shard int)   { l[stripeOf(shard)].RLock() }
+func (l *storeLock) runlock(shard int) { l[stripeOf(shard)].RUnlock() }
+
+func (l *storeLock) lock() {
+	for i := range l {
+		l[i].Lock()
+	}
+}
+
+func (l *storeLock) unlock() {
+	for i := len(l) - 1; i >= 0; i-- {
+		l[i].Unlock()
+	}
+}
+
+// Lock is a held lock returned by LockShard or LockAll; pass it to Unlock.
 type Lock struct {
 	shard *shard // nil: the Store lock is held exclusively
+	index int    // the shard's index, for its stripe of the Store lock
 }
 
 // ShardOf returns the shard index of key in any DB. Commands use it to tell
@@ -149,16 +180,16 @@ func (s *Store) hash(key []byte) uint64 { return maphash.Bytes(s.seed, key) }
 // LockShard holds the Store lock shared and shard i of database db: what a
 // command whose keys all fall in shard i needs.
 func (s *Store) LockShard(db, i int) Lock {
-	s.mu.RLock()
+	s.mu.rlock(i)
 	sh := &s.dbs[db].Load().shards[i]
 	sh.mu.Lock()
-	return Lock{shard: sh}
+	return Lock{shard: sh, index: i}
 }
 
 // LockAll holds the Store lock exclusively: what a command over several
 // shards, or over the whole keyspace, needs.
 func (s *Store) LockAll() Lock {
-	s.mu.Lock()
+	s.mu.lock()
 	return Lock{}
 }
 
@@ -166,10 +197,10 @@ func (s *Store) LockAll() Lock {
 func (s *Store) Unlock(l Lock) {
 	if l.shard != nil {
 		l.shard.mu.Unlock()
-		s.mu.RUnlock()
+		s.mu.runlock(l.index)
 		return
 	}
-	s.mu.Unlock()
+	s.mu.unlock()
 }
 
 // SwapDB swaps databases a and b. The caller holds LockAll.

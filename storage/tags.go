@@ -115,7 +115,7 @@ func (t *Tags) add(db *DB, d *dbTags, key string, tags []string) int {
 		cost += tagMembershipCost
 		added++
 	}
-	db.store.used.Add(cost)
+	db.store.used.Add(0, cost)
 	return added
 }
 
@@ -137,7 +137,7 @@ func (t *Tags) drop(db *DB, d *dbTags, key string) {
 	}
 	delete(d.byKey, key)
 	t.tagged.Add(-1)
-	db.store.used.Add(-cost)
+	db.store.used.Add(0, -cost)
 }
 
 // Of returns key's tags, sorted, in a new slice; nil when it has none.

@@ -167,7 +167,7 @@ func (t *Tier) evictKey(bucket uint32, key []byte) {
 		db := t.store.DB(i)
 		if s := db.find(key); s.found {
 			db.remove(&s, Evicted)
-			db.store.stats.Evicted.Add(1)
+			db.store.stats.Evicted.Add(0, 1)
 		}
 		buf := append([]byte{opDel}, overlayKey(nil, bucket, key)...)
 		t.put(staged{buf: buf, keyEnd: len(buf)})
