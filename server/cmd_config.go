@@ -111,6 +111,7 @@ var liveConfigParams = []configParam{
 		set: func(s *Server, v string) {
 			n, _ := strconv.ParseInt(v, 10, 64)
 			s.cfg.Timeout = time.Duration(n) * time.Second
+			s.timeout.Store(int64(s.cfg.Timeout))
 		}},
 	{name: "maxclients", kind: paramInt, min: 1, max: math.MaxUint32,
 		get: func(s *Server) string { return strconv.Itoa(s.cfg.MaxClients) },

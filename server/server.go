@@ -44,6 +44,7 @@ type Server struct {
 	nextClientID atomic.Int64
 	stats        serverStats
 	slowlog      *slowlog
+	timeout      atomic.Int64 // cfg.Timeout, see idleTimeout
 	watches      watchRegistry
 	blocking     blockRegistry // clients blocked on keys (blocking.go)
 	pubsub       pubsub
@@ -93,6 +94,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.store = store
+	s.timeout.Store(int64(cfg.Timeout))
 	store.AddListener(&s.watches)
 	store.AddListener(&s.blocking)
 	if err := s.initCache(); err != nil {
@@ -285,11 +287,10 @@ func (s *Server) protoMaxBulkLen() int64 {
 	return s.cfg.ProtoMaxBulkLen
 }
 
-func (s *Server) idleTimeout() time.Duration {
-	s.cfgMu.RLock()
-	defer s.cfgMu.RUnlock()
-	return s.cfg.Timeout
-}
+// idleTimeout is the timeout setting, read before every blocking read:
+// an atomic mirror of cfg.Timeout, so that it is not one more shared
+// reader count.
+func (s *Server) idleTimeout() time.Duration { return time.Duration(s.timeout.Load()) }
 
 func (s *Server) maxClients() int {
 	s.cfgMu.RLock()
