@@ -43,8 +43,9 @@ type client struct {
 	// connections (cmd_client.go).
 	listed  clientListed
 	created time.Time
-	// lastActive is unix milliseconds of the last request (CLIENT LIST
-	// idle), from the store's clock: cheaper than time.Now per request.
+	// lastActive is when the client last ran a command, as monotonic()
+	// (CLIENT LIST idle): the command's start time, so it costs no clock
+	// read of its own.
 	lastActive atomic.Int64
 	lastCmd    atomic.Pointer[string]
 
@@ -75,7 +76,7 @@ func newClient(s *Server, nc net.Conn) *client {
 	c.out.b = make([]byte, 0, 4096)
 	c.authed.Store(s.password() == "")
 	c.rd = newReader(nc, s.protoMaxBulkLen(), c.authed.Load)
-	c.lastActive.Store(s.store.Now())
+	c.lastActive.Store(int64(monotonic()))
 	return c
 }
 
@@ -93,7 +94,6 @@ func (c *client) serve() {
 			}
 			return
 		}
-		c.lastActive.Store(c.srv.store.Now())
 		c.execute(args)
 		if len(c.out.b) >= outFlushAt {
 			if c.flush() != nil {
@@ -270,6 +270,7 @@ func (c *client) makeRoom(key []byte) error {
 // with an error; the connection and the server carry on.
 func (c *client) call(cmd *command, args [][]byte, lock bool) {
 	start := monotonic()
+	c.lastActive.Store(int64(start))
 	if lock && cmd.flags&flagNoData == 0 {
 		l := c.lockFor(cmd, args)
 		defer c.srv.store.Unlock(l)

@@ -248,7 +248,7 @@ func (c *client) describe(b *strings.Builder, subs map[*client][numKinds]int, no
 		"qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s "+
 		"user=%s redir=-1 resp=%d lib-name=%s lib-ver=%s\n",
 		c.id, c.addr, c.laddr, connFD(c.conn), c.clientName(),
-		int64(now.Sub(c.created).Seconds()), (c.srv.store.Now()-c.lastActive.Load())/1000,
+		int64(now.Sub(c.created).Seconds()), int64((monotonic()-time.Duration(c.lastActive.Load()))/time.Second),
 		flags, c.listed.db.Load(), n[kindChannel], n[kindPattern], n[kindShard], cmd, defaultUser, resp, loadString(&c.libName), loadString(&c.libVer))
 }
 
