@@ -863,13 +863,17 @@ func zpopFrom(c *client, key []byte, z *storage.ZSet, v storage.Value, min bool,
 	}
 	for i := 0; i < n; i++ {
 		m, s := z.PopMin(!min)
+		if i == 0 {
+			// Redis publishes the event after the first pop, before its
+			// reply (a RESP3 subscriber sees it inside the array).
+			c.notify(notifyZSet, popMinEvent(min), key)
+		}
 		if form == zpopPairs || form == zpopNested {
 			c.out.Array(2)
 		}
 		c.out.BulkString(m)
 		c.out.Double(s)
 	}
-	c.notify(notifyZSet, popMinEvent(min), key)
 	storeZSet(c, key, z, v, false)
 }
 
