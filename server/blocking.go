@@ -184,6 +184,23 @@ func (r *blockRegistry) passOn(b *blockState) {
 	}
 }
 
+// wakeDB wakes every client blocked on a key of database db, whose keys
+// may hold values now (SWAPDB swapped it): those that find nothing block
+// again.
+func (r *blockRegistry) wakeDB(db int) {
+	if r.count.Load() == 0 {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, b := range r.byID {
+		if b.db == db {
+			r.detach(b)
+			b.wake <- struct{}{}
+		}
+	}
+}
+
 // unblock wakes client id with CLIENT UNBLOCK's request how, reporting
 // whether it was blocked.
 func (r *blockRegistry) unblock(id int64, how int32) bool {

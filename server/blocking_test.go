@@ -70,6 +70,26 @@ func TestBlockingWakeUps(t *testing.T) {
 	}
 }
 
+// TestBlockingServedBySwapDB: SWAPDB serves a client blocked on a key the
+// swap brought into its database, as Redis 7.0 does.
+func TestBlockingServedBySwapDB(t *testing.T) {
+	s := startServer(t, Config{})
+	a, b := dial(t, s), dial(t, s)
+	b.expect("+OK\r\n", "SELECT", "1")
+	b.expect(":1\r\n", "RPUSH", "q", "x")
+	a.send("BLPOP", "q", "other", "0")
+	c := dial(t, s)
+	c.send("BLPOP", "other", "0")
+	waitBlocked(t, s, 2)
+	b.expect("+OK\r\n", "SWAPDB", "0", "1")
+	a.expect("*2\r\n$1\r\nq\r\n$1\r\nx\r\n")
+	waitBlocked(t, s, 1)                      // c found nothing and blocks again
+	b.expect(":1\r\n", "RPUSH", "other", "y") // db 1: not c's database
+	b.expect("+OK\r\n", "SELECT", "0")
+	b.expect(":1\r\n", "RPUSH", "other", "z")
+	c.expect("*2\r\n$5\r\nother\r\n$1\r\nz\r\n")
+}
+
 // TestBlockingServesInOrder: clients blocked on a key are served in the
 // order they blocked, one element each, as in Redis; what is left stays.
 func TestBlockingServesInOrder(t *testing.T) {

@@ -393,6 +393,8 @@ func cmdSwapDB(c *client, args [][]byte) {
 		c.srv.watches.touchDB(int(a), either)
 		c.srv.watches.touchDB(int(b), either)
 		c.srv.store.SwapDB(int(a), int(b))
+		c.srv.blocking.wakeDB(int(a)) // clients blocked on keys the swap brought
+		c.srv.blocking.wakeDB(int(b))
 	}
 	c.out.OK()
 }
