@@ -219,6 +219,23 @@ func (r *blockRegistry) unblock(id int64, how int32) bool {
 // blocked returns the number of clients blocked (INFO's blocked_clients).
 func (r *blockRegistry) blocked() int { return int(r.count.Load()) }
 
+// timed returns the number of clients blocked with a timeout (INFO's
+// clients_in_timeout_table).
+func (r *blockRegistry) timed() int {
+	if r.count.Load() == 0 {
+		return 0
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, b := range r.byID {
+		if !b.deadline.IsZero() {
+			n++
+		}
+	}
+	return n
+}
+
 // KeyStored wakes the first client blocked on key for a value of its kind
 // (a storage.Listener). It costs one atomic load while nobody waits.
 func (r *blockRegistry) KeyStored(db *storage.DB, key string, v storage.Value) {

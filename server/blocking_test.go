@@ -90,6 +90,20 @@ func TestBlockingServedBySwapDB(t *testing.T) {
 	c.expect("*2\r\n$5\r\nother\r\n$1\r\nz\r\n")
 }
 
+// TestBlockedClientsInInfo: INFO counts blocked clients, and those with a
+// timeout, as Redis's blocked_clients and clients_in_timeout_table.
+func TestBlockedClientsInInfo(t *testing.T) {
+	s := startServer(t, Config{})
+	a, b, c := dial(t, s), dial(t, s), dial(t, s)
+	a.send("BLPOP", "q", "0")
+	b.send("BZPOPMIN", "z", "100")
+	waitBlocked(t, s, 2)
+	f := infoFields(t, c.do("INFO", "clients"))
+	if f["blocked_clients"] != "2" || f["clients_in_timeout_table"] != "1" {
+		t.Errorf("INFO clients: blocked_clients %s, clients_in_timeout_table %s", f["blocked_clients"], f["clients_in_timeout_table"])
+	}
+}
+
 // TestBlockingServesInOrder: clients blocked on a key are served in the
 // order they blocked, one element each, as in Redis; what is left stays.
 func TestBlockingServesInOrder(t *testing.T) {

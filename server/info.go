@@ -205,9 +205,9 @@ func (s *Server) infoClients(w *infoWriter) {
 	w.field("connected_clients", n)
 	w.field("cluster_connections", 0)
 	w.field("maxclients", s.maxClients())
-	w.field("blocked_clients", 0)
+	w.field("blocked_clients", s.blocking.blocked())
 	w.field("tracking_clients", 0)
-	w.field("clients_in_timeout_table", 0)
+	w.field("clients_in_timeout_table", s.blocking.timed())
 }
 
 func (s *Server) infoMemory(w *infoWriter) {
