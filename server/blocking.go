@@ -219,6 +219,16 @@ func (r *blockRegistry) unblock(id int64, how int32) bool {
 // blocked returns the number of clients blocked (INFO's blocked_clients).
 func (r *blockRegistry) blocked() int { return int(r.count.Load()) }
 
+// isBlocked reports whether client id is blocked (CLIENT LIST's flag b).
+func (r *blockRegistry) isBlocked(id int64) bool {
+	if r.count.Load() == 0 {
+		return false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.byID[id] != nil
+}
+
 // timed returns the number of clients blocked with a timeout (INFO's
 // clients_in_timeout_table).
 func (r *blockRegistry) timed() int {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -101,6 +102,9 @@ func TestBlockedClientsInInfo(t *testing.T) {
 	f := infoFields(t, c.do("INFO", "clients"))
 	if f["blocked_clients"] != "2" || f["clients_in_timeout_table"] != "1" {
 		t.Errorf("INFO clients: blocked_clients %s, clients_in_timeout_table %s", f["blocked_clients"], f["clients_in_timeout_table"])
+	}
+	if list := c.do("CLIENT", "LIST"); strings.Count(list, " flags=b ") != 2 || !strings.Contains(list, "cmd=bzpopmin") {
+		t.Errorf("CLIENT LIST does not show the blocked clients: %q", list)
 	}
 }
 

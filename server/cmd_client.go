@@ -230,6 +230,9 @@ func (c *client) describe(b *strings.Builder, subs map[*client][numKinds]int, no
 	if clientType(n) == clientPubSub {
 		flags = "P"
 	}
+	if c.srv.blocking.isBlocked(c.id) {
+		flags += "b"
+	}
 	if c.listed.noEvict.Load() {
 		flags += "e"
 	}
