@@ -62,6 +62,10 @@ type client struct {
 	// write, the backlog after write_back writes.
 	syncSeq  uint64
 	throttle bool
+
+	// script is the run a scripting pseudo-client runs commands for
+	// (script.go); nil for connections.
+	script *scriptRun
 }
 
 func newClient(s *Server, nc net.Conn) *client {
@@ -290,7 +294,7 @@ func (c *client) call(cmd *command, args [][]byte, lock bool) {
 				key = k
 			}
 		})
-		if err := c.db.MakeRoom(key); err != nil {
+		if err := c.db.MakeRoom(key); err != nil && c.script.refusesOOM() {
 			c.out.Error(msgOutOfMemory)
 			return
 		}

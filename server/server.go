@@ -49,6 +49,7 @@ type Server struct {
 	blocking     blockRegistry // clients blocked on keys (blocking.go)
 	pubsub       pubsub
 	cache        cacheIndex
+	scripts      scriptEngine // Lua scripts: their cache and state (script.go)
 	policy       *cachePolicy // namespaces and the disk tier (policy.go); nil without namespaces
 	nsStats      *namespaceStats
 	started      time.Time
@@ -153,6 +154,7 @@ func (s *Server) Store() *storage.Store { return s.store }
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.done)
+		s.scripts.closing() // a running script stops, so its client can close
 		for _, ln := range s.listeners {
 			ln.Close()
 		}
