@@ -162,13 +162,23 @@ func (r *blockRegistry) remove(b *blockState) bool {
 	return r.detach(b)
 }
 
+// wake unregisters b and signals it; the caller holds r.mu. A waiter is
+// signalled at most once per registration, so the buffered send never
+// waits; it would rather drop than stall every writer behind r.mu.
+func (r *blockRegistry) wake(b *blockState) {
+	r.detach(b)
+	select {
+	case b.wake <- struct{}{}:
+	default:
+	}
+}
+
 // wakeFirst wakes the first waiter on k for values of kind; the caller
 // holds r.mu.
 func (r *blockRegistry) wakeFirst(k watchKey, kind storage.Kind) {
 	for _, b := range r.waiters[k] {
 		if b.kind == kind {
-			r.detach(b)
-			b.wake <- struct{}{}
+			r.wake(b)
 			return
 		}
 	}
@@ -195,8 +205,7 @@ func (r *blockRegistry) wakeDB(db int) {
 	defer r.mu.Unlock()
 	for _, b := range r.byID {
 		if b.db == db {
-			r.detach(b)
-			b.wake <- struct{}{}
+			r.wake(b)
 		}
 	}
 }
@@ -210,9 +219,8 @@ func (r *blockRegistry) unblock(id int64, how int32) bool {
 	if b == nil {
 		return false
 	}
-	r.detach(b)
 	b.unblocked.Store(how)
-	b.wake <- struct{}{}
+	r.wake(b)
 	return true
 }
 
