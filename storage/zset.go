@@ -30,10 +30,12 @@ type ZSet struct {
 }
 
 type zNode struct {
-	member string
+	// score and level lead: a search reads them on every hop (and member
+	// only on equal scores).
 	score  float64
-	back   *zNode
 	level  []zLevel
+	back   *zNode
+	member string
 }
 
 type zLevel struct {
@@ -397,10 +399,62 @@ func randomLevel() int {
 	return l
 }
 
+// Nodes of up to zInlineLevels levels (all but 1 in 256 of them) hold
+// their levels in the same allocation, as Redis's flexible array member
+// does: a search hop then touches one object, not a node and its levels.
+type (
+	zNode1 struct {
+		zNode
+		lv [1]zLevel
+	}
+	zNode2 struct {
+		zNode
+		lv [2]zLevel
+	}
+	zNode3 struct {
+		zNode
+		lv [3]zLevel
+	}
+	zNode4 struct {
+		zNode
+		lv [4]zLevel
+	}
+)
+
+const zInlineLevels = 4
+
+// newNode returns a node of the given number of levels.
+func newNode(levels int) *zNode {
+	switch levels {
+	case 1:
+		n := &zNode1{}
+		n.level = n.lv[:]
+		return &n.zNode
+	case 2:
+		n := &zNode2{}
+		n.level = n.lv[:]
+		return &n.zNode
+	case 3:
+		n := &zNode3{}
+		n.level = n.lv[:]
+		return &n.zNode
+	case 4:
+		n := &zNode4{}
+		n.level = n.lv[:]
+		return &n.zNode
+	}
+	return &zNode{level: make([]zLevel, levels)}
+}
+
 // nodeSize is what a member of levels levels costs.
 func nodeSize(levels, memberLen int) int64 {
-	return int64(allocSize(int(unsafe.Sizeof(zNode{})))+allocSize(levels*int(unsafe.Sizeof(zLevel{})))+
-		allocSize(memberLen)) + zsetSlotOverhead
+	node := int(unsafe.Sizeof(zNode{}))
+	lv := levels * int(unsafe.Sizeof(zLevel{}))
+	size := allocSize(node + lv)
+	if levels > zInlineLevels {
+		size = allocSize(node) + allocSize(lv)
+	}
+	return int64(size+allocSize(memberLen)) + zsetSlotOverhead
 }
 
 // insert adds a node for a member not in the set.
@@ -427,7 +481,8 @@ func (z *ZSet) insert(score float64, member string) *zNode {
 		}
 		z.level = level
 	}
-	n := &zNode{member: member, score: score, level: make([]zLevel, level)}
+	n := newNode(level)
+	n.member, n.score = member, score
 	for i := 0; i < level; i++ {
 		n.level[i].next = update[i].level[i].next
 		update[i].level[i].next = n
