@@ -327,20 +327,29 @@ type scored struct {
 // writeScored replies with members, and with their scores when asked:
 // member, score, ... in RESP2; [member, score] pairs in RESP3.
 func writeScored(c *client, items []scored, withScores bool) {
-	pairs := withScores && c.out.resp3
-	if withScores && !pairs {
-		c.out.Array(2 * len(items))
-	} else {
-		c.out.Array(len(items))
-	}
+	writeScoredHeader(c, len(items), withScores)
 	for _, it := range items {
-		if pairs {
-			c.out.Array(2)
-		}
-		c.out.BulkString(it.member)
-		if withScores {
-			c.out.Double(it.score)
-		}
+		writeScoredItem(c, it.member, it.score, withScores)
+	}
+}
+
+// writeScoredHeader starts writeScored's reply for n members.
+func writeScoredHeader(c *client, n int, withScores bool) {
+	if withScores && !c.out.resp3 {
+		c.out.Array(2 * n)
+	} else {
+		c.out.Array(n)
+	}
+}
+
+// writeScoredItem writes one member of writeScored's reply.
+func writeScoredItem(c *client, member string, score float64, withScores bool) {
+	if withScores && c.out.resp3 {
+		c.out.Array(2)
+	}
+	c.out.BulkString(member)
+	if withScores {
+		c.out.Double(score)
 	}
 }
 
@@ -1016,27 +1025,39 @@ func cmdZRandMember(c *client, args [][]byte) {
 		c.out.Array(0)
 		return
 	}
+	// The reply is written as it is drawn: a large negative count asks
+	// for that many members whatever the set's size.
 	n := z.Len()
-	var items []scored
-	pick := func(r int) {
+	emit := func(r int) {
 		m, s := z.ByRank(r)
-		items = append(items, scored{m, s})
+		writeScoredItem(c, m, s, withScores)
 	}
 	switch {
 	case count < 0: // with repetitions
+		writeScoredHeader(c, int(-count), withScores)
 		for i := int64(0); i < -count; i++ {
-			pick(rand.IntN(n))
+			emit(rand.IntN(n))
 		}
 	case count >= int64(n):
+		writeScoredHeader(c, n, withScores)
 		for r := 0; r < n; r++ {
-			pick(r)
+			emit(r)
 		}
-	default: // distinct, in random order
+	case count*3 > int64(n): // distinct, most of the set: shuffle
+		writeScoredHeader(c, int(count), withScores)
 		for _, r := range rand.Perm(n)[:count] {
-			pick(r)
+			emit(r)
+		}
+	default: // distinct, a few: draw until enough
+		writeScoredHeader(c, int(count), withScores)
+		picked := make(map[int]bool, count)
+		for len(picked) < int(count) {
+			if r := rand.IntN(n); !picked[r] {
+				picked[r] = true
+				emit(r)
+			}
 		}
 	}
-	writeScored(c, items, withScores)
 }
 
 // ZSCAN.

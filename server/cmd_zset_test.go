@@ -283,3 +283,31 @@ func isRangeErr(err error) bool {
 	ne, ok := err.(*strconv.NumError)
 	return ok && ne.Err == strconv.ErrRange
 }
+
+// TestZRandMemberDistinct draws distinct members by both of its methods
+// (shuffle for most of the set, draws for a few) and with repetitions.
+func TestZRandMemberDistinct(t *testing.T) {
+	s := startServer(t, Config{})
+	c := dial(t, s)
+	args := []string{"ZADD", "z"}
+	for i := 0; i < 100; i++ {
+		args = append(args, strconv.Itoa(i), "m"+strconv.Itoa(i))
+	}
+	c.do(args...)
+	for _, count := range []int{5, 60, 99} {
+		got := parseBulks(t, c.do("ZRANDMEMBER", "z", strconv.Itoa(count)))
+		seen := map[string]bool{}
+		for _, m := range got {
+			if seen[m] || len(m) < 2 || m[0] != 'm' {
+				t.Errorf("ZRANDMEMBER %d: bad or repeated member %q", count, m)
+			}
+			seen[m] = true
+		}
+		if len(got) != count {
+			t.Errorf("ZRANDMEMBER %d returned %d members", count, len(got))
+		}
+	}
+	if got := parseBulks(t, c.do("ZRANDMEMBER", "z", "-300", "WITHSCORES")); len(got) != 600 {
+		t.Errorf("ZRANDMEMBER -300 WITHSCORES returned %d items", len(got))
+	}
+}
