@@ -1038,9 +1038,9 @@ func cmdZRandMember(c *client, args [][]byte) {
 		for i := int64(0); i < -count; i++ {
 			emit(rand.IntN(n))
 		}
-	case count >= int64(n):
+	case count >= int64(n): // the whole set, highest first as a listpack replies it
 		writeScoredHeader(c, n, withScores)
-		for r := 0; r < n; r++ {
+		for r := n - 1; r >= 0; r-- {
 			emit(r)
 		}
 	case count*3 > int64(n): // distinct, most of the set: shuffle
