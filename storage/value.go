@@ -199,10 +199,18 @@ func (v Value) Encoding() string {
 // newRecord returns a stored copy of v under key.
 func newRecord(key []byte, v Value) Value {
 	if v.Kind() != KindString {
+		k := ""
 		if v.stored() {
-			v.ptr = (*objectRecord)(v.ptr).obj
+			old := (*objectRecord)(v.ptr)
+			if old.key == unsafeString(key) {
+				k = old.key // an object stored again after a change keeps its key
+			}
+			v.ptr = old.obj
 		}
-		v.ptr = unsafe.Pointer(&objectRecord{key: string(key), obj: v.ptr})
+		if k == "" {
+			k = string(key)
+		}
+		v.ptr = unsafe.Pointer(&objectRecord{key: k, obj: v.ptr})
 		v.meta |= uint32(flagStored) << metaFlagShift
 		(*objectRecord)(v.ptr).size = objectSize(v)
 		return v
