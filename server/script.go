@@ -473,6 +473,7 @@ func newScriptVM(s *Server) *scriptVM {
 	}))
 	for name, fn := range map[string]lua.LGFunction{
 		"pcall":          luaPcall,
+		"error":          luaError,
 		"rawget":         vm.luaRawGet,
 		"rawset":         vm.luaRawSet,
 		"setmetatable":   vm.luaSetMetatable,
@@ -590,6 +591,26 @@ func (vm *scriptVM) luaSetMetatable(L *lua.LState) int {
 	return 1
 }
 
+// luaError is Lua 5.1's error(message [, level]): a string or number
+// message gets the position of the function at level (1, the default, is
+// the caller of error), and none when that is a Go function such as
+// pcall. gopher-lua's own always takes the innermost Lua function's.
+func luaError(L *lua.LState) int {
+	obj := L.Get(1)
+	switch obj.(type) {
+	case lua.LString, lua.LNumber:
+		if level := L.OptInt(2, 1); level > 0 {
+			if dbg, ok := L.GetStack(level); ok {
+				if _, err := L.GetInfo("Sl", dbg, lua.LNil); err == nil && dbg.CurrentLine > 0 {
+					obj = lua.LString(fmt.Sprintf("%s:%d: %s", dbg.Source, dbg.CurrentLine, obj.String()))
+				}
+			}
+		}
+	}
+	L.Error(obj, 0)
+	return 0
+}
+
 // luaPcall is Redis's pcall: a caught error that is an error table (as
 // redis.call raises) is returned as its err string.
 func luaPcall(L *lua.LState) int {
@@ -639,15 +660,15 @@ func (vm *scriptVM) luaRandom(L *lua.LState) int {
 	case 0:
 		L.Push(lua.LNumber(r))
 	case 1:
-		m := int64(L.CheckNumber(1))
+		m := int64(checkNumber(L, 1, "random"))
 		if m < 1 {
-			L.ArgError(1, "interval is empty")
+			argError(L, 1, "random", "interval is empty")
 		}
 		L.Push(lua.LNumber(float64(int64(r*float64(m)) + 1)))
 	case 2:
-		lo, hi := int64(L.CheckNumber(1)), int64(L.CheckNumber(2))
+		lo, hi := int64(checkNumber(L, 1, "random")), int64(checkNumber(L, 2, "random"))
 		if lo > hi {
-			L.ArgError(2, "interval is empty")
+			argError(L, 2, "random", "interval is empty")
 		}
 		L.Push(lua.LNumber(float64(int64(r*float64(hi-lo+1)) + lo)))
 	default:
@@ -657,7 +678,7 @@ func (vm *scriptVM) luaRandom(L *lua.LState) int {
 }
 
 func (vm *scriptVM) luaRandomSeed(L *lua.LState) int {
-	seed := uint64(int64(L.CheckNumber(1)))
+	seed := uint64(int64(checkNumber(L, 1, "randomseed")))
 	vm.rand = rand.New(rand.NewPCG(seed, seed))
 	return 0
 }

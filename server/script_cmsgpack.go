@@ -37,7 +37,7 @@ func newMsgpackLib(L *lua.LState) *lua.LTable {
 
 func msgpackPack(L *lua.LState) int {
 	if L.GetTop() == 0 {
-		L.ArgError(0, "MessagePack pack needs input.")
+		argError(L, 0, "pack", "MessagePack pack needs input.")
 	}
 	var b []byte
 	for i := 1; i <= L.GetTop(); i++ {

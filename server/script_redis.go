@@ -159,16 +159,21 @@ type scriptCommandFlags struct {
 	writes bool // refused by read-only scripts: write and may_replicate commands
 }
 
+// mayReplicate lists the commands scripts may call that Redis 7.0 flags
+// may_replicate, a flag its COMMAND INFO does not show: read-only scripts
+// refuse them as writes.
+var mayReplicate = map[string]bool{"publish": true, "spublish": true, "pfcount": true}
+
 // scriptCommands holds the flags of every command, derived from the
 // COMMAND INFO Redis gives for its commands (cmd_command.go) and from the
 // table for Strata's own.
 var scriptCommands = sync.OnceValue(func() map[*command]scriptCommandFlags {
 	m := map[*command]scriptCommandFlags{}
 	add := func(cmd *command) {
-		f := scriptCommandFlags{writes: cmd.flags&flagWrite != 0}
+		f := scriptCommandFlags{writes: cmd.flags&flagWrite != 0 || mayReplicate[cmd.name]}
 		if e, ok := recorded().info[cmd.name]; ok {
 			f.denied = hasFlag(e, "noscript")
-			f.writes = f.writes || hasFlag(e, "write") || hasFlag(e, "may_replicate")
+			f.writes = f.writes || hasFlag(e, "write")
 		}
 		m[cmd] = f
 	}
