@@ -227,6 +227,11 @@ func upper(s string) string {
 // execute runs one request: lookup, the checks Redis makes before running
 // a command, MULTI queueing, then the command itself.
 func (c *client) execute(args [][]byte) {
+	if c.ps != nil {
+		// Messages published before this request reach the client before
+		// its reply, as they do from Redis's single output buffer.
+		c.ps.takeQueue()
+	}
 	cmd := c.lookup(args)
 	if cmd == nil {
 		if c.multi != nil {
