@@ -487,6 +487,11 @@ func TestEvalTimeLimit(t *testing.T) {
 		t.Errorf("writing loop: %q", got)
 	}
 	c.expect("$1\r\n1\r\n", "get", "w")
+	// So is a loop in a coroutine.
+	got = c.do("eval", "local co = coroutine.wrap(function() while true do end end) co()", "0")
+	if !strings.HasPrefix(got, "-ERR Script killed after running longer") {
+		t.Errorf("coroutine loop: %q", got)
+	}
 	c.expect("+PONG\r\n", "ping")
 }
 
@@ -660,4 +665,15 @@ func TestEvalRedisPyLock(t *testing.T) {
 	c.expect(":0\r\n", "exists", "lock")
 	c.expect(":0\r\n", "evalsha", release, "1", "lock", "tok")
 	c.expect(":0\r\n", "evalsha", extend, "1", "lock", "tok", "5000", "0")
+}
+
+// BenchmarkEval measures a small script that calls one command, as rate
+// limiters and locks do, through one connection.
+func BenchmarkEval(b *testing.B) {
+	s := startServer(b, Config{})
+	c := dial(b, s)
+	for b.Loop() {
+		c.do("evalsha", sha1Hex(lockRelease), "1", "lock", "tok")
+		c.do("eval", lockRelease, "1", "lock", "tok")
+	}
 }

@@ -142,12 +142,12 @@ func (e *scriptEngine) exists(sha string) bool { return e.lookup(sha) != nil }
 func (e *scriptEngine) load(body []byte, pin bool) (*luaScript, string) {
 	sum := sha1.Sum(body)
 	sha := hex.EncodeToString(sum[:])
-	if s := e.lookup(sha); s != nil && !pin {
-		return s, ""
-	}
-	s, msg := compileScript(sha, body)
+	s := e.lookup(sha)
 	if s == nil {
-		return nil, msg
+		var msg string
+		if s, msg = compileScript(sha, body); s == nil {
+			return nil, msg
+		}
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -159,6 +159,9 @@ func (e *scriptEngine) load(body []byte, pin bool) (*luaScript, string) {
 		if e.evals != nil {
 			e.evals.Remove(sha)
 		}
+		return s, ""
+	}
+	if e.loaded[sha] != nil {
 		return s, ""
 	}
 	if e.evals == nil {
@@ -375,6 +378,9 @@ func (e *scriptEngine) run(c *client, s *luaScript, keys, argv [][]byte, readOnl
 		c.syncSeq = max(c.syncSeq, pc.syncSeq)
 		c.throttle = c.throttle || pc.throttle
 		pc.syncSeq, pc.throttle = 0, false
+		if cap(pc.out.b) > outFlushAt {
+			pc.out.b = make([]byte, 0, 1024) // let a big reply's buffer go
+		}
 	}()
 
 	L := vm.L

@@ -224,7 +224,7 @@ func (vm *scriptVM) redisCall(L *lua.LState, raising bool) int {
 	if flags.writes {
 		r.dirty = true
 	}
-	v, _, isErr := vm.luaValue(pc.out.b, 0)
+	v, _, isErr := vm.luaValue(pc.out.b)
 	if isErr && raising {
 		L.Error(v, 0)
 	}
@@ -235,7 +235,7 @@ func (vm *scriptVM) redisCall(L *lua.LState, raising bool) int {
 // luaValue reads one RESP reply from b into a Lua value, and returns the
 // rest of b and whether the reply was an error. b is a reply a handler
 // wrote, so it is well formed.
-func (vm *scriptVM) luaValue(b []byte, depth int) (lua.LValue, []byte, bool) {
+func (vm *scriptVM) luaValue(b []byte) (lua.LValue, []byte, bool) {
 	L := vm.L
 	line, rest, _ := cutLine(b)
 	if len(line) == 0 {
@@ -271,7 +271,7 @@ func (vm *scriptVM) luaValue(b []byte, depth int) (lua.LValue, []byte, bool) {
 			set := L.CreateTable(0, n)
 			for range n {
 				var k lua.LValue
-				k, rest, _ = vm.luaValue(rest, depth+1)
+				k, rest, _ = vm.luaValue(rest)
 				if k != lua.LNil {
 					set.RawSet(k, lua.LTrue)
 				}
@@ -281,7 +281,7 @@ func (vm *scriptVM) luaValue(b []byte, depth int) (lua.LValue, []byte, bool) {
 		t := L.CreateTable(n, 0)
 		for i := 1; i <= n; i++ {
 			var v lua.LValue
-			v, rest, _ = vm.luaValue(rest, depth+1)
+			v, rest, _ = vm.luaValue(rest)
 			t.RawSetInt(i, v)
 		}
 		return t, rest, false
@@ -289,14 +289,14 @@ func (vm *scriptVM) luaValue(b []byte, depth int) (lua.LValue, []byte, bool) {
 		m := L.CreateTable(0, n)
 		for range n {
 			var k, v lua.LValue
-			k, rest, _ = vm.luaValue(rest, depth+1)
-			v, rest, _ = vm.luaValue(rest, depth+1)
+			k, rest, _ = vm.luaValue(rest)
+			v, rest, _ = vm.luaValue(rest)
 			if k != lua.LNil {
 				m.RawSet(k, v)
 			}
 		}
 		if line[0] == '|' { // attributes precede the reply they describe
-			return vm.luaValue(rest, depth)
+			return vm.luaValue(rest)
 		}
 		return field("map", m), rest, false
 	case '_':
