@@ -155,7 +155,10 @@ func scriptLookup(args [][]byte) *command {
 
 // scriptCommandFlags says, for each command, what scripts may do with it.
 type scriptCommandFlags struct {
-	denied bool // Redis's noscript flag: MULTI, SUBSCRIBE, BLPOP, CLIENT...
+	// denied: Redis's noscript commands (MULTI, SUBSCRIBE, BLPOP,
+	// CLIENT...), and Strata's flagNoMulti ones, which take the storage
+	// locks themselves and so cannot run under a script's.
+	denied bool
 	writes bool // refused by read-only scripts: write and may_replicate commands
 }
 
@@ -170,9 +173,12 @@ var mayReplicate = map[string]bool{"publish": true, "spublish": true, "pfcount":
 var scriptCommands = sync.OnceValue(func() map[*command]scriptCommandFlags {
 	m := map[*command]scriptCommandFlags{}
 	add := func(cmd *command) {
-		f := scriptCommandFlags{writes: cmd.flags&flagWrite != 0 || mayReplicate[cmd.name]}
+		f := scriptCommandFlags{
+			denied: cmd.flags&flagNoMulti != 0,
+			writes: cmd.flags&flagWrite != 0 || mayReplicate[cmd.name],
+		}
 		if e, ok := recorded().info[cmd.name]; ok {
-			f.denied = hasFlag(e, "noscript")
+			f.denied = f.denied || hasFlag(e, "noscript")
 			f.writes = f.writes || hasFlag(e, "write")
 		}
 		m[cmd] = f
