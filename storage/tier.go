@@ -472,6 +472,13 @@ func (t *Tier) load(db *DB, key []byte) (Value, []string, bool) {
 			return Value{}, nil, false
 		}
 	}
+	return t.decode(bucket, key, rec, true)
+}
+
+// decode turns key's entry rec into its value and tags, false when it is
+// expired or does not decode. With touch a read records the key's access
+// time for max-disk-size (the warm-up, not a client's read, does not).
+func (t *Tier) decode(bucket uint32, key, rec []byte, touch bool) (Value, []string, bool) {
 	e, err := parseEntry(rec)
 	if err != nil {
 		t.log.Error("disk tier entry does not decode; treating the key as absent", "key", string(key), "err", err)
@@ -486,10 +493,34 @@ func (t *Tier) load(db *DB, key []byte) (Value, []string, bool) {
 		t.log.Error("disk tier value does not decode; treating the key as absent", "key", string(key), "err", err)
 		return Value{}, nil, false
 	}
-	if sec := uint32(now / 1000); sec-e.atime > touchInterval {
+	if sec := uint32(now / 1000); touch && sec-e.atime > touchInterval {
 		t.touch(bucket, key, sec)
 	}
 	return v, e.tags, true
+}
+
+// warmKey loads key into memory from rec, its entry as the warm-up read it
+// from the data file, unless memory holds the key already; a write staged
+// since (in the overlay) wins over rec. The caller holds key's locks.
+func (db *DB) warmKey(bucket uint32, key, rec []byte) {
+	t := db.store.tier
+	if db.find(key).found || t.opts.Durability(key) == MemoryOnly {
+		return
+	}
+	if s, ok := t.lookupStaged(bucket, key); ok {
+		if s.buf[0] == opDel {
+			return
+		}
+		rec = s.buf[s.keyEnd:]
+	}
+	v, tags, ok := t.decode(bucket, key, rec, false)
+	if !ok {
+		return
+	}
+	db.write(key, v)
+	if k := t.tags.Load(); k != nil && len(tags) > 0 {
+		(*k).Replace(db, string(key), tags)
+	}
 }
 
 // touch records that key was used at sec, for max-disk-size eviction.

@@ -192,20 +192,19 @@ func (t *Tier) warm() {
 			if max := s.MaxMemory(); max > 0 && s.Used() >= max/4*3 {
 				return
 			}
-			var keys [][]byte
+			var keys, recs [][]byte
 			var err error
-			after, err = t.disk.scan(bucket, after, warmChunk, func(k, _ []byte) { keys = append(keys, k) })
+			after, err = t.disk.scan(bucket, after, warmChunk, func(k, rec []byte) {
+				keys, recs = append(keys, k), append(recs, rec)
+			})
 			if err != nil {
 				t.log.Error("disk tier warm-up read failed", "err", err)
 				return
 			}
-			for _, k := range keys {
+			for j, k := range keys {
 				l := s.LockShard(i, s.ShardOf(k))
 				if t.buckets[i].Load() == bucket {
-					db := s.DB(i)
-					if sl := db.find(k); !sl.found {
-						db.promote(k, sl, LookupWrite)
-					}
+					s.DB(i).warmKey(bucket, k, recs[j])
 				}
 				s.Unlock(l)
 			}
