@@ -390,6 +390,7 @@ func TestEvalSandboxIsolation(t *testing.T) {
 	c.expect("$-1\r\n", "eval", "return getmetatable(_G)", "0")
 	c.expect("$-1\r\n", "eval", "return getmetatable('') == nil", "0")
 	c.expect("$1\r\nX\r\n", "eval", "local mt = getmetatable('') return mt.__index.upper('x')", "0")
+	c.expect("$-1\r\n", "eval", "for k in pairs(string) do if k:sub(1, 2) == '__' then return k end end", "0")
 	// math.random is seeded per server, math.randomseed makes it repeat.
 	c.expect(":1\r\n", "eval", "math.randomseed(7) local a = math.random(1000) math.randomseed(7) return a == math.random(1000)", "0")
 	c.expect("-ERR user_script:1: bad argument #1 to 'random' (interval is empty) script: 008bcb60f86ee36d26c67b641b46674578d9cba0, on @user_script:1.\r\n",

@@ -500,10 +500,14 @@ func newScriptVM(s *Server) *scriptVM {
 	for _, name := range []string{"string", "table", "math", "coroutine", "bit", "cjson", "cmsgpack", "redis"} {
 		g.RawSetString(name, vm.readOnly(g.RawGetString(name).(*lua.LTable)))
 	}
-	if mt, ok := L.GetMetatable(lua.LString("")).(*lua.LTable); ok {
-		mt.RawSetString("__index", g.RawGetString("string"))
-		mt.RawSetString("__metatable", vm.readOnly(mt))
-	}
+	// Strings get a metatable of their own (gopher-lua's is the string
+	// library itself, with an __index field), shown read-only to
+	// getmetatable.
+	vm.seeThrough(g.RawGetString("string").(*lua.LTable)).RawSetString("__index", lua.LNil)
+	smt := L.NewTable()
+	smt.RawSetString("__index", g.RawGetString("string"))
+	smt.RawSetString("__metatable", vm.readOnly(smt))
+	L.SetMetatable(lua.LString(""), smt)
 	missing := L.NewTable()
 	missing.RawSetString("__index", L.NewFunction(luaMissingGlobal))
 	L.SetMetatable(g, missing)
