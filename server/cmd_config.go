@@ -89,6 +89,13 @@ type configParam struct {
 
 // liveConfigParams are the parameters Strata acts on.
 var liveConfigParams = []configParam{
+	{name: "busy-reply-threshold", kind: paramInt, max: math.MaxInt64,
+		get: func(s *Server) string { return strconv.FormatInt(s.scriptLimit.Load(), 10) },
+		set: func(s *Server, v string) {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			s.scriptLimit.Store(n)
+		}},
+	aliasParam("lua-time-limit", "busy-reply-threshold"),
 	{name: "maxmemory", kind: paramMemory, max: math.MaxInt64,
 		get: func(s *Server) string { return strconv.FormatInt(s.store.MaxMemory(), 10) },
 		set: func(s *Server, v string) {

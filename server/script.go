@@ -57,7 +57,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime/metrics"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -332,14 +331,7 @@ func (e *scriptEngine) closing() {
 // scriptTimeLimit is busy-reply-threshold (lua-time-limit): how long a
 // script may run; 0 for no limit.
 func (s *Server) scriptTimeLimit() time.Duration {
-	s.cfgMu.RLock()
-	v := s.configValue(configParams["busy-reply-threshold"])
-	s.cfgMu.RUnlock()
-	ms, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || ms <= 0 {
-		return 0
-	}
-	return time.Duration(ms) * time.Millisecond
+	return time.Duration(max(0, s.scriptLimit.Load())) * time.Millisecond
 }
 
 // run runs script s for client c with KEYS keys and ARGV argv, and writes

@@ -45,6 +45,7 @@ type Server struct {
 	stats        serverStats
 	slowlog      *slowlog
 	timeout      atomic.Int64 // cfg.Timeout, see idleTimeout
+	scriptLimit  atomic.Int64 // busy-reply-threshold in ms: how long a script may run (0: no limit)
 	watches      watchRegistry
 	blocking     blockRegistry // clients blocked on keys (blocking.go)
 	pubsub       pubsub
@@ -96,6 +97,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.store = store
 	s.timeout.Store(int64(cfg.Timeout))
+	s.scriptLimit.Store(5000) // Redis's default busy-reply-threshold
 	store.AddListener(&s.watches)
 	store.AddListener(&s.blocking)
 	if err := s.initCache(); err != nil {
