@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -55,7 +56,8 @@ type client struct {
 	closeAfter bool        // QUIT: close once the reply is written
 	killed     atomic.Bool
 
-	nameBuf [32]byte // lower-cased command names, to look up without allocating
+	nameBuf  [32]byte // lower-cased command names, to look up without allocating
+	shardBuf [32]int  // a command's shards (lockFor); more keys lock the whole store
 
 	// syncSeq and throttle are what the buffered replies wait for before
 	// they go out (policy.go): a write-ahead log record of a write_through
@@ -319,19 +321,27 @@ func (c *client) lockFor(cmd *command, args [][]byte) storage.Lock {
 	if cmd.firstKey == 0 {
 		return store.LockAll()
 	}
-	shard, single := -1, true
+	shards := c.shardBuf[:0]
+	overflow := false
 	cmd.keyArgs(args, func(k []byte) {
-		s := store.ShardOf(k)
-		if shard == -1 {
-			shard = s
-		} else if s != shard {
-			single = false
+		if len(shards) == cap(shards) {
+			overflow = true
+			return
 		}
+		shards = append(shards, store.ShardOf(k))
 	})
-	if !single || shard < 0 {
+	switch {
+	case overflow || len(shards) == 0:
 		return store.LockAll()
+	case len(shards) == 1:
+		return store.LockShard(c.dbIndex, shards[0])
 	}
-	return store.LockShard(c.dbIndex, shard)
+	slices.Sort(shards)
+	shards = slices.Compact(shards)
+	if len(shards) == 1 {
+		return store.LockShard(c.dbIndex, shards[0])
+	}
+	return store.LockShards(c.dbIndex, shards)
 }
 
 // clientName returns the CLIENT SETNAME name, "" when none.

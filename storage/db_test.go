@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"slices"
 	"testing"
 	"time"
 )
@@ -125,5 +126,50 @@ func TestExpireCycle(t *testing.T) {
 	}
 	if db.Len() != 0 || db.Expires() != 0 {
 		t.Fatalf("after active expiry: len %d expires %d", db.Len(), db.Expires())
+	}
+}
+
+// TestLockShards checks that multi-shard, single-shard and exclusive
+// lockers exclude each other (the race detector watches the counters) and
+// never deadlock.
+func TestLockShards(t *testing.T) {
+	s, _ := newClockedStore(t, Options{})
+	var counts [shardsPerDB]int
+	done := make(chan struct{})
+	const workers, rounds = 4, 2000
+	for w := 0; w < workers; w++ {
+		go func(w int) {
+			defer func() { done <- struct{}{} }()
+			for i := 0; i < rounds; i++ {
+				a, b, c := (i*7+w)%shardsPerDB, (i*13+w*5)%shardsPerDB, (i*31+w*11)%shardsPerDB
+				switch i % 10 {
+				case 0:
+					l := s.LockAll()
+					counts[a]++
+					s.Unlock(l)
+				case 1, 2, 3:
+					l := s.LockShard(0, a)
+					counts[a]++
+					s.Unlock(l)
+				default:
+					shards := slices.Compact(slices.Sorted(slices.Values([]int{a, b, c})))
+					if len(shards) < 2 {
+						continue
+					}
+					l := s.LockShards(0, shards)
+					for _, i := range shards {
+						counts[i]++
+					}
+					s.Unlock(l)
+				}
+			}
+		}(w)
+	}
+	for w := 0; w < workers; w++ {
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			t.Fatal("lockers deadlocked")
+		}
 	}
 }

@@ -27,6 +27,8 @@
 // on different cores do not contend) and every shard has a Mutex. Lock
 // order: the Store lock first, then at most one shard lock.
 //
+//   - A command whose keys fall in a few shards holds the Store lock shared
+//     and those shards' locks, taken in ascending order (LockShards).
 //   - A command whose keys all hash to one shard holds the Store lock shared
 //     and that shard's lock (Store.Lock with the command's keys).
 //   - Any other command that touches data (several shards, no key but the

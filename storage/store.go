@@ -163,10 +163,13 @@ func (l *storeLock) unlock() {
 	}
 }
 
-// Lock is a held lock returned by LockShard or LockAll; pass it to Unlock.
+// Lock is a held lock returned by LockShard, LockShards or LockAll; pass
+// it to Unlock.
 type Lock struct {
-	shard *shard // nil: the Store lock is held exclusively
+	shard *shard // the one shard held; nil with several, or exclusively
 	index int    // the shard's index, for its stripe of the Store lock
+	db    *DB    // with several shards: their DB and sorted indexes
+	many  []int
 }
 
 // ShardOf returns the shard index of key in any DB. Commands use it to tell
@@ -186,6 +189,33 @@ func (s *Store) LockShard(db, i int) Lock {
 	return Lock{shard: sh, index: i}
 }
 
+// LockShards holds the Store lock shared and shards of database db: what
+// a command whose keys fall in several shards needs. shards must be sorted,
+// distinct, and stay unchanged until Unlock. Every multi-shard locker takes
+// stripes, then shards, in ascending order, so they cannot deadlock.
+func (s *Store) LockShards(db int, shards []int) Lock {
+	stripes := stripeSet(shards)
+	for i := range s.mu {
+		if stripes&(1<<i) != 0 {
+			s.mu[i].RLock()
+		}
+	}
+	d := s.dbs[db].Load()
+	for _, i := range shards {
+		d.shards[i].mu.Lock()
+	}
+	return Lock{db: d, many: shards}
+}
+
+// stripeSet returns the stripes of shards as a bit set.
+func stripeSet(shards []int) uint {
+	var set uint
+	for _, i := range shards {
+		set |= 1 << stripeOf(i)
+	}
+	return set
+}
+
 // LockAll holds the Store lock exclusively: what a command over several
 // shards, or over the whole keyspace, needs.
 func (s *Store) LockAll() Lock {
@@ -195,12 +225,23 @@ func (s *Store) LockAll() Lock {
 
 // Unlock releases l.
 func (s *Store) Unlock(l Lock) {
-	if l.shard != nil {
+	switch {
+	case l.shard != nil:
 		l.shard.mu.Unlock()
 		s.mu.runlock(l.index)
-		return
+	case l.db != nil:
+		for j := len(l.many) - 1; j >= 0; j-- {
+			l.db.shards[l.many[j]].mu.Unlock()
+		}
+		stripes := stripeSet(l.many)
+		for i := len(s.mu) - 1; i >= 0; i-- {
+			if stripes&(1<<i) != 0 {
+				s.mu[i].RUnlock()
+			}
+		}
+	default:
+		s.mu.unlock()
 	}
-	s.mu.unlock()
 }
 
 // SwapDB swaps databases a and b. The caller holds LockAll.
