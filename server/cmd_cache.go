@@ -248,9 +248,18 @@ func cmdCacheInvalidate(c *client, args [][]byte) {
 	switch mode := args[1]; {
 	case is(mode, "tag"):
 		db := c.srv.dbAt(c.dbIndex)
-		var keys []string
+		var keys, tags []string
 		for _, tag := range args[2:] {
+			tags = append(tags, string(tag))
 			keys = append(keys, c.srv.cache.tags.Keys(db, string(tag))...)
+		}
+		if tier := c.srv.store.Tier(); tier != nil {
+			// Keys only on disk since a start are not in the index yet.
+			onDisk, err := tier.UnindexedTaggedKeys(c.dbIndex, tags)
+			if err != nil {
+				c.srv.log.Error("reading the disk tier's tags for an invalidation", "err", err)
+			}
+			keys = append(keys, onDisk...)
 		}
 		c.out.Int(c.srv.removeKeys(c, keys, storage.InvalidateTag))
 		return

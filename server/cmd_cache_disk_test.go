@@ -39,3 +39,27 @@ func TestInvalidateReachesDisk(t *testing.T) {
 	c.expect(":1\r\n", "CACHE.INVALIDATE", "TAG", "keep")
 	c.expect(":0\r\n", "EXISTS", "p:3")
 }
+
+// TestInvalidateTagBeforeWarmUp: after a restart, a tagged key that only
+// lives on disk (maxmemory keeps the warm-up from reading it in, so the tag
+// index does not know it) is still found by a tag invalidation.
+func TestInvalidateTagBeforeWarmUp(t *testing.T) {
+	dir := t.TempDir()
+	cfg := Config{Dir: dir, MaxMemoryPolicy: "allkeys-lru",
+		Namespaces: []policy.Namespace{{Match: "p:", Strategy: policy.WriteThrough}}}
+	s := startServer(t, cfg)
+	c := dial(t, s)
+	c.expect("+OK\r\n", "CACHE.SET", "p:1", "v", "TAGS", "t")
+	c.expect("+OK\r\n", "CACHE.SET", "p:2", "v", "TAGS", "other")
+	s.Close()
+
+	cfg.MaxMemory = 1 // the warm-up stops before its first key
+	s = startServer(t, cfg)
+	c = dial(t, s)
+	if n := s.store.DB(0).Len(); n != 0 {
+		t.Fatalf("%d keys in memory after the start, want 0", n)
+	}
+	c.expect(":1\r\n", "CACHE.INVALIDATE", "TAG", "t")
+	c.expect(":0\r\n", "EXISTS", "p:1")
+	c.expect(":1\r\n", "EXISTS", "p:2")
+}

@@ -62,3 +62,45 @@ func splitOverlayKey(mk string) (bucket uint32, key string, ok bool) {
 	}
 	return bucket, mk[4+w:], true
 }
+
+// UnindexedTaggedKeys returns the keys of database index whose entries in
+// the data file carry one of tags, while the tag index may not know them
+// all: the index learns a persisted key's tags when the key is read into
+// memory, so until the warm-up has read every persisted key after a start
+// (or when maxmemory stopped it), keys that live only on disk are found
+// here, by reading the file's entries. Once the warm-up is complete it
+// returns nil at once: the index knows every key.
+//
+// Like PersistedKeys it takes no Store lock; DB.Delete reports keys that
+// expired or went meanwhile absent.
+func (t *Tier) UnindexedTaggedKeys(index int, tags []string) ([]string, error) {
+	if t.warmed.Load() || len(tags) == 0 {
+		return nil, nil
+	}
+	want := make(map[string]bool, len(tags))
+	for _, tag := range tags {
+		want[tag] = true
+	}
+	bucket := t.buckets[index].Load()
+	var keys []string
+	err := t.disk.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketName(bucket))
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, rec []byte) error {
+			e, err := parseEntry(rec)
+			if err != nil {
+				return nil // read as absent, as a lookup does
+			}
+			for _, tag := range e.tags {
+				if want[tag] {
+					keys = append(keys, string(k))
+					break
+				}
+			}
+			return nil
+		})
+	})
+	return keys, err
+}

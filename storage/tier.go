@@ -104,6 +104,9 @@ type Tier struct {
 	diskKeys   atomic.Int64
 	diskBytes  atomic.Int64
 	kick       chan struct{}
+	// warmed is set once the warm-up has read every persisted key into
+	// memory, so the tag index knows them all (UnindexedTaggedKeys).
+	warmed atomic.Bool
 	// mustFold is set when something not covered by the log is staged (a
 	// write_back write); foldedAt is when the flusher last folded.
 	mustFold  atomic.Bool

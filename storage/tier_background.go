@@ -213,6 +213,7 @@ func (t *Tier) warm() {
 			}
 		}
 	}
+	t.warmed.Store(true)
 }
 
 // removeFile removes path; a file already gone is not an error.
