@@ -117,9 +117,11 @@ func (db *DB) Lookup(key []byte, flags LookupFlags) (Value, bool) {
 		return Value{}, false
 	}
 	if flags&LookupNoTouch == 0 {
-		if !s.overflow {
-			s.sh.lru.Get(s.h) // move to front
-		}
+		// A key read again within the second of its last access keeps its
+		// place in the LRU: moving it costs cache misses on its neighbours
+		// on every hit, and Redis's LRU clock has a one-second resolution
+		// too. Otherwise put stores the new access clock and moves it to
+		// the front.
 		if t, changed := touched(s.v, now); changed {
 			s.put(t)
 			s.v = t

@@ -37,10 +37,10 @@ func tuneRuntime() {
 //     the keys cost.
 //
 // So the headroom shrinks as the heap grows, headroom x live staying
-// constant: 128 MB up to 64 MB live, 32 MB at 256 MB, never under 10%.
+// constant: 128 MB up to 32 MB live, 32 MB at 128 MB, never under 10%.
 func gcHeadroom(live uint64) uint64 {
 	const mb = 1 << 20
-	const area = 8192 * mb * mb
+	const area = 4096 * mb * mb
 	if live == 0 {
 		return 128 * mb
 	}

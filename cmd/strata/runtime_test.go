@@ -10,8 +10,9 @@ func TestGCHeadroom(t *testing.T) {
 	}{
 		{"empty", 0, 128 * mb},
 		{"small heap gets the cap", 30 * mb, 128 * mb},
-		{"64 MB", 64 * mb, 128 * mb},
-		{"256 MB", 256 * mb, 32 * mb},
+		{"64 MB", 64 * mb, 64 * mb},
+		{"128 MB", 128 * mb, 32 * mb},
+		{"256 MB keeps 10%", 256 * mb, 256 * mb / 10},
 		{"large heap keeps 10%", 4096 * mb, 4096 * mb / 10},
 	} {
 		if got := gcHeadroom(tc.live); got != tc.want {
