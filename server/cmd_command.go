@@ -661,11 +661,3 @@ var commandHelp = []string{
 }
 
 func cmdCommandHelp(c *client, args [][]byte) { c.out.help(commandHelp) }
-
-// help writes a HELP reply: status lines, as Redis's addReplyHelp.
-func (w *reply) help(lines []string) {
-	w.Array(len(lines))
-	for _, l := range lines {
-		w.Simple(l)
-	}
-}

@@ -491,9 +491,4 @@ var objectHelp = []string{
 	"    Prints this help.",
 }
 
-func cmdObjectHelp(c *client, args [][]byte) {
-	c.out.Array(len(objectHelp))
-	for _, line := range objectHelp {
-		c.out.Simple(line)
-	}
-}
+func cmdObjectHelp(c *client, args [][]byte) { c.out.help(objectHelp) }

@@ -89,11 +89,6 @@ var pubsubHelp = []string{
 	"    Prints this help.",
 }
 
-func cmdPubSubHelp(c *client, args [][]byte) {
-	c.out.Array(len(pubsubHelp))
-	for _, line := range pubsubHelp {
-		c.out.Simple(line)
-	}
-}
+func cmdPubSubHelp(c *client, args [][]byte) { c.out.help(pubsubHelp) }
 
 func pubsubContextError(name string) string { return fmt.Sprintf(msgPubSubContext, name) }

@@ -129,6 +129,14 @@ func (w *reply) Strings(ss []string) {
 	}
 }
 
+// help writes a HELP reply: status lines, as Redis's addReplyHelp.
+func (w *reply) help(lines []string) {
+	w.Array(len(lines))
+	for _, l := range lines {
+		w.Simple(l)
+	}
+}
+
 func appendHeader(b []byte, kind byte, n int) []byte {
 	b = append(b, kind)
 	b = strconv.AppendInt(b, int64(n), 10)
