@@ -23,7 +23,6 @@ import (
 	"strings"
 	"unsafe"
 
-	"github.com/stratakv/strata/internal/glob"
 	"github.com/stratakv/strata/storage"
 )
 
@@ -1077,38 +1076,17 @@ func cmdZScan(c *client, args [][]byte) {
 		return
 	}
 	if z == nil { // before the options, as Redis
-		c.out.Array(2)
-		c.out.BulkString("0")
-		c.out.Array(0)
+		writeEmptyScan(c)
 		return
 	}
-	pattern := ""
-	for i := 3; i < len(args); i += 2 {
-		if i+1 >= len(args) {
-			c.out.Error(msgSyntax)
-			return
-		}
-		switch {
-		case is(args[i], "count"):
-			n, ok := argInt(args[i+1])
-			if !ok {
-				c.out.Error(msgNotInteger)
-				return
-			}
-			if n < 1 {
-				c.out.Error(msgSyntax)
-				return
-			}
-		case is(args[i], "match"):
-			pattern = string(args[i+1])
-		default:
-			c.out.Error(msgSyntax)
-			return
-		}
+	// COUNT is checked but unused: the whole set comes back at once.
+	o, ok := parseObjectScan(c, args[3:])
+	if !ok {
+		return
 	}
 	var items []scored
 	z.Each(func(m string, s float64) bool {
-		if pattern == "" || pattern == "*" || glob.Match(pattern, m) {
+		if o.matches(m) {
 			items = append(items, scored{m, s})
 		}
 		return true
