@@ -108,13 +108,8 @@ func cmdCacheSet(c *client, args [][]byte) {
 		c.out.Error(msgSyntax)
 		return
 	}
-	o, errMsg := parseStringOptions(args[:end], 3, true)
-	var at int64
-	if errMsg == "" && o.expire != nil {
-		at, errMsg = o.expireAt(c, "cache.set")
-	}
-	if errMsg != "" {
-		c.out.Error(errMsg)
+	o, at, ok := parseSetOptions(c, args[:end], "cache.set")
+	if !ok {
 		return
 	}
 	key := args[1]

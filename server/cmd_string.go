@@ -207,14 +207,25 @@ func setString(c *client, key, val []byte, f setFlags, expireAt int64) (stored, 
 	return true, true
 }
 
-func cmdSet(c *client, args [][]byte) {
+// parseSetOptions parses SET's options from args[3:] and resolves their
+// expire time (0: none) for command cmd; on bad options it replies with the
+// error and returns false.
+func parseSetOptions(c *client, args [][]byte, cmd string) (stringOptions, int64, bool) {
 	o, errMsg := parseStringOptions(args, 3, true)
 	var at int64
 	if errMsg == "" && o.expire != nil {
-		at, errMsg = o.expireAt(c, "set")
+		at, errMsg = o.expireAt(c, cmd)
 	}
 	if errMsg != "" {
 		c.out.Error(errMsg)
+		return o, 0, false
+	}
+	return o, at, true
+}
+
+func cmdSet(c *client, args [][]byte) {
+	o, at, ok := parseSetOptions(c, args, "set")
+	if !ok {
 		return
 	}
 	stored, ok := setString(c, args[1], args[2], o.flags, at)
