@@ -147,22 +147,22 @@ func (c *client) flush() error {
 }
 
 // lookup finds the command named by args[0] (and args[1] for containers)
-// without allocating. It returns nil and writes the error when there is
-// none, or when the arity is wrong.
+// without allocating. It returns nil and rejects the request (see reject)
+// when there is none, or when the arity is wrong.
 func (c *client) lookup(args [][]byte) *command {
 	cmd := commands[lowerName(c.nameBuf[:0], args[0])]
 	if cmd == nil {
-		c.out.Error(unknownCommandError(args))
+		c.reject(nil, unknownCommandError(args))
 		return nil
 	}
 	if cmd.subcommands != nil && (len(args) > 1 || cmd.handler == nil) {
 		if len(args) < 2 {
-			c.out.Error(wrongArity(cmd.name))
+			c.reject(cmd, wrongArity(cmd.name))
 			return nil
 		}
 		sub := cmd.subcommands[lowerName(c.nameBuf[:0], args[1])]
 		if sub == nil {
-			c.out.Error(fmt.Sprintf(msgUnknownSubcommand, truncate(string(args[1]), 128), upper(cmd.name)))
+			c.reject(cmd, fmt.Sprintf(msgUnknownSubcommand, truncate(string(args[1]), 128), upper(cmd.name)))
 			return nil
 		}
 		cmd = sub
@@ -234,11 +234,8 @@ func (c *client) execute(args [][]byte) {
 		// its reply, as they do from Redis's single output buffer.
 		c.ps.takeQueue()
 	}
-	cmd := c.lookup(args)
+	cmd := c.lookup(args) // on failure it replied, and flagged MULTI
 	if cmd == nil {
-		if c.multi != nil {
-			c.multi.failed = true
-		}
 		return
 	}
 	if !c.authed.Load() && cmd.flags&flagNoAuth == 0 {
