@@ -86,6 +86,23 @@ func (s *slot) put(v Value) {
 	s.sh.lru.Add(s.h, v)
 }
 
+// rewrite copies v's payload over the string record found at s when that
+// is all a write changes: same length, kind, flags, LFU counter, access
+// clock and expiry. The record and the LRU entry then stay as they are,
+// which spares an allocation and the LRU list's move (cache misses on the
+// entry's neighbours) on the commonest overwrites: a SET of a same-sized
+// value, an INCR. It is safe because a looked-up value's bytes may not be
+// kept past the lock they were read under (see Value).
+func (s *slot) rewrite(v Value) (Value, bool) {
+	old := s.v
+	if !s.found || s.overflow || old.Kind() != KindString || old.n != v.n || old.exp != v.exp ||
+		old.meta != v.meta|uint32(flagStored)<<metaFlagShift {
+		return Value{}, false
+	}
+	copy(old.Bytes(), v.Bytes())
+	return old, true
+}
+
 // Get is Lookup for a read.
 func (db *DB) Get(key []byte) (Value, bool) { return db.Lookup(key, 0) }
 
@@ -154,8 +171,12 @@ func (db *DB) Set(key []byte, v Value) {
 // write is Set without telling the listeners (the disk tier's promotions:
 // the key moves between tiers, it does not change). It returns the record.
 func (db *DB) write(key []byte, v Value) Value {
-	rec := newRecord(key, v.withClock(uint16(db.store.clock()/1000)))
+	v = v.withClock(uint16(db.store.clock() / 1000))
 	s := db.find(key)
+	if rec, ok := s.rewrite(v); ok {
+		return rec
+	}
+	rec := newRecord(key, v)
 	if s.found {
 		db.store.used.Add(uint(s.h), recordSize(rec)-recordSize(s.v))
 		if !s.overflow {

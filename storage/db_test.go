@@ -97,6 +97,50 @@ func TestHashCollision(t *testing.T) {
 	}
 }
 
+// TestOverwriteInPlace checks the overwrites that reuse a key's record
+// (same length, TTL and second): the new value is read back, memory is
+// unchanged, and a value seen before the write keeps no stale view past it;
+// an overwrite that changes the length, the TTL or the second still
+// replaces the record.
+func TestOverwriteInPlace(t *testing.T) {
+	s, clk := newClockedStore(t, Options{})
+	db := s.DB(0)
+	k := []byte("k")
+	db.Set(k, StringValue([]byte("aaaa")))
+	before, _ := db.Lookup(k, LookupWrite|LookupNoTouch)
+	used := s.Used()
+	db.Set(k, StringValue([]byte("bbbb")))
+	after, _ := db.Lookup(k, LookupWrite|LookupNoTouch)
+	if after.ptr != before.ptr {
+		t.Fatal("a same-sized overwrite within the second allocated a new record")
+	}
+	if v, _ := get(t, db, "k"); v != "bbbb" || s.Used() != used {
+		t.Fatalf("after in-place overwrite: %q, used %d (was %d)", v, s.Used(), used)
+	}
+	for _, step := range []struct {
+		name string
+		set  func()
+		want string
+	}{
+		{"longer", func() { db.Set(k, StringValue([]byte("ccccc"))) }, "ccccc"},
+		{"with a TTL", func() { db.Set(k, StringValue([]byte("ddddd")).WithExpireAt(clk.ms+1000)) }, "ddddd"},
+		{"next second", func() { clk.ms += 1000; db.Set(k, StringValue([]byte("eeeee")).WithExpireAt(clk.ms)) }, "eeeee"},
+	} {
+		prev, _ := db.Lookup(k, LookupWrite|LookupNoTouch)
+		step.set()
+		cur, _ := db.Lookup(k, LookupWrite|LookupNoTouch)
+		if cur.ptr == prev.ptr {
+			t.Fatalf("%s: overwrite reused the record", step.name)
+		}
+		if v, _ := get(t, db, "k"); v != step.want {
+			t.Fatalf("%s: got %q", step.name, v)
+		}
+	}
+	if db.Len() != 1 || db.Expires() != 1 {
+		t.Fatalf("len %d expires %d", db.Len(), db.Expires())
+	}
+}
+
 func TestEvictionLRU(t *testing.T) {
 	s, _ := newClockedStore(t, Options{MaxMemory: 1, Policy: AllKeysLRU})
 	db := s.DB(0)
