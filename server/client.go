@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -112,7 +113,19 @@ func (c *client) serve() {
 
 // idle runs when no complete request is buffered: it writes the pending
 // replies and arms the idle timeout before the connection blocks in Read.
+//
+// Before writing it yields, so that the other connections with requests
+// ready run theirs first and the replies go out back to back, as Redis
+// writes all of an event loop round's replies at its end. Writing each
+// reply as soon as it is ready wakes a client that has gone back to sleep
+// for every reply; pprof of -P 16 SETs had 14% in that wakeup
+// (sock_def_readable). Measured against the inline write, pinned, in the
+// same run: SET -P 16 372k to 485k/s with p99 4.8 to 3.1 ms (Redis 487k,
+// 2.7 ms), GET -P 16 413k to 527k, MSET -P 16 75k to 89k.
 func (c *client) idle() error {
+	if len(c.out.b) > 0 {
+		runtime.Gosched()
+	}
 	if err := c.flush(); err != nil {
 		return err
 	}
