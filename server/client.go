@@ -50,6 +50,11 @@ type client struct {
 	// read of its own.
 	lastActive atomic.Int64
 	lastCmd    atomic.Pointer[string]
+	// clockMark is when the last command ended, as monotonic(), while the
+	// connection has neither written nor waited since: the next pipelined
+	// command starts then, so it needs no clock read of its own. 0 when
+	// the next command must read the clock.
+	clockMark time.Duration
 
 	multi      *multiState
 	block      *blockState // a blocking command's wait, while execute runs it (blocking.go)
@@ -137,6 +142,7 @@ func (c *client) idle() error {
 
 // flush writes the pending replies.
 func (c *client) flush() error {
+	c.clockMark = 0 // a write or a wait comes before the next command
 	if len(c.out.b) == 0 {
 		return nil
 	}
@@ -290,7 +296,10 @@ func (c *client) makeRoom(key []byte) error {
 // (EXEC) already holds them. A panic in the handler is logged and answered
 // with an error; the connection and the server carry on.
 func (c *client) call(cmd *command, args [][]byte, lock bool) {
-	start := monotonic()
+	start := c.clockMark
+	if start == 0 {
+		start = monotonic()
+	}
 	c.lastActive.Store(int64(start))
 	if lock && cmd.flags&flagNoData == 0 {
 		l := c.lockFor(cmd, args)

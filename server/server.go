@@ -266,9 +266,16 @@ func (s *Server) cron() {
 }
 
 // commandDone records a finished command in the stats and the slow log.
+// Its clock reading starts the connection's next pipelined command (see
+// client.clockMark); a script's commands are timed each on its own, as Lua
+// runs between them.
 func (s *Server) commandDone(c *client, cmd *command, args [][]byte, start time.Duration) {
 	s.stats.commands.Add(uint(c.id), 1)
-	s.slowlog.record(c, args, monotonic()-start)
+	end := monotonic()
+	s.slowlog.record(c, args, end-start)
+	if c.script == nil {
+		c.clockMark = end
+	}
 }
 
 // processStart anchors monotonic.

@@ -110,8 +110,8 @@ func (db *DB) Get(key []byte) (Value, bool) { return db.Lookup(key, 0) }
 // (lazy expiry) and reported absent.
 func (db *DB) Lookup(key []byte, flags LookupFlags) (Value, bool) {
 	s := db.find(key)
-	now := db.store.clock()
-	if s.found && expiredAt(s.v.exp, now) {
+	// Only a key with a TTL needs the time: most lookups read no clock.
+	if s.found && s.v.exp != 0 && expiredAt(s.v.exp, db.store.clock()) {
 		db.expire(&s)
 		s.found = false
 	}
@@ -139,7 +139,7 @@ func (db *DB) Lookup(key []byte, flags LookupFlags) (Value, bool) {
 		// on every hit, and Redis's LRU clock has a one-second resolution
 		// too. Otherwise put stores the new access clock and moves it to
 		// the front.
-		if t, changed := touched(s.v, now); changed {
+		if t, changed := touched(s.v, db.store.lruClock()); changed {
 			s.put(t)
 			s.v = t
 		}
@@ -151,9 +151,9 @@ func (db *DB) Lookup(key []byte, flags LookupFlags) (Value, bool) {
 }
 
 // touched returns v with its access clock and LFU counter brought up to
-// now, and whether anything changed (so a read writes back only then).
-func touched(v Value, now int64) (Value, bool) {
-	clock := uint16(now / 1000)
+// clock (see Store.lruClock), and whether anything changed (so a read
+// writes back only then).
+func touched(v Value, clock uint16) (Value, bool) {
 	counter := lfuIncr(lfuDecay(v.LFU(), v.clock(), clock))
 	if clock == v.clock() && counter == v.LFU() {
 		return v, false
@@ -171,7 +171,7 @@ func (db *DB) Set(key []byte, v Value) {
 // write is Set without telling the listeners (the disk tier's promotions:
 // the key moves between tiers, it does not change). It returns the record.
 func (db *DB) write(key []byte, v Value) Value {
-	v = v.withClock(uint16(db.store.clock() / 1000))
+	v = v.withClock(db.store.lruClock())
 	s := db.find(key)
 	if rec, ok := s.rewrite(v); ok {
 		return rec

@@ -29,6 +29,7 @@ func (s *Store) ExpireCycle(budget time.Duration) int {
 	defer s.expiry.mu.Unlock()
 	if s.mono != nil {
 		s.mono.Sync()
+		s.tickLRUClock()
 	}
 	deadline := time.Now().Add(budget)
 	removed := 0

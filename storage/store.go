@@ -67,7 +67,8 @@ type Store struct {
 	dbs       []atomic.Pointer[DB] // atomic: commands that hold no lock read them; SwapDB swaps them
 	seed      maphash.Seed
 	clock     func() int64
-	mono      *monoClock // the default clock; nil when Options.Clock is set
+	mono      *monoClock    // the default clock; nil when Options.Clock is set
+	lruSecs   atomic.Uint32 // the cached access clock (see lruClock)
 	listeners []Listener
 	reads     ReadListener
 	tier      *Tier // the disk tier (tier.go), nil when nothing persists
@@ -95,6 +96,7 @@ func New(opts Options) (*Store, error) {
 	if opts.Clock == nil {
 		s.mono = newMonoClock()
 		s.clock = s.mono.Now
+		s.tickLRUClock()
 	}
 	s.maxMemory.Store(opts.MaxMemory)
 	s.policy.Store(uint32(opts.Policy))
