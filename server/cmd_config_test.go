@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // configFailed words a CONFIG SET failure as Redis does.
@@ -252,4 +253,26 @@ func TestConfigSlowlog(t *testing.T) {
 	c.expect("+OK\r\n", "SLOWLOG", "RESET")
 	c.expect("+PONG\r\n", "PING")
 	c.expect(":0\r\n", "SLOWLOG", "LEN")
+}
+
+// TestSlowlogTimesOnlyTheCommand checks that a command's logged duration
+// leaves out the time the connection spent waiting for it: a pipelined
+// command starts where the previous one ended (client.clockMark), which
+// must not carry over a read.
+func TestSlowlogTimesOnlyTheCommand(t *testing.T) {
+	s := startServer(t, Config{})
+	c := dial(t, s)
+	c.expect("+OK\r\n", "CONFIG", "SET", "slowlog-log-slower-than", "0")
+	c.write("*1\r\n$4\r\nPING\r\n*1\r\n$4\r\nPING\r\n") // a pipeline: the second starts at the first's end
+	c.read()
+	c.read()
+	const idle = 200 * time.Millisecond
+	time.Sleep(idle)
+	c.expect("$1\r\nx\r\n", "ECHO", "x")
+	s.slowlog.mu.Lock()
+	defer s.slowlog.mu.Unlock()
+	e := s.slowlog.entries[0]
+	if e.args[0] != "ECHO" || time.Duration(e.micros)*time.Microsecond >= idle {
+		t.Fatalf("newest entry %v took %dµs: the idle wait before it was counted", e.args, e.micros)
+	}
 }

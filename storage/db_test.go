@@ -217,3 +217,21 @@ func TestLockShards(t *testing.T) {
 		}
 	}
 }
+
+// TestLRUClockTicksWithExpireCycle checks that the cached access clock
+// keys are stamped with follows the time through the expiry cycle, as
+// Redis's LRU clock follows serverCron.
+func TestLRUClockTicksWithExpireCycle(t *testing.T) {
+	s, err := New(Options{Databases: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.lruSecs.Store(0) // as if the store had been idle since 1970
+	s.ExpireCycle(time.Millisecond)
+	k := []byte("k")
+	s.DB(0).Set(k, StringValue([]byte("v")))
+	v, _ := s.DB(0).Lookup(k, LookupNoTouch)
+	if now := uint16(time.Now().Unix()); v.clock() != now && v.clock() != now-1 {
+		t.Fatalf("a write after the expiry cycle is stamped %d, want %d", v.clock(), now)
+	}
+}
