@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"strings"
 	"testing"
@@ -11,7 +12,10 @@ import (
 
 // benchPipeline measures one connection sending pipelines of 16 commands
 // built by cmd(i) and reading the replies; allocs/op include the server's.
-func benchPipeline(b *testing.B, cmd func(i int) []string) {
+// It cycles through pipelines distinct pipelines (cmd(0) to
+// cmd(16*pipelines-1)), so a keyspace larger than a pipeline is spread
+// over the caches as redis-benchmark -r spreads it.
+func benchPipeline(b *testing.B, pipelines int, cmd func(i int) []string) {
 	s := startServer(b, Config{})
 	nc, err := net.Dial("tcp", s.Addr())
 	if err != nil {
@@ -19,21 +23,24 @@ func benchPipeline(b *testing.B, cmd func(i int) []string) {
 	}
 	defer nc.Close()
 	const depth = 16
-	var req strings.Builder
-	for i := 0; i < depth; i++ {
-		args := cmd(i)
-		fmt.Fprintf(&req, "*%d\r\n", len(args))
-		for _, a := range args {
-			fmt.Fprintf(&req, "$%d\r\n%s\r\n", len(a), a)
+	raw := make([][]byte, pipelines)
+	for p := range raw {
+		var req strings.Builder
+		for i := 0; i < depth; i++ {
+			args := cmd(p*depth + i)
+			fmt.Fprintf(&req, "*%d\r\n", len(args))
+			for _, a := range args {
+				fmt.Fprintf(&req, "$%d\r\n%s\r\n", len(a), a)
+			}
 		}
+		raw[p] = []byte(req.String())
 	}
-	raw := []byte(req.String())
 	br := bufio.NewReader(nc)
 	var sb strings.Builder
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i += depth {
-		if _, err := nc.Write(raw); err != nil {
+		if _, err := nc.Write(raw[i/depth%pipelines]); err != nil {
 			b.Fatal(err)
 		}
 		for j := 0; j < depth; j++ {
@@ -47,9 +54,18 @@ func benchPipeline(b *testing.B, cmd func(i int) []string) {
 
 func BenchmarkSet(b *testing.B) {
 	val := strings.Repeat("x", 100)
-	benchPipeline(b, func(i int) []string { return []string{"SET", fmt.Sprintf("key:%012d", i), val} })
+	benchPipeline(b, 1, func(i int) []string { return []string{"SET", fmt.Sprintf("key:%012d", i), val} })
 }
 
 func BenchmarkGet(b *testing.B) {
-	benchPipeline(b, func(i int) []string { return []string{"GET", "key:000000000001"} })
+	benchPipeline(b, 1, func(i int) []string { return []string{"GET", "key:000000000001"} })
+}
+
+// BenchmarkIncrSpread is redis-benchmark's INCR -P 16 -r 100000 in
+// process: counters spread over 100,000 keys.
+func BenchmarkIncrSpread(b *testing.B) {
+	keys := rand.New(rand.NewPCG(1, 2))
+	benchPipeline(b, 8192, func(int) []string {
+		return []string{"INCR", fmt.Sprintf("counter:%012d", keys.IntN(100_000))}
+	})
 }
