@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net"
@@ -46,8 +47,10 @@ type client struct {
 	listed  clientListed
 	created time.Time
 	// lastActive is when the client last ran a command, as monotonic()
-	// (CLIENT LIST idle): the command's start time, so it costs no clock
-	// read of its own.
+	// (CLIENT LIST idle): the start of the first command after each read
+	// or wait, so it costs no clock read of its own and a pipeline one
+	// store. lastCmd is the last command's name (CLIENT LIST cmd), stored
+	// only when it changes: an atomic store is a full barrier.
 	lastActive atomic.Int64
 	lastCmd    atomic.Pointer[string]
 	// clockMark is when the last command ended, as monotonic(), while the
@@ -62,8 +65,13 @@ type client struct {
 	closeAfter bool        // QUIT: close once the reply is written
 	killed     atomic.Bool
 
-	nameBuf  [32]byte // lower-cased command names, to look up without allocating
-	shardBuf [32]int  // a command's shards (lockFor); more keys lock the whole store
+	nameBuf [32]byte // lower-cased command names, to look up without allocating
+	// recentName (as sent) and recentCmd are the last top-level command
+	// looked up: a pipeline usually repeats one, and comparing its name
+	// costs less than lower-casing and hashing it.
+	recentName []byte
+	recentCmd  *command
+	shardBuf   [32]int // a command's shards (lockFor); more keys lock the whole store
 
 	// syncSeq and throttle are what the buffered replies wait for before
 	// they go out (policy.go): a write-ahead log record of a write_through
@@ -169,10 +177,15 @@ func (c *client) flush() error {
 // without allocating. It returns nil and rejects the request (see reject)
 // when there is none, or when the arity is wrong.
 func (c *client) lookup(args [][]byte) *command {
-	cmd := commands[lowerName(c.nameBuf[:0], args[0])]
-	if cmd == nil {
-		c.reject(nil, unknownCommandError(args))
-		return nil
+	cmd := c.recentCmd
+	if cmd == nil || !bytes.Equal(args[0], c.recentName) {
+		if cmd = commands[lowerName(c.nameBuf[:0], args[0])]; cmd == nil {
+			c.reject(nil, unknownCommandError(args))
+			return nil
+		}
+		if len(args[0]) <= len(c.nameBuf) {
+			c.recentName, c.recentCmd = append(c.recentName[:0], args[0]...), cmd
+		}
 	}
 	if cmd.subcommands != nil && (len(args) > 1 || cmd.handler == nil) {
 		if len(args) < 2 {
@@ -299,14 +312,16 @@ func (c *client) call(cmd *command, args [][]byte, lock bool) {
 	start := c.clockMark
 	if start == 0 {
 		start = monotonic()
+		c.lastActive.Store(int64(start))
 	}
-	c.lastActive.Store(int64(start))
 	if lock && cmd.flags&flagNoData == 0 {
 		l := c.lockFor(cmd, args)
 		defer c.srv.store.Unlock(l)
 	}
 	c.db = c.srv.store.DB(c.dbIndex)
-	c.lastCmd.Store(&cmd.name)
+	if name := &cmd.name; c.lastCmd.Load() != name {
+		c.lastCmd.Store(name)
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			c.srv.log.Error("command panicked", "command", cmd.name, "panic", r, "stack", string(debug.Stack()))
@@ -339,6 +354,9 @@ func (c *client) lockFor(cmd *command, args [][]byte) storage.Lock {
 	store := c.srv.store
 	if cmd.firstKey == 0 {
 		return store.LockAll()
+	}
+	if cmd.firstKey == 1 && cmd.lastKey == 1 && len(args) > 1 { // GET, SET, INCR...: one key
+		return store.LockShard(c.dbIndex, store.ShardOf(args[1]))
 	}
 	shards := c.shardBuf[:0]
 	overflow := false

@@ -25,6 +25,25 @@ func TestPipelineAndInline(t *testing.T) {
 	}
 }
 
+// TestPipelineRepeatsCommand runs a pipeline that repeats a command name,
+// changes its case, and follows it with a near-miss and a wrong arity: the
+// remembered last command (client.lookup) must still check each request.
+func TestPipelineRepeatsCommand(t *testing.T) {
+	s := startServer(t, Config{})
+	c := dial(t, s)
+	c.write("PING\r\nPING\r\nping\r\nPINGX\r\nPING a b\r\nECHO x\r\nPING\r\n")
+	for _, want := range []string{
+		"+PONG\r\n", "+PONG\r\n", "+PONG\r\n",
+		"-ERR unknown command 'PINGX', with args beginning with: \r\n",
+		"-ERR wrong number of arguments for 'ping' command\r\n",
+		"$1\r\nx\r\n", "+PONG\r\n",
+	} {
+		if got := c.read(); got != want {
+			t.Fatalf("got %q want %q", got, want)
+		}
+	}
+}
+
 func TestMultiExec(t *testing.T) {
 	s := startServer(t, Config{})
 	c := dial(t, s)
