@@ -6,32 +6,32 @@ import (
 	"testing"
 )
 
-// benchKeys returns n keys shaped like redis-benchmark's -r keys.
-func benchKeys(n int) [][]byte {
-	keys := make([][]byte, n)
+// benchDB returns a database holding 100,000 keys of 100-byte values,
+// shaped like redis-benchmark's -r keys, and the keys.
+func benchDB(b *testing.B) (*DB, [][]byte, Value) {
+	b.Helper()
+	s, err := New(Options{Databases: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	db := s.DB(0)
+	keys := make([][]byte, 100_000)
+	val := StringValue(make([]byte, 100))
 	for i := range keys {
 		keys[i] = fmt.Appendf(nil, "key:%012d", i)
+		db.Set(keys[i], val)
 	}
-	return keys
+	b.ReportAllocs()
+	b.ResetTimer()
+	return db, keys, val
 }
 
 // BenchmarkOverwrite is SET's storage work on a 100k-key keyspace touched
 // at random, as redis-benchmark -r 100000 drives it: a write lookup, then
 // the store of a fresh 100-byte value.
 func BenchmarkOverwrite(b *testing.B) {
-	s, err := New(Options{Databases: 1})
-	if err != nil {
-		b.Fatal(err)
-	}
-	db := s.DB(0)
-	keys := benchKeys(100_000)
-	val := StringValue(make([]byte, 100))
-	for _, k := range keys {
-		db.Set(k, val)
-	}
+	db, keys, val := benchDB(b)
 	rng := rand.New(rand.NewPCG(1, 2))
-	b.ReportAllocs()
-	b.ResetTimer()
 	for range b.N {
 		k := keys[rng.IntN(len(keys))]
 		db.Lookup(k, LookupWrite|LookupNoTouch)
@@ -41,20 +41,9 @@ func BenchmarkOverwrite(b *testing.B) {
 
 // BenchmarkHit is GET's storage work on the same keyspace.
 func BenchmarkHit(b *testing.B) {
-	s, err := New(Options{Databases: 1})
-	if err != nil {
-		b.Fatal(err)
-	}
-	db := s.DB(0)
-	keys := benchKeys(100_000)
-	val := StringValue(make([]byte, 100))
-	for _, k := range keys {
-		db.Set(k, val)
-	}
+	db, keys, _ := benchDB(b)
 	rng := rand.New(rand.NewPCG(1, 2))
 	var sink int
-	b.ReportAllocs()
-	b.ResetTimer()
 	for range b.N {
 		v, _ := db.Get(keys[rng.IntN(len(keys))])
 		sink += len(v.Bytes())
