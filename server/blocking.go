@@ -50,10 +50,10 @@ func registerClientUnblock(t commandTable) {
 }
 
 // cmdClientUnblock is CLIENT UNBLOCK id [TIMEOUT|ERROR]: it parses the
-// reason before the id, as Redis.
+// reason before the id, as Redis, and names the subcommand as sent.
 func cmdClientUnblock(c *client, args [][]byte) {
 	if len(args) > 4 {
-		c.out.Error(fmt.Sprintf(msgSubcommandSyntax, "unblock", "CLIENT"))
+		c.out.Error(fmt.Sprintf(msgSubcommandSyntax, truncate(string(args[1]), 128), "CLIENT"))
 		return
 	}
 	how := unblockTimeout

@@ -295,7 +295,7 @@ func TestClientUnblock(t *testing.T) {
 	b.expect("-ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR\r\n", "CLIENT", "UNBLOCK", id, "foo")
 	b.expect("-ERR value is not an integer or out of range\r\n", "CLIENT", "UNBLOCK", "x")
 	b.expect("-ERR wrong number of arguments for 'client|unblock' command\r\n", "CLIENT", "UNBLOCK")
-	b.expect("-ERR unknown subcommand or wrong number of arguments for 'unblock'. Try CLIENT HELP.\r\n", "CLIENT", "UNBLOCK", id, "timeout", "x")
+	b.expect("-ERR unknown subcommand or wrong number of arguments for 'UNBLOCK'. Try CLIENT HELP.\r\n", "CLIENT", "UNBLOCK", id, "timeout", "x")
 }
 
 // TestBlockedClientPipeline: requests a blocked client pipelines run after
