@@ -595,7 +595,7 @@ func cmdConfigSet(c *client, args [][]byte) {
 // a lower maxmemory (the caller holds the exclusive storage lock), and,
 // with no password any more, let every client in, as Redis does.
 func (s *Server) configApplied(c *client) {
-	if err := c.db.MakeRoom(nil); err != nil && s.store.Policy() != storage.NoEviction {
+	if err := c.tx.MakeRoom(nil); err != nil && s.store.Policy() != storage.NoEviction {
 		s.log.Warn("cannot evict down to maxmemory", "maxmemory", s.store.MaxMemory(), "used", s.store.Used())
 	}
 	if s.password() == "" {

@@ -76,7 +76,7 @@ func eval(c *client, args [][]byte, bySHA, readOnly bool) {
 			c.out.Error(msgScriptWriteFlagRO)
 			return
 		}
-		if s.flags&scriptAllowOOM == 0 && c.srv.store.MaxMemory() > 0 && c.db.MakeRoom(nil) != nil {
+		if s.flags&scriptAllowOOM == 0 && c.srv.store.MaxMemory() > 0 && c.tx.MakeRoom(nil) != nil {
 			c.out.Error(msgOutOfMemory)
 			return
 		}

@@ -15,6 +15,12 @@ type reply struct {
 	resp3 bool
 }
 
+// Len returns the bytes of replies buffered.
+func (w *reply) Len() int { return len(w.b) }
+
+// Truncate drops the replies buffered after the first n bytes.
+func (w *reply) Truncate(n int) { w.b = w.b[:n] }
+
 // Simple writes a status reply (+OK).
 func (w *reply) Simple(s string) { w.b = redcon.AppendString(w.b, s) }
 

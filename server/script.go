@@ -55,6 +55,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/stratakv/strata/cache"
 	"math/rand/v2"
 	"runtime/metrics"
 	"strings"
@@ -367,9 +368,7 @@ func (e *scriptEngine) run(c *client, s *luaScript, keys, argv [][]byte, readOnl
 	defer func() {
 		vm.run, pc.script = nil, nil
 		// The durability waits of the script's writes are the caller's.
-		c.syncSeq = max(c.syncSeq, pc.syncSeq)
-		c.throttle = c.throttle || pc.throttle
-		pc.syncSeq, pc.throttle = 0, false
+		c.wait, pc.wait = c.wait.Merge(pc.wait), cache.Wait{}
 		if cap(pc.out.b) > outFlushAt {
 			pc.out.b = make([]byte, 0, 1024) // let a big reply's buffer go
 		}

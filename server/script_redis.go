@@ -27,7 +27,6 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
-	"sync"
 
 	lua "github.com/yuin/gopher-lua"
 )
@@ -136,62 +135,6 @@ func commandArgs(L *lua.LState) ([][]byte, bool) {
 	return args, true
 }
 
-// scriptTable is the command table scripts call into. It is set by init
-// rather than initialized from commands, because the table holds EVAL
-// (an initialization cycle otherwise).
-var scriptTable commandTable
-
-func init() { scriptTable = commands }
-
-// scriptLookup finds the command args name, with its subcommand; nil
-// when there is none.
-func scriptLookup(args [][]byte) *command {
-	cmd := scriptTable[string(toLower(args[0]))]
-	if cmd != nil && cmd.subcommands != nil && len(args) > 1 {
-		cmd = cmd.subcommands[string(toLower(args[1]))]
-	}
-	return cmd
-}
-
-// scriptCommandFlags says, for each command, what scripts may do with it.
-type scriptCommandFlags struct {
-	// denied: Redis's noscript commands (MULTI, SUBSCRIBE, BLPOP,
-	// CLIENT...), and Strata's flagNoMulti ones, which take the storage
-	// locks themselves and so cannot run under a script's.
-	denied bool
-	writes bool // refused by read-only scripts: write and may_replicate commands
-}
-
-// mayReplicate lists the commands scripts may call that Redis 7.0 flags
-// may_replicate, a flag its COMMAND INFO does not show: read-only scripts
-// refuse them as writes.
-var mayReplicate = map[string]bool{"publish": true, "spublish": true, "pfcount": true}
-
-// scriptCommands holds the flags of every command, derived from the
-// COMMAND INFO Redis gives for its commands (cmd_command.go) and from the
-// table for Strata's own.
-var scriptCommands = sync.OnceValue(func() map[*command]scriptCommandFlags {
-	m := map[*command]scriptCommandFlags{}
-	add := func(cmd *command) {
-		f := scriptCommandFlags{
-			denied: cmd.flags&flagNoMulti != 0,
-			writes: cmd.flags&flagWrite != 0 || mayReplicate[cmd.name],
-		}
-		if e, ok := recorded().info[cmd.name]; ok {
-			f.denied = f.denied || hasFlag(e, "noscript")
-			f.writes = f.writes || hasFlag(e, "write")
-		}
-		m[cmd] = f
-	}
-	for _, cmd := range scriptTable {
-		add(cmd)
-		for _, sub := range cmd.subcommands {
-			add(sub)
-		}
-	}
-	return m
-})
-
 // redisCall is redis.call (raising) and redis.pcall.
 func (vm *scriptVM) redisCall(L *lua.LState, raising bool) int {
 	if L.GetTop() == 0 {
@@ -205,18 +148,18 @@ func (vm *scriptVM) redisCall(L *lua.LState, raising bool) int {
 	if reason := r.stopReason(); reason != "" {
 		raise(L, reason)
 	}
-	cmd := scriptLookup(args)
+	cmd := vm.srv.commands.find(args)
 	if cmd == nil {
 		return fail(L, raising, msgScriptUnknownCmd)
 	}
 	if !cmd.arityOK(len(args)) {
 		return fail(L, raising, msgScriptWrongArity)
 	}
-	flags := scriptCommands()[cmd]
-	if flags.denied {
+	if cmd.flags&flagNoScript != 0 {
 		return fail(L, raising, msgScriptDenied)
 	}
-	if flags.writes {
+	writes := cmd.flags&flagScriptWrite != 0
+	if writes {
 		if r.readOnly {
 			return fail(L, raising, msgScriptReadOnly)
 		}
@@ -227,7 +170,7 @@ func (vm *scriptVM) redisCall(L *lua.LState, raising bool) int {
 	pc := vm.pc
 	pc.out.b = pc.out.b[:0]
 	pc.call(cmd, args, false)
-	if flags.writes {
+	if writes {
 		r.dirty = true
 	}
 	v, _, isErr := vm.luaValue(pc.out.b)
@@ -540,7 +483,7 @@ func (vm *scriptVM) redisACLCheckCmd(L *lua.LState) int {
 	if !ok {
 		raise(L, msgScriptArgType)
 	}
-	if scriptLookup(args) == nil {
+	if vm.srv.commands.find(args) == nil {
 		raise(L, "Invalid command passed to redis.acl_check_cmd()")
 	}
 	L.Push(lua.LTrue)

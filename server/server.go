@@ -26,6 +26,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/stratakv/strata/cache"
 	"github.com/stratakv/strata/storage"
 )
 
@@ -49,10 +50,9 @@ type Server struct {
 	watches      watchRegistry
 	blocking     blockRegistry // clients blocked on keys (blocking.go)
 	pubsub       pubsub
-	cache        cacheIndex
+	cache        *cache.Cache // the write path: namespaces, disk tier, tags, invalidation
+	commands     commandTable // what connections dispatch through
 	scripts      scriptEngine // Lua scripts: their cache and state (script.go)
-	policy       *cachePolicy // namespaces and the disk tier (policy.go); nil without namespaces
-	nsStats      *namespaceStats
 	started      time.Time
 	// info is INFO's state (info.go); noopConfig holds the values
 	// CONFIG SET gave parameters Strata does not use, guarded by cfgMu.
@@ -85,7 +85,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Port < -1 || cfg.Port > 65535 {
 		return nil, fmt.Errorf("server: invalid port %d", cfg.Port)
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, clients: map[int64]*client{}, done: make(chan struct{}), slowlog: newSlowlog()}
+	s := &Server{cfg: cfg, log: cfg.Logger, clients: map[int64]*client{}, done: make(chan struct{}), slowlog: newSlowlog(), commands: newCommandTable()}
 	store, err := storage.New(storage.Options{
 		Databases: cfg.Databases,
 		MaxMemory: cfg.MaxMemory,
@@ -103,10 +103,6 @@ func New(cfg Config) (*Server, error) {
 	if err := s.initCache(); err != nil {
 		return nil, err
 	}
-	if s.policy, err = newCachePolicy(cfg, store, s.cache.tags); err != nil {
-		return nil, err
-	}
-	s.nsStats = newNamespaceStats(s.policy, store)
 	return s, nil
 }
 
@@ -167,7 +163,7 @@ func (s *Server) Close() error {
 		s.mu.Unlock()
 	})
 	s.wg.Wait()
-	return s.policy.close() // policy.go: flush and close the disk tier, last
+	return s.cache.Close() // flush and close the disk tier, last
 }
 
 // Done is closed when the server starts shutting down (SHUTDOWN or Close).

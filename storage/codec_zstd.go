@@ -225,13 +225,13 @@ func PlainLen(v Value) int {
 
 // plain decompresses a compressed value for Lookup. A value that does not
 // decode (its dictionary lost) reads as absent.
-func (db *DB) plain(v Value) (Value, bool) {
+func (db *DB) plain(v Value) (Value, error) {
 	p, err := db.store.plainValue(v)
 	if err != nil {
 		db.store.codec.undecodable.Add(1)
-		return Value{}, false
+		return Value{}, err
 	}
-	return p, true
+	return p, nil
 }
 
 // Undecodable returns how many reads found a compressed value that did not

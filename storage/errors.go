@@ -26,6 +26,10 @@ var (
 	ErrDiskFull = errors.New("storage: no space left on device for the disk tier")
 	// ErrDiskIO means the disk tier failed to write; see the server log.
 	ErrDiskIO = errors.New("storage: disk tier write failed")
+	// ErrDiskRead means a key could not be read back from the disk tier:
+	// the file failed, or the key's entry does not decode. The key may
+	// exist, so it is never reported absent; the error wraps the cause.
+	ErrDiskRead = errors.New("storage: disk tier read failed")
 	// ErrForeignFile means a file in the data directory is not Strata's,
 	// or is corrupt: the tier refuses to start rather than overwrite it.
 	ErrForeignFile = errors.New("storage: not a Strata data file")
