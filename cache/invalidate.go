@@ -22,12 +22,11 @@ package cache
 // but the caller answers with the error, never with a partial count.
 
 import (
-	"fmt"
 	"runtime"
 	"strings"
 	"unsafe"
 
-	"github.com/stratakv/strata/internal/glob"
+	"github.com/stratakv/strata/policy"
 	"github.com/stratakv/strata/storage"
 )
 
@@ -48,7 +47,7 @@ func (c *Cache) InvalidateTags(db int, tags []string, removed RemovedFunc) (int6
 		// Keys only on disk since a start are not in the index yet.
 		onDisk, err := c.tier.UnindexedTaggedKeys(db, tags)
 		if err != nil {
-			return 0, fmt.Errorf("%w: %v", storage.ErrDiskRead, err)
+			return 0, err
 		}
 		keys = append(keys, onDisk...)
 	}
@@ -63,14 +62,14 @@ func (c *Cache) InvalidatePattern(db int, pattern string, kind storage.Invalidat
 	if err != nil || c.tier == nil {
 		return n, err
 	}
-	lit, _ := glob.Literal(pattern)
+	lit, _ := policy.Literal(pattern)
 	keys, err := c.tier.PersistedKeys(db, lit)
 	if err != nil {
-		return n, fmt.Errorf("%w: %v", storage.ErrDiskRead, err)
+		return n, err
 	}
 	matched := keys[:0]
 	for _, k := range keys {
-		if glob.Match(pattern, k) {
+		if policy.Match(pattern, k) {
 			matched = append(matched, k)
 		}
 	}
@@ -122,7 +121,7 @@ func (c *Cache) TaggedKeys(db int, tag string, limit int) ([]string, error) {
 // pattern, from the prefix index when it covers the pattern's literal
 // prefix, else by scanning the database one shard at a time.
 func (c *Cache) invalidateMemoryPattern(db int, pattern string, kind storage.Invalidation, removedFn RemovedFunc) (int64, error) {
-	lit, _ := glob.Literal(pattern)
+	lit, _ := policy.Literal(pattern)
 	if lit != "" && c.prefixes != nil && c.prefixes.Covers(lit) {
 		n := int64(0)
 		for after := ""; ; {
@@ -133,7 +132,7 @@ func (c *Cache) invalidateMemoryPattern(db int, pattern string, kind storage.Inv
 			after = batch[len(batch)-1]
 			matched := batch[:0]
 			for _, k := range batch {
-				if glob.Match(pattern, k) {
+				if policy.Match(pattern, k) {
 					matched = append(matched, k)
 				}
 			}
@@ -149,7 +148,7 @@ func (c *Cache) invalidateMemoryPattern(db int, pattern string, kind storage.Inv
 		err := c.store.UpdateShard(db, i, func(tx *storage.Tx) error {
 			var matched []string
 			tx.ScanShard(i, func(k string, _ storage.Value) {
-				if strings.HasPrefix(k, lit) && glob.Match(pattern, k) {
+				if strings.HasPrefix(k, lit) && policy.Match(pattern, k) {
 					matched = append(matched, strings.Clone(k))
 				}
 			})

@@ -32,11 +32,10 @@ package server
 import (
 	"errors"
 	"fmt"
-	"github.com/stratakv/strata/cache"
 	"slices"
 	"unsafe"
 
-	"github.com/stratakv/strata/internal/glob"
+	"github.com/stratakv/strata/cache"
 	"github.com/stratakv/strata/policy"
 	"github.com/stratakv/strata/storage"
 )
@@ -234,7 +233,7 @@ func cmdCacheInvalidate(c *client, args [][]byte) {
 			rest = rest[:len(rest)-1]
 		}
 		for _, p := range rest {
-			if lit, _ := glob.Literal(string(p)); lit == "" && !force {
+			if lit, _ := policy.Literal(string(p)); lit == "" && !force {
 				c.out.Error(fmt.Sprintf(msgInvalidateNoPrefix, p))
 				return
 			}

@@ -20,7 +20,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/stratakv/strata/internal/glob"
+	"github.com/stratakv/strata/policy"
 )
 
 func registerCommandCommands(t commandTable) {
@@ -389,7 +389,7 @@ func cmdCommandList(c *client, args [][]byte) {
 				return false
 			}
 		case is(args[3], "pattern"):
-			match = func(cmd *command) bool { return glob.MatchFold(value, cmd.name) }
+			match = func(cmd *command) bool { return policy.MatchFold(value, cmd.name) }
 		default:
 			c.out.Error(msgSyntax)
 			return

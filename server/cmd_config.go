@@ -19,8 +19,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/stratakv/strata/internal/glob"
 	"github.com/stratakv/strata/internal/units"
+	"github.com/stratakv/strata/policy"
 	"github.com/stratakv/strata/storage"
 )
 
@@ -497,7 +497,7 @@ func cmdConfigGet(c *client, args [][]byte) {
 			continue
 		}
 		for _, p := range configParamList {
-			if !seen[p] && glob.MatchFold(pattern, p.name) {
+			if !seen[p] && policy.MatchFold(pattern, p.name) {
 				seen[p] = true
 				matches = append(matches, match{p.name, p})
 			}

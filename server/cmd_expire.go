@@ -9,9 +9,9 @@ package server
 
 import (
 	"fmt"
-	"github.com/stratakv/strata/cache"
 	"math"
 
+	"github.com/stratakv/strata/cache"
 	"github.com/stratakv/strata/storage"
 )
 

@@ -14,7 +14,7 @@ import (
 	"math"
 	"strconv"
 
-	"github.com/stratakv/strata/internal/glob"
+	"github.com/stratakv/strata/policy"
 	"github.com/stratakv/strata/storage"
 )
 
@@ -441,7 +441,7 @@ type objectScan struct {
 }
 
 // matches reports whether an element passes MATCH.
-func (o objectScan) matches(s string) bool { return o.pattern == "" || glob.Match(o.pattern, s) }
+func (o objectScan) matches(s string) bool { return o.pattern == "" || policy.Match(o.pattern, s) }
 
 // parseObjectScan parses HSCAN's and SSCAN's options (COUNT and MATCH;
 // TYPE is SCAN's only), replying with Redis's error when they are bad.

@@ -14,12 +14,12 @@ package server
 
 import (
 	"bytes"
-	"github.com/stratakv/strata/cache"
 	"math"
 	"strconv"
 	"strings"
 
-	"github.com/stratakv/strata/internal/glob"
+	"github.com/stratakv/strata/cache"
+	"github.com/stratakv/strata/policy"
 	"github.com/stratakv/strata/storage"
 )
 
@@ -100,7 +100,7 @@ func cmdKeys(c *client, args [][]byte) {
 	var keys []string
 	for i := 0; i < storage.Shards; i++ {
 		c.tx.ScanShard(i, func(k string, _ storage.Value) {
-			if glob.Match(pattern, k) {
+			if policy.Match(pattern, k) {
 				keys = append(keys, k)
 			}
 		})
@@ -157,7 +157,7 @@ func cmdScan(c *client, args [][]byte) {
 	for ; shard < storage.Shards && seen < count; shard++ {
 		c.tx.ScanShard(int(shard), func(k string, v storage.Value) {
 			seen++
-			if usePattern && !glob.Match(pattern, k) || useType && !strings.EqualFold(typ, v.Kind().String()) {
+			if usePattern && !policy.Match(pattern, k) || useType && !strings.EqualFold(typ, v.Kind().String()) {
 				return
 			}
 			keys = append(keys, k)

@@ -17,11 +17,11 @@ package server
 
 import (
 	"errors"
-	"github.com/stratakv/strata/cache"
 	"math"
 	"strconv"
 	"time"
 
+	"github.com/stratakv/strata/cache"
 	"github.com/stratakv/strata/policy"
 	"github.com/stratakv/strata/storage"
 )

@@ -16,7 +16,6 @@ package server
 
 import (
 	"fmt"
-	"github.com/stratakv/strata/cache"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -24,6 +23,7 @@ import (
 	"strings"
 	"unsafe"
 
+	"github.com/stratakv/strata/cache"
 	"github.com/stratakv/strata/storage"
 )
 

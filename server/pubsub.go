@@ -6,7 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/stratakv/strata/internal/glob"
+	"github.com/stratakv/strata/policy"
 )
 
 // Pub/sub delivery.
@@ -428,7 +428,7 @@ func (p *pubsub) publish(from *client, k subKind, channel, message []byte, now i
 	}
 	ch := string(channel)
 	for pattern, set := range p.subs[kindPattern] {
-		if !glob.Match(pattern, ch) {
+		if !policy.Match(pattern, ch) {
 			continue
 		}
 		frame := encodeMessage(kindWords[kindPattern].message, []byte(pattern), channel, message)
@@ -484,7 +484,7 @@ func (p *pubsub) channels(k subKind, pattern []byte) []string {
 	defer p.mu.RUnlock()
 	var out []string
 	for name := range p.subs[k] {
-		if pattern == nil || glob.Match(string(pattern), name) {
+		if pattern == nil || policy.Match(string(pattern), name) {
 			out = append(out, name)
 		}
 	}

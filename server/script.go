@@ -55,7 +55,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/stratakv/strata/cache"
 	"math/rand/v2"
 	"runtime/metrics"
 	"strings"
@@ -66,6 +65,8 @@ import (
 	"github.com/hashicorp/golang-lru/v2/simplelru"
 	lua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/parse"
+
+	"github.com/stratakv/strata/cache"
 )
 
 // maxEvalScripts bounds the scripts EVAL adds to the cache.

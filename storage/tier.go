@@ -474,7 +474,7 @@ func (t *Tier) load(db *DB, key []byte) (Value, []string, bool, error) {
 		var err error
 		if rec, err = t.read(bucket, key); err != nil {
 			t.log.Error("disk tier read failed", "key", string(key), "err", err)
-			return Value{}, nil, false, fmt.Errorf("%w: %v", ErrDiskRead, err)
+			return Value{}, nil, false, fmt.Errorf("%w: %w", ErrDiskRead, err)
 		}
 		if rec == nil {
 			return Value{}, nil, false, nil
@@ -483,7 +483,7 @@ func (t *Tier) load(db *DB, key []byte) (Value, []string, bool, error) {
 	v, tags, ok, err := t.decode(bucket, key, rec, true)
 	if err != nil {
 		t.log.Error("disk tier entry does not decode", "key", string(key), "err", err)
-		return Value{}, nil, false, fmt.Errorf("%w: %v", ErrDiskRead, err)
+		return Value{}, nil, false, fmt.Errorf("%w: %w", ErrDiskRead, err)
 	}
 	return v, tags, ok, nil
 }
