@@ -24,7 +24,6 @@
 package cache
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -289,10 +288,4 @@ func (n namespaceCounters) KeyRemoved(db *storage.DB, key string, v storage.Valu
 // KeyRead counts a read in its key's namespace.
 func (n namespaceCounters) KeyRead(db *storage.DB, key []byte, hit, disk bool) {
 	n.c.counters[n.c.rules.Lookup(key).ID].KeyRead(db, key, hit, disk)
-}
-
-// IsDiskError reports whether err came from the disk tier (a failed read,
-// a refused write), as opposed to a command's own error.
-func IsDiskError(err error) bool {
-	return errors.Is(err, storage.ErrDiskFull) || errors.Is(err, storage.ErrDiskIO) || errors.Is(err, storage.ErrDiskRead)
 }

@@ -2,23 +2,13 @@ package storage
 
 import "errors"
 
-// Sentinel errors returned by DB methods. The server maps them to Redis's
-// reply texts in one place.
+// Sentinel errors of the Store, its transactions and the disk tier. The
+// server maps them to Redis's reply texts in one place.
 var (
 	// ErrWrongType means the key holds a value of another kind.
 	ErrWrongType = errors.New("storage: wrong kind of value")
-	// ErrNotInteger means a value or an argument is not a 64-bit integer.
-	ErrNotInteger = errors.New("storage: value is not an integer or out of range")
-	// ErrNotFloat means a value is not a valid float.
-	ErrNotFloat = errors.New("storage: value is not a valid float")
-	// ErrOverflow means an increment would overflow a 64-bit integer.
-	ErrOverflow = errors.New("storage: increment or decrement would overflow")
-	// ErrNaN means a float operation would produce NaN or Infinity.
-	ErrNaN = errors.New("storage: increment would produce NaN or Infinity")
 	// ErrOutOfMemory means maxmemory is reached and the policy cannot evict.
 	ErrOutOfMemory = errors.New("storage: out of memory")
-	// ErrTooLarge means a string would exceed the maximum string size.
-	ErrTooLarge = errors.New("storage: string exceeds maximum allowed size")
 	// ErrNoSuchKey means a key that must exist does not.
 	ErrNoSuchKey = errors.New("storage: no such key")
 	// ErrDiskFull means the disk tier has no room: write_through writes

@@ -129,13 +129,6 @@ func (tx *Tx) Fail(err error) {
 	}
 }
 
-// Writable reports whether tx may write.
-func (tx *Tx) Writable() bool { return tx.mode&TxWrite != 0 }
-
-// Select moves a transaction that holds the whole store (or shares an
-// enclosing one's) to database db: SELECT inside MULTI or a script.
-func (tx *Tx) Select(db int) { tx.DB = tx.DB.store.dbs[db].Load() }
-
 // writing reports whether a write may go ahead: not after a disk error.
 // A write in a read transaction panics with ErrReadOnlyTx.
 func (tx *Tx) writing() bool {
