@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-
 )
 
 // Errors of events: ParseEvents wraps ErrEventTemplate with the event and

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 	"unsafe"
-
 )
 
 // Strategy says where a namespace's keys live and when a write is durable.

@@ -129,7 +129,6 @@ func (e entry) value() (Value, error) {
 	return v.WithFlags(e.flags).WithExpireAt(e.exp), nil
 }
 
-
 // entryExpired reports whether the entry b has expired at now (unix ms)
 // without decoding it all.
 func entryExpired(b []byte, now int64) bool {
