@@ -1,30 +1,19 @@
 package server
 
 // Tag, pattern and event invalidation: CACHE.SET, CACHE.MSET, CACHE.TAG,
-// CACHE.TAGS, CACHE.TAGGED, CACHE.INVALIDATE.
+// CACHE.TAGS, CACHE.TAGGED, CACHE.INVALIDATE. The work is the cache
+// layer's (cache/invalidate.go); these handlers parse, reply and publish.
 //
 // Tags live in storage.Tags, which follows the keyspace: a key's tags go
 // when the key goes, and overwriting a key (SET, or CACHE.SET without
 // TAGS) keeps them. CACHE.SET ... TAGS replaces them; CACHE.TAG adds.
 //
 // CACHE.INVALIDATE and CACHE.TAGGED may touch any number of keys, so they
-// run without the dispatcher's locks (flagNoData) and lock one shard at a
-// time, at most invalidateBatch keys per hold: a large invalidation never
-// stops other clients for longer than one batch. They are therefore not
-// atomic, and not allowed inside MULTI (EXEC holds the store lock, which a
-// batch would wait for forever). A key written while an invalidation runs
-// may or may not be removed.
-//
-// PATTERN reads the memory tier's keys from the ordered prefix index when
-// the pattern's literal prefix falls under an indexed prefix (those of the
-// configured events' templates, and Config.IndexPrefixes), otherwise by
-// scanning the database shard by shard; then the disk tier's keys, a range
-// of its ordered data file. Keys that live only on disk are read in by
-// their deletion. TAG finds evicted persisted keys too, since they keep
-// their tags; a persisted key not read back since a restart is not in the
-// tag index until it is (the disk tier's warm-up reads keys back in). A pattern without a literal prefix ("*",
-// "*:user") would scan, and could remove, the whole keyspace: it needs
-// FORCE, as a guard against a mistyped pattern.
+// run without the dispatcher's transaction (flagNoData) and lock one shard
+// at a time: they are not atomic, and not allowed inside MULTI (EXEC holds
+// the store lock, which a batch would wait for forever). A pattern without
+// a literal prefix ("*", "*:user") would scan, and could remove, the whole
+// keyspace: it needs FORCE, as a guard against a mistyped pattern.
 //
 // Every removed key is published on the strata:invalidate channel (the
 // message is the key) and as a "del" keyspace event when those are on.

@@ -5,9 +5,11 @@
 // A Server is built with New, started with Start and stopped with Close;
 // Addr tells where it listens. Each connection is served by one goroutine
 // that reads a pipeline of requests, runs them in order and writes their
-// replies in one write. Commands run under the storage locks described in
-// package storage; a panic in a command is recovered and answered as an
-// error.
+// replies in one write. Each command runs in a transaction of the write
+// path (package cache) over the keys the command table says it names; the
+// transaction takes the storage locks (package storage), and a disk error
+// it meets replaces the command's reply. A panic in a command is recovered
+// and answered as an error.
 //
 // The wire format (redcon's Append functions) comes from
 // github.com/tidwall/redcon; the request parser and connection loop are
