@@ -34,15 +34,12 @@ const (
 	// which take the storage locks themselves and so cannot run under a
 	// script's. Derived when the table is built.
 	flagNoScript
-	// flagScriptWrite marks commands read-only scripts refuse: writes, and
-	// those Redis 7.0 flags may_replicate (a flag its COMMAND INFO does not
-	// show). Derived when the table is built.
+	// flagScriptWrite marks commands read-only scripts refuse: writes
+	// (derived when the table is built), and those Redis 7.0 flags
+	// may_replicate, a flag its COMMAND INFO does not show (PUBLISH,
+	// SPUBLISH, PFCOUNT: set where they are registered).
 	flagScriptWrite
 )
-
-// mayReplicate lists the commands scripts may call that Redis 7.0 flags
-// may_replicate.
-var mayReplicate = map[string]bool{"publish": true, "spublish": true, "pfcount": true}
 
 // command is one entry of the command table: it drives dispatch, arity
 // errors, locking and COMMAND's replies.
@@ -125,7 +122,7 @@ func (t commandTable) deriveScriptFlags() {
 		if cmd.flags&flagNoMulti != 0 || recorded && hasFlag(e, "noscript") {
 			cmd.flags |= flagNoScript
 		}
-		if cmd.flags&flagWrite != 0 || mayReplicate[cmd.name] || recorded && hasFlag(e, "write") {
+		if cmd.flags&flagWrite != 0 || recorded && hasFlag(e, "write") {
 			cmd.flags |= flagScriptWrite
 		}
 	}
