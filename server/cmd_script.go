@@ -33,7 +33,7 @@ func cmdEval(c *client, args [][]byte)       { eval(c, args, false, false) }
 func cmdEvalSha(c *client, args [][]byte)    { eval(c, args, true, false) }
 func cmdEvalRO(c *client, args [][]byte)     { eval(c, args, false, true) }
 func cmdEvalShaRO(c *client, args [][]byte)  { eval(c, args, true, true) }
-func cmdScriptHelp(c *client, args [][]byte) { c.out.help(scriptHelp) }
+func cmdScriptHelp(c *client, args [][]byte) { c.out.Help(scriptHelp) }
 
 // eval is EVAL and its variants: script (or sha) numkeys key... arg...,
 // with Redis's checks in Redis's order.

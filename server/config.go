@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/stratakv/strata/internal/resp"
 	"github.com/stratakv/strata/policy"
 )
 
@@ -88,7 +89,7 @@ func (c Config) withDefaults() Config {
 		c.MaxClients = 10000
 	}
 	if c.ProtoMaxBulkLen == 0 {
-		c.ProtoMaxBulkLen = defaultMaxBulkLen
+		c.ProtoMaxBulkLen = resp.DefaultMaxBulk
 	}
 	if c.LogLevel == "" {
 		c.LogLevel = "notice"

@@ -362,7 +362,8 @@ func (e *scriptEngine) run(c *client, s *luaScript, keys, argv [][]byte, readOnl
 	defer e.running.Store(nil)
 
 	pc := vm.pc
-	pc.dbIndex, pc.out.resp3, pc.script = c.dbIndex, false, r
+	pc.dbIndex, pc.script = c.dbIndex, r
+	pc.out.SetRESP3(false)
 	vm.run = r
 	defer func() {
 		vm.run, pc.script = nil, nil
@@ -370,9 +371,7 @@ func (e *scriptEngine) run(c *client, s *luaScript, keys, argv [][]byte, readOnl
 		c.syncSeq = max(c.syncSeq, pc.syncSeq)
 		c.throttle = c.throttle || pc.throttle
 		pc.syncSeq, pc.throttle = 0, false
-		if cap(pc.out.b) > outFlushAt {
-			pc.out.b = make([]byte, 0, 1024) // let a big reply's buffer go
-		}
+		pc.out.Reset(outFlushAt)
 	}()
 
 	L := vm.L
@@ -387,7 +386,7 @@ func (e *scriptEngine) run(c *client, s *luaScript, keys, argv [][]byte, readOnl
 	if err != nil {
 		vm.writeError(c, r, err)
 	} else {
-		vm.writeReply(&c.out, L.Get(-1), pc.out.resp3, 0)
+		vm.writeReply(&c.out, L.Get(-1), pc.out.RESP3(), 0)
 	}
 	L.SetTop(0)
 	vm.resetViews()
@@ -439,7 +438,6 @@ func newScriptVM(s *Server) *scriptVM {
 		rand:  rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
 		pc:    &client{srv: s, id: s.nextClientID.Add(1), created: time.Now()},
 	}
-	vm.pc.out.b = make([]byte, 0, 1024)
 	vm.pc.authed.Store(true)
 	for _, lib := range []struct {
 		name string

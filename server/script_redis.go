@@ -22,6 +22,7 @@ package server
 // verbatim_string.
 
 import (
+	"bytes"
 	"crypto/sha1"
 	"encoding/hex"
 	"log/slog"
@@ -29,6 +30,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/stratakv/strata/internal/resp"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -128,7 +130,7 @@ func commandArgs(L *lua.LState) ([][]byte, bool) {
 		case lua.LString:
 			args[i] = []byte(v)
 		case lua.LNumber:
-			args[i] = appendDouble(nil, float64(v))
+			args[i] = resp.AppendDouble(nil, float64(v))
 		default:
 			return nil, false
 		}
@@ -225,12 +227,12 @@ func (vm *scriptVM) redisCall(L *lua.LState, raising bool) int {
 		}
 	}
 	pc := vm.pc
-	pc.out.b = pc.out.b[:0]
+	pc.out.Truncate(0)
 	pc.call(cmd, args, false)
 	if flags.writes {
 		r.dirty = true
 	}
-	v, _, isErr := vm.luaValue(pc.out.b)
+	v, _, isErr := vm.luaValue(pc.out.Bytes())
 	if isErr && raising {
 		L.Error(v, 0)
 	}
@@ -243,7 +245,7 @@ func (vm *scriptVM) redisCall(L *lua.LState, raising bool) int {
 // wrote, so it is well formed.
 func (vm *scriptVM) luaValue(b []byte) (lua.LValue, []byte, bool) {
 	L := vm.L
-	line, rest, _ := cutLine(b)
+	line, rest, _ := bytes.Cut(b, []byte("\r\n"))
 	if len(line) == 0 {
 		return lua.LNil, rest, false
 	}
@@ -328,7 +330,7 @@ func (vm *scriptVM) luaValue(b []byte) (lua.LValue, []byte, bool) {
 
 // writeReply writes a script's result v to w. resp3 is the script's
 // protocol (redis.setresp), which decides how booleans go out.
-func (vm *scriptVM) writeReply(w *reply, v lua.LValue, resp3 bool, depth int) {
+func (vm *scriptVM) writeReply(w *resp.Writer, v lua.LValue, resp3 bool, depth int) {
 	if depth > maxReplyDepth {
 		w.Error(msgScriptStackLimit)
 		return
@@ -355,7 +357,7 @@ func (vm *scriptVM) writeReply(w *reply, v lua.LValue, resp3 bool, depth int) {
 }
 
 // writeTable writes a table: one of Redis's typed tables, else an array.
-func (vm *scriptVM) writeTable(w *reply, t *lua.LTable, resp3 bool, depth int) {
+func (vm *scriptVM) writeTable(w *resp.Writer, t *lua.LTable, resp3 bool, depth int) {
 	if s, ok := t.RawGetString("err").(lua.LString); ok {
 		w.Error(oneLine(string(s)))
 		return
@@ -369,13 +371,7 @@ func (vm *scriptVM) writeTable(w *reply, t *lua.LTable, resp3 bool, depth int) {
 		return
 	}
 	if s, ok := t.RawGetString("big_number").(lua.LString); ok {
-		if w.resp3 {
-			w.b = append(w.b, '(')
-			w.b = append(w.b, oneLine(string(s))...)
-			w.b = append(w.b, "\r\n"...)
-		} else {
-			w.BulkString(oneLine(string(s)))
-		}
+		w.BigNumber(oneLine(string(s)))
 		return
 	}
 	if m, ok := t.RawGetString("map").(*lua.LTable); ok {
@@ -405,7 +401,7 @@ func (vm *scriptVM) writeTable(w *reply, t *lua.LTable, resp3 bool, depth int) {
 		format, fok := v.RawGetString("format").(lua.LString)
 		str, sok := v.RawGetString("string").(lua.LString)
 		if fok && sok {
-			writeVerbatim(w, string(format), string(str))
+			w.Verbatim(string(format), string(str))
 			return
 		}
 	}
@@ -417,22 +413,6 @@ func (vm *scriptVM) writeTable(w *reply, t *lua.LTable, resp3 bool, depth int) {
 	for i := 1; i <= n; i++ {
 		vm.writeReply(w, t.RawGetInt(i), resp3, depth+1)
 	}
-}
-
-// writeVerbatim writes a verbatim string of the given format (its first
-// three bytes, padded), a bulk string in RESP2.
-func writeVerbatim(w *reply, format, s string) {
-	if !w.resp3 {
-		w.BulkString(s)
-		return
-	}
-	ext := []byte("   ")
-	copy(ext, format)
-	w.b = appendHeader(w.b, '=', len(s)+4)
-	w.b = append(w.b, ext...)
-	w.b = append(w.b, ':')
-	w.b = append(w.b, s...)
-	w.b = append(w.b, "\r\n"...)
 }
 
 // redisLog is redis.log(level, message...), written to the server's log.
@@ -475,7 +455,7 @@ func (vm *scriptVM) redisSetResp(L *lua.LState) int {
 	if v != 2 && v != 3 {
 		raise(L, "RESP version must be 2 or 3.")
 	}
-	vm.pc.out.resp3 = v == 3
+	vm.pc.out.SetRESP3(v == 3)
 	return 0
 }
 
