@@ -81,7 +81,7 @@ type client struct {
 	throttle bool
 
 	// script is the run a scripting pseudo-client runs commands for
-	// (script.go); nil for connections.
+	// (script_host.go); nil for connections.
 	script *scriptRun
 }
 

@@ -26,6 +26,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/stratakv/strata/script"
 	"github.com/stratakv/strata/storage"
 )
 
@@ -50,7 +51,10 @@ type Server struct {
 	blocking     blockRegistry // clients blocked on keys (blocking.go)
 	pubsub       pubsub
 	cache        cacheIndex
-	scripts      scriptEngine // Lua scripts: their cache and state (script.go)
+	scripts      *script.Engine // Lua scripts: their cache and state
+	// scriptClient is the pseudo-client scripts' commands run on
+	// (script_host.go), built by the first script.
+	scriptClient *client
 	policy       *cachePolicy // namespaces and the disk tier (policy.go); nil without namespaces
 	nsStats      *namespaceStats
 	started      time.Time
@@ -98,6 +102,7 @@ func New(cfg Config) (*Server, error) {
 	s.store = store
 	s.timeout.Store(int64(cfg.Timeout))
 	s.scriptLimit.Store(5000) // Redis's default busy-reply-threshold
+	s.scripts = script.New(script.Options{Version: RedisVersion, Logger: s.log})
 	store.AddListener(&s.watches)
 	store.AddListener(&s.blocking)
 	if err := s.initCache(); err != nil {
@@ -156,7 +161,7 @@ func (s *Server) Store() *storage.Store { return s.store }
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.done)
-		s.scripts.closing() // a running script stops, so its client can close
+		s.scripts.Close() // a running script stops, so its client can close
 		for _, ln := range s.listeners {
 			ln.Close()
 		}
