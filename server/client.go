@@ -80,9 +80,9 @@ type client struct {
 	syncSeq  uint64
 	throttle bool
 
-	// script is the run a scripting pseudo-client runs commands for
-	// (script_host.go); nil for connections.
-	script *scriptRun
+	// script is the host whose script a scripting pseudo-client runs
+	// commands for (script_host.go); nil for connections.
+	script *scriptHost
 }
 
 func newClient(s *Server, nc net.Conn) *client {

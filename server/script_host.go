@@ -1,7 +1,7 @@
 package server
 
 // The server's side of Lua scripts (package script): the pseudo-client
-// their commands run on, which is the script.Host of a run.
+// their commands run on, which is the script.Host of every run.
 //
 // EVAL declares no key positions, so the dispatcher runs it under the
 // exclusive storage lock: a script is atomic, and the engine's Lua state
@@ -18,10 +18,11 @@ import (
 	"github.com/stratakv/strata/script"
 )
 
-// scriptRun is one script run as the server sees it: the script's
-// commands run on the pseudo-client pc, whose script field points here
-// meanwhile. It implements script.Host.
-type scriptRun struct {
+// scriptHost is the server's side of script runs, their script.Host: a
+// script's commands run on the pseudo-client pc, whose script field
+// points here while one runs. A server has one, built by its first
+// script, and runs one script at a time.
+type scriptHost struct {
 	pc *client
 	// refuseOOM is set while a command runs that is refused when memory
 	// is over maxmemory (client.call reads it through refusesOOM).
@@ -30,10 +31,10 @@ type scriptRun struct {
 
 // refusesOOM reports whether a denyoom command run for this script (or
 // for a client, when r is nil) is refused when memory is over maxmemory.
-func (r *scriptRun) refusesOOM() bool { return r == nil || r.refuseOOM }
+func (h *scriptHost) refusesOOM() bool { return h == nil || h.refuseOOM }
 
 // Lookup finds the command a script calls, as script.Host asks.
-func (r *scriptRun) Lookup(args [][]byte) (script.Command, error) {
+func (h *scriptHost) Lookup(args [][]byte) (script.Command, error) {
 	cmd := scriptLookup(args)
 	if cmd == nil {
 		return script.Command{}, script.ErrUnknownCommand
@@ -50,11 +51,11 @@ func (r *scriptRun) Lookup(args [][]byte) (script.Command, error) {
 
 // Call runs a command for a script on the pseudo-client, as script.Host
 // asks, and returns the reply it wrote.
-func (r *scriptRun) Call(cmd script.Command, args [][]byte, opts script.CallOptions) []byte {
-	pc := r.pc
+func (h *scriptHost) Call(cmd script.Command, args [][]byte, opts script.CallOptions) []byte {
+	pc := h.pc
 	pc.out.Truncate(0)
 	pc.out.SetRESP3(opts.RESP3)
-	r.refuseOOM = opts.RefuseOOM
+	h.refuseOOM = opts.RefuseOOM
 	pc.call(cmd.Handle.(*command), args, false)
 	return pc.out.Bytes()
 }
@@ -62,14 +63,15 @@ func (r *scriptRun) Call(cmd script.Command, args [][]byte, opts script.CallOpti
 // runScript runs s for client c with KEYS keys and ARGV argv, and writes
 // its reply. The caller holds the exclusive storage lock.
 func (s *Server) runScript(c *client, sc *script.Script, keys, argv [][]byte, readOnly bool) {
-	if s.scriptClient == nil {
-		s.scriptClient = &client{srv: s, id: s.nextClientID.Add(1), created: time.Now()}
-		s.scriptClient.authed.Store(true)
+	if s.scriptHost == nil {
+		pc := &client{srv: s, id: s.nextClientID.Add(1), created: time.Now()}
+		pc.authed.Store(true)
+		s.scriptHost = &scriptHost{pc: pc}
 	}
-	pc := s.scriptClient
+	h := s.scriptHost
+	pc := h.pc
 	pc.dbIndex = c.dbIndex
-	r := &scriptRun{pc: pc}
-	pc.script = r
+	pc.script = h
 	defer func() {
 		pc.script = nil
 		// The durability waits of the script's writes are the caller's.
@@ -78,7 +80,7 @@ func (s *Server) runScript(c *client, sc *script.Script, keys, argv [][]byte, re
 		pc.syncSeq, pc.throttle = 0, false
 		pc.out.Reset(outFlushAt)
 	}()
-	s.scripts.Run(&c.out, r, script.Eval{
+	s.scripts.Run(&c.out, h, script.Eval{
 		Script:   sc,
 		Keys:     keys,
 		Argv:     argv,

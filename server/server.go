@@ -52,10 +52,8 @@ type Server struct {
 	pubsub       pubsub
 	cache        cacheIndex
 	scripts      *script.Engine // Lua scripts: their cache and state
-	// scriptClient is the pseudo-client scripts' commands run on
-	// (script_host.go), built by the first script.
-	scriptClient *client
-	policy       *cachePolicy // namespaces and the disk tier (policy.go); nil without namespaces
+	scriptHost   *scriptHost    // scripts' pseudo-client (script_host.go); built by the first script
+	policy       *cachePolicy   // namespaces and the disk tier (policy.go); nil without namespaces
 	nsStats      *namespaceStats
 	started      time.Time
 	// info is INFO's state (info.go); noopConfig holds the values
