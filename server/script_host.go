@@ -60,8 +60,8 @@ func (h *scriptHost) Call(cmd script.Command, args [][]byte, opts script.CallOpt
 	return pc.out.Bytes()
 }
 
-// runScript runs s for client c with KEYS keys and ARGV argv, and writes
-// its reply. The caller holds the exclusive storage lock.
+// runScript runs script sc for client c with KEYS keys and ARGV argv, and
+// writes its reply. The caller holds the exclusive storage lock.
 func (s *Server) runScript(c *client, sc *script.Script, keys, argv [][]byte, readOnly bool) {
 	if s.scriptHost == nil {
 		pc := &client{srv: s, id: s.nextClientID.Add(1), created: time.Now()}
