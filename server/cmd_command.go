@@ -20,8 +20,8 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/stratakv/strata/internal/glob"
 	"github.com/stratakv/strata/internal/resp"
+	"github.com/stratakv/strata/policy"
 )
 
 func registerCommandCommands(t commandTable) {
@@ -36,13 +36,6 @@ func registerCommandCommands(t commandTable) {
 	)
 	t["command"].handler = cmdCommand // COMMAND alone lists every command
 }
-
-// described is the command table COMMAND describes. It is set by init
-// rather than initialized from commands, because the table holds COMMAND's
-// own handlers (an initialization cycle otherwise).
-var described commandTable
-
-func init() { described = commands }
 
 // strataModule is the module name Strata's own commands report in COMMAND
 // DOCS and answer to in COMMAND LIST FILTERBY MODULE: they are named and
@@ -289,9 +282,9 @@ func writeCommandDocs(w *resp.Writer, cmd *command) {
 // sortedCommands returns the table's top-level commands by name. Redis's
 // order is its hash table's, which differs from run to run; Strata's is
 // stable.
-func sortedCommands() []*command {
-	out := make([]*command, 0, len(described))
-	for _, c := range described {
+func (t commandTable) sorted() []*command {
+	out := make([]*command, 0, len(t))
+	for _, c := range t {
 		out = append(out, c)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
@@ -309,9 +302,9 @@ func sortedSubcommands(cmd *command) []*command {
 
 // lookupFullName finds a command by its full name, "get" or "config|get",
 // as COMMAND INFO and DOCS take it.
-func lookupFullName(name string) *command {
+func (t commandTable) lookupFullName(name string) *command {
 	base, sub, hasSub := strings.Cut(strings.ToLower(name), "|")
-	cmd := described[base]
+	cmd := t[base]
 	if cmd == nil || !hasSub {
 		return cmd
 	}
@@ -323,8 +316,8 @@ func lookupFullName(name string) *command {
 
 // lookupArgs finds the command a request's arguments name, descending into
 // a container when a subcommand is given, as COMMAND GETKEYS does.
-func lookupArgs(args [][]byte) *command {
-	cmd := described[strings.ToLower(string(args[0]))]
+func (t commandTable) lookupArgs(args [][]byte) *command {
+	cmd := t[strings.ToLower(string(args[0]))]
 	if cmd == nil || cmd.subcommands == nil || len(args) < 2 {
 		return cmd
 	}
@@ -333,14 +326,14 @@ func lookupArgs(args [][]byte) *command {
 
 // cmdCommand is COMMAND with no subcommand: every command's INFO entry.
 func cmdCommand(c *client, args [][]byte) {
-	cmds := sortedCommands()
+	cmds := c.srv.commands.sorted()
 	c.out.Array(len(cmds))
 	for _, cmd := range cmds {
 		writeCommandInfo(&c.out, cmd)
 	}
 }
 
-func cmdCommandCount(c *client, args [][]byte) { c.out.Int(int64(len(described))) }
+func cmdCommandCount(c *client, args [][]byte) { c.out.Int(int64(len(c.srv.commands))) }
 
 func cmdCommandInfo(c *client, args [][]byte) {
 	if len(args) == 2 {
@@ -349,7 +342,7 @@ func cmdCommandInfo(c *client, args [][]byte) {
 	}
 	c.out.Array(len(args) - 2)
 	for _, name := range args[2:] {
-		if cmd := lookupFullName(string(name)); cmd != nil {
+		if cmd := c.srv.commands.lookupFullName(string(name)); cmd != nil {
 			writeCommandInfo(&c.out, cmd)
 		} else {
 			c.out.Null()
@@ -360,10 +353,10 @@ func cmdCommandInfo(c *client, args [][]byte) {
 func cmdCommandDocs(c *client, args [][]byte) {
 	var cmds []*command
 	if len(args) == 2 {
-		cmds = sortedCommands()
+		cmds = c.srv.commands.sorted()
 	} else {
 		for _, name := range args[2:] {
-			if cmd := lookupFullName(string(name)); cmd != nil {
+			if cmd := c.srv.commands.lookupFullName(string(name)); cmd != nil {
 				cmds = append(cmds, cmd)
 			}
 		}
@@ -397,7 +390,7 @@ func cmdCommandList(c *client, args [][]byte) {
 				return false
 			}
 		case is(args[3], "pattern"):
-			match = func(cmd *command) bool { return glob.MatchFold(value, cmd.name) }
+			match = func(cmd *command) bool { return policy.MatchFold(value, cmd.name) }
 		default:
 			c.out.Error(msgSyntax)
 			return
@@ -407,7 +400,7 @@ func cmdCommandList(c *client, args [][]byte) {
 		return
 	}
 	var names []string
-	for _, cmd := range sortedCommands() {
+	for _, cmd := range c.srv.commands.sorted() {
 		if match(cmd) {
 			names = append(names, cmd.name)
 		}
@@ -425,7 +418,7 @@ func cmdCommandList(c *client, args [][]byte) {
 func cmdCommandGetKeys(c *client, args [][]byte) {
 	withFlags := is(args[1], "getkeysandflags")
 	line := args[2:]
-	cmd := lookupArgs(line)
+	cmd := c.srv.commands.lookupArgs(line)
 	if cmd == nil {
 		c.out.Error(msgInvalidCommand)
 		return

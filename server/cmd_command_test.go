@@ -31,7 +31,7 @@ func TestCommandCommands(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"count", []string{"COMMAND", "COUNT"}, fmt.Sprintf(":%d\r\n", len(commands))},
+		{"count", []string{"COMMAND", "COUNT"}, fmt.Sprintf(":%d\r\n", len(s.commands))},
 		{"count arity", []string{"COMMAND", "COUNT", "x"}, "-ERR wrong number of arguments for 'command|count' command\r\n"},
 		{"unknown subcommand", []string{"COMMAND", "FOO"}, "-ERR unknown subcommand 'FOO'. Try COMMAND HELP.\r\n"},
 		{"info", []string{"COMMAND", "INFO", "get"}, redisInfoGet2},
@@ -80,7 +80,7 @@ func TestCommandListsTheTable(t *testing.T) {
 	s := startServer(t, Config{})
 	c := dial(t, s)
 	var want []string
-	for _, cmd := range sortedCommands() {
+	for _, cmd := range newCommandTable().sorted() {
 		want = append(want, cmd.name)
 		for _, sub := range sortedSubcommands(cmd) {
 			want = append(want, sub.name)
@@ -95,18 +95,18 @@ func TestCommandListsTheTable(t *testing.T) {
 	}
 	for _, args := range [][]string{{"COMMAND"}, {"COMMAND", "INFO"}} {
 		all, err := resp.Parse([]byte(c.do(args...)))
-		if err != nil || len(all[0].Elems) != len(commands) {
+		if err != nil || len(all[0].Elems) != len(s.commands) {
 			t.Fatalf("%v: %v, %d entries", args, err, len(all[0].Elems))
 		}
 		for _, e := range all[0].Elems {
-			cmd := commands[e.Elems[infoName].Str]
+			cmd := s.commands[e.Elems[infoName].Str]
 			if cmd == nil || len(e.Elems[infoSubcommands].Elems) != len(cmd.subcommands) {
 				t.Errorf("%v: entry %q does not match the table", args, e.Elems[infoName].Str)
 			}
 		}
 	}
 	docs, err := resp.Parse([]byte(c.do("COMMAND", "DOCS")))
-	if err != nil || len(docs[0].Elems) != 2*len(commands) {
+	if err != nil || len(docs[0].Elems) != 2*len(s.commands) {
 		t.Fatalf("COMMAND DOCS: %v, %d elements", err, len(docs[0].Elems))
 	}
 }
@@ -136,7 +136,7 @@ func TestCommandInfoAgreesWithTable(t *testing.T) {
 			}
 		}
 	}
-	for _, cmd := range sortedCommands() {
+	for _, cmd := range newCommandTable().sorted() {
 		check(cmd)
 		for _, sub := range sortedSubcommands(cmd) {
 			check(sub)
@@ -151,7 +151,7 @@ func TestCommandDescribesStrataCommands(t *testing.T) {
 	c := dial(t, s)
 	var own []*command
 	listed := 0 // commands and subcommands
-	for _, cmd := range sortedCommands() {
+	for _, cmd := range newCommandTable().sorted() {
 		if isModuleCommand(cmd) {
 			own = append(own, cmd)
 			listed += 1 + len(cmd.subcommands)

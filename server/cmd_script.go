@@ -78,7 +78,7 @@ func eval(c *client, args [][]byte, bySHA, readOnly bool) {
 			c.out.Error(msgScriptWriteFlagRO)
 			return
 		}
-		if f&script.FlagAllowOOM == 0 && c.srv.store.MaxMemory() > 0 && c.db.MakeRoom(nil) != nil {
+		if f&script.FlagAllowOOM == 0 && c.srv.store.MaxMemory() > 0 && c.tx.MakeRoom(nil) != nil {
 			c.out.Error(msgOutOfMemory)
 			return
 		}

@@ -122,7 +122,7 @@ func cmdMemoryUsage(c *client, args [][]byte) {
 			return
 		}
 	}
-	n, ok := c.db.MemoryUsage(args[2])
+	n, ok := c.tx.MemoryUsage(args[2])
 	if !ok {
 		c.out.Null()
 		return

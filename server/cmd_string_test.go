@@ -32,13 +32,11 @@ type stringCase struct {
 // LPUSH when the list commands exist, else straight into the store.
 func putNonString(t *testing.T, s *Server, c *rawConn, key string) {
 	t.Helper()
-	if commands["lpush"] != nil {
+	if s.commands["lpush"] != nil {
 		c.expect(":1\r\n", "LPUSH", key, "x")
 		return
 	}
-	l := s.store.LockAll()
-	defer s.store.Unlock(l)
-	s.store.DB(0).Set([]byte(key), storage.ObjectValue(storage.KindList, &struct{ elems [][]byte }{}))
+	put(t, s, key, storage.ObjectValue(storage.KindList, &struct{ elems [][]byte }{}))
 }
 
 // runSteps runs steps on c; an LPUSH step makes its key a non-string.

@@ -23,6 +23,7 @@ import (
 	"strings"
 	"unsafe"
 
+	"github.com/stratakv/strata/cache"
 	"github.com/stratakv/strata/internal/resp"
 	"github.com/stratakv/strata/storage"
 )
@@ -40,7 +41,7 @@ func registerZSetCommands(t commandTable) {
 		&command{name: "zrank", handler: cmdZRank, arity: 3, firstKey: 1, lastKey: 1, keyStep: 1},
 		&command{name: "zrevrank", handler: cmdZRevRank, arity: 3, firstKey: 1, lastKey: 1, keyStep: 1},
 		&command{name: "zrange", handler: cmdZRange, arity: -4, firstKey: 1, lastKey: 1, keyStep: 1},
-		&command{name: "zrangestore", handler: cmdZRangeStore, arity: -5, flags: grow, firstKey: 1, lastKey: 2, keyStep: 1},
+		&command{name: "zrangestore", handler: cmdZRangeStore, arity: -5, flags: grow, firstKey: 1, lastKey: 2, keyStep: 1, write: cache.WriteReplace},
 		&command{name: "zrevrange", handler: cmdZRevRange, arity: -4, firstKey: 1, lastKey: 1, keyStep: 1},
 		&command{name: "zrangebyscore", handler: cmdZRangeByScore, arity: -4, firstKey: 1, lastKey: 1, keyStep: 1},
 		&command{name: "zrevrangebyscore", handler: cmdZRevRangeByScore, arity: -4, firstKey: 1, lastKey: 1, keyStep: 1},
@@ -57,9 +58,9 @@ func registerZSetCommands(t commandTable) {
 		&command{name: "zscan", handler: cmdZScan, arity: -3, firstKey: 1, lastKey: 1, keyStep: 1},
 		// The commands below name their keys after a count: with no fixed
 		// key positions they run under the exclusive lock.
-		&command{name: "zunionstore", handler: cmdZUnionStore, arity: -4, flags: grow},
-		&command{name: "zinterstore", handler: cmdZInterStore, arity: -4, flags: grow},
-		&command{name: "zdiffstore", handler: cmdZDiffStore, arity: -4, flags: grow},
+		&command{name: "zunionstore", handler: cmdZUnionStore, arity: -4, flags: grow, write: cache.WriteReplace},
+		&command{name: "zinterstore", handler: cmdZInterStore, arity: -4, flags: grow, write: cache.WriteReplace},
+		&command{name: "zdiffstore", handler: cmdZDiffStore, arity: -4, flags: grow, write: cache.WriteReplace},
 		&command{name: "zunion", handler: cmdZUnion, arity: -3},
 		&command{name: "zinter", handler: cmdZInter, arity: -3},
 		&command{name: "zdiff", handler: cmdZDiff, arity: -3},
@@ -297,7 +298,7 @@ func lookupZSet(c *client, key []byte, write bool) (z *storage.ZSet, v storage.V
 	if write {
 		flags = storage.LookupWrite
 	}
-	z, v, err := c.db.LookupZSet(key, flags)
+	z, v, err := c.tx.LookupZSet(key, flags)
 	if err != nil {
 		c.out.Error(msgWrongType)
 		return nil, v, false
@@ -310,10 +311,10 @@ func lookupZSet(c *client, key []byte, write bool) (z *storage.ZSet, v storage.V
 // "del" event.
 func storeZSet(c *client, key []byte, z *storage.ZSet, v storage.Value, created bool) {
 	if created {
-		c.db.Set(key, storage.ZSetValue(z))
+		c.tx.Set(key, storage.ZSetValue(z))
 		return
 	}
-	if c.db.StoreObject(key, v, z.Len() == 0) {
+	if c.tx.StoreObject(key, v, z.Len() == 0) {
 		c.notify(notifyGeneric, "del", key)
 	}
 }
@@ -482,7 +483,7 @@ func zadd(c *client, key []byte, pairs [][]byte, f zaddFlags) {
 			score = result
 		}
 		if created || added > 0 || updated > 0 {
-			c.db.Set(key, v)
+			c.tx.Set(key, v)
 		}
 	}
 	if !failed {
@@ -721,7 +722,7 @@ func zrange(c *client, args [][]byte, start int, dst []byte, kind zrangeKind, di
 func storeResult(c *client, dst []byte, items []scored, event string) {
 	if len(items) == 0 {
 		c.out.Int(0)
-		if c.db.Delete(dst) {
+		if c.tx.Delete(dst) {
 			c.notify(notifyGeneric, "del", dst)
 		}
 		return
@@ -731,7 +732,7 @@ func storeResult(c *client, dst []byte, items []scored, event string) {
 		z.Set([]byte(it.member), it.score)
 	}
 	z.SettleEncoding()
-	c.db.Set(dst, storage.ZSetValue(z))
+	c.tx.Set(dst, storage.ZSetValue(z))
 	c.out.Int(int64(z.Len()))
 	c.notify(notifyZSet, event, dst)
 }
@@ -925,7 +926,7 @@ func zpopCommand(c *client, args [][]byte, min bool) {
 // keys of another kind are passed over, as for lists.
 func zpopFirst(c *client, keys [][]byte, min bool, count int64, form zpopReply) (served, ok bool) {
 	for _, key := range keys {
-		z, v, err := c.db.LookupZSet(key, storage.LookupWrite)
+		z, v, err := c.tx.LookupZSet(key, storage.LookupWrite)
 		if err != nil {
 			if c.rerun() {
 				continue
@@ -1220,7 +1221,7 @@ func zsetOpCommand(c *client, args [][]byte, name string, op zsetOp) {
 	j := numIdx + 1
 	for i := range srcs {
 		srcs[i].weight = 1
-		v, found := c.db.Lookup(args[j], lookup)
+		v, found := c.tx.Lookup(args[j], lookup)
 		j++
 		if !found {
 			continue

@@ -1,5 +1,12 @@
 package server
 
+import (
+	"errors"
+	"strings"
+
+	"github.com/stratakv/strata/storage"
+)
+
 // Reply texts, worded exactly as Redis 7.0 words them. Handlers use these
 // constants so that a reply can be checked against Redis in one place.
 const (
@@ -114,6 +121,19 @@ const (
 	msgNotCompressed = "ERR namespace '%s' does not compress values (no compress setting)"
 	msgTooFewSamples = "ERR namespace '%s' has too few values to train a dictionary from (%d found; at least 8 and 4kb are needed)"
 )
+
+// storageError is the reply to an error that poisoned a command's
+// transaction: a disk tier refusal worded as Redis words writes refused
+// after a failed AOF write, a failed disk read as ERR with its cause.
+func storageError(err error) string {
+	switch {
+	case errors.Is(err, storage.ErrDiskFull):
+		return msgDiskTierFull
+	case errors.Is(err, storage.ErrDiskIO):
+		return msgDiskTierIO
+	}
+	return "ERR " + strings.ReplaceAll(err.Error(), "storage: ", "")
+}
 
 // List and blocking reply texts.
 const (

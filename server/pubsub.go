@@ -6,8 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/stratakv/strata/internal/glob"
 	"github.com/stratakv/strata/internal/resp"
+	"github.com/stratakv/strata/policy"
 )
 
 // Pub/sub delivery.
@@ -420,7 +420,7 @@ func (p *pubsub) publish(from *client, k subKind, channel, message []byte, now i
 	}
 	ch := string(channel)
 	for pattern, set := range p.subs[kindPattern] {
-		if !glob.Match(pattern, ch) {
+		if !policy.Match(pattern, ch) {
 			continue
 		}
 		frame := encodeMessage(kindWords[kindPattern].message, []byte(pattern), channel, message)
@@ -476,7 +476,7 @@ func (p *pubsub) channels(k subKind, pattern []byte) []string {
 	defer p.mu.RUnlock()
 	var out []string
 	for name := range p.subs[k] {
-		if pattern == nil || glob.Match(string(pattern), name) {
+		if pattern == nil || policy.Match(string(pattern), name) {
 			out = append(out, name)
 		}
 	}

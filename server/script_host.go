@@ -12,9 +12,9 @@ package server
 // same command sent by a client.
 
 import (
-	"sync"
 	"time"
 
+	"github.com/stratakv/strata/cache"
 	"github.com/stratakv/strata/script"
 )
 
@@ -35,18 +35,17 @@ func (h *scriptHost) refusesOOM() bool { return h == nil || h.refuseOOM }
 
 // Lookup finds the command a script calls, as script.Host asks.
 func (h *scriptHost) Lookup(args [][]byte) (script.Command, error) {
-	cmd := scriptLookup(args)
+	cmd := h.pc.srv.commands.find(args)
 	if cmd == nil {
 		return script.Command{}, script.ErrUnknownCommand
 	}
 	if !cmd.arityOK(len(args)) {
 		return script.Command{}, script.ErrWrongArity
 	}
-	flags := scriptCommands()[cmd]
-	if flags.denied {
+	if cmd.flags&flagNoScript != 0 {
 		return script.Command{}, script.ErrDenied
 	}
-	return script.Command{Write: flags.writes, Handle: cmd}, nil
+	return script.Command{Write: cmd.flags&flagScriptWrite != 0, Handle: cmd}, nil
 }
 
 // Call runs a command for a script on the pseudo-client, as script.Host
@@ -75,9 +74,7 @@ func (s *Server) runScript(c *client, sc *script.Script, keys, argv [][]byte, re
 	defer func() {
 		pc.script = nil
 		// The durability waits of the script's writes are the caller's.
-		c.syncSeq = max(c.syncSeq, pc.syncSeq)
-		c.throttle = c.throttle || pc.throttle
-		pc.syncSeq, pc.throttle = 0, false
+		c.wait, pc.wait = c.wait.Merge(pc.wait), cache.Wait{}
 		pc.out.Reset(outFlushAt)
 	}()
 	s.scripts.Run(&c.out, h, script.Eval{
@@ -94,52 +91,3 @@ func (s *Server) runScript(c *client, sc *script.Script, keys, argv [][]byte, re
 func (s *Server) scriptTimeLimit() time.Duration {
 	return time.Duration(max(0, s.scriptLimit.Load())) * time.Millisecond
 }
-
-// scriptLookup finds the command args name, with its subcommand; nil
-// when there is none.
-func scriptLookup(args [][]byte) *command {
-	cmd := commands[string(toLower(args[0]))]
-	if cmd != nil && cmd.subcommands != nil && len(args) > 1 {
-		cmd = cmd.subcommands[string(toLower(args[1]))]
-	}
-	return cmd
-}
-
-// scriptCommandFlags says, for each command, what scripts may do with it.
-type scriptCommandFlags struct {
-	// denied: Redis's noscript commands (MULTI, SUBSCRIBE, BLPOP,
-	// CLIENT...), and Strata's flagNoMulti ones, which take the storage
-	// locks themselves and so cannot run under a script's.
-	denied bool
-	writes bool // refused by read-only scripts: write and may_replicate commands
-}
-
-// mayReplicate lists the commands scripts may call that Redis 7.0 flags
-// may_replicate, a flag its COMMAND INFO does not show: read-only scripts
-// refuse them as writes.
-var mayReplicate = map[string]bool{"publish": true, "spublish": true, "pfcount": true}
-
-// scriptCommands holds the flags of every command, derived from the
-// COMMAND INFO Redis gives for its commands (cmd_command.go) and from the
-// table for Strata's own.
-var scriptCommands = sync.OnceValue(func() map[*command]scriptCommandFlags {
-	m := map[*command]scriptCommandFlags{}
-	add := func(cmd *command) {
-		f := scriptCommandFlags{
-			denied: cmd.flags&flagNoMulti != 0,
-			writes: cmd.flags&flagWrite != 0 || mayReplicate[cmd.name],
-		}
-		if e, ok := recorded().info[cmd.name]; ok {
-			f.denied = f.denied || hasFlag(e, "noscript")
-			f.writes = f.writes || hasFlag(e, "write")
-		}
-		m[cmd] = f
-	}
-	for _, cmd := range commands {
-		add(cmd)
-		for _, sub := range cmd.subcommands {
-			add(sub)
-		}
-	}
-	return m
-})
