@@ -635,4 +635,4 @@ var configHelp = []string{
 	"    Prints this help.",
 }
 
-func cmdConfigHelp(c *client, args [][]byte) { c.out.help(configHelp) }
+func cmdConfigHelp(c *client, args [][]byte) { c.out.Help(configHelp) }

@@ -667,7 +667,7 @@ func TestStringKeyspaceStats(t *testing.T) {
 // It drives the dispatcher directly, so it needs no HELLO.
 func resp3Do(s *Server, args ...string) string {
 	c := &client{srv: s}
-	c.out.resp3 = true
+	c.out.SetRESP3(true)
 	b := make([][]byte, len(args))
 	for i, a := range args {
 		b[i] = []byte(a)
@@ -675,7 +675,7 @@ func resp3Do(s *Server, args ...string) string {
 	if cmd := c.lookup(b); cmd != nil {
 		c.call(cmd, b, true)
 	}
-	return string(c.out.b)
+	return string(c.out.Bytes())
 }
 
 // TestStringRESP3 checks the replies that differ in RESP3 (nulls and the

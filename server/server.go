@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/stratakv/strata/cache"
+	"github.com/stratakv/strata/script"
 	"github.com/stratakv/strata/storage"
 )
 
@@ -52,9 +53,10 @@ type Server struct {
 	watches      watchRegistry
 	blocking     blockRegistry // clients blocked on keys (blocking.go)
 	pubsub       pubsub
-	cache        *cache.Cache // the write path: namespaces, disk tier, tags, invalidation
-	commands     commandTable // what connections dispatch through
-	scripts      scriptEngine // Lua scripts: their cache and state (script.go)
+	cache        *cache.Cache   // the write path: namespaces, disk tier, tags, invalidation
+	commands     commandTable   // what connections dispatch through
+	scripts      *script.Engine // Lua scripts: their cache and state
+	scriptHost   *scriptHost    // scripts' pseudo-client (script_host.go); built by the first script
 	started      time.Time
 	// info is INFO's state (info.go); noopConfig holds the values
 	// CONFIG SET gave parameters Strata does not use, guarded by cfgMu.
@@ -100,6 +102,7 @@ func New(cfg Config) (*Server, error) {
 	s.store = store
 	s.timeout.Store(int64(cfg.Timeout))
 	s.scriptLimit.Store(5000) // Redis's default busy-reply-threshold
+	s.scripts = script.New(script.Options{Version: RedisVersion, Logger: s.log})
 	store.AddListener(&s.watches)
 	store.AddListener(&s.blocking)
 	if err := s.initCache(); err != nil {
@@ -154,7 +157,7 @@ func (s *Server) Store() *storage.Store { return s.store }
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.done)
-		s.scripts.closing() // a running script stops, so its client can close
+		s.scripts.Close() // a running script stops, so its client can close
 		for _, ln := range s.listeners {
 			ln.Close()
 		}
