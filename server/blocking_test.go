@@ -19,37 +19,63 @@ func clientCount(s *Server) int {
 	return len(s.clients)
 }
 
-// TestBlockingTimeouts: a timeout replies a null array (RESP3: null), also
-// after a lost race, and a blocked client is exempt from the idle
-// timeout, as in Redis.
+// TestBlockingTimeouts: a blocked client times out once the server's clock
+// is past its deadline, which the cron checks as Redis's clientsCron does
+// (the test moves the clock and runs that check itself): a null array, or
+// a null in RESP3, also after a lost race. Redis's replies are in
+// conformance/testdata (list.txt, zset.txt, blocking.txt).
 func TestBlockingTimeouts(t *testing.T) {
-	s := startServer(t, Config{})
+	clk := newTestClock()
+	s := startServer(t, Config{Clock: clk.Now})
 	a, b := dial(t, s), dial(t, s)
-	a.expect("*-1\r\n", "BLPOP", "q", "0.01")
-	a.expect("*-1\r\n", "BLMOVE", "q", "d", "LEFT", "LEFT", "0.01")
-	a.expect("*-1\r\n", "BZPOPMIN", "z", "0.01")
+	// timesOut blocks a with cmd, whose timeout is 500ms, and moves the
+	// clock to its deadline and past it.
+	timesOut := func(want string, cmd ...string) {
+		t.Helper()
+		a.send(cmd...)
+		waitBlocked(t, s, 1)
+		clk.Advance(500 * time.Millisecond)
+		s.clientsCron()
+		if n := s.blocking.blocked(); n != 1 {
+			t.Fatalf("%v timed out at its deadline, not after", cmd)
+		}
+		clk.Advance(time.Millisecond)
+		s.clientsCron()
+		a.expectRead(want)
+	}
+	timesOut("*-1\r\n", "BLPOP", "q", "0.5")
+	timesOut("*-1\r\n", "BLMOVE", "q", "d", "LEFT", "LEFT", "0.5")
+	timesOut("*-1\r\n", "BZPOPMIN", "z", "0.5")
 	a.do("HELLO", "3")
-	a.expect("_\r\n", "BRPOPLPUSH", "q", "d", "0.01")
-	a.expect("_\r\n", "BLMPOP", "0.01", "1", "q", "LEFT")
+	timesOut("_\r\n", "BRPOPLPUSH", "q", "d", "0.5")
+	timesOut("_\r\n", "BLMPOP", "0.5", "1", "q", "LEFT")
 
+	// Woken, it finds nothing and waits out the time it had left.
 	a.send("BLPOP", "q", "0.3")
 	waitBlocked(t, s, 1)
 	b.expect("+OK\r\n", "MULTI")
 	b.expect("+QUEUED\r\n", "RPUSH", "q", "x")
 	b.expect("+QUEUED\r\n", "DEL", "q")
 	b.expect("*2\r\n:1\r\n:1\r\n", "EXEC")
-	a.expect("_\r\n") // woken, found nothing, waited out its time
+	waitBlocked(t, s, 1)
+	clk.Advance(301 * time.Millisecond)
+	s.clientsCron()
+	a.expectRead("_\r\n")
 }
 
+// TestBlockedClientIgnoresIdleTimeout: a client blocked past the idle
+// timeout stays, as in Redis.
 func TestBlockedClientIgnoresIdleTimeout(t *testing.T) {
-	s := startServer(t, Config{Timeout: time.Second})
+	clk := newTestClock()
+	s := startServer(t, Config{Timeout: time.Second, Clock: clk.Now})
 	a := dial(t, s)
 	a.send("BLPOP", "q", "0")
 	waitBlocked(t, s, 1)
-	time.Sleep(1500 * time.Millisecond) // past the idle timeout
+	clk.Advance(2 * time.Second)
+	s.clientsCron()
 	b := dial(t, s)
 	b.expect(":1\r\n", "RPUSH", "q", "x")
-	a.expect("*2\r\n$1\r\nq\r\n$1\r\nx\r\n")
+	a.expectRead("*2\r\n$1\r\nq\r\n$1\r\nx\r\n")
 }
 
 // TestBlockedClientGoneLeavesNothing: a blocked client that hangs up, is

@@ -64,6 +64,12 @@ type client struct {
 	// the next command must read the clock.
 	clockMark time.Duration
 
+	// idleSince is when the connection went idle waiting for a request, in
+	// the server clock's milliseconds; 0 while it runs a command (a
+	// blocked one included) or is subscribed, which never time out. The
+	// cron closes a client idle longer than timeout (clientsCron).
+	idleSince atomic.Int64
+
 	multi      *multiState
 	block      *blockState // a blocking command's wait, while execute runs it (blocking.go)
 	ps         *subscriber // pub/sub state, from the first subscription
@@ -116,6 +122,9 @@ func (c *client) serve() {
 			}
 			return
 		}
+		if c.idleSince.Load() != 0 {
+			c.idleSince.Store(0) // busy: clientsCron leaves it alone
+		}
 		c.execute(args)
 		if c.out.Len() >= outFlushAt {
 			if c.flush() != nil {
@@ -127,7 +136,8 @@ func (c *client) serve() {
 }
 
 // idle runs when no complete request is buffered: it writes the pending
-// replies and arms the idle timeout before the connection blocks in Read.
+// replies and notes when the client went idle (for the idle timeout)
+// before the connection blocks in Read.
 //
 // Before writing it yields, so that the other connections with requests
 // ready run theirs first and the replies go out back to back, as Redis
@@ -144,8 +154,8 @@ func (c *client) idle() error {
 	if err := c.flush(); err != nil {
 		return err
 	}
-	if t := c.srv.idleTimeout(); t > 0 && !c.subscribed() { // subscribers never time out, as in Redis
-		return c.conn.SetReadDeadline(time.Now().Add(t))
+	if !c.subscribed() { // subscribers never time out, as in Redis
+		c.idleSince.Store(c.srv.store.Now())
 	}
 	return nil
 }

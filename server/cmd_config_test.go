@@ -87,18 +87,30 @@ func TestConfigMaxmemoryEvicts(t *testing.T) {
 	c.expect("+OK\r\n", "SET", "more", "x")
 }
 
-// TestConfigTimeoutClosesIdleClients sets timeout at run time: a client
-// idle longer is disconnected. It waits a real second: the deadline is the
-// socket's.
+// TestConfigTimeoutClosesIdleClients sets timeout at run time: the cron
+// closes the clients idle longer, by the server's clock (the test moves it
+// and runs the cron's check itself), and leaves subscribers alone, as
+// Redis's clientsCron does.
 func TestConfigTimeoutClosesIdleClients(t *testing.T) {
-	s := startServer(t, Config{})
+	clk := newTestClock()
+	s := startServer(t, Config{Clock: clk.Now})
 	admin := dial(t, s)
 	admin.expect("+OK\r\n", "CONFIG", "SET", "timeout", "1")
-	idle := dial(t, s)
+	idle, sub := dial(t, s), dial(t, s)
 	idle.expect("+PONG\r\n", "PING")
-	if !idle.waitClosed() {
+	sub.expect("*3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n", "SUBSCRIBE", "ch")
+	clk.Advance(time.Second)
+	s.clientsCron()
+	if n := clientCount(s); n != 3 {
+		t.Fatalf("%d clients left after exactly timeout, want 3", n)
+	}
+	clk.Advance(time.Millisecond)
+	s.clientsCron()
+	if !idle.waitClosed() || !admin.waitClosed() {
 		t.Error("an idle client outlived timeout")
 	}
+	waitFor(t, "the idle clients gone", func() bool { return clientCount(s) == 1 })
+	sub.expect("*2\r\n$4\r\npong\r\n$0\r\n\r\n", "PING")
 }
 
 func TestConfigMaxclients(t *testing.T) {

@@ -250,8 +250,9 @@ func (s *Server) unregister(c *client) {
 	s.clientClosed(c)
 }
 
-// cron runs the server's periodic work: active expiry ten times a second
-// with a quarter of each tick as its budget, as Redis's hz 10.
+// cron runs the server's periodic work ten times a second, as Redis's hz
+// 10: active expiry, with a quarter of each tick as its budget, and the
+// clients' timeouts.
 func (s *Server) cron() {
 	defer s.wg.Done()
 	t := time.NewTicker(100 * time.Millisecond)
@@ -262,6 +263,28 @@ func (s *Server) cron() {
 			return
 		case <-t.C:
 			s.store.ExpireCycle(25 * time.Millisecond)
+			s.clientsCron()
+		}
+	}
+}
+
+// clientsCron does with time what Redis's clientsCron does, by the
+// server's clock: it times out the blocked clients whose deadline has
+// passed and closes the clients idle longer than timeout (blocked and
+// subscribed clients are never idle: see client.idleSince).
+func (s *Server) clientsCron() {
+	now := s.store.Now()
+	s.blocking.expire(now)
+	timeout := s.idleTimeout().Milliseconds()
+	if timeout <= 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.clients {
+		if since := c.idleSince.Load(); since != 0 && now-since > timeout {
+			s.log.Debug("closing idle client", "addr", c.addr)
+			c.close()
 		}
 	}
 }
@@ -299,9 +322,9 @@ func (s *Server) protoMaxBulkLen() int64 {
 	return s.cfg.ProtoMaxBulkLen
 }
 
-// idleTimeout is the timeout setting, read before every blocking read:
-// an atomic mirror of cfg.Timeout, so that it is not one more shared
-// reader count.
+// idleTimeout is the timeout setting, read by clientsCron ten times a
+// second: an atomic mirror of cfg.Timeout, so that it is not one more
+// shared reader count.
 func (s *Server) idleTimeout() time.Duration { return time.Duration(s.timeout.Load()) }
 
 func (s *Server) maxClients() int {
