@@ -95,6 +95,7 @@ func newCommandTable() commandTable {
 	registerHashCommands(t)
 	registerSetCommands(t)
 	registerScriptCommands(t)
+	registerBitmapCommands(t)
 	return t
 }
 

@@ -186,3 +186,14 @@ const (
 	msgScriptStackLimit    = "ERR reached lua stack limit"
 	msgScriptUnknownError  = "ERR unknown error"
 )
+
+// Bitmap reply texts.
+const (
+	msgBitOffset        = "ERR bit offset is not an integer or out of range"
+	msgBitValue         = "ERR bit is not an integer or out of range"
+	msgBitposBit        = "ERR The bit argument must be 1 or 0."
+	msgBitopNot         = "ERR BITOP NOT must be called with a single source key."
+	msgBitfieldType     = "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is."
+	msgBitfieldOverflow = "ERR Invalid OVERFLOW type specified"
+	msgBitfieldRO       = "ERR BITFIELD_RO only supports the GET subcommand"
+)

@@ -151,7 +151,7 @@ var writeKinds = map[string]writeKind{
 	"set": writeReplace, "setnx": writeReplace, "setex": writeReplace, "psetex": writeReplace,
 	"getset": writeReplace, "mset": writeReplace, "msetnx": writeReplace, "restore": writeReplace,
 	"cache.set": writeReplace, "cache.mset": writeReplace,
-	"sinterstore": writeReplace, "sunionstore": writeReplace, "sdiffstore": writeReplace,
+	"sinterstore": writeReplace, "sunionstore": writeReplace, "sdiffstore": writeReplace, "bitop": writeReplace,
 	"zunionstore": writeReplace, "zinterstore": writeReplace, "zdiffstore": writeReplace, "zrangestore": writeReplace,
 	"expire": writeExpire, "pexpire": writeExpire, "expireat": writeExpire, "pexpireat": writeExpire,
 	"getex": writeExpire, "persist": writeExpire,
