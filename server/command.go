@@ -96,6 +96,7 @@ func newCommandTable() commandTable {
 	registerSetCommands(t)
 	registerScriptCommands(t)
 	registerBitmapCommands(t)
+	registerHLLCommands(t)
 	return t
 }
 

@@ -197,3 +197,16 @@ const (
 	msgBitfieldOverflow = "ERR Invalid OVERFLOW type specified"
 	msgBitfieldRO       = "ERR BITFIELD_RO only supports the GET subcommand"
 )
+
+// HyperLogLog reply texts.
+const (
+	msgNotHLL            = "WRONGTYPE Key is not a valid HyperLogLog string value."
+	msgCorruptHLL        = "INVALIDOBJ Corrupted HLL object detected"
+	msgPfdebugNoKey      = "ERR The specified key does not exist"
+	msgPfdebugNotSparse  = "ERR HLL encoding is not sparse"
+	msgPfdebugUnknown    = "ERR Unknown PFDEBUG subcommand '%s'"
+	msgSelftestRegister  = "TESTFAILED Register %d should be %d but is %d"
+	msgSelftestNotSparse = "TESTFAILED sparse encoding not used"
+	msgSelftestDisagree  = "TESTFAILED dense/sparse disagree"
+	msgSelftestError     = "TESTFAILED Too big error. card:%d abserr:%d"
+)
