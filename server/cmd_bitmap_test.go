@@ -2,12 +2,18 @@ package server
 
 import (
 	"math"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/stratakv/strata/policy"
+	"github.com/stratakv/strata/storage"
 )
 
 // Replies to the bitmap commands are checked against Redis in
 // conformance/testdata/bitmap.txt; these tests cover the parsers and the
-// overflow rules case by case.
+// overflow rules case by case, and what a conformance script cannot set
+// up: namespaces and the disk tier.
 
 func TestBitfieldType(t *testing.T) {
 	for _, tc := range []struct {
@@ -86,4 +92,66 @@ func TestBitfieldOverflow(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestBitmapsInNamespaces checks that bitmap and HyperLogLog writes get
+// their namespace's TTL as Redis's semantics say (SETBIT, BITFIELD and
+// PFADD change a value in place; BITOP replaces its destination), and
+// that they persist through the disk tier, compressed or not.
+func TestBitmapsInNamespaces(t *testing.T) {
+	cfg := Config{Dir: t.TempDir(), Namespaces: []policy.Namespace{
+		{Match: "wt:*", Strategy: policy.WriteThrough, TTL: time.Hour},
+		{Match: "z:*", Strategy: policy.WriteThrough, Compress: &policy.Compress{MinSize: 100}},
+	}}
+	s := startServer(t, cfg)
+	c := dial(t, s)
+	ttl := func(key string, want ...string) {
+		t.Helper()
+		got := c.do("TTL", key)
+		for _, w := range want {
+			if got == w {
+				return
+			}
+		}
+		t.Errorf("TTL %s = %q, want one of %q", key, got, want)
+	}
+	c.expect(":0\r\n", "SETBIT", "wt:b", "7", "1")
+	ttl("wt:b", ":3600\r\n", ":3599\r\n")
+	c.expect(":1\r\n", "EXPIRE", "wt:b", "100")
+	c.expect(":0\r\n", "SETBIT", "wt:b", "8", "1")
+	c.expect("*1\r\n:5\r\n", "BITFIELD", "wt:b", "INCRBY", "u8", "16", "5")
+	ttl("wt:b", ":100\r\n", ":99\r\n")
+	c.expect("+OK\r\n", "SET", "wt:src", "x")
+	c.expect(":1\r\n", "BITOP", "NOT", "wt:d", "wt:src")
+	c.expect(":1\r\n", "EXPIRE", "wt:d", "50")
+	c.expect(":1\r\n", "BITOP", "NOT", "wt:d", "wt:src")
+	ttl("wt:d", ":3600\r\n", ":3599\r\n")
+	c.expect(":1\r\n", "PFADD", "wt:h", "a", "b", "c")
+
+	// A dense HyperLogLog and a long bitmap, compressed.
+	args := []string{"PFADD", "z:h"}
+	for i := range 5000 {
+		args = append(args, "element:"+strings.Repeat("x", i%7)+string(rune('a'+i%26))+string(rune(i)))
+	}
+	c.expect(":1\r\n", args...)
+	c.expect(":0\r\n", "SETBIT", "z:b", "80000", "1")
+	c.expect("*2\r\n:0\r\n:1\r\n", "BITFIELD", "z:b", "SET", "u8", "#5", "255", "GET", "u1", "80000")
+	bitmap := c.do("GET", "z:b")
+	for _, key := range []string{"z:h", "z:b"} {
+		raw, ok := s.store.DB(0).Lookup([]byte(key), storage.LookupWrite|storage.LookupRaw)
+		if !ok || raw.Flags()&storage.FlagCompressed == 0 {
+			t.Errorf("%s is not stored compressed", key)
+		}
+	}
+	count := c.do("PFCOUNT", "z:h")
+	hll := c.do("GET", "z:h")
+
+	s = restartServer(t, s, cfg)
+	c = dial(t, s)
+	c.expect("$3\r\n\x01\x80\x05\r\n", "GET", "wt:b")
+	c.expect(":3\r\n", "PFCOUNT", "wt:h")
+	c.expect(count, "PFCOUNT", "z:h")
+	c.expect(hll, "GET", "z:h")
+	c.expect(bitmap, "GET", "z:b")
+	c.expect(":9\r\n", "BITCOUNT", "z:b", "0", "-1", "BIT")
 }
