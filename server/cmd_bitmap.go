@@ -135,14 +135,17 @@ func cmdSetbit(c *client, args [][]byte) {
 	s := old.Bytes()
 	i, mask := bitMask(offset)
 	was := i < int64(len(s)) && s[i]&mask != 0
+	// A new key or a longer string is a write even when the bit was
+	// already as asked, as in Redis.
 	if i >= int64(len(s)) || was != (on == 1) {
 		buf := grownCopy(s, int(i)+1)
-		if b := *buf; on == 1 {
+		b := *buf
+		if on == 1 {
 			b[i] |= mask
 		} else {
 			b[i] &^= mask
 		}
-		storeInPlace(c, key, *buf, old)
+		storeInPlace(c, key, b, old)
 		putScratch(buf)
 		c.notify(notifyString, "setbit", key)
 	}
@@ -232,7 +235,7 @@ func cmdBitcount(c *client, args [][]byte) {
 			return
 		}
 		if start < 0 && end < 0 && start > end {
-			c.out.Int(0)
+			c.out.Int(0) // before BIT|BYTE is read, as in Redis
 			return
 		}
 		isBit := false
@@ -649,50 +652,39 @@ func (op bitfieldOp) get(s []byte) int64 {
 // apply runs a SET or INCRBY on s, which holds the field. It returns the
 // reply (SET's old value, INCRBY's new one) and whether the field changed;
 // ok is false when the result overflows under OVERFLOW FAIL, and nothing
-// is written.
+// is written. Unsigned fields are at most 63 bits, so their values fit an
+// int64 too.
 func (op bitfieldOp) apply(s []byte) (reply int64, changed, ok bool) {
-	old := getBits(s, op.offset, op.bits)
-	var next uint64
+	raw := getBits(s, op.offset, op.bits)
+	old := int64(raw)
 	if op.signed {
-		oldv := signExtend(old, op.bits)
-		val, incr := op.value, int64(0)
-		if op.kind == bitfieldIncrby {
-			val, incr = oldv, op.value
-		}
-		over, limit := signedOverflow(val, incr, op.bits, op.overflow)
-		res := val + incr
-		if over {
-			res = limit
-		}
-		reply = oldv
-		if op.kind == bitfieldIncrby {
-			reply = res
-		}
-		if over && op.overflow == overflowFail {
-			return 0, false, false
-		}
-		next = uint64(res)
-	} else {
-		val, incr := uint64(op.value), int64(0)
-		if op.kind == bitfieldIncrby {
-			val, incr = old, op.value
-		}
-		over, limit := unsignedOverflow(val, incr, op.bits, op.overflow)
-		res := val + uint64(incr)
-		if over {
-			res = limit
-		}
-		reply = int64(old)
-		if op.kind == bitfieldIncrby {
-			reply = int64(res)
-		}
-		if over && op.overflow == overflowFail {
-			return 0, false, false
-		}
-		next = res
+		old = signExtend(raw, op.bits)
 	}
-	setBits(s, op.offset, op.bits, next)
-	return reply, getBits(s, op.offset, op.bits) != old, true
+	val, incr := op.value, int64(0)
+	if op.kind == bitfieldIncrby {
+		val, incr = old, op.value
+	}
+	var over bool
+	var res int64
+	if op.signed {
+		over, res = signedOverflow(val, incr, op.bits, op.overflow)
+	} else {
+		var u uint64
+		over, u = unsignedOverflow(uint64(val), incr, op.bits, op.overflow)
+		res = int64(u)
+	}
+	switch {
+	case over && op.overflow == overflowFail:
+		return 0, false, false
+	case !over:
+		res = val + incr
+	}
+	setBits(s, op.offset, op.bits, uint64(res))
+	reply = old
+	if op.kind == bitfieldIncrby {
+		reply = res
+	}
+	return reply, getBits(s, op.offset, op.bits) != raw, true
 }
 
 // getBits reads the n-bit unsigned integer at bit offset off of s, most

@@ -181,12 +181,12 @@ func (r *hllRegs) merge(b []byte) bool {
 }
 
 // histogram counts r's registers by value.
-func (r *hllRegs) histogram() *[64]int {
+func (r *hllRegs) histogram() [64]int {
 	var h [64]int
 	for _, v := range r {
 		h[v]++
 	}
-	return &h
+	return h
 }
 
 // murmurHash64A is MurmurHash2's 64-bit variant as Redis has it: the same
@@ -280,7 +280,8 @@ func hllCardinality(b []byte) (card uint64, ok bool) {
 	var r hllRegs
 	if b[4] == hllDense {
 		r.decodeDense(b[hllHdrSize:])
-		return hllEstimate(r.histogram()), true
+		hist := r.histogram()
+		return hllEstimate(&hist), true
 	}
 	var hist [64]int
 	covered := sparseRuns(b[hllHdrSize:], func(_, n, v int) { hist[v] += n })
@@ -596,7 +597,8 @@ func cmdPfcount(c *client, args [][]byte) {
 				return
 			}
 		}
-		c.out.Int(int64(hllEstimate(r.histogram())))
+		hist := r.histogram()
+		c.out.Int(int64(hllEstimate(&hist)))
 		return
 	}
 	key := args[1]
