@@ -4,6 +4,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/stratakv/strata/internal/resp"
 )
 
 // is reports whether arg equals the lower-case keyword kw, ignoring ASCII
@@ -25,15 +27,13 @@ func is(arg []byte, kw string) bool {
 }
 
 // argInt parses an integer argument as Redis's string2ll does.
-func argInt(arg []byte) (int64, bool) { return parseInt(arg) }
+func argInt(arg []byte) (int64, bool) { return resp.ParseInt(arg) }
 
 // argFloat parses a float argument as Redis's strtold-based parsing does:
-// no trailing garbage, no leading space, and not NaN.
+// no trailing garbage, no leading space (Redis checks for one before
+// strtold; strconv refuses it), and not NaN.
 func argFloat(arg []byte) (float64, bool) {
 	s := string(arg)
-	if len(s) == 0 || isSpace(s[0]) {
-		return 0, false
-	}
 	ls := strings.ToLower(s)
 	switch ls {
 	case "inf", "+inf", "infinity", "+infinity":

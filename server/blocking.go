@@ -319,12 +319,12 @@ func (c *client) callBlocking(cmd *command, args [][]byte) {
 		switch c.await(b, w) {
 		case waitWoken:
 			b.waiting, b.rerun = false, true
-			mark := len(c.out.b)
+			mark := c.out.Len()
 			c.call(cmd, owned, true)
 			if b.waiting {
 				continue // another client popped first
 			}
-			if len(c.out.b) > mark && c.out.b[mark] == '-' {
+			if c.out.Len() > mark && c.out.Bytes()[mark] == '-' {
 				c.srv.blocking.passOn(b)
 			}
 			return
@@ -411,7 +411,7 @@ func (c *client) watchConn() *connWatch {
 	go func() {
 		defer close(w.done)
 		for {
-			if err := c.rd.fill(); err != nil {
+			if err := c.rd.Fill(); err != nil {
 				if !w.stopping.Load() {
 					close(w.gone)
 				}

@@ -10,7 +10,7 @@ package server
 // lookups (a missing key answers BITCOUNT and BITPOS before their range is
 // read), and the same rule for when a write counts as one: a key is stored
 // and its event published when it is created, grows, or a bit changes. A
-// write builds the new string in a scratch buffer (DB.Set copies it) and
+// write builds the new string in a scratch buffer (Set copies it) and
 // keeps the key's TTL, except BITOP, which replaces its destination as SET
 // does.
 
@@ -22,6 +22,7 @@ import (
 	"math/bits"
 	"sync"
 
+	"github.com/stratakv/strata/cache"
 	"github.com/stratakv/strata/storage"
 )
 
@@ -32,14 +33,14 @@ func registerBitmapCommands(t commandTable) {
 		&command{name: "getbit", handler: cmdGetbit, arity: 3, firstKey: 1, lastKey: 1, keyStep: 1},
 		&command{name: "bitcount", handler: cmdBitcount, arity: -2, firstKey: 1, lastKey: 1, keyStep: 1},
 		&command{name: "bitpos", handler: cmdBitpos, arity: -3, firstKey: 1, lastKey: 1, keyStep: 1},
-		&command{name: "bitop", handler: cmdBitop, arity: -4, flags: grow, firstKey: 2, lastKey: -1, keyStep: 1},
+		&command{name: "bitop", handler: cmdBitop, arity: -4, flags: grow, firstKey: 2, lastKey: -1, keyStep: 1, write: cache.WriteReplace},
 		&command{name: "bitfield", handler: cmdBitfield, arity: -2, flags: grow, firstKey: 1, lastKey: 1, keyStep: 1},
 		&command{name: "bitfield_ro", handler: cmdBitfieldRO, arity: -2, firstKey: 1, lastKey: 1, keyStep: 1},
 	)
 }
 
 // scratchBuffers hold the new strings bitmap and HyperLogLog writes build:
-// DB.Set copies what it is given, so one buffer serves write after write
+// Set copies what it is given, so one buffer serves write after write
 // instead of each write leaving its copy of the string to the collector.
 var scratchBuffers = sync.Pool{New: func() any { return new([]byte) }}
 
@@ -79,13 +80,13 @@ func grownCopy(s []byte, n int) *[]byte {
 // storeInPlace stores b at key as the new value of old, a string a command
 // changed in place: raw (Redis unshares it), with old's TTL.
 func storeInPlace(c *client, key, b []byte, old storage.Value) {
-	c.db.Set(key, storage.StringValue(b).WithFlags(storage.FlagRaw).WithExpireAt(old.ExpireAt()))
+	c.tx.Set(key, storage.StringValue(b).WithFlags(storage.FlagRaw).WithExpireAt(old.ExpireAt()))
 }
 
 // stringForWrite is the write lookup of a string key. When the key holds
 // another kind it replies WRONGTYPE and returns ok false.
 func stringForWrite(c *client, key []byte) (v storage.Value, exists, ok bool) {
-	v, exists = c.db.Lookup(key, storage.LookupWrite)
+	v, exists = c.tx.Lookup(key, storage.LookupWrite)
 	if exists && v.Kind() != storage.KindString {
 		c.out.Error(msgWrongType)
 		return v, exists, false
@@ -436,7 +437,7 @@ func cmdBitop(c *client, args [][]byte) {
 	srcs := make([][]byte, 0, len(args)-3)
 	n := 0
 	for _, key := range args[3:] {
-		v, exists := c.db.Get(key)
+		v, exists := c.tx.Get(key)
 		if exists && v.Kind() != storage.KindString {
 			c.out.Error(msgWrongType)
 			return
@@ -447,7 +448,7 @@ func cmdBitop(c *client, args [][]byte) {
 	dest := args[2]
 	if n == 0 {
 		// An empty result is no string at all.
-		if c.db.Delete(dest) {
+		if c.tx.Delete(dest) {
 			c.notify(notifyGeneric, "del", dest)
 		}
 		c.out.Int(0)
@@ -478,8 +479,8 @@ func cmdBitop(c *client, args [][]byte) {
 			res[i] = ^res[i]
 		}
 	}
-	c.db.Lookup(dest, lookupOverwrite) // reclaim an expired value first, as Redis's setKey
-	c.db.Set(dest, storage.StringValue(res).WithFlags(storage.FlagRaw))
+	c.tx.Lookup(dest, lookupOverwrite) // reclaim an expired value first, as Redis's setKey
+	c.tx.Set(dest, storage.StringValue(res).WithFlags(storage.FlagRaw))
 	c.notify(notifyString, "set", dest)
 	c.out.Int(int64(n))
 }

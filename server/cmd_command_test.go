@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/stratakv/strata/internal/resp"
 )
 
 // Redis 7.0.15's replies to COMMAND INFO get and COMMAND DOCS get.
@@ -29,7 +31,7 @@ func TestCommandCommands(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"count", []string{"COMMAND", "COUNT"}, fmt.Sprintf(":%d\r\n", len(commands))},
+		{"count", []string{"COMMAND", "COUNT"}, fmt.Sprintf(":%d\r\n", len(s.commands))},
 		{"count arity", []string{"COMMAND", "COUNT", "x"}, "-ERR wrong number of arguments for 'command|count' command\r\n"},
 		{"unknown subcommand", []string{"COMMAND", "FOO"}, "-ERR unknown subcommand 'FOO'. Try COMMAND HELP.\r\n"},
 		{"info", []string{"COMMAND", "INFO", "get"}, redisInfoGet2},
@@ -78,13 +80,13 @@ func TestCommandListsTheTable(t *testing.T) {
 	s := startServer(t, Config{})
 	c := dial(t, s)
 	var want []string
-	for _, cmd := range sortedCommands() {
+	for _, cmd := range newCommandTable().sorted() {
 		want = append(want, cmd.name)
 		for _, sub := range sortedSubcommands(cmd) {
 			want = append(want, sub.name)
 		}
 	}
-	list, err := parseRESP3([]byte(c.do("COMMAND", "LIST")))
+	list, err := resp.Parse([]byte(c.do("COMMAND", "LIST")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,20 +94,20 @@ func TestCommandListsTheTable(t *testing.T) {
 		t.Errorf("COMMAND LIST: %s\nwant %s", got, strings.Join(want, " "))
 	}
 	for _, args := range [][]string{{"COMMAND"}, {"COMMAND", "INFO"}} {
-		all, err := parseRESP3([]byte(c.do(args...)))
-		if err != nil || len(all[0].elems) != len(commands) {
-			t.Fatalf("%v: %v, %d entries", args, err, len(all[0].elems))
+		all, err := resp.Parse([]byte(c.do(args...)))
+		if err != nil || len(all[0].Elems) != len(s.commands) {
+			t.Fatalf("%v: %v, %d entries", args, err, len(all[0].Elems))
 		}
-		for _, e := range all[0].elems {
-			cmd := commands[e.elems[infoName].str]
-			if cmd == nil || len(e.elems[infoSubcommands].elems) != len(cmd.subcommands) {
-				t.Errorf("%v: entry %q does not match the table", args, e.elems[infoName].str)
+		for _, e := range all[0].Elems {
+			cmd := s.commands[e.Elems[infoName].Str]
+			if cmd == nil || len(e.Elems[infoSubcommands].Elems) != len(cmd.subcommands) {
+				t.Errorf("%v: entry %q does not match the table", args, e.Elems[infoName].Str)
 			}
 		}
 	}
-	docs, err := parseRESP3([]byte(c.do("COMMAND", "DOCS")))
-	if err != nil || len(docs[0].elems) != 2*len(commands) {
-		t.Fatalf("COMMAND DOCS: %v, %d elements", err, len(docs[0].elems))
+	docs, err := resp.Parse([]byte(c.do("COMMAND", "DOCS")))
+	if err != nil || len(docs[0].Elems) != 2*len(s.commands) {
+		t.Fatalf("COMMAND DOCS: %v, %d elements", err, len(docs[0].Elems))
 	}
 }
 
@@ -121,11 +123,11 @@ func TestCommandInfoAgreesWithTable(t *testing.T) {
 		if !ok {
 			return // Strata's own
 		}
-		if cmd.arity != int(e.elems[infoArity].num) {
-			t.Errorf("%s: arity %d, Redis's %d", cmd.name, cmd.arity, e.elems[infoArity].num)
+		if cmd.arity != int(e.Elems[infoArity].Num) {
+			t.Errorf("%s: arity %d, Redis's %d", cmd.name, cmd.arity, e.Elems[infoArity].Num)
 		}
 		if got, want := [3]int{cmd.firstKey, cmd.lastKey, cmd.keyStep},
-			[3]int{int(e.elems[infoFirstKey].num), int(e.elems[infoLastKey].num), int(e.elems[infoKeyStep].num)}; cmd.firstKey != 0 && got != want {
+			[3]int{int(e.Elems[infoFirstKey].Num), int(e.Elems[infoLastKey].Num), int(e.Elems[infoKeyStep].Num)}; cmd.firstKey != 0 && got != want {
 			t.Errorf("%s: keys %v, Redis's %v", cmd.name, got, want)
 		}
 		for flag, name := range map[commandFlags]string{flagWrite: "write", flagDenyOOM: "denyoom", flagNoAuth: "no_auth"} {
@@ -134,7 +136,7 @@ func TestCommandInfoAgreesWithTable(t *testing.T) {
 			}
 		}
 	}
-	for _, cmd := range sortedCommands() {
+	for _, cmd := range newCommandTable().sorted() {
 		check(cmd)
 		for _, sub := range sortedSubcommands(cmd) {
 			check(sub)
@@ -149,7 +151,7 @@ func TestCommandDescribesStrataCommands(t *testing.T) {
 	c := dial(t, s)
 	var own []*command
 	listed := 0 // commands and subcommands
-	for _, cmd := range sortedCommands() {
+	for _, cmd := range newCommandTable().sorted() {
 		if isModuleCommand(cmd) {
 			own = append(own, cmd)
 			listed += 1 + len(cmd.subcommands)
@@ -159,13 +161,13 @@ func TestCommandDescribesStrataCommands(t *testing.T) {
 		t.Skip("every command in the table is Redis's")
 	}
 	for _, cmd := range own {
-		got, err := parseRESP3([]byte(c.do("COMMAND", "INFO", cmd.name)))
+		got, err := resp.Parse([]byte(c.do("COMMAND", "INFO", cmd.name)))
 		if err != nil {
 			t.Fatal(err)
 		}
-		e := got[0].elems[0]
-		if len(e.elems) != infoLen || e.elems[infoName].str != cmd.name || e.elems[infoArity].num != int64(cmd.arity) ||
-			e.elems[infoFirstKey].num != int64(cmd.firstKey) || (cmd.subcommands == nil) != hasFlag(&e, "module") {
+		e := got[0].Elems[0]
+		if len(e.Elems) != infoLen || e.Elems[infoName].Str != cmd.name || e.Elems[infoArity].Num != int64(cmd.arity) ||
+			e.Elems[infoFirstKey].Num != int64(cmd.firstKey) || (cmd.subcommands == nil) != hasFlag(&e, "module") {
 			t.Errorf("COMMAND INFO %s: %+v", cmd.name, e)
 		}
 		if cmd.firstKey > 0 && cmd.arity > 0 {
@@ -239,10 +241,10 @@ func TestFindKeys(t *testing.T) {
 }
 
 // nodeStrings returns the texts of an aggregate's string elements.
-func nodeStrings(n *respNode) []string {
-	out := make([]string, 0, len(n.elems))
-	for _, e := range n.elems {
-		out = append(out, e.str)
+func nodeStrings(n *resp.Node) []string {
+	out := make([]string, 0, len(n.Elems))
+	for _, e := range n.Elems {
+		out = append(out, e.Str)
 	}
 	return out
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stratakv/strata/internal/resp"
 )
 
 // configFailed words a CONFIG SET failure as Redis does.
@@ -139,8 +141,8 @@ func TestConfigEveryParameterRoundTrips(t *testing.T) {
 	c := dial(t, s)
 	for _, p := range configParamList {
 		got := c.do("CONFIG", "GET", p.name)
-		nodes, err := parseRESP3([]byte(got))
-		if err != nil || len(nodes) != 1 || len(nodes[0].elems) != 2 {
+		nodes, err := resp.Parse([]byte(got))
+		if err != nil || len(nodes) != 1 || len(nodes[0].Elems) != 2 {
 			t.Fatalf("CONFIG GET %s: %q", p.name, got)
 		}
 		want := "+OK\r\n"
@@ -150,7 +152,7 @@ func TestConfigEveryParameterRoundTrips(t *testing.T) {
 		case p.flags&paramProtected != 0:
 			want = configFailed(p.name, "can't set protected config")
 		}
-		c.expect(want, "CONFIG", "SET", p.name, nodes[0].elems[1].str)
+		c.expect(want, "CONFIG", "SET", p.name, nodes[0].Elems[1].Str)
 	}
 	// Redis 7.0.15 has 192 parameters, aliases included.
 	if got := c.do("CONFIG", "GET", "*"); !strings.HasPrefix(got, "*384\r\n") {

@@ -152,7 +152,7 @@ func TestAuthGatingEveryCommand(t *testing.T) {
 		}
 		return args
 	}
-	for _, cmd := range sortedCommands() {
+	for _, cmd := range newCommandTable().sorted() {
 		if allowed[cmd.name] {
 			if cmd.flags&flagNoAuth == 0 {
 				t.Errorf("%s lacks flagNoAuth", cmd.name)

@@ -41,7 +41,9 @@ func registerHLLCommands(t commandTable) {
 	const grow = flagWrite | flagDenyOOM
 	t.add(
 		&command{name: "pfadd", handler: cmdPfadd, arity: -2, flags: grow, firstKey: 1, lastKey: 1, keyStep: 1},
-		&command{name: "pfcount", handler: cmdPfcount, arity: -2, firstKey: 1, lastKey: -1, keyStep: 1},
+		// PFCOUNT stores the count it caches: a read that writes (Redis's
+		// may_replicate), which read-only scripts refuse.
+		&command{name: "pfcount", handler: cmdPfcount, arity: -2, flags: flagScriptWrite, firstKey: 1, lastKey: -1, keyStep: 1},
 		&command{name: "pfmerge", handler: cmdPfmerge, arity: -2, flags: grow, firstKey: 1, lastKey: -1, keyStep: 1},
 		&command{name: "pfdebug", handler: cmdPfdebug, arity: 3, flags: grow, firstKey: 2, lastKey: 2, keyStep: 1},
 		&command{name: "pfselftest", handler: cmdPfselftest, arity: 1, flags: flagNoData},
@@ -537,7 +539,7 @@ func (s *Server) hllSparseMaxBytes() int64 {
 // one (created true) when the key is missing. ok is false when the key
 // holds something else, and the error is replied.
 func hllForWrite(c *client, key []byte) (h *hllWrite, old storage.Value, created, ok bool) {
-	old, exists := c.db.Lookup(key, storage.LookupWrite)
+	old, exists := c.tx.Lookup(key, storage.LookupWrite)
 	if !exists {
 		return newHLL(c.srv.hllSparseMaxBytes()), old, true, true
 	}
@@ -585,7 +587,7 @@ func cmdPfcount(c *client, args [][]byte) {
 		// Several keys: the count of their union, computed afresh.
 		var r hllRegs
 		for _, key := range args[1:] {
-			v, exists := c.db.Get(key)
+			v, exists := c.tx.Get(key)
 			if !exists {
 				continue
 			}
@@ -602,7 +604,7 @@ func cmdPfcount(c *client, args [][]byte) {
 		return
 	}
 	key := args[1]
-	v, exists := c.db.Get(key)
+	v, exists := c.tx.Get(key)
 	if !exists {
 		c.out.Int(0)
 		return
@@ -633,7 +635,7 @@ func cmdPfmerge(c *client, args [][]byte) {
 	var r hllRegs
 	dense := false
 	for _, key := range args[1:] { // the destination counts too
-		v, exists := c.db.Get(key)
+		v, exists := c.tx.Get(key)
 		if !exists {
 			continue
 		}
@@ -671,7 +673,7 @@ func cmdPfmerge(c *client, args [][]byte) {
 // cmdPfdebug serves PFDEBUG GETREG|DECODE|ENCODING|TODENSE key.
 func cmdPfdebug(c *client, args [][]byte) {
 	sub, key := args[1], args[2]
-	v, exists := c.db.Lookup(key, storage.LookupWrite)
+	v, exists := c.tx.Lookup(key, storage.LookupWrite)
 	if !exists {
 		c.out.Error(msgPfdebugNoKey)
 		return
@@ -733,7 +735,7 @@ func cmdPfdebug(c *client, args [][]byte) {
 		storeInPlace(c, key, h.b, v)
 		c.out.Int(1)
 	default:
-		c.out.Error(fmt.Sprintf(msgPfdebugUnknown, oneLine(string(sub))))
+		c.out.Error(fmt.Sprintf(msgPfdebugUnknown, sub)) // the writer turns CR and LF into spaces, as Redis does
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/stratakv/strata/policy"
+	"github.com/stratakv/strata/script"
 )
 
 func sha1Hex(s string) string {
@@ -232,7 +233,7 @@ func TestEvalErrors(t *testing.T) {
 }
 
 // TestEvalSyntaxError checks compile errors: Redis's prefix and line, in
-// gopher-lua's words (see script.go).
+// gopher-lua's words (see package script).
 func TestEvalSyntaxError(t *testing.T) {
 	s := startServer(t, Config{})
 	c := dial(t, s)
@@ -370,7 +371,7 @@ func TestEvalSelfReferencingTable(t *testing.T) {
 	s := startServer(t, Config{})
 	c := dial(t, s)
 	got := c.do("eval", "local t = {} t[1] = t return t", "0")
-	if !strings.HasSuffix(got, "-ERR reached lua stack limit\r\n") || strings.Count(got, "*1\r\n") != maxReplyDepth+1 {
+	if !strings.HasSuffix(got, "-ERR reached lua stack limit\r\n") || strings.Count(got, "*1\r\n") != script.MaxReplyDepth+1 {
 		t.Errorf("got %d bytes ending %q", len(got), got[max(0, len(got)-40):])
 	}
 	c.expect("+PONG\r\n", "ping")
@@ -518,7 +519,7 @@ func TestScriptKill(t *testing.T) {
 
 	c.send("eval", "redis.call('set','w',1) local i = 0 while true do i = i + 1 end", "0")
 	waitRunning(t, s)
-	for s.scripts.running.Load().state.Load() != runWrote {
+	for s.scripts.State() != script.Wrote {
 		time.Sleep(time.Millisecond)
 	}
 	admin.expect("-UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.\r\n",
@@ -531,7 +532,7 @@ func TestScriptKill(t *testing.T) {
 func waitRunning(t *testing.T, s *Server) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
-	for s.scripts.running.Load() == nil {
+	for s.scripts.State() == script.Idle {
 		if time.Now().After(deadline) {
 			t.Fatal("no script started")
 		}
@@ -540,17 +541,17 @@ func waitRunning(t *testing.T, s *Server) {
 }
 
 // TestEvalCacheBound checks that EVAL keeps the most recent
-// maxEvalScripts scripts and SCRIPT LOAD's stay.
+// script.MaxEvalScripts scripts and SCRIPT LOAD's stay.
 func TestEvalCacheBound(t *testing.T) {
 	s := startServer(t, Config{})
 	c := dial(t, s)
 	loaded := strings.Split(c.do("script", "load", "return 'pinned'"), "\r\n")[1]
-	for i := 0; i <= maxEvalScripts; i++ {
+	for i := 0; i <= script.MaxEvalScripts; i++ {
 		c.do("eval", "return "+strings.Repeat(" ", i)+"1", "0")
 	}
 	c.expect("*3\r\n:0\r\n:1\r\n:1\r\n", "script", "exists",
 		"e0e1f9fabfc9d4800c877a703b823ac0578ff8db", // "return 1", the oldest
-		sha1Hex("return "+strings.Repeat(" ", maxEvalScripts)+"1"),
+		sha1Hex("return "+strings.Repeat(" ", script.MaxEvalScripts)+"1"),
 		loaded)
 }
 

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stratakv/strata/internal/resp"
 )
 
 func TestServerCommands(t *testing.T) {
@@ -205,14 +207,14 @@ func TestMemoryStats(t *testing.T) {
 	c := dial(t, s)
 	c.expect("+OK\r\n", "SET", "k", "v")
 	raw := c.do("MEMORY", "STATS")
-	nodes, err := parseRESP3([]byte(raw))
-	if err != nil || len(nodes) != 1 || nodes[0].kind != '*' {
+	nodes, err := resp.Parse([]byte(raw))
+	if err != nil || len(nodes) != 1 || nodes[0].Kind != '*' {
 		t.Fatalf("MEMORY STATS: %q", raw)
 	}
 	stats := map[string]string{}
-	for i := 0; i+1 < len(nodes[0].elems); i += 2 {
-		v := nodes[0].elems[i+1]
-		stats[nodes[0].elems[i].str] = v.str + strconv.FormatInt(v.num, 10)
+	for i := 0; i+1 < len(nodes[0].Elems); i += 2 {
+		v := nodes[0].Elems[i+1]
+		stats[nodes[0].Elems[i].Str] = v.Str + strconv.FormatInt(v.Num, 10)
 	}
 	for _, name := range []string{"peak.allocated", "total.allocated", "keys.count", "keys.bytes-per-key", "dataset.bytes", "fragmentation"} {
 		if _, ok := stats[name]; !ok {

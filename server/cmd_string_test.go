@@ -32,13 +32,11 @@ type stringCase struct {
 // LPUSH when the list commands exist, else straight into the store.
 func putNonString(t *testing.T, s *Server, c *rawConn, key string) {
 	t.Helper()
-	if commands["lpush"] != nil {
+	if s.commands["lpush"] != nil {
 		c.expect(":1\r\n", "LPUSH", key, "x")
 		return
 	}
-	l := s.store.LockAll()
-	defer s.store.Unlock(l)
-	s.store.DB(0).Set([]byte(key), storage.ObjectValue(storage.KindList, &struct{ elems [][]byte }{}))
+	put(t, s, key, storage.ObjectValue(storage.KindList, &struct{ elems [][]byte }{}))
 }
 
 // runSteps runs steps on c; an LPUSH step makes its key a non-string.
@@ -669,7 +667,7 @@ func TestStringKeyspaceStats(t *testing.T) {
 // It drives the dispatcher directly, so it needs no HELLO.
 func resp3Do(s *Server, args ...string) string {
 	c := &client{srv: s}
-	c.out.resp3 = true
+	c.out.SetRESP3(true)
 	b := make([][]byte, len(args))
 	for i, a := range args {
 		b[i] = []byte(a)
@@ -677,7 +675,7 @@ func resp3Do(s *Server, args ...string) string {
 	if cmd := c.lookup(b); cmd != nil {
 		c.call(cmd, b, true)
 	}
-	return string(c.out.b)
+	return string(c.out.Bytes())
 }
 
 // TestStringRESP3 checks the replies that differ in RESP3 (nulls and the

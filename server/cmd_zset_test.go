@@ -252,7 +252,7 @@ func TestFloatArguments(t *testing.T) {
 		got, ok := parseBlockTimeout(c, []byte(tt.in))
 		errText := ""
 		if !ok {
-			errText = string(c.out.b[1 : len(c.out.b)-2])
+			errText = string(c.out.Bytes()[1 : c.out.Len()-2])
 		}
 		if errText != tt.err || ok && got != tt.want {
 			t.Errorf("parseBlockTimeout(%q) = %v, %q; want %v, %q", tt.in, got, errText, tt.want, tt.err)
