@@ -373,7 +373,7 @@ func (c *client) call(cmd *command, args [][]byte, lock bool) {
 // when it names none it can list; with lock false inside the caller's.
 func (c *client) begin(cmd *command, args [][]byte, lock bool) {
 	mode := storage.TxRead
-	if cmd.flags&flagWrite != 0 {
+	if cmd.flags&(flagWrite|flagScriptWrite) != 0 { // and reads that may write (PFCOUNT)
 		mode = storage.TxWrite
 	}
 	var keys [][]byte

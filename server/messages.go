@@ -187,3 +187,27 @@ const (
 	msgNotBusy           = "NOTBUSY No scripts in execution right now."
 	msgUnkillable        = "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command."
 )
+
+// Bitmap reply texts.
+const (
+	msgBitOffset        = "ERR bit offset is not an integer or out of range"
+	msgBitValue         = "ERR bit is not an integer or out of range"
+	msgBitposBit        = "ERR The bit argument must be 1 or 0."
+	msgBitopNot         = "ERR BITOP NOT must be called with a single source key."
+	msgBitfieldType     = "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is."
+	msgBitfieldOverflow = "ERR Invalid OVERFLOW type specified"
+	msgBitfieldRO       = "ERR BITFIELD_RO only supports the GET subcommand"
+)
+
+// HyperLogLog reply texts.
+const (
+	msgNotHLL            = "WRONGTYPE Key is not a valid HyperLogLog string value."
+	msgCorruptHLL        = "INVALIDOBJ Corrupted HLL object detected"
+	msgPfdebugNoKey      = "ERR The specified key does not exist"
+	msgPfdebugNotSparse  = "ERR HLL encoding is not sparse"
+	msgPfdebugUnknown    = "ERR Unknown PFDEBUG subcommand '%s'"
+	msgSelftestRegister  = "TESTFAILED Register %d should be %d but is %d"
+	msgSelftestNotSparse = "TESTFAILED sparse encoding not used"
+	msgSelftestDisagree  = "TESTFAILED dense/sparse disagree"
+	msgSelftestError     = "TESTFAILED Too big error. card:%d abserr:%d"
+)
