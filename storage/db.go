@@ -58,7 +58,10 @@ type slot struct {
 	h        uint64
 	found    bool
 	overflow bool // the key lives in sh.overflow, not the LRU
-	v        Value
+	// transient: v was read from the disk tier and not kept in memory
+	// (maxmemory had no room for it), so there is nothing to touch.
+	transient bool
+	v         Value
 }
 
 // find locates key without touching it.
@@ -133,7 +136,7 @@ func (db *DB) lookup(key []byte, flags LookupFlags) (Value, bool, error) {
 	if !s.found {
 		return Value{}, false, nil
 	}
-	if flags&LookupNoTouch == 0 {
+	if flags&LookupNoTouch == 0 && !s.transient {
 		// A key read again within the second of its last access keeps its
 		// place in the LRU: moving it costs cache misses on its neighbours
 		// on every hit, and Redis's LRU clock has a one-second resolution

@@ -18,24 +18,32 @@ func (tx *Tx) MakeRoom(key []byte) error {
 	if max == 0 || s.used.Load() <= max {
 		return nil
 	}
-	if s.Policy() == NoEviction {
+	if s.Policy() == NoEviction || !db.evictFor(&db.shards[s.ShardOf(key)], 0) {
 		return ErrOutOfMemory
 	}
-	own := &db.shards[s.ShardOf(key)]
-	for s.used.Load() > max && db.evictOne(own) {
+	return nil
+}
+
+// evictFor evicts by the policy until need more bytes fit under maxmemory
+// (which must be set), first from own (held by the caller), then from
+// other shards it can lock without waiting, and reports whether they fit.
+func (db *DB) evictFor(own *shard, need int64) bool {
+	s := db.store
+	max := s.maxMemory.Load()
+	for s.used.Load()+need > max && db.evictOne(own) {
 	}
-	if s.used.Load() <= max {
-		return nil
+	if s.used.Load()+need <= max {
+		return true
 	}
 	// Spread the rest over the other shards, starting at a random one and
 	// taking one key per shard per round: draining shard after shard would
 	// evict the hot keys of the first ones while colder keys stay elsewhere.
 	start := rand.IntN(shardsPerDB)
-	for progress := true; progress && s.used.Load() > max; {
+	for progress := true; progress && s.used.Load()+need > max; {
 		progress = false
 		for n := range s.dbs {
 			d := s.dbs[n].Load()
-			for i := 0; i < shardsPerDB && s.used.Load() > max; i++ {
+			for i := 0; i < shardsPerDB && s.used.Load()+need > max; i++ {
 				sh := &d.shards[(start+i)%shardsPerDB]
 				if sh == own || !sh.mu.TryLock() {
 					continue
@@ -47,10 +55,25 @@ func (tx *Tx) MakeRoom(key []byte) error {
 			}
 		}
 	}
-	if s.used.Load() > max {
-		return ErrOutOfMemory
+	return s.used.Load()+need <= max
+}
+
+// roomFor reports whether key's value v, just read from the disk tier, may
+// be kept in memory: always without maxmemory; else when it fits, after
+// evicting by the policy (never under noeviction). A read must not take
+// memory past maxmemory, which writes alone may pass (by the one write
+// that runs after MakeRoom). own is key's shard, held by the caller.
+func (db *DB) roomFor(own *shard, key []byte, v Value) bool {
+	s := db.store
+	max := s.maxMemory.Load()
+	if max == 0 {
+		return true
 	}
-	return nil
+	need := storedSize(key, v)
+	if s.used.Load()+need <= max {
+		return true
+	}
+	return s.Policy() != NoEviction && db.evictFor(own, need)
 }
 
 // evictOne removes one key of sh chosen by the policy and reports whether

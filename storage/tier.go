@@ -562,7 +562,9 @@ func (t *Tier) touch(bucket uint32, key []byte, sec uint32) {
 // promote brings key of db in from the disk tier after a memory miss
 // (s is that miss) and returns its slot, found when the disk had it, or
 // the error of a read that failed. A read (flags without LookupWrite)
-// counts a disk hit. The listeners are not told: the key did not change,
+// counts a disk hit, and keeps the key in memory only if maxmemory has
+// room for it (see roomFor); otherwise the slot is transient, the value
+// served from disk. The listeners are not told: the key did not change,
 // it only moved between tiers.
 func (db *DB) promote(key []byte, s slot, flags LookupFlags) (slot, error) {
 	t := db.store.tier
@@ -570,12 +572,16 @@ func (db *DB) promote(key []byte, s slot, flags LookupFlags) (slot, error) {
 	if err != nil || !ok {
 		return s, err
 	}
+	if flags&LookupWrite == 0 {
+		db.store.counters.DiskHits.Add(uint(s.h), 1)
+		if !db.roomFor(s.sh, key, v) {
+			s.found, s.transient, s.v = true, true, v
+			return s, nil
+		}
+	}
 	db.write(key, v)
 	if k := t.tags.Load(); k != nil && len(tags) > 0 {
 		(*k).Replace(db, string(key), tags)
-	}
-	if flags&LookupWrite == 0 {
-		db.store.counters.DiskHits.Add(uint(s.h), 1)
 	}
 	return db.find(key), nil
 }

@@ -189,9 +189,6 @@ func (t *Tier) warm() {
 				return
 			default:
 			}
-			if max := s.MaxMemory(); max > 0 && s.Used() >= max/4*3 {
-				return
-			}
 			var keys, recs [][]byte
 			var err error
 			after, err = t.disk.scan(bucket, after, warmChunk, func(k, rec []byte) {
@@ -202,6 +199,10 @@ func (t *Tier) warm() {
 				return
 			}
 			for j, k := range keys {
+				// Checked per key: a chunk of large values would overshoot.
+				if max := s.MaxMemory(); max > 0 && s.Used() >= max/4*3 {
+					return
+				}
 				l := s.lockShard(i, s.ShardOf(k))
 				if t.buckets[i].Load() == bucket {
 					s.DB(i).warmKey(bucket, k, recs[j])

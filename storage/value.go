@@ -251,6 +251,21 @@ func (v Value) key() string {
 	return unsafe.String((*byte)(unsafe.Add(v.ptr, hdr)), klen)
 }
 
+// storedSize is what storing v (not yet stored) under key will cost, as
+// Used accounts it: its entry, its record and, with a TTL, its slot in the
+// volatile index.
+func storedSize(key []byte, v Value) int64 {
+	n := int64(entryOverhead)
+	if v.exp != 0 {
+		n += volatileOverhead
+	}
+	if v.Kind() != KindString {
+		return n + int64(allocSize(int(unsafe.Sizeof(objectRecord{})))+allocSize(len(key))) + objectSize(v)
+	}
+	var hdr [binary.MaxVarintLen64]byte
+	return n + int64(allocSize(binary.PutUvarint(hdr[:], uint64(len(key)))+len(key)+int(v.n)))
+}
+
 // recordSize is what a stored value's record costs.
 func recordSize(v Value) int64 {
 	if v.Kind() != KindString {
