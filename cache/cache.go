@@ -140,6 +140,7 @@ func (c *Cache) openTier(cfg Config) error {
 		WriteThrough:  writeThrough,
 		FlushInterval: cfg.FlushInterval,
 		MaxDiskSize:   cfg.MaxDiskSize,
+		Evictable:     func(key []byte) bool { return rules.Lookup(key).DiskEvict },
 		Warm:          true,
 		Logger:        cfg.Logger,
 	})

@@ -93,7 +93,7 @@ func (tx *Tx) Set(key []byte, v storage.Value) {
 		return
 	}
 	sp := tx.c.rules.Lookup(key)
-	if !tx.admit(sp) {
+	if !tx.admitGrowth(sp) {
 		return
 	}
 	if sp.Compress == nil {
@@ -182,7 +182,7 @@ func (tx *Tx) Copy(src []byte, toDB int, dst []byte, replace bool) bool {
 		return tx.Tx.Copy(src, toDB, dst, replace, nil)
 	}
 	to := tx.c.rules.Lookup(dst)
-	if !tx.admit(to) {
+	if !tx.admitGrowth(to) {
 		return false
 	}
 	ok := tx.Tx.Copy(src, toDB, dst, replace, tx.reshape(to, dst))
@@ -233,6 +233,24 @@ func (tx *Tx) admit(sp *policy.Space) bool {
 	}
 	if tx.c.tier != nil && sp.Strategy.Persists() {
 		if err := tx.c.tier.Writable(durability(sp.Strategy)); err != nil {
+			tx.Fail(err)
+			return false
+		}
+	}
+	return true
+}
+
+// admitGrowth is admit for a write that may grow the disk tier (a value
+// stored, a key copied): while the tier is over max-disk-size, a namespace
+// whose keys may not be evicted refuses it (ErrDiskLimit), as Redis
+// refuses writes over maxmemory under noeviction. Deletions, expiries and
+// renames, which do not grow it, go through admit alone.
+func (tx *Tx) admitGrowth(sp *policy.Space) bool {
+	if !tx.admit(sp) {
+		return false
+	}
+	if tx.c.tier != nil && sp.Strategy.Persists() && !sp.DiskEvict {
+		if err := tx.c.tier.Room(); err != nil {
 			tx.Fail(err)
 			return false
 		}

@@ -140,6 +140,11 @@ type Namespace struct {
 	// NoLocalCache keeps the namespace out of client-side caching
 	// (local_cache: false in the config file).
 	NoLocalCache bool
+	// DiskEvict lets max-disk-size evict the namespace's least recently
+	// used keys from both tiers, logged and counted (disk_evict: true).
+	// Without it a persisted key is never evicted: while the disk tier is
+	// over max-disk-size, writes to the namespace are refused instead.
+	DiskEvict bool
 }
 
 // FieldTTL picks a TTL from a top-level field of a JSON object value: a

@@ -345,6 +345,8 @@ func (s *Server) diskTierInfo(w *infoWriter) {
 	w.field("disk_last_flush_duration_ms", st.LastFlushDuration)
 	w.field("disk_last_flush_status", status(st.FlushFailed))
 	w.field("disk_wal_status", status(st.WALFailed))
+	w.field("disk_evicted_keys", st.Evicted)
+	w.field("disk_rejected_writes", st.Refused)
 }
 
 func (s *Server) infoStats(w *infoWriter) {

@@ -116,8 +116,11 @@ const (
 // Disk tier and namespace reply texts: a refused write is worded as Redis
 // words writes refused after a failed AOF write.
 const (
-	msgDiskTierFull  = "MISCONF Errors writing to the disk tier: No space left on device. Writes to write_through namespaces are refused until there is room."
-	msgDiskTierIO    = "MISCONF Errors writing to the disk tier: see the server log. Writes to persisted namespaces are refused until it recovers."
+	msgDiskTierFull = "MISCONF Errors writing to the disk tier: No space left on device. Writes to write_through namespaces are refused until there is room."
+	msgDiskTierIO   = "MISCONF Errors writing to the disk tier: see the server log. Writes to persisted namespaces are refused until it recovers."
+	// msgDiskLimit is Redis's OOM error (msgOutOfMemory) for the disk
+	// tier's bound.
+	msgDiskLimit     = "OOM command not allowed when used disk > 'max-disk-size'."
 	msgNotCompressed = "ERR namespace '%s' does not compress values (no compress setting)"
 	msgTooFewSamples = "ERR namespace '%s' has too few values to train a dictionary from (%d found; at least 8 and 4kb are needed)"
 )
@@ -131,6 +134,8 @@ func storageError(err error) string {
 		return msgDiskTierFull
 	case errors.Is(err, storage.ErrDiskIO):
 		return msgDiskTierIO
+	case errors.Is(err, storage.ErrDiskLimit):
+		return msgDiskLimit
 	}
 	return "ERR " + strings.ReplaceAll(err.Error(), "storage: ", "")
 }

@@ -14,6 +14,10 @@ var (
 	// ErrDiskFull means the disk tier has no room: write_through writes
 	// (and write_back writes once the backlog is full) are refused.
 	ErrDiskFull = errors.New("storage: no space left on device for the disk tier")
+	// ErrDiskLimit means the disk tier is over max-disk-size: writes that
+	// may grow it are refused for namespaces whose keys must not be
+	// evicted, as Redis refuses writes over maxmemory under noeviction.
+	ErrDiskLimit = errors.New("storage: disk tier over max-disk-size")
 	// ErrDiskIO means the disk tier failed to write; see the server log.
 	ErrDiskIO = errors.New("storage: disk tier write failed")
 	// ErrDiskRead means a key could not be read back from the disk tier:

@@ -43,10 +43,15 @@ type TierOptions struct {
 	// FlushInterval is how often pending writes are folded into the data
 	// file (default 1s): the most write_back writes a crash can lose.
 	FlushInterval time.Duration
-	// MaxDiskSize bounds the data file's live bytes (keys and entries);
-	// beyond it the least recently used persisted keys are evicted from
-	// both tiers (0: no bound).
+	// MaxDiskSize bounds the data file's live bytes (keys and entries),
+	// counting writes staged for it (0: no bound). Past it Room refuses
+	// writes, and the flusher evicts the least recently used keys that
+	// Evictable allows from both tiers.
 	MaxDiskSize int64
+	// Evictable reports whether max-disk-size may evict key (nil: no key
+	// may). It is called by the flusher with no lock held; it must be
+	// safe for concurrent use.
+	Evictable func(key []byte) bool
 	// MaxBacklog bounds the bytes of writes waiting for a flush (default
 	// 64mb); writers of write_back keys wait while it is exceeded.
 	MaxBacklog int64
@@ -106,7 +111,13 @@ type Tier struct {
 	evictAt    sweepCursor
 	diskKeys   atomic.Int64
 	diskBytes  atomic.Int64
-	kick       chan struct{}
+	// evicted and refused count the keys max-disk-size evicted and the
+	// writes it refused; full is set from a refusal until the flusher
+	// finds the tier under max-disk-size again.
+	evicted atomic.Int64
+	refused atomic.Int64
+	full    atomic.Bool
+	kick    chan struct{}
 	// warmed is set once the warm-up has read every persisted key into
 	// memory, so the tag index knows them all (UnindexedTaggedKeys).
 	warmed atomic.Bool
@@ -693,6 +704,32 @@ func (t *Tier) Writable(d Durability) error {
 	return nil
 }
 
+// Room returns ErrDiskLimit while the disk tier is over MaxDiskSize,
+// counting the writes staged for it, and nil otherwise: the check before
+// a write that may grow the tier, for a key that must not be evicted. As
+// with Redis's maxmemory, the write that crosses the bound is let through,
+// so the tier can pass it by the writes admitted at one moment. A refusal
+// asks the flusher to fold, which makes the count exact (staged
+// overwrites count whole), and to evict what Evictable allows.
+func (t *Tier) Room() error {
+	if !t.overMax() {
+		return nil
+	}
+	t.refused.Add(1)
+	if !t.full.Swap(true) {
+		t.log.Warn("disk tier over max-disk-size; writes to namespaces without disk_evict are refused",
+			"max_disk_size", t.opts.MaxDiskSize, "disk_bytes", t.diskBytes.Load(), "staged_bytes", t.backlog.Load())
+	}
+	t.requestFlush()
+	return ErrDiskLimit
+}
+
+// overMax reports whether the data file and the writes staged for it are
+// over MaxDiskSize.
+func (t *Tier) overMax() bool {
+	return t.opts.MaxDiskSize > 0 && t.diskBytes.Load()+t.backlog.Load() > t.opts.MaxDiskSize
+}
+
 // requestFlush wakes the flusher before its next tick.
 // walFoldInterval is how long writes already durable in the log may wait
 // to be folded into the data file when nothing else needs a fold: folding
@@ -755,8 +792,11 @@ func (t *Tier) flusher() {
 		t.mustFold.Store(false)
 		t.foldedAt = time.Now()
 		t.foldOnce(true)
-		if t.opts.MaxDiskSize > 0 && t.diskBytes.Load() > t.opts.MaxDiskSize {
+		if t.opts.Evictable != nil && t.overMax() {
 			t.evict()
+		}
+		if t.full.Load() && !t.overMax() && t.full.Swap(false) {
+			t.log.Info("disk tier under max-disk-size again; writes accepted")
 		}
 	}
 }
@@ -896,6 +936,7 @@ type TierStats struct {
 	LastFlush                 int64 // unix ms of the last flush
 	LastFlushDuration         int64 // ms
 	FlushFailed, WALFailed    bool  // the last flush failed; the log is failing
+	Evicted, Refused          int64 // keys max-disk-size evicted, writes it refused
 }
 
 // Stats returns a snapshot of the tier's state.
@@ -905,6 +946,7 @@ func (t *Tier) Stats() TierStats {
 		BacklogKeys: t.pending.Load(), BacklogBytes: t.backlog.Load(),
 		LastFlush: t.lastFlush.Load(), LastFlushDuration: t.flushDur.Load(),
 		FlushFailed: t.flushErr.Load() != nil, WALFailed: t.wal != nil && t.wal.failure() != nil,
+		Evicted: t.evicted.Load(), Refused: t.refused.Load(),
 	}
 }
 

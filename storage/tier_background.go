@@ -101,13 +101,15 @@ func (t *Tier) sweepTx(tx *bolt.Tx, stats map[uint32]bucketStat) error {
 	return nil
 }
 
-// evict brings the data file's live bytes back under MaxDiskSize: it picks
-// the least recently used key of each window of evictWindow neighbours
-// until enough bytes are chosen, removes the chosen keys from memory, and
-// stages their deletion for the next fold. Keys with a change waiting are
-// spared: they were just written.
+// evict brings the data file's live bytes, with the writes staged for
+// it, back under MaxDiskSize: it picks the least recently used evictable
+// key of each window of evictWindow neighbours until enough bytes are
+// chosen, removes the chosen keys from memory, and stages their deletion
+// for the next fold. Keys with a change waiting are spared: they were just
+// written. It gives up after a whole round of the file without a key it
+// may evict. Evictions are logged and counted.
 func (t *Tier) evict() {
-	over := t.diskBytes.Load() - t.opts.MaxDiskSize
+	over := t.diskBytes.Load() + t.backlog.Load() - t.opts.MaxDiskSize
 	type victim struct {
 		bucket uint32
 		key    []byte
@@ -115,12 +117,16 @@ func (t *Tier) evict() {
 	var victims []victim
 	chosen := map[string]bool{}
 	ids := t.mappedBuckets()
-	for freed, windows := int64(0), 0; freed < over && windows < 1<<16; windows++ {
+	var freed int64
+	for windows, barren := 0, 0; freed < over && windows < 1<<16 && barren <= int(t.diskKeys.Load()); windows++ {
 		var best victim
 		bestAt, bestSize, seen := uint32(0), 0, 0
 		err := t.disk.db.View(func(tx *bolt.Tx) error {
 			t.evictAt.walk(tx, ids, evictWindow, func(bucket uint32, key, rec []byte) {
 				seen++
+				if !t.opts.Evictable(key) {
+					return
+				}
 				if _, staged := t.lookupStaged(bucket, key); staged || chosen[string(overlayKey(nil, bucket, key))] {
 					return
 				}
@@ -134,24 +140,33 @@ func (t *Tier) evict() {
 		if err != nil || seen == 0 {
 			break
 		}
-		if best.key != nil {
-			chosen[string(overlayKey(nil, best.bucket, best.key))] = true
-			victims = append(victims, best)
-			freed += int64(bestSize)
+		if best.key == nil {
+			barren += seen
+			continue
+		}
+		barren = 0
+		chosen[string(overlayKey(nil, best.bucket, best.key))] = true
+		victims = append(victims, best)
+		freed += int64(bestSize)
+	}
+	n := 0
+	for _, v := range victims {
+		if t.evictKey(v.bucket, v.key) {
+			n++
 		}
 	}
-	for _, v := range victims {
-		t.evictKey(v.bucket, v.key)
-	}
-	if len(victims) > 0 {
-		t.log.Debug("max-disk-size reached; evicted persisted keys", "keys", len(victims))
+	if n > 0 {
+		t.evicted.Add(int64(n))
+		t.log.Info("max-disk-size reached; evicted persisted keys of namespaces with disk_evict",
+			"keys", n, "bytes", freed, "max_disk_size", t.opts.MaxDiskSize, "evicted_total", t.evicted.Load())
 		t.requestFlush()
 	}
 }
 
 // evictKey removes key of bucket from memory and stages its deletion
-// from disk, unless a newer change of it is staged.
-func (t *Tier) evictKey(bucket uint32, key []byte) {
+// from disk, unless a newer change of it is staged, and reports whether
+// it did.
+func (t *Tier) evictKey(bucket uint32, key []byte) bool {
 	for i := range t.buckets {
 		if t.buckets[i].Load() != bucket || i >= t.store.Databases() {
 			continue
@@ -159,10 +174,10 @@ func (t *Tier) evictKey(bucket uint32, key []byte) {
 		l := t.store.lockShard(i, t.store.ShardOf(key))
 		defer t.store.unlock(l)
 		if t.buckets[i].Load() != bucket {
-			return // SWAPDB or FLUSHDB moved it meanwhile
+			return false // SWAPDB or FLUSHDB moved it meanwhile
 		}
 		if _, staged := t.lookupStaged(bucket, key); staged {
-			return
+			return false
 		}
 		db := t.store.DB(i)
 		if s := db.find(key); s.found {
@@ -171,8 +186,9 @@ func (t *Tier) evictKey(bucket uint32, key []byte) {
 		}
 		buf := append([]byte{opDel}, overlayKey(nil, bucket, key)...)
 		t.put(staged{buf: buf, keyEnd: len(buf)})
-		return
+		return true
 	}
+	return false
 }
 
 // warm loads persisted keys into memory, database by database, while

@@ -280,14 +280,25 @@ func TestTierSweepsExpiredAndUnpersisted(t *testing.T) {
 	}
 }
 
+// TestTierMaxDiskSizeEvictsLeastRecentlyUsed: past max-disk-size the
+// flusher evicts the least recently used keys Evictable allows (the "wb:"
+// ones here), never the others, and counts them; Room refuses writes
+// while the tier stays over the bound.
 func TestTierMaxDiskSizeEvictsLeastRecentlyUsed(t *testing.T) {
-	e := newTierEnv(t, TierOptions{MaxDiskSize: 20_000})
+	e := newTierEnv(t, TierOptions{MaxDiskSize: 20_000,
+		Evictable: func(key []byte) bool { return bytes.HasPrefix(key, []byte("wb:")) }})
 	val := strings.Repeat("x", 100)
+	for i := 0; i < 40; i++ {
+		e.set(fmt.Sprintf("wt:%03d", i), val, 0) // the oldest, but not evictable
+	}
 	for i := 0; i < 400; i++ {
 		e.set(fmt.Sprintf("wb:%03d", i), val, 0)
 		if i%100 == 99 {
 			e.clk.ms.Add(3_600_000) // later keys are more recently used
 		}
+	}
+	if err := e.tier.Room(); !errors.Is(err, ErrDiskLimit) {
+		t.Errorf("Room over max-disk-size: %v, want ErrDiskLimit", err)
 	}
 	for i := 0; i < 3; i++ { // fold, evict, fold the evictions
 		e.tier.Flush()
@@ -295,11 +306,48 @@ func TestTierMaxDiskSizeEvictsLeastRecentlyUsed(t *testing.T) {
 	if b := e.tier.diskBytes.Load(); b > 20_000 || b < 15_000 {
 		t.Fatalf("disk bytes %d, want at most 20000", b)
 	}
+	if err := e.tier.Room(); err != nil {
+		t.Errorf("Room after eviction: %v", err)
+	}
 	if _, _, ok := e.get("wb:399"); !ok {
 		t.Error("the most recently written key was evicted")
 	}
 	if _, _, ok := e.get("wb:000"); ok {
 		t.Error("the least recently written key survived")
+	}
+	for i := 0; i < 40; i++ {
+		e.expect(fmt.Sprintf("wt:%03d", i), val)
+	}
+	st := e.tier.Stats()
+	if st.Evicted < 200 || st.Refused != 1 {
+		t.Errorf("evicted %d, refused %d: want over 200 and 1", st.Evicted, st.Refused)
+	}
+}
+
+// TestTierMaxDiskSizeKeepsUnevictableKeys: with no key evictable the
+// tier stays over max-disk-size, keeps every key, and refuses growth.
+func TestTierMaxDiskSizeKeepsUnevictableKeys(t *testing.T) {
+	e := newTierEnv(t, TierOptions{MaxDiskSize: 5_000, Evictable: func([]byte) bool { return false }})
+	val := strings.Repeat("x", 100)
+	for i := 0; i < 100; i++ {
+		e.set(fmt.Sprintf("wt:%03d", i), val, 0)
+	}
+	for i := 0; i < 3; i++ {
+		e.tier.Flush()
+	}
+	if n := e.tier.DiskKeys(); n != 100 {
+		t.Errorf("%d keys on disk, want all 100", n)
+	}
+	if err := e.tier.Room(); !errors.Is(err, ErrDiskLimit) {
+		t.Errorf("Room: %v, want ErrDiskLimit", err)
+	}
+	e.del("wt:000") // deleting is how room comes back
+	for i := 1; i < 100; i++ {
+		e.del(fmt.Sprintf("wt:%03d", i))
+	}
+	e.tier.Flush()
+	if err := e.tier.Room(); err != nil {
+		t.Errorf("Room after deleting every key: %v", err)
 	}
 }
 

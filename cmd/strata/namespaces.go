@@ -22,6 +22,7 @@ import (
 //	  - match: "image_task:*"
 //	    ttl_by_field: {field: status, ttl: {processing: 5m, success: 1h}, default: 5m}
 //	    local_cache: false
+//	    disk_evict: true            # max-disk-size may evict its keys
 type namespaceConfig struct {
 	Name       string          `yaml:"name"`
 	Match      string          `yaml:"match"`
@@ -32,6 +33,7 @@ type namespaceConfig struct {
 	Jitter     float64         `yaml:"jitter"`
 	Compress   compressConfig  `yaml:"compress"`
 	LocalCache *bool           `yaml:"local_cache"`
+	DiskEvict  bool            `yaml:"disk_evict"`
 }
 
 type fieldTTLConfig struct {
@@ -94,6 +96,7 @@ func namespaces(list *[]namespaceConfig) []policy.Namespace {
 			MaxTTL:       n.MaxTTL.Std(),
 			Jitter:       n.Jitter,
 			NoLocalCache: n.LocalCache != nil && !*n.LocalCache,
+			DiskEvict:    n.DiskEvict,
 		}
 		if f := n.TTLByField; f != nil {
 			ns.TTLByField = &policy.FieldTTL{Field: f.Field, Default: f.Default.Std(), TTL: map[string]time.Duration{}}

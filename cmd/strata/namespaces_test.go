@@ -35,6 +35,7 @@ namespaces:
   - match: "image_task:*"
     name: tasks
     strategy: write_back
+    disk_evict: true
     ttl_by_field: {field: status, ttl: {processing: 5m, success: 1h, failed: 30m}, default: 5m}
   - match: "inventory:"
     ttl: 1m
@@ -52,7 +53,7 @@ namespaces:
 	want := []policy.Namespace{
 		{Match: "product:*", Strategy: policy.WriteThrough, TTL: 5 * time.Minute, Jitter: 0.2,
 			Compress: &policy.Compress{MinSize: 1024, Level: policy.LevelBest}},
-		{Name: "tasks", Match: "image_task:*", Strategy: policy.WriteBack, TTLByField: &policy.FieldTTL{
+		{Name: "tasks", Match: "image_task:*", Strategy: policy.WriteBack, DiskEvict: true, TTLByField: &policy.FieldTTL{
 			Field: "status", Default: 5 * time.Minute,
 			TTL: map[string]time.Duration{"processing": 5 * time.Minute, "success": time.Hour, "failed": 30 * time.Minute}}},
 		{Match: "inventory:", TTL: time.Minute, MaxTTL: 2 * time.Minute, NoLocalCache: true},
