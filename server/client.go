@@ -75,6 +75,9 @@ type client struct {
 	ps         *subscriber // pub/sub state, from the first subscription
 	closeAfter bool        // QUIT: close once the reply is written
 	killed     atomic.Bool
+	// mem is what the input and reply buffers cost, as trackMemory last
+	// counted it (limits.go).
+	mem atomic.Int64
 
 	nameBuf [32]byte // lower-cased command names, to look up without allocating
 	// recentName (as sent) and recentCmd are the last top-level command
@@ -104,6 +107,7 @@ func newClient(s *Server, nc net.Conn) *client {
 	}
 	c.authed.Store(s.password() == "")
 	c.rd = resp.NewReader(nc, s.protoMaxBulkLen(), c.authed.Load)
+	c.rd.LimitQueryBuffer(&s.limits.queryBuffer)
 	c.lastActive.Store(int64(monotonic()))
 	return c
 }
@@ -126,6 +130,9 @@ func (c *client) serve() {
 			c.idleSince.Store(0) // busy: clientsCron leaves it alone
 		}
 		c.execute(args)
+		if c.overOutputLimit() { // limits.go
+			return
+		}
 		if c.out.Len() >= outFlushAt {
 			if c.flush() != nil {
 				return
@@ -154,6 +161,7 @@ func (c *client) idle() error {
 	if err := c.flush(); err != nil {
 		return err
 	}
+	c.trackMemory() // the input buffer may have grown for a large request
 	if !c.subscribed() { // subscribers never time out, as in Redis
 		c.idleSince.Store(c.srv.store.Now())
 	}
@@ -171,8 +179,14 @@ func (c *client) flush() error {
 			return err
 		}
 	}
+	c.trackMemory()
 	c.wmu.Lock()
+	deadline := c.softOutputDeadline() // limits.go
 	_, err := c.conn.Write(c.out.Bytes())
+	if deadline {
+		c.conn.SetWriteDeadline(time.Time{})
+		c.logOutputTimeout(err)
+	}
 	if c.ps != nil {
 		c.ps.flushed()
 	}

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -181,7 +182,7 @@ var configParams, configParamList = buildConfigParams()
 func buildConfigParams() (map[string]*configParam, []*configParam) {
 	byName := map[string]*configParam{}
 	var list []*configParam
-	for _, group := range [][]configParam{liveConfigParams, noopConfigParams} {
+	for _, group := range [][]configParam{liveConfigParams, limitConfigParams, noopConfigParams} {
 		for i := range group {
 			p := &group[i]
 			if _, dup := byName[p.name]; dup {
@@ -410,24 +411,24 @@ func normalizeSave(v string) (string, paramError) {
 
 // bufferClasses are client-output-buffer-limit's classes in the order
 // CONFIG GET lists them; replica is slave's new name.
-var bufferClasses = []string{"normal", "slave", "pubsub"}
+var bufferClasses = [numBufferClasses]string{"normal", "slave", "pubsub"}
 
+// normalizeBufferLimit checks "class hard soft seconds ..." and returns it
+// with the classes' canonical names and the sizes in bytes: CONFIG SET
+// changes the classes it names and leaves the others (see
+// setOutputLimits).
 func normalizeBufferLimit(v string) (string, paramError) {
 	fields := strings.Split(v, " ")
 	if len(fields)%4 != 0 {
 		return "", errParamLimitN
 	}
-	limits := map[string][3]int64{
-		"normal": {0, 0, 0},
-		"slave":  {256 << 20, 64 << 20, 60},
-		"pubsub": {32 << 20, 8 << 20, 60},
-	}
+	var out []string
 	for i := 0; i < len(fields); i += 4 {
 		class := strings.ToLower(fields[i])
 		if class == "replica" {
 			class = "slave"
 		}
-		if _, ok := limits[class]; !ok {
+		if !slices.Contains(bufferClasses[:], class) {
 			return "", errParamLimitC
 		}
 		hard, ok1 := parseMemory(fields[i+1])
@@ -436,12 +437,7 @@ func normalizeBufferLimit(v string) (string, paramError) {
 		if !ok1 || !ok2 || err != nil || secs < 0 {
 			return "", errParamLimitV
 		}
-		limits[class] = [3]int64{hard, soft, secs}
-	}
-	var out []string
-	for _, class := range bufferClasses {
-		l := limits[class]
-		out = append(out, fmt.Sprintf("%s %d %d %d", class, l[0], l[1], l[2]))
+		out = append(out, fmt.Sprintf("%s %d %d %d", class, hard, soft, secs))
 	}
 	return strings.Join(out, " "), ""
 }

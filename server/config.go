@@ -38,6 +38,22 @@ type Config struct {
 	RequirePass string
 	// ProtoMaxBulkLen bounds one request argument (default 512mb).
 	ProtoMaxBulkLen int64
+	// ClientQueryBufferLimit bounds a client's input not yet parsed
+	// (client-query-buffer-limit, default 1gb): past it the client is
+	// closed.
+	ClientQueryBufferLimit int64
+	// ClientOutputBufferLimit is Redis's client-output-buffer-limit in
+	// its syntax, "class hard soft seconds ..." with class normal, pubsub
+	// or replica (default Redis's: normal 0 0 0, pubsub 32mb 8mb 60); the
+	// classes it does not name keep their defaults.
+	ClientOutputBufferLimit string
+	// MaxMemoryClients bounds what all clients' buffers cost together
+	// (maxmemory-clients): bytes, or a percentage of MaxMemory ("10%");
+	// past it the biggest clients are closed (default "0": no bound).
+	MaxMemoryClients string
+	// TCPKeepAlive is tcp-keepalive: how long a connection idles before
+	// keepalive probes (default 300s; negative: none, Redis's 0).
+	TCPKeepAlive time.Duration
 	// NotifyKeyspaceEvents is Redis's notify-keyspace-events flags.
 	NotifyKeyspaceEvents string
 	// Events maps an event name to the key templates CACHE.INVALIDATE
@@ -81,8 +97,13 @@ func DefaultConfig() Config {
 		Databases:       16,
 		MaxClients:      10000,
 		ProtoMaxBulkLen: resp.DefaultMaxBulk,
-		FlushInterval:   time.Second,
-		LogLevel:        "notice",
+
+		ClientQueryBufferLimit:  resp.DefaultQueryBufferLimit,
+		ClientOutputBufferLimit: defaultOutputBufferLimit,
+		MaxMemoryClients:        "0",
+		TCPKeepAlive:            300 * time.Second,
+		FlushInterval:           time.Second,
+		LogLevel:                "notice",
 	}
 }
 
@@ -109,6 +130,18 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ProtoMaxBulkLen == 0 {
 		c.ProtoMaxBulkLen = d.ProtoMaxBulkLen
+	}
+	if c.ClientQueryBufferLimit == 0 {
+		c.ClientQueryBufferLimit = d.ClientQueryBufferLimit
+	}
+	if c.ClientOutputBufferLimit == "" {
+		c.ClientOutputBufferLimit = d.ClientOutputBufferLimit
+	}
+	if c.MaxMemoryClients == "" {
+		c.MaxMemoryClients = d.MaxMemoryClients
+	}
+	if c.TCPKeepAlive == 0 {
+		c.TCPKeepAlive = d.TCPKeepAlive
 	}
 	if c.FlushInterval == 0 {
 		c.FlushInterval = d.FlushInterval

@@ -357,6 +357,7 @@ func (s *Server) infoStats(w *infoWriter) {
 	w.field("rejected_connections", s.stats.rejected.Load())
 	w.field("expired_keys", st.Expired.Load())
 	w.field("evicted_keys", st.Evicted.Load())
+	w.field("evicted_clients", s.stats.evictedClients.Load())
 	w.field("keyspace_hits", st.Hits.Load())
 	w.field("keyspace_misses", st.Misses.Load())
 	w.field("latest_fork_usec", 0)

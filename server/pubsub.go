@@ -293,6 +293,29 @@ func (p *pubsub) overLimit(s *subscriber, now int64) bool {
 	return now-s.softAt > p.softSeconds.Load()*1000
 }
 
+// queued returns the bytes of messages queued for each subscriber that has
+// some (maxmemory-clients counts them).
+func (p *pubsub) queued() map[*client]int64 {
+	out := map[*client]int64{}
+	if p.active.Load() == 0 {
+		return out
+	}
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	for k := range p.subs {
+		for _, set := range p.subs[k] {
+			for s := range set {
+				if _, seen := out[s.c]; !seen {
+					s.mu.Lock()
+					out[s.c] = s.pending
+					s.mu.Unlock()
+				}
+			}
+		}
+	}
+	return out
+}
+
 // subscribe adds c's subscriptions of kind k and confirms each.
 func (p *pubsub) subscribe(c *client, k subKind, names [][]byte) {
 	s := c.subscriber()

@@ -49,6 +49,7 @@ type Server struct {
 	stats        serverStats
 	slowlog      *slowlog
 	timeout      atomic.Int64 // cfg.Timeout, see idleTimeout
+	limits       clientLimits // client buffer limits and tcp-keepalive (limits.go)
 	scriptLimit  atomic.Int64 // busy-reply-threshold in ms: how long a script may run (0: no limit)
 	watches      watchRegistry
 	blocking     blockRegistry // clients blocked on keys (blocking.go)
@@ -70,9 +71,10 @@ type Server struct {
 
 // serverStats are the INFO stats section's connection and command counters.
 type serverStats struct {
-	connections atomic.Int64    // total_connections_received
-	commands    storage.Counter // total_commands_processed; striped: every command counts
-	rejected    atomic.Int64    // rejected_connections
+	connections    atomic.Int64    // total_connections_received
+	commands       storage.Counter // total_commands_processed; striped: every command counts
+	rejected       atomic.Int64    // rejected_connections
+	evictedClients atomic.Int64    // evicted_clients: closed by maxmemory-clients
 }
 
 // New builds a Server from cfg; it does not listen until Start. It returns
@@ -106,6 +108,10 @@ func New(cfg Config) (*Server, error) {
 	store.AddListener(&s.watches)
 	store.AddListener(&s.blocking)
 	if err := s.initCache(); err != nil {
+		return nil, err
+	}
+	if err := s.initLimits(cfg); err != nil {
+		s.cache.Close()
 		return nil, err
 	}
 	return s, nil
@@ -192,6 +198,7 @@ func (s *Server) acceptLoop(ln net.Listener) {
 		}
 		if tc, ok := nc.(*net.TCPConn); ok {
 			tc.SetNoDelay(true)
+			s.keepAlive(tc) // limits.go
 		}
 		s.stats.connections.Add(1)
 		c := newClient(s, nc)
@@ -244,6 +251,7 @@ func (s *Server) register(c *client) bool {
 
 func (s *Server) unregister(c *client) {
 	c.conn.Close()
+	s.limits.clientsMem.Add(-c.mem.Swap(0))
 	s.mu.Lock()
 	delete(s.clients, c.id)
 	s.mu.Unlock()
@@ -264,6 +272,7 @@ func (s *Server) cron() {
 		case <-t.C:
 			s.store.ExpireCycle(25 * time.Millisecond)
 			s.clientsCron()
+			s.evictClients() // pub/sub queues grow without their clients' goroutines
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"reflect"
 	"strings"
+	"time"
 
 	"github.com/stratakv/strata/internal/units"
 	"github.com/stratakv/strata/server"
@@ -25,16 +26,22 @@ import (
 // serverConfig: decoding, unknown-key checks and error messages come from
 // decoder.
 type config struct {
-	Port                 int            `yaml:"port" usage:"TCP port to listen on"`
-	Bind                 string         `yaml:"bind" usage:"space-separated addresses to listen on (\"*\" for all)"`
-	Dir                  string         `yaml:"dir" usage:"directory for data files"`
-	MaxMemory            units.Size     `yaml:"maxmemory" usage:"memory bound for keys, e.g. 100mb (0: none)"`
-	MaxMemoryPolicy      string         `yaml:"maxmemory-policy" usage:"noeviction, allkeys-lru, volatile-lru, allkeys-random, volatile-ttl, ..."`
-	RequirePass          string         `yaml:"requirepass" usage:"password clients must AUTH with (empty: none)"`
-	Databases            int            `yaml:"databases" usage:"number of databases"`
-	Timeout              units.Duration `yaml:"timeout" usage:"close clients idle this long, seconds or 5m (0: never)"`
-	MaxClients           int            `yaml:"maxclients" usage:"most clients connected at once"`
-	ProtoMaxBulkLen      units.Size     `yaml:"proto-max-bulk-len" usage:"largest request argument, e.g. 512mb"`
+	Port            int            `yaml:"port" usage:"TCP port to listen on"`
+	Bind            string         `yaml:"bind" usage:"space-separated addresses to listen on (\"*\" for all)"`
+	Dir             string         `yaml:"dir" usage:"directory for data files"`
+	MaxMemory       units.Size     `yaml:"maxmemory" usage:"memory bound for keys, e.g. 100mb (0: none)"`
+	MaxMemoryPolicy string         `yaml:"maxmemory-policy" usage:"noeviction, allkeys-lru, volatile-lru, allkeys-random, volatile-ttl, ..."`
+	RequirePass     string         `yaml:"requirepass" usage:"password clients must AUTH with (empty: none)"`
+	Databases       int            `yaml:"databases" usage:"number of databases"`
+	Timeout         units.Duration `yaml:"timeout" usage:"close clients idle this long, seconds or 5m (0: never)"`
+	MaxClients      int            `yaml:"maxclients" usage:"most clients connected at once"`
+	ProtoMaxBulkLen units.Size     `yaml:"proto-max-bulk-len" usage:"largest request argument, e.g. 512mb"`
+
+	ClientQueryBufferLimit  units.Size     `yaml:"client-query-buffer-limit" usage:"close a client whose unparsed input passes this, e.g. 1gb"`
+	ClientOutputBufferLimit string         `yaml:"client-output-buffer-limit" usage:"class hard soft seconds ..., classes normal and pubsub, as Redis"`
+	MaxMemoryClients        string         `yaml:"maxmemory-clients" usage:"bound on all clients' buffers, e.g. 64mb or 5% of maxmemory (0: none)"`
+	TCPKeepAlive            units.Duration `yaml:"tcp-keepalive" usage:"idle time before TCP keepalive probes, seconds or 5m (0: none)"`
+
 	NotifyKeyspaceEvents string         `yaml:"notify-keyspace-events" usage:"keyspace notification classes, as Redis (e.g. KEA)"`
 	LogLevel             string         `yaml:"loglevel" usage:"debug, verbose, notice or warning"`
 	FlushInterval        units.Duration `yaml:"flush-interval" usage:"how often write_back keys are written to disk, e.g. 1s"`
@@ -66,6 +73,11 @@ func defaultConfig() config {
 		ProtoMaxBulkLen: units.Size(d.ProtoMaxBulkLen),
 		LogLevel:        d.LogLevel,
 		FlushInterval:   units.Duration(d.FlushInterval),
+
+		ClientQueryBufferLimit:  units.Size(d.ClientQueryBufferLimit),
+		ClientOutputBufferLimit: d.ClientOutputBufferLimit,
+		MaxMemoryClients:        d.MaxMemoryClients,
+		TCPKeepAlive:            units.Duration(d.TCPKeepAlive),
 	}
 }
 
@@ -197,6 +209,12 @@ func (c *config) validate() error {
 	if c.ProtoMaxBulkLen < 1<<20 {
 		return fmt.Errorf("proto-max-bulk-len: invalid value %d: want at least 1mb", c.ProtoMaxBulkLen)
 	}
+	if c.ClientQueryBufferLimit < 1<<20 {
+		return fmt.Errorf("client-query-buffer-limit: invalid value %d: want at least 1mb", c.ClientQueryBufferLimit)
+	}
+	if c.TCPKeepAlive < 0 {
+		return fmt.Errorf("tcp-keepalive: invalid value %v: want 0 or more", c.TCPKeepAlive.Std())
+	}
 	if _, ok := logLevels[strings.ToLower(c.LogLevel)]; !ok {
 		return fmt.Errorf("loglevel: invalid value %q: want debug, verbose, notice or warning", c.LogLevel)
 	}
@@ -212,25 +230,39 @@ func (c *config) serverConfig(log *slog.Logger) server.Config {
 		}
 	}
 	return server.Config{
-		Bind:                 bind,
-		Port:                 c.Port,
-		Dir:                  c.Dir,
-		MaxMemory:            int64(c.MaxMemory),
-		MaxMemoryPolicy:      c.MaxMemoryPolicy,
-		Databases:            c.Databases,
-		Timeout:              c.Timeout.Std(),
-		MaxClients:           c.MaxClients,
-		RequirePass:          c.RequirePass,
-		ProtoMaxBulkLen:      int64(c.ProtoMaxBulkLen),
-		NotifyKeyspaceEvents: c.NotifyKeyspaceEvents,
-		LogLevel:             strings.ToLower(c.LogLevel),
-		Logger:               log,
-		FlushInterval:        c.FlushInterval.Std(),
-		MaxDiskSize:          int64(c.MaxDiskSize),
-		Namespaces:           namespaces(c.Namespaces),
-		Events:               deref(c.Events),
-		IndexPrefixes:        deref(c.IndexPrefixes),
+		Bind:            bind,
+		Port:            c.Port,
+		Dir:             c.Dir,
+		MaxMemory:       int64(c.MaxMemory),
+		MaxMemoryPolicy: c.MaxMemoryPolicy,
+		Databases:       c.Databases,
+		Timeout:         c.Timeout.Std(),
+		MaxClients:      c.MaxClients,
+		RequirePass:     c.RequirePass,
+		ProtoMaxBulkLen: int64(c.ProtoMaxBulkLen),
+
+		ClientQueryBufferLimit:  int64(c.ClientQueryBufferLimit),
+		ClientOutputBufferLimit: c.ClientOutputBufferLimit,
+		MaxMemoryClients:        c.MaxMemoryClients,
+		TCPKeepAlive:            keepAlive(c.TCPKeepAlive.Std()),
+		NotifyKeyspaceEvents:    c.NotifyKeyspaceEvents,
+		LogLevel:                strings.ToLower(c.LogLevel),
+		Logger:                  log,
+		FlushInterval:           c.FlushInterval.Std(),
+		MaxDiskSize:             int64(c.MaxDiskSize),
+		Namespaces:              namespaces(c.Namespaces),
+		Events:                  deref(c.Events),
+		IndexPrefixes:           deref(c.IndexPrefixes),
 	}
+}
+
+// keepAlive maps tcp-keepalive to server.Config, where 0 is the default
+// and a negative value, Redis's 0, turns probes off.
+func keepAlive(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }
 
 // newLogger returns a text logger at the Redis loglevel, naming levels as

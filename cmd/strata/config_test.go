@@ -36,6 +36,10 @@ databases: 4
 timeout: 5m
 maxclients: 100
 proto-max-bulk-len: 1gb
+client-query-buffer-limit: 2gb
+client-output-buffer-limit: "normal 64mb 16mb 60 pubsub 16mb 4mb 30"
+maxmemory-clients: 5%
+tcp-keepalive: 60
 notify-keyspace-events: KEA
 loglevel: warning
 `
@@ -62,6 +66,8 @@ func TestParseArgs(t *testing.T) {
 					MaxMemoryPolicy: "allkeys-lru", RequirePass: "secret", Databases: 4,
 					Timeout: units.Duration(5 * time.Minute), MaxClients: 100, ProtoMaxBulkLen: 1 << 30,
 					NotifyKeyspaceEvents: "KEA", LogLevel: "warning", FlushInterval: units.Duration(time.Second),
+					ClientQueryBufferLimit: 2 << 30, ClientOutputBufferLimit: "normal 64mb 16mb 60 pubsub 16mb 4mb 30",
+					MaxMemoryClients: "5%", TCPKeepAlive: units.Duration(time.Minute),
 				}
 			},
 		},
@@ -89,6 +95,8 @@ func TestParseArgs(t *testing.T) {
 					MaxMemoryPolicy: "allkeys-lru", RequirePass: "secret", Databases: 4,
 					Timeout: units.Duration(30 * time.Second), MaxClients: 100, ProtoMaxBulkLen: 1 << 30,
 					NotifyKeyspaceEvents: "KEA", LogLevel: "warning", FlushInterval: units.Duration(time.Second),
+					ClientQueryBufferLimit: 2 << 30, ClientOutputBufferLimit: "normal 64mb 16mb 60 pubsub 16mb 4mb 30",
+					MaxMemoryClients: "5%", TCPKeepAlive: units.Duration(time.Minute),
 				}
 			},
 		},
@@ -109,6 +117,7 @@ func TestParseArgs(t *testing.T) {
 		{name: "port out of range", args: []string{"--port", "70000"}, wantErr: "port: invalid value 70000"},
 		{name: "bad bind", args: []string{"--bind", "localhost"}, wantErr: `bind: invalid address "localhost"`},
 		{name: "no databases", file: "databases: 0\n", wantErr: "databases: invalid value 0"},
+		{name: "small query buffer limit", args: []string{"--client-query-buffer-limit", "1kb"}, wantErr: "client-query-buffer-limit: invalid value 1024"},
 		{name: "bad loglevel", args: []string{"--loglevel", "loud"}, wantErr: `loglevel: invalid value "loud"`},
 		{name: "unknown flag", args: []string{"--nope", "1"}, wantErr: "flag provided but not defined: -nope"},
 		{name: "stray argument", args: []string{"strata.yaml"}, wantErr: `unexpected argument "strata.yaml"`},
@@ -183,6 +192,13 @@ func TestServerConfig(t *testing.T) {
 	if !reflect.DeepEqual(got.Bind, []string{"0.0.0.0", "::1"}) || got.LogLevel != "warning" || got.Timeout != time.Minute ||
 		got.Port != 6379 || got.Dir != "./data" || got.ProtoMaxBulkLen != 512<<20 {
 		t.Errorf("serverConfig = %+v", got)
+	}
+	// tcp-keepalive 0 is off, which server.Config spells negative.
+	for in, want := range map[time.Duration]time.Duration{0: -1, time.Minute: time.Minute} {
+		c.TCPKeepAlive = units.Duration(in)
+		if got := c.serverConfig(nil).TCPKeepAlive; got != want {
+			t.Errorf("tcp-keepalive %v: server.Config.TCPKeepAlive %v, want %v", in, got, want)
+		}
 	}
 }
 

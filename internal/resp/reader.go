@@ -2,6 +2,7 @@ package resp
 
 import (
 	"io"
+	"sync/atomic"
 )
 
 // Limits of the request parser, as Redis's networking.c sets them.
@@ -12,10 +13,12 @@ const (
 	unauthBulk      = 16384 // bulk length allowed before AUTH
 	readChunk       = 16 << 10
 	bigArgThreshold = 32 << 10 // beyond this a bulk gets a buffer of its own size
-	// queryBufferLimit is client-query-buffer-limit: a request that grows
-	// past it (an endless multibulk, say) closes the connection.
-	queryBufferLimit = 1 << 30
 )
+
+// DefaultQueryBufferLimit is Redis's default client-query-buffer-limit:
+// a connection whose unparsed input grows past it (an endless multibulk,
+// a bulk bigger than it) is closed.
+const DefaultQueryBufferLimit = 1 << 30
 
 // DefaultMaxBulk is Redis's default proto-max-bulk-len, the largest bulk
 // argument a Reader accepts unless told otherwise.
@@ -33,6 +36,8 @@ type Reader struct {
 	// maxBulk is proto-max-bulk-len; authed relaxes the pre-AUTH limits.
 	maxBulk int64
 	authed  func() bool
+	// queryLimit is client-query-buffer-limit, nil for the default.
+	queryLimit *atomic.Int64
 }
 
 // NewReader returns a Reader of rd. maxBulk is proto-max-bulk-len, the
@@ -41,6 +46,23 @@ type Reader struct {
 func NewReader(rd io.Reader, maxBulk int64, authed func() bool) *Reader {
 	return &Reader{rd: rd, buf: make([]byte, readChunk), maxBulk: maxBulk, authed: authed}
 }
+
+// LimitQueryBuffer makes limit the Reader's client-query-buffer-limit
+// (DefaultQueryBufferLimit until called). It is read at every read from
+// the connection, so a change applies to a connection at once, as in
+// Redis.
+func (r *Reader) LimitQueryBuffer(limit *atomic.Int64) { r.queryLimit = limit }
+
+func (r *Reader) queryBufferLimit() int64 {
+	if r.queryLimit == nil {
+		return DefaultQueryBufferLimit
+	}
+	return r.queryLimit.Load()
+}
+
+// Cap returns the size of the Reader's buffer: what the connection's
+// input costs in memory.
+func (r *Reader) Cap() int { return cap(r.buf) }
 
 // Next returns the next request's arguments. Before it blocks on the
 // connection it calls idle, so replies to a pipeline go out in one write
@@ -74,7 +96,8 @@ func (r *Reader) Next(idle func() error) ([][]byte, error) {
 // without parsing them: a caller that is not ready for the next request
 // (a blocked client) uses it to see the connection close, and Next parses
 // what it read later. It returns the read's error, or ErrQueryBufferLimit
-// when the pending request would grow past client-query-buffer-limit.
+// when the input not yet parsed grows past client-query-buffer-limit, as
+// Redis checks after each read.
 func (r *Reader) Fill() error {
 	if r.start > 0 {
 		if r.start == r.end {
@@ -88,9 +111,6 @@ func (r *Reader) Fill() error {
 		}
 	}
 	if r.end == len(r.buf) {
-		if r.end-r.start >= queryBufferLimit {
-			return ErrQueryBufferLimit
-		}
 		nb := make([]byte, 2*len(r.buf))
 		copy(nb, r.buf[r.start:r.end])
 		r.buf, r.end, r.start = nb, r.end-r.start, 0
@@ -98,6 +118,9 @@ func (r *Reader) Fill() error {
 	n, err := r.rd.Read(r.buf[r.end:])
 	r.end += n
 	if n > 0 {
+		if int64(r.end-r.start) > r.queryBufferLimit() {
+			return ErrQueryBufferLimit
+		}
 		return nil
 	}
 	if err == nil {
@@ -168,7 +191,10 @@ func (r *Reader) parse() ([][]byte, error) {
 			return nil, ProtocolError("unauthenticated bulk length")
 		}
 		if next+int(n)+2 > len(b) {
-			if n >= bigArgThreshold {
+			// A request bigger than the query buffer limit can never be
+			// read whole: it is left to grow past it, and never gets a
+			// buffer of its declared size.
+			if n >= bigArgThreshold && int64(next)+n+2 <= r.queryBufferLimit() {
 				r.reserve(next + int(n) + 2)
 			}
 			return nil, errIncomplete

@@ -27,6 +27,10 @@ func (w *Writer) SetRESP3(on bool) { w.resp3 = on }
 // Len returns the number of bytes buffered.
 func (w *Writer) Len() int { return len(w.b) }
 
+// Cap returns the size of the Writer's buffer: what the replies not yet
+// written cost in memory.
+func (w *Writer) Cap() int { return cap(w.b) }
+
 // Bytes returns the buffered replies. The slice aliases the buffer: it is
 // valid until the next write, Truncate or Reset, and a caller may read or
 // store a view of it but not keep it.

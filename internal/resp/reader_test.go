@@ -1,0 +1,50 @@
+package resp
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"sync/atomic"
+	"testing"
+)
+
+// TestReaderQueryBufferLimit: the connection fails once the input not yet
+// parsed passes client-query-buffer-limit, whether it is one big bulk or
+// an endless multibulk, while a pipeline of complete requests of any total
+// length passes; a bulk over the limit never gets a buffer of its size.
+func TestReaderQueryBufferLimit(t *testing.T) {
+	cases := []struct {
+		name  string
+		input string
+		fail  bool
+	}{
+		{"bulk over the limit", "*2\r\n$3\r\nGET\r\n$100000\r\n" + strings.Repeat("x", 70000), true},
+		{"endless multibulk", "*1000000\r\n" + strings.Repeat("$1\r\nx\r\n", 10000), true},
+		{"bulk under the limit", "*2\r\n$3\r\nGET\r\n$60000\r\n" + strings.Repeat("x", 60000) + "\r\n", false},
+		{"long pipeline", strings.Repeat("*1\r\n$4\r\nPING\r\n", 20000), false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var limit atomic.Int64
+			limit.Store(64 << 10)
+			r := NewReader(&chunkReader{data: []byte(tc.input)}, DefaultMaxBulk, func() bool { return true })
+			r.LimitQueryBuffer(&limit)
+			var err error
+			for n := 0; n < 100000 && err == nil; n++ {
+				_, err = r.Next(func() error { return nil })
+			}
+			if got := errors.Is(err, ErrQueryBufferLimit); got != tc.fail {
+				t.Errorf("error %v, want the query buffer limit: %v", err, tc.fail)
+			}
+			if r.Cap() > 4*int(limit.Load()) {
+				t.Errorf("buffer grew to %d bytes, limit %d", r.Cap(), limit.Load())
+			}
+		})
+	}
+	// The default limit lets a 1 MB bulk through whole.
+	big := "*2\r\n$3\r\nGET\r\n$1048576\r\n" + strings.Repeat("x", 1<<20) + "\r\n"
+	r := NewReader(&chunkReader{data: []byte(big)}, DefaultMaxBulk, func() bool { return true })
+	if args, err := r.Next(func() error { return nil }); err != nil || !bytes.Equal(args[1], bytes.Repeat([]byte("x"), 1<<20)) {
+		t.Errorf("1 MB bulk: %v", err)
+	}
+}
