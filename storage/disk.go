@@ -235,11 +235,18 @@ func (d *diskFile) state(databases int) (diskState, error) {
 			return nil
 		})
 	})
-	for len(st.dbmap.buckets) < databases {
-		st.dbmap.buckets = append(st.dbmap.buckets, st.dbmap.next)
-		st.dbmap.next++
-	}
+	st.dbmap.grow(databases)
 	return st, err
+}
+
+// grow gives databases beyond those m maps a new, empty bucket each: the
+// server may be started with more databases than the file was written
+// with.
+func (m *dbMap) grow(databases int) {
+	for len(m.buckets) < databases {
+		m.buckets = append(m.buckets, m.next)
+		m.next++
+	}
 }
 
 func encodeStats(stats map[uint32]bucketStat) []byte {

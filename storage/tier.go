@@ -232,6 +232,7 @@ func OpenTier(s *Store, opts TierOptions) (*Tier, error) {
 		disk.close()
 		return nil, err
 	}
+	t.dbmap.grow(s.Databases()) // a replayed map may have fewer
 	t.buckets = make([]atomic.Uint32, len(t.dbmap.buckets))
 	for i, id := range t.dbmap.buckets {
 		t.buckets[i].Store(id)
@@ -260,25 +261,14 @@ func (t *Tier) replay(files []string, checkpoint uint64) error {
 	}
 	latest := map[string]foldOp{}
 	last, err := replayWAL(files, checkpoint, t.log, func(seq uint64, p []byte) error {
-		switch p[0] {
-		case opPut, opDel:
-			bucket, key, rec, ok := splitRecord(p)
-			if !ok {
-				return fmt.Errorf("%w: bad log record %d", ErrForeignFile, seq)
-			}
-			op := foldOp{bucket: bucket, key: key}
-			if p[0] == opPut {
-				op.rec = rec
-			}
-			latest[string(p[1:len(p)-len(rec)])] = op
-		case opMap:
-			m, err := decodeDBMap(p[1:])
-			if err != nil {
-				return err
-			}
-			t.dbmap = m
+		r, err := decodeWALRecord(seq, p)
+		switch {
+		case err != nil:
+			return err
+		case r.dbmap != nil:
+			t.dbmap = *r.dbmap
 		default:
-			return fmt.Errorf("%w: unknown log record %d", ErrForeignFile, seq)
+			latest[r.mapKey] = r.op
 		}
 		return nil
 	})
@@ -304,6 +294,42 @@ func (t *Tier) replay(files []string, checkpoint uint64) error {
 		}
 	}
 	return syncDir(t.opts.Dir)
+}
+
+// walRecord is a decoded log record: a put or delete of one key (op, and
+// mapKey, its overlay key), or a database map (dbmap).
+type walRecord struct {
+	op     foldOp
+	mapKey string
+	dbmap  *dbMap
+}
+
+// decodeWALRecord decodes the payload p of log record seq, which views p.
+// A record that does not decode is ErrForeignFile: its checksum matched,
+// so it is no torn write, and the tier refuses to guess.
+func decodeWALRecord(seq uint64, p []byte) (walRecord, error) {
+	if len(p) == 0 {
+		return walRecord{}, fmt.Errorf("%w: empty log record %d", ErrForeignFile, seq)
+	}
+	switch p[0] {
+	case opPut, opDel:
+		bucket, key, rec, ok := splitRecord(p)
+		if !ok {
+			return walRecord{}, fmt.Errorf("%w: bad log record %d", ErrForeignFile, seq)
+		}
+		r := walRecord{op: foldOp{bucket: bucket, key: key}, mapKey: string(p[1 : len(p)-len(rec)])}
+		if p[0] == opPut {
+			r.op.rec = rec
+		}
+		return r, nil
+	case opMap:
+		m, err := decodeDBMap(p[1:])
+		if err != nil {
+			return walRecord{}, err
+		}
+		return walRecord{dbmap: &m}, nil
+	}
+	return walRecord{}, fmt.Errorf("%w: unknown log record %d", ErrForeignFile, seq)
 }
 
 // splitRecord splits a put or delete record (or a staged buf) into its

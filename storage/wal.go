@@ -588,33 +588,52 @@ func replayWAL(files []string, after uint64, log *slog.Logger, fn func(seq uint6
 		if len(data) < walHeaderSize || string(data[:len(walMagic)]) != walMagic {
 			return last, fmt.Errorf("%w: %s is not a Strata write-ahead log segment", ErrForeignFile, path)
 		}
-		off := walHeaderSize
-		for off+walRecHeader <= len(data) {
-			n := int(binary.LittleEndian.Uint32(data[off:]))
-			if n == 0 && binary.LittleEndian.Uint64(data[off+8:]) == 0 {
-				break // the zero fill: the rest of the segment is unused
+		torn, off, err := scanSegment(data, &expect, func(seq uint64, payload []byte) error {
+			if seq <= after {
+				return nil
 			}
-			end := off + walRecHeader + n
-			seq := binary.LittleEndian.Uint64(data[off+8:])
-			if n < 0 || end > len(data) || end < off ||
-				crc32.Update(crc32.Checksum(data[off+8:off+16], castagnoli), castagnoli, data[off+walRecHeader:end]) != binary.LittleEndian.Uint32(data[off+4:]) ||
-				expect != 0 && seq != expect {
-				if i < len(files)-1 || anyNonZero(data[off:]) {
-					log.Warn("write-ahead log ends in a torn batch; its writes were never acknowledged and are dropped", "segment", path, "offset", off)
-				}
-				return last, nil
+			last = seq
+			return fn(seq, payload)
+		})
+		if err != nil {
+			return last, err
+		}
+		if torn {
+			if i < len(files)-1 || anyNonZero(data[off:]) {
+				log.Warn("write-ahead log ends in a torn batch; its writes were never acknowledged and are dropped", "segment", path, "offset", off)
 			}
-			expect = seq + 1
-			if seq > after {
-				if err := fn(seq, data[off+walRecHeader:end]); err != nil {
-					return last, err
-				}
-				last = seq
-			}
-			off = end
+			return last, nil
 		}
 	}
 	return last, nil
+}
+
+// scanSegment calls fn with the records of one segment's data (header
+// included), in order, while they are intact and follow *expect (0: any
+// first sequence), which it advances. It stops at the zero fill, or at a
+// torn record (torn, at offset off), or at fn's error. Corrupt data is a
+// torn record, never a panic.
+func scanSegment(data []byte, expect *uint64, fn func(seq uint64, payload []byte) error) (torn bool, off int, err error) {
+	off = walHeaderSize
+	for off+walRecHeader <= len(data) {
+		n := int(binary.LittleEndian.Uint32(data[off:]))
+		seq := binary.LittleEndian.Uint64(data[off+8:])
+		if n == 0 && seq == 0 {
+			return false, off, nil // the zero fill: the rest of the segment is unused
+		}
+		end := off + walRecHeader + n
+		if n < 0 || end > len(data) || end < off ||
+			crc32.Update(crc32.Checksum(data[off+8:off+16], castagnoli), castagnoli, data[off+walRecHeader:end]) != binary.LittleEndian.Uint32(data[off+4:]) ||
+			*expect != 0 && seq != *expect {
+			return true, off, nil
+		}
+		*expect = seq + 1
+		if err := fn(seq, data[off+walRecHeader:end]); err != nil {
+			return false, off, err
+		}
+		off = end
+	}
+	return false, off, nil
 }
 
 func anyNonZero(b []byte) bool {
