@@ -161,7 +161,8 @@ func (c *client) idle() error {
 	if err := c.flush(); err != nil {
 		return err
 	}
-	c.trackMemory() // the input buffer may have grown for a large request
+	// The input buffer may have grown for a large request.
+	c.trackMemory()
 	if !c.subscribed() { // subscribers never time out, as in Redis
 		c.idleSince.Store(c.srv.store.Now())
 	}
