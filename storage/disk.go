@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"sort"
 	"time"
@@ -100,23 +101,26 @@ type diskState struct {
 // and left untouched; one locked by another process is refused too.
 func openDisk(dir string, databases int) (*diskFile, diskState, error) {
 	path := filepath.Join(dir, diskFileName)
-	if fi, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+	fi, err := os.Stat(path)
+	if errors.Is(err, os.ErrNotExist) {
 		if err := createDisk(dir, path, databases); err != nil {
 			return nil, diskState{}, err
 		}
-	} else if err != nil {
+		fi, err = os.Stat(path)
+	}
+	if err != nil {
 		return nil, diskState{}, err
 	} else if fi.Size() == 0 {
 		// bbolt would initialize an empty file; it is not ours (ours are
 		// renamed into place complete).
 		return nil, diskState{}, fmt.Errorf("%w: %s is empty; refusing to start rather than overwrite it (move it away or choose another dir)", ErrForeignFile, path)
 	}
-	if err := checkDisk(path); err != nil {
+	if err := checkDisk(path, fi.Size()); err != nil {
 		return nil, diskState{}, err
 	}
-	db, err := bolt.Open(path, 0o644, &bolt.Options{Timeout: time.Second, FreelistType: bolt.FreelistMapType})
+	db, err := openBolt(path, &bolt.Options{Timeout: time.Second, FreelistType: bolt.FreelistMapType})
 	if err != nil {
-		return nil, diskState{}, openError(path, err)
+		return nil, diskState{}, err
 	}
 	d := &diskFile{db: db, path: path}
 	st, err := d.state(databases)
@@ -127,12 +131,25 @@ func openDisk(dir string, databases int) (*diskFile, diskState, error) {
 	return d, st, nil
 }
 
+// openBolt opens path with bbolt, which reads the metadata and freelist
+// pages: a failure, or a panic on a damaged one, is worded by openError.
+func openBolt(path string, opts *bolt.Options) (db *bolt.DB, err error) {
+	err = guardCorrupt(path, func() error {
+		db, err = bolt.Open(path, 0o644, opts)
+		return err
+	})
+	if err != nil {
+		return nil, openError(path, err)
+	}
+	return db, nil
+}
+
 // openError words a bbolt open failure.
 func openError(path string, err error) error {
 	if errors.Is(err, boltErrors.ErrTimeout) {
 		return fmt.Errorf("storage: %s is in use by another process", path)
 	}
-	if errors.Is(err, boltErrors.ErrInvalid) || errors.Is(err, boltErrors.ErrVersionMismatch) || errors.Is(err, boltErrors.ErrChecksum) {
+	if errors.Is(err, boltErrors.ErrInvalid) || errors.Is(err, boltErrors.ErrVersionMismatch) || errors.Is(err, boltErrors.ErrChecksum) || errors.Is(err, errCorruptFile) {
 		return fmt.Errorf("%w: %s: %v; refusing to start rather than overwrite it (move it away or choose another dir)", ErrForeignFile, path, err)
 	}
 	return fmt.Errorf("storage: open %s: %w", path, err)
@@ -181,34 +198,40 @@ func createDisk(dir, path string, databases int) error {
 	return syncDir(dir)
 }
 
-// checkDisk opens path read-only and checks it is a Strata data file. It
-// writes nothing, whatever it finds.
-func checkDisk(path string) (err error) {
-	db, err := bolt.Open(path, 0o644, &bolt.Options{ReadOnly: true, Timeout: time.Second})
+// checkDisk opens path read-only and checks it is a whole Strata data
+// file: not cut short, with Strata's metadata. It writes nothing,
+// whatever it finds.
+func checkDisk(path string, size int64) error {
+	db, err := openBolt(path, &bolt.Options{ReadOnly: true, Timeout: time.Second})
 	if err != nil {
-		return openError(path, err)
+		return err
 	}
 	defer db.Close()
-	defer func() {
-		// bbolt panics on some corrupt pages rather than failing.
-		if r := recover(); r != nil {
-			err = fmt.Errorf("%w: %s is corrupt (%v); refusing to start rather than overwrite it", ErrForeignFile, path, r)
-		}
-	}()
-	return db.View(func(tx *bolt.Tx) error {
-		meta := tx.Bucket(metaBucket)
-		if meta == nil || string(meta.Get(keyFormat)) != diskFormat {
-			return fmt.Errorf("%w: %s is a bbolt file of another program or version; refusing to start rather than overwrite it (move it away or choose another dir)", ErrForeignFile, path)
-		}
-		_, err := decodeDBMap(meta.Get(keyDBMap))
-		return err
+	err = guardCorrupt(path, func() error {
+		return db.View(func(tx *bolt.Tx) error {
+			// Pages past the end of the file would fault when read.
+			if tx.Size() > size {
+				return fmt.Errorf("%w: %s is truncated: %d bytes where its metadata says %d; refusing to start rather than lose what was cut (restore the file, or move it away to start empty)",
+					ErrForeignFile, path, size, tx.Size())
+			}
+			meta := tx.Bucket(metaBucket)
+			if meta == nil || string(meta.Get(keyFormat)) != diskFormat {
+				return fmt.Errorf("%w: %s is a bbolt file of another program or version; refusing to start rather than overwrite it (move it away or choose another dir)", ErrForeignFile, path)
+			}
+			_, err := decodeDBMap(meta.Get(keyDBMap))
+			return err
+		})
 	})
+	if errors.Is(err, errCorruptFile) {
+		return fmt.Errorf("%w: %w; refusing to start rather than overwrite it (move it away or choose another dir)", ErrForeignFile, err)
+	}
+	return err
 }
 
 // state reads the metadata, extending the database map to databases.
 func (d *diskFile) state(databases int) (diskState, error) {
 	st := diskState{stats: map[uint32]bucketStat{}, dicts: map[uint32][]byte{}, nsDicts: map[string]uint32{}}
-	err := d.db.View(func(tx *bolt.Tx) error {
+	err := d.view(func(tx *bolt.Tx) error {
 		meta := tx.Bucket(metaBucket)
 		if b := meta.Get(keyCheck); len(b) == 8 {
 			st.checkpoint = binary.LittleEndian.Uint64(b)
@@ -301,7 +324,7 @@ func (d *diskFile) apply(f *fold, before map[uint32]bucketStat) (map[uint32]buck
 	for _, id := range f.dbmap.buckets {
 		mapped[id] = true
 	}
-	err := d.db.Update(func(tx *bolt.Tx) error {
+	err := d.update(func(tx *bolt.Tx) error {
 		var b *bolt.Bucket
 		cur := ^uint32(0)
 		for i := range f.ops {
@@ -380,7 +403,7 @@ func (d *diskFile) apply(f *fold, before map[uint32]bucketStat) (map[uint32]buck
 // saveDict stores dictionary id and makes it namespace ns's, durably,
 // before any value compressed with it can be written.
 func (d *diskFile) saveDict(ns string, id uint32, dict []byte) error {
-	return d.db.Update(func(tx *bolt.Tx) error {
+	return d.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(dictBucket)
 		if err := b.Put(binary.BigEndian.AppendUint32(nil, id), dict); err != nil {
 			return err
@@ -392,14 +415,37 @@ func (d *diskFile) saveDict(ns string, id uint32, dict []byte) error {
 // foldYield is how many changes a fold applies between yields.
 const foldYield = 256
 
-// get returns a copy of key's entry in bucket, nil when absent.
-func (d *diskFile) get(bucket uint32, key []byte) (rec []byte, err error) {
+// errCorruptFile means bbolt met a damaged page in the data file (it
+// panics on those rather than failing); the error names the file.
+var errCorruptFile = errors.New("storage: data file is corrupt")
+
+// view and update are the data file's bbolt View and Update, with the
+// panic bbolt raises on a damaged page, or the fault of a read past the
+// end of a file cut short under its memory map, turned into
+// errCorruptFile: the caller fails, the process carries on.
+func (d *diskFile) view(fn func(tx *bolt.Tx) error) error {
+	return guardCorrupt(d.path, func() error { return d.db.View(fn) })
+}
+
+func (d *diskFile) update(fn func(tx *bolt.Tx) error) error {
+	return guardCorrupt(d.path, func() error { return d.db.Update(fn) })
+}
+
+// guardCorrupt runs fn (bbolt rolls back a transaction that panics)
+// and returns its error, or errCorruptFile naming path for a panic.
+func guardCorrupt(path string, fn func() error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("%w: %s: %v", errBadEntry, d.path, r)
+			err = fmt.Errorf("%w: %s: %v", errCorruptFile, path, r)
 		}
 	}()
-	err = d.db.View(func(tx *bolt.Tx) error {
+	return fn()
+}
+
+// get returns a copy of key's entry in bucket, nil when absent.
+func (d *diskFile) get(bucket uint32, key []byte) (rec []byte, err error) {
+	err = d.view(func(tx *bolt.Tx) error {
 		if b := tx.Bucket(bucketName(bucket)); b != nil {
 			if v := b.Get(key); v != nil {
 				rec = append([]byte(nil), v...)
@@ -415,7 +461,7 @@ func (d *diskFile) get(bucket uint32, key []byte) (rec []byte, err error) {
 // slices are copies.
 func (d *diskFile) scan(bucket uint32, after []byte, n int, fn func(key, rec []byte)) ([]byte, error) {
 	var last []byte
-	err := d.db.View(func(tx *bolt.Tx) error {
+	err := d.view(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketName(bucket))
 		if b == nil {
 			return nil

@@ -1,7 +1,15 @@
 package storage
 
 import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // TestTierReplaysMapIntoMoreDatabases: a log whose last database map was
@@ -43,5 +51,186 @@ func TestTierReplaysMapIntoMoreDatabases(t *testing.T) {
 	defer tx.End()
 	if v, ok := tx.Get([]byte("wt:b")); !ok || string(v.Bytes()) != "2" {
 		t.Errorf("wt:b in database 1 = %q (found %v), want 2", v.Bytes(), ok)
+	}
+}
+
+// writeKeys writes n write_through keys of 200 bytes, "wt:0000" on, and
+// waits until they are durable.
+func (e *tierEnv) writeKeys(n int) string {
+	e.t.Helper()
+	val := strings.Repeat("v", 200)
+	for i := 0; i < n; i++ {
+		e.set(fmt.Sprintf("wt:%04d", i), val, 0)
+	}
+	if err := e.tier.Await(e.tier.Appended(), false); err != nil {
+		e.t.Fatal(err)
+	}
+	return val
+}
+
+// reopenErr opens a fresh store on e's files and returns OpenTier's
+// error, closing a tier that opened.
+func (e *tierEnv) reopenErr() error {
+	s, _ := New(Options{Clock: e.clk.now})
+	tier, err := OpenTier(s, e.opts)
+	if err == nil {
+		tier.Close()
+	}
+	return err
+}
+
+// TestTierRefusesTruncatedDataFile: a data file cut short is refused with
+// a message that says so, and left as it is; it does not fault the
+// process by reading pages past its end.
+func TestTierRefusesTruncatedDataFile(t *testing.T) {
+	e := newTierEnv(t, TierOptions{})
+	e.writeKeys(2000)
+	e.tier.Close()
+	e.tier = nil
+	path := filepath.Join(e.dir, diskFileName)
+	fi, _ := os.Stat(path)
+	if err := os.Truncate(path, fi.Size()/2); err != nil {
+		t.Fatal(err)
+	}
+	err := e.reopenErr()
+	if !errors.Is(err, ErrForeignFile) || !strings.Contains(err.Error(), "truncated") || !strings.Contains(err.Error(), path) {
+		t.Fatalf("OpenTier on a truncated data file: %v", err)
+	}
+	if fi2, _ := os.Stat(path); fi2.Size() != fi.Size()/2 {
+		t.Errorf("the refused file changed size: %d", fi2.Size())
+	}
+}
+
+// TestTierSurvivesCorruptPage damages one leaf page of the data file (its
+// page type, as bbolt's robustness tests do): the tier opens, the warm-up
+// and the flusher meet the page without a panic, every key elsewhere reads
+// back, and the keys on the page answer ErrDiskRead, never absent.
+func TestTierSurvivesCorruptPage(t *testing.T) {
+	e := newTierEnv(t, TierOptions{})
+	val := e.writeKeys(2000)
+	e.tier.Close()
+	e.tier = nil
+	path := filepath.Join(e.dir, diskFileName)
+	damaged := corruptLeafPage(t, path, "wt:")
+
+	e.opts.Warm = true
+	e.open()
+	lost := 0
+	for i := 0; i < 2000; i++ {
+		key := fmt.Sprintf("wt:%04d", i)
+		tx := lockedTx(e.store, 0)
+		v, ok := tx.Get([]byte(key))
+		err := tx.End()
+		switch {
+		case damaged[key]:
+			if !errors.Is(err, ErrDiskRead) {
+				t.Errorf("%s on the damaged page: found %v, error %v; want ErrDiskRead", key, ok, err)
+			}
+		case err != nil || !ok || string(v.Bytes()) != val:
+			lost++
+		}
+	}
+	if lost > 0 {
+		t.Errorf("%d keys off the damaged page did not read back", lost)
+	}
+	// A fold meets the page too: it fails, keeping the write for the next.
+	e.set("wt:new", "x", 0)
+	if err := e.tier.Flush(); !errors.Is(err, ErrDiskIO) || !strings.Contains(err.Error(), "corrupt") {
+		t.Errorf("Flush over a damaged page: %v", err)
+	}
+	e.expect("wt:new", "x")
+}
+
+// corruptLeafPage overwrites the page type of the fullest leaf page whose
+// keys start with prefix and returns those keys.
+func corruptLeafPage(t *testing.T, path, prefix string) map[string]bool {
+	t.Helper()
+	db, err := bolt.Open(path, 0o644, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pageSize := db.Info().PageSize
+	var best int
+	db.View(func(tx *bolt.Tx) error {
+		most := 0
+		for id := 2; int64(id*pageSize) < tx.Size(); id++ {
+			if p, err := tx.Page(id); err == nil && p != nil && p.Type == "leaf" && p.Count > most {
+				best, most = id, p.Count
+			}
+		}
+		return nil
+	})
+	db.Close()
+	data, err := os.ReadFile(path)
+	if err != nil || best == 0 {
+		t.Fatalf("no leaf page found: %v", err)
+	}
+	// A leaf page: id u64, flags u16, count u16, overflow u32, then count
+	// elements of flags, pos, ksize, vsize (u32 each), pos from the element.
+	page := data[best*pageSize:]
+	keys := map[string]bool{}
+	for i := 0; i < int(binary.LittleEndian.Uint16(page[10:])); i++ {
+		el := page[16+16*i:]
+		pos, ksize := binary.LittleEndian.Uint32(el[4:]), binary.LittleEndian.Uint32(el[8:])
+		if k := string(el[pos : pos+ksize]); strings.HasPrefix(k, prefix) {
+			keys[k] = true
+		}
+	}
+	if len(keys) == 0 {
+		t.Fatalf("the fullest leaf page holds no %q keys", prefix)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteAt([]byte{0xee, 0xee}, int64(best*pageSize+8)); err != nil {
+		t.Fatal(err)
+	}
+	return keys
+}
+
+// walSegments returns the log's segment files, oldest first.
+func walSegments(t *testing.T, dir string) []string {
+	t.Helper()
+	files, _, err := walSegmentFiles(dir)
+	if err != nil || len(files) < 3 {
+		t.Fatalf("%d segments (%v), want several", len(files), err)
+	}
+	return files
+}
+
+// TestWALRefusesWhatACrashCannotLeave: a segment cut short, or a damaged
+// record with intact writes in a later segment, is refused with a message
+// naming the segment, rather than replayed up to the damage (which would
+// drop acknowledged writes); a torn last batch, what a crash leaves, is
+// replayed up to the tear (TestWALReplayStopsAtTornRecord).
+func TestWALRefusesWhatACrashCannotLeave(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		damage func(t *testing.T, files []string)
+		want   string
+	}{
+		{"truncated segment", func(t *testing.T, files []string) {
+			os.Truncate(files[len(files)-2], 40<<10)
+		}, "truncated"},
+		{"damaged record before later segments", func(t *testing.T, files []string) {
+			f, _ := os.OpenFile(files[0], os.O_RDWR, 0)
+			defer f.Close()
+			f.WriteAt([]byte{0xff, 0xff}, walHeaderSize+walRecHeader+100) // a payload byte of the first records
+		}, "damaged at offset"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newTierEnv(t, TierOptions{segmentSize: 64 << 10})
+			e.writeKeys(1000) // about four segments
+			e.kill()
+			e.tier = nil
+			files := walSegments(t, e.dir)
+			tc.damage(t, files)
+			err := e.reopenErr()
+			if !errors.Is(err, ErrForeignFile) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("OpenTier: %v, want a refusal saying %q", err, tc.want)
+			}
+		})
 	}
 }

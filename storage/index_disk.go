@@ -33,7 +33,7 @@ func (t *Tier) PersistedKeys(index int, prefix string) ([]string, error) {
 			keys = append(keys, k)
 		}
 	}
-	err := t.disk.db.View(func(tx *bolt.Tx) error {
+	err := t.disk.view(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketName(bucket))
 		if b == nil {
 			return nil
@@ -87,7 +87,7 @@ func (t *Tier) UnindexedTaggedKeys(index int, tags []string) ([]string, error) {
 	}
 	bucket := t.buckets[index].Load()
 	var keys []string
-	err := t.disk.db.View(func(tx *bolt.Tx) error {
+	err := t.disk.view(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketName(bucket))
 		if b == nil {
 			return nil

@@ -121,7 +121,7 @@ func (t *Tier) evict() {
 	for windows, barren := 0, 0; freed < over && windows < 1<<16 && barren <= int(t.diskKeys.Load()); windows++ {
 		var best victim
 		bestAt, bestSize, seen := uint32(0), 0, 0
-		err := t.disk.db.View(func(tx *bolt.Tx) error {
+		err := t.disk.view(func(tx *bolt.Tx) error {
 			t.evictAt.walk(tx, ids, evictWindow, func(bucket uint32, key, rec []byte) {
 				seen++
 				if !t.opts.Evictable(key) {

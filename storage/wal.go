@@ -33,11 +33,17 @@ import (
 // room: the tier then refuses new write_through writes with an error
 // instead of failing ones in flight.
 //
+// A segment starts with a header: magic (16 bytes), segment number (u64)
+// and the size it was made with (u64; 0 in segments of older versions).
 // A record is framed as length (u32), CRC-32C of sequence and payload
 // (u32), sequence number (u64), payload. Replay reads records in sequence
 // order and stops at the first that is torn (zero length, bad checksum, or
 // a sequence gap): everything after it belongs to the batch a crash
-// interrupted, which no client was told had succeeded.
+// interrupted, which no client was told had succeeded. What a crash cannot
+// leave is refused, not replayed up to: a segment shorter than it was made
+// (they are made whole, then renamed into place), or a torn record with
+// intact records in a later segment (a batch moves to the next segment
+// only once its part in this one is synced).
 
 const (
 	walMagic       = "STRATAWAL1\x00\x00\x00\x00\x00\x00"
@@ -453,6 +459,7 @@ func (w *wal) create(size int64) (*segment, error) {
 	hdr := make([]byte, walHeaderSize)
 	copy(hdr, walMagic)
 	binary.LittleEndian.PutUint64(hdr[16:], num)
+	binary.LittleEndian.PutUint64(hdr[24:], uint64(size))
 	if _, err := f.WriteAt(hdr, 0); err != nil {
 		return fail(err)
 	}
@@ -588,6 +595,10 @@ func replayWAL(files []string, after uint64, log *slog.Logger, fn func(seq uint6
 		if len(data) < walHeaderSize || string(data[:len(walMagic)]) != walMagic {
 			return last, fmt.Errorf("%w: %s is not a Strata write-ahead log segment", ErrForeignFile, path)
 		}
+		if made := binary.LittleEndian.Uint64(data[24:]); made != 0 && uint64(len(data)) < made {
+			return last, fmt.Errorf("%w: write-ahead log segment %s is truncated: %d bytes of %d; refusing to start rather than lose the acknowledged writes that were cut (restore it, or move it and the later segments away to start without them)",
+				ErrForeignFile, path, len(data), made)
+		}
 		torn, off, err := scanSegment(data, &expect, func(seq uint64, payload []byte) error {
 			if seq <= after {
 				return nil
@@ -599,6 +610,10 @@ func replayWAL(files []string, after uint64, log *slog.Logger, fn func(seq uint6
 			return last, err
 		}
 		if torn {
+			if later := laterRecords(files[i+1:]); later != "" {
+				return last, fmt.Errorf("%w: write-ahead log segment %s is damaged at offset %d, and %s holds later writes; refusing to start rather than drop them (restore it, or move it and the later segments away to start without them)",
+					ErrForeignFile, path, off, later)
+			}
 			if i < len(files)-1 || anyNonZero(data[off:]) {
 				log.Warn("write-ahead log ends in a torn batch; its writes were never acknowledged and are dropped", "segment", path, "offset", off)
 			}
@@ -635,6 +650,31 @@ func scanSegment(data []byte, expect *uint64, fn func(seq uint64, payload []byte
 	}
 	return false, off, nil
 }
+
+// laterRecords returns the first of files that holds an intact record
+// ("" for none): after a torn record, one proves the log was damaged, not
+// cut short by a crash. A file that cannot be read counts as holding none.
+func laterRecords(files []string) string {
+	for _, path := range files {
+		data, err := os.ReadFile(path)
+		if err != nil || len(data) < walHeaderSize {
+			continue
+		}
+		found := false
+		expect := uint64(0)
+		scanSegment(data, &expect, func(uint64, []byte) error {
+			found = true
+			return errStopScan
+		})
+		if found {
+			return path
+		}
+	}
+	return ""
+}
+
+// errStopScan ends a scanSegment early.
+var errStopScan = errors.New("storage: stop")
 
 func anyNonZero(b []byte) bool {
 	for _, c := range b {
