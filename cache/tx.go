@@ -206,6 +206,9 @@ func (tx *Tx) Move(key []byte, toDB int) bool {
 
 // Flush empties the database; the reply waits for every log record.
 func (tx *Tx) Flush() int {
+	if !tx.admitKeyspace() {
+		return 0
+	}
 	n := tx.Tx.Flush()
 	tx.wait = tx.wait.Merge(tx.c.WaitAll())
 	return n
@@ -213,6 +216,9 @@ func (tx *Tx) Flush() int {
 
 // FlushAll empties every database; the reply waits for every log record.
 func (tx *Tx) FlushAll() int {
+	if !tx.admitKeyspace() {
+		return 0
+	}
 	n := tx.Tx.FlushAll()
 	tx.wait = tx.wait.Merge(tx.c.WaitAll())
 	return n
@@ -220,6 +226,9 @@ func (tx *Tx) FlushAll() int {
 
 // SwapDB swaps two databases; the reply waits for every log record.
 func (tx *Tx) SwapDB(a, b int) {
+	if !tx.admitKeyspace() {
+		return
+	}
 	tx.Tx.SwapDB(a, b)
 	tx.wait = tx.wait.Merge(tx.c.WaitAll())
 }
@@ -233,6 +242,23 @@ func (tx *Tx) admit(sp *policy.Space) bool {
 	}
 	if tx.c.tier != nil && sp.Strategy.Persists() {
 		if err := tx.c.tier.Writable(durability(sp.Strategy)); err != nil {
+			tx.Fail(err)
+			return false
+		}
+	}
+	return true
+}
+
+// admitKeyspace is admit for a write over every key (FLUSHDB, FLUSHALL,
+// SWAPDB): refused while the disk tier refuses write_back writes (its
+// directory read-only, or flushes failing with the backlog full), since it
+// changes the persisted namespaces too.
+func (tx *Tx) admitKeyspace() bool {
+	if tx.Err() != nil {
+		return false
+	}
+	if tx.c.tier != nil {
+		if err := tx.c.tier.Writable(storage.WriteBack); err != nil {
 			tx.Fail(err)
 			return false
 		}

@@ -118,6 +118,7 @@ const (
 const (
 	msgDiskTierFull = "MISCONF Errors writing to the disk tier: No space left on device. Writes to write_through namespaces are refused until there is room."
 	msgDiskTierIO   = "MISCONF Errors writing to the disk tier: see the server log. Writes to persisted namespaces are refused until it recovers."
+	msgDiskReadOnly = "MISCONF The disk tier's directory is read-only. Writes to persisted namespaces are refused."
 	// msgDiskLimit is Redis's OOM error (msgOutOfMemory) for the disk
 	// tier's bound.
 	msgDiskLimit     = "OOM command not allowed when used disk > 'max-disk-size'."
@@ -134,6 +135,8 @@ func storageError(err error) string {
 		return msgDiskTierFull
 	case errors.Is(err, storage.ErrDiskIO):
 		return msgDiskTierIO
+	case errors.Is(err, storage.ErrDiskReadOnly):
+		return msgDiskReadOnly
 	case errors.Is(err, storage.ErrDiskLimit):
 		return msgDiskLimit
 	}

@@ -85,6 +85,8 @@ type bucketStat struct{ keys, bytes int64 }
 type diskFile struct {
 	db   *bolt.DB
 	path string
+	// readOnly: the directory is read-only, and the file was opened so.
+	readOnly bool
 }
 
 // diskState is what the data file says at open.
@@ -118,11 +120,16 @@ func openDisk(dir string, databases int) (*diskFile, diskState, error) {
 	if err := checkDisk(path, fi.Size()); err != nil {
 		return nil, diskState{}, err
 	}
-	db, err := openBolt(path, &bolt.Options{Timeout: time.Second, FreelistType: bolt.FreelistMapType})
+	d := &diskFile{path: path}
+	d.db, err = openBolt(path, &bolt.Options{Timeout: time.Second, FreelistType: bolt.FreelistMapType})
+	if isReadOnlyFS(err) {
+		d.readOnly = true
+		d.db, err = openBolt(path, &bolt.Options{ReadOnly: true, Timeout: time.Second})
+	}
 	if err != nil {
 		return nil, diskState{}, err
 	}
-	d := &diskFile{db: db, path: path}
+	db := d.db
 	st, err := d.state(databases)
 	if err != nil {
 		db.Close()

@@ -18,6 +18,9 @@ var (
 	// may grow it are refused for namespaces whose keys must not be
 	// evicted, as Redis refuses writes over maxmemory under noeviction.
 	ErrDiskLimit = errors.New("storage: disk tier over max-disk-size")
+	// ErrDiskReadOnly means the disk tier's directory is read-only: the
+	// tier serves what it holds and refuses every write to it.
+	ErrDiskReadOnly = errors.New("storage: the disk tier's directory is read-only")
 	// ErrDiskIO means the disk tier failed to write; see the server log.
 	ErrDiskIO = errors.New("storage: disk tier write failed")
 	// ErrDiskRead means a key could not be read back from the disk tier:

@@ -238,7 +238,9 @@ func OpenTier(s *Store, opts TierOptions) (*Tier, error) {
 		t.buckets[i].Store(id)
 	}
 	t.countDisk()
-	if opts.WriteThrough {
+	if disk.readOnly {
+		t.log.Warn("the disk tier's directory is read-only: persisted keys are served, writes to them are refused", "dir", opts.Dir)
+	} else if opts.WriteThrough {
 		t.wal = openWAL(opts.Dir, opts.segmentSize, opts.fs, t.log, t.checkpoint+1, nextNum)
 	}
 	s.tier = t
@@ -274,6 +276,13 @@ func (t *Tier) replay(files []string, checkpoint uint64) error {
 	})
 	if err != nil {
 		return err
+	}
+	if t.disk.readOnly {
+		if last > checkpoint {
+			return fmt.Errorf("%w: the write-ahead log in %s holds %d writes not yet in the data file, which a read-only directory cannot take; refusing to start without them (make it writable)",
+				ErrDiskReadOnly, t.opts.Dir, last-checkpoint)
+		}
+		return nil
 	}
 	f := &fold{dbmap: t.dbmap, checkpoint: max(last, checkpoint)}
 	for _, op := range latest {
@@ -590,6 +599,9 @@ func (db *DB) warmKey(bucket uint32, key, rec []byte) {
 
 // touch records that key was used at sec, for max-disk-size eviction.
 func (t *Tier) touch(bucket uint32, key []byte, sec uint32) {
+	if t.disk.readOnly {
+		return
+	}
 	mk := string(overlayKey(nil, bucket, key))
 	t.touchMu.Lock()
 	t.touches[mk] = sec
@@ -713,10 +725,14 @@ func (t *Tier) Await(seq uint64, throttle bool) error {
 }
 
 // Writable returns why a write of durability d must be refused now
-// (ErrDiskFull or ErrDiskIO), or nil: a write_through write when the log
-// failed or has no room for its next segment; a write_back write when the
-// backlog is full and flushes fail.
+// (ErrDiskFull, ErrDiskIO or ErrDiskReadOnly), or nil: a write_through
+// write when the log failed or has no room for its next segment; a
+// write_back write when the backlog is full and flushes fail; any write to
+// the tier when its directory is read-only.
 func (t *Tier) Writable(d Durability) error {
+	if t.disk.readOnly && d != MemoryOnly {
+		return ErrDiskReadOnly
+	}
 	switch d {
 	case WriteThrough:
 		if t.wal != nil {
@@ -831,6 +847,10 @@ func (t *Tier) flusher() {
 // transaction, then drops the folded changes from the overlay and releases
 // the log up to the checkpoint. sweep also reclaims expired keys.
 func (t *Tier) foldOnce(sweep bool) {
+	if t.disk.readOnly { // nothing is staged: writes are refused
+		t.broadcastFolded()
+		return
+	}
 	start := time.Now()
 	var checkpoint uint64
 	if t.wal != nil {

@@ -5,7 +5,6 @@ import (
 	"io"
 	"net"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -36,17 +35,7 @@ type process struct {
 // returning once it logs that it is ready.
 func startBinary(t *testing.T) *process {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("go tool not on PATH")
-	}
-	bin := filepath.Join(t.TempDir(), "strata")
-	if out, err := exec.Command(gobin, "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := strataBin(t)
 	port := strconv.Itoa(freePort(t))
 	cmd := exec.Command(bin, "--port", port, "--dir", t.TempDir(), "--maxmemory", "10mb", "--maxmemory-policy", "allkeys-lru")
 	stderr, err := cmd.StderrPipe()
