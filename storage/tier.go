@@ -823,7 +823,7 @@ func (t *Tier) flusher() {
 	for {
 		select {
 		case <-tick.C:
-			if !t.mustFold.Load() && time.Since(t.foldedAt) < walFoldInterval {
+			if !t.mustFold.Load() && time.Since(t.foldedAt) < walFoldInterval && t.flushErr.Load() == nil {
 				continue // only log-covered writes wait: they are durable already
 			}
 		case <-t.kick:
