@@ -1,0 +1,232 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Hostile clients, all at once against one strata process, while a probe
+// client PINGs it: a slow reader, clients that send half a command and
+// stall, idleConns idle connections, a flood of pipelined commands, and
+// 50 subscribers that never read. Every PING must be answered, and the
+// subscribers dropped by the pubsub output limit.
+//
+// The PING latencies are reported; the one bound asserted, pingP99Bound,
+// is generous enough not to flake on a loaded 2-core machine (the issue's
+// 5 ms is a number for an idle machine: see the soak's report).
+const (
+	idleConns    = 5000
+	stormFor     = 5 * time.Second
+	pingP99Bound = time.Second
+)
+
+func TestHostileClients(t *testing.T) {
+	raiseFileLimit(t, 2*idleConns+1000)
+	p := launch(t, "--client-output-buffer-limit", "pubsub 4mb 1mb 60")
+	admin := dialProc(t, p)
+	big := strings.Repeat("b", 1<<20)
+	admin.do("SET", "big", big)
+
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	hostile := func(fn func()) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn()
+		}()
+	}
+	var conns []net.Conn // closed at the end
+	var connsMu sync.Mutex
+	dial := func(readBuf int) net.Conn {
+		nc, err := net.Dial("tcp", p.addr)
+		if err != nil {
+			t.Errorf("dial: %v", err)
+			return nil
+		}
+		if readBuf > 0 {
+			nc.(*net.TCPConn).SetReadBuffer(readBuf)
+		}
+		connsMu.Lock()
+		conns = append(conns, nc)
+		connsMu.Unlock()
+		return nc
+	}
+	defer func() {
+		for _, nc := range conns {
+			nc.Close()
+		}
+	}()
+
+	// A slow reader: replies of 1mb it never reads.
+	hostile(func() {
+		if nc := dial(4096); nc != nil {
+			io.WriteString(nc, strings.Repeat("*2\r\n$3\r\nGET\r\n$3\r\nbig\r\n", 200))
+		}
+	})
+	// Half a command, then nothing: a multibulk and an inline one.
+	hostile(func() {
+		for _, half := range []string{"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$100\r\nabc", "SET k"} {
+			if nc := dial(0); nc != nil {
+				io.WriteString(nc, half)
+			}
+		}
+	})
+	// Idle connections.
+	hostile(func() {
+		for i := 0; i < idleConns; i++ {
+			if dial(0) == nil {
+				return
+			}
+		}
+	})
+	// A flood of pipelined commands, read back as fast as they come.
+	var flooded atomic.Int64
+	hostile(func() {
+		nc := dial(0)
+		if nc == nil {
+			return
+		}
+		go func() {
+			br := bufio.NewReaderSize(nc, 64<<10)
+			for {
+				if _, err := br.ReadString('\n'); err != nil {
+					return
+				}
+				flooded.Add(1)
+			}
+		}()
+		batch := []byte(strings.Repeat("*3\r\n$3\r\nSET\r\n$5\r\nflood\r\n$1\r\nx\r\n", 1000))
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, err := nc.Write(batch); err != nil {
+				return
+			}
+		}
+	})
+	// 50 subscribers that never read, and a publisher.
+	hostile(func() {
+		for i := 0; i < 50; i++ {
+			nc := dial(4096)
+			if nc == nil {
+				return
+			}
+			io.WriteString(nc, "*2\r\n$9\r\nSUBSCRIBE\r\n$2\r\nch\r\n")
+		}
+		pub, err := dialQuiet(p)
+		if err != nil {
+			return
+		}
+		defer pub.nc.Close()
+		msg := strings.Repeat("m", 64<<10)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			for i := 0; i < 16; i++ {
+				pub.send("PUBLISH", "ch", msg)
+			}
+			if pub.flush() != nil {
+				return
+			}
+			for i := 0; i < 16; i++ {
+				if _, err := pub.reply(); err != nil {
+					return
+				}
+			}
+		}
+	})
+
+	// The probe.
+	probe := dialProc(t, p)
+	var lat []time.Duration
+	for start := time.Now(); time.Since(start) < stormFor; time.Sleep(10 * time.Millisecond) {
+		at := time.Now()
+		if r := probe.do("PING"); r != "+PONG\r\n" {
+			t.Fatalf("PING during the storm: %q", r)
+		}
+		lat = append(lat, time.Since(at))
+	}
+	close(stop)
+	wg.Wait()
+
+	slices.Sort(lat)
+	p50, p99, worst := lat[len(lat)/2], lat[len(lat)*99/100], lat[len(lat)-1]
+	t.Logf("probe PING during the storm: %d answered, p50 %v, p99 %v, max %v; %d pipelined replies read; server RSS %s",
+		len(lat), p50, p99, worst, flooded.Load(), rss(p))
+	if p99 > pingP99Bound {
+		t.Errorf("PING p99 %v over %v while hostile clients ran", p99, pingP99Bound)
+	}
+	if r := admin.do("PUBSUB", "NUMSUB", "ch"); r != "*2\r\n$2\r\nch\r\n:0\r\n" {
+		t.Errorf("subscribers that never read are still subscribed: %q", r)
+	}
+	info := admin.do("INFO", "clients")
+	if n := infoInt(info, "connected_clients"); n < idleConns {
+		t.Errorf("connected_clients %d: the idle connections were dropped", n)
+	}
+	p.checkNoPanic()
+}
+
+// raiseFileLimit raises the soft limit on open files to at least n (the
+// strata process inherits it), or skips the test when the hard limit is
+// lower.
+func raiseFileLimit(t *testing.T, n uint64) {
+	t.Helper()
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		t.Skip(err)
+	}
+	if lim.Max < n {
+		t.Skipf("ulimit -Hn is %d, the test needs %d", lim.Max, n)
+	}
+	if lim.Cur < n {
+		old := lim
+		lim.Cur = n
+		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+			t.Skip(err)
+		}
+		t.Cleanup(func() { syscall.Setrlimit(syscall.RLIMIT_NOFILE, &old) })
+	}
+}
+
+// rss returns the process's resident set size as /proc reports it.
+func rss(p *strataProc) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	if err != nil {
+		return "unknown"
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown"
+}
+
+// infoInt returns an integer field of an INFO reply, -1 when absent.
+func infoInt(info, field string) int {
+	for _, line := range strings.Split(info, "\r\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			n, _ := strconv.Atoi(v)
+			return n
+		}
+	}
+	return -1
+}
