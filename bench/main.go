@@ -51,6 +51,8 @@ func run() error {
 		invalid   = flag.Int("invalidate", 100_000, "tagged keys invalidated at once, against a tag set on Redis (0 skips it)")
 		restart   = flag.Int("restart-keys", 1_000_000, "persisted keys for the restart time against Redis loading its AOF (0 skips it)")
 		jsonKeys  = flag.Int("json-keys", 500_000, "~600-byte JSON values for memory with compression and a dictionary (0 skips it)")
+		soak      = flag.Duration("soak", 0, "run the soak for this long instead of the comparison, e.g. 30s or 2h (soak.go)")
+		soakRows  = flag.Int("soak-samples", 15, "samples the soak prints, evenly spread")
 	)
 	flag.IntVar(&o.requests, "requests", 300_000, "requests per run at -P 1 (-n); pipelined runs send up to 5x more, MSET a third")
 	flag.IntVar(&o.clients, "clients", 50, "parallel connections (-c)")
@@ -68,12 +70,72 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	if *soak > 0 {
+		if *soakRows < 3 {
+			return fmt.Errorf("--soak-samples must be at least 3")
+		}
+		return withStrata(*strataBin, func(ctx context.Context, bin, work string) error {
+			return runSoak(ctx, bin, work, *soak, *soakRows)
+		})
+	}
 	for _, tool := range []string{"redis-server", "redis-benchmark"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			return fmt.Errorf("%s not found on PATH (apt-get install redis-server redis-tools)", tool)
 		}
 	}
 
+	return withStrata(*strataBin, func(ctx context.Context, bin, work string) error {
+		printVersions(bin)
+
+		var rows []row
+		for _, sc := range selected {
+			r, err := runScenario(ctx, sc, bin, work, depths, *rounds, o)
+			if err != nil {
+				return err
+			}
+			rows = append(rows, r...)
+		}
+		if len(rows) > 0 {
+			fmt.Printf("\nthroughput: -c %d -d %d -r %d, -n %d at -P 1 (x min(P,5) pipelined, /3 for MSET), median of %d rounds; latencies in ms\n",
+				o.clients, o.size, o.keyspace, o.requests, *rounds)
+			printThroughput(os.Stdout, rows)
+		}
+		if *rates {
+			if err := compareRates(ctx, scenarios[0], bin, work, depths, *rounds, o); err != nil {
+				return err
+			}
+		}
+		if *invalid > 0 {
+			if err := compareInvalidation(ctx, scenarios[0], bin, work, *invalid, *rounds); err != nil {
+				return err
+			}
+		}
+		if *restart > 0 {
+			if err := compareRestart(ctx, bin, work, *restart, o.size); err != nil { // tiers.go
+				return err
+			}
+		}
+		if *jsonKeys > 0 {
+			if err := compareCompression(ctx, bin, work, *jsonKeys); err != nil { // tiers.go
+				return err
+			}
+		}
+		if *keys > 0 {
+			st, rd, err := compareMemory(ctx, scenarios[0], bin, work, *keys, o.size)
+			if err != nil {
+				return err
+			}
+			fmt.Printf("\nmemory (%s scenario)\n", scenarios[0].name)
+			printMemory(os.Stdout, o.size, st, rd)
+		}
+		return nil
+	})
+}
+
+// withStrata runs fn with a context cancelled by SIGINT or SIGTERM, a work
+// directory removed afterwards, and the strata binary: bin, or one built
+// from this module into the work directory.
+func withStrata(bin string, fn func(ctx context.Context, bin, work string) error) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	work, err := os.MkdirTemp("", "strata-bench-")
@@ -81,57 +143,13 @@ func run() error {
 		return err
 	}
 	defer os.RemoveAll(work)
-	bin := *strataBin
 	if bin == "" {
 		progress("building cmd/strata")
 		if bin, err = buildStrata(ctx, work); err != nil {
 			return err
 		}
 	}
-	printVersions(bin)
-
-	var rows []row
-	for _, sc := range selected {
-		r, err := runScenario(ctx, sc, bin, work, depths, *rounds, o)
-		if err != nil {
-			return err
-		}
-		rows = append(rows, r...)
-	}
-	if len(rows) > 0 {
-		fmt.Printf("\nthroughput: -c %d -d %d -r %d, -n %d at -P 1 (x min(P,5) pipelined, /3 for MSET), median of %d rounds; latencies in ms\n",
-			o.clients, o.size, o.keyspace, o.requests, *rounds)
-		printThroughput(os.Stdout, rows)
-	}
-	if *rates {
-		if err := compareRates(ctx, scenarios[0], bin, work, depths, *rounds, o); err != nil {
-			return err
-		}
-	}
-	if *invalid > 0 {
-		if err := compareInvalidation(ctx, scenarios[0], bin, work, *invalid, *rounds); err != nil {
-			return err
-		}
-	}
-	if *restart > 0 {
-		if err := compareRestart(ctx, bin, work, *restart, o.size); err != nil { // tiers.go
-			return err
-		}
-	}
-	if *jsonKeys > 0 {
-		if err := compareCompression(ctx, bin, work, *jsonKeys); err != nil { // tiers.go
-			return err
-		}
-	}
-	if *keys > 0 {
-		st, rd, err := compareMemory(ctx, scenarios[0], bin, work, *keys, o.size)
-		if err != nil {
-			return err
-		}
-		fmt.Printf("\nmemory (%s scenario)\n", scenarios[0].name)
-		printMemory(os.Stdout, o.size, st, rd)
-	}
-	return nil
+	return fn(ctx, bin, work)
 }
 
 // selectScenarios applies --scenarios and --only.

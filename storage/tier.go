@@ -92,6 +92,8 @@ type Tier struct {
 
 	stripes [overlayStripes]stripe
 	backlog atomic.Int64 // bytes staged and not yet folded
+	// evictBacklog is the part of backlog max-disk-size may evict.
+	evictBacklog atomic.Int64
 	pending atomic.Int64 // keys staged and not yet folded
 
 	mapMu   sync.Mutex
@@ -157,6 +159,17 @@ type stripe struct {
 type staged struct {
 	buf    []byte
 	keyEnd int // buf[1:keyEnd] is the overlay's map key
+	// evictable: max-disk-size may evict the key (Evictable), so Room
+	// leaves the change out.
+	evictable bool
+}
+
+// evictableSize is what s adds to the backlog of evictable changes.
+func (s staged) evictableSize() int64 {
+	if !s.evictable {
+		return 0
+	}
+	return int64(len(s.buf))
 }
 
 // Log record operations.
@@ -419,7 +432,8 @@ func (t *Tier) stage(db *DB, key string, v *Value, d Durability) {
 			return
 		}
 	}
-	t.put(staged{buf: buf, keyEnd: keyEnd})
+	t.put(staged{buf: buf, keyEnd: keyEnd,
+		evictable: t.opts.MaxDiskSize > 0 && t.opts.Evictable != nil && t.opts.Evictable(bytesOf(key))})
 	if d == WriteThrough && t.wal != nil {
 		t.wal.append(buf)
 	} else {
@@ -455,6 +469,7 @@ func (t *Tier) put(s staged) {
 	st.m[mk] = s
 	st.mu.Unlock()
 	t.backlog.Add(int64(len(s.buf) - len(old.buf)))
+	t.evictBacklog.Add(s.evictableSize() - old.evictableSize())
 	if !had {
 		t.pending.Add(1)
 	}
@@ -747,14 +762,16 @@ func (t *Tier) Writable(d Durability) error {
 }
 
 // Room returns ErrDiskLimit while the disk tier is over MaxDiskSize,
-// counting the writes staged for it, and nil otherwise: the check before
-// a write that may grow the tier, for a key that must not be evicted. As
-// with Redis's maxmemory, the write that crosses the bound is let through,
-// so the tier can pass it by the writes admitted at one moment. A refusal
-// asks the flusher to fold, which makes the count exact (staged
-// overwrites count whole), and to evict what Evictable allows.
+// counting the writes staged for it except those Evictable allows to be
+// evicted (the flusher makes room for them), and nil otherwise: the check
+// before a write that may grow the tier, for a key that must not be
+// evicted. As with Redis's maxmemory, the write that crosses the bound is
+// let through, so the tier can pass it by the writes admitted at one
+// moment. A refusal asks the flusher to fold, which makes the count exact
+// (staged overwrites count whole), and to evict what Evictable allows.
 func (t *Tier) Room() error {
-	if !t.overMax() {
+	max := t.opts.MaxDiskSize
+	if max == 0 || t.diskBytes.Load()+t.backlog.Load()-t.evictBacklog.Load() <= max {
 		return nil
 	}
 	t.refused.Add(1)
@@ -766,10 +783,15 @@ func (t *Tier) Room() error {
 	return ErrDiskLimit
 }
 
-// overMax reports whether the data file and the writes staged for it are
-// over MaxDiskSize.
-func (t *Tier) overMax() bool {
-	return t.opts.MaxDiskSize > 0 && t.diskBytes.Load()+t.backlog.Load() > t.opts.MaxDiskSize
+// evictTarget is where max-disk-size eviction brings the data file and
+// the writes staged for it: 90% of MaxDiskSize, so that the writes of
+// namespaces that may not be evicted have room between flushes.
+func (t *Tier) evictTarget() int64 { return t.opts.MaxDiskSize / 10 * 9 }
+
+// overTarget reports whether the data file and the writes staged for it
+// are over evictTarget.
+func (t *Tier) overTarget() bool {
+	return t.opts.MaxDiskSize > 0 && t.diskBytes.Load()+t.backlog.Load() > t.evictTarget()
 }
 
 // requestFlush wakes the flusher before its next tick.
@@ -833,11 +855,13 @@ func (t *Tier) flusher() {
 		}
 		t.mustFold.Store(false)
 		t.foldedAt = time.Now()
-		t.foldOnce(true)
-		if t.opts.Evictable != nil && t.overMax() {
+		// Evictions are staged first, so this fold takes them with the
+		// writes that called for them.
+		if t.opts.Evictable != nil && t.overTarget() {
 			t.evict()
 		}
-		if t.full.Load() && !t.overMax() && t.full.Swap(false) {
+		t.foldOnce(true)
+		if t.full.Load() && t.Room() == nil && t.full.Swap(false) {
 			t.log.Info("disk tier under max-disk-size again; writes accepted")
 		}
 	}
@@ -867,9 +891,10 @@ func (t *Tier) foldOnce(sweep bool) {
 		st.folding, st.m = st.m, make(map[string]staged, len(st.m)/2)
 		st.mu.Unlock()
 	}
-	var foldedBytes, foldedKeys int64
+	var foldedBytes, foldedKeys, foldedEvictable int64
 	for i := range t.stripes {
 		for _, s := range t.stripes[i].folding {
+			foldedEvictable += s.evictableSize()
 			bucket, key, rec, _ := splitRecord(s.buf)
 			op := foldOp{bucket: bucket, key: key}
 			if s.buf[0] == opPut {
@@ -913,6 +938,7 @@ func (t *Tier) foldOnce(sweep bool) {
 		st.mu.Unlock()
 	}
 	t.backlog.Add(-foldedBytes)
+	t.evictBacklog.Add(-foldedEvictable)
 	t.pending.Add(-foldedKeys)
 	t.stats, t.checkpoint = stats, checkpoint
 	if t.wal != nil {
@@ -937,6 +963,7 @@ func (t *Tier) unfold() {
 		for mk, s := range st.folding {
 			if _, newer := st.m[mk]; newer {
 				t.backlog.Add(-int64(len(s.buf)))
+				t.evictBacklog.Add(-s.evictableSize())
 				t.pending.Add(-1)
 				continue
 			}

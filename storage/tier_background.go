@@ -102,14 +102,14 @@ func (t *Tier) sweepTx(tx *bolt.Tx, stats map[uint32]bucketStat) error {
 }
 
 // evict brings the data file's live bytes, with the writes staged for
-// it, back under MaxDiskSize: it picks the least recently used evictable
+// it, back under evictTarget: it picks the least recently used evictable
 // key of each window of evictWindow neighbours until enough bytes are
 // chosen, removes the chosen keys from memory, and stages their deletion
 // for the next fold. Keys with a change waiting are spared: they were just
 // written. It gives up after a whole round of the file without a key it
 // may evict. Evictions are logged and counted.
 func (t *Tier) evict() {
-	over := t.diskBytes.Load() + t.backlog.Load() - t.opts.MaxDiskSize
+	over := t.diskBytes.Load() + t.backlog.Load() - t.evictTarget()
 	type victim struct {
 		bucket uint32
 		key    []byte
@@ -185,7 +185,7 @@ func (t *Tier) evictKey(bucket uint32, key []byte) bool {
 			db.store.stats.Evicted.Add(0, 1)
 		}
 		buf := append([]byte{opDel}, overlayKey(nil, bucket, key)...)
-		t.put(staged{buf: buf, keyEnd: len(buf)})
+		t.put(staged{buf: buf, keyEnd: len(buf), evictable: true})
 		return true
 	}
 	return false

@@ -282,8 +282,8 @@ func TestTierSweepsExpiredAndUnpersisted(t *testing.T) {
 
 // TestTierMaxDiskSizeEvictsLeastRecentlyUsed: past max-disk-size the
 // flusher evicts the least recently used keys Evictable allows (the "wb:"
-// ones here), never the others, and counts them; Room refuses writes
-// while the tier stays over the bound.
+// ones here), never the others, and counts them; writes it may evict do
+// not count against the others' room.
 func TestTierMaxDiskSizeEvictsLeastRecentlyUsed(t *testing.T) {
 	e := newTierEnv(t, TierOptions{MaxDiskSize: 20_000,
 		Evictable: func(key []byte) bool { return bytes.HasPrefix(key, []byte("wb:")) }})
@@ -297,8 +297,8 @@ func TestTierMaxDiskSizeEvictsLeastRecentlyUsed(t *testing.T) {
 			e.clk.ms.Add(3_600_000) // later keys are more recently used
 		}
 	}
-	if err := e.tier.Room(); !errors.Is(err, ErrDiskLimit) {
-		t.Errorf("Room over max-disk-size: %v, want ErrDiskLimit", err)
+	if err := e.tier.Room(); err != nil {
+		t.Errorf("Room with evictable writes staged: %v", err)
 	}
 	for i := 0; i < 3; i++ { // fold, evict, fold the evictions
 		e.tier.Flush()
@@ -319,8 +319,8 @@ func TestTierMaxDiskSizeEvictsLeastRecentlyUsed(t *testing.T) {
 		e.expect(fmt.Sprintf("wt:%03d", i), val)
 	}
 	st := e.tier.Stats()
-	if st.Evicted < 200 || st.Refused != 1 {
-		t.Errorf("evicted %d, refused %d: want over 200 and 1", st.Evicted, st.Refused)
+	if st.Evicted < 200 || st.Refused != 0 {
+		t.Errorf("evicted %d, refused %d: want over 200 and none", st.Evicted, st.Refused)
 	}
 }
 
