@@ -94,7 +94,7 @@ type Tier struct {
 	backlog atomic.Int64 // bytes staged and not yet folded
 	// evictBacklog is the part of backlog max-disk-size may evict.
 	evictBacklog atomic.Int64
-	pending atomic.Int64 // keys staged and not yet folded
+	pending      atomic.Int64 // keys staged and not yet folded
 
 	mapMu   sync.Mutex
 	dbmap   dbMap
