@@ -108,6 +108,7 @@ var (
 	ErrEmptyMatch      = errors.New("policy: empty match")
 	ErrFieldTTL        = errors.New("policy: invalid ttl_by_field")
 	ErrCompress        = errors.New("policy: invalid compress")
+	ErrOrigin          = errors.New("policy: invalid origin")
 )
 
 // Namespace is one cache rule as configured: which keys it covers and what
@@ -140,6 +141,31 @@ type Namespace struct {
 	// NoLocalCache keeps the namespace out of client-side caching
 	// (local_cache: false in the config file).
 	NoLocalCache bool
+	// Origin makes the namespace read-through (see origin.go): an http or
+	// https URL template a key missing from both tiers is loaded from, {key}
+	// the whole key and {suffix} the part after the match's literal prefix
+	// (empty: no origin).
+	Origin string
+	// OriginTimeout bounds a load from the origin, and so how long a
+	// client's read waits for one (default 5s).
+	OriginTimeout time.Duration
+	// NegativeTTL keeps the origin's 404 as "absent" this long, so that a
+	// missing key does not reach the origin on every read (0: not kept).
+	NegativeTTL time.Duration
+	// StaleIfError serves a key's last value for up to this long past its
+	// expiry while the origin fails (0: a failure reads as nil).
+	StaleIfError time.Duration
+	// NoRefreshAhead turns off refresh-ahead: without it a key read close
+	// to its expiry is reloaded in the background (refresh_ahead: false in
+	// the config file).
+	NoRefreshAhead bool
+	// MaxValueSize bounds a value loaded from the origin (default 16mb):
+	// a bigger body is a failed load.
+	MaxValueSize int64
+	// LeaseStale keeps a key's last value for up to this long past its
+	// expiry, for CACHE.LEASE to give callers while another reloads it
+	// (0: they wait).
+	LeaseStale time.Duration
 }
 
 // FieldTTL picks a TTL from a top-level field of a JSON object value: a
@@ -171,9 +197,10 @@ type Space struct {
 	// namespace comes last. Per-namespace counters index by it.
 	ID int
 
-	prefix   string // literal prefix every matching key starts with
-	isPrefix bool   // matching is the prefix test alone
-	literals int    // non-wildcard characters, for specificity
+	origin   Template // compiled Origin
+	prefix   string   // literal prefix every matching key starts with
+	isPrefix bool     // matching is the prefix test alone
+	literals int      // non-wildcard characters, for specificity
 }
 
 // Rules is a validated set of namespaces. It is immutable and safe for
@@ -277,6 +304,9 @@ func compile(ns Namespace, id int) (*Space, error) {
 		}
 	}
 	s := &Space{Namespace: ns, ID: id}
+	if err := s.compileOrigin(); err != nil {
+		return nil, err
+	}
 	if strings.ContainsAny(ns.Match, "*?[\\") {
 		s.prefix, s.isPrefix = Literal(ns.Match)
 		for i := 0; i < len(ns.Match); i++ {
