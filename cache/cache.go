@@ -16,6 +16,8 @@
 // The Cache also owns the tag and prefix indexes and the configured
 // events, and runs tag, pattern, event and namespace invalidation across
 // both tiers (invalidate.go), and keeps a storage.Counters per namespace.
+// For namespaces that keep them (stale_if_error, lease_stale) it keeps
+// the last values of expired keys for a while (stale.go).
 //
 // # Caveats
 //
@@ -77,6 +79,7 @@ type Cache struct {
 	tags     *storage.Tags
 	prefixes *storage.PrefixIndex // nil: no prefix is indexed
 	events   policy.Events
+	stale    *staleValues // nil: no namespace keeps stale values
 }
 
 // RemovedFunc hears of keys an invalidation removed, batch by batch, after
@@ -108,6 +111,12 @@ func Open(store *storage.Store, cfg Config) (*Cache, error) {
 	if prefixes := policy.MinimalPrefixes(append(events.Prefixes(), cfg.IndexPrefixes...)); len(prefixes) > 0 {
 		c.prefixes = storage.NewPrefixIndex(prefixes)
 		store.AddListener(c.prefixes)
+	}
+	for _, sp := range rules.Spaces() {
+		if sp.KeepsStale() > 0 && c.stale == nil {
+			c.stale = newStaleValues(rules)
+			store.AddListener(c.stale)
+		}
 	}
 	if c.spaced {
 		c.counters = make([]*storage.Counters, len(rules.Spaces()))

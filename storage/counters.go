@@ -42,7 +42,8 @@ func (c *Counter) Reset() {
 	}
 }
 
-// Invalidation is the kind of a CACHE.INVALIDATE, for its counter.
+// Invalidation is the kind of a CACHE.INVALIDATE (or of CACHE.WARMUP
+// CLEAR), for its counter.
 type Invalidation uint8
 
 // The kinds of invalidation.
@@ -50,12 +51,14 @@ const (
 	InvalidateTag Invalidation = iota
 	InvalidatePattern
 	InvalidateEvent
+	InvalidateNamespace // CACHE.INVALIDATE NAMESPACE
+	InvalidateWarmup    // CACHE.WARMUP CLEAR
 	numInvalidations
 )
 
 // String returns the kind's name as CACHE.STATS and INFO spell it.
 func (k Invalidation) String() string {
-	return [...]string{"tag", "pattern", "event"}[k]
+	return [...]string{"tag", "pattern", "event", "namespace", "warmup"}[k]
 }
 
 // Counters are Strata's cache statistics beyond Redis's keyspace counters
@@ -98,6 +101,13 @@ type Counters struct {
 	// compression ratio of the writes so far (reset by CONFIG RESETSTAT),
 	// not a gauge of what is stored now.
 	RawBytes, StoredBytes Counter
+	// The read-through loader's counts: requests made to origins, those
+	// that failed (timeouts, errors, bodies too large), 404s, misses
+	// answered by a remembered 404, misses that joined a load in flight,
+	// stale values served while an origin failed, and refresh-ahead
+	// reloads started.
+	OriginRequests, OriginFailures, OriginNotFound, OriginNegativeHits Counter
+	OriginShared, OriginStale, OriginRefreshes                         Counter
 
 	// namespace makes KeyRemoved count expiries and evictions, which the
 	// Store's own Counters leave to Stats.
@@ -114,7 +124,8 @@ func (s *Store) Counters() *Counters { return &s.counters }
 // Reset zeroes every counter (CONFIG RESETSTAT).
 func (c *Counters) Reset() {
 	for _, ctr := range []*Counter{&c.Hits, &c.Misses, &c.Sets, &c.Deletes, &c.Expired, &c.Evicted, &c.DiskHits,
-		&c.RateAllowed, &c.RateDenied, &c.ThrottleAllowed, &c.ThrottleSuppressed, &c.RawBytes, &c.StoredBytes} {
+		&c.RateAllowed, &c.RateDenied, &c.ThrottleAllowed, &c.ThrottleSuppressed, &c.RawBytes, &c.StoredBytes,
+		&c.OriginRequests, &c.OriginFailures, &c.OriginNotFound, &c.OriginNegativeHits, &c.OriginShared, &c.OriginStale, &c.OriginRefreshes} {
 		ctr.Reset()
 	}
 	for i := range c.Invalidations {
