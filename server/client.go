@@ -65,6 +65,8 @@ type client struct {
 
 	multi      *multiState
 	block      *blockState // a blocking command's wait, while execute runs it (blocking.go)
+	load       *loadState  // a read-through command's loads, while call runs it (readthrough.go)
+	loads      loadState   // what load points to, reused
 	ps         *subscriber // pub/sub state, from the first subscription
 	closeAfter bool        // QUIT: close once the reply is written
 	killed     atomic.Bool
@@ -338,22 +340,14 @@ func (c *client) call(cmd *command, args [][]byte, lock bool) {
 	if cmd.flags&flagNoData != 0 {
 		c.run(cmd, args)
 	} else {
-		outer := c.tx
-		c.tx = &c.txs[0]
-		if !lock {
-			c.tx = &c.txs[1]
-		}
-		c.begin(cmd, args, lock)
-		if c.tx.Err() == nil {
-			c.run(cmd, args)
-		}
-		wait, err := c.tx.End()
-		c.tx = outer
-		c.wait = c.wait.Merge(wait)
-		if err != nil {
+		c.load = c.readThrough(cmd, lock) // nil unless misses are loaded (readthrough.go)
+		if c.runTx(cmd, args, lock, mark) && c.load.missed() {
+			// Load outside the locks, then run again with what was loaded.
 			c.out.Truncate(mark)
-			c.out.Error(storageError(err))
+			c.load.fetch(c)
+			c.runTx(cmd, args, lock, mark)
 		}
+		c.load = nil
 	}
 	if cmd.flags&(flagWrite|flagNoData) == flagWrite|flagNoData {
 		// A write outside a transaction (an invalidation) may have
@@ -361,6 +355,30 @@ func (c *client) call(cmd *command, args [][]byte, lock bool) {
 		c.wait = c.wait.Merge(c.srv.cache.WaitAll())
 	}
 	c.srv.commandDone(c, cmd, args, start)
+}
+
+// runTx runs cmd in a transaction through the write path: its own, or
+// with lock false inside the caller's. A disk error met on the way
+// replaces what the command wrote from mark on; runTx then returns false.
+func (c *client) runTx(cmd *command, args [][]byte, lock bool, mark int) bool {
+	outer := c.tx
+	c.tx = &c.txs[0]
+	if !lock {
+		c.tx = &c.txs[1]
+	}
+	c.begin(cmd, args, lock)
+	if c.tx.Err() == nil {
+		c.run(cmd, args)
+	}
+	wait, err := c.tx.End()
+	c.tx = outer
+	c.wait = c.wait.Merge(wait)
+	if err != nil {
+		c.out.Truncate(mark)
+		c.out.Error(storageError(err))
+		return false
+	}
+	return true
 }
 
 // begin starts c.tx for cmd: over the keys it names, or the whole store

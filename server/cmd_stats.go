@@ -64,6 +64,13 @@ func (s *Server) cacheStats(ns *storage.Counters) []cacheStat {
 		cacheStat{name: "throttle_suppressed", n: ctr.ThrottleSuppressed.Load()},
 		cacheStat{name: "rate_allowed", n: ctr.RateAllowed.Load()},
 		cacheStat{name: "rate_denied", n: ctr.RateDenied.Load()},
+		cacheStat{name: "origin_requests", n: ctr.OriginRequests.Load()},
+		cacheStat{name: "origin_failures", n: ctr.OriginFailures.Load()},
+		cacheStat{name: "origin_not_found", n: ctr.OriginNotFound.Load()},
+		cacheStat{name: "origin_negative_hits", n: ctr.OriginNegativeHits.Load()},
+		cacheStat{name: "origin_shared", n: ctr.OriginShared.Load()},
+		cacheStat{name: "origin_stale", n: ctr.OriginStale.Load()},
+		cacheStat{name: "origin_refreshes", n: ctr.OriginRefreshes.Load()},
 	)
 	if ns == nil {
 		stats = append(stats, cacheStat{name: "bytes", n: s.store.Used()})

@@ -59,8 +59,11 @@ func TestCacheStats(t *testing.T) {
 		"memory_hits": int64(2), "disk_hits": int64(0), "misses": int64(2), "hit_rate": 0.5,
 		"sets": int64(5), "deletes": int64(1), "expirations": int64(1), "evictions": int64(0),
 		"invalidations_tag": int64(0), "invalidations_pattern": int64(0), "invalidations_event": int64(0),
+		"invalidations_namespace": int64(0), "invalidations_warmup": int64(0),
 		"throttle_allowed": int64(1), "throttle_suppressed": int64(2),
 		"rate_allowed": int64(2), "rate_denied": int64(1), "compression_ratio": 1.0,
+		"origin_requests": int64(0), "origin_failures": int64(0), "origin_not_found": int64(0),
+		"origin_negative_hits": int64(0), "origin_shared": int64(0), "origin_stale": int64(0), "origin_refreshes": int64(0),
 	}
 	for _, proto := range []int{2, 3} {
 		rdb := redis.NewClient(&redis.Options{Addr: s.Addr(), Protocol: proto, DisableIndentity: true})

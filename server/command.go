@@ -34,6 +34,9 @@ const (
 	// which take the storage locks themselves and so cannot run under a
 	// script's. Derived when the table is built.
 	flagNoScript
+	// flagReadThrough marks reads that load their misses from the keys'
+	// origins (readthrough.go).
+	flagReadThrough
 	// flagScriptWrite marks commands read-only scripts refuse: writes
 	// (derived when the table is built), and those Redis 7.0 flags
 	// may_replicate, a flag its COMMAND INFO does not show (PUBLISH,
@@ -104,6 +107,7 @@ func newCommandTable() commandTable {
 	registerPubSubCommands(t)
 	registerCacheCommands(t)
 	registerCachePolicyCommands(t)
+	registerWarmupCommands(t)
 	registerListCommands(t)
 	registerZSetCommands(t)
 	registerHashCommands(t)

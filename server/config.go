@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/stratakv/strata/policy"
+	"github.com/stratakv/strata/scheduler"
 )
 
 // Version is Strata's own version, reported by --version and in INFO.
@@ -52,6 +53,9 @@ type Config struct {
 	// jitter, compression (see package policy). Without them every key is
 	// cache_aside: kept in memory only, as Redis with persistence off.
 	Namespaces []policy.Namespace
+	// Warmup are the warm-up jobs: scheduled loads of keys from HTTP
+	// origins and files (see package scheduler).
+	Warmup []scheduler.Job
 	// FlushInterval is how often writes of write_back keys reach the disk
 	// tier (default 1s): the most of them a crash can lose.
 	FlushInterval time.Duration

@@ -113,6 +113,14 @@ const (
 	msgHotKeysCount = "ERR COUNT must be a positive integer"
 )
 
+// Warm-up, read-through and lease reply texts (Strata's own commands).
+const (
+	msgNoWarmupJob   = "ERR no such warm-up job '%s'"
+	msgWarmupRunning = "ERR warm-up job '%s' is already running"
+	msgWarmupNoKeys  = "ERR warm-up job '%s' has no keys of its own to clear (its source is hot or refresh)"
+	msgShuttingDown  = "ERR the server is shutting down"
+)
+
 // Disk tier and namespace reply texts: a refused write is worded as Redis
 // words writes refused after a failed AOF write.
 const (

@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/stratakv/strata/cache"
+	"github.com/stratakv/strata/scheduler"
 	"github.com/stratakv/strata/storage"
 )
 
@@ -52,9 +53,11 @@ type Server struct {
 	watches      watchRegistry
 	blocking     blockRegistry // clients blocked on keys (blocking.go)
 	pubsub       pubsub
-	cache        *cache.Cache // the write path: namespaces, disk tier, tags, invalidation
-	commands     commandTable // what connections dispatch through
-	scripts      scriptEngine // Lua scripts: their cache and state (script.go)
+	cache        *cache.Cache         // the write path: namespaces, disk tier, tags, invalidation
+	loader       *scheduler.Loader    // read-through from namespaces' origins
+	scheduler    *scheduler.Scheduler // warm-up jobs
+	commands     commandTable         // what connections dispatch through
+	scripts      scriptEngine         // Lua scripts: their cache and state (script.go)
 	started      time.Time
 	// info is INFO's state (info.go); noopConfig holds the values
 	// CONFIG SET gave parameters Strata does not use, guarded by cfgMu.
@@ -105,6 +108,10 @@ func New(cfg Config) (*Server, error) {
 	if err := s.initCache(); err != nil {
 		return nil, err
 	}
+	if err := s.initWarmup(); err != nil {
+		s.cache.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -134,6 +141,7 @@ func (s *Server) Start() error {
 	}
 	s.wg.Add(1)
 	go s.cron()
+	s.scheduler.Start()
 	s.log.Info("ready to accept connections", "addr", s.Addr(), "version", Version)
 	return nil
 }
@@ -163,6 +171,10 @@ func (s *Server) Close() error {
 			c.close()
 		}
 		s.mu.Unlock()
+		// Runs and loads end at their next request, so that clients
+		// waiting for them return.
+		s.scheduler.Stop()
+		s.loader.Close()
 	})
 	s.wg.Wait()
 	return s.cache.Close() // flush and close the disk tier, last

@@ -50,6 +50,8 @@ type config struct {
 	// only.
 	Events        *map[string][]string `yaml:"events"`
 	IndexPrefixes *[]string            `yaml:"index_prefixes"`
+	// Warmup are the warm-up jobs (warmup.go): file only.
+	Warmup *[]warmupConfig `yaml:"warmup"`
 }
 
 // defaultConfig is the server's defaults (server.DefaultConfig) as
@@ -230,6 +232,7 @@ func (c *config) serverConfig(log *slog.Logger) server.Config {
 		Namespaces:           namespaces(c.Namespaces),
 		Events:               deref(c.Events),
 		IndexPrefixes:        deref(c.IndexPrefixes),
+		Warmup:               warmupJobs(c.Warmup),
 	}
 }
 

@@ -22,6 +22,15 @@ import (
 //	  - match: "image_task:*"
 //	    ttl_by_field: {field: status, ttl: {processing: 5m, success: 1h}, default: 5m}
 //	    local_cache: false
+//	  - match: "school:*"
+//	    ttl: 30m
+//	    origin: "http://127.0.0.1:8000/internal/cache/{suffix}"   # read-through
+//	    origin_timeout: 2s
+//	    negative_ttl: 30s
+//	    stale_if_error: 10m
+//	    refresh_ahead: true
+//	    max_value_size: 1mb
+//	    lease_stale: 30s
 type namespaceConfig struct {
 	Name       string          `yaml:"name"`
 	Match      string          `yaml:"match"`
@@ -32,6 +41,14 @@ type namespaceConfig struct {
 	Jitter     float64         `yaml:"jitter"`
 	Compress   compressConfig  `yaml:"compress"`
 	LocalCache *bool           `yaml:"local_cache"`
+
+	Origin        string         `yaml:"origin"`
+	OriginTimeout units.Duration `yaml:"origin_timeout"`
+	NegativeTTL   units.Duration `yaml:"negative_ttl"`
+	StaleIfError  units.Duration `yaml:"stale_if_error"`
+	RefreshAhead  *bool          `yaml:"refresh_ahead"`
+	MaxValueSize  units.Size     `yaml:"max_value_size"`
+	LeaseStale    units.Duration `yaml:"lease_stale"`
 }
 
 type fieldTTLConfig struct {
@@ -94,6 +111,14 @@ func namespaces(list *[]namespaceConfig) []policy.Namespace {
 			MaxTTL:       n.MaxTTL.Std(),
 			Jitter:       n.Jitter,
 			NoLocalCache: n.LocalCache != nil && !*n.LocalCache,
+
+			Origin:         n.Origin,
+			OriginTimeout:  n.OriginTimeout.Std(),
+			NegativeTTL:    n.NegativeTTL.Std(),
+			StaleIfError:   n.StaleIfError.Std(),
+			NoRefreshAhead: n.RefreshAhead != nil && !*n.RefreshAhead,
+			MaxValueSize:   int64(n.MaxValueSize),
+			LeaseStale:     n.LeaseStale.Std(),
 		}
 		if f := n.TTLByField; f != nil {
 			ns.TTLByField = &policy.FieldTTL{Field: f.Field, Default: f.Default.Std(), TTL: map[string]time.Duration{}}
