@@ -17,7 +17,8 @@
 // events, and runs tag, pattern, event and namespace invalidation across
 // both tiers (invalidate.go), and keeps a storage.Counters per namespace.
 // For namespaces that keep them (stale_if_error, lease_stale) it keeps
-// the last values of expired keys for a while (stale.go).
+// the last values of expired keys for a while (stale.go), and it holds
+// CACHE.LEASE's leases (lease.go).
 //
 // # Caveats
 //
@@ -80,6 +81,7 @@ type Cache struct {
 	prefixes *storage.PrefixIndex // nil: no prefix is indexed
 	events   policy.Events
 	stale    *staleValues // nil: no namespace keeps stale values
+	leases   leases       // CACHE.LEASE's (lease.go)
 }
 
 // RemovedFunc hears of keys an invalidation removed, batch by batch, after
@@ -108,6 +110,7 @@ func Open(store *storage.Store, cfg Config) (*Cache, error) {
 		events:  events,
 	}
 	store.AddListener(c.tags)
+	store.AddListener(&c.leases)
 	if prefixes := policy.MinimalPrefixes(append(events.Prefixes(), cfg.IndexPrefixes...)); len(prefixes) > 0 {
 		c.prefixes = storage.NewPrefixIndex(prefixes)
 		store.AddListener(c.prefixes)

@@ -108,6 +108,7 @@ func newCommandTable() commandTable {
 	registerCacheCommands(t)
 	registerCachePolicyCommands(t)
 	registerWarmupCommands(t)
+	registerLeaseCommands(t)
 	registerListCommands(t)
 	registerZSetCommands(t)
 	registerHashCommands(t)

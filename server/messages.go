@@ -119,6 +119,7 @@ const (
 	msgWarmupRunning = "ERR warm-up job '%s' is already running"
 	msgWarmupNoKeys  = "ERR warm-up job '%s' has no keys of its own to clear (its source is hot or refresh)"
 	msgShuttingDown  = "ERR the server is shutting down"
+	msgLeaseTTL      = "ERR PX must be between 1 and 3600000 milliseconds"
 )
 
 // Disk tier and namespace reply texts: a refused write is worded as Redis
