@@ -18,7 +18,8 @@
 // both tiers (invalidate.go), and keeps a storage.Counters per namespace.
 // For namespaces that keep them (stale_if_error, lease_stale) it keeps
 // the last values of expired keys for a while (stale.go), and it holds
-// CACHE.LEASE's leases (lease.go).
+// CACHE.LEASE's leases (lease.go). CACHE.INVALIDATE NAMESPACE bumps a
+// namespace's generation (generation.go).
 //
 // # Caveats
 //
@@ -82,6 +83,7 @@ type Cache struct {
 	events   policy.Events
 	stale    *staleValues // nil: no namespace keeps stale values
 	leases   leases       // CACHE.LEASE's (lease.go)
+	gens     *generations // namespaces' generations (generation.go)
 }
 
 // RemovedFunc hears of keys an invalidation removed, batch by batch, after
@@ -108,6 +110,7 @@ func Open(store *storage.Store, cfg Config) (*Cache, error) {
 		dicts:   make([]atomic.Uint32, len(rules.Spaces())),
 		tags:    storage.NewTags(),
 		events:  events,
+		gens:    newGenerations(rules),
 	}
 	store.AddListener(c.tags)
 	store.AddListener(&c.leases)
@@ -154,6 +157,11 @@ func (c *Cache) openTier(cfg Config) error {
 		MaxDiskSize:   cfg.MaxDiskSize,
 		Warm:          true,
 		Logger:        cfg.Logger,
+		RestoreGenerations: func(saved map[string]uint32) {
+			if c.gens.restore(saved) {
+				c.store.SetGenerations(c.gens)
+			}
+		},
 	})
 	if err != nil {
 		return err

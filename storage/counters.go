@@ -141,8 +141,8 @@ func keyHint(key string) uint { return uint(uintptr(unsafe.Pointer(unsafe.String
 // KeyStored counts a write (Listener).
 func (c *Counters) KeyStored(_ *DB, key string, _ Value) { c.Sets.Add(keyHint(key), 1) }
 
-// KeyRemoved counts a delete, and for a namespace an expiry or eviction
-// (Listener).
+// KeyRemoved counts a delete, a key of an invalidated namespace
+// reclaimed, and for a namespace an expiry or eviction (Listener).
 func (c *Counters) KeyRemoved(_ *DB, key string, _ Value, why Reason) {
 	switch {
 	case why == Deleted:
@@ -151,6 +151,8 @@ func (c *Counters) KeyRemoved(_ *DB, key string, _ Value, why Reason) {
 		c.Expired.Add(keyHint(key), 1)
 	case why == Evicted && c.namespace:
 		c.Evicted.Add(keyHint(key), 1)
+	case why == Invalidated: // reclaimed after CACHE.INVALIDATE NAMESPACE
+		c.Invalidations[InvalidateNamespace].Add(keyHint(key), 1)
 	}
 }
 

@@ -33,8 +33,9 @@ func (s *Store) HotKeys(db, n int) []HotKey {
 	ms := s.clock()
 	now := uint16(ms / 1000)
 	var top hotHeap
+	d := s.DB(db)
 	offer := func(v Value) {
-		if expiredAt(v.exp, ms) {
+		if expiredAt(v.exp, ms) || d.superseded(v, bytesOf(v.key())) {
 			return
 		}
 		f := int(lfuDecay(v.LFU(), v.clock(), now))

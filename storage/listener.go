@@ -13,6 +13,10 @@ const (
 	Evicted
 	// Flushed: FLUSHDB or FLUSHALL.
 	Flushed
+	// Invalidated: found of a generation its key no longer has (see
+	// Generations), reclaimed; like an expired key, it is gone from the
+	// disk tier too.
+	Invalidated
 )
 
 // Listener follows changes to keys, for the layers that keep something per

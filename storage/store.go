@@ -71,6 +71,7 @@ type Store struct {
 	lruSecs   atomic.Uint32 // the cached access clock (see lruClock)
 	listeners []Listener
 	reads     ReadListener
+	gens      atomic.Pointer[Generations] // nil until a generation is bumped (generation.go)
 	tier      *Tier // the disk tier (tier.go), nil when nothing persists
 	codec     codec // zstd encoders and dictionaries (codec_zstd.go)
 	maxMemory atomic.Int64
