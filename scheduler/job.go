@@ -221,8 +221,6 @@ func (c *compiled) compileSource() error {
 		}
 	}
 	switch {
-	case s.Hot != nil:
-		return fmt.Errorf("source.hot: not supported yet")
 	case set == 0:
 		return fmt.Errorf("source: missing: want http, bulk, file, hot or refresh")
 	case set > 1:

@@ -1,15 +1,19 @@
 package scheduler
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"math"
 	"os"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/stratakv/strata/cache"
 	"github.com/stratakv/strata/policy"
 	"github.com/stratakv/strata/storage"
 )
@@ -63,6 +67,8 @@ func (r *run) run() (res Result) {
 		r.bulk(ctx)
 	case src.File != "":
 		r.file()
+	case src.Hot != nil:
+		r.hot(ctx)
 	default:
 		r.refresh(ctx)
 	}
@@ -235,6 +241,66 @@ func (r *run) refresh(ctx context.Context) {
 			r.loaded.Add(1)
 		}
 	})
+}
+
+// hot promotes into memory, from the disk tier, the keys that were
+// hottest when their counts were last saved, hottest first, up to the
+// job's top or until memory uses its max_memory; keys already in memory,
+// or gone from the disk, are skipped. Then it saves the counts again.
+func (r *run) hot(ctx context.Context) {
+	src, store := r.job.Source.Hot, r.s.cache.Store()
+	saved, err := store.Tier().SavedHotKeys(r.job.DB)
+	if err != nil {
+		r.fail("", err)
+		return
+	}
+	saved = saved[:min(len(saved), src.Top)]
+	r.total.Store(int64(len(saved)))
+	for i, h := range saved {
+		if ctx.Err() != nil || src.MaxMemory > 0 && store.Used() >= src.MaxMemory {
+			r.skipped.Add(int64(len(saved) - i))
+			break
+		}
+		switch promoted, err := store.Promote(r.job.DB, []byte(h.Key)); {
+		case err != nil:
+			r.fail(h.Key, err)
+		case promoted:
+			r.loaded.Add(1)
+		default:
+			r.skipped.Add(1)
+		}
+		r.done.Add(1)
+	}
+	if err := saveHotKeys(r.s.cache, r.job); err != nil {
+		r.fail("", err)
+	}
+}
+
+// saveHotKeys saves, for a hot job's next run, the job database's hottest
+// keys: the memory tier's, with the saved ones whose counts have not
+// decayed to nothing (keys just promoted have a new key's count in
+// memory, and must not lose their saved one).
+func saveHotKeys(c *cache.Cache, job *compiled) error {
+	store := c.Store()
+	saved, err := store.Tier().SavedHotKeys(job.DB)
+	if err != nil {
+		return err
+	}
+	freq := map[string]int{}
+	for _, h := range saved {
+		if h.Freq > 0 {
+			freq[h.Key] = h.Freq
+		}
+	}
+	for _, h := range store.HotKeys(job.DB, job.Source.Hot.Top) {
+		freq[h.Key] = max(freq[h.Key], h.Freq)
+	}
+	keys := make([]storage.HotKey, 0, len(freq))
+	for k, f := range freq {
+		keys = append(keys, storage.HotKey{Key: k, Freq: f})
+	}
+	slices.SortFunc(keys, func(a, b storage.HotKey) int { return cmp.Or(b.Freq-a.Freq, strings.Compare(a.Key, b.Key)) })
+	return store.Tier().SaveHotKeys(job.DB, keys[:min(len(keys), job.Source.Hot.Top)])
 }
 
 // ownKeys returns the keys the job writes, for CLEAR: its key template

@@ -124,6 +124,9 @@ func New(c *cache.Cache, cfg Config) (*Scheduler, error) {
 		if j.Source.Refresh != nil && s.loader == nil {
 			return nil, fmt.Errorf("%w: warmup[%d] (%s): source.refresh: no loader", ErrConfig, i, j.Name)
 		}
+		if j.Source.Hot != nil && c.Tier() == nil {
+			return nil, fmt.Errorf("%w: warmup[%d] (%s): source.hot: no namespace persists, so there is no disk tier to promote from", ErrConfig, i, j.Name)
+		}
 		js := &jobState{job: j}
 		if j.schedule != nil {
 			js.entry = s.cron.Schedule(j.schedule, cron.FuncJob(func() { s.start(js, TriggerSchedule) }))
@@ -144,15 +147,24 @@ func (s *Scheduler) Start() {
 	}
 }
 
-// Stop stops the schedules and every run (at its next request), and waits
-// for them. It is safe to call more than once.
+// Stop stops the schedules and every run (at its next request), waits
+// for them, and saves the hot keys' counts for the hot jobs' next runs
+// (call it before the Cache closes). It is safe to call more than once.
 func (s *Scheduler) Stop() {
 	s.mu.Lock()
+	stopped := s.stopped
 	s.stopped = true
 	s.mu.Unlock()
 	<-s.cron.Stop().Done()
 	s.cancel()
 	s.runs.Wait()
+	for _, js := range s.jobs {
+		if js.job.Source.Hot != nil && !stopped {
+			if err := saveHotKeys(s.cache, js.job); err != nil {
+				s.log.Error("warm-up: saving the hot keys failed", "job", js.job.Name, "err", err)
+			}
+		}
+	}
 }
 
 // start runs js in the background, unless it is running (the run is then

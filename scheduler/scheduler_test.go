@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -236,5 +237,109 @@ func TestRunRetriesAndBounds(t *testing.T) {
 	}
 	if _, _, err := s.Clear(context.Background(), "nope", nil); !errors.Is(err, ErrUnknownJob) {
 		t.Errorf("Clear(nope) = %v", err)
+	}
+}
+
+func TestRunHotPromotesSavedHotKeys(t *testing.T) {
+	dir := t.TempDir()
+	ns := policy.Namespace{Match: "p:", Strategy: policy.WriteBack}
+	job := Job{Name: "hot", Source: Source{Hot: &Hot{Top: 2}}}
+	open := func(maxMemory int64) *cache.Cache {
+		store, err := storage.New(storage.Options{Databases: 1, MaxMemory: maxMemory})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := cache.Open(store, cache.Config{Namespaces: []policy.Namespace{ns}, Dir: dir, Logger: quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	c := open(0)
+	w := &batchWriter{c: c, batch: 1}
+	for _, k := range []string{"p:1", "p:2", "p:3", "p:4"} {
+		if err := w.put(k, []byte("v"), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 2000 { // p:1 and p:2 are read, p:1 most
+		for _, k := range []string{"p:1", "p:2"}[:1+i%2] {
+			c.Store().View(0, [][]byte{[]byte(k)}, func(tx *storage.Tx) error { tx.Get([]byte(k)); return nil })
+		}
+	}
+	s, err := New(c, Config{Jobs: []Job{job}, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := s.Run(context.Background(), "hot"); err != nil || res.Loaded != 0 || res.Failed != 0 {
+		t.Fatalf("first run = %+v, %v: nothing saved yet", res, err)
+	}
+	s.Stop() // saves the counts too
+	c.Close()
+
+	// After a restart with no room to warm up, only the hot keys are
+	// promoted.
+	c = open(1)
+	t.Cleanup(func() { c.Close() })
+	s = newScheduler(t, c, job)
+	res, err := s.Run(context.Background(), "hot")
+	if err != nil || res.Loaded != 2 || res.Failed != 0 {
+		t.Fatalf("run after the restart = %+v, %v; want p:1 and p:2 promoted", res, err)
+	}
+	var inMemory []string
+	c.Store().View(0, nil, func(tx *storage.Tx) error {
+		for i := range storage.Shards {
+			tx.ScanShard(i, func(k string, _ storage.Value) { inMemory = append(inMemory, k) })
+		}
+		return nil
+	})
+	slices.Sort(inMemory)
+	if !slices.Equal(inMemory, []string{"p:1", "p:2"}) {
+		t.Errorf("in memory: %v, want [p:1 p:2]", inMemory)
+	}
+	if res, _ := s.Run(context.Background(), "hot"); res.Loaded != 0 || res.Skipped != 2 {
+		t.Errorf("second run = %+v, want both skipped (in memory)", res)
+	}
+	if _, err := New(newCache(t), Config{Jobs: []Job{job}}); err == nil || !strings.Contains(err.Error(), "no disk tier") {
+		t.Errorf("a hot job without a disk tier: %v", err)
+	}
+}
+
+func TestRunRefreshReloadsKeysAboutToExpire(t *testing.T) {
+	var version atomic.Int64
+	ts := origin(t, nil, func(w http.ResponseWriter, r *http.Request) { fmt.Fprintf(w, "v%d", version.Load()) })
+	var now atomic.Int64
+	now.Store(1_000_000_000)
+	store, err := storage.New(storage.Options{Databases: 1, Clock: now.Load})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := cache.Open(store, cache.Config{Namespaces: []policy.Namespace{{Match: "s:", TTL: time.Minute, Origin: ts.URL + "/{key}"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	loader := NewLoader(c, LoaderConfig{Logger: quiet})
+	t.Cleanup(loader.Close)
+	s, err := New(c, Config{Jobs: []Job{{Name: "refresh", Source: Source{Refresh: &Refresh{Within: 10 * time.Second}}}}, Loader: loader, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Stop)
+	version.Store(1)
+	if out := loader.Load(0, "s:soon"); string(out.Value) != "v1" {
+		t.Fatalf("Load = %+v", out)
+	}
+	now.Add(55_000)
+	loader.Load(0, "s:later")
+	version.Store(2)
+	res, err := s.Run(context.Background(), "refresh")
+	if err != nil || res.Loaded != 1 || res.Skipped != 1 || res.Failed != 0 {
+		t.Fatalf("Run = %+v, %v; want s:soon reloaded and s:later skipped", res, err)
+	}
+	if v, _ := get(t, c, 0, "s:soon"); v != "v2" {
+		t.Errorf("s:soon = %q, want v2", v)
+	}
+	if v, _ := get(t, c, 0, "s:later"); v != "v1" {
+		t.Errorf("s:later = %q, want v1", v)
 	}
 }

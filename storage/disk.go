@@ -393,11 +393,21 @@ func (d *diskFile) saveDict(ns string, id uint32, dict []byte) error {
 	})
 }
 
-// saveGeneration makes gen namespace ns's generation, durably.
-func (d *diskFile) saveGeneration(ns string, gen uint32) error {
-	return d.db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(metaBucket).Put(append(append([]byte(nil), genPrefix...), ns...), binary.BigEndian.AppendUint32(nil, gen))
+// putMeta stores val under key in the meta bucket, durably.
+func (d *diskFile) putMeta(key, val []byte) error {
+	return d.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(metaBucket).Put(key, val) })
+}
+
+// getMeta returns a copy of the value under key in the meta bucket, nil
+// when there is none.
+func (d *diskFile) getMeta(key []byte) (val []byte, err error) {
+	err = d.db.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(metaBucket).Get(key); v != nil {
+			val = append([]byte(nil), v...)
+		}
+		return nil
 	})
+	return val, err
 }
 
 // foldYield is how many changes a fold applies between yields.

@@ -2,6 +2,8 @@ package storage
 
 import (
 	"container/heap"
+	"encoding/binary"
+	"fmt"
 	"sort"
 	"strings"
 )
@@ -88,4 +90,68 @@ func (h *hotHeap) Pop() any {
 	x := old[len(old)-1]
 	*h = old[:len(old)-1]
 	return x
+}
+
+// Saved hot keys: the hot source of warm-up jobs promotes, after a restart,
+// the keys that were hottest before it. The access counters live in memory
+// only, so the hot keys of a database, with their counters, are saved in
+// the data file's metadata (SaveHotKeys) when the job runs and when the
+// server stops, and read back, decayed, by SavedHotKeys.
+
+// hotKeysKey names database db's saved hot keys in the meta bucket.
+func hotKeysKey(db int) []byte { return binary.BigEndian.AppendUint32([]byte("hot:"), uint32(db)) }
+
+// SaveHotKeys writes keys, database db's hottest keys with their access
+// frequencies, to the data file in place of the last saved.
+func (t *Tier) SaveHotKeys(db int, keys []HotKey) error {
+	b := binary.BigEndian.AppendUint64(nil, uint64(t.store.clock()/1000))
+	for _, k := range keys {
+		b = binary.AppendUvarint(b, uint64(len(k.Key)))
+		b = append(append(b, k.Key...), byte(k.Freq))
+	}
+	if err := t.disk.putMeta(hotKeysKey(db), b); err != nil {
+		return fmt.Errorf("%w: %w", diskError(err), err)
+	}
+	return nil
+}
+
+// SavedHotKeys returns the keys SaveHotKeys saved last for database db,
+// their frequencies decayed by the time since (a minute a step, as the
+// counters decay in memory), hottest first; ties keep the saved order.
+func (t *Tier) SavedHotKeys(db int) ([]HotKey, error) {
+	b, err := t.disk.getMeta(hotKeysKey(db))
+	if err != nil || len(b) < 8 {
+		return nil, err
+	}
+	periods := (t.store.clock()/1000 - int64(binary.BigEndian.Uint64(b))) / 60 / lfuDecayMinutes
+	var out []HotKey
+	for b = b[8:]; len(b) > 0; {
+		n, w := binary.Uvarint(b)
+		if w <= 0 || n >= uint64(len(b)-w) {
+			return nil, fmt.Errorf("%w: saved hot keys of db %d", ErrForeignFile, db)
+		}
+		key, freq := string(b[w:w+int(n)]), int64(b[w+int(n)])
+		out = append(out, HotKey{Key: key, Freq: int(max(freq-periods, 0))})
+		b = b[w+int(n)+1:]
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Freq > out[j].Freq })
+	return out, nil
+}
+
+// Promote reads key of database db into memory from the disk tier, unless
+// memory holds it, and reports whether it did: the hot source's load. It
+// counts no read. Call it holding no lock.
+func (s *Store) Promote(db int, key []byte) (bool, error) {
+	if s.tier == nil {
+		return false, nil
+	}
+	var tx Tx
+	s.Begin(&tx, db, [][]byte{key}, TxRead)
+	sl := tx.DB.find(key)
+	promoted := false
+	if !sl.found {
+		sl, tx.err = tx.DB.promote(key, sl, LookupWrite)
+		promoted = sl.found
+	}
+	return promoted, tx.End()
 }

@@ -72,8 +72,8 @@ type Store struct {
 	listeners []Listener
 	reads     ReadListener
 	gens      atomic.Pointer[Generations] // nil until a generation is bumped (generation.go)
-	tier      *Tier // the disk tier (tier.go), nil when nothing persists
-	codec     codec // zstd encoders and dictionaries (codec_zstd.go)
+	tier      *Tier                       // the disk tier (tier.go), nil when nothing persists
+	codec     codec                       // zstd encoders and dictionaries (codec_zstd.go)
 	maxMemory atomic.Int64
 	policy    atomic.Uint32
 	used      Counter // bytes keys cost; striped: every write adds to it

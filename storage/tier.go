@@ -940,12 +940,11 @@ func (t *Tier) Dicts() map[string]uint32 { return t.nsDicts }
 // before it returns (see Generations): keys of older generations never
 // come back after a restart.
 func (t *Tier) SaveGeneration(ns string, gen uint32) error {
-	if err := t.disk.saveGeneration(ns, gen); err != nil {
+	if err := t.disk.putMeta(append(append([]byte(nil), genPrefix...), ns...), binary.BigEndian.AppendUint32(nil, gen)); err != nil {
 		return fmt.Errorf("%w: %w", diskError(err), err)
 	}
 	return nil
 }
-
 
 // DiskKeys returns how many keys the data file holds (as of the last
 // flush), expired ones not yet swept included.
