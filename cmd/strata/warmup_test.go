@@ -1,11 +1,19 @@
 package main
 
 import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/stratakv/strata/policy"
 	"github.com/stratakv/strata/scheduler"
 	"github.com/stratakv/strata/server"
@@ -98,5 +106,67 @@ func TestWarmupSectionErrors(t *testing.T) {
 		if _, err := server.New(cfg); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("server.New = %v, want an error with %q", err, want)
 		}
+	}
+}
+
+// TestReadmeSchoolExample runs README's school-list example against a
+// local origin serving its files: its config must load, and its job and
+// read-through must work as README shows.
+func TestReadmeSchoolExample(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(readme)
+	block := text[strings.Index(text, "<!-- school-example -->"):strings.Index(text, "<!-- /school-example -->")]
+	const open = "cat > /tmp/school/strata.yaml <<'YAML'\n"
+	yamlText := block[strings.Index(block, open)+len(open) : strings.Index(block, "\nYAML\n")]
+	files := map[string]string{}
+	for _, line := range strings.Split(block, "\n") {
+		if rest, ok := strings.CutPrefix(line, "printf '%s' '"); ok {
+			body, path, _ := strings.Cut(rest, "' > /tmp/school")
+			files[path] = body
+		}
+	}
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, ok := files[r.URL.Path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		io.WriteString(w, body)
+	}))
+	defer origin.Close()
+	yamlText = strings.ReplaceAll(yamlText, "http://127.0.0.1:8000", origin.URL)
+	yamlText = strings.ReplaceAll(yamlText, "/tmp/school/data", t.TempDir())
+	opts, err := loadConfigText(t, yamlText)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := opts.serverConfig(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	cfg.Port = -1
+	srv, err := server.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr(), Protocol: 2, DisableIndentity: true})
+	defer rdb.Close()
+	ctx := context.Background()
+	res, err := rdb.Do(ctx, "CACHE.WARMUP", "RUN", "primary-schools").Slice()
+	if err != nil || fmt.Sprint(res[:4]) != "[loaded 2 failed 0]" {
+		t.Fatalf("RUN = %v, %v", res, err)
+	}
+	if v := rdb.Get(ctx, "school:list:east:1").Val(); v != files["/api/schools/east-1.json"] {
+		t.Errorf("school:list:east:1 = %q", v)
+	}
+	if ttl := rdb.TTL(ctx, "school:list:east:1").Val(); ttl != 30*time.Minute {
+		t.Errorf("TTL = %v", ttl)
+	}
+	if v := rdb.Get(ctx, "school:1").Val(); v != files["/internal/cache/1"] {
+		t.Errorf("read-through school:1 = %q", v)
 	}
 }
