@@ -122,7 +122,7 @@ func TestSlowOriginCountsLateLoads(t *testing.T) {
 	if n := o.late.Load(); n != 3 {
 		t.Errorf("late = %d, want 3", n)
 	}
-	if hot("rt:" + strconv.Itoa(hotKeys)) || !hot("rt:0") || hot("other") {
+	if hot("rt:"+strconv.Itoa(hotKeys)) || !hot("rt:0") || hot("other") {
 		t.Error("hot() does not pick the hottest keys")
 	}
 }

@@ -56,14 +56,16 @@ type readThroughOptions struct {
 // readThroughRow is one row: a server, and what it does for the clients.
 type readThroughRow struct {
 	name         string
-	redis        bool // the hand-written get-or-load on redis-server
+	redis        bool // redis-server, not Strata
+	getOrLoad    bool // the clients load misses themselves (Strata then has no origin)
 	warm         bool // load the hottest keys before the run
 	refreshAhead bool // Strata's refresh-ahead
 }
 
 var readThroughRows = []readThroughRow{
-	{name: "redis-server, get-or-load in the client", redis: true},
-	{name: "redis-server, get-or-load, warmed", redis: true, warm: true},
+	{name: "redis-server, get-or-load in the client", redis: true, getOrLoad: true},
+	{name: "redis-server, get-or-load, warmed", redis: true, getOrLoad: true, warm: true},
+	{name: "strata, get-or-load in the client", getOrLoad: true},
 	{name: "strata read-through (single-flight)"},
 	{name: "strata read-through, refresh-ahead", refreshAhead: true},
 	{name: "strata read-through, refresh-ahead, warm-up", refreshAhead: true, warm: true},
@@ -182,9 +184,11 @@ func runReadThroughRow(ctx context.Context, row readThroughRow, origin *slowOrig
 	if row.redis {
 		s, err = startServer(ctx, "redis", []string{"redis-server", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"}, work)
 	} else {
-		cfg := fmt.Sprintf("namespaces:\n  - match: \"rt:\"\n    ttl: %dms\n    origin: %q\n    refresh_ahead: %v\n"+
-			"warmup:\n  - name: hot\n    source: {bulk: %q}\n    timeout: 1m\n",
-			o.ttl.Milliseconds(), origin.url+"/k/{key}", row.refreshAhead, origin.url+"/hot?n="+strconv.Itoa(o.warm))
+		cfg := fmt.Sprintf("warmup:\n  - name: hot\n    source: {bulk: %q}\n    timeout: 1m\n", origin.url+"/hot?n="+strconv.Itoa(o.warm))
+		if !row.getOrLoad {
+			cfg += fmt.Sprintf("namespaces:\n  - match: \"rt:\"\n    ttl: %dms\n    origin: %q\n    refresh_ahead: %v\n",
+				o.ttl.Milliseconds(), origin.url+"/k/{key}", row.refreshAhead)
+		}
 		path := filepath.Join(work, "readthrough.yaml")
 		if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 			return readThroughResult{}, err
@@ -201,7 +205,7 @@ func runReadThroughRow(ctx context.Context, row readThroughRow, origin *slowOrig
 	}
 	defer c.Close()
 	if row.warm {
-		if err := warmReadThrough(c, row, origin, o); err != nil {
+		if err := warmReadThrough(c, row.redis, origin, o); err != nil {
 			return readThroughResult{}, fmt.Errorf("warm-up: %w", err)
 		}
 	}
@@ -209,12 +213,12 @@ func runReadThroughRow(ctx context.Context, row readThroughRow, origin *slowOrig
 		return readThroughResult{}, err
 	}
 	before, lateBefore := origin.requests.Load(), origin.late.Load()
-	res, err := readThroughClients(ctx, s.addr, row.redis, origin, o)
+	res, err := readThroughClients(ctx, s.addr, row.getOrLoad, origin, o)
 	if err != nil {
 		return res, err
 	}
 	res.origin, res.late = origin.requests.Load()-before, origin.late.Load()-lateBefore
-	if !row.redis {
+	if !row.getOrLoad {
 		stats, err := c.info("stats")
 		if err != nil {
 			return res, err
@@ -231,8 +235,8 @@ func runReadThroughRow(ctx context.Context, row readThroughRow, origin *slowOrig
 
 // warmReadThrough loads the o.warm hottest keys: Strata runs its warm-up
 // job; on Redis the team's script fetches the same list and SETs it.
-func warmReadThrough(c *conn, row readThroughRow, origin *slowOrigin, o readThroughOptions) error {
-	if !row.redis {
+func warmReadThrough(c *conn, redis bool, origin *slowOrigin, o readThroughOptions) error {
+	if !redis {
 		c.send("CACHE.WARMUP", "RUN", "hot")
 		if err := c.flush(); err != nil {
 			return err
@@ -265,7 +269,7 @@ func warmReadThrough(c *conn, row readThroughRow, origin *slowOrigin, o readThro
 }
 
 // readThroughClients runs o.clients readers for o.duration and returns
-// their requests, misses (on Redis, where the client sees them) and
+// their requests, misses (with getOrLoad, where the clients see them) and
 // latencies.
 func readThroughClients(ctx context.Context, addr string, getOrLoad bool, origin *slowOrigin, o readThroughOptions) (readThroughResult, error) {
 	httpc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.clients}}
