@@ -25,6 +25,10 @@
 //
 // Invalidation locks one shard at a time: it is not atomic, and must not
 // run inside a transaction that holds the whole store (EXEC, scripts).
+//
+// The stale values' and the leases' mutexes are taken under storage locks
+// (their listeners run there) and never take one; the generations' mutex
+// is taken with no storage lock held.
 package cache
 
 import (
