@@ -231,13 +231,13 @@ func (c *client) reject(cmd *command, msg string) {
 	if cmd != nil && cmd.name == "exec" {
 		c.multi = nil
 		c.srv.watches.unwatchAll(c)
-		c.out.Error("EXECABORT Transaction discarded because of: " + strings.TrimPrefix(msg, "ERR "))
+		c.refuse(cmd, "EXECABORT Transaction discarded because of: "+strings.TrimPrefix(msg, "ERR "))
 		return
 	}
 	if c.multi != nil {
 		c.multi.failed = true
 	}
-	c.out.Error(msg)
+	c.refuse(cmd, msg)
 }
 
 // lowerName lower-cases an ASCII command name into buf; Go's map lookup of
@@ -360,7 +360,7 @@ func (c *client) call(cmd *command, args [][]byte, lock bool) {
 		// changed write_through keys anywhere.
 		c.wait = c.wait.Merge(c.srv.cache.WaitAll())
 	}
-	c.srv.commandDone(c, cmd, args, start)
+	c.srv.commandDone(c, cmd, args, start, mark)
 }
 
 // begin starts c.tx for cmd: over the keys it names, or the whole store

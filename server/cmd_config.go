@@ -614,6 +614,7 @@ func cmdConfigResetStat(c *client, args [][]byte) {
 	s.stats.commands.Reset()
 	s.stats.rejected.Store(0)
 	s.info.peakMemory.Store(0)
+	s.resetCommandStats()
 	c.out.OK()
 }
 

@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	"github.com/stratakv/strata/cache"
 )
@@ -63,6 +64,9 @@ type command struct {
 	// summary is COMMAND DOCS's one-line description of a command Redis
 	// does not have (Redis's own commands are described by Redis's docs).
 	summary string
+	// stats are the command's INFO commandstats counters (cmdstats.go),
+	// made on its first call.
+	stats atomic.Pointer[cmdStats]
 }
 
 // commandTable maps lower-case command names to their entries.

@@ -46,6 +46,7 @@ type Server struct {
 
 	nextClientID atomic.Int64
 	stats        serverStats
+	errors       errorStats // error replies by code (cmdstats.go)
 	slowlog      *slowlog
 	timeout      atomic.Int64 // cfg.Timeout, see idleTimeout
 	scriptLimit  atomic.Int64 // busy-reply-threshold in ms: how long a script may run (0: no limit)
@@ -263,13 +264,14 @@ func (s *Server) cron() {
 	}
 }
 
-// commandDone records a finished command in the stats and the slow log.
-// Its clock reading starts the connection's next pipelined command (see
-// client.clockMark); a script's commands are timed each on its own, as Lua
-// runs between them.
-func (s *Server) commandDone(c *client, cmd *command, args [][]byte, start time.Duration) {
+// commandDone records a finished command, whose reply starts at mark in
+// c.out, in the stats and the slow log. Its clock reading starts the
+// connection's next pipelined command (see client.clockMark); a script's
+// commands are timed each on its own, as Lua runs between them.
+func (s *Server) commandDone(c *client, cmd *command, args [][]byte, start time.Duration, mark int) {
 	s.stats.commands.Add(uint(c.id), 1)
 	end := monotonic()
+	s.commandRan(c, cmd, mark, end-start)
 	s.slowlog.record(c, args, end-start)
 	if c.script == nil {
 		c.clockMark = end
