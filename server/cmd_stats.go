@@ -98,19 +98,35 @@ func cmdCacheStats(c *client, args [][]byte) {
 	for _, st := range stats {
 		c.out.BulkString(st.name)
 		if st.isRatio {
-			c.out.Double(st.ratio)
+			c.writeRatio(st.ratio)
 		} else {
 			c.out.Int(st.n)
 		}
 	}
 }
 
+// formatRatio writes a ratio with four fixed decimals (0.8333, 1.0000), as
+// Redis's INFO writes its ratios with fixed decimals: the shortest text of
+// a double, or Redis 7.0's %.17g (0.83333333333333337), shows digits that
+// mean nothing for a hit rate.
+func formatRatio(r float64) string { return strconv.FormatFloat(r, 'f', 4, 64) }
+
+// writeRatio replies a ratio in formatRatio's text: a double in RESP3, a
+// bulk string in RESP2.
+func (c *client) writeRatio(r float64) {
+	if !c.out.resp3 {
+		c.out.BulkString(formatRatio(r))
+		return
+	}
+	c.out.b = append(append(append(c.out.b, ','), formatRatio(r)...), "\r\n"...)
+}
+
 // infoStrata writes the fields of INFO's "# Strata" section: those of
-// CACHE.STATS, ratios with four decimals as Redis prints its own ratios.
+// CACHE.STATS.
 func (s *Server) infoStrata(w *infoWriter) {
 	for _, st := range s.cacheStats(nil) {
 		if st.isRatio {
-			w.field(st.name, strconv.FormatFloat(st.ratio, 'f', 4, 64))
+			w.field(st.name, formatRatio(st.ratio))
 		} else {
 			w.field(st.name, st.n)
 		}

@@ -69,8 +69,7 @@ func TestCacheStats(t *testing.T) {
 		for k, w := range want {
 			g := got[k]
 			if f, ok := w.(float64); ok && proto == 2 {
-				w = fmt.Sprint(f) // RESP2 carries doubles as bulk strings
-				g = fmt.Sprint(g)
+				w = formatRatio(f) // RESP2 carries doubles as bulk strings
 			}
 			if g != w {
 				t.Errorf("RESP%d %s = %v (%T), want %v", proto, k, g, g, w)
@@ -83,11 +82,11 @@ func TestCacheStats(t *testing.T) {
 			t.Errorf("RESP%d: %d fields, want %d", proto, len(got), len(want)+1)
 		}
 	}
-	// The raw RESP3 shape: a map, ratios as doubles.
+	// The raw RESP3 shape: a map, ratios as doubles with four decimals.
 	c.do("HELLO", "3")
 	got := c.do("CACHE.STATS")
 	if !strings.HasPrefix(got, fmt.Sprintf("%%%d\r\n$11\r\nmemory_hits\r\n:2\r\n", len(want)+1)) ||
-		!strings.Contains(got, "$8\r\nhit_rate\r\n,0.5\r\n") {
+		!strings.Contains(got, "$8\r\nhit_rate\r\n,0.5000\r\n") {
 		t.Errorf("RESP3 CACHE.STATS = %q", got)
 	}
 }
@@ -257,5 +256,41 @@ func TestCacheStatsResetStat(t *testing.T) {
 	}
 	if got["bytes"] == int64(0) {
 		t.Errorf("bytes = 0 after CONFIG RESETSTAT with keys stored")
+	}
+}
+
+// TestCacheStatsCountOnce: a namespace counts each write and read once,
+// whichever way it comes: a plain command, MSET, CACHE.MSET, MULTI/EXEC
+// or a script.
+func TestCacheStatsCountOnce(t *testing.T) {
+	s := startServer(t, Config{Namespaces: []policy.Namespace{
+		{Name: "products", Match: "product:*", TTL: time.Hour, Jitter: 0.2, MaxTTL: 2 * time.Hour},
+	}})
+	c := dial(t, s)
+	c.expect("+OK\r\n", "MSET", "product:1", "a", "product:2", "b")
+	c.expect("+OK\r\n", "CACHE.MSET", "EX", "60", "product:3", "c", "product:4", "d")
+	c.expect("+OK\r\n", "MULTI")
+	c.expect("+QUEUED\r\n", "SET", "product:5", "e")
+	c.expect("+QUEUED\r\n", "GET", "product:1")
+	c.expect("*2\r\n+OK\r\n$1\r\na\r\n", "EXEC")
+	c.expect("$1\r\nb\r\n", "EVAL", "redis.call('SET', KEYS[1], 'f'); redis.call('GET', 'product:none'); return redis.call('GET', KEYS[2])", "2", "product:6", "product:2")
+	c.expect("+OK\r\n", "SET", "other", "x")
+	rdb := redis.NewClient(&redis.Options{Addr: s.Addr(), Protocol: 2, DisableIndentity: true})
+	defer rdb.Close()
+	v, err := rdb.Do(context.Background(), "CACHE.STATS", "products").Slice()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]any{}
+	for i := 0; i+1 < len(v); i += 2 {
+		got[v[i].(string)] = v[i+1]
+	}
+	for k, want := range map[string]any{"sets": int64(6), "memory_hits": int64(2), "misses": int64(1), "hit_rate": "0.6667"} {
+		if got[k] != want {
+			t.Errorf("products %s = %v, want %v", k, got[k], want)
+		}
+	}
+	if all := statsOf(t, rdb); all["sets"] != int64(7) {
+		t.Errorf("keyspace sets = %v, want 7", all["sets"])
 	}
 }
