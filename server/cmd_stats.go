@@ -1,10 +1,11 @@
 package server
 
-// Cache statistics: CACHE.STATS [namespace], CACHE.HOTKEYS [COUNT n], and
-// INFO's "# Strata" section (infoStrata) with the same fields as
-// CACHE.STATS.
+// Cache statistics: CACHE.STATS [namespace], CACHE.HOTKEYS [COUNT n]
+// [NAMESPACE ns], and INFO's "# Strata" section (infoStrata) with the same
+// fields as CACHE.STATS.
 
 import (
+	"math"
 	"strconv"
 
 	"github.com/stratakv/strata/storage"
@@ -13,9 +14,9 @@ import (
 func registerStatsCommands(t commandTable) {
 	t.add(
 		&command{name: "cache.stats", handler: cmdCacheStats, arity: -1, flags: flagNoData},
-		// HOTKEYS takes its shard locks one at a time itself, so that a
-		// walk over a big keyspace never stalls other clients for long;
-		// inside EXEC, which holds the store lock, it could not.
+		// HOTKEYS takes its shard locks one at a time itself, so that it
+		// never stalls other clients for long; inside EXEC, which holds
+		// the store lock, it could not.
 		&command{name: "cache.hotkeys", handler: cmdCacheHotKeys, arity: -1, flags: flagNoData | flagNoMulti},
 	)
 }
@@ -136,33 +137,49 @@ func (s *Server) infoStrata(w *infoWriter) {
 // hotKeysDefault is how many keys CACHE.HOTKEYS returns without COUNT.
 const hotKeysDefault = 10
 
-// cmdCacheHotKeys: CACHE.HOTKEYS [COUNT n] -> [[key, freq], ...], the keys
-// of the selected database with the highest access frequency (the decayed
-// LFU counter OBJECT FREQ reports), most frequent first. The counters are
-// kept under every maxmemory-policy, so it works under all of them. Like
-// KEYS, a large COUNT returns as many keys as exist.
+// cmdCacheHotKeys: CACHE.HOTKEYS [COUNT n] [NAMESPACE ns] -> [[key,
+// count], ...], the keys of the selected database with the highest
+// decayed access counts (storage/hotkeys.go: reads and read-modify-writes,
+// halved every minute), hottest first, counts rounded to integers. With
+// NAMESPACE, only that namespace's keys. OBJECT FREQ keeps Redis's
+// meaning, the logarithmic LFU counter.
 func cmdCacheHotKeys(c *client, args [][]byte) {
 	n := int64(hotKeysDefault)
-	switch {
-	case len(args) == 3 && is(args[1], "count"):
-		var ok bool
-		if n, ok = argInt(args[2]); !ok {
-			c.out.Error(msgNotInteger)
+	var keep func(string) bool
+	for i := 1; i < len(args); i += 2 {
+		if i+1 == len(args) {
+			c.out.Error(msgSyntax)
 			return
 		}
-		if n <= 0 {
-			c.out.Error(msgHotKeysCount)
+		switch {
+		case is(args[i], "count"):
+			var ok bool
+			if n, ok = argInt(args[i+1]); !ok {
+				c.out.Error(msgNotInteger)
+				return
+			}
+			if n <= 0 {
+				c.out.Error(msgHotKeysCount)
+				return
+			}
+		case is(args[i], "namespace"):
+			rules := c.srv.cache.Rules()
+			space, ok := rules.ByName(string(args[i+1]))
+			if !ok {
+				c.out.Error(msgNoNamespace)
+				return
+			}
+			keep = func(key string) bool { return rules.Lookup([]byte(key)) == space }
+		default:
+			c.out.Error(msgSyntax)
 			return
 		}
-	case len(args) != 1:
-		c.out.Error(msgSyntax)
-		return
 	}
-	hot := c.srv.store.HotKeys(c.dbIndex, int(n))
+	hot := c.srv.store.HotKeys(c.dbIndex, int(min(n, math.MaxInt32)), keep)
 	c.out.Array(len(hot))
 	for _, h := range hot {
 		c.out.Array(2)
 		c.out.BulkString(h.Key)
-		c.out.Int(int64(h.Freq))
+		c.out.Int(int64(math.Round(h.Count)))
 	}
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -173,6 +174,8 @@ func TestCacheStatsErrors(t *testing.T) {
 	c.expect(errReply(msgSyntax), "CACHE.HOTKEYS", "TOP")
 	c.expect(errReply(msgSyntax), "CACHE.HOTKEYS", "COUNT")
 	c.expect(errReply(msgSyntax), "CACHE.HOTKEYS", "COUNT", "1", "2")
+	c.expect(errReply(msgSyntax), "CACHE.HOTKEYS", "NAMESPACE")
+	c.expect(errReply(msgNoNamespace), "CACHE.HOTKEYS", "NAMESPACE", "orders")
 	c.expect(errReply(msgNotInteger), "CACHE.HOTKEYS", "COUNT", "x")
 	c.expect(errReply(msgHotKeysCount), "CACHE.HOTKEYS", "COUNT", "0")
 	c.expect(errReply(msgHotKeysCount), "CACHE.HOTKEYS", "COUNT", "-2")
@@ -201,28 +204,40 @@ func TestStrataInfoSection(t *testing.T) {
 	}
 }
 
+// TestCacheHotKeys: keys read 30, 20 and 10 times come back in that order
+// with their counts; NAMESPACE keeps one namespace's keys; OBJECT FREQ
+// stays Redis's logarithmic counter.
 func TestCacheHotKeys(t *testing.T) {
-	s := startServer(t, Config{})
+	clk := newTestClock()
+	s := startServer(t, Config{Clock: clk.Now, MaxMemoryPolicy: "allkeys-lfu", Namespaces: []policy.Namespace{
+		{Name: "users", Match: "user:*"},
+	}})
 	c := dial(t, s)
-	for i := 0; i < 50; i++ {
-		c.expect("+OK\r\n", "SET", fmt.Sprintf("k%d", i), "v")
+	reads := map[string]int{"k30": 30, "k20": 20, "k10": 10, "user:7": 25, "user:8": 5, "cold": 1}
+	for k, n := range reads {
+		c.expect("+OK\r\n", "SET", k, "v")
+		for i := 0; i < n; i++ {
+			c.send("GET", k)
+		}
+		for i := 0; i < n; i++ {
+			c.read()
+		}
 	}
-	for i := 0; i < 300; i++ {
-		c.send("GET", "k7")
-		c.send("GET", "k7")
-		c.send("GET", "k31")
+	c.expect("*3\r\n*2\r\n$3\r\nk30\r\n:30\r\n*2\r\n$6\r\nuser:7\r\n:25\r\n*2\r\n$3\r\nk20\r\n:20\r\n",
+		"CACHE.HOTKEYS", "COUNT", "3")
+	c.expect("*2\r\n*2\r\n$6\r\nuser:7\r\n:25\r\n*2\r\n$6\r\nuser:8\r\n:5\r\n", "CACHE.HOTKEYS", "NAMESPACE", "users")
+	c.expect("*1\r\n*2\r\n$3\r\nk30\r\n:30\r\n", "cache.hotkeys", "namespace", "default", "count", "1")
+	if got := c.do("CACHE.HOTKEYS"); !strings.HasPrefix(got, "*6\r\n") {
+		t.Errorf("CACHE.HOTKEYS = %q, want the 6 keys read", got)
 	}
-	for i := 0; i < 900; i++ {
-		c.read()
-	}
-	// The LFU counter grows with the logarithm of the reads, by chance:
-	// the two keys read hundreds of times top the list, in either order.
-	got := c.do("CACHE.HOTKEYS", "COUNT", "2")
-	if !strings.HasPrefix(got, "*2\r\n*2\r\n$") || !strings.Contains(got, "$2\r\nk7\r\n:") || !strings.Contains(got, "$3\r\nk31\r\n:") {
-		t.Errorf("CACHE.HOTKEYS COUNT 2 = %q, want k7 and k31", got)
-	}
-	if got := c.do("cache.hotkeys"); !strings.HasPrefix(got, "*10\r\n") {
-		t.Errorf("CACHE.HOTKEYS = %q, want 10 entries", got)
+	// A minute halves every count.
+	clk.Advance(time.Minute)
+	c.expect("*2\r\n*2\r\n$3\r\nk30\r\n:15\r\n*2\r\n$6\r\nuser:7\r\n:13\r\n", "CACHE.HOTKEYS", "COUNT", "2")
+	// OBJECT FREQ is the LFU counter, which grows with the logarithm of
+	// the reads: k30's is far below 30.
+	got := c.do("OBJECT", "FREQ", "k30")
+	if n, err := strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(got, ":"))); err != nil || n < 5 || n >= 20 {
+		t.Errorf("OBJECT FREQ k30 = %q, want Redis's logarithmic counter", got)
 	}
 	c.expect("+OK\r\n", "SELECT", "1")
 	c.expect("*0\r\n", "CACHE.HOTKEYS", "COUNT", "5")

@@ -143,6 +143,7 @@ func (db *DB) lookup(key []byte, flags LookupFlags) (Value, bool, error) {
 			s.put(t)
 			s.v = t
 		}
+		db.touchHot(s.sh, s.h, key, s.v) // hotkeys.go
 	}
 	if s.v.Flags()&FlagCompressed != 0 && flags&LookupRaw == 0 {
 		v, err := db.plain(s.v) // codec_zstd.go
@@ -246,6 +247,7 @@ func (db *DB) remove(s *slot, why Reason) {
 		}
 		s.sh.lru.Remove(s.h)
 	}
+	s.sh.dropHot(v.key())
 	db.keys.Add(uint(s.h), -1)
 	db.store.used.Add(uint(s.h), -entryOverhead-recordSize(v))
 	db.removed(v.key(), v, why)
