@@ -30,17 +30,21 @@ type cacheStat struct {
 }
 
 // cacheStats returns the CACHE.STATS fields, in the order they are
-// reported, of the whole keyspace (ns nil) or of one namespace's counters;
-// memory is accounted for the keyspace as a whole, so only it has bytes.
+// reported, of the whole keyspace (ns nil) or of one namespace's counters.
 func (s *Server) cacheStats(ns *storage.Counters) []cacheStat {
 	ctr := ns
-	var hits, misses, expired, evicted int64
+	var hits, misses, expired, evicted, keys, bytes int64
 	if ns == nil {
 		ctr = s.store.Counters()
 		st := s.store.Stats()
 		hits, misses, expired, evicted = st.Hits.Load(), st.Misses.Load(), st.Expired.Load(), st.Evicted.Load()
+		for i := 0; i < s.store.Databases(); i++ {
+			keys += int64(s.store.DB(i).Len())
+		}
+		bytes = s.store.Used()
 	} else {
 		hits, misses, expired, evicted = ns.Hits.Load(), ns.Misses.Load(), ns.Expired.Load(), ns.Evicted.Load()
+		keys, bytes = ns.Keys.Load(), ns.Bytes.Load()
 	}
 	diskHits := ctr.DiskHits.Load()
 	hitRate := 0.0
@@ -66,9 +70,7 @@ func (s *Server) cacheStats(ns *storage.Counters) []cacheStat {
 		cacheStat{name: "rate_allowed", n: ctr.RateAllowed.Load()},
 		cacheStat{name: "rate_denied", n: ctr.RateDenied.Load()},
 	)
-	if ns == nil {
-		stats = append(stats, cacheStat{name: "bytes", n: s.store.Used()})
-	}
+	stats = append(stats, cacheStat{name: "keys", n: keys}, cacheStat{name: "bytes", n: bytes})
 	compression := 1.0
 	if stored := ctr.StoredBytes.Load(); stored > 0 {
 		compression = float64(ctr.RawBytes.Load()) / float64(stored)

@@ -180,6 +180,7 @@ func (db *DB) write(key []byte, v Value) Value {
 	rec := newRecord(key, v)
 	if s.found {
 		db.store.used.Add(uint(s.h), recordSize(rec)-recordSize(s.v))
+		db.sized(rec.key(), 0, recordSize(rec)-recordSize(s.v))
 		if !s.overflow {
 			if s.v.exp != 0 && rec.exp == 0 {
 				db.unindexVolatile(s.sh, s.h)
@@ -209,6 +210,7 @@ func (db *DB) write(key []byte, v Value) Value {
 	s.put(rec)
 	db.keys.Add(uint(s.h), 1)
 	db.store.used.Add(uint(s.h), entryOverhead+recordSize(rec))
+	db.sized(rec.key(), 1, entryOverhead+recordSize(rec))
 	return rec
 }
 
@@ -250,6 +252,7 @@ func (db *DB) remove(s *slot, why Reason) {
 	s.sh.dropHot(v.key())
 	db.keys.Add(uint(s.h), -1)
 	db.store.used.Add(uint(s.h), -entryOverhead-recordSize(v))
+	db.sized(v.key(), -1, -entryOverhead-recordSize(v))
 	db.removed(v.key(), v, why)
 }
 

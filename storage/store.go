@@ -72,6 +72,7 @@ type Store struct {
 	startSecs uint32        // the clock's unix seconds at New, from which hot key weights count
 	listeners []Listener
 	reads     ReadListener
+	sizes     SizeListener
 	tier      *Tier // the disk tier (tier.go), nil when nothing persists
 	codec     codec // zstd encoders and dictionaries (codec_zstd.go)
 	maxMemory atomic.Int64
