@@ -29,37 +29,76 @@ type cacheStat struct {
 	isRatio bool
 }
 
+// nsStats are the statistics of one namespace, or of the whole keyspace:
+// its counters, and the numbers the keyspace keeps elsewhere (Stats, DB
+// lengths, Used) for itself.
+type nsStats struct {
+	name                                        string
+	ctr                                         *storage.Counters
+	hits, misses, expired, evicted, keys, bytes int64
+}
+
+// statsOf returns the statistics of a namespace's counters, or of the
+// whole keyspace for ns nil.
+func (s *Server) statsOf(ns *storage.Counters) nsStats {
+	if ns != nil {
+		return nsStats{ctr: ns, hits: ns.Hits.Load(), misses: ns.Misses.Load(), expired: ns.Expired.Load(),
+			evicted: ns.Evicted.Load(), keys: ns.Keys.Load(), bytes: ns.Bytes.Load()}
+	}
+	st := s.store.Stats()
+	out := nsStats{ctr: s.store.Counters(), hits: st.Hits.Load(), misses: st.Misses.Load(),
+		expired: st.Expired.Load(), evicted: st.Evicted.Load(), bytes: s.store.Used()}
+	for i := 0; i < s.store.Databases(); i++ {
+		out.keys += int64(s.store.DB(i).Len())
+	}
+	return out
+}
+
+// namespaceStats returns the statistics of every namespace in config
+// order, the default one last; without configured namespaces, the whole
+// keyspace's as the default namespace's.
+func (s *Server) namespaceStats() []nsStats {
+	var out []nsStats
+	for _, sp := range s.cache.Rules().Spaces() {
+		st := s.statsOf(s.cache.NamespaceCounters(sp))
+		st.name = sp.Name
+		out = append(out, st)
+	}
+	return out
+}
+
+// hitRate is hits over reads, 0 before any read.
+func (st nsStats) hitRate() float64 {
+	if st.hits+st.misses == 0 {
+		return 0
+	}
+	return float64(st.hits) / float64(st.hits+st.misses)
+}
+
+// compression is the bytes written compressed before compression over
+// after, 1 before any.
+func (st nsStats) compression() float64 {
+	if stored := st.ctr.StoredBytes.Load(); stored > 0 {
+		return float64(st.ctr.RawBytes.Load()) / float64(stored)
+	}
+	return 1
+}
+
 // cacheStats returns the CACHE.STATS fields, in the order they are
 // reported, of the whole keyspace (ns nil) or of one namespace's counters.
 func (s *Server) cacheStats(ns *storage.Counters) []cacheStat {
-	ctr := ns
-	var hits, misses, expired, evicted, keys, bytes int64
-	if ns == nil {
-		ctr = s.store.Counters()
-		st := s.store.Stats()
-		hits, misses, expired, evicted = st.Hits.Load(), st.Misses.Load(), st.Expired.Load(), st.Evicted.Load()
-		for i := 0; i < s.store.Databases(); i++ {
-			keys += int64(s.store.DB(i).Len())
-		}
-		bytes = s.store.Used()
-	} else {
-		hits, misses, expired, evicted = ns.Hits.Load(), ns.Misses.Load(), ns.Expired.Load(), ns.Evicted.Load()
-		keys, bytes = ns.Keys.Load(), ns.Bytes.Load()
-	}
+	st := s.statsOf(ns)
+	ctr, hits, misses := st.ctr, st.hits, st.misses
 	diskHits := ctr.DiskHits.Load()
-	hitRate := 0.0
-	if hits+misses > 0 {
-		hitRate = float64(hits) / float64(hits+misses)
-	}
 	stats := []cacheStat{
 		{name: "memory_hits", n: hits - diskHits},
 		{name: "disk_hits", n: diskHits},
 		{name: "misses", n: misses},
-		{name: "hit_rate", ratio: hitRate, isRatio: true},
+		{name: "hit_rate", ratio: st.hitRate(), isRatio: true},
 		{name: "sets", n: ctr.Sets.Load()},
 		{name: "deletes", n: ctr.Deletes.Load()},
-		{name: "expirations", n: expired},
-		{name: "evictions", n: evicted},
+		{name: "expirations", n: st.expired},
+		{name: "evictions", n: st.evicted},
 	}
 	for k := range ctr.Invalidations {
 		stats = append(stats, cacheStat{name: "invalidations_" + storage.Invalidation(k).String(), n: ctr.Invalidations[k].Load()})
@@ -70,12 +109,8 @@ func (s *Server) cacheStats(ns *storage.Counters) []cacheStat {
 		cacheStat{name: "rate_allowed", n: ctr.RateAllowed.Load()},
 		cacheStat{name: "rate_denied", n: ctr.RateDenied.Load()},
 	)
-	stats = append(stats, cacheStat{name: "keys", n: keys}, cacheStat{name: "bytes", n: bytes})
-	compression := 1.0
-	if stored := ctr.StoredBytes.Load(); stored > 0 {
-		compression = float64(ctr.RawBytes.Load()) / float64(stored)
-	}
-	return append(stats, cacheStat{name: "compression_ratio", ratio: compression, isRatio: true})
+	stats = append(stats, cacheStat{name: "keys", n: st.keys}, cacheStat{name: "bytes", n: st.bytes})
+	return append(stats, cacheStat{name: "compression_ratio", ratio: st.compression(), isRatio: true})
 }
 
 // cmdCacheStats: CACHE.STATS [namespace] -> a map of the statistics (a

@@ -59,6 +59,9 @@ type Config struct {
 	// beyond it the least recently used persisted keys are evicted from
 	// both tiers (0: no bound).
 	MaxDiskSize int64
+	// AdminAddr is the host:port of the admin HTTP listener: /metrics,
+	// /healthz, /readyz and the dashboard (admin.go). Empty: none.
+	AdminAddr string
 	// LogLevel is debug, verbose, notice or warning (default notice).
 	LogLevel string
 	// Logger receives the server's logs (default: slog.Default()).

@@ -23,6 +23,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -41,6 +42,8 @@ type Server struct {
 	store *storage.Store
 
 	listeners []net.Listener
+	admin     *http.Server // the admin listener's (admin.go), nil when off
+	adminLn   net.Listener
 	mu        sync.Mutex // guards clients
 	clients   map[int64]*client
 
@@ -129,6 +132,12 @@ func (s *Server) Start() error {
 		s.listeners = append(s.listeners, ln)
 	}
 	s.started = time.Now()
+	if err := s.startAdmin(); err != nil {
+		for _, l := range s.listeners {
+			l.Close()
+		}
+		return err
+	}
 	for _, ln := range s.listeners {
 		s.wg.Add(1)
 		go s.acceptLoop(ln)
@@ -158,6 +167,9 @@ func (s *Server) Close() error {
 		s.scripts.closing() // a running script stops, so its client can close
 		for _, ln := range s.listeners {
 			ln.Close()
+		}
+		if s.admin != nil {
+			s.admin.Close()
 		}
 		s.mu.Lock()
 		for _, c := range s.clients {

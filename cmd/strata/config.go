@@ -39,6 +39,7 @@ type config struct {
 	LogLevel             string         `yaml:"loglevel" usage:"debug, verbose, notice or warning"`
 	FlushInterval        units.Duration `yaml:"flush-interval" usage:"how often write_back keys are written to disk, e.g. 1s"`
 	MaxDiskSize          units.Size     `yaml:"max-disk-size" usage:"bound on the disk tier's live data, e.g. 10gb (0: none)"`
+	AdminAddr            string         `yaml:"admin-addr" usage:"host:port of the admin HTTP listener: /metrics, /healthz, /readyz, the dashboard (empty: off)"`
 
 	// Namespaces are the cache rules (namespaces.go): file only. A pointer
 	// keeps config comparable.
@@ -227,6 +228,7 @@ func (c *config) serverConfig(log *slog.Logger) server.Config {
 		Logger:               log,
 		FlushInterval:        c.FlushInterval.Std(),
 		MaxDiskSize:          int64(c.MaxDiskSize),
+		AdminAddr:            c.AdminAddr,
 		Namespaces:           namespaces(c.Namespaces),
 		Events:               deref(c.Events),
 		IndexPrefixes:        deref(c.IndexPrefixes),
