@@ -98,6 +98,15 @@ func parseTemplate(raw string) (template, error) {
 		t.parts = append(t.parts, templatePart{text: field, hole: true})
 		rest = rest[open+1+end+1:]
 	}
+	// A template that starts with a glob, with no literal prefix, would
+	// scan and could empty the whole keyspace on every event, which
+	// CACHE.INVALIDATE PATTERN allows only with FORCE. A template starting
+	// with a hole has the field's value as its prefix.
+	if first := t.parts[0]; !first.hole {
+		if lit, _ := Literal(first.text); lit == "" {
+			return template{}, errors.New("it has no literal prefix, so it would match every key: start it with the keys' prefix (\"product:*\"), or use CACHE.INVALIDATE PATTERN ... FORCE to empty the keyspace")
+		}
+	}
 	return t, nil
 }
 

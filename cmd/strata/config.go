@@ -98,7 +98,11 @@ func parseArgs(args []string, usageOut io.Writer) (*options, error) {
 			continue // a section: file only
 		}
 		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-		if def := fmt.Sprint(cv.Field(i).Interface()); def != "" {
+		def := fmt.Sprint(cv.Field(i).Interface())
+		if size, ok := cv.Field(i).Interface().(units.Size); ok {
+			def = size.Human() // 512mb, not 536870912
+		}
+		if def != "" {
 			usage += " (default " + def + ")"
 		}
 		fs.Func(name, usage, func(s string) error {

@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"flag"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -263,5 +265,54 @@ func TestDecodeSectionValues(t *testing.T) {
 	if ns.Match != "p:*" || ns.TTL.Std() != 5*time.Minute || ns.ByTTL["a"].Std() != time.Hour || ns.Comp.MinSize != 1024 ||
 		!reflect.DeepEqual(r.Events, map[string][]string{"e": {"x", "y"}}) {
 		t.Errorf("decoded %+v", r)
+	}
+}
+
+// TestHelpShowsDefaults: --help shows each setting's true default, sizes
+// as sizes.
+func TestHelpShowsDefaults(t *testing.T) {
+	var out bytes.Buffer
+	if _, err := parseArgs([]string{"--help"}, &out); err != flag.ErrHelp {
+		t.Fatalf("--help: %v", err)
+	}
+	d := server.DefaultConfig()
+	for _, want := range []string{
+		"-flush-interval value\n    \thow often write_back keys are written to disk, e.g. 1s (default " + d.FlushInterval.String() + ")",
+		"(default 512mb)", "-port value\n    \tTCP port to listen on (default 6379)", "(default noeviction)", "(default ./data)",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("--help lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// TestReadmeConfigExamples: every YAML example in README.md loads as
+// pasted and starts a server, and the first sets no password, so the
+// redis-cli lines after it work without AUTH.
+func TestReadmeConfigExamples(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := strings.Split(string(readme), "```yaml\n")[1:]
+	if len(blocks) == 0 {
+		t.Fatal("README.md has no YAML example")
+	}
+	for i, b := range blocks {
+		example, _, _ := strings.Cut(b, "```")
+		opts, err := parseArgs([]string{"--config", writeFile(t, "strata.yaml", example), "--dir", t.TempDir()}, io.Discard)
+		if err != nil {
+			t.Fatalf("example %d: %v\n%s", i+1, err, example)
+		}
+		if i == 0 && opts.RequirePass != "" {
+			t.Errorf("the first example sets requirepass: every redis-cli line after it would fail with NOAUTH")
+		}
+		cfg := opts.serverConfig(slog.New(slog.NewTextHandler(io.Discard, nil)))
+		cfg.Port = -1
+		srv, err := server.New(cfg)
+		if err != nil {
+			t.Fatalf("example %d: %v", i+1, err)
+		}
+		srv.Close()
 	}
 }

@@ -18,6 +18,7 @@ import (
 //	    ttl: 5m
 //	    max_ttl: 1h
 //	    jitter: 0.2
+//	    jitter_client_ttl: false    # jitter the default TTL only (default: true)
 //	    compress: {min_size: 1kb, level: default}
 //	  - match: "image_task:*"
 //	    ttl_by_field: {field: status, ttl: {processing: 5m, success: 1h}, default: 5m}
@@ -30,8 +31,11 @@ type namespaceConfig struct {
 	MaxTTL     units.Duration  `yaml:"max_ttl"`
 	TTLByField *fieldTTLConfig `yaml:"ttl_by_field"`
 	Jitter     float64         `yaml:"jitter"`
-	Compress   compressConfig  `yaml:"compress"`
-	LocalCache *bool           `yaml:"local_cache"`
+	// JitterClientTTL false keeps the TTLs clients give exact (default
+	// true: jitter applies to them too).
+	JitterClientTTL *bool          `yaml:"jitter_client_ttl"`
+	Compress        compressConfig `yaml:"compress"`
+	LocalCache      *bool          `yaml:"local_cache"`
 }
 
 type fieldTTLConfig struct {
@@ -87,13 +91,14 @@ func namespaces(list *[]namespaceConfig) []policy.Namespace {
 	out := make([]policy.Namespace, 0, len(*list))
 	for _, n := range *list {
 		ns := policy.Namespace{
-			Name:         n.Name,
-			Match:        n.Match,
-			Strategy:     n.Strategy,
-			TTL:          n.TTL.Std(),
-			MaxTTL:       n.MaxTTL.Std(),
-			Jitter:       n.Jitter,
-			NoLocalCache: n.LocalCache != nil && !*n.LocalCache,
+			Name:           n.Name,
+			Match:          n.Match,
+			Strategy:       n.Strategy,
+			TTL:            n.TTL.Std(),
+			MaxTTL:         n.MaxTTL.Std(),
+			Jitter:         n.Jitter,
+			NoClientJitter: n.JitterClientTTL != nil && !*n.JitterClientTTL,
+			NoLocalCache:   n.LocalCache != nil && !*n.LocalCache,
 		}
 		if f := n.TTLByField; f != nil {
 			ns.TTLByField = &policy.FieldTTL{Field: f.Field, Default: f.Default.Std(), TTL: map[string]time.Duration{}}
