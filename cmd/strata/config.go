@@ -9,11 +9,13 @@ import (
 	"net"
 	"os"
 	"reflect"
+	"strconv"
 	"strings"
+
+	"github.com/goccy/go-yaml/ast"
 
 	"github.com/stratakv/strata/internal/units"
 	"github.com/stratakv/strata/server"
-	"gopkg.in/yaml.v3"
 )
 
 // config is strata.yaml. Keys are Redis's setting names wherever Redis has
@@ -143,11 +145,7 @@ func parseArgs(args []string, usageOut io.Writer) (*options, error) {
 		if !ok {
 			continue
 		}
-		node := &yaml.Node{Kind: yaml.ScalarNode, Value: *raw}
-		if cv.Field(i).Kind() == reflect.String {
-			node.Tag = "!!str" // --requirepass 123 is the text "123"
-		}
-		if err := d.decode(node, cv.Field(i), name); err != nil {
+		if err := d.decode(flagNode(*raw, cv.Field(i).Kind() == reflect.String), cv.Field(i), name); err != nil {
 			return nil, err
 		}
 	}
@@ -157,17 +155,29 @@ func parseArgs(args []string, usageOut io.Writer) (*options, error) {
 	return opts, nil
 }
 
+// flagNode reads a flag's text as the YAML scalar it would be in the
+// file, so that flags and the file decode alike: "7000" an integer,
+// "100mb" a string. The text of a string setting, or text that is not one
+// scalar, is a string whatever it looks like (--requirepass 123).
+func flagNode(raw string, str bool) ast.Node {
+	if !str {
+		if _, body, err := parseYAML([]byte(raw), ""); err == nil && body != nil && isScalar(body) {
+			return body
+		}
+	}
+	_, body, _ := parseYAML([]byte(strconv.Quote(raw)), "")
+	return body
+}
+
 // load decodes a YAML document over c; file names it in errors. An empty
 // document changes nothing.
 func (c *config) load(data []byte, file string) error {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return fmt.Errorf("%s: %w", file, err)
+	_, body, err := parseYAML(data, file)
+	if err != nil || body == nil {
+		return err
 	}
-	if len(doc.Content) == 0 {
-		return nil
-	}
-	return decoder{file: file}.decode(doc.Content[0], reflect.ValueOf(c).Elem(), "")
+	d := decoder{file: file}
+	return d.decode(body, reflect.ValueOf(c).Elem(), "")
 }
 
 // logLevels maps Redis's loglevel names to slog levels; verbose sits

@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/goccy/go-yaml/ast"
 	"github.com/stratakv/strata/internal/units"
 	"github.com/stratakv/strata/policy"
-	"gopkg.in/yaml.v3"
 )
 
 // namespaceConfig is one entry of the config file's namespaces list (see
@@ -51,33 +51,34 @@ type compressConfig struct {
 	level   policy.Level
 }
 
-// UnmarshalYAML reads "off", false, or a mapping of min_size and level.
-func (c *compressConfig) UnmarshalYAML(node *yaml.Node) error {
-	switch node.Kind {
-	case yaml.ScalarNode:
-		if node.Value == "off" || node.Value == "false" {
-			*c = compressConfig{}
-			return nil
-		}
-		return fmt.Errorf("invalid value %q: want off or {min_size: 1kb, level: default}", node.Value)
-	case yaml.MappingNode:
+// UnmarshalYAML reads "off", false, or a mapping of min_size and level
+// (yaml.NodeUnmarshaler).
+func (c *compressConfig) UnmarshalYAML(node ast.Node) error {
+	switch n := node.(type) {
+	case *ast.MappingNode:
 		*c = compressConfig{on: true}
-		for i := 0; i+1 < len(node.Content); i += 2 {
-			k, v := node.Content[i], node.Content[i+1]
+		for _, mv := range n.Values {
+			k, v := mv.Key.GetToken().Value, mv.Value.GetToken().Value
 			var err error
-			switch k.Value {
+			switch k {
 			case "min_size":
-				err = c.minSize.UnmarshalText([]byte(v.Value))
+				err = c.minSize.UnmarshalText([]byte(v))
 			case "level":
-				err = c.level.UnmarshalText([]byte(v.Value))
+				err = c.level.UnmarshalText([]byte(v))
 			default:
-				return fmt.Errorf("unknown setting %q: want min_size or level", k.Value)
+				return fmt.Errorf("unknown setting %q: want min_size or level", k)
 			}
 			if err != nil {
-				return fmt.Errorf("%s: %w", k.Value, err)
+				return fmt.Errorf("%s: %w", k, err)
 			}
 		}
 		return nil
+	case *ast.StringNode, *ast.BoolNode:
+		if v := node.GetToken().Value; v == "off" || v == "false" {
+			*c = compressConfig{}
+			return nil
+		}
+		return fmt.Errorf("invalid value %q: want off or {min_size: 1kb, level: default}", node.GetToken().Value)
 	}
 	return fmt.Errorf("want off or a mapping of min_size and level")
 }

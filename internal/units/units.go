@@ -3,7 +3,7 @@
 // bytes, and durations like "300ms", "5m", "1h" or plain seconds.
 //
 // Size and Duration implement encoding.TextUnmarshaler, so they can be
-// fields of a YAML-decoded struct (gopkg.in/yaml.v3 hands scalars to
+// fields of a YAML-decoded struct (YAML libraries hand scalars to
 // UnmarshalText) and values of flag.TextVar.
 //
 // Caveats: a size follows Redis's memtoull (k is 1000, kb is 1024, and so
