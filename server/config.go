@@ -59,6 +59,14 @@ type Config struct {
 	// beyond it the least recently used persisted keys are evicted from
 	// both tiers (0: no bound).
 	MaxDiskSize int64
+	// ConfigFile is the path of the config file the server was started
+	// with, absolute, for INFO's config_file ("" for none).
+	ConfigFile string
+	// RewriteConfig writes CONFIG REWRITE's changes into that file: the
+	// CONFIG parameters changed since start-up by name, with their values
+	// as CONFIG GET shows them. Nil: CONFIG REWRITE answers that there is
+	// no config file, as Redis does.
+	RewriteConfig func(changed map[string]string) error
 	// AdminAddr is the host:port of the admin HTTP listener: /metrics,
 	// /healthz, /readyz and the dashboard (admin.go). Empty: none.
 	AdminAddr string

@@ -181,7 +181,7 @@ func (s *Server) infoServer(w *infoWriter) {
 	s.cfgMu.RUnlock()
 	w.field("lru_clock", now.Unix()&(1<<24-1))
 	w.field("executable", exe)
-	w.field("config_file", "")
+	w.field("config_file", s.cfg.ConfigFile)
 	w.field("io_threads_active", 0)
 }
 

@@ -91,6 +91,7 @@ const (
 	msgConfigUnknown    = "ERR Unknown option or number of arguments for CONFIG SET - '%s'"
 	msgConfigSetFailed  = "ERR CONFIG SET failed (possibly related to argument '%s') - %s"
 	msgConfigNoFile     = "ERR The server is running without a config file"
+	msgConfigRewrite    = "ERR Rewriting config file: "
 	msgNoShutdown       = "ERR No shutdown in progress."
 	msgSubcommandSyntax = "ERR unknown subcommand or wrong number of arguments for '%s'. Try %s HELP."
 	msgSlowlogCount     = "ERR count should be greater than or equal to -1"

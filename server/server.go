@@ -64,6 +64,9 @@ type Server struct {
 	// CONFIG SET gave parameters Strata does not use, guarded by cfgMu.
 	info       infoState
 	noopConfig map[string]string
+	// configChanged names the parameters CONFIG SET changed, which
+	// CONFIG REWRITE writes; guarded by cfgMu.
+	configChanged map[string]bool
 
 	closeOnce sync.Once
 	done      chan struct{}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
@@ -247,6 +248,17 @@ func (c *config) serverConfig(log *slog.Logger) server.Config {
 		Events:               deref(c.Events),
 		IndexPrefixes:        deref(c.IndexPrefixes),
 	}
+}
+
+// serverConfig is config.serverConfig with the config file, when there is
+// one: its absolute path for INFO, and its CONFIG REWRITE writer.
+func (o *options) serverConfig(log *slog.Logger) server.Config {
+	cfg := o.config.serverConfig(log)
+	if o.file != "" {
+		cfg.ConfigFile, _ = filepath.Abs(o.file)
+		cfg.RewriteConfig = rewriter(o.file)
+	}
+	return cfg
 }
 
 // newLogger returns a text logger at the Redis loglevel, naming levels as
