@@ -192,9 +192,10 @@ func docsEntry(cmd *command) *respNode {
 	if d, ok := recorded().docs[cmd.name]; ok {
 		return d
 	}
+	doc := strataDocs[cmd.name] // cmd_docs.go
 	var kv []respNode
-	if cmd.summary != "" {
-		kv = append(kv, bulkNode("summary"), bulkNode(cmd.summary))
+	if doc.summary != "" {
+		kv = append(kv, bulkNode("summary"), bulkNode(doc.summary))
 	}
 	kv = append(kv, bulkNode("since"), bulkNode(Version))
 	if isModuleCommand(cmd) {
@@ -203,6 +204,13 @@ func docsEntry(cmd *command) *respNode {
 		if group, ok := container.field("group"); ok {
 			kv = append(kv, bulkNode("group"), *group) // a subcommand of Redis's
 		}
+	}
+	if doc.complexity != "" {
+		kv = append(kv, bulkNode("complexity"), bulkNode(doc.complexity))
+	}
+	if len(doc.args) > 0 {
+		var keys int64
+		kv = append(kv, bulkNode("arguments"), argsNode(doc.args, &keys))
 	}
 	d := mapNode(kv...)
 	return &d

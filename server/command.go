@@ -61,9 +61,6 @@ type command struct {
 	// write is how the command's writes treat a key's TTL in the write
 	// path (cache.WriteKind; the zero value, in place, for most).
 	write cache.WriteKind
-	// summary is COMMAND DOCS's one-line description of a command Redis
-	// does not have (Redis's own commands are described by Redis's docs).
-	summary string
 	// stats are the command's INFO commandstats counters (cmdstats.go),
 	// made on its first call.
 	stats atomic.Pointer[cmdStats]
