@@ -149,4 +149,4 @@ var cacheDictHelp = []string{
 	"    Prints this help.",
 }
 
-func cmdCacheDictHelp(c *client, args [][]byte) { c.out.help(cacheDictHelp) }
+func cmdCacheDictHelp(c *client, args [][]byte) { c.out.Help(cacheDictHelp) }

@@ -148,6 +148,8 @@ var liveConfigParams = []configParam{
 	{name: "proto-max-bulk-len", kind: paramMemory, min: 1 << 20, max: math.MaxInt64,
 		get: func(s *Server) string { return strconv.FormatInt(s.cfg.ProtoMaxBulkLen, 10) },
 		set: func(s *Server, v string) { s.cfg.ProtoMaxBulkLen, _ = strconv.ParseInt(v, 10, 64) }},
+	// hll-sparse-max-bytes is kept as set, and read by PFADD and PFMERGE.
+	memoryParam("hll-sparse-max-bytes", "3000", 0, math.MaxInt64),
 	{name: "databases", flags: paramImmutable,
 		get: func(s *Server) string { return strconv.Itoa(s.store.Databases()) }},
 	// Strata cannot move its listeners at run time, which Redis can.
@@ -659,4 +661,4 @@ var configHelp = []string{
 	"    Prints this help.",
 }
 
-func cmdConfigHelp(c *client, args [][]byte) { c.out.help(configHelp) }
+func cmdConfigHelp(c *client, args [][]byte) { c.out.Help(configHelp) }

@@ -7,7 +7,11 @@ package server
 // docs (cmd_command.go). TestStrataCommandsDocumented keeps this table and
 // the command table in step.
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/stratakv/strata/internal/resp"
+)
 
 // docArg is one argument of a command's COMMAND DOCS, as Redis describes
 // them: a type (key, string, integer, double, pattern, pure-token, oneof,
@@ -92,29 +96,29 @@ var strataDocs = map[string]commandDoc{
 
 // node returns the argument as a COMMAND DOCS argument map; keys count the
 // command's key specs, in order.
-func (a docArg) node(keys *int64) respNode {
-	kv := []respNode{bulkNode("name"), bulkNode(a.name), bulkNode("type"), bulkNode(a.typ)}
+func (a docArg) node(keys *int64) resp.Node {
+	kv := []resp.Node{resp.Bulk("name"), resp.Bulk(a.name), resp.Bulk("type"), resp.Bulk(a.typ)}
 	if a.typ == "key" {
-		kv = append(kv, bulkNode("key_spec_index"), intNode(*keys))
+		kv = append(kv, resp.Bulk("key_spec_index"), resp.Int(*keys))
 		*keys++
 	}
 	if a.token != "" {
-		kv = append(kv, bulkNode("token"), bulkNode(a.token))
+		kv = append(kv, resp.Bulk("token"), resp.Bulk(a.token))
 	}
 	if len(a.flags) > 0 {
-		kv = append(kv, bulkNode("flags"), statusSet(a.flags...))
+		kv = append(kv, resp.Bulk("flags"), resp.StatusSet(a.flags...))
 	}
 	if len(a.args) > 0 {
-		kv = append(kv, bulkNode("arguments"), argsNode(a.args, keys))
+		kv = append(kv, resp.Bulk("arguments"), argsNode(a.args, keys))
 	}
-	return mapNode(kv...)
+	return resp.Map(kv...)
 }
 
 // argsNode returns arguments as COMMAND DOCS's array of argument maps.
-func argsNode(args []docArg, keys *int64) respNode {
-	out := make([]respNode, len(args))
+func argsNode(args []docArg, keys *int64) resp.Node {
+	out := make([]resp.Node, len(args))
 	for i, a := range args {
 		out[i] = a.node(keys)
 	}
-	return arrayNode(out...)
+	return resp.Array(out...)
 }

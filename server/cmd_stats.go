@@ -152,11 +152,11 @@ func formatRatio(r float64) string { return strconv.FormatFloat(r, 'f', 4, 64) }
 // writeRatio replies a ratio in formatRatio's text: a double in RESP3, a
 // bulk string in RESP2.
 func (c *client) writeRatio(r float64) {
-	if !c.out.resp3 {
+	if !c.out.RESP3() {
 		c.out.BulkString(formatRatio(r))
 		return
 	}
-	c.out.b = append(append(append(c.out.b, ','), formatRatio(r)...), "\r\n"...)
+	c.out.Raw([]byte("," + formatRatio(r) + "\r\n"))
 }
 
 // infoStrata writes the fields of INFO's "# Strata" section: those of

@@ -105,7 +105,7 @@ func (e *errorStats) reset() {
 func (s *Server) commandRan(c *client, cmd *command, mark int, d time.Duration) {
 	st := cmd.statsOf()
 	st.latency.Observe(d)
-	if b := c.out.b; len(b) > mark && b[mark] == '-' {
+	if b := c.out.Bytes(); len(b) > mark && b[mark] == '-' {
 		st.failed.Add(1)
 		if c.script == nil {
 			s.errors.count(b[mark+1:])

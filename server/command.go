@@ -110,6 +110,8 @@ func newCommandTable() commandTable {
 	registerHashCommands(t)
 	registerSetCommands(t)
 	registerScriptCommands(t)
+	registerBitmapCommands(t)
+	registerHLLCommands(t)
 	t.deriveScriptFlags()
 	return t
 }

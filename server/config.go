@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/stratakv/strata/internal/resp"
 	"github.com/stratakv/strata/policy"
 )
 
@@ -90,7 +91,7 @@ func DefaultConfig() Config {
 		MaxMemoryPolicy: "noeviction",
 		Databases:       16,
 		MaxClients:      10000,
-		ProtoMaxBulkLen: defaultMaxBulkLen,
+		ProtoMaxBulkLen: resp.DefaultMaxBulk,
 		FlushInterval:   time.Second,
 		LogLevel:        "notice",
 	}

@@ -142,7 +142,7 @@ func cmdInfo(c *client, args [][]byte) {
 	for i, a := range args[1:] {
 		names[i] = string(a)
 	}
-	c.out.Verbatim(c.srv.infoText(names))
+	c.out.Verbatim("txt", c.srv.infoText(names))
 }
 
 // port returns the TCP port the server listens on.

@@ -23,6 +23,9 @@ var forbidden = map[string][]string{
 	"storage": {"policy", "server", "cache"},
 	"policy":  {"*"},
 	"cache":   {"server"},
+	"script":  {"server"},
+	// resp is the protocol alone: it needs nothing of Strata.
+	"internal/resp": {"*"},
 }
 
 // imports returns the module packages pkg imports in its non-test files.
