@@ -227,7 +227,8 @@ func TestCacheHotKeys(t *testing.T) {
 	c.expect("*3\r\n*2\r\n$3\r\nk30\r\n:30\r\n*2\r\n$6\r\nuser:7\r\n:25\r\n*2\r\n$3\r\nk20\r\n:20\r\n",
 		"CACHE.HOTKEYS", "COUNT", "3")
 	c.expect("*2\r\n*2\r\n$6\r\nuser:7\r\n:25\r\n*2\r\n$6\r\nuser:8\r\n:5\r\n", "CACHE.HOTKEYS", "NAMESPACE", "users")
-	c.expect("*1\r\n*2\r\n$3\r\nk30\r\n:30\r\n", "cache.hotkeys", "namespace", "default", "count", "1")
+	c.expect("*3\r\n*2\r\n$3\r\nk30\r\n:30\r\n*2\r\n$3\r\nk20\r\n:20\r\n*2\r\n$3\r\nk10\r\n:10\r\n",
+		"cache.hotkeys", "namespace", "default", "count", "3")
 	if got := c.do("CACHE.HOTKEYS"); !strings.HasPrefix(got, "*6\r\n") {
 		t.Errorf("CACHE.HOTKEYS = %q, want the 6 keys read", got)
 	}
