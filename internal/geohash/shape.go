@@ -23,8 +23,8 @@ func (s *Shape) bounds() (minLon, minLat, maxLon, maxLat float64) {
 	height *= s.Conversion
 	width *= s.Conversion
 	latDelta := radDeg(height / EarthRadius)
-	longDeltaTop := radDeg(width / EarthRadius / math.Cos(degRad(s.Lat+latDelta)))
-	longDeltaBottom := radDeg(width / EarthRadius / math.Cos(degRad(s.Lat-latDelta)))
+	longDeltaTop := radDeg(width / EarthRadius / cos(degRad(s.Lat+latDelta)))
+	longDeltaBottom := radDeg(width / EarthRadius / cos(degRad(s.Lat-latDelta)))
 	longDelta := longDeltaTop
 	if s.Lat < 0 { // southern hemisphere
 		longDelta = longDeltaBottom
