@@ -355,7 +355,7 @@ func (c *client) lockFor(cmd *command, args [][]byte) storage.Lock {
 	if cmd.firstKey == 0 {
 		return store.LockAll()
 	}
-	if cmd.firstKey == 1 && cmd.lastKey == 1 && len(args) > 1 { // GET, SET, INCR...: one key
+	if cmd.firstKey == 1 && cmd.lastKey == 1 && cmd.keys == nil && len(args) > 1 { // GET, SET, INCR...: one key
 		return store.LockShard(c.dbIndex, store.ShardOf(args[1]))
 	}
 	shards := c.shardBuf[:0]

@@ -9,7 +9,6 @@ package server
 // x87 unit does.
 
 import (
-	"bytes"
 	"math/big"
 )
 
@@ -216,13 +215,5 @@ func addLongDouble(x, y *big.Float) (*big.Float, bool) {
 // printf's %.17Lf with the trailing zeros (and a bare point) removed, and
 // "-0" written "0".
 func formatLongDouble(f *big.Float) []byte {
-	b := f.Append(nil, 'f', 17)
-	if bytes.IndexByte(b, '.') >= 0 {
-		b = bytes.TrimRight(b, "0")
-		b = bytes.TrimSuffix(b, []byte("."))
-	}
-	if string(b) == "-0" {
-		b = b[1:]
-	}
-	return b
+	return trimHuman(f.Append(nil, 'f', 17), 0)
 }
