@@ -101,6 +101,7 @@ func newCommandTable() commandTable {
 	registerHashCommands(t)
 	registerSetCommands(t)
 	registerScriptCommands(t)
+	registerGeoCommands(t)
 	return t
 }
 
