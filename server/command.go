@@ -102,6 +102,7 @@ func newCommandTable() commandTable {
 	registerSetCommands(t)
 	registerScriptCommands(t)
 	registerGeoCommands(t)
+	registerSortCommands(t)
 	return t
 }
 

@@ -147,7 +147,7 @@ const (
 	msgOutOfRangeLong = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
 )
 
-// Geo reply texts.
+// Geo and SORT reply texts.
 const (
 	msgGeoInvalidPair    = "ERR invalid longitude,latitude pair %s,%s"
 	msgGeoNoMember       = "ERR could not decode requested zset member"
@@ -162,6 +162,7 @@ const (
 	msgGeoFrom           = "ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for %s"
 	msgGeoBy             = "ERR exactly one of BYRADIUS and BYBOX can be specified for %s"
 	msgGeoAnyCount       = "ERR the ANY argument requires COUNT argument"
+	msgSortNotDouble     = "ERR One or more scores can't be converted into double"
 )
 
 // Hash and set reply texts.

@@ -153,7 +153,7 @@ var writeKinds = map[string]writeKind{
 	"cache.set": writeReplace, "cache.mset": writeReplace,
 	"sinterstore": writeReplace, "sunionstore": writeReplace, "sdiffstore": writeReplace,
 	"zunionstore": writeReplace, "zinterstore": writeReplace, "zdiffstore": writeReplace, "zrangestore": writeReplace,
-	"geosearchstore": writeReplace, "georadius": writeReplace, "georadiusbymember": writeReplace,
+	"sort": writeReplace, "geosearchstore": writeReplace, "georadius": writeReplace, "georadiusbymember": writeReplace,
 	"expire": writeExpire, "pexpire": writeExpire, "expireat": writeExpire, "pexpireat": writeExpire,
 	"getex": writeExpire, "persist": writeExpire,
 	"rename": writeMove, "renamenx": writeMove, "copy": writeMove, "move": writeMove,
