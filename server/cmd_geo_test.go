@@ -1,7 +1,11 @@
 package server
 
 import (
+	"fmt"
+	"math"
+	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -88,4 +92,27 @@ func TestGeoStoreNamespaceTTL(t *testing.T) {
 	c.expect(":1\r\n", "GEORADIUSBYMEMBER", "src", "Palermo", "1", "km", "STOREDIST", "ttl:c")
 	c.expect(":300000\r\n", "PTTL", "ttl:c")
 	c.expect(":-1\r\n", "PTTL", "src")
+}
+
+// BenchmarkGeoSearch is bench/'s GEOSEARCH row in process: the 10 points
+// nearest a member within 1 km, among points spread 10 to the km².
+func BenchmarkGeoSearch(b *testing.B) {
+	const points = 20_000
+	s := startServer(b, Config{})
+	c := dial(b, s)
+	r := rand.New(rand.NewPCG(1, 2))
+	side := math.Sqrt(points / 10.0) // km
+	for i := 0; i < points; i += 500 {
+		args := []string{"GEOADD", "geo"}
+		for j := i; j < i+500; j++ {
+			lon := 12.5 + (r.Float64()-0.5)*side/(111.32*math.Cos(41.9*math.Pi/180))
+			lat := 41.9 + (r.Float64()-0.5)*side/111.32
+			args = append(args, strconv.FormatFloat(lon, 'f', 6, 64), strconv.FormatFloat(lat, 'f', 6, 64), fmt.Sprintf("m:%012d", j))
+		}
+		c.expect(":500\r\n", args...)
+	}
+	members := rand.New(rand.NewPCG(3, 4))
+	benchPipelineOn(b, s, 256, func(int) []string {
+		return strings.Fields(fmt.Sprintf("GEOSEARCH geo FROMMEMBER m:%012d BYRADIUS 1 km ASC COUNT 10 WITHDIST", members.IntN(points)))
+	})
 }

@@ -308,12 +308,60 @@ func EstimateSteps(meters, lat float64) uint8 {
 // Distance returns the great circle distance in meters between two
 // positions (haversine, on a sphere of EarthRadius).
 func Distance(lon1, lat1, lon2, lat2 float64) float64 {
-	lat1r := degRad(lat1)
-	lon1r := degRad(lon1)
-	lat2r := degRad(lat2)
-	lon2r := degRad(lon2)
-	u := sin((lat2r - lat1r) / 2)
-	v := sin((lon2r - lon1r) / 2)
-	a := float64(u*u) + float64(float64(float64(cos(lat1r)*cos(lat2r))*v)*v)
+	return newOrigin(lon1, lat1).distance(lon2, lat2)
+}
+
+// origin is a position distances are measured from, in radians, with its
+// latitude's cosine worked out once.
+type origin struct{ lon, lat, cosLat float64 }
+
+func newOrigin(lon, lat float64) origin {
+	latr := degRad(lat)
+	return origin{lon: degRad(lon), lat: latr, cosLat: cos(latr)}
+}
+
+// distance is Distance from o to a position in degrees, computed as
+// Redis's geohashGetDistance does.
+func (o origin) distance(lon, lat float64) float64 {
+	latr := degRad(lat)
+	u := sin((latr - o.lat) / 2)
+	v := sin((degRad(lon) - o.lon) / 2)
+	a := u * u
+	if v != 0 { // else the term is +0, and a sum with +0 is unchanged
+		a += float64(float64(o.cosLat*cos(latr))*v) * v
+	}
 	return 2.0 * EarthRadius * asin(math.Sqrt(a))
+}
+
+// fastOrigin is origin for farther's estimates, in Go's math.
+type fastOrigin struct{ lon, lat, cosLat float64 }
+
+func newFastOrigin(lon, lat float64) fastOrigin {
+	latr := degRad(lat)
+	return fastOrigin{lon: degRad(lon), lat: latr, cosLat: math.Cos(latr)}
+}
+
+// haversineBound returns the haversine term a = sin²(d/2R) of a distance
+// d in meters, raised by a margin far above the few ulps by which
+// fastOrigin.farther's a may be off: a position whose a exceeds it is
+// certainly farther than d. It is +Inf when d reaches half the earth's
+// circumference (or is NaN): then nothing is.
+func haversineBound(meters float64) float64 {
+	h := meters / (2 * EarthRadius)
+	if !(h < math.Pi/2) {
+		return math.Inf(1)
+	}
+	s := math.Sin(h)
+	return s * s * (1 + 1e-9)
+}
+
+// farther reports whether a position is certainly farther from o than the
+// distance bound stands for (see haversineBound). It costs a third of an
+// exact distance, so a search skips the exact one for most of the points
+// its boxes hold; false only means the exact distance must decide.
+func (o fastOrigin) farther(lon, lat, bound float64) bool {
+	latr := degRad(lat)
+	u := math.Sin((latr - o.lat) / 2)
+	v := math.Sin((degRad(lon) - o.lon) / 2)
+	return u*u+o.cosLat*math.Cos(latr)*v*v > bound
 }

@@ -2,6 +2,7 @@ package geohash
 
 import (
 	"math"
+	"math/rand/v2"
 	"slices"
 	"strconv"
 	"testing"
@@ -197,5 +198,33 @@ func TestContains(t *testing.T) {
 	narrow := Shape{Lon: 15, Lat: 37, Box: true, Width: 100, Height: 400, Conversion: 1000}
 	if _, ok := narrow.Contains(palLon, palLat); ok {
 		t.Error("Palermo is inside the 100 km wide box")
+	}
+}
+
+// TestFartherNeverWrong checks the cheap rejection against the exact
+// distance at limits just above and below it: a position it calls farther
+// is farther.
+func TestFartherNeverWrong(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for range 20000 {
+		lon1, lat1 := r.Float64()*360-180, r.Float64()*170-85
+		lon2, lat2 := lon1+r.NormFloat64()*math.Pow(10, -float64(r.IntN(6))), lat1+r.NormFloat64()*0.1
+		if r.IntN(10) == 0 { // anywhere, near antipodes included
+			lon2, lat2 = -lon1+r.NormFloat64()*1e-3, -lat1
+		}
+		lat2 = min(max(lat2, LatMin), LatMax)
+		d := Distance(lon1, lat1, lon2, lat2)
+		o := newFastOrigin(lon1, lat1)
+		for _, limit := range []float64{d, d * (1 - 1e-12), d * (1 + 1e-12), math.Nextafter(d, 0), d * 0.999} {
+			if o.farther(lon2, lat2, haversineBound(limit)) && !(d > limit) {
+				t.Fatalf("(%v,%v) to (%v,%v): %v m called farther than %v", lon1, lat1, lon2, lat2, d, limit)
+			}
+		}
+		if limit := d * 0.5; d > 1 && !o.farther(lon2, lat2, haversineBound(limit)) && d < 1e7 {
+			t.Errorf("(%v,%v) to (%v,%v): %v m not found farther than %v", lon1, lat1, lon2, lat2, d, limit)
+		}
+	}
+	if !math.IsInf(haversineBound(21_000_000), 1) || !math.IsInf(haversineBound(math.Inf(1)), 1) {
+		t.Error("a limit past half the circumference bounds something")
 	}
 }

@@ -11,6 +11,14 @@ type Shape struct {
 	Radius        float64
 	Width, Height float64
 	Conversion    float64
+
+	// Worked out by the first Contains.
+	prepared bool
+	center   origin
+	fast     fastOrigin
+	// The limits as haversineBound gives them: the radius, or half the
+	// width and half the height.
+	radiusBound, halfWidthBound, halfHeightBound float64
 }
 
 // bounds returns the shape's bounding box. Its longitude span is taken at
@@ -124,11 +132,26 @@ func (s *Shape) Boxes() []Hash {
 }
 
 // Contains reports whether the position is inside s, with its distance
-// in meters from s's center.
+// in meters from s's center. Its results are those of Redis's exact tests
+// (geohashGetDistanceIfInRadius and geohashGetDistanceIfInRectangle); a
+// cheap estimate only spares the exact distances of positions it finds
+// certainly outside.
 func (s *Shape) Contains(lon, lat float64) (dist float64, ok bool) {
+	if !s.prepared {
+		s.prepare()
+	}
 	if !s.Box {
-		dist = Distance(s.Lon, s.Lat, lon, lat)
+		if s.fast.farther(lon, lat, s.radiusBound) {
+			return 0, false
+		}
+		dist = s.center.distance(lon, lat)
 		return dist, !(dist > s.Radius*s.Conversion)
+	}
+	// The distances to the center's meridian and parallel, along the
+	// position's parallel and meridian.
+	here := newFastOrigin(lon, lat)
+	if here.farther(s.Lon, lat, s.halfWidthBound) || here.farther(lon, s.Lat, s.halfHeightBound) {
+		return 0, false
 	}
 	widthM, heightM := s.Width*s.Conversion, s.Height*s.Conversion
 	lonDist := Distance(lon, lat, s.Lon, lat)
@@ -136,5 +159,14 @@ func (s *Shape) Contains(lon, lat float64) (dist float64, ok bool) {
 	if lonDist > widthM/2 || latDist > heightM/2 {
 		return 0, false
 	}
-	return Distance(s.Lon, s.Lat, lon, lat), true
+	return s.center.distance(lon, lat), true
+}
+
+func (s *Shape) prepare() {
+	s.center = newOrigin(s.Lon, s.Lat)
+	s.fast = newFastOrigin(s.Lon, s.Lat)
+	s.radiusBound = haversineBound(s.Radius * s.Conversion)
+	s.halfWidthBound = haversineBound(s.Width * s.Conversion / 2)
+	s.halfHeightBound = haversineBound(s.Height * s.Conversion / 2)
+	s.prepared = true
 }
