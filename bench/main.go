@@ -42,7 +42,7 @@ func run() error {
 	var (
 		o         benchOptions
 		rounds    = flag.Int("rounds", 3, "rounds of the whole matrix; the table shows medians")
-		only      = flag.String("only", "", "comma-separated redis-benchmark tests to run (default: each scenario's)")
+		only      = flag.String("only", "", "comma-separated redis-benchmark tests and command rows to run (default: each scenario's)")
 		scenNames = flag.String("scenarios", "", "comma-separated scenarios to run (default: all)")
 		pipelines = flag.String("pipelines", "1,16", "comma-separated pipeline depths (-P)")
 		keys      = flag.Int("keys", 1_000_000, "keys loaded for the memory comparison (0 skips it)")
@@ -142,11 +142,15 @@ func selectScenarios(names, tests string) ([]scenario, error) {
 			continue
 		}
 		if tests != "" {
+			only := strings.Split(strings.ToLower(tests), ",")
 			sc.tests = slices.DeleteFunc(slices.Clone(sc.tests), func(t string) bool {
-				return !slices.Contains(strings.Split(strings.ToLower(tests), ","), t)
+				return !slices.Contains(only, t)
+			})
+			sc.commands = slices.DeleteFunc(slices.Clone(sc.commands), func(cr commandRow) bool {
+				return !slices.Contains(only, cr.name)
 			})
 		}
-		if len(sc.tests) > 0 {
+		if len(sc.tests)+len(sc.commands) > 0 {
 			out = append(out, sc)
 		}
 	}
@@ -177,8 +181,9 @@ func startPair(ctx context.Context, sc scenario, bin, work string) (strata, redi
 	return strata, redis, nil
 }
 
-// runScenario runs sc's tests at each pipeline depth for the given rounds,
-// alternating which server goes first from round to round.
+// runScenario runs sc's tests and command rows at each pipeline depth for
+// the given rounds, alternating which server goes first from round to
+// round.
 func runScenario(ctx context.Context, sc scenario, bin, work string, depths []int, rounds int, o benchOptions) ([]row, error) {
 	strata, redis, err := startPair(ctx, sc, bin, work)
 	if err != nil {
@@ -186,10 +191,16 @@ func runScenario(ctx context.Context, sc scenario, bin, work string, depths []in
 	}
 	defer strata.stop()
 	defer redis.stop()
+	if err := loadCommandRows(ctx, sc.commands, o.keyspace, strata, redis); err != nil { // commands.go
+		return nil, err
+	}
 	var rows []row
 	for _, p := range depths {
 		for _, t := range sc.tests {
 			rows = append(rows, row{scenario: sc.name, test: t, pipeline: p, samples: map[string][]sample{}})
+		}
+		for _, cr := range sc.commands {
+			rows = append(rows, row{scenario: sc.name, test: cr.name, command: cr.command, pipeline: p, samples: map[string][]sample{}})
 		}
 	}
 	for round := 0; round < rounds; round++ {
@@ -200,7 +211,7 @@ func runScenario(ctx context.Context, sc scenario, bin, work string, depths []in
 		for i := range rows {
 			r := &rows[i]
 			for _, s := range order {
-				smp, err := runBenchmark(ctx, s.addr, r.test, r.pipeline, o)
+				smp, err := runBenchmark(ctx, s.addr, r, o)
 				if err != nil {
 					return nil, fmt.Errorf("%s: %w", s.name, err)
 				}
