@@ -52,6 +52,10 @@ func TestBlockingWakeUps(t *testing.T) {
 			"*2\r\n$1\r\nq\r\n$1\r\ns\r\n", []string{"EXISTS", "src", "q"}, ":0\r\n"},
 		{"renamed onto the key", []string{"BLPOP", "q", "0"}, []string{"RENAME", "src", "q"},
 			"*2\r\n$1\r\nq\r\n$1\r\ns\r\n", []string{"EXISTS", "q"}, ":0\r\n"},
+		{"sorted into the key", []string{"BLPOP", "q", "0"}, []string{"SORT", "src", "ALPHA", "STORE", "q"},
+			"*2\r\n$1\r\nq\r\n$1\r\ns\r\n", []string{"EXISTS", "q"}, ":0\r\n"},
+		{"geoadd", []string{"BZPOPMIN", "g", "0"}, []string{"GEOADD", "g", "1", "1", "a"},
+			"*3\r\n$1\r\ng\r\n$1\r\na\r\n$16\r\n3377822707026402\r\n", []string{"EXISTS", "g"}, ":0\r\n"},
 	}
 	s := startServer(t, Config{})
 	for _, tt := range tests {
