@@ -116,3 +116,17 @@ func BenchmarkGeoSearch(b *testing.B) {
 		return strings.Fields(fmt.Sprintf("GEOSEARCH geo FROMMEMBER m:%012d BYRADIUS 1 km ASC COUNT 10 WITHDIST", members.IntN(points)))
 	})
 }
+
+// TestGeoSurvivesRestart: a geo set in a write_through namespace, and a
+// search stored into one, come back after a restart.
+func TestGeoSurvivesRestart(t *testing.T) {
+	cfg := tieredConfig(t.TempDir())
+	s := startServer(t, cfg)
+	c := dial(t, s)
+	c.expect(":2\r\n", "GEOADD", "wt:g", "13.361389", "38.115556", "Palermo", "15.087269", "37.502669", "Catania")
+	c.expect(":2\r\n", "GEOSEARCHSTORE", "wt:d", "wt:g", "FROMMEMBER", "Palermo", "BYRADIUS", "200", "km", "STOREDIST")
+	s = restartServer(t, s, cfg)
+	c = dial(t, s)
+	c.expect("*1\r\n*2\r\n$20\r\n13.36138933897018433\r\n$20\r\n38.11555639549629859\r\n", "GEOPOS", "wt:g", "Palermo")
+	c.expect(bulks("Palermo", "0", "Catania", "166.27415156960032"), "ZRANGE", "wt:d", "0", "-1", "WITHSCORES")
+}
