@@ -105,8 +105,9 @@ func parseUnit(c *client, unit []byte) (float64, bool) {
 	return 0, false
 }
 
-// parseSize parses a radius, width or height: a float, not negative (a
-// negative one is refused after both sizes of a box are read).
+// parseSize parses a radius, width or height as a float, replying with
+// notNumeric when it is not one. The callers refuse a negative size (a
+// box's once both are read, as Redis does).
 func parseSize(c *client, arg []byte, notNumeric string) (float64, bool) {
 	f, ok := parseScore(arg)
 	if !ok {
@@ -288,22 +289,22 @@ func cmdGeoPos(c *client, args [][]byte) {
 type geoVariant uint8
 
 const (
-	geoRadius         geoVariant = iota // GEORADIUS: around a position given
-	geoRadiusByMember                   // GEORADIUSBYMEMBER: around a member
-	geoSearch                           // GEOSEARCH: FROMMEMBER|FROMLONLAT, BYRADIUS|BYBOX
-	geoSearchStore                      // GEOSEARCHSTORE: GEOSEARCH into a key
+	variantRadius         geoVariant = iota // GEORADIUS: around a position given
+	variantRadiusByMember                   // GEORADIUSBYMEMBER: around a member
+	variantSearch                           // GEOSEARCH: FROMMEMBER|FROMLONLAT, BYRADIUS|BYBOX
+	variantSearchStore                      // GEOSEARCHSTORE: GEOSEARCH into a key
 )
 
-func cmdGeoRadius(c *client, args [][]byte)   { georadius(c, args, geoRadius, true) }
-func cmdGeoRadiusRO(c *client, args [][]byte) { georadius(c, args, geoRadius, false) }
+func cmdGeoRadius(c *client, args [][]byte)   { georadius(c, args, variantRadius, true) }
+func cmdGeoRadiusRO(c *client, args [][]byte) { georadius(c, args, variantRadius, false) }
 func cmdGeoRadiusByMember(c *client, args [][]byte) {
-	georadius(c, args, geoRadiusByMember, true)
+	georadius(c, args, variantRadiusByMember, true)
 }
 func cmdGeoRadiusByMemberRO(c *client, args [][]byte) {
-	georadius(c, args, geoRadiusByMember, false)
+	georadius(c, args, variantRadiusByMember, false)
 }
-func cmdGeoSearch(c *client, args [][]byte)      { georadius(c, args, geoSearch, false) }
-func cmdGeoSearchStore(c *client, args [][]byte) { georadius(c, args, geoSearchStore, false) }
+func cmdGeoSearch(c *client, args [][]byte)      { georadius(c, args, variantSearch, false) }
+func cmdGeoSearchStore(c *client, args [][]byte) { georadius(c, args, variantSearchStore, false) }
 
 // geoSort is a search's order.
 type geoSort uint8
@@ -338,7 +339,7 @@ type geoPoint struct {
 // says whether GEORADIUS's STORE and STOREDIST options are accepted.
 func georadius(c *client, args [][]byte, variant geoVariant, store bool) {
 	srcIdx := 1
-	if variant == geoSearchStore {
+	if variant == variantSearchStore {
 		srcIdx = 2
 	}
 	z, _, ok := lookupZSet(c, args[srcIdx], false)
@@ -349,12 +350,12 @@ func georadius(c *client, args [][]byte, variant geoVariant, store bool) {
 	var o geoOptions
 	base := 2
 	switch variant {
-	case geoRadius:
+	case variantRadius:
 		base = 6
 		if shape.Lon, shape.Lat, ok = parseLonLat(c, args[2], args[3]); !ok || !parseRadius(c, args[4:6], &shape) {
 			return
 		}
-	case geoRadiusByMember:
+	case variantRadiusByMember:
 		// With no set, the options are still parsed (for their errors
 		// and for what to reply), but not the member or the radius.
 		base = 5
@@ -363,10 +364,10 @@ func georadius(c *client, args [][]byte, variant geoVariant, store bool) {
 				return
 			}
 		}
-	case geoSearchStore:
+	case variantSearchStore:
 		base, o.store = 3, args[1]
 	}
-	search := variant == geoSearch || variant == geoSearchStore
+	search := variant == variantSearch || variant == variantSearchStore
 	for i := base; i < len(args); i++ {
 		left := len(args) - i - 1
 		switch a := args[i]; {
@@ -397,7 +398,7 @@ func georadius(c *client, args [][]byte, variant geoVariant, store bool) {
 		case (is(a, "store") || is(a, "storedist")) && left >= 1 && store:
 			o.store, o.storeDist = args[i+1], is(a, "storedist")
 			i++
-		case is(a, "storedist") && variant == geoSearchStore:
+		case is(a, "storedist") && variant == variantSearchStore:
 			o.storeDist = true
 		case is(a, "frommember") && left >= 1 && search && !o.fromLonLat:
 			if z != nil {
@@ -433,7 +434,7 @@ func georadius(c *client, args [][]byte, variant geoVariant, store bool) {
 	switch {
 	case o.store != nil && (o.withDist || o.withHash || o.withCoord):
 		what := "STORE option in GEORADIUS"
-		if variant == geoSearchStore {
+		if variant == variantSearchStore {
 			what = "GEOSEARCHSTORE"
 		}
 		c.out.Error(fmt.Sprintf(msgGeoStoreWith, what))
@@ -582,7 +583,7 @@ func storeGeoResult(c *client, dst []byte, items []scored, variant geoVariant) {
 		return
 	}
 	event := "georadiusstore"
-	if variant == geoSearchStore {
+	if variant == variantSearchStore {
 		event = "geosearchstore"
 	}
 	c.db.Set(dst, storage.ZSetValue(newZSetOf(items)))
