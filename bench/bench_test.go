@@ -81,26 +81,6 @@ func TestSelectScenarios(t *testing.T) {
 	if _, err := selectScenarios("", "ping"); err == nil {
 		t.Error("a test no scenario runs was accepted")
 	}
-	geo, err := selectScenarios("", "geosearch")
-	if err != nil || len(geo) != 1 || len(geo[0].tests) != 0 || len(geo[0].commands) != 1 || geo[0].commands[0].name != "geosearch" {
-		t.Errorf("--only geosearch: %+v, %v", geo, err)
-	}
-	if len(got[0].commands) != 0 {
-		t.Errorf("--only set,GET kept the command rows: %+v", got[0].commands)
-	}
-}
-
-// TestCommandRowNames checks that a command row's reply line is found by
-// the row's name, and that its members are named as redis-benchmark
-// writes __rand_int__ (12 digits).
-func TestCommandRowNames(t *testing.T) {
-	out := csvOut + `"GEOSEARCH bench:geo FROMMEMBER m:__rand_int__ BYRADIUS 1 km","26666.67","0.151","0.024","0.079","0.239","2.527","5.279"` + "\n"
-	if got, err := parseCSV([]byte(out), "geosearch"); err != nil || got != (sample{26666.67, 0.079, 2.527}) {
-		t.Errorf("parseCSV(geosearch) = %+v, %v", got, err)
-	}
-	if got := memberName(42); got != "m:000000000042" {
-		t.Errorf("memberName(42) = %q", got)
-	}
 }
 
 func TestTestRequests(t *testing.T) {
@@ -119,5 +99,15 @@ func TestTestRequests(t *testing.T) {
 		if got := o.testRequests(tt.test, tt.pipeline); got != tt.want {
 			t.Errorf("testRequests(%s, %d) = %d, want %d", tt.test, tt.pipeline, got, tt.want)
 		}
+	}
+}
+
+func TestGeoScenario(t *testing.T) {
+	got, err := selectScenarios("", "geosearch")
+	if err != nil || len(got) != 1 || got[0].name != "geo" || got[0].load == nil {
+		t.Fatalf("--only geosearch: %+v, %v", got, err)
+	}
+	if cmd := strings.Join(commandTests["geosearch"](7), " "); cmd != "GEOSEARCH geo FROMMEMBER m:7 BYRADIUS 1 km ASC COUNT 10 WITHDIST" {
+		t.Errorf("geosearch(7) = %q", cmd)
 	}
 }

@@ -17,6 +17,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -42,7 +43,7 @@ func run() error {
 	var (
 		o         benchOptions
 		rounds    = flag.Int("rounds", 3, "rounds of the whole matrix; the table shows medians")
-		only      = flag.String("only", "", "comma-separated redis-benchmark tests and command rows to run (default: each scenario's)")
+		only      = flag.String("only", "", "comma-separated redis-benchmark tests to run (default: each scenario's)")
 		scenNames = flag.String("scenarios", "", "comma-separated scenarios to run (default: all)")
 		pipelines = flag.String("pipelines", "1,16", "comma-separated pipeline depths (-P)")
 		keys      = flag.Int("keys", 1_000_000, "keys loaded for the memory comparison (0 skips it)")
@@ -142,15 +143,11 @@ func selectScenarios(names, tests string) ([]scenario, error) {
 			continue
 		}
 		if tests != "" {
-			only := strings.Split(strings.ToLower(tests), ",")
 			sc.tests = slices.DeleteFunc(slices.Clone(sc.tests), func(t string) bool {
-				return !slices.Contains(only, t)
-			})
-			sc.commands = slices.DeleteFunc(slices.Clone(sc.commands), func(cr commandRow) bool {
-				return !slices.Contains(only, cr.name)
+				return !slices.Contains(strings.Split(strings.ToLower(tests), ","), t)
 			})
 		}
-		if len(sc.tests)+len(sc.commands) > 0 {
+		if len(sc.tests) > 0 {
 			out = append(out, sc)
 		}
 	}
@@ -181,9 +178,8 @@ func startPair(ctx context.Context, sc scenario, bin, work string) (strata, redi
 	return strata, redis, nil
 }
 
-// runScenario runs sc's tests and command rows at each pipeline depth for
-// the given rounds, alternating which server goes first from round to
-// round.
+// runScenario runs sc's tests at each pipeline depth for the given rounds,
+// alternating which server goes first from round to round.
 func runScenario(ctx context.Context, sc scenario, bin, work string, depths []int, rounds int, o benchOptions) ([]row, error) {
 	strata, redis, err := startPair(ctx, sc, bin, work)
 	if err != nil {
@@ -191,16 +187,13 @@ func runScenario(ctx context.Context, sc scenario, bin, work string, depths []in
 	}
 	defer strata.stop()
 	defer redis.stop()
-	if err := loadCommandRows(ctx, sc.commands, o.keyspace, strata, redis); err != nil { // commands.go
+	if err := loadScenario(ctx, sc, o.keyspace, strata, redis); err != nil {
 		return nil, err
 	}
 	var rows []row
 	for _, p := range depths {
 		for _, t := range sc.tests {
 			rows = append(rows, row{scenario: sc.name, test: t, pipeline: p, samples: map[string][]sample{}})
-		}
-		for _, cr := range sc.commands {
-			rows = append(rows, row{scenario: sc.name, test: cr.name, command: cr.command, pipeline: p, samples: map[string][]sample{}})
 		}
 	}
 	for round := 0; round < rounds; round++ {
@@ -211,7 +204,7 @@ func runScenario(ctx context.Context, sc scenario, bin, work string, depths []in
 		for i := range rows {
 			r := &rows[i]
 			for _, s := range order {
-				smp, err := runBenchmark(ctx, s.addr, r, o)
+				smp, err := runTest(ctx, s.addr, r.test, r.pipeline, o)
 				if err != nil {
 					return nil, fmt.Errorf("%s: %w", s.name, err)
 				}
@@ -222,6 +215,45 @@ func runScenario(ctx context.Context, sc scenario, bin, work string, depths []in
 		}
 	}
 	return rows, nil
+}
+
+// loadScenario writes sc's data set into each server, then checks that
+// they answer each of sc's command tests alike, so that its rows compare
+// the same work.
+func loadScenario(ctx context.Context, sc scenario, keyspace int, servers ...*server) error {
+	if sc.load == nil {
+		return nil
+	}
+	replies := make([][]byte, len(servers))
+	for i, s := range servers {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		progress(fmt.Sprintf("loading %d items of the %s scenario into %s", keyspace, sc.name, s.name))
+		c, err := dial(s.addr)
+		if err != nil {
+			return err
+		}
+		var reply bytes.Buffer
+		err = sc.load(c, keyspace)
+		for _, t := range sc.tests {
+			if cmd, ok := commandTests[t]; ok && err == nil {
+				c.send(cmd(keyspace / 2)...)
+				if err = c.flush(); err == nil {
+					err = copyReply(&reply, c.br)
+				}
+			}
+		}
+		c.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %s: %w", s.name, sc.name, err)
+		}
+		replies[i] = reply.Bytes()
+		if i > 0 && !bytes.Equal(replies[0], replies[i]) {
+			return fmt.Errorf("%s: %s answers %q, %s %q", sc.name, servers[0].name, replies[0], s.name, replies[i])
+		}
+	}
+	return nil
 }
 
 // compareMemory loads keys into a fresh pair of servers, one after the

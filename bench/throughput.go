@@ -27,18 +27,18 @@ type scenario struct {
 	// redisArgs are added to redis-server's command line after the
 	// defaults (save "", appendonly no), so they can override them.
 	redisArgs []string
-	// tests are redis-benchmark -t names.
+	// tests are redis-benchmark -t names, or commandTests' (commands.go).
 	tests []string
-	// commands are rows for commands -t has no test for (commands.go).
-	commands []commandRow
+	// load, if set, writes the scenario's data set of keyspace items into
+	// a server before its tests, the same into both (see loadScenario).
+	load func(c *conn, keyspace int) error
 }
 
 var scenarios = []scenario{
 	{
-		name:     "cache",
-		about:    `memory only: Strata's defaults against redis-server --save "" --appendonly no`,
-		tests:    []string{"set", "get", "incr", "mset"},
-		commands: commandRows,
+		name:  "cache",
+		about: `memory only: Strata's defaults against redis-server --save "" --appendonly no`,
+		tests: []string{"set", "get", "incr", "mset"},
 	},
 }
 
@@ -52,7 +52,6 @@ type sample struct {
 type row struct {
 	scenario string
 	test     string
-	command  []string // a command row's command line; nil for a -t test
 	pipeline int
 	samples  map[string][]sample // by server name
 }
@@ -82,32 +81,25 @@ func (o benchOptions) testRequests(test string, pipeline int) int {
 	return max(1, o.requestsFor(pipeline)/max(1, slowTests[test]))
 }
 
-// runBenchmark runs redis-benchmark once against addr for r: its -t test,
-// or its command line.
-func runBenchmark(ctx context.Context, addr string, r *row, o benchOptions) (sample, error) {
+// runBenchmark runs redis-benchmark once against addr.
+func runBenchmark(ctx context.Context, addr, test string, pipeline int, o benchOptions) (sample, error) {
 	host, port, _ := strings.Cut(addr, ":")
 	args := []string{
-		"-h", host, "-p", port,
-		"-n", strconv.Itoa(o.testRequests(r.test, r.pipeline)), "-c", strconv.Itoa(o.clients),
-		"-d", strconv.Itoa(o.size), "-P", strconv.Itoa(r.pipeline), "-r", strconv.Itoa(o.keyspace),
+		"-h", host, "-p", port, "-t", test,
+		"-n", strconv.Itoa(o.testRequests(test, pipeline)), "-c", strconv.Itoa(o.clients),
+		"-d", strconv.Itoa(o.size), "-P", strconv.Itoa(pipeline), "-r", strconv.Itoa(o.keyspace),
 		"--csv",
-	}
-	if r.command == nil {
-		args = append(args, "-t", r.test)
-	} else {
-		args = append(args, r.command...) // redis-benchmark takes the command last
 	}
 	out, err := exec.CommandContext(ctx, "redis-benchmark", args...).Output()
 	if err != nil {
 		return sample{}, fmt.Errorf("redis-benchmark %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
-	return parseCSV(out, r.test)
+	return parseCSV(out, test)
 }
 
 // parseCSV reads redis-benchmark --csv output (7.0: a header line, then
 // "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms",...) and
-// returns the line for test ("mset" is reported as "MSET (10 keys)", a
-// command line as itself).
+// returns the line for test ("mset" is reported as "MSET (10 keys)").
 func parseCSV(out []byte, test string) (sample, error) {
 	recs, err := csv.NewReader(strings.NewReader(string(out))).ReadAll()
 	if err != nil || len(recs) < 2 {

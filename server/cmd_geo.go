@@ -21,6 +21,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/stratakv/strata/cache"
 	"github.com/stratakv/strata/internal/geohash"
 	"github.com/stratakv/strata/internal/pqsort"
 	"github.com/stratakv/strata/storage"
@@ -34,13 +35,13 @@ func registerGeoCommands(t commandTable) {
 		&command{name: "geohash", handler: cmdGeoHash, arity: -2, firstKey: 1, lastKey: 1, keyStep: 1},
 		&command{name: "geopos", handler: cmdGeoPos, arity: -2, firstKey: 1, lastKey: 1, keyStep: 1},
 		&command{name: "geosearch", handler: cmdGeoSearch, arity: -7, firstKey: 1, lastKey: 1, keyStep: 1},
-		&command{name: "geosearchstore", handler: cmdGeoSearchStore, arity: -8, flags: grow, firstKey: 1, lastKey: 2, keyStep: 1},
+		&command{name: "geosearchstore", handler: cmdGeoSearchStore, arity: -8, flags: grow, firstKey: 1, lastKey: 2, keyStep: 1, write: cache.WriteReplace},
 		&command{name: "georadius_ro", handler: cmdGeoRadiusRO, arity: -6, firstKey: 1, lastKey: 1, keyStep: 1},
 		&command{name: "georadiusbymember_ro", handler: cmdGeoRadiusByMemberRO, arity: -5, firstKey: 1, lastKey: 1, keyStep: 1},
 		// A STORE or STOREDIST option names a second key anywhere among
 		// the options: georadiusKeys finds it.
-		&command{name: "georadius", handler: cmdGeoRadius, arity: -6, flags: grow, firstKey: 1, lastKey: 1, keyStep: 1, keys: georadiusKeys},
-		&command{name: "georadiusbymember", handler: cmdGeoRadiusByMember, arity: -5, flags: grow, firstKey: 1, lastKey: 1, keyStep: 1, keys: georadiusKeys},
+		&command{name: "georadius", handler: cmdGeoRadius, arity: -6, flags: grow, firstKey: 1, lastKey: 1, keyStep: 1, keys: georadiusKeys, write: cache.WriteReplace},
+		&command{name: "georadiusbymember", handler: cmdGeoRadiusByMember, arity: -5, flags: grow, firstKey: 1, lastKey: 1, keyStep: 1, keys: georadiusKeys, write: cache.WriteReplace},
 	)
 }
 
@@ -576,7 +577,7 @@ func writeGeoPoints(c *client, points []geoPoint, o *geoOptions) {
 // the event before the reply.
 func storeGeoResult(c *client, dst []byte, items []scored, variant geoVariant) {
 	if len(items) == 0 {
-		if c.db.Delete(dst) {
+		if c.tx.Delete(dst) {
 			c.notify(notifyGeneric, "del", dst)
 		}
 		c.out.Int(0)
@@ -586,7 +587,7 @@ func storeGeoResult(c *client, dst []byte, items []scored, variant geoVariant) {
 	if variant == variantSearchStore {
 		event = "geosearchstore"
 	}
-	c.db.Set(dst, storage.ZSetValue(newZSetOf(items)))
+	c.tx.Set(dst, storage.ZSetValue(newZSetOf(items)))
 	c.notify(notifyZSet, event, dst)
 	c.out.Int(int64(len(items)))
 }

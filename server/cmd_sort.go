@@ -24,6 +24,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/stratakv/strata/cache"
 	"github.com/stratakv/strata/internal/pqsort"
 	"github.com/stratakv/strata/storage"
 )
@@ -33,7 +34,7 @@ func registerSortCommands(t commandTable) {
 		// BY and GET read keys their patterns name, so the commands
 		// declare no key positions and run under the exclusive lock;
 		// their key finders give the source and STORE's destination.
-		&command{name: "sort", handler: cmdSort, arity: -2, flags: flagWrite | flagDenyOOM, keys: sortKeys},
+		&command{name: "sort", handler: cmdSort, arity: -2, flags: flagWrite | flagDenyOOM, keys: sortKeys, write: cache.WriteReplace},
 		&command{name: "sort_ro", handler: cmdSortRO, arity: -2, keys: func(_ [][]byte, fn func(pos int)) { fn(1) }},
 	)
 }
@@ -135,7 +136,7 @@ func sortCommand(c *client, args [][]byte, readonly bool) {
 			return
 		}
 	}
-	v, found := c.db.Lookup(args[1], 0)
+	v, found := c.tx.Lookup(args[1], 0)
 	kind := storage.KindList // a missing key sorts as an empty list
 	if found {
 		kind = v.Kind()
@@ -383,7 +384,7 @@ func lookupByPattern(c *client, pattern []byte, elem string) ([]byte, bool) {
 	}
 	key := make([]byte, 0, keyEnd-1+len(elem))
 	key = append(append(append(key, pattern[:star]...), elem...), pattern[star+1:keyEnd]...)
-	v, found := c.db.Lookup(key, 0)
+	v, found := c.tx.Lookup(key, 0)
 	if !found {
 		return nil, false
 	}
@@ -438,13 +439,13 @@ func storeSorted(c *client, dst []byte, items []sortItem, gets [][]byte) {
 		}
 	}
 	if l.Len() == 0 {
-		if c.db.Delete(dst) {
+		if c.tx.Delete(dst) {
 			c.notify(notifyGeneric, "del", dst)
 		}
 		c.out.Int(0)
 		return
 	}
-	c.db.Set(dst, storage.ListValue(l))
+	c.tx.Set(dst, storage.ListValue(l))
 	c.notify(notifyList, "sortstore", dst)
 	c.out.Int(int64(l.Len()))
 }

@@ -10,6 +10,8 @@ package server
 
 import (
 	"math/big"
+
+	"github.com/stratakv/strata/internal/resp"
 )
 
 const (
@@ -215,5 +217,5 @@ func addLongDouble(x, y *big.Float) (*big.Float, bool) {
 // printf's %.17Lf with the trailing zeros (and a bare point) removed, and
 // "-0" written "0".
 func formatLongDouble(f *big.Float) []byte {
-	return trimHuman(f.Append(nil, 'f', 17), 0)
+	return resp.TrimHuman(f.Append(nil, 'f', 17), 0)
 }
