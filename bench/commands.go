@@ -33,6 +33,7 @@ func init() {
 // runDecisions, any other through redis-benchmark.
 func runTest(ctx context.Context, addr, test string, pipeline int, o benchOptions) (sample, error) {
 	if cmd, ok := commandTests[test]; ok {
+		o.requests = max(1, o.requests/max(1, slowTests[test])) // as testRequests does
 		return runDecisions(ctx, addr, func(n int) [][]string { return [][]string{cmd(n)} }, pipeline, o)
 	}
 	return runBenchmark(ctx, addr, test, pipeline, o)

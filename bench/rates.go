@@ -215,9 +215,16 @@ func decisionLoop(ctx context.Context, addr string, decide func(int) [][]string,
 
 // skipReply reads one RESP2 reply of any shape, failing on an error reply
 // anywhere in it.
-func skipReply(br *bufio.Reader) error {
+func skipReply(br *bufio.Reader) error { return copyReply(io.Discard, br) }
+
+// copyReply reads one RESP2 reply of any shape into dst, failing on an
+// error reply anywhere in it.
+func copyReply(dst io.Writer, br *bufio.Reader) error {
 	line, err := br.ReadString('\n')
 	if err != nil {
+		return err
+	}
+	if _, err := io.WriteString(dst, line); err != nil {
 		return err
 	}
 	line = strings.TrimSuffix(line, "\r\n")
@@ -231,7 +238,7 @@ func skipReply(br *bufio.Reader) error {
 		if n, err := strconv.Atoi(line[1:]); err != nil {
 			return err
 		} else if n >= 0 {
-			_, err = io.CopyN(io.Discard, br, int64(n)+2)
+			_, err = io.CopyN(dst, br, int64(n)+2)
 			return err
 		}
 	case '*':
@@ -240,7 +247,7 @@ func skipReply(br *bufio.Reader) error {
 			return err
 		}
 		for i := 0; i < n; i++ {
-			if err := skipReply(br); err != nil {
+			if err := copyReply(dst, br); err != nil {
 				return err
 			}
 		}

@@ -380,7 +380,7 @@ func (c *client) begin(cmd *command, args [][]byte, lock bool) {
 	switch {
 	case !lock:
 		mode |= storage.TxHeld
-	case cmd.firstKey == 1 && cmd.lastKey == 1 && len(args) > 1: // GET, SET, INCR...: one key
+	case cmd.firstKey == 1 && cmd.lastKey == 1 && cmd.keys == nil && len(args) > 1: // GET, SET, INCR...: one key
 		c.keyBuf = append(c.keyBuf[:0], args[1])
 		keys = c.keyBuf
 	case cmd.firstKey != 0:

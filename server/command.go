@@ -54,6 +54,12 @@ type command struct {
 	// firstKey, lastKey and keyStep locate key arguments as COMMAND reports
 	// them; lastKey < 0 counts from the end. firstKey 0: no key arguments.
 	firstKey, lastKey, keyStep int
+	// keys, when set, finds the keys of a command whose key arguments
+	// move with its options (Redis's getkeys_proc: the STORE of SORT and
+	// GEORADIUS): it calls fn with each key's position, in the order of
+	// the command's key specs, and keyArgs uses it instead of the
+	// positions above.
+	keys func(args [][]byte, fn func(pos int))
 	// subcommands, for containers such as CLIENT and CONFIG, by lower-case
 	// name; the container's own handler, if any, runs only when it is
 	// called with no subcommand (COMMAND).
@@ -112,6 +118,8 @@ func newCommandTable() commandTable {
 	registerScriptCommands(t)
 	registerBitmapCommands(t)
 	registerHLLCommands(t)
+	registerGeoCommands(t)
+	registerSortCommands(t)
 	t.deriveScriptFlags()
 	return t
 }
@@ -149,6 +157,10 @@ func (t commandTable) find(args [][]byte) *command {
 
 // keyArgs calls fn with each key argument of args.
 func (cmd *command) keyArgs(args [][]byte, fn func(key []byte)) {
+	if cmd.keys != nil {
+		cmd.keys(args, func(pos int) { fn(args[pos]) })
+		return
+	}
 	if cmd.firstKey == 0 || cmd.firstKey >= len(args) {
 		return
 	}

@@ -168,6 +168,24 @@ const (
 	msgOutOfRangeLong = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
 )
 
+// Geo and SORT reply texts.
+const (
+	msgGeoInvalidPair    = "ERR invalid longitude,latitude pair %s,%s"
+	msgGeoNoMember       = "ERR could not decode requested zset member"
+	msgGeoUnit           = "ERR unsupported unit provided. please use M, KM, FT, MI"
+	msgGeoNeedRadius     = "ERR need numeric radius"
+	msgGeoNeedWidth      = "ERR need numeric width"
+	msgGeoNeedHeight     = "ERR need numeric height"
+	msgGeoRadiusNegative = "ERR radius cannot be negative"
+	msgGeoBoxNegative    = "ERR height or width cannot be negative"
+	msgGeoCountPositive  = "ERR COUNT must be > 0"
+	msgGeoStoreWith      = "ERR %s is not compatible with WITHDIST, WITHHASH and WITHCOORD options"
+	msgGeoFrom           = "ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for %s"
+	msgGeoBy             = "ERR exactly one of BYRADIUS and BYBOX can be specified for %s"
+	msgGeoAnyCount       = "ERR the ANY argument requires COUNT argument"
+	msgSortNotDouble     = "ERR One or more scores can't be converted into double"
+)
+
 // Hash and set reply texts.
 const (
 	msgHashNotInteger = "ERR hash value is not an integer"

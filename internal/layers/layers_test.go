@@ -26,6 +26,9 @@ var forbidden = map[string][]string{
 	"script":  {"server"},
 	// resp is the protocol alone: it needs nothing of Strata.
 	"internal/resp": {"*"},
+	// The geo and sort arithmetic is Redis's alone.
+	"internal/geohash": {"*"},
+	"internal/pqsort":  {"*"},
 }
 
 // imports returns the module packages pkg imports in its non-test files.
