@@ -26,7 +26,13 @@ package server
 // The waiters of a key are woken one at a time, in the order they blocked:
 // the one woken pops, and its own write wakes the next while elements
 // remain. A woken client that does not pop (its command failed, or it gave
-// up at the same moment) passes the wake-up on.
+// up at the same moment) passes the wake-up on; one that finds nothing
+// blocks again in its place. Waiters compete in queues: a write wakes the
+// first waiter of each queue on its key. Lists and sorted sets share one
+// queue, each consumer group of a stream has its own (XREADGROUP), and a
+// solo waiter (XREAD, which takes nothing from others) is woken by every
+// write. A strict waiter (XREADGROUP) is also woken when its key is
+// removed or comes to hold another kind, to fail as Redis fails it.
 //
 // Only execute's call of a command flagged flagBlocking may block: inside
 // MULTI the command runs from EXEC, finds c.block nil and replies as on a
@@ -36,6 +42,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -92,6 +99,15 @@ type blockState struct {
 	deadline time.Time // zero: no timeout
 	waiting  bool      // the last run blocked instead of replying
 	rerun    bool      // the command runs again after a wake-up
+	seq      uint64    // the order it first blocked in: its place in line
+
+	// Set by the command's first run before it blocks (see the file
+	// comment); the zero values are the lists' and sorted sets'.
+	queue  string
+	solo   bool
+	strict bool
+	// state is what the first run keeps for the re-runs (XREAD's IDs).
+	state any
 
 	// unblocked is CLIENT UNBLOCK's request, read once woken.
 	unblocked atomic.Int32
@@ -108,11 +124,13 @@ const (
 type blockRegistry struct {
 	count   atomic.Int64 // waiters: writes skip the registry when 0
 	mu      sync.Mutex
-	waiters map[watchKey][]*blockState // in the order they blocked
+	waiters map[watchKey][]*blockState // in the order they blocked (seq)
 	byID    map[int64]*blockState
+	seq     uint64
 }
 
-// add registers b as a waiter on its keys.
+// add registers b as a waiter on its keys: at the end of the line, or
+// back in its place when it blocks again.
 func (r *blockRegistry) add(b *blockState) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -120,9 +138,18 @@ func (r *blockRegistry) add(b *blockState) {
 		r.waiters = map[watchKey][]*blockState{}
 		r.byID = map[int64]*blockState{}
 	}
+	if b.seq == 0 {
+		r.seq++
+		b.seq = r.seq
+	}
 	for _, k := range b.keys {
 		wk := watchKey{b.db, k}
-		r.waiters[wk] = append(r.waiters[wk], b)
+		list := r.waiters[wk]
+		i := len(list)
+		for i > 0 && list[i-1].seq > b.seq {
+			i--
+		}
+		r.waiters[wk] = slices.Insert(list, i, b)
 	}
 	r.byID[b.c.id] = b
 	r.count.Add(1)
@@ -173,13 +200,27 @@ func (r *blockRegistry) wake(b *blockState) {
 	}
 }
 
-// wakeFirst wakes the first waiter on k for values of kind; the caller
-// holds r.mu.
+// wakeFirst wakes, among the waiters on k for values of kind, the first
+// of each queue and every solo one; and the strict waiters for another
+// kind, whose key no longer holds it. The caller holds r.mu.
 func (r *blockRegistry) wakeFirst(k watchKey, kind storage.Kind) {
-	for _, b := range r.waiters[k] {
-		if b.kind == kind {
+	list := r.waiters[k]
+	if len(list) == 1 && list[0].kind == kind { // the common case: one waiter
+		r.wake(list[0])
+		return
+	}
+	var served []string
+	for _, b := range slices.Clone(list) { // wake removes b from the list
+		switch {
+		case b.kind != kind:
+			if b.strict {
+				r.wake(b)
+			}
+		case b.solo:
 			r.wake(b)
-			return
+		case !slices.Contains(served, b.queue):
+			served = append(served, b.queue)
+			r.wake(b)
 		}
 	}
 }
@@ -265,9 +306,21 @@ func (r *blockRegistry) KeyStored(db *storage.DB, key string, v storage.Value) {
 	r.wakeFirst(watchKey{db.Index(), key}, v.Kind())
 }
 
-// KeyRemoved does nothing: a removed key has nothing to pop (a
+// KeyRemoved wakes the strict waiters on key, which fail now that it is
+// gone; others wait on, since a removed key has nothing to pop (a
 // storage.Listener).
-func (r *blockRegistry) KeyRemoved(*storage.DB, string, storage.Value, storage.Reason) {}
+func (r *blockRegistry) KeyRemoved(db *storage.DB, key string, _ storage.Value, _ storage.Reason) {
+	if r.count.Load() == 0 {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, b := range slices.Clone(r.waiters[watchKey{db.Index(), key}]) {
+		if b.strict {
+			r.wake(b)
+		}
+	}
+}
 
 // blockFor blocks the running command on keys for values of kind, for
 // timeout (0: forever). It reports false when the client may not block
