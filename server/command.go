@@ -94,6 +94,7 @@ func newCommandTable() commandTable {
 	registerZSetCommands(t)
 	registerHashCommands(t)
 	registerSetCommands(t)
+	registerStreamCommands(t)
 	registerScriptCommands(t)
 	return t
 }
