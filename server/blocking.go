@@ -24,15 +24,16 @@ package server
 // hanging up is noticed; pipelined requests wait there for their turn.
 //
 // The waiters of a key are woken one at a time, in the order they blocked:
-// the one woken pops, and its own write wakes the next while elements
-// remain. A woken client that does not pop (its command failed, or it gave
-// up at the same moment) passes the wake-up on; one that finds nothing
-// blocks again in its place. Waiters compete in queues: a write wakes the
-// first waiter of each queue on its key. Lists and sorted sets share one
-// queue, each consumer group of a stream has its own (XREADGROUP), and a
-// solo waiter (XREAD, which takes nothing from others) is woken by every
-// write. A strict waiter (XREADGROUP) is also woken when its key is
-// removed or comes to hold another kind, to fail as Redis fails it.
+// a write wakes the first, and further writes wake no other until it has
+// run its command again; then, whether it popped or failed (or gave up at
+// the same moment), it passes the wake-up on to the next, while one that
+// found nothing blocks again in its place. Waiters compete in queues: the
+// first waiter of each queue on a key is woken. Lists and sorted sets
+// share one queue, each consumer group of a stream has its own
+// (XREADGROUP), and a solo waiter (XREAD, which takes nothing from others)
+// is woken by every write. A strict waiter (XREADGROUP) is also woken when
+// its key is removed or comes to hold another kind, to fail as Redis
+// fails it.
 //
 // Only execute's call of a command flagged flagBlocking may block: inside
 // MULTI the command runs from EXEC, finds c.block nil and replies as on a
@@ -108,6 +109,9 @@ type blockState struct {
 	strict bool
 	// state is what the first run keeps for the re-runs (XREAD's IDs).
 	state any
+	// wokenBy is the key whose change woke it last: Redis serves a
+	// reader from the key that became ready.
+	wokenBy string
 
 	// unblocked is CLIENT UNBLOCK's request, read once woken.
 	unblocked atomic.Int32
@@ -127,6 +131,16 @@ type blockRegistry struct {
 	waiters map[watchKey][]*blockState // in the order they blocked (seq)
 	byID    map[int64]*blockState
 	seq     uint64
+	// awake holds, for a queue of a key, the waiter woken and not yet
+	// done with its re-run: until it passes the wake-up on, the queue's
+	// others sleep, so that they are served in order.
+	awake map[queueKey]*blockState
+}
+
+// queueKey names a queue of waiters on a key.
+type queueKey struct {
+	watchKey
+	queue string
 }
 
 // add registers b as a waiter on its keys: at the end of the line, or
@@ -137,7 +151,9 @@ func (r *blockRegistry) add(b *blockState) {
 	if r.waiters == nil {
 		r.waiters = map[watchKey][]*blockState{}
 		r.byID = map[int64]*blockState{}
+		r.awake = map[queueKey]*blockState{}
 	}
+	r.settle(b)
 	if b.seq == 0 {
 		r.seq++
 		b.seq = r.seq
@@ -205,31 +221,50 @@ func (r *blockRegistry) wake(b *blockState) {
 // kind, whose key no longer holds it. The caller holds r.mu.
 func (r *blockRegistry) wakeFirst(k watchKey, kind storage.Kind) {
 	list := r.waiters[k]
-	if len(list) == 1 && list[0].kind == kind { // the common case: one waiter
-		r.wake(list[0])
-		return
+	if len(list) > 1 {
+		list = slices.Clone(list) // wake removes b from r.waiters[k]
 	}
 	var served []string
-	for _, b := range slices.Clone(list) { // wake removes b from the list
+	for _, b := range list {
 		switch {
 		case b.kind != kind:
 			if b.strict {
-				r.wake(b)
+				r.wakeBy(b, k.key)
 			}
 		case b.solo:
-			r.wake(b)
+			r.wakeBy(b, k.key)
 		case !slices.Contains(served, b.queue):
 			served = append(served, b.queue)
-			r.wake(b)
+			if qk := (queueKey{k, b.queue}); r.awake[qk] == nil {
+				r.awake[qk] = b
+				r.wakeBy(b, k.key)
+			}
 		}
 	}
 }
 
+// settle ends b's turn as the awake waiter of its queues; the caller
+// holds r.mu.
+func (r *blockRegistry) settle(b *blockState) {
+	for _, k := range b.keys {
+		if qk := (queueKey{watchKey{b.db, k}, b.queue}); r.awake[qk] == b {
+			delete(r.awake, qk)
+		}
+	}
+}
+
+// wakeBy wakes b for a change of key; the caller holds r.mu.
+func (r *blockRegistry) wakeBy(b *blockState, key string) {
+	b.wokenBy = key
+	r.wake(b)
+}
+
 // passOn wakes the next waiter of each of b's keys, for a client that was
-// woken but did not pop.
+// woken and is done: it popped, failed, or gave up.
 func (r *blockRegistry) passOn(b *blockState) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.settle(b)
 	for _, k := range b.keys {
 		r.wakeFirst(watchKey{b.db, k}, b.kind)
 	}
@@ -317,7 +352,7 @@ func (r *blockRegistry) KeyRemoved(db *storage.DB, key string, _ storage.Value, 
 	defer r.mu.Unlock()
 	for _, b := range slices.Clone(r.waiters[watchKey{db.Index(), key}]) {
 		if b.strict {
-			r.wake(b)
+			r.wakeBy(b, key)
 		}
 	}
 }
@@ -372,14 +407,12 @@ func (c *client) callBlocking(cmd *command, args [][]byte) {
 		switch c.await(b, w) {
 		case waitWoken:
 			b.waiting, b.rerun = false, true
-			mark := len(c.out.b)
 			c.call(cmd, owned, true)
 			if b.waiting {
 				continue // another client popped first
 			}
-			if len(c.out.b) > mark && c.out.b[mark] == '-' {
-				c.srv.blocking.passOn(b)
-			}
+			// Served or failed: the next in line may find something.
+			c.srv.blocking.passOn(b)
 			return
 		case waitTimeout:
 			c.giveUp(b)
