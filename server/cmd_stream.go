@@ -807,18 +807,27 @@ func serveStreamRead(c *client, a xreadArgs, key []byte, s *storage.Stream, v st
 }
 
 // servedWaiter re-runs a blocked XREAD or XREADGROUP after a wake-up, as
-// Redis serves a blocked reader: one key at a time, the first with
-// entries past the ID resolved when the client blocked (for XREADGROUP,
-// past the group's last delivered ID), up to COUNT or 1000 entries. An
-// XREADGROUP whose key or group went away fails; a reader with nothing to
-// read blocks again, in its place.
+// Redis serves a blocked reader: from one key, the one whose change woke
+// it or else the first with entries past the ID resolved when the client
+// blocked (for XREADGROUP, past the group's last delivered ID), up to
+// COUNT or 1000 entries. An XREADGROUP whose key or group went away
+// fails; a reader with nothing to read blocks again, in its place.
 func servedWaiter(c *client, a xreadArgs) {
 	ids := c.block.state.([]storage.StreamID)
 	count := a.count
 	if count == 0 {
 		count = xreadBlockedCount
 	}
+	order := make([]int, 0, len(a.keys))
 	for i, key := range a.keys {
+		if string(key) == c.block.wokenBy {
+			order = append([]int{i}, order...)
+		} else {
+			order = append(order, i)
+		}
+	}
+	for _, i := range order {
+		key := a.keys[i]
 		s, v, err := c.db.LookupStream(key, storage.LookupWrite) // no hit counted, as Redis
 		var g *storage.StreamGroup
 		switch {
