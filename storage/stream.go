@@ -3,7 +3,6 @@ package storage
 import (
 	"encoding/binary"
 	"math"
-	"math/bits"
 	"slices"
 	"strconv"
 	"unsafe"
@@ -81,9 +80,11 @@ func (id StreamID) String() string { return string(id.AppendText(nil)) }
 // entries and the listpack's size, not the listpack: that is what the
 // replies Redis derives from its layout need (XINFO STREAM's
 // radix-tree-keys and radix-tree-nodes, and which entries ~ trimming
-// removes: only whole nodes).
+// removes: only whole nodes). Like a listpack, a node keeps its entries'
+// strings back to back in one buffer, deleted ones too until the node
+// goes, and shrinks it to fit once the node is full.
 //
-// Entry values are immutable strings: a reader needs no copy.
+// Entry strings never change once added: a reader needs no copy.
 type Stream struct {
 	nodes        []*streamNode
 	length       int
@@ -110,24 +111,27 @@ const (
 // streamNode is one of Redis's listpacks: the entries from its master ID
 // (its first entry's, the radix tree key) until the next node's.
 type streamNode struct {
-	master  StreamID
-	last    StreamID      // the last entry added, deleted since or not
-	fields  []string      // the master entry's fields: the first entry's
-	entries []streamEntry // the live entries, in ID order
-	deleted int           // entries deleted but still in the listpack
-	lpBase  int           // the listpack's bytes but for its two counters
-	data    int64         // what fields and the entries' data cost
+	master     StreamID
+	last       StreamID      // the last entry added, deleted since or not
+	fields     []string      // the master entry's fields: the first entry's
+	entries    []streamEntry // the live entries, in ID order
+	buf        []byte        // every entry's strings, appended in turn
+	deleted    int           // entries deleted but still in the listpack
+	lpBase     int           // the listpack's bytes but for its two counters
+	fieldsSize int64         // what the fields' strings cost
 }
 
-// streamEntry is a live entry. data holds its strings, each a uvarint
-// length and the bytes: field and value in turn, or the values alone when
-// the fields are the node's (same).
+// streamEntry is a live entry. Its strings start at buf[off], each a
+// uvarint length and the bytes: field and value in turn, or the values
+// alone when the fields are the node's (sameFields).
 type streamEntry struct {
 	id    StreamID
-	data  string
-	pairs uint32
-	same  bool
+	off   uint32
+	pairs uint32 // field-value pairs, and the sameFields bit
 }
+
+// sameFields marks an entry whose fields are its node's.
+const sameFields = 1 << 31
 
 var (
 	streamSize      = int64(allocSize(int(unsafe.Sizeof(Stream{}))))
@@ -212,6 +216,7 @@ func (s *Stream) Add(id StreamID, pairs [][]byte) {
 	if len(s.nodes) > 0 {
 		n = s.nodes[len(s.nodes)-1]
 		if n.lpBytes()+total >= streamNodeMaxBytes || len(n.entries)+n.deleted >= streamNodeMaxEntries {
+			s.changeNode(n, n.shrink) // full: it takes no more entries
 			n = nil
 		}
 	}
@@ -220,9 +225,7 @@ func (s *Stream) Add(id StreamID, pairs [][]byte) {
 		s.nodes = append(s.nodes, n)
 		s.nodeBytes += n.cost()
 	}
-	before := n.cost()
-	n.add(id, pairs)
-	s.nodeBytes += n.cost() - before
+	s.changeNode(n, func() { n.add(id, pairs) })
 	s.length++
 	s.entriesAdded++
 	s.lastID = id
@@ -239,7 +242,7 @@ func newStreamNode(master StreamID, pairs [][]byte) *streamNode {
 	n.lpBase = 6 + 1 + lpIntSize(int64(len(n.fields))) + lpIntSize(0)
 	for i := range n.fields {
 		n.fields[i] = string(pairs[2*i])
-		n.data += int64(allocSize(len(n.fields[i])))
+		n.fieldsSize += int64(allocSize(len(n.fields[i])))
 		n.lpBase += lpStringSize(pairs[2*i])
 	}
 	return n
@@ -255,29 +258,37 @@ func (n *streamNode) add(id StreamID, pairs [][]byte) {
 	// values, then the count of the entry's listpack elements.
 	elems := 3 + len(pairs)/2
 	lp := lpIntSize(0) + lpIntSize(int64(id.Ms-n.master.Ms)) + lpIntSize(int64(id.Seq-n.master.Seq))
-	size := 0
+	e := streamEntry{id: id, off: uint32(len(n.buf)), pairs: uint32(len(pairs) / 2)}
 	for i, p := range pairs {
 		if i%2 == 1 || !same {
-			size += uvarintSize(uint64(len(p))) + len(p)
+			n.buf = binary.AppendUvarint(n.buf, uint64(len(p)))
+			n.buf = append(n.buf, p...)
 			lp += lpStringSize(p)
 		}
 	}
-	if !same {
+	if same {
+		e.pairs |= sameFields
+	} else {
 		lp += lpIntSize(int64(len(pairs) / 2))
 		elems += 1 + len(pairs)/2
 	}
 	n.lpBase += lp + lpIntSize(int64(elems))
-	data := make([]byte, 0, size)
-	for i, p := range pairs {
-		if i%2 == 1 || !same {
-			data = binary.AppendUvarint(data, uint64(len(p)))
-			data = append(data, p...)
-		}
-	}
-	e := streamEntry{id: id, data: string(data), pairs: uint32(len(pairs) / 2), same: same}
 	n.entries = append(n.entries, e)
-	n.data += int64(allocSize(len(e.data)))
 	n.last = id
+}
+
+// shrink trims the spare room of a node that takes no more entries, as
+// Redis's lpShrinkToFit.
+func (n *streamNode) shrink() {
+	n.entries = slices.Clip(slices.Clone(n.entries))
+	n.buf = slices.Clip(slices.Clone(n.buf))
+}
+
+// changeNode runs fn, which changes n, and accounts what it changed.
+func (s *Stream) changeNode(n *streamNode, fn func()) {
+	before := n.cost()
+	fn()
+	s.nodeBytes += n.cost() - before
 }
 
 // lpBytes is the size of Redis's listpack for n.
@@ -288,20 +299,15 @@ func (n *streamNode) lpBytes() int {
 // cost is what n costs.
 func (n *streamNode) cost() int64 {
 	return streamNodeSize + int64(allocSize(cap(n.entries)*streamEntrySize)) +
-		int64(allocSize(cap(n.fields)*int(unsafe.Sizeof("")))) + n.data
+		int64(allocSize(cap(n.fields)*int(unsafe.Sizeof("")))) + n.fieldsSize + int64(allocSize(cap(n.buf)))
 }
 
-// drop removes n's entries [i, j), counting them as deleted.
+// drop removes n's entries [i, j), counting them as deleted; their
+// strings stay in the buffer until the node goes.
 func (n *streamNode) drop(i, j int) {
-	for _, e := range n.entries[i:j] {
-		n.data -= int64(allocSize(len(e.data)))
-	}
 	n.entries = slices.Delete(n.entries, i, j)
 	n.deleted += j - i
 }
-
-// uvarintSize is the length of x's uvarint encoding.
-func uvarintSize(x uint64) int { return (bits.Len64(x|1) + 6) / 7 }
 
 // lpIntSize is the size of an integer element in a listpack.
 func lpIntSize(v int64) int {
@@ -361,12 +367,13 @@ type StreamEntry struct {
 }
 
 // Pairs returns the number of field-value pairs.
-func (e StreamEntry) Pairs() int { return int(e.e.pairs) }
+func (e StreamEntry) Pairs() int { return int(e.e.pairs &^ sameFields) }
 
 // Fields calls fn with each field and its value, in order. The strings
 // are the stream's own and never change.
 func (e StreamEntry) Fields(fn func(field, value string)) {
-	rest := e.e.data
+	// The buffer's bytes never change once written: strings may view them.
+	rest := unsafe.String(unsafe.SliceData(e.n.buf[e.e.off:]), len(e.n.buf)-int(e.e.off))
 	next := func() string {
 		var n, shift uint
 		for {
@@ -382,9 +389,9 @@ func (e StreamEntry) Fields(fn func(field, value string)) {
 		rest = rest[n:]
 		return s
 	}
-	for i := 0; i < int(e.e.pairs); i++ {
+	for i := 0; i < e.Pairs(); i++ {
 		var f string
-		if e.e.same {
+		if e.e.pairs&sameFields != 0 {
 			f = e.n.fields[i]
 		} else {
 			f = next()
@@ -467,9 +474,7 @@ func (s *Stream) Delete(id StreamID) bool {
 	if len(n.entries) == 1 {
 		s.removeNodes(i, i+1)
 	} else {
-		before := n.cost()
-		n.drop(j, j+1)
-		s.nodeBytes += n.cost() - before
+		s.changeNode(n, func() { n.drop(j, j+1) })
 	}
 	s.length--
 	if id.Compare(s.maxDeletedID) > 0 {
@@ -551,9 +556,7 @@ func (s *Stream) Trim(t StreamTrim) int64 {
 			k++
 			s.length--
 		}
-		before := n.cost()
-		n.drop(0, k)
-		s.nodeBytes += n.cost() - before
+		s.changeNode(n, func() { n.drop(0, k) })
 		removed += int64(k)
 		break
 	}

@@ -3,6 +3,8 @@ package storage
 import (
 	"encoding/binary"
 	"errors"
+	"math"
+	"slices"
 )
 
 // errBadStream means a stream's disk encoding does not decode.
@@ -12,8 +14,8 @@ var errBadStream = errors.New("storage: corrupt stream encoding")
 // read back trims and reports its layout as before:
 //
 //	last ID | first ID | max deleted ID | entries added | node count
-//	per node: master ID | last ID | deleted | listpack base | fields | entries
-//	  per entry: ID | pairs | same | data
+//	per node: master ID | last ID | deleted | listpack base | fields | buffer
+//	  | entry count | per entry: ID | offset | pairs (with the sameFields bit)
 //	group count
 //	per group: name | last ID | entries read | consumers (name, seen time)
 //	  | pending count | per pending entry: ID | consumer index | delivery time | deliveries
@@ -38,16 +40,13 @@ func appendStream(dst []byte, v Value) []byte {
 		for _, f := range n.fields {
 			dst = appendUvarintString(dst, f)
 		}
+		dst = binary.AppendUvarint(dst, uint64(len(n.buf)))
+		dst = append(dst, n.buf...)
 		dst = binary.AppendUvarint(dst, uint64(len(n.entries)))
 		for _, e := range n.entries {
 			dst = appendStreamID(dst, e.id)
+			dst = binary.AppendUvarint(dst, uint64(e.off))
 			dst = binary.AppendUvarint(dst, uint64(e.pairs))
-			same := byte(0)
-			if e.same {
-				same = 1
-			}
-			dst = append(dst, same)
-			dst = appendUvarintString(dst, e.data)
 		}
 	}
 	dst = binary.AppendUvarint(dst, uint64(len(s.groups)))
@@ -140,28 +139,24 @@ func decodeStream(b []byte) (Value, error) {
 		n.fields = make([]string, d.count())
 		for j := range n.fields {
 			n.fields[j] = string(d.bytes())
-			n.data += int64(allocSize(len(n.fields[j])))
+			n.fieldsSize += int64(allocSize(len(n.fields[j])))
 		}
+		n.buf = slices.Clone(d.bytes())
 		n.entries = make([]streamEntry, d.count())
 		prev := n.master
 		for j := range n.entries {
 			e := &n.entries[j]
-			e.id, e.pairs = d.id(), uint32(d.uvarint())
-			if len(d.b) == 0 || d.b[0] > 1 {
-				d.bad = true
-				break
-			}
-			e.same = d.b[0] == 1
-			d.b = d.b[1:]
-			e.data = string(d.bytes())
-			n.data += int64(allocSize(len(e.data)))
-			if !validEntry(e, n, prev, j == 0) {
+			e.id = d.id()
+			off, pairs := d.uvarint(), d.uvarint()
+			e.off, e.pairs = uint32(off), uint32(pairs)
+			if d.bad || off > uint64(len(n.buf)) || pairs > math.MaxUint32 || !validEntry(e, n, prev, j == 0) {
 				d.bad = true
 				break
 			}
 			prev = e.id
 		}
-		if d.bad || n.last.Compare(prev) < 0 || len(s.nodes) > 0 && s.nodes[len(s.nodes)-1].last.Compare(n.master) >= 0 {
+		if d.bad || n.last.Compare(prev) < 0 || len(s.nodes) > 0 && s.nodes[len(s.nodes)-1].last.Compare(n.master) >= 0 ||
+			uint(n.deleted) > math.MaxUint32 || uint(n.lpBase) > math.MaxUint32 {
 			return Value{}, errBadStream
 		}
 		s.nodes = append(s.nodes, n)
@@ -203,23 +198,26 @@ func decodeStream(b []byte) (Value, error) {
 }
 
 // validEntry reports whether entry e of node n, after ID prev (or the
-// first, at or after the master ID), decodes.
+// first, at or after the master ID), decodes: its strings are in the
+// buffer.
 func validEntry(e *streamEntry, n *streamNode, prev StreamID, first bool) bool {
-	if c := e.id.Compare(prev); c < 0 || c == 0 && !first || e.same && int(e.pairs) != len(n.fields) {
+	same := e.pairs&sameFields != 0
+	pairs := int(e.pairs &^ sameFields)
+	if c := e.id.Compare(prev); c < 0 || c == 0 && !first || same && pairs != len(n.fields) {
 		return false
 	}
-	strs := int(e.pairs) * 2
-	if e.same {
-		strs = int(e.pairs)
+	strs := pairs * 2
+	if same {
+		strs = pairs
 	}
-	rest := []byte(e.data)
+	rest := n.buf[e.off:]
 	for ; strs > 0; strs-- {
 		var ok bool
 		if _, rest, ok = cutUvarintBytes(rest); !ok {
 			return false
 		}
 	}
-	return len(rest) == 0
+	return true
 }
 
 func init() {
