@@ -9,8 +9,10 @@ package server
 // order of checks (arguments first, then the key), the same lookups and
 // replies, and the same keyspace events (class t). A write changes the
 // key's Stream in place and stores the key again (DB.StoreObject), which
-// accounts its memory, persists it and wakes blocked readers. Unlike the
-// other collections, a stream is never deleted for being empty.
+// accounts its memory, persists it and wakes blocked readers; a change
+// Redis does not signal as a modification (to consumer groups, XSETID)
+// leaves WATCH alone. Unlike the other collections, a stream is never
+// deleted for being empty.
 //
 // XREAD and XREADGROUP with BLOCK wait as BLPOP does (blocking.go): an
 // XREAD waiter is woken by every write of its keys and takes nothing from
@@ -557,7 +559,7 @@ func cmdXsetid(c *client, args [][]byte) {
 	if !maxDeleted.IsZero() {
 		s.SetMaxDeletedID(maxDeleted)
 	}
-	c.db.StoreObject(key, v, false)
+	storeUnsignalled(c, key, v)
 	c.notify(notifyStream, "xsetid", key)
 	c.out.OK()
 }
@@ -803,7 +805,7 @@ func serveStreamRead(c *client, a xreadArgs, key []byte, s *storage.Stream, v st
 		g.ReadNew(consumer, int(count), a.noAck, now, func(e storage.StreamEntry) { es = append(es, e) })
 		writeStreamEntries(c, es)
 	}
-	c.db.StoreObject(key, v, false)
+	storeUnsignalled(c, key, v)
 }
 
 // servedWaiter re-runs a blocked XREAD or XREADGROUP after a wake-up, as

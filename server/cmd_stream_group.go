@@ -40,6 +40,13 @@ func registerStreamGroupCommands(t commandTable) {
 	)
 }
 
+// storeUnsignalled stores key after a change that Redis 7.0 does not
+// signal as a modification of the key (one to its consumer groups, and
+// XSETID): WATCH ignores it.
+func storeUnsignalled(c *client, key []byte, v storage.Value) {
+	c.srv.watches.quietly(c.dbIndex, key, func() { c.db.StoreObject(key, v, false) })
+}
+
 // subcommandSyntax replies as Redis's addReplySubcommandSyntaxError.
 func subcommandSyntax(c *client, args [][]byte) {
 	c.out.Error(oneLine(fmt.Sprintf(msgSubcommandSyntax, truncate(string(args[1]), 128), upper(string(args[0])))))
@@ -141,7 +148,11 @@ func cmdXgroupCreate(c *client, args [][]byte) {
 		c.out.Error(msgBusyGroup)
 		return
 	}
-	storeStream(c, key, s, v, created)
+	if created {
+		storeStream(c, key, s, v, true)
+	} else {
+		storeUnsignalled(c, key, v)
+	}
 	c.out.OK()
 	c.notify(notifyStream, "xgroup-create", key)
 }
@@ -162,7 +173,7 @@ func cmdXgroupSetid(c *client, args [][]byte) {
 		}
 	}
 	g.SetLastID(id, o.entriesRead)
-	c.db.StoreObject(args[2], v, false)
+	storeUnsignalled(c, args[2], v)
 	c.out.OK()
 	c.notify(notifyStream, "xgroup-setid", args[2])
 }
@@ -177,7 +188,7 @@ func cmdXgroupDestroy(c *client, args [][]byte) {
 		return
 	}
 	s.DestroyGroup(args[3])
-	c.db.StoreObject(args[2], v, false) // wakes the group's blocked readers, to fail
+	storeUnsignalled(c, args[2], v) // wakes the group's blocked readers, to fail
 	c.out.Int(1)
 	c.notify(notifyStream, "xgroup-destroy", args[2])
 }
@@ -191,7 +202,7 @@ func cmdXgroupCreateConsumer(c *client, args [][]byte) {
 		c.out.Int(0)
 		return
 	}
-	c.db.StoreObject(args[2], v, false)
+	storeUnsignalled(c, args[2], v)
 	c.out.Int(1)
 	c.notify(notifyStream, "xgroup-createconsumer", args[2])
 }
@@ -203,7 +214,7 @@ func cmdXgroupDelConsumer(c *client, args [][]byte) {
 	}
 	pending, found := g.DeleteConsumer(args[4])
 	if found {
-		c.db.StoreObject(args[2], v, false)
+		storeUnsignalled(c, args[2], v)
 	}
 	c.out.Int(int64(pending))
 	if found {
@@ -254,7 +265,7 @@ func cmdXack(c *client, args [][]byte) {
 		}
 	}
 	if acked > 0 {
-		c.db.StoreObject(key, v, false)
+		storeUnsignalled(c, key, v)
 	}
 	c.out.Int(acked)
 }
@@ -509,7 +520,7 @@ func cmdXclaim(c *client, args [][]byte) {
 		changed = true
 	}
 	if changed {
-		c.db.StoreObject(key, v, false)
+		storeUnsignalled(c, key, v)
 	}
 	writeClaimed(c, s, claimed, justID)
 }
@@ -625,7 +636,7 @@ func cmdXautoclaim(c *client, args [][]byte) {
 		})
 	}
 	if len(claimed) > 0 || len(deleted) > 0 {
-		c.db.StoreObject(key, v, false)
+		storeUnsignalled(c, key, v)
 	}
 	c.out.Array(3)
 	writeStreamID(c, cursor)
