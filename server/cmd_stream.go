@@ -662,14 +662,14 @@ func cmdXreadgroup(c *client, args [][]byte) { xreadGeneric(c, args, true) }
 // xreadGeneric serves XREAD and XREADGROUP as Redis's xreadCommand: it
 // resolves each key's ID ($, >, or given), then replies with the entries
 // of every key that has some past its ID, or blocks (BLOCK) or replies
-// null when none has. A re-run after a wake-up is servedWaiter's.
+// null when none has. A re-run after a wake-up is serveWokenReader's.
 func xreadGeneric(c *client, args [][]byte, xreadgroup bool) {
 	a, ok := parseXread(c, args, xreadgroup)
 	if !ok {
 		return
 	}
 	if c.rerun() {
-		servedWaiter(c, a)
+		serveWokenReader(c, a)
 		return
 	}
 	ids := make([]storage.StreamID, len(a.keys))
@@ -808,30 +808,29 @@ func serveStreamRead(c *client, a xreadArgs, key []byte, s *storage.Stream, v st
 	storeUnsignalled(c, key, v)
 }
 
-// servedWaiter re-runs a blocked XREAD or XREADGROUP after a wake-up, as
+// serveWokenReader re-runs a blocked XREAD or XREADGROUP after a wake-up, as
 // Redis serves a blocked reader: from one key, the one whose change woke
 // it or else the first with entries past the ID resolved when the client
 // blocked (for XREADGROUP, past the group's last delivered ID), up to
 // COUNT or 1000 entries. An XREADGROUP whose key or group went away
 // fails; a reader with nothing to read blocks again, in its place.
-func servedWaiter(c *client, a xreadArgs) {
+func serveWokenReader(c *client, a xreadArgs) {
 	ids := c.block.state.([]storage.StreamID)
 	count := a.count
 	if count == 0 {
 		count = xreadBlockedCount
 	}
 	order := make([]int, 0, len(a.keys))
-	for i, key := range a.keys {
-		if string(key) == c.block.wokenBy {
-			order = append([]int{i}, order...)
-		} else {
-			order = append(order, i)
+	for _, woke := range []bool{true, false} {
+		for i, key := range a.keys {
+			if (string(key) == c.block.wokenBy) == woke {
+				order = append(order, i)
+			}
 		}
 	}
 	for _, i := range order {
 		key := a.keys[i]
 		s, v, err := c.db.LookupStream(key, storage.LookupWrite) // no hit counted, as Redis
-		var g *storage.StreamGroup
 		switch {
 		case a.group == nil && (err != nil || s == nil):
 			continue
@@ -839,7 +838,8 @@ func servedWaiter(c *client, a xreadArgs) {
 			c.out.Error(msgStreamKeyDeleted)
 			return
 		case a.group != nil:
-			if g = s.Group(a.group); g == nil {
+			g := s.Group(a.group)
+			if g == nil {
 				c.out.Error(msgStreamGroupDestroyed)
 				return
 			}
