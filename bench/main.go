@@ -200,7 +200,7 @@ func runScenario(ctx context.Context, sc scenario, bin, work string, depths []in
 		for i := range rows {
 			r := &rows[i]
 			for _, s := range order {
-				smp, err := runBenchmark(ctx, s.addr, r.test, r.pipeline, o)
+				smp, err := runTest(ctx, s.addr, r.test, r.pipeline, o)
 				if err != nil {
 					return nil, fmt.Errorf("%s: %w", s.name, err)
 				}

@@ -27,7 +27,7 @@ type scenario struct {
 	// redisArgs are added to redis-server's command line after the
 	// defaults (save "", appendonly no), so they can override them.
 	redisArgs []string
-	// tests are redis-benchmark -t names, or names of commandTests.
+	// tests are redis-benchmark -t names.
 	tests []string
 }
 
@@ -36,11 +36,6 @@ var scenarios = []scenario{
 		name:  "cache",
 		about: `memory only: Strata's defaults against redis-server --save "" --appendonly no`,
 		tests: []string{"set", "get", "incr", "mset"},
-	},
-	{
-		name:  "streams",
-		about: `memory only, as cache: XADD to one stream, XREADGROUP COUNT 1 back from it through a group`,
-		tests: []string{"xadd", "xreadgroup"},
 	},
 }
 
@@ -85,18 +80,12 @@ func (o benchOptions) testRequests(test string, pipeline int) int {
 // runBenchmark runs redis-benchmark once against addr.
 func runBenchmark(ctx context.Context, addr, test string, pipeline int, o benchOptions) (sample, error) {
 	host, port, _ := strings.Cut(addr, ":")
-	n := o.testRequests(test, pipeline)
 	args := []string{
-		"-h", host, "-p", port,
-		"-n", strconv.Itoa(n), "-c", strconv.Itoa(o.clients),
-		"-P", strconv.Itoa(pipeline), "-r", strconv.Itoa(o.keyspace),
+		"-h", host, "-p", port, "-t", test,
+		"-n", strconv.Itoa(o.testRequests(test, pipeline)), "-c", strconv.Itoa(o.clients),
+		"-d", strconv.Itoa(o.size), "-P", strconv.Itoa(pipeline), "-r", strconv.Itoa(o.keyspace),
 		"--csv",
 	}
-	what, err := commandArgs(addr, test, n, o.size) // commands.go
-	if err != nil {
-		return sample{}, err
-	}
-	args = append(args, what...)
 	out, err := exec.CommandContext(ctx, "redis-benchmark", args...).Output()
 	if err != nil {
 		return sample{}, fmt.Errorf("redis-benchmark %s: %v\n%s", strings.Join(args, " "), err, out)

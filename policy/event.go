@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-
-	"github.com/stratakv/strata/internal/glob"
 )
 
 // Errors of events: ParseEvents wraps ErrEventTemplate with the event and
@@ -163,7 +161,7 @@ func (e Events) Prefixes() []string {
 			if t.parts[0].hole {
 				continue
 			}
-			if p, _ := glob.Literal(t.parts[0].text); p != "" {
+			if p, _ := Literal(t.parts[0].text); p != "" {
 				all = append(all, p)
 			}
 		}

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 	"unsafe"
-
-	"github.com/stratakv/strata/internal/glob"
 )
 
 // Strategy says where a namespace's keys live and when a write is durable.
@@ -280,7 +278,7 @@ func compile(ns Namespace, id int) (*Space, error) {
 	}
 	s := &Space{Namespace: ns, ID: id}
 	if strings.ContainsAny(ns.Match, "*?[\\") {
-		s.prefix, s.isPrefix = glob.Literal(ns.Match)
+		s.prefix, s.isPrefix = Literal(ns.Match)
 		for i := 0; i < len(ns.Match); i++ {
 			switch ns.Match[i] {
 			case '*', '?', '[', ']':
@@ -324,7 +322,7 @@ func (s *Space) matches(key string) bool {
 	if !strings.HasPrefix(key, s.prefix) {
 		return false
 	}
-	return s.isPrefix || glob.Match(s.Match, key)
+	return s.isPrefix || Match(s.Match, key)
 }
 
 // Lookup returns the namespace key falls in: the most specific matching

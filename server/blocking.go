@@ -14,7 +14,9 @@ package server
 //     waited for (the registry is a storage.Listener). The client runs its
 //     command again; when another client took the elements first it blocks
 //     again for the time left;
-//   - the timeout: a null array, as Redis replies;
+//   - the timeout: a null array, as Redis replies. As in Redis, the
+//     server's cron times out the clients whose deadline has passed, by
+//     the server's clock, ten times a second (clientsCron);
 //   - CLIENT UNBLOCK: a null array (TIMEOUT) or an UNBLOCKED error (ERROR);
 //   - the connection closing (the peer hanging up, CLIENT KILL, shutdown):
 //     no reply, and the connection ends.
@@ -58,10 +60,10 @@ func registerClientUnblock(t commandTable) {
 }
 
 // cmdClientUnblock is CLIENT UNBLOCK id [TIMEOUT|ERROR]: it parses the
-// reason before the id, as Redis.
+// reason before the id, as Redis, and names the subcommand as sent.
 func cmdClientUnblock(c *client, args [][]byte) {
 	if len(args) > 4 {
-		c.out.Error(fmt.Sprintf(msgSubcommandSyntax, "unblock", "CLIENT"))
+		c.out.Error(fmt.Sprintf(msgSubcommandSyntax, truncate(string(args[1]), 128), "CLIENT"))
 		return
 	}
 	how := unblockTimeout
@@ -97,10 +99,10 @@ type blockState struct {
 	db       int
 	kind     storage.Kind
 	keys     []string
-	deadline time.Time // zero: no timeout
-	waiting  bool      // the last run blocked instead of replying
-	rerun    bool      // the command runs again after a wake-up
-	seq      uint64    // the order it first blocked in: its place in line
+	deadline int64  // in the server clock's milliseconds; 0: no timeout
+	waiting  bool   // the last run blocked instead of replying
+	rerun    bool   // the command runs again after a wake-up
+	seq      uint64 // the order it first blocked in: its place in line
 
 	// Set by the command's first run before it blocks (see the file
 	// comment); the zero values are the lists' and sorted sets'.
@@ -113,7 +115,8 @@ type blockState struct {
 	// reader from the key that became ready.
 	wokenBy string
 
-	// unblocked is CLIENT UNBLOCK's request, read once woken.
+	// unblocked is how the wait was ended from outside, read once woken:
+	// CLIENT UNBLOCK's request, or unblockTimeout from the cron.
 	unblocked atomic.Int32
 }
 
@@ -300,6 +303,22 @@ func (r *blockRegistry) unblock(id int64, how int32) bool {
 	return true
 }
 
+// expire times out the clients whose deadline is before now, as Redis's
+// clientsCron does: each is woken to reply as on a timeout.
+func (r *blockRegistry) expire(now int64) {
+	if r.count.Load() == 0 {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, b := range r.byID {
+		if b.deadline != 0 && b.deadline < now {
+			b.unblocked.Store(unblockTimeout)
+			r.wake(b)
+		}
+	}
+}
+
 // blocked returns the number of clients blocked (INFO's blocked_clients).
 func (r *blockRegistry) blocked() int { return int(r.count.Load()) }
 
@@ -323,7 +342,7 @@ func (r *blockRegistry) timed() int {
 	defer r.mu.Unlock()
 	n := 0
 	for _, b := range r.byID {
-		if !b.deadline.IsZero() {
+		if b.deadline != 0 {
 			n++
 		}
 	}
@@ -373,7 +392,7 @@ func (c *client) blockFor(kind storage.Kind, keys [][]byte, timeout time.Duratio
 			b.keys[i] = string(k)
 		}
 		if timeout > 0 {
-			b.deadline = time.Now().Add(timeout)
+			b.deadline = c.srv.store.Now() + timeout.Milliseconds()
 		}
 	}
 	b.waiting = true
@@ -446,21 +465,12 @@ const (
 	waitGone
 )
 
-// await waits for b's wake-up, its deadline, or the end of the
-// connection or the server. Replies written so far go out first.
+// await waits for b's wake-up (by a write, CLIENT UNBLOCK or the cron
+// at its deadline), or the end of the connection or the server. Replies
+// written so far go out first.
 func (c *client) await(b *blockState, w *connWatch) int {
 	if c.flush() != nil {
 		return waitGone
-	}
-	var expired <-chan time.Time
-	if !b.deadline.IsZero() {
-		d := time.Until(b.deadline)
-		if d <= 0 {
-			return waitTimeout
-		}
-		t := time.NewTimer(d)
-		defer t.Stop()
-		expired = t.C
 	}
 	select {
 	case <-b.wake:
@@ -471,8 +481,6 @@ func (c *client) await(b *blockState, w *connWatch) int {
 			return waitUnblockError
 		}
 		return waitWoken
-	case <-expired:
-		return waitTimeout
 	case <-w.gone:
 		return waitGone
 	case <-c.srv.done:
@@ -491,13 +499,11 @@ type connWatch struct {
 }
 
 func (c *client) watchConn() *connWatch {
-	// A blocked client is not subject to the idle timeout, as in Redis.
-	c.conn.SetReadDeadline(time.Time{})
 	w := &connWatch{c: c, gone: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(w.done)
 		for {
-			if err := c.rd.fill(); err != nil {
+			if err := c.rd.Fill(); err != nil {
 				if !w.stopping.Load() {
 					close(w.gone)
 				}

@@ -7,12 +7,13 @@ import (
 	"net"
 	"runtime"
 	"runtime/debug"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/stratakv/strata/cache"
+	"github.com/stratakv/strata/internal/resp"
 	"github.com/stratakv/strata/storage"
 )
 
@@ -28,15 +29,19 @@ type client struct {
 	id    int64
 	addr  string
 	laddr string
-	rd    *reader
-	out   reply
+	rd    *resp.Reader
+	out   resp.Writer
 	// wmu serializes writes to conn: the connection's own flushes and, for
 	// subscribers, messages published by other clients.
 	wmu sync.Mutex
 
 	dbIndex int
-	// db is dbIndex's DB, valid while a command holds its storage lock.
-	db *storage.DB
+	// tx is the running command's transaction through the write path,
+	// over dbIndex (call): txs[0], or txs[1] for a command EXEC runs
+	// inside its own. keyBuf holds the keys it names.
+	tx     *cache.Tx
+	txs    [2]cache.Tx
+	keyBuf [][]byte
 
 	authed  atomic.Bool
 	name    atomic.Pointer[string]
@@ -59,6 +64,12 @@ type client struct {
 	// the next command must read the clock.
 	clockMark time.Duration
 
+	// idleSince is when the connection went idle waiting for a request, in
+	// the server clock's milliseconds; 0 while it runs a command (a
+	// blocked one included) or is subscribed, which never time out. The
+	// cron closes a client idle longer than timeout (clientsCron).
+	idleSince atomic.Int64
+
 	multi      *multiState
 	block      *blockState // a blocking command's wait, while execute runs it (blocking.go)
 	ps         *subscriber // pub/sub state, from the first subscription
@@ -71,17 +82,15 @@ type client struct {
 	// costs less than lower-casing and hashing it.
 	recentName []byte
 	recentCmd  *command
-	shardBuf   [32]int // a command's shards (lockFor); more keys lock the whole store
 
-	// syncSeq and throttle are what the buffered replies wait for before
-	// they go out (policy.go): a write-ahead log record of a write_through
-	// write, the backlog after write_back writes.
-	syncSeq  uint64
-	throttle bool
+	// wait is what the buffered replies wait for before they go out: the
+	// write-ahead log record of a write_through write, the backlog after
+	// write_back writes (see flush).
+	wait cache.Wait
 
-	// script is the run a scripting pseudo-client runs commands for
-	// (script.go); nil for connections.
-	script *scriptRun
+	// script is the host whose script a scripting pseudo-client runs
+	// commands for (script_host.go); nil for connections.
+	script *scriptHost
 }
 
 func newClient(s *Server, nc net.Conn) *client {
@@ -93,9 +102,8 @@ func newClient(s *Server, nc net.Conn) *client {
 		laddr:   nc.LocalAddr().String(),
 		created: time.Now(),
 	}
-	c.out.b = make([]byte, 0, 4096)
 	c.authed.Store(s.password() == "")
-	c.rd = newReader(nc, s.protoMaxBulkLen(), c.authed.Load)
+	c.rd = resp.NewReader(nc, s.protoMaxBulkLen(), c.authed.Load)
 	c.lastActive.Store(int64(monotonic()))
 	return c
 }
@@ -103,19 +111,22 @@ func newClient(s *Server, nc net.Conn) *client {
 // serve runs the connection until it closes.
 func (c *client) serve() {
 	for !c.closeAfter {
-		args, err := c.rd.next(c.idle)
+		args, err := c.rd.Next(c.idle)
 		if err != nil {
-			var perr protocolError
+			var perr resp.ProtocolError
 			if errors.As(err, &perr) {
 				c.out.Error(msgProtocolPrefix + string(perr))
 				c.flush()
-			} else if errors.Is(err, errQueryBufferLimit) {
+			} else if errors.Is(err, resp.ErrQueryBufferLimit) {
 				c.srv.log.Warn("closing client that reached max query buffer length", "addr", c.addr)
 			}
 			return
 		}
+		if c.idleSince.Load() != 0 {
+			c.idleSince.Store(0) // busy: clientsCron leaves it alone
+		}
 		c.execute(args)
-		if len(c.out.b) >= outFlushAt {
+		if c.out.Len() >= outFlushAt {
 			if c.flush() != nil {
 				return
 			}
@@ -125,7 +136,8 @@ func (c *client) serve() {
 }
 
 // idle runs when no complete request is buffered: it writes the pending
-// replies and arms the idle timeout before the connection blocks in Read.
+// replies and notes when the client went idle (for the idle timeout)
+// before the connection blocks in Read.
 //
 // Before writing it yields, so that the other connections with requests
 // ready run theirs first and the replies go out back to back, as Redis
@@ -136,14 +148,14 @@ func (c *client) serve() {
 // same run: SET -P 16 372k to 485k/s with p99 4.8 to 3.1 ms (Redis 487k,
 // 2.7 ms), GET -P 16 413k to 527k, MSET -P 16 75k to 89k.
 func (c *client) idle() error {
-	if len(c.out.b) > 0 {
+	if c.out.Len() > 0 {
 		runtime.Gosched()
 	}
 	if err := c.flush(); err != nil {
 		return err
 	}
-	if t := c.srv.idleTimeout(); t > 0 && !c.subscribed() { // subscribers never time out, as in Redis
-		return c.conn.SetReadDeadline(time.Now().Add(t))
+	if !c.subscribed() { // subscribers never time out, as in Redis
+		c.idleSince.Store(c.srv.store.Now())
 	}
 	return nil
 }
@@ -151,26 +163,38 @@ func (c *client) idle() error {
 // flush writes the pending replies.
 func (c *client) flush() error {
 	c.clockMark = 0 // a write or a wait comes before the next command
-	if len(c.out.b) == 0 {
+	if c.out.Len() == 0 {
 		return nil
 	}
-	if c.syncSeq != 0 || c.throttle {
-		if err := c.awaitDurable(); err != nil { // policy.go
+	if c.wait.Pending() {
+		if err := c.awaitDurable(); err != nil {
 			return err
 		}
 	}
 	c.wmu.Lock()
-	_, err := c.conn.Write(c.out.b)
+	_, err := c.conn.Write(c.out.Bytes())
 	if c.ps != nil {
 		c.ps.flushed()
 	}
 	c.wmu.Unlock()
-	if cap(c.out.b) > outFlushAt*4 {
-		c.out.b = make([]byte, 0, 4096) // let a big reply's buffer go
-	} else {
-		c.out.b = c.out.b[:0]
-	}
+	c.out.Reset(outFlushAt * 4)
 	return err
+}
+
+// awaitDurable waits until the client's write_through writes are durable
+// and, after write_back writes, while the backlog is over its bound. It
+// runs before the client's replies are written, with no lock held, so
+// that clients writing at the same time share one fsync. An error means a
+// write may not be durable: the connection is closed without its replies,
+// so that no client is told a write succeeded that a crash could lose.
+func (c *client) awaitDurable() error {
+	w := c.wait
+	c.wait = cache.Wait{}
+	if err := c.srv.cache.Await(w); err != nil {
+		c.srv.log.Error("closing a client: its write_through writes may not be durable", "addr", c.addr, "err", err)
+		return err
+	}
+	return nil
 }
 
 // lookup finds the command named by args[0] (and args[1] for containers)
@@ -179,7 +203,7 @@ func (c *client) flush() error {
 func (c *client) lookup(args [][]byte) *command {
 	cmd := c.recentCmd
 	if cmd == nil || !bytes.Equal(args[0], c.recentName) {
-		if cmd = commands[lowerName(c.nameBuf[:0], args[0])]; cmd == nil {
+		if cmd = c.srv.commands[lowerName(c.nameBuf[:0], args[0])]; cmd == nil {
 			c.reject(nil, unknownCommandError(args))
 			return nil
 		}
@@ -299,29 +323,79 @@ func (c *client) execute(args [][]byte) {
 // makeRoom evicts by the policy until memory is under maxmemory, holding
 // the locks that evicting from key's shard needs.
 func (c *client) makeRoom(key []byte) error {
-	store := c.srv.store
-	l := store.LockShard(c.dbIndex, store.ShardOf(key))
-	defer store.Unlock(l)
-	return store.DB(c.dbIndex).MakeRoom(key)
+	return c.srv.store.Update(c.dbIndex, [][]byte{key}, func(tx *storage.Tx) error { return tx.MakeRoom(key) })
 }
 
-// call runs cmd, taking the storage locks it needs unless the caller
-// (EXEC) already holds them. A panic in the handler is logged and answered
-// with an error; the connection and the server carry on.
+// call runs cmd in a transaction through the write path, over the keys
+// it names, unless the caller (EXEC, a script) already holds the whole
+// store. A disk error met on the way replaces the command's reply. A
+// panic in the handler is logged and answered with an error; the
+// connection and the server carry on.
 func (c *client) call(cmd *command, args [][]byte, lock bool) {
 	start := c.clockMark
 	if start == 0 {
 		start = monotonic()
 		c.lastActive.Store(int64(start))
 	}
-	if lock && cmd.flags&flagNoData == 0 {
-		l := c.lockFor(cmd, args)
-		defer c.srv.store.Unlock(l)
-	}
-	c.db = c.srv.store.DB(c.dbIndex)
 	if name := &cmd.name; c.lastCmd.Load() != name {
 		c.lastCmd.Store(name)
 	}
+	mark := c.out.Len()
+	if cmd.flags&flagNoData != 0 {
+		c.run(cmd, args)
+	} else {
+		outer := c.tx
+		c.tx = &c.txs[0]
+		if !lock {
+			c.tx = &c.txs[1]
+		}
+		c.begin(cmd, args, lock)
+		if c.tx.Err() == nil {
+			c.run(cmd, args)
+		}
+		wait, err := c.tx.End()
+		c.tx = outer
+		c.wait = c.wait.Merge(wait)
+		if err != nil {
+			c.out.Truncate(mark)
+			c.out.Error(storageError(err))
+		}
+	}
+	if cmd.flags&(flagWrite|flagNoData) == flagWrite|flagNoData {
+		// A write outside a transaction (an invalidation) may have
+		// changed write_through keys anywhere.
+		c.wait = c.wait.Merge(c.srv.cache.WaitAll())
+	}
+	c.srv.commandDone(c, cmd, args, start)
+}
+
+// begin starts c.tx for cmd: over the keys it names, or the whole store
+// when it names none it can list; with lock false inside the caller's.
+func (c *client) begin(cmd *command, args [][]byte, lock bool) {
+	mode := storage.TxRead
+	if cmd.flags&(flagWrite|flagScriptWrite) != 0 { // and reads that may write (PFCOUNT)
+		mode = storage.TxWrite
+	}
+	var keys [][]byte
+	switch {
+	case !lock:
+		mode |= storage.TxHeld
+	case cmd.firstKey == 1 && cmd.lastKey == 1 && len(args) > 1: // GET, SET, INCR...: one key
+		c.keyBuf = append(c.keyBuf[:0], args[1])
+		keys = c.keyBuf
+	case cmd.firstKey != 0:
+		keys = c.keyBuf[:0]
+		cmd.keyArgs(args, func(k []byte) { keys = append(keys, k) })
+		if len(keys) == 0 {
+			keys = nil
+		}
+		c.keyBuf = keys[:0]
+	}
+	c.srv.cache.Begin(c.tx, c.dbIndex, keys, cmd.write, mode)
+}
+
+// run runs cmd's handler after the checks that need its locks.
+func (c *client) run(cmd *command, args [][]byte) {
 	defer func() {
 		if r := recover(); r != nil {
 			c.srv.log.Error("command panicked", "command", cmd.name, "panic", r, "stack", string(debug.Stack()))
@@ -335,50 +409,12 @@ func (c *client) call(cmd *command, args [][]byte, lock bool) {
 				key = k
 			}
 		})
-		if err := c.db.MakeRoom(key); err != nil && c.script.refusesOOM() {
+		if err := c.tx.MakeRoom(key); err != nil && c.script.refusesOOM() {
 			c.out.Error(msgOutOfMemory)
 			return
 		}
 	}
-	if c.srv.policy != nil && cmd.flags&flagWrite != 0 {
-		c.policyCall(cmd, args) // policy.go: namespace rules, disk tier
-	} else {
-		cmd.handler(c, args)
-	}
-	c.srv.commandDone(c, cmd, args, start)
-}
-
-// lockFor takes the storage lock cmd needs: one shard when all its keys
-// share one, else the whole store.
-func (c *client) lockFor(cmd *command, args [][]byte) storage.Lock {
-	store := c.srv.store
-	if cmd.firstKey == 0 {
-		return store.LockAll()
-	}
-	if cmd.firstKey == 1 && cmd.lastKey == 1 && len(args) > 1 { // GET, SET, INCR...: one key
-		return store.LockShard(c.dbIndex, store.ShardOf(args[1]))
-	}
-	shards := c.shardBuf[:0]
-	overflow := false
-	cmd.keyArgs(args, func(k []byte) {
-		if len(shards) == cap(shards) {
-			overflow = true
-			return
-		}
-		shards = append(shards, store.ShardOf(k))
-	})
-	switch {
-	case overflow || len(shards) == 0:
-		return store.LockAll()
-	case len(shards) == 1:
-		return store.LockShard(c.dbIndex, shards[0])
-	}
-	slices.Sort(shards)
-	shards = slices.Compact(shards)
-	if len(shards) == 1 {
-		return store.LockShard(c.dbIndex, shards[0])
-	}
-	return store.LockShards(c.dbIndex, shards)
+	cmd.handler(c, args)
 }
 
 // clientName returns the CLIENT SETNAME name, "" when none.

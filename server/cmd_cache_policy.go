@@ -30,9 +30,9 @@ func registerCachePolicyCommands(t commandTable) {
 // what a write of the key's current value without a TTL would get before
 // jitter (ttl_by_field resolved).
 func cmdCachePolicy(c *client, args [][]byte) {
-	s := c.srv.rules().Lookup(args[1])
+	s := c.srv.cache.Rules().Lookup(args[1])
 	var value []byte
-	if v, ok := c.db.Lookup(args[1], storage.LookupWrite|storage.LookupNoTouch); ok && v.Kind() == storage.KindString {
+	if v, ok := c.tx.Lookup(args[1], storage.LookupWrite|storage.LookupNoTouch); ok && v.Kind() == storage.KindString {
 		value = v.Bytes()
 	}
 	c.out.Map(10)
@@ -72,7 +72,7 @@ func cmdCachePolicy(c *client, args [][]byte) {
 		c.out.BulkString("level")
 		c.out.BulkString(cp.Level.String())
 		c.out.BulkString("dictionary")
-		c.out.Int(int64(c.srv.dictOf(s)))
+		c.out.Int(int64(c.srv.cache.DictionaryOf(s)))
 	} else {
 		c.out.Null()
 	}
@@ -82,19 +82,11 @@ func cmdCachePolicy(c *client, args [][]byte) {
 	c.out.Bool(s.Strategy.Persists())
 }
 
-// dictOf returns the dictionary namespace s compresses with (0: none).
-func (s *Server) dictOf(sp *policy.Space) uint32 {
-	if s.policy == nil {
-		return 0
-	}
-	return s.policy.dicts[sp.ID].Load()
-}
-
 // compressingSpace returns the namespace CACHE.DICT names, or the reply
 // error when there is none or it does not compress.
 func (c *client) compressingSpace(name []byte) (*policy.Space, string) {
-	s, ok := c.srv.rules().ByName(string(name))
-	if !ok || c.srv.policy == nil {
+	s, ok := c.srv.cache.Rules().ByName(string(name))
+	if !ok || !c.srv.cache.HasNamespaces() {
 		return nil, msgNoNamespace
 	}
 	if s.Compress == nil {
@@ -102,13 +94,6 @@ func (c *client) compressingSpace(name []byte) (*policy.Space, string) {
 	}
 	return s, ""
 }
-
-// Sample bounds for training: enough values to see a namespace's common
-// structure, few enough to train in a fraction of a second.
-const (
-	dictSamples     = 2000
-	dictSampleBytes = 4 << 20
-)
 
 // cmdCacheDictTrain: CACHE.DICT TRAIN namespace -> a map of the new
 // dictionary's id, size and the values it was trained on. New values of
@@ -120,53 +105,24 @@ func cmdCacheDictTrain(c *client, args [][]byte) {
 		c.out.Error(errMsg)
 		return
 	}
-	store, rules := c.srv.store, c.srv.rules()
-	var samples [][]byte
-	total := 0
-	for d := 0; d < store.Databases() && len(samples) < dictSamples && total < dictSampleBytes; d++ {
-		for i := 0; i < storage.Shards && len(samples) < dictSamples && total < dictSampleBytes; i++ {
-			l := store.LockShard(d, i)
-			store.DB(d).ScanShard(i, func(key string, v storage.Value) {
-				if v.Kind() != storage.KindString || len(samples) >= dictSamples || rules.Lookup([]byte(key)) != sp {
-					return
-				}
-				if b, err := store.Plain(v); err == nil && len(b) > 0 {
-					samples = append(samples, b)
-					total += len(b)
-				}
-			})
-			store.Unlock(l)
-		}
-	}
-	id, dict, err := store.TrainDict(samples, storageLevel(sp.Compress.Level))
-	if err != nil {
-		if errors.Is(err, storage.ErrTooFewSamples) {
-			c.out.Error(fmt.Sprintf(msgTooFewSamples, sp.Name, len(samples)))
-			return
-		}
+	dict, err := c.srv.cache.TrainDictionary(sp)
+	switch {
+	case errors.Is(err, storage.ErrTooFewSamples):
+		c.out.Error(fmt.Sprintf(msgTooFewSamples, sp.Name, dict.Samples))
+		return
+	case err != nil:
 		c.srv.log.Error("CACHE.DICT TRAIN failed", "namespace", sp.Name, "err", err)
-		c.out.Error(msgInternal)
+		c.out.Error(storageError(err))
 		return
 	}
-	if t := c.srv.policy.tier; t != nil {
-		err = t.SaveDict(sp.Name, id, dict)
-	} else {
-		err = store.AddDict(id, dict)
-	}
-	if err != nil {
-		c.srv.log.Error("CACHE.DICT TRAIN could not keep the dictionary", "namespace", sp.Name, "err", err)
-		c.out.Error(diskTierError(err))
-		return
-	}
-	c.srv.policy.dicts[sp.ID].Store(id)
-	c.srv.log.Info("trained a compression dictionary", "namespace", sp.Name, "id", id, "bytes", len(dict), "samples", len(samples))
+	c.srv.log.Info("trained a compression dictionary", "namespace", sp.Name, "id", dict.ID, "bytes", dict.Size, "samples", dict.Samples)
 	c.out.Map(3)
 	c.out.BulkString("dictionary")
-	c.out.Int(int64(id))
+	c.out.Int(int64(dict.ID))
 	c.out.BulkString("size")
-	c.out.Int(int64(len(dict)))
+	c.out.Int(int64(dict.Size))
 	c.out.BulkString("samples")
-	c.out.Int(int64(len(samples)))
+	c.out.Int(int64(dict.Samples))
 }
 
 // cmdCacheDictInfo: CACHE.DICT INFO namespace -> the dictionary id new
@@ -177,5 +133,5 @@ func cmdCacheDictInfo(c *client, args [][]byte) {
 		c.out.Error(errMsg)
 		return
 	}
-	c.out.Int(int64(c.srv.dictOf(sp)))
+	c.out.Int(int64(c.srv.cache.DictionaryOf(sp)))
 }

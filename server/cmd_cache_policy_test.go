@@ -77,11 +77,11 @@ func TestCompressionIsTransparent(t *testing.T) {
 	c.expect("+OK\r\n", "SET", "p:1", val)
 	c.expect("+OK\r\n", "SET", "p:small", small)
 	c.expect("+OK\r\n", "SET", "m:r", random)
-	raw, ok := s.store.DB(0).Lookup([]byte("p:1"), storage.LookupWrite|storage.LookupRaw)
+	raw, ok := peek(t, s, "p:1", storage.LookupWrite|storage.LookupRaw)
 	if !ok || raw.Flags()&storage.FlagCompressed == 0 || raw.Len() >= len(val) {
 		t.Fatalf("p:1 stored with flags %d, %d bytes: not compressed", raw.Flags(), raw.Len())
 	}
-	if raw, _ := s.store.DB(0).Lookup([]byte("p:small"), storage.LookupWrite|storage.LookupRaw); raw.Flags()&storage.FlagCompressed != 0 {
+	if raw, _ := peek(t, s, "p:small", storage.LookupWrite|storage.LookupRaw); raw.Flags()&storage.FlagCompressed != 0 {
 		t.Fatal("a value under min_size was compressed")
 	}
 	bulk := func(s string) string { return fmt.Sprintf("$%d\r\n%s\r\n", len(s), s) }
@@ -93,7 +93,7 @@ func TestCompressionIsTransparent(t *testing.T) {
 	c.expect("*2\r\n"+bulk(val+"xyz")+bulk(small), "MGET", "p:1", "p:small")
 	c.expect(":1\r\n", "EXPIRE", "p:1", "1000")
 	c.expect(bulk(val+"xyz"), "GETEX", "p:1")
-	if raw, _ := s.store.DB(0).Lookup([]byte("p:1"), storage.LookupWrite|storage.LookupRaw); raw.Flags()&storage.FlagCompressed == 0 {
+	if raw, _ := peek(t, s, "p:1", storage.LookupWrite|storage.LookupRaw); raw.Flags()&storage.FlagCompressed == 0 {
 		t.Error("APPEND and EXPIRE left the value uncompressed")
 	}
 	// Compressed in the disk tier too, and read back after a restart.
@@ -152,9 +152,7 @@ func TestDictionaryTrainedPerNamespace(t *testing.T) {
 // storedLen returns the bytes key's value takes in memory.
 func storedLen(t *testing.T, s *Server, key string) int {
 	t.Helper()
-	l := s.store.LockAll()
-	defer s.store.Unlock(l)
-	v, ok := s.store.DB(0).Lookup([]byte(key), storage.LookupWrite|storage.LookupRaw)
+	v, ok := peek(t, s, key, storage.LookupWrite|storage.LookupRaw)
 	if !ok {
 		t.Fatalf("%s missing", key)
 	}

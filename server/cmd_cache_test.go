@@ -87,11 +87,11 @@ func TestTagsShrink(t *testing.T) {
 	c.expect("*1\r\n$4\r\nkeep\r\n", "CACHE.TAGGED", "t") // the expired key is not reported
 	c.do("GET", "exp")                                    // and is reclaimed
 	db := s.store.DB(0)
-	if keys, tags := s.cache.tags.Len(db); keys != 1 || tags != 1 {
+	if keys, tags := s.cache.Tags().Len(db); keys != 1 || tags != 1 {
 		t.Fatalf("index holds %d keys, %d tags; want 1, 1", keys, tags)
 	}
 	c.do("FLUSHDB")
-	if keys, tags := s.cache.tags.Len(db); keys != 0 || tags != 0 {
+	if keys, tags := s.cache.Tags().Len(db); keys != 0 || tags != 0 {
 		t.Fatalf("after FLUSHDB the index holds %d keys, %d tags", keys, tags)
 	}
 }
@@ -105,8 +105,8 @@ func TestTagsShrinkOnEviction(t *testing.T) {
 	s.store.SetMaxMemory(s.store.Used() / 2)
 	c.do("SET", "trigger", "x") // a write evicts down to maxmemory
 	db := s.store.DB(0)
-	keys, _ := s.cache.tags.Len(db)
-	if keys >= 500 || keys != len(s.cache.tags.Keys(db, "all")) || keys != db.Len()-1 {
+	keys, _ := s.cache.Tags().Len(db)
+	if keys >= 500 || keys != len(s.cache.Tags().Keys(db, "all")) || keys != db.Len()-1 {
 		t.Fatalf("after eviction: %d tagged keys, %d keys", keys, db.Len())
 	}
 }
@@ -167,7 +167,7 @@ func TestInvalidateTag(t *testing.T) {
 	c.expect(":0\r\n", "CACHE.INVALIDATE", "TAG", "mod0")
 	c.expect(":66\r\n", "CACHE.INVALIDATE", "TAG", "mod1", "all", "nothing")
 	c.expect(":1\r\n", "DBSIZE")
-	if keys, tags := s.cache.tags.Len(s.store.DB(0)); keys != 0 || tags != 0 {
+	if keys, tags := s.cache.Tags().Len(s.store.DB(0)); keys != 0 || tags != 0 {
 		t.Fatalf("index holds %d keys, %d tags after invalidating all", keys, tags)
 	}
 	if n := s.store.Counters().Invalidations[0].Load(); n != 100 {
@@ -231,7 +231,7 @@ func TestInvalidateEvent(t *testing.T) {
 	c.do("SET", "product:*:name", "v")
 	c.expect(":1\r\n", "CACHE.INVALIDATE", "EVENT", "product_updated", "product_id", "*")
 	c.expect(":3\r\n", "DBSIZE")
-	if s.cache.prefixes == nil || s.cache.prefixes.Len(s.store.DB(0)) != 2 {
+	if s.cache.IndexedKeys(0) != 2 {
 		t.Fatal("the events' prefixes are not indexed")
 	}
 }

@@ -119,7 +119,7 @@ func cmdClientNoEvict(c *client, args [][]byte) {
 func cmdClientInfo(c *client, args [][]byte) {
 	var b strings.Builder
 	c.describe(&b, c.srv.subscriptionCounts(), time.Now())
-	c.out.Verbatim(b.String())
+	c.out.Verbatim("txt", b.String())
 }
 
 // cmdClientList is CLIENT LIST [TYPE type | ID id [id ...]].
@@ -154,7 +154,7 @@ func cmdClientList(c *client, args [][]byte) {
 	for _, o := range clients {
 		o.describe(&b, subs, now)
 	}
-	c.out.Verbatim(b.String())
+	c.out.Verbatim("txt", b.String())
 }
 
 // clientsWhere returns the connected clients that match, by ID. Killed
@@ -403,4 +403,4 @@ var clientHelp = []string{
 	"    Prints this help.",
 }
 
-func cmdClientHelp(c *client, args [][]byte) { c.out.help(clientHelp) }
+func cmdClientHelp(c *client, args [][]byte) { c.out.Help(clientHelp) }

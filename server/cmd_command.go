@@ -20,7 +20,8 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/stratakv/strata/internal/glob"
+	"github.com/stratakv/strata/internal/resp"
+	"github.com/stratakv/strata/policy"
 )
 
 func registerCommandCommands(t commandTable) {
@@ -35,13 +36,6 @@ func registerCommandCommands(t commandTable) {
 	)
 	t["command"].handler = cmdCommand // COMMAND alone lists every command
 }
-
-// described is the command table COMMAND describes. It is set by init
-// rather than initialized from commands, because the table holds COMMAND's
-// own handlers (an initialization cycle otherwise).
-var described commandTable
-
-func init() { described = commands }
 
 // strataModule is the module name Strata's own commands report in COMMAND
 // DOCS and answer to in COMMAND LIST FILTERBY MODULE: they are named and
@@ -61,43 +55,43 @@ var (
 // commandDocs indexes the recorded descriptions by full command name
 // ("get", "config|get").
 type commandDocs struct {
-	info map[string]*respNode // COMMAND INFO entries
-	docs map[string]*respNode // COMMAND DOCS maps
+	info map[string]*resp.Node // COMMAND INFO entries
+	docs map[string]*resp.Node // COMMAND DOCS maps
 }
 
 // recorded returns the parsed recorded descriptions; they are parsed on
 // first use so a server that never runs COMMAND does not pay for them.
 var recorded = sync.OnceValue(func() *commandDocs {
-	d := &commandDocs{info: map[string]*respNode{}, docs: map[string]*respNode{}}
-	infos, err := parseRESP3(recordedInfo)
+	d := &commandDocs{info: map[string]*resp.Node{}, docs: map[string]*resp.Node{}}
+	infos, err := resp.Parse(recordedInfo)
 	if err != nil {
 		panic("server: embedded commanddocs/info.resp: " + err.Error())
 	}
 	for i := range infos {
 		d.indexInfo(&infos[i])
 	}
-	docs, err := parseRESP3(recordedDocs)
+	docs, err := resp.Parse(recordedDocs)
 	if err != nil || len(docs)%2 != 0 {
 		panic("server: embedded commanddocs/docs.resp is malformed")
 	}
 	for i := 0; i < len(docs); i += 2 {
-		d.indexDocs(docs[i].str, &docs[i+1])
+		d.indexDocs(docs[i].Str, &docs[i+1])
 	}
 	return d
 })
 
-func (d *commandDocs) indexInfo(entry *respNode) {
-	d.info[entry.elems[infoName].str] = entry
-	for i := range entry.elems[infoSubcommands].elems {
-		d.indexInfo(&entry.elems[infoSubcommands].elems[i])
+func (d *commandDocs) indexInfo(entry *resp.Node) {
+	d.info[entry.Elems[infoName].Str] = entry
+	for i := range entry.Elems[infoSubcommands].Elems {
+		d.indexInfo(&entry.Elems[infoSubcommands].Elems[i])
 	}
 }
 
-func (d *commandDocs) indexDocs(name string, doc *respNode) {
+func (d *commandDocs) indexDocs(name string, doc *resp.Node) {
 	d.docs[name] = doc
-	if subs, ok := doc.field("subcommands"); ok {
-		for i := 0; i+1 < len(subs.elems); i += 2 {
-			d.indexDocs(subs.elems[i].str, &subs.elems[i+1])
+	if subs, ok := doc.Field("subcommands"); ok {
+		for i := 0; i+1 < len(subs.Elems); i += 2 {
+			d.indexDocs(subs.Elems[i].Str, &subs.Elems[i+1])
 		}
 	}
 }
@@ -119,7 +113,7 @@ const (
 
 // infoEntry returns cmd's COMMAND INFO entry without its subcommands,
 // which the caller takes from the table.
-func infoEntry(cmd *command) *respNode {
+func infoEntry(cmd *command) *resp.Node {
 	if e, ok := recorded().info[cmd.name]; ok {
 		return e
 	}
@@ -128,7 +122,7 @@ func infoEntry(cmd *command) *respNode {
 
 // generatedInfo describes a command Redis does not have, from its table
 // entry, in the shape Redis gives module commands.
-func generatedInfo(cmd *command) *respNode {
+func generatedInfo(cmd *command) *resp.Node {
 	var flags, acl []string
 	if cmd.subcommands == nil {
 		switch {
@@ -154,7 +148,7 @@ func generatedInfo(cmd *command) *respNode {
 		}
 	}
 	acl = append(acl, "@slow")
-	specs := setNode()
+	specs := resp.Set()
 	if cmd.firstKey > 0 {
 		keyFlags := []string{"RO", "access"}
 		if cmd.flags&flagWrite != 0 {
@@ -165,53 +159,53 @@ func generatedInfo(cmd *command) *respNode {
 			last -= cmd.firstKey // Redis's range spec counts from the first key
 		}
 		step := max(cmd.keyStep, 1)
-		specs.elems = append(specs.elems, mapNode(
-			bulkNode("flags"), statusSet(keyFlags...),
-			bulkNode("begin_search"), mapNode(
-				bulkNode("type"), bulkNode("index"),
-				bulkNode("spec"), mapNode(bulkNode("index"), intNode(int64(cmd.firstKey)))),
-			bulkNode("find_keys"), mapNode(
-				bulkNode("type"), bulkNode("range"),
-				bulkNode("spec"), mapNode(
-					bulkNode("lastkey"), intNode(int64(last)),
-					bulkNode("keystep"), intNode(int64(step)),
-					bulkNode("limit"), intNode(0))),
+		specs.Elems = append(specs.Elems, resp.Map(
+			resp.Bulk("flags"), resp.StatusSet(keyFlags...),
+			resp.Bulk("begin_search"), resp.Map(
+				resp.Bulk("type"), resp.Bulk("index"),
+				resp.Bulk("spec"), resp.Map(resp.Bulk("index"), resp.Int(int64(cmd.firstKey)))),
+			resp.Bulk("find_keys"), resp.Map(
+				resp.Bulk("type"), resp.Bulk("range"),
+				resp.Bulk("spec"), resp.Map(
+					resp.Bulk("lastkey"), resp.Int(int64(last)),
+					resp.Bulk("keystep"), resp.Int(int64(step)),
+					resp.Bulk("limit"), resp.Int(0))),
 		))
 	}
-	e := arrayNode(
-		bulkNode(cmd.name),
-		intNode(int64(cmd.arity)),
-		statusSet(flags...),
-		intNode(int64(cmd.firstKey)),
-		intNode(int64(cmd.lastKey)),
-		intNode(int64(cmd.keyStep)),
-		statusSet(acl...),
-		setNode(),
+	e := resp.Array(
+		resp.Bulk(cmd.name),
+		resp.Int(int64(cmd.arity)),
+		resp.StatusSet(flags...),
+		resp.Int(int64(cmd.firstKey)),
+		resp.Int(int64(cmd.lastKey)),
+		resp.Int(int64(cmd.keyStep)),
+		resp.StatusSet(acl...),
+		resp.Set(),
 		specs,
-		setNode(),
+		resp.Set(),
 	)
 	return &e
 }
 
 // docsEntry returns cmd's COMMAND DOCS map, whose subcommands the caller
 // takes from the table.
-func docsEntry(cmd *command) *respNode {
+func docsEntry(cmd *command) *resp.Node {
 	if d, ok := recorded().docs[cmd.name]; ok {
 		return d
 	}
-	var kv []respNode
+	var kv []resp.Node
 	if cmd.summary != "" {
-		kv = append(kv, bulkNode("summary"), bulkNode(cmd.summary))
+		kv = append(kv, resp.Bulk("summary"), resp.Bulk(cmd.summary))
 	}
-	kv = append(kv, bulkNode("since"), bulkNode(Version))
+	kv = append(kv, resp.Bulk("since"), resp.Bulk(Version))
 	if isModuleCommand(cmd) {
-		kv = append(kv, bulkNode("group"), bulkNode("module"), bulkNode("module"), bulkNode(strataModule))
+		kv = append(kv, resp.Bulk("group"), resp.Bulk("module"), resp.Bulk("module"), resp.Bulk(strataModule))
 	} else if container := recorded().docs[containerName(cmd)]; container != nil {
-		if group, ok := container.field("group"); ok {
-			kv = append(kv, bulkNode("group"), *group) // a subcommand of Redis's
+		if group, ok := container.Field("group"); ok {
+			kv = append(kv, resp.Bulk("group"), *group) // a subcommand of Redis's
 		}
 	}
-	d := mapNode(kv...)
+	d := resp.Map(kv...)
 	return &d
 }
 
@@ -243,36 +237,36 @@ func containerName(cmd *command) string {
 
 // writeCommandInfo writes cmd's COMMAND INFO entry with the subcommands
 // Strata has.
-func (w *reply) writeCommandInfo(cmd *command) {
+func writeCommandInfo(w *resp.Writer, cmd *command) {
 	e := infoEntry(cmd)
 	w.Array(infoLen)
 	for i := 0; i < infoSubcommands; i++ {
-		w.Node(&e.elems[i])
+		w.Node(&e.Elems[i])
 	}
 	subs := sortedSubcommands(cmd)
 	w.Set(len(subs))
 	for _, s := range subs {
-		w.writeCommandInfo(s)
+		writeCommandInfo(w, s)
 	}
 }
 
 // writeCommandDocs writes cmd's COMMAND DOCS map with the subcommands
 // Strata has, where Redis puts them (last).
-func (w *reply) writeCommandDocs(cmd *command) {
+func writeCommandDocs(w *resp.Writer, cmd *command) {
 	d := docsEntry(cmd)
 	subs := sortedSubcommands(cmd)
-	pairs := len(d.elems) / 2
-	if _, ok := d.field("subcommands"); ok {
+	pairs := len(d.Elems) / 2
+	if _, ok := d.Field("subcommands"); ok {
 		pairs--
 	}
 	if len(subs) > 0 {
 		pairs++
 	}
 	w.Map(pairs)
-	for i := 0; i+1 < len(d.elems); i += 2 {
-		if d.elems[i].str != "subcommands" {
-			w.Node(&d.elems[i])
-			w.Node(&d.elems[i+1])
+	for i := 0; i+1 < len(d.Elems); i += 2 {
+		if d.Elems[i].Str != "subcommands" {
+			w.Node(&d.Elems[i])
+			w.Node(&d.Elems[i+1])
 		}
 	}
 	if len(subs) > 0 {
@@ -280,7 +274,7 @@ func (w *reply) writeCommandDocs(cmd *command) {
 		w.Map(len(subs))
 		for _, s := range subs {
 			w.BulkString(s.name)
-			w.writeCommandDocs(s)
+			writeCommandDocs(w, s)
 		}
 	}
 }
@@ -288,9 +282,9 @@ func (w *reply) writeCommandDocs(cmd *command) {
 // sortedCommands returns the table's top-level commands by name. Redis's
 // order is its hash table's, which differs from run to run; Strata's is
 // stable.
-func sortedCommands() []*command {
-	out := make([]*command, 0, len(described))
-	for _, c := range described {
+func (t commandTable) sorted() []*command {
+	out := make([]*command, 0, len(t))
+	for _, c := range t {
 		out = append(out, c)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
@@ -308,9 +302,9 @@ func sortedSubcommands(cmd *command) []*command {
 
 // lookupFullName finds a command by its full name, "get" or "config|get",
 // as COMMAND INFO and DOCS take it.
-func lookupFullName(name string) *command {
+func (t commandTable) lookupFullName(name string) *command {
 	base, sub, hasSub := strings.Cut(strings.ToLower(name), "|")
-	cmd := described[base]
+	cmd := t[base]
 	if cmd == nil || !hasSub {
 		return cmd
 	}
@@ -322,8 +316,8 @@ func lookupFullName(name string) *command {
 
 // lookupArgs finds the command a request's arguments name, descending into
 // a container when a subcommand is given, as COMMAND GETKEYS does.
-func lookupArgs(args [][]byte) *command {
-	cmd := described[strings.ToLower(string(args[0]))]
+func (t commandTable) lookupArgs(args [][]byte) *command {
+	cmd := t[strings.ToLower(string(args[0]))]
 	if cmd == nil || cmd.subcommands == nil || len(args) < 2 {
 		return cmd
 	}
@@ -332,14 +326,14 @@ func lookupArgs(args [][]byte) *command {
 
 // cmdCommand is COMMAND with no subcommand: every command's INFO entry.
 func cmdCommand(c *client, args [][]byte) {
-	cmds := sortedCommands()
+	cmds := c.srv.commands.sorted()
 	c.out.Array(len(cmds))
 	for _, cmd := range cmds {
-		c.out.writeCommandInfo(cmd)
+		writeCommandInfo(&c.out, cmd)
 	}
 }
 
-func cmdCommandCount(c *client, args [][]byte) { c.out.Int(int64(len(described))) }
+func cmdCommandCount(c *client, args [][]byte) { c.out.Int(int64(len(c.srv.commands))) }
 
 func cmdCommandInfo(c *client, args [][]byte) {
 	if len(args) == 2 {
@@ -348,8 +342,8 @@ func cmdCommandInfo(c *client, args [][]byte) {
 	}
 	c.out.Array(len(args) - 2)
 	for _, name := range args[2:] {
-		if cmd := lookupFullName(string(name)); cmd != nil {
-			c.out.writeCommandInfo(cmd)
+		if cmd := c.srv.commands.lookupFullName(string(name)); cmd != nil {
+			writeCommandInfo(&c.out, cmd)
 		} else {
 			c.out.Null()
 		}
@@ -359,10 +353,10 @@ func cmdCommandInfo(c *client, args [][]byte) {
 func cmdCommandDocs(c *client, args [][]byte) {
 	var cmds []*command
 	if len(args) == 2 {
-		cmds = sortedCommands()
+		cmds = c.srv.commands.sorted()
 	} else {
 		for _, name := range args[2:] {
-			if cmd := lookupFullName(string(name)); cmd != nil {
+			if cmd := c.srv.commands.lookupFullName(string(name)); cmd != nil {
 				cmds = append(cmds, cmd)
 			}
 		}
@@ -370,7 +364,7 @@ func cmdCommandDocs(c *client, args [][]byte) {
 	c.out.Map(len(cmds))
 	for _, cmd := range cmds {
 		c.out.BulkString(cmd.name)
-		c.out.writeCommandDocs(cmd)
+		writeCommandDocs(&c.out, cmd)
 	}
 }
 
@@ -388,15 +382,15 @@ func cmdCommandList(c *client, args [][]byte) {
 		case is(args[3], "aclcat"):
 			cat := "@" + strings.ToLower(value)
 			match = func(cmd *command) bool {
-				for _, a := range infoEntry(cmd).elems[infoACLCategories].elems {
-					if a.str == cat {
+				for _, a := range infoEntry(cmd).Elems[infoACLCategories].Elems {
+					if a.Str == cat {
 						return true
 					}
 				}
 				return false
 			}
 		case is(args[3], "pattern"):
-			match = func(cmd *command) bool { return glob.MatchFold(value, cmd.name) }
+			match = func(cmd *command) bool { return policy.MatchFold(value, cmd.name) }
 		default:
 			c.out.Error(msgSyntax)
 			return
@@ -406,7 +400,7 @@ func cmdCommandList(c *client, args [][]byte) {
 		return
 	}
 	var names []string
-	for _, cmd := range sortedCommands() {
+	for _, cmd := range c.srv.commands.sorted() {
 		if match(cmd) {
 			names = append(names, cmd.name)
 		}
@@ -424,7 +418,7 @@ func cmdCommandList(c *client, args [][]byte) {
 func cmdCommandGetKeys(c *client, args [][]byte) {
 	withFlags := is(args[1], "getkeysandflags")
 	line := args[2:]
-	cmd := lookupArgs(line)
+	cmd := c.srv.commands.lookupArgs(line)
 	if cmd == nil {
 		c.out.Error(msgInvalidCommand)
 		return
@@ -443,7 +437,7 @@ func cmdCommandGetKeys(c *client, args [][]byte) {
 		// Redis has a command-specific key finder here (SORT, MIGRATE);
 		// the table's key positions stand in for it.
 		keys, err = findKeys(keySpecs(generatedInfo(cmd)), line)
-		flags, _ := specs[0].field("flags")
+		flags, _ := specs[0].Field("flags")
 		for i := range keys {
 			keys[i].flags = flags
 		}
@@ -473,24 +467,24 @@ func cmdCommandGetKeys(c *client, args [][]byte) {
 
 // keySpecs returns the key specs of a COMMAND INFO entry, leaving out
 // those that name no key.
-func keySpecs(entry *respNode) []*respNode {
-	var out []*respNode
-	all := entry.elems[infoKeySpecs].elems
+func keySpecs(entry *resp.Node) []*resp.Node {
+	var out []*resp.Node
+	all := entry.Elems[infoKeySpecs].Elems
 	for i := range all {
-		if flags, ok := all[i].field("flags"); ok && !hasString(flags, "not_key") {
+		if flags, ok := all[i].Field("flags"); ok && !hasString(flags, "not_key") {
 			out = append(out, &all[i])
 		}
 	}
 	return out
 }
 
-func hasFlag(entry *respNode, flag string) bool {
-	return hasString(&entry.elems[infoFlags], flag)
+func hasFlag(entry *resp.Node, flag string) bool {
+	return hasString(&entry.Elems[infoFlags], flag)
 }
 
-func hasString(n *respNode, s string) bool {
-	for _, e := range n.elems {
-		if e.str == s {
+func hasString(n *resp.Node, s string) bool {
+	for _, e := range n.Elems {
+		if e.Str == s {
 			return true
 		}
 	}
@@ -500,7 +494,7 @@ func hasString(n *respNode, s string) bool {
 // foundKey is a key argument's position and its key spec's flags.
 type foundKey struct {
 	pos   int
-	flags *respNode
+	flags *resp.Node
 }
 
 // Why key specs cannot give a command line's keys.
@@ -514,24 +508,24 @@ var (
 
 // findKeys applies key specs to a command line as Redis's
 // getKeysUsingKeySpecs does.
-func findKeys(specs []*respNode, argv [][]byte) ([]foundKey, error) {
+func findKeys(specs []*resp.Node, argv [][]byte) ([]foundKey, error) {
 	var keys []foundKey
 	argc := len(argv)
 	for _, spec := range specs {
-		flags, _ := spec.field("flags")
-		bs, _ := spec.field("begin_search")
-		fk, _ := spec.field("find_keys")
+		flags, _ := spec.Field("flags")
+		bs, _ := spec.Field("begin_search")
+		fk, _ := spec.Field("find_keys")
 		if bs == nil || fk == nil || hasString(flags, "incomplete") {
 			return nil, errSpecUnknown
 		}
-		bsType, _ := bs.field("type")
-		bsSpec, _ := bs.field("spec")
+		bsType, _ := bs.Field("type")
+		bsSpec, _ := bs.Field("spec")
 		first := 0
-		switch bsType.str {
+		switch bsType.Str {
 		case "index":
 			first = int(specInt(bsSpec, "index"))
 		case "keyword":
-			kw, _ := bsSpec.field("keyword")
+			kw, _ := bsSpec.Field("keyword")
 			from := int(specInt(bsSpec, "startfrom"))
 			start, end := from, argc-1
 			if from <= 0 {
@@ -542,7 +536,7 @@ func findKeys(specs []*respNode, argv [][]byte) ([]foundKey, error) {
 				dir = -1
 			}
 			for i := start; i != end && i >= 1 && i < argc; i += dir {
-				if strings.EqualFold(string(argv[i]), kw.str) {
+				if strings.EqualFold(string(argv[i]), kw.Str) {
 					first = i + 1
 					break
 				}
@@ -553,10 +547,10 @@ func findKeys(specs []*respNode, argv [][]byte) ([]foundKey, error) {
 		default:
 			return nil, errSpecUnknown
 		}
-		fkType, _ := fk.field("type")
-		fkSpec, _ := fk.field("spec")
+		fkType, _ := fk.Field("type")
+		fkSpec, _ := fk.Field("spec")
 		var last, step int
-		switch fkType.str {
+		switch fkType.Str {
 		case "range":
 			step = int(specInt(fkSpec, "keystep"))
 			lastKey, limit := int(specInt(fkSpec, "lastkey")), int(specInt(fkSpec, "limit"))
@@ -584,7 +578,7 @@ func findKeys(specs []*respNode, argv [][]byte) ([]foundKey, error) {
 			return nil, errSpecUnknown
 		}
 		if last >= argc || last < first || first >= argc || step < 1 {
-			if last == first-1 && fkType.str == "keynum" {
+			if last == first-1 && fkType.Str == "keynum" {
 				continue // zero keys
 			}
 			return nil, errSpecInvalid
@@ -598,8 +592,8 @@ func findKeys(specs []*respNode, argv [][]byte) ([]foundKey, error) {
 
 // variableKeyFlags give the key flags of the commands whose key spec says
 // variable_flags, as Redis's setGetKeys and bitfieldGetKeys do.
-var variableKeyFlags = map[string]func(argv [][]byte) *respNode{
-	"set": func(argv [][]byte) *respNode {
+var variableKeyFlags = map[string]func(argv [][]byte) *resp.Node{
+	"set": func(argv [][]byte) *resp.Node {
 		for _, a := range argv[min(3, len(argv)):] {
 			if is(a, "get") {
 				return &keyFlagsRW
@@ -607,7 +601,7 @@ var variableKeyFlags = map[string]func(argv [][]byte) *respNode{
 		}
 		return &keyFlagsOW
 	},
-	"bitfield": func(argv [][]byte) *respNode {
+	"bitfield": func(argv [][]byte) *resp.Node {
 		for i := 2; i < len(argv); i++ {
 			rest := len(argv) - i - 1
 			switch {
@@ -624,14 +618,14 @@ var variableKeyFlags = map[string]func(argv [][]byte) *respNode{
 }
 
 var (
-	keyFlagsRW = statusSet("RW", "access", "update")
-	keyFlagsOW = statusSet("OW", "update")
-	keyFlagsRO = statusSet("RO", "access")
+	keyFlagsRW = resp.StatusSet("RW", "access", "update")
+	keyFlagsOW = resp.StatusSet("OW", "update")
+	keyFlagsRO = resp.StatusSet("RO", "access")
 )
 
-func specInt(spec *respNode, key string) int64 {
-	if v, ok := spec.field(key); ok {
-		return v.num
+func specInt(spec *resp.Node, key string) int64 {
+	if v, ok := spec.Field(key); ok {
+		return v.Num
 	}
 	return 0
 }
@@ -660,4 +654,4 @@ var commandHelp = []string{
 	"    Prints this help.",
 }
 
-func cmdCommandHelp(c *client, args [][]byte) { c.out.help(commandHelp) }
+func cmdCommandHelp(c *client, args [][]byte) { c.out.Help(commandHelp) }

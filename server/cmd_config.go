@@ -19,8 +19,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/stratakv/strata/internal/glob"
 	"github.com/stratakv/strata/internal/units"
+	"github.com/stratakv/strata/policy"
 	"github.com/stratakv/strata/storage"
 )
 
@@ -148,6 +148,8 @@ var liveConfigParams = []configParam{
 	{name: "proto-max-bulk-len", kind: paramMemory, min: 1 << 20, max: math.MaxInt64,
 		get: func(s *Server) string { return strconv.FormatInt(s.cfg.ProtoMaxBulkLen, 10) },
 		set: func(s *Server, v string) { s.cfg.ProtoMaxBulkLen, _ = strconv.ParseInt(v, 10, 64) }},
+	// hll-sparse-max-bytes is kept as set, and read by PFADD and PFMERGE.
+	memoryParam("hll-sparse-max-bytes", "3000", 0, math.MaxInt64),
 	{name: "databases", flags: paramImmutable,
 		get: func(s *Server) string { return strconv.Itoa(s.store.Databases()) }},
 	// Strata cannot move its listeners at run time, which Redis can.
@@ -497,7 +499,7 @@ func cmdConfigGet(c *client, args [][]byte) {
 			continue
 		}
 		for _, p := range configParamList {
-			if !seen[p] && glob.MatchFold(pattern, p.name) {
+			if !seen[p] && policy.MatchFold(pattern, p.name) {
 				seen[p] = true
 				matches = append(matches, match{p.name, p})
 			}
@@ -595,7 +597,7 @@ func cmdConfigSet(c *client, args [][]byte) {
 // a lower maxmemory (the caller holds the exclusive storage lock), and,
 // with no password any more, let every client in, as Redis does.
 func (s *Server) configApplied(c *client) {
-	if err := c.db.MakeRoom(nil); err != nil && s.store.Policy() != storage.NoEviction {
+	if err := c.tx.MakeRoom(nil); err != nil && s.store.Policy() != storage.NoEviction {
 		s.log.Warn("cannot evict down to maxmemory", "maxmemory", s.store.MaxMemory(), "used", s.store.Used())
 	}
 	if s.password() == "" {
@@ -635,4 +637,4 @@ var configHelp = []string{
 	"    Prints this help.",
 }
 
-func cmdConfigHelp(c *client, args [][]byte) { c.out.help(configHelp) }
+func cmdConfigHelp(c *client, args [][]byte) { c.out.Help(configHelp) }

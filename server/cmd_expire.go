@@ -11,20 +11,21 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/stratakv/strata/cache"
 	"github.com/stratakv/strata/storage"
 )
 
 func registerExpireCommands(t commandTable) {
 	t.add(
-		&command{name: "expire", handler: cmdExpire, arity: -3, flags: flagWrite, firstKey: 1, lastKey: 1, keyStep: 1},
-		&command{name: "pexpire", handler: cmdPexpire, arity: -3, flags: flagWrite, firstKey: 1, lastKey: 1, keyStep: 1},
-		&command{name: "expireat", handler: cmdExpireAt, arity: -3, flags: flagWrite, firstKey: 1, lastKey: 1, keyStep: 1},
-		&command{name: "pexpireat", handler: cmdPexpireAt, arity: -3, flags: flagWrite, firstKey: 1, lastKey: 1, keyStep: 1},
+		&command{name: "expire", handler: cmdExpire, arity: -3, flags: flagWrite, firstKey: 1, lastKey: 1, keyStep: 1, write: cache.WriteExpire},
+		&command{name: "pexpire", handler: cmdPexpire, arity: -3, flags: flagWrite, firstKey: 1, lastKey: 1, keyStep: 1, write: cache.WriteExpire},
+		&command{name: "expireat", handler: cmdExpireAt, arity: -3, flags: flagWrite, firstKey: 1, lastKey: 1, keyStep: 1, write: cache.WriteExpire},
+		&command{name: "pexpireat", handler: cmdPexpireAt, arity: -3, flags: flagWrite, firstKey: 1, lastKey: 1, keyStep: 1, write: cache.WriteExpire},
 		&command{name: "ttl", handler: cmdTTL, arity: 2, firstKey: 1, lastKey: 1, keyStep: 1},
 		&command{name: "pttl", handler: cmdPTTL, arity: 2, firstKey: 1, lastKey: 1, keyStep: 1},
 		&command{name: "expiretime", handler: cmdExpireTime, arity: 2, firstKey: 1, lastKey: 1, keyStep: 1},
 		&command{name: "pexpiretime", handler: cmdPexpireTime, arity: 2, firstKey: 1, lastKey: 1, keyStep: 1},
-		&command{name: "persist", handler: cmdPersist, arity: 2, flags: flagWrite, firstKey: 1, lastKey: 1, keyStep: 1},
+		&command{name: "persist", handler: cmdPersist, arity: 2, flags: flagWrite, firstKey: 1, lastKey: 1, keyStep: 1, write: cache.WriteExpire},
 	)
 }
 
@@ -113,16 +114,16 @@ func expireGeneric(c *client, args [][]byte, name string, seconds, relative bool
 		when += now
 	}
 	key := args[1]
-	v, ok := c.db.Lookup(key, storage.LookupWrite)
+	v, ok := c.tx.Lookup(key, storage.LookupWrite)
 	if !ok || !cond.allows(v.ExpireAt(), when) {
 		c.out.Int(0)
 		return
 	}
 	if when <= now {
-		c.db.Delete(key)
+		c.tx.Delete(key)
 		c.notify(notifyGeneric, "del", key)
 	} else {
-		c.db.Set(key, v.WithExpireAt(when))
+		c.tx.Set(key, v.WithExpireAt(when))
 		c.notify(notifyGeneric, "expire", key)
 	}
 	c.out.Int(1)
@@ -137,7 +138,7 @@ func cmdPexpireTime(c *client, args [][]byte) { ttlGeneric(c, args, true, true) 
 // else the time left (or, with abs, the expiry time) in milliseconds or in
 // rounded seconds.
 func ttlGeneric(c *client, args [][]byte, ms, abs bool) {
-	v, ok := c.db.Lookup(args[1], storage.LookupNoTouch)
+	v, ok := c.tx.Lookup(args[1], storage.LookupNoTouch)
 	if !ok {
 		c.out.Int(-2)
 		return
@@ -159,12 +160,12 @@ func ttlGeneric(c *client, args [][]byte, ms, abs bool) {
 }
 
 func cmdPersist(c *client, args [][]byte) {
-	v, ok := c.db.Lookup(args[1], storage.LookupWrite)
+	v, ok := c.tx.Lookup(args[1], storage.LookupWrite)
 	if !ok || v.ExpireAt() == 0 {
 		c.out.Int(0)
 		return
 	}
-	c.db.Set(args[1], v.WithExpireAt(0))
+	c.tx.Set(args[1], v.WithExpireAt(0))
 	c.notify(notifyGeneric, "persist", args[1])
 	c.out.Int(1)
 }

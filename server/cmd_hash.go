@@ -14,7 +14,7 @@ import (
 	"math"
 	"strconv"
 
-	"github.com/stratakv/strata/internal/glob"
+	"github.com/stratakv/strata/policy"
 	"github.com/stratakv/strata/storage"
 )
 
@@ -44,7 +44,7 @@ func registerHashCommands(t commandTable) {
 // a write). h is nil when the key does not exist; when it holds another
 // kind, lookupHash replies WRONGTYPE and returns ok false.
 func lookupHash(c *client, key []byte, flags storage.LookupFlags) (h *storage.Hash, v storage.Value, ok bool) {
-	h, v, err := c.db.LookupHash(key, flags)
+	h, v, err := c.tx.LookupHash(key, flags)
 	if err != nil {
 		c.out.Error(msgWrongType)
 		return nil, v, false
@@ -85,7 +85,7 @@ func hsetGeneric(c *client, args [][]byte, name string) {
 			created++
 		}
 	}
-	c.db.StoreObject(key, v, false)
+	c.tx.StoreObject(key, v, false)
 	c.notify(notifyHash, "hset", key)
 	if name == "hset" {
 		c.out.Int(created)
@@ -105,7 +105,7 @@ func cmdHsetnx(c *client, args [][]byte) {
 		return
 	}
 	h.Set(field, args[3])
-	c.db.StoreObject(key, v, false)
+	c.tx.StoreObject(key, v, false)
 	c.notify(notifyHash, "hset", key)
 	c.out.Int(1)
 }
@@ -202,7 +202,7 @@ func cmdHdel(c *client, args [][]byte) {
 		}
 	}
 	if deleted > 0 {
-		removed := c.db.StoreObject(key, v, h.Len() == 0)
+		removed := c.tx.StoreObject(key, v, h.Len() == 0)
 		c.notify(notifyHash, "hdel", key)
 		if removed {
 			c.notify(notifyGeneric, "del", key)
@@ -275,7 +275,7 @@ func cmdHincrby(c *client, args [][]byte) {
 	cur += incr
 	var buf [20]byte
 	h.Set(field, strconv.AppendInt(buf[:0], cur, 10))
-	c.db.StoreObject(key, v, false)
+	c.tx.StoreObject(key, v, false)
 	c.notify(notifyHash, "hincrby", key)
 	c.out.Int(cur)
 }
@@ -309,7 +309,7 @@ func cmdHincrbyfloat(c *client, args [][]byte) {
 	}
 	b := formatLongDouble(sum)
 	h.Set(field, b)
-	c.db.StoreObject(key, v, false)
+	c.tx.StoreObject(key, v, false)
 	c.notify(notifyHash, "hincrbyfloat", key)
 	c.out.Bulk(b)
 }
@@ -376,13 +376,13 @@ func hrandfieldWithCount(c *client, key []byte, n int64, withValues bool) {
 	if distinct && count >= int64(h.Len()) {
 		count = int64(h.Len())
 	}
-	if withValues && !c.out.resp3 {
+	if withValues && !c.out.RESP3() {
 		c.out.Array(int(count) * 2)
 	} else {
 		c.out.Array(int(count))
 	}
 	write := func(f, v string) {
-		if withValues && c.out.resp3 {
+		if withValues && c.out.RESP3() {
 			c.out.Array(2)
 		}
 		c.out.BulkString(f)
@@ -441,7 +441,7 @@ type objectScan struct {
 }
 
 // matches reports whether an element passes MATCH.
-func (o objectScan) matches(s string) bool { return o.pattern == "" || glob.Match(o.pattern, s) }
+func (o objectScan) matches(s string) bool { return o.pattern == "" || policy.Match(o.pattern, s) }
 
 // parseObjectScan parses HSCAN's and SSCAN's options (COUNT and MATCH;
 // TYPE is SCAN's only), replying with Redis's error when they are bad.

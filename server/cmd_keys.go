@@ -18,7 +18,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/stratakv/strata/internal/glob"
+	"github.com/stratakv/strata/cache"
+	"github.com/stratakv/strata/policy"
 	"github.com/stratakv/strata/storage"
 )
 
@@ -33,10 +34,10 @@ func registerKeyCommands(t commandTable) {
 		&command{name: "scan", handler: cmdScan, arity: -2},
 		&command{name: "randomkey", handler: cmdRandomKey, arity: 1},
 		&command{name: "dbsize", handler: cmdDBSize, arity: 1, flags: flagNoData},
-		&command{name: "rename", handler: cmdRename, arity: 3, flags: flagWrite, firstKey: 1, lastKey: 2, keyStep: 1},
-		&command{name: "renamenx", handler: cmdRenameNX, arity: 3, flags: flagWrite, firstKey: 1, lastKey: 2, keyStep: 1},
-		&command{name: "copy", handler: cmdCopy, arity: -3, flags: flagWrite | flagDenyOOM},
-		&command{name: "move", handler: cmdMove, arity: 3, flags: flagWrite},
+		&command{name: "rename", handler: cmdRename, arity: 3, flags: flagWrite, firstKey: 1, lastKey: 2, keyStep: 1, write: cache.WriteMove},
+		&command{name: "renamenx", handler: cmdRenameNX, arity: 3, flags: flagWrite, firstKey: 1, lastKey: 2, keyStep: 1, write: cache.WriteMove},
+		&command{name: "copy", handler: cmdCopy, arity: -3, flags: flagWrite | flagDenyOOM, write: cache.WriteMove},
+		&command{name: "move", handler: cmdMove, arity: 3, flags: flagWrite, write: cache.WriteMove},
 		&command{name: "flushdb", handler: cmdFlushDB, arity: -1, flags: flagWrite},
 		&command{name: "flushall", handler: cmdFlushAll, arity: -1, flags: flagWrite},
 		&command{name: "swapdb", handler: cmdSwapDB, arity: 3, flags: flagWrite},
@@ -55,7 +56,7 @@ func registerKeyCommands(t commandTable) {
 func cmdDel(c *client, args [][]byte) {
 	n := int64(0)
 	for _, k := range args[1:] {
-		if c.db.Delete(k) {
+		if c.tx.Delete(k) {
 			c.notify(notifyGeneric, "del", k)
 			n++
 		}
@@ -67,7 +68,7 @@ func cmdDel(c *client, args [][]byte) {
 func cmdExists(c *client, args [][]byte) {
 	n := int64(0)
 	for _, k := range args[1:] {
-		if _, ok := c.db.Lookup(k, storage.LookupNoTouch|storage.LookupRaw); ok {
+		if _, ok := c.tx.Lookup(k, storage.LookupNoTouch|storage.LookupRaw); ok {
 			n++
 		}
 	}
@@ -78,7 +79,7 @@ func cmdExists(c *client, args [][]byte) {
 func cmdTouch(c *client, args [][]byte) {
 	n := int64(0)
 	for _, k := range args[1:] {
-		if _, ok := c.db.Lookup(k, storage.LookupRaw); ok {
+		if _, ok := c.tx.Lookup(k, storage.LookupRaw); ok {
 			n++
 		}
 	}
@@ -86,7 +87,7 @@ func cmdTouch(c *client, args [][]byte) {
 }
 
 func cmdType(c *client, args [][]byte) {
-	v, ok := c.db.Lookup(args[1], storage.LookupNoTouch|storage.LookupRaw)
+	v, ok := c.tx.Lookup(args[1], storage.LookupNoTouch|storage.LookupRaw)
 	if !ok {
 		c.out.Simple("none")
 		return
@@ -98,8 +99,8 @@ func cmdKeys(c *client, args [][]byte) {
 	pattern := string(args[1])
 	var keys []string
 	for i := 0; i < storage.Shards; i++ {
-		c.db.ScanShard(i, func(k string, _ storage.Value) {
-			if glob.Match(pattern, k) {
+		c.tx.ScanShard(i, func(k string, _ storage.Value) {
+			if policy.Match(pattern, k) {
 				keys = append(keys, k)
 			}
 		})
@@ -154,9 +155,9 @@ func cmdScan(c *client, args [][]byte) {
 	var keys []string
 	shard, seen := cursor, int64(0)
 	for ; shard < storage.Shards && seen < count; shard++ {
-		c.db.ScanShard(int(shard), func(k string, v storage.Value) {
+		c.tx.ScanShard(int(shard), func(k string, v storage.Value) {
 			seen++
-			if usePattern && !glob.Match(pattern, k) || useType && !strings.EqualFold(typ, v.Kind().String()) {
+			if usePattern && !policy.Match(pattern, k) || useType && !strings.EqualFold(typ, v.Kind().String()) {
 				return
 			}
 			keys = append(keys, k)
@@ -201,7 +202,7 @@ func parseCursor(arg []byte) (uint64, bool) {
 }
 
 func cmdRandomKey(c *client, args [][]byte) {
-	k, ok := c.db.RandomKey()
+	k, ok := c.tx.RandomKey()
 	if !ok {
 		c.out.Null()
 		return
@@ -210,7 +211,7 @@ func cmdRandomKey(c *client, args [][]byte) {
 }
 
 // cmdDBSize runs without locks: the key count is kept atomically.
-func cmdDBSize(c *client, args [][]byte) { c.out.Int(int64(c.db.Len())) }
+func cmdDBSize(c *client, args [][]byte) { c.out.Int(int64(c.srv.store.DB(c.dbIndex).Len())) }
 
 func cmdRename(c *client, args [][]byte) {
 	if _, ok := rename(c, args, false); ok {
@@ -233,7 +234,7 @@ func cmdRenameNX(c *client, args [][]byte) {
 // whether the key moved, and false in ok after replying with an error.
 func rename(c *client, args [][]byte, nx bool) (renamed, ok bool) {
 	src, dst := args[1], args[2]
-	renamed, err := c.db.Rename(src, dst, nx)
+	renamed, err := c.tx.Rename(src, dst, nx)
 	if err != nil {
 		c.out.Error(msgNoSuchKey)
 		return false, false
@@ -274,7 +275,7 @@ func cmdCopy(c *client, args [][]byte) {
 		c.out.Error(msgSameObject)
 		return
 	}
-	if !c.db.Copy(src, c.srv.store.DB(dbIndex), dst, replace) {
+	if !c.tx.Copy(src, dbIndex, dst, replace) {
 		c.out.Int(0)
 		return
 	}
@@ -297,7 +298,7 @@ func cmdMove(c *client, args [][]byte) {
 		return
 	}
 	key := args[1]
-	if !c.db.Move(key, c.srv.store.DB(n)) {
+	if !c.tx.Move(key, n) {
 		c.out.Int(0)
 		return
 	}
@@ -351,7 +352,7 @@ func cmdFlushDB(c *client, args [][]byte) {
 		return
 	}
 	c.srv.watches.touchDB(c.dbIndex, c.liveIn)
-	c.db.Flush()
+	c.tx.Flush()
 	c.out.OK()
 }
 
@@ -360,7 +361,7 @@ func cmdFlushAll(c *client, args [][]byte) {
 		return
 	}
 	c.srv.watches.touchDB(-1, c.liveIn)
-	c.srv.store.FlushAll()
+	c.tx.FlushAll()
 	c.out.OK()
 }
 
@@ -368,7 +369,7 @@ func cmdFlushAll(c *client, args [][]byte) {
 // commands that replace whole databases. It runs under the exclusive store
 // lock those commands hold.
 func (c *client) liveIn(db int, key string) bool {
-	_, ok := c.srv.store.DB(db).Lookup([]byte(key), storage.LookupWrite|storage.LookupNoTouch)
+	_, ok := c.tx.LookupIn(db, []byte(key), storage.LookupWrite|storage.LookupNoTouch)
 	return ok
 }
 
@@ -392,7 +393,7 @@ func cmdSwapDB(c *client, args [][]byte) {
 		either := func(_ int, key string) bool { return c.liveIn(int(a), key) || c.liveIn(int(b), key) }
 		c.srv.watches.touchDB(int(a), either)
 		c.srv.watches.touchDB(int(b), either)
-		c.srv.store.SwapDB(int(a), int(b))
+		c.tx.SwapDB(int(a), int(b))
 		c.srv.blocking.wakeDB(int(a)) // clients blocked on keys the swap brought
 		c.srv.blocking.wakeDB(int(b))
 	}
@@ -402,7 +403,7 @@ func cmdSwapDB(c *client, args [][]byte) {
 // objectLookup finds OBJECT's key without touching it, replying null when
 // it is absent.
 func objectLookup(c *client, key []byte) (storage.Value, bool) {
-	v, ok := c.db.Lookup(key, storage.LookupNoTouch)
+	v, ok := c.tx.Lookup(key, storage.LookupNoTouch)
 	if !ok {
 		c.out.Null()
 	}
@@ -430,7 +431,7 @@ func cmdObjectFreq(c *client, args [][]byte) {
 		c.out.Error(msgLFUNotSelected)
 		return
 	}
-	c.out.Int(int64(c.db.Frequency(v)))
+	c.out.Int(int64(c.tx.Frequency(v)))
 }
 
 func cmdObjectIdletime(c *client, args [][]byte) {
@@ -442,7 +443,7 @@ func cmdObjectIdletime(c *client, args [][]byte) {
 		c.out.Error(msgLFUSelected)
 		return
 	}
-	c.out.Int(c.db.IdleSeconds(v))
+	c.out.Int(c.tx.IdleSeconds(v))
 }
 
 // sharedRefcount is what Redis reports as the reference count of its
@@ -491,4 +492,4 @@ var objectHelp = []string{
 	"    Prints this help.",
 }
 
-func cmdObjectHelp(c *client, args [][]byte) { c.out.help(objectHelp) }
+func cmdObjectHelp(c *client, args [][]byte) { c.out.Help(objectHelp) }

@@ -58,7 +58,7 @@ func lookupList(c *client, key []byte, write bool) (l *storage.List, v storage.V
 	if write {
 		flags = storage.LookupWrite
 	}
-	l, v, err := c.db.LookupList(key, flags)
+	l, v, err := c.tx.LookupList(key, flags)
 	if err != nil {
 		c.out.Error(msgWrongType)
 		return nil, v, false
@@ -71,10 +71,10 @@ func lookupList(c *client, key []byte, write bool) (l *storage.List, v storage.V
 // "del" event.
 func storeList(c *client, key []byte, l *storage.List, v storage.Value, created bool) {
 	if created {
-		c.db.Set(key, storage.ListValue(l))
+		c.tx.Set(key, storage.ListValue(l))
 		return
 	}
-	if c.db.StoreObject(key, v, l.Len() == 0) {
+	if c.tx.StoreObject(key, v, l.Len() == 0) {
 		c.notify(notifyGeneric, "del", key)
 	}
 }
@@ -630,7 +630,7 @@ func cmdLMPop(c *client, args [][]byte) {
 // blocked while its keys hold other kinds.
 func popFirstList(c *client, keys [][]byte, left bool, count int64) (served, ok bool) {
 	for _, key := range keys {
-		l, v, err := c.db.LookupList(key, storage.LookupWrite)
+		l, v, err := c.tx.LookupList(key, storage.LookupWrite)
 		if err != nil {
 			if c.rerun() {
 				continue
@@ -718,7 +718,7 @@ func cmdBRPopLPush(c *client, args [][]byte) {
 // Inside MULTI it replies as LMOVE on a missing key (a null bulk string);
 // a timeout replies a null array, as Redis's.
 func blmove(c *client, src, dst []byte, from, to bool, timeout time.Duration) {
-	l, _, err := c.db.LookupList(src, storage.LookupWrite)
+	l, _, err := c.tx.LookupList(src, storage.LookupWrite)
 	if err != nil && !c.rerun() {
 		c.out.Error(msgWrongType)
 		return

@@ -18,8 +18,8 @@ func registerPubSubCommands(t commandTable) {
 		&command{name: "punsubscribe", handler: unsubscribeHandler(kindPattern), arity: -1, flags: sub},
 		&command{name: "ssubscribe", handler: subscribeHandler(kindShard), arity: -2, flags: sub, firstKey: 1, lastKey: -1, keyStep: 1},
 		&command{name: "sunsubscribe", handler: unsubscribeHandler(kindShard), arity: -1, flags: sub, firstKey: 1, lastKey: -1, keyStep: 1},
-		&command{name: "publish", handler: publishHandler(kindChannel), arity: 3, flags: flagNoData},
-		&command{name: "spublish", handler: publishHandler(kindShard), arity: 3, flags: flagNoData, firstKey: 1, lastKey: 1, keyStep: 1},
+		&command{name: "publish", handler: publishHandler(kindChannel), arity: 3, flags: flagNoData | flagScriptWrite},
+		&command{name: "spublish", handler: publishHandler(kindShard), arity: 3, flags: flagNoData | flagScriptWrite, firstKey: 1, lastKey: 1, keyStep: 1},
 	)
 	t.container("pubsub", -2,
 		&command{name: "channels", handler: channelsHandler(kindChannel), arity: -2, flags: flagNoData},
@@ -89,6 +89,6 @@ var pubsubHelp = []string{
 	"    Prints this help.",
 }
 
-func cmdPubSubHelp(c *client, args [][]byte) { c.out.help(pubsubHelp) }
+func cmdPubSubHelp(c *client, args [][]byte) { c.out.Help(pubsubHelp) }
 
 func pubsubContextError(name string) string { return fmt.Sprintf(msgPubSubContext, name) }

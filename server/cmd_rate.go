@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/stratakv/strata/cache"
 	"github.com/stratakv/strata/policy"
 	"github.com/stratakv/strata/storage"
 )
@@ -28,10 +29,10 @@ import (
 func registerRateCommands(t commandTable) {
 	const rw = flagWrite | flagDenyOOM
 	t.add(
-		&command{name: "cache.rate", handler: cmdCacheRate, arity: -4, flags: rw, firstKey: 1, lastKey: 1, keyStep: 1},
+		&command{name: "cache.rate", handler: cmdCacheRate, arity: -4, flags: rw, firstKey: 1, lastKey: 1, keyStep: 1, write: cache.WriteOwnTTL},
 		&command{name: "cache.rate.reset", handler: cmdCacheRateReset, arity: 2, flags: flagWrite, firstKey: 1, lastKey: 1, keyStep: 1},
-		&command{name: "cl.throttle", handler: cmdClThrottle, arity: -5, flags: rw, firstKey: 1, lastKey: 1, keyStep: 1},
-		&command{name: "cache.throttle", handler: cmdCacheThrottle, arity: 3, flags: rw, firstKey: 1, lastKey: 1, keyStep: 1},
+		&command{name: "cl.throttle", handler: cmdClThrottle, arity: -5, flags: rw, firstKey: 1, lastKey: 1, keyStep: 1, write: cache.WriteOwnTTL},
+		&command{name: "cache.throttle", handler: cmdCacheThrottle, arity: 3, flags: rw, firstKey: 1, lastKey: 1, keyStep: 1, write: cache.WriteOwnTTL},
 	)
 }
 
@@ -93,7 +94,7 @@ func cmdCacheRate(c *client, args [][]byte) {
 		return
 	}
 	key := args[1]
-	v, exists := c.db.Lookup(key, storage.LookupWrite)
+	v, exists := c.tx.Lookup(key, storage.LookupWrite)
 	if exists && v.Kind() != storage.KindString {
 		c.out.Error(msgWrongType)
 		return
@@ -116,7 +117,7 @@ func cmdCacheRate(c *client, args [][]byte) {
 	} else {
 		var s policy.FixedState
 		if exists {
-			n, ok := parseInt(v.Bytes())
+			n, ok := argInt(v.Bytes())
 			if !ok {
 				c.out.Error(msgNotInteger)
 				return
@@ -127,7 +128,7 @@ func cmdCacheRate(c *client, args [][]byte) {
 		state, expireAt = strconv.AppendInt(buf[:0], s.Count, 10), s.End
 	}
 	if d.Allowed && r.cost > 0 {
-		c.db.Set(key, storage.StringValue(state).WithExpireAt(expireAt))
+		c.tx.Set(key, storage.StringValue(state).WithExpireAt(expireAt))
 	}
 	c.countRate(key, d.Allowed)
 	c.out.Array(4)
@@ -141,12 +142,12 @@ func cmdCacheRate(c *client, args [][]byte) {
 // else 0. All of a limiter's windows live in its key, so deleting the key
 // clears every one of them.
 func cmdCacheRateReset(c *client, args [][]byte) {
-	v, ok := c.db.Lookup(args[1], storage.LookupWrite|storage.LookupNoTouch)
+	v, ok := c.tx.Lookup(args[1], storage.LookupWrite|storage.LookupNoTouch)
 	if ok && v.Kind() != storage.KindString {
 		c.out.Error(msgWrongType)
 		return
 	}
-	if ok && c.db.Delete(args[1]) {
+	if ok && c.tx.Delete(args[1]) {
 		c.out.Int(1)
 		return
 	}
@@ -180,7 +181,7 @@ func cmdClThrottle(c *client, args [][]byte) {
 		return
 	}
 	key := args[1]
-	v, exists := c.db.Lookup(key, storage.LookupWrite)
+	v, exists := c.tx.Lookup(key, storage.LookupWrite)
 	var tat int64
 	if exists {
 		if v.Kind() != storage.KindString {
@@ -188,7 +189,7 @@ func cmdClThrottle(c *client, args [][]byte) {
 			return
 		}
 		var ok bool
-		if tat, ok = parseInt(v.Bytes()); !ok {
+		if tat, ok = argInt(v.Bytes()); !ok {
 			c.out.Error(msgNotInteger)
 			return
 		}
@@ -204,9 +205,9 @@ func cmdClThrottle(c *client, args [][]byte) {
 		// truncates to nothing leaves no key behind.
 		if ms := ttl.Milliseconds(); ms > 0 {
 			var buf [20]byte
-			c.db.Set(key, storage.StringValue(strconv.AppendInt(buf[:0], newTAT, 10)).WithExpireAt(nowMs+ms))
+			c.tx.Set(key, storage.StringValue(strconv.AppendInt(buf[:0], newTAT, 10)).WithExpireAt(nowMs+ms))
 		} else if exists {
-			c.db.Delete(key)
+			c.tx.Delete(key)
 		}
 	}
 	c.countRate(key, !res.Limited)
@@ -241,7 +242,7 @@ func cmdCacheThrottle(c *client, args [][]byte) {
 		return
 	}
 	c.out.Array(2)
-	if v, held := c.db.Lookup(args[1], storage.LookupWrite); held {
+	if v, held := c.tx.Lookup(args[1], storage.LookupWrite); held {
 		left := int64(-1)
 		if v.ExpireAt() != 0 {
 			left = v.ExpireAt() - c.srv.store.Now()
@@ -251,7 +252,7 @@ func cmdCacheThrottle(c *client, args [][]byte) {
 		c.out.Int(left)
 		return
 	}
-	c.db.Set(args[1], storage.StringValue([]byte{'1'}).WithExpireAt(at))
+	c.tx.Set(args[1], storage.StringValue([]byte{'1'}).WithExpireAt(at))
 	c.countThrottle(args[1], true)
 	c.out.Int(1)
 	c.out.Int(0)
@@ -292,7 +293,7 @@ func (c *client) countThrottle(key []byte, allowed bool) {
 // has namespaces, with those of key's namespace.
 func (c *client) eachCounters(key []byte, fn func(*storage.Counters)) {
 	fn(c.srv.store.Counters())
-	if ns := c.srv.namespaceCounters(key); ns != nil {
+	if ns := c.srv.cache.Counters(key); ns != nil {
 		fn(ns)
 	}
 }

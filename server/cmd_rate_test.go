@@ -32,9 +32,7 @@ func errReply(msg string) string { return "-" + msg + "\r\n" }
 // clock, straight from the store.
 func expectPTTL(t *testing.T, s *Server, key string, want int64) {
 	t.Helper()
-	l := s.store.LockAll()
-	v, ok := s.store.DB(0).Lookup([]byte(key), storage.LookupWrite|storage.LookupNoTouch)
-	s.store.Unlock(l)
+	v, ok := peek(t, s, key, storage.LookupWrite|storage.LookupNoTouch)
 	if !ok || v.ExpireAt() == 0 || v.ExpireAt()-s.store.Now() != want {
 		t.Errorf("PTTL %s: found %v, expire at %d, want %d ms from now", key, ok, v.ExpireAt(), want)
 	}
@@ -264,10 +262,8 @@ func TestRateCommandErrors(t *testing.T) {
 // store directly.
 func TestRateWrongType(t *testing.T) {
 	s := startServer(t, Config{})
-	lock := s.store.LockAll()
 	type list struct{}
-	s.store.DB(0).Set([]byte("l"), storage.ObjectValue(storage.KindList, &list{}))
-	s.store.Unlock(lock)
+	put(t, s, "l", storage.ObjectValue(storage.KindList, &list{}))
 	c := dial(t, s)
 	for _, args := range [][]string{
 		{"CACHE.RATE", "l", "1", "1"},
@@ -458,9 +454,7 @@ func TestRateKeysKeepExactTTLs(t *testing.T) {
 	expectPTTL(t, s, "rl:hold", 60_000)
 	// The same namespace does shape a plain SET.
 	c.expect("+OK\r\n", "SET", "rl:plain", "x", "EX", "60")
-	l := s.store.LockAll()
-	v, _ := s.store.DB(0).Lookup([]byte("rl:plain"), storage.LookupWrite|storage.LookupNoTouch)
-	s.store.Unlock(l)
+	v, _ := peek(t, s, "rl:plain", storage.LookupWrite|storage.LookupNoTouch)
 	if left := v.ExpireAt() - clk.Now(); left < 30_000 || left > 90_000 || left == 60_000 {
 		t.Errorf("SET EX 60 in a jittered namespace left %d ms", left)
 	}

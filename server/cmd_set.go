@@ -15,6 +15,7 @@ package server
 // it runs under the exclusive store lock.
 
 import (
+	"github.com/stratakv/strata/cache"
 	"slices"
 	"strconv"
 
@@ -35,11 +36,11 @@ func registerSetCommands(t commandTable) {
 		&command{name: "srandmember", handler: cmdSrandmember, arity: -2, firstKey: 1, lastKey: 1, keyStep: 1},
 		&command{name: "sinter", handler: cmdSinter, arity: -2, firstKey: 1, lastKey: -1, keyStep: 1},
 		&command{name: "sintercard", handler: cmdSintercard, arity: -3},
-		&command{name: "sinterstore", handler: cmdSinterstore, arity: -3, flags: grow, firstKey: 1, lastKey: -1, keyStep: 1},
+		&command{name: "sinterstore", handler: cmdSinterstore, arity: -3, flags: grow, firstKey: 1, lastKey: -1, keyStep: 1, write: cache.WriteReplace},
 		&command{name: "sunion", handler: cmdSunion, arity: -2, firstKey: 1, lastKey: -1, keyStep: 1},
-		&command{name: "sunionstore", handler: cmdSunionstore, arity: -3, flags: grow, firstKey: 1, lastKey: -1, keyStep: 1},
+		&command{name: "sunionstore", handler: cmdSunionstore, arity: -3, flags: grow, firstKey: 1, lastKey: -1, keyStep: 1, write: cache.WriteReplace},
 		&command{name: "sdiff", handler: cmdSdiff, arity: -2, firstKey: 1, lastKey: -1, keyStep: 1},
-		&command{name: "sdiffstore", handler: cmdSdiffstore, arity: -3, flags: grow, firstKey: 1, lastKey: -1, keyStep: 1},
+		&command{name: "sdiffstore", handler: cmdSdiffstore, arity: -3, flags: grow, firstKey: 1, lastKey: -1, keyStep: 1, write: cache.WriteReplace},
 		&command{name: "sscan", handler: cmdSscan, arity: -3, firstKey: 1, lastKey: 1, keyStep: 1},
 	)
 }
@@ -48,7 +49,7 @@ func registerSetCommands(t commandTable) {
 // write). s is nil when the key does not exist; when it holds another
 // kind, lookupSet replies WRONGTYPE and returns ok false.
 func lookupSet(c *client, key []byte, flags storage.LookupFlags) (s *storage.Set, v storage.Value, ok bool) {
-	s, v, err := c.db.LookupSet(key, flags)
+	s, v, err := c.tx.LookupSet(key, flags)
 	if err != nil {
 		c.out.Error(msgWrongType)
 		return nil, v, false
@@ -93,7 +94,7 @@ func cmdSadd(c *client, args [][]byte) {
 		}
 	}
 	if added > 0 {
-		c.db.StoreObject(key, v, false)
+		c.tx.StoreObject(key, v, false)
 		c.notify(notifySet, "sadd", key)
 	}
 	c.out.Int(added)
@@ -114,7 +115,7 @@ func cmdSrem(c *client, args [][]byte) {
 		}
 	}
 	if removed > 0 {
-		deleted := c.db.StoreObject(key, v, s.Len() == 0)
+		deleted := c.tx.StoreObject(key, v, s.Len() == 0)
 		c.notify(notifySet, "srem", key)
 		if deleted {
 			c.notify(notifyGeneric, "del", key)
@@ -127,8 +128,8 @@ func cmdSrem(c *client, args [][]byte) {
 // does: a missing source replies 0 whatever the destination holds.
 func cmdSmove(c *client, args [][]byte) {
 	src, dst, m := args[1], args[2], args[3]
-	sv, srcExists := c.db.Lookup(src, storage.LookupWrite)
-	dv, dstExists := c.db.Lookup(dst, storage.LookupWrite)
+	sv, srcExists := c.tx.Lookup(src, storage.LookupWrite)
+	dv, dstExists := c.tx.Lookup(dst, storage.LookupWrite)
 	if !srcExists {
 		c.out.Int(0)
 		return
@@ -147,7 +148,7 @@ func cmdSmove(c *client, args [][]byte) {
 		return
 	}
 	c.notify(notifySet, "srem", src)
-	if c.db.StoreObject(src, sv, from.Len() == 0) {
+	if c.tx.StoreObject(src, sv, from.Len() == 0) {
 		c.notify(notifyGeneric, "del", src)
 	}
 	var to *storage.Set
@@ -158,7 +159,7 @@ func cmdSmove(c *client, args [][]byte) {
 		dv = storage.SetValue(to)
 	}
 	if to.Add(m) {
-		c.db.StoreObject(dst, dv, false)
+		c.tx.StoreObject(dst, dv, false)
 		c.notify(notifySet, "sadd", dst)
 	}
 	c.out.Int(1)
@@ -207,7 +208,7 @@ func cmdSpop(c *client, args [][]byte) {
 	}
 	s.Pop(1, func(m string) { c.out.BulkString(m) })
 	c.notify(notifySet, "spop", key)
-	if c.db.StoreObject(key, v, s.Len() == 0) {
+	if c.tx.StoreObject(key, v, s.Len() == 0) {
 		c.notify(notifyGeneric, "del", key)
 	}
 }
@@ -232,13 +233,13 @@ func spopWithCount(c *client, args [][]byte) {
 	c.notify(notifySet, "spop", key)
 	if count >= int64(s.Len()) {
 		writeSet(c, s)
-		c.db.Delete(key)
+		c.tx.Delete(key)
 		c.notify(notifyGeneric, "del", key)
 		return
 	}
 	c.out.Set(int(count))
 	s.Pop(int(count), func(m string) { c.out.BulkString(m) })
-	c.db.StoreObject(key, v, false)
+	c.tx.StoreObject(key, v, false)
 }
 
 func cmdSrandmember(c *client, args [][]byte) {
@@ -366,7 +367,7 @@ func sinterGeneric(c *client, keys [][]byte, dst []byte, mode interMode, limit i
 	if slices.Contains(sets, nil) { // an empty input: an empty intersection
 		switch mode {
 		case interStore:
-			if c.db.Delete(dst) {
+			if c.tx.Delete(dst) {
 				c.notify(notifyGeneric, "del", dst)
 			}
 			c.out.Int(0)
@@ -423,13 +424,13 @@ func sinterGeneric(c *client, keys [][]byte, dst []byte, mode interMode, limit i
 // result's size.
 func storeSetResult(c *client, dst []byte, result *storage.Set, event string) {
 	if n := setLen(result); n > 0 {
-		c.db.Set(dst, storage.SetValue(result))
+		c.tx.Set(dst, storage.SetValue(result))
 		c.out.Int(int64(n))
 		c.notify(notifySet, event, dst)
 		return
 	}
 	c.out.Int(0)
-	if c.db.Delete(dst) {
+	if c.tx.Delete(dst) {
 		c.notify(notifyGeneric, "del", dst)
 	}
 }

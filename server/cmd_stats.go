@@ -6,9 +6,7 @@ package server
 
 import (
 	"strconv"
-	"unsafe"
 
-	"github.com/stratakv/strata/policy"
 	"github.com/stratakv/strata/storage"
 )
 
@@ -86,16 +84,14 @@ func cmdCacheStats(c *client, args [][]byte) {
 	}
 	var ns *storage.Counters
 	if len(args) == 2 {
-		space, ok := c.srv.rules().ByName(string(args[1]))
+		space, ok := c.srv.cache.Rules().ByName(string(args[1]))
 		if !ok {
 			c.out.Error(msgNoNamespace)
 			return
 		}
 		// Without configured namespaces the default one holds every
 		// key: its statistics are the keyspace's.
-		if c.srv.nsStats != nil {
-			ns = c.srv.nsStats.counters[space.ID]
-		}
+		ns = c.srv.cache.NamespaceCounters(space)
 	}
 	stats := c.srv.cacheStats(ns)
 	c.out.Map(len(stats))
@@ -107,61 +103,6 @@ func cmdCacheStats(c *client, args [][]byte) {
 			c.out.Int(st.n)
 		}
 	}
-}
-
-// namespaceStats keeps a Counters per namespace. As a Listener and a
-// ReadListener it hands each key's writes, removals and reads to its
-// namespace's Counters; the rate commands and invalidations count there
-// too (namespaceCounters).
-type namespaceStats struct {
-	rules    *policy.Rules
-	counters []*storage.Counters // by policy.Space.ID
-}
-
-// newNamespaceStats returns the per-namespace counters of a server with
-// namespaces, registered with store; nil for a server without, which then
-// pays nothing per write.
-func newNamespaceStats(p *cachePolicy, store *storage.Store) *namespaceStats {
-	if p == nil {
-		return nil
-	}
-	n := &namespaceStats{rules: p.rules, counters: make([]*storage.Counters, len(p.rules.Spaces()))}
-	for i := range n.counters {
-		n.counters[i] = storage.NewNamespaceCounters()
-	}
-	store.AddListener(n)
-	store.SetReadListener(n)
-	return n
-}
-
-// of returns the counters of key's namespace.
-func (n *namespaceStats) of(key string) *storage.Counters {
-	return n.counters[n.rules.Lookup(unsafe.Slice(unsafe.StringData(key), len(key))).ID]
-}
-
-// KeyStored counts a write in its key's namespace (storage.Listener).
-func (n *namespaceStats) KeyStored(db *storage.DB, key string, v storage.Value) {
-	n.of(key).KeyStored(db, key, v)
-}
-
-// KeyRemoved counts a removal in its key's namespace (storage.Listener).
-func (n *namespaceStats) KeyRemoved(db *storage.DB, key string, v storage.Value, why storage.Reason) {
-	n.of(key).KeyRemoved(db, key, v, why)
-}
-
-// KeyRead counts a read in its key's namespace (storage.ReadListener).
-func (n *namespaceStats) KeyRead(db *storage.DB, key []byte, hit, disk bool) {
-	n.counters[n.rules.Lookup(key).ID].KeyRead(db, key, hit, disk)
-}
-
-// namespaceCounters returns the counters of key's namespace, nil when the
-// server has no namespaces. Commands that count events of their own (rate
-// decisions, invalidations) add to these as well as to the Store's.
-func (s *Server) namespaceCounters(key []byte) *storage.Counters {
-	if s.nsStats == nil {
-		return nil
-	}
-	return s.nsStats.counters[s.nsStats.rules.Lookup(key).ID]
 }
 
 // infoStrata writes the fields of INFO's "# Strata" section: those of

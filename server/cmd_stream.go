@@ -54,7 +54,7 @@ func lookupStream(c *client, key []byte, write bool) (s *storage.Stream, v stora
 	if write {
 		flags = storage.LookupWrite
 	}
-	s, v, err := c.db.LookupStream(key, flags)
+	s, v, err := c.tx.LookupStream(key, flags)
 	if err != nil {
 		c.out.Error(msgWrongType)
 		return nil, v, false
@@ -66,9 +66,9 @@ func lookupStream(c *client, key []byte, write bool) (s *storage.Stream, v stora
 // an existing one stored again.
 func storeStream(c *client, key []byte, s *storage.Stream, v storage.Value, created bool) {
 	if created {
-		c.db.Set(key, storage.StreamValue(s))
+		c.tx.Set(key, storage.StreamValue(s))
 	} else {
-		c.db.StoreObject(key, v, false)
+		c.tx.StoreObject(key, v, false)
 	}
 }
 
@@ -470,7 +470,7 @@ func cmdXdel(c *client, args [][]byte) {
 		}
 	}
 	if deleted > 0 {
-		c.db.StoreObject(key, v, false)
+		c.tx.StoreObject(key, v, false)
 		c.notify(notifyStream, "xdel", key)
 	}
 	c.out.Int(deleted)
@@ -492,7 +492,7 @@ func cmdXtrim(c *client, args [][]byte) {
 	}
 	trimmed := s.Trim(a.trim)
 	if trimmed > 0 {
-		c.db.StoreObject(key, v, false)
+		c.tx.StoreObject(key, v, false)
 		c.notify(notifyStream, "xtrim", key)
 	}
 	c.out.Int(trimmed)
@@ -679,7 +679,7 @@ func xreadGeneric(c *client, args [][]byte, xreadgroup bool) {
 			return
 		}
 		if a.group != nil && (s == nil || s.Group(a.group) == nil) {
-			c.out.Error(oneLine(fmt.Sprintf(msgXReadGroupNoGroup, key, a.group)))
+			c.out.Error(fmt.Sprintf(msgXReadGroupNoGroup, key, a.group))
 			return
 		}
 		switch string(a.ids[i]) {
@@ -704,7 +704,7 @@ func xreadGeneric(c *client, args [][]byte, xreadgroup bool) {
 			return
 		}
 	}
-	mark := len(c.out.b)
+	mark := c.out.Len()
 	served := 0
 	for i, key := range a.keys {
 		// Redis looks each key up again here, counting a second hit.
@@ -743,12 +743,14 @@ func xreadGeneric(c *client, args [][]byte, xreadgroup bool) {
 // served keys written since mark: a map of key to entries in RESP3, an
 // array of [key, entries] in RESP2, as Redis's setDeferredMapLen.
 func writeReadHeader(c *client, mark, served int) {
-	kind := byte('*')
-	if c.out.resp3 {
-		kind = '%'
+	parts := slices.Clone(c.out.Bytes()[mark:])
+	c.out.Truncate(mark)
+	if c.out.RESP3() {
+		c.out.Map(served)
+	} else {
+		c.out.Array(served)
 	}
-	var buf [24]byte
-	c.out.b = slices.Insert(c.out.b, mark, appendHeader(buf[:0], kind, served)...)
+	c.out.Raw(parts)
 }
 
 // serveStreamRead writes key's part of an XREAD or XREADGROUP reply: the
@@ -756,7 +758,7 @@ func writeReadHeader(c *client, mark, served int) {
 // consumer's pending entries from after from. XREADGROUP creates the
 // consumer when it has to, delivers and stores the key.
 func serveStreamRead(c *client, a xreadArgs, key []byte, s *storage.Stream, v storage.Value, from storage.StreamID, history bool, count int64) {
-	if !c.out.resp3 {
+	if !c.out.RESP3() {
 		c.out.Array(2)
 	}
 	c.out.Bulk(key)
@@ -830,7 +832,7 @@ func serveWokenReader(c *client, a xreadArgs) {
 	}
 	for _, i := range order {
 		key := a.keys[i]
-		s, v, err := c.db.LookupStream(key, storage.LookupWrite) // no hit counted, as Redis
+		s, v, err := c.tx.LookupStream(key, storage.LookupWrite) // no hit counted, as Redis
 		switch {
 		case a.group == nil && (err != nil || s == nil):
 			continue
@@ -851,7 +853,7 @@ func serveWokenReader(c *client, a xreadArgs) {
 		if last, ok := s.LastLiveID(); !ok || last.Compare(ids[i]) <= 0 {
 			continue
 		}
-		mark := len(c.out.b)
+		mark := c.out.Len()
 		serveStreamRead(c, a, key, s, v, ids[i], false, count)
 		writeReadHeader(c, mark, 1)
 		return

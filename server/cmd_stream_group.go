@@ -44,12 +44,12 @@ func registerStreamGroupCommands(t commandTable) {
 // signal as a modification of the key (one to its consumer groups, and
 // XSETID): WATCH ignores it.
 func storeUnsignalled(c *client, key []byte, v storage.Value) {
-	c.srv.watches.quietly(c.dbIndex, key, func() { c.db.StoreObject(key, v, false) })
+	c.srv.watches.quietly(c.dbIndex, key, func() { c.tx.StoreObject(key, v, false) })
 }
 
 // subcommandSyntax replies as Redis's addReplySubcommandSyntaxError.
 func subcommandSyntax(c *client, args [][]byte) {
-	c.out.Error(oneLine(fmt.Sprintf(msgSubcommandSyntax, truncate(string(args[1]), 128), upper(string(args[0])))))
+	c.out.Error(fmt.Sprintf(msgSubcommandSyntax, truncate(string(args[1]), 128), upper(string(args[0]))))
 }
 
 // lookupGroup is the lookup of XACK, XPENDING, XCLAIM and XAUTOCLAIM: a
@@ -64,7 +64,7 @@ func lookupGroup(c *client, key, group []byte) (s *storage.Stream, v storage.Val
 
 // noKeyOrGroup replies NOGROUP for a missing key or group.
 func noKeyOrGroup(c *client, key, group []byte) {
-	c.out.Error(oneLine(fmt.Sprintf(msgNoKeyOrGroup, key, group)))
+	c.out.Error(fmt.Sprintf(msgNoKeyOrGroup, key, group))
 }
 
 // xgroupOptions are XGROUP CREATE's and SETID's options.
@@ -116,7 +116,7 @@ func xgroupTarget(c *client, args [][]byte, needGroup bool) (o xgroupOptions, s 
 		return o, nil, v, nil, false
 	}
 	if g = s.Group(args[3]); g == nil && needGroup {
-		c.out.Error(oneLine(fmt.Sprintf(msgXGroupNoGroup, args[3], key)))
+		c.out.Error(fmt.Sprintf(msgXGroupNoGroup, args[3], key))
 		return o, s, v, nil, false
 	}
 	return o, s, v, g, true
@@ -242,7 +242,7 @@ var xgroupHelp = []string{
 	"    Prints this help.",
 }
 
-func cmdXgroupHelp(c *client, args [][]byte) { c.out.help(xgroupHelp) }
+func cmdXgroupHelp(c *client, args [][]byte) { c.out.Help(xgroupHelp) }
 
 func cmdXack(c *client, args [][]byte) {
 	key := args[1]
@@ -476,7 +476,7 @@ func cmdXclaim(c *client, args [][]byte) {
 				return
 			}
 		default:
-			c.out.Error(oneLine(fmt.Sprintf(msgXClaimOption, opt)))
+			c.out.Error(fmt.Sprintf(msgXClaimOption, opt))
 			return
 		}
 	}
@@ -663,7 +663,7 @@ func cmdXinfoConsumers(c *client, args [][]byte) {
 	}
 	g := s.Group(args[3])
 	if g == nil {
-		c.out.Error(oneLine(fmt.Sprintf(msgXGroupNoGroup, args[3], args[2])))
+		c.out.Error(fmt.Sprintf(msgXGroupNoGroup, args[3], args[2]))
 		return
 	}
 	now := c.srv.store.Now()
@@ -844,4 +844,4 @@ var xinfoHelp = []string{
 	"    Prints this help.",
 }
 
-func cmdXinfoHelp(c *client, args [][]byte) { c.out.help(xinfoHelp) }
+func cmdXinfoHelp(c *client, args [][]byte) { c.out.Help(xinfoHelp) }

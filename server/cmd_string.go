@@ -11,6 +11,7 @@ package server
 // keyspace events Redis publishes for them, in the same order.
 
 import (
+	"github.com/stratakv/strata/cache"
 	"math"
 
 	"github.com/stratakv/strata/storage"
@@ -20,16 +21,16 @@ func registerStringCommands(t commandTable) {
 	const w, grow = flagWrite, flagWrite | flagDenyOOM
 	t.add(
 		&command{name: "get", handler: cmdGet, arity: 2, firstKey: 1, lastKey: 1, keyStep: 1},
-		&command{name: "set", handler: cmdSet, arity: -3, flags: grow, firstKey: 1, lastKey: 1, keyStep: 1},
-		&command{name: "setnx", handler: cmdSetnx, arity: 3, flags: grow, firstKey: 1, lastKey: 1, keyStep: 1},
-		&command{name: "setex", handler: cmdSetex, arity: 4, flags: grow, firstKey: 1, lastKey: 1, keyStep: 1},
-		&command{name: "psetex", handler: cmdPsetex, arity: 4, flags: grow, firstKey: 1, lastKey: 1, keyStep: 1},
-		&command{name: "getset", handler: cmdGetset, arity: 3, flags: grow, firstKey: 1, lastKey: 1, keyStep: 1},
+		&command{name: "set", handler: cmdSet, arity: -3, flags: grow, firstKey: 1, lastKey: 1, keyStep: 1, write: cache.WriteReplace},
+		&command{name: "setnx", handler: cmdSetnx, arity: 3, flags: grow, firstKey: 1, lastKey: 1, keyStep: 1, write: cache.WriteReplace},
+		&command{name: "setex", handler: cmdSetex, arity: 4, flags: grow, firstKey: 1, lastKey: 1, keyStep: 1, write: cache.WriteReplace},
+		&command{name: "psetex", handler: cmdPsetex, arity: 4, flags: grow, firstKey: 1, lastKey: 1, keyStep: 1, write: cache.WriteReplace},
+		&command{name: "getset", handler: cmdGetset, arity: 3, flags: grow, firstKey: 1, lastKey: 1, keyStep: 1, write: cache.WriteReplace},
 		&command{name: "getdel", handler: cmdGetdel, arity: 2, flags: w, firstKey: 1, lastKey: 1, keyStep: 1},
-		&command{name: "getex", handler: cmdGetex, arity: -2, flags: w, firstKey: 1, lastKey: 1, keyStep: 1},
+		&command{name: "getex", handler: cmdGetex, arity: -2, flags: w, firstKey: 1, lastKey: 1, keyStep: 1, write: cache.WriteExpire},
 		&command{name: "mget", handler: cmdMget, arity: -2, firstKey: 1, lastKey: -1, keyStep: 1},
-		&command{name: "mset", handler: cmdMset, arity: -3, flags: grow, firstKey: 1, lastKey: -1, keyStep: 2},
-		&command{name: "msetnx", handler: cmdMsetnx, arity: -3, flags: grow, firstKey: 1, lastKey: -1, keyStep: 2},
+		&command{name: "mset", handler: cmdMset, arity: -3, flags: grow, firstKey: 1, lastKey: -1, keyStep: 2, write: cache.WriteReplace},
+		&command{name: "msetnx", handler: cmdMsetnx, arity: -3, flags: grow, firstKey: 1, lastKey: -1, keyStep: 2, write: cache.WriteReplace},
 		&command{name: "append", handler: cmdAppend, arity: 3, flags: grow, firstKey: 1, lastKey: 1, keyStep: 1},
 		&command{name: "strlen", handler: cmdStrlen, arity: 2, firstKey: 1, lastKey: 1, keyStep: 1},
 		&command{name: "getrange", handler: cmdGetrange, arity: 4, firstKey: 1, lastKey: 1, keyStep: 1},
@@ -52,7 +53,7 @@ const lookupOverwrite = storage.LookupWrite | storage.LookupNoTouch
 // getString is a read lookup of a string key. When the key holds another
 // kind it replies WRONGTYPE and returns ok false.
 func getString(c *client, key []byte) (v storage.Value, exists, ok bool) {
-	v, exists = c.db.Get(key)
+	v, exists = c.tx.Get(key)
 	if exists && v.Kind() != storage.KindString {
 		c.out.Error(msgWrongType)
 		return v, exists, false
@@ -186,9 +187,9 @@ func setString(c *client, key, val []byte, f setFlags, expireAt int64) (stored, 
 		}
 		writeStringOrNull(c, old, exists)
 	case f&(setNX|setXX) != 0:
-		old, exists = c.db.Lookup(key, storage.LookupWrite)
+		old, exists = c.tx.Lookup(key, storage.LookupWrite)
 	default:
-		old, exists = c.db.Lookup(key, lookupOverwrite)
+		old, exists = c.tx.Lookup(key, lookupOverwrite)
 	}
 	if f&setNX != 0 && exists || f&setXX != 0 && !exists {
 		return false, true
@@ -199,7 +200,7 @@ func setString(c *client, key, val []byte, f setFlags, expireAt int64) (stored, 
 	} else if f&setKeepTTL != 0 {
 		v = v.WithExpireAt(old.ExpireAt())
 	}
-	c.db.Set(key, v)
+	c.tx.Set(key, v)
 	c.notify(notifyString, "set", key)
 	if expireAt != 0 {
 		c.notify(notifyGeneric, "expire", key)
@@ -271,7 +272,7 @@ func cmdGetdel(c *client, args [][]byte) {
 	}
 	writeStringOrNull(c, v, exists)
 	if exists {
-		c.db.Delete(args[1])
+		c.tx.Delete(args[1])
 		c.notify(notifyGeneric, "del", args[1])
 	}
 }
@@ -303,13 +304,13 @@ func cmdGetex(c *client, args [][]byte) {
 	case o.expire != nil && at <= c.srv.store.Now():
 		// Only EXAT and PXAT can name a time already past; Redis then
 		// deletes the key rather than leave it to expire.
-		c.db.Delete(key)
+		c.tx.Delete(key)
 		c.notify(notifyGeneric, "del", key)
 	case o.expire != nil:
-		c.db.SetExpireAt(key, at)
+		c.tx.SetExpireAt(key, at)
 		c.notify(notifyGeneric, "expire", key)
 	case o.flags&setPersist != 0 && v.ExpireAt() != 0:
-		c.db.SetExpireAt(key, 0)
+		c.tx.SetExpireAt(key, 0)
 		c.notify(notifyGeneric, "persist", key)
 	}
 }
@@ -317,7 +318,7 @@ func cmdGetex(c *client, args [][]byte) {
 func cmdMget(c *client, args [][]byte) {
 	c.out.Array(len(args) - 1)
 	for _, key := range args[1:] {
-		v, exists := c.db.Get(key)
+		v, exists := c.tx.Get(key)
 		writeStringOrNull(c, v, exists && v.Kind() == storage.KindString)
 	}
 }
@@ -344,15 +345,15 @@ func msetGeneric(c *client, args [][]byte, cmd string, nx bool) bool {
 	}
 	if nx {
 		for i := 1; i < len(args); i += 2 {
-			if _, exists := c.db.Lookup(args[i], storage.LookupWrite); exists {
+			if _, exists := c.tx.Lookup(args[i], storage.LookupWrite); exists {
 				c.out.Int(0)
 				return false
 			}
 		}
 	}
 	for i := 1; i < len(args); i += 2 {
-		c.db.Lookup(args[i], lookupOverwrite) // reclaim an expired value first, as Redis's setKey
-		c.db.Set(args[i], storage.StringValue(args[i+1]))
+		c.tx.Lookup(args[i], lookupOverwrite) // reclaim an expired value first, as Redis's setKey
+		c.tx.Set(args[i], storage.StringValue(args[i+1]))
 		c.notify(notifyString, "set", args[i])
 	}
 	return true
@@ -379,9 +380,9 @@ func fitsString(c *client, n, extra int64) bool {
 
 func cmdAppend(c *client, args [][]byte) {
 	key, tail := args[1], args[2]
-	old, exists := c.db.Lookup(key, storage.LookupWrite)
+	old, exists := c.tx.Lookup(key, storage.LookupWrite)
 	if !exists {
-		c.db.Set(key, storage.StringValue(tail))
+		c.tx.Set(key, storage.StringValue(tail))
 		c.notify(notifyString, "append", key)
 		c.out.Int(int64(len(tail)))
 		return
@@ -395,7 +396,7 @@ func cmdAppend(c *client, args [][]byte) {
 	}
 	b := make([]byte, 0, old.Len()+len(tail))
 	b = append(append(b, old.Bytes()...), tail...)
-	c.db.Set(key, storage.StringValue(b).WithFlags(storage.FlagRaw).WithExpireAt(old.ExpireAt()))
+	c.tx.Set(key, storage.StringValue(b).WithFlags(storage.FlagRaw).WithExpireAt(old.ExpireAt()))
 	c.notify(notifyString, "append", key)
 	c.out.Int(int64(len(b)))
 }
@@ -449,7 +450,7 @@ func cmdSetrange(c *client, args [][]byte) {
 		c.out.Error(msgOffsetRange)
 		return
 	}
-	old, exists := c.db.Lookup(key, storage.LookupWrite)
+	old, exists := c.tx.Lookup(key, storage.LookupWrite)
 	switch {
 	case exists && old.Kind() != storage.KindString:
 		c.out.Error(msgWrongType)
@@ -464,7 +465,7 @@ func cmdSetrange(c *client, args [][]byte) {
 	b := make([]byte, max(old.Len(), int(offset)+len(patch)))
 	copy(b, old.Bytes())
 	copy(b[offset:], patch)
-	c.db.Set(key, storage.StringValue(b).WithFlags(storage.FlagRaw).WithExpireAt(old.ExpireAt()))
+	c.tx.Set(key, storage.StringValue(b).WithFlags(storage.FlagRaw).WithExpireAt(old.ExpireAt()))
 	c.notify(notifyString, "setrange", key)
 	c.out.Int(int64(len(b)))
 }
@@ -495,7 +496,7 @@ func cmdDecrby(c *client, args [][]byte) {
 // incrBy adds by to the integer held at key (0 when absent), keeping its
 // TTL, and replies with the result.
 func incrBy(c *client, key []byte, by int64) {
-	old, exists := c.db.Lookup(key, lookupOverwrite)
+	old, exists := c.tx.Lookup(key, lookupOverwrite)
 	var n int64
 	if exists {
 		if old.Kind() != storage.KindString {
@@ -516,16 +517,16 @@ func incrBy(c *client, key []byte, by int64) {
 	// The reply ":<n>\r\n" holds the new value's digits, and Set copies
 	// what it is given: storing a view of the reply spares INCR, a hot
 	// path, a buffer of its own (a local one would escape through Set).
-	at := len(c.out.b)
+	at := c.out.Len()
 	c.out.Int(n)
-	digits := c.out.b[at+1 : len(c.out.b)-2]
-	c.db.Set(key, storage.StringValue(digits).WithExpireAt(old.ExpireAt()))
+	digits := c.out.Bytes()[at+1 : c.out.Len()-2]
+	c.tx.Set(key, storage.StringValue(digits).WithExpireAt(old.ExpireAt()))
 	c.notify(notifyString, "incrby", key)
 }
 
 func cmdIncrbyfloat(c *client, args [][]byte) {
 	key := args[1]
-	old, exists := c.db.Lookup(key, lookupOverwrite)
+	old, exists := c.tx.Lookup(key, lookupOverwrite)
 	if exists && old.Kind() != storage.KindString {
 		c.out.Error(msgWrongType)
 		return
@@ -549,7 +550,7 @@ func cmdIncrbyfloat(c *client, args [][]byte) {
 		return
 	}
 	b := formatLongDouble(sum)
-	c.db.Set(key, storage.StringValue(b).WithExpireAt(old.ExpireAt()))
+	c.tx.Set(key, storage.StringValue(b).WithExpireAt(old.ExpireAt()))
 	c.notify(notifyString, "incrbyfloat", key)
 	c.out.Bulk(b)
 }
@@ -564,8 +565,8 @@ const maxLCSCells = 1 << 28
 type lcsMatch struct{ a0, a1, b0, b1 int }
 
 func cmdLCS(c *client, args [][]byte) {
-	va, aok := c.db.Get(args[1])
-	vb, bok := c.db.Get(args[2])
+	va, aok := c.tx.Get(args[1])
+	vb, bok := c.tx.Get(args[2])
 	if aok && va.Kind() != storage.KindString || bok && vb.Kind() != storage.KindString {
 		c.out.Error(msgLCSWrongType)
 		return

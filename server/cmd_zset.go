@@ -23,6 +23,8 @@ import (
 	"strings"
 	"unsafe"
 
+	"github.com/stratakv/strata/cache"
+	"github.com/stratakv/strata/internal/resp"
 	"github.com/stratakv/strata/storage"
 )
 
@@ -39,7 +41,7 @@ func registerZSetCommands(t commandTable) {
 		&command{name: "zrank", handler: cmdZRank, arity: 3, firstKey: 1, lastKey: 1, keyStep: 1},
 		&command{name: "zrevrank", handler: cmdZRevRank, arity: 3, firstKey: 1, lastKey: 1, keyStep: 1},
 		&command{name: "zrange", handler: cmdZRange, arity: -4, firstKey: 1, lastKey: 1, keyStep: 1},
-		&command{name: "zrangestore", handler: cmdZRangeStore, arity: -5, flags: grow, firstKey: 1, lastKey: 2, keyStep: 1},
+		&command{name: "zrangestore", handler: cmdZRangeStore, arity: -5, flags: grow, firstKey: 1, lastKey: 2, keyStep: 1, write: cache.WriteReplace},
 		&command{name: "zrevrange", handler: cmdZRevRange, arity: -4, firstKey: 1, lastKey: 1, keyStep: 1},
 		&command{name: "zrangebyscore", handler: cmdZRangeByScore, arity: -4, firstKey: 1, lastKey: 1, keyStep: 1},
 		&command{name: "zrevrangebyscore", handler: cmdZRevRangeByScore, arity: -4, firstKey: 1, lastKey: 1, keyStep: 1},
@@ -56,9 +58,9 @@ func registerZSetCommands(t commandTable) {
 		&command{name: "zscan", handler: cmdZScan, arity: -3, firstKey: 1, lastKey: 1, keyStep: 1},
 		// The commands below name their keys after a count: with no fixed
 		// key positions they run under the exclusive lock.
-		&command{name: "zunionstore", handler: cmdZUnionStore, arity: -4, flags: grow},
-		&command{name: "zinterstore", handler: cmdZInterStore, arity: -4, flags: grow},
-		&command{name: "zdiffstore", handler: cmdZDiffStore, arity: -4, flags: grow},
+		&command{name: "zunionstore", handler: cmdZUnionStore, arity: -4, flags: grow, write: cache.WriteReplace},
+		&command{name: "zinterstore", handler: cmdZInterStore, arity: -4, flags: grow, write: cache.WriteReplace},
+		&command{name: "zdiffstore", handler: cmdZDiffStore, arity: -4, flags: grow, write: cache.WriteReplace},
 		&command{name: "zunion", handler: cmdZUnion, arity: -3},
 		&command{name: "zinter", handler: cmdZInter, arity: -3},
 		&command{name: "zdiff", handler: cmdZDiff, arity: -3},
@@ -283,7 +285,7 @@ func appendScanScore(b []byte, f float64, listpack bool) []byte {
 	case f > -4503599627370495 && f < 4503599627370496 && f == math.Trunc(f):
 		return strconv.AppendInt(b, int64(f), 10)
 	}
-	return appendDouble(b, f)
+	return resp.AppendDouble(b, f)
 }
 
 // Lookups and replies.
@@ -296,7 +298,7 @@ func lookupZSet(c *client, key []byte, write bool) (z *storage.ZSet, v storage.V
 	if write {
 		flags = storage.LookupWrite
 	}
-	z, v, err := c.db.LookupZSet(key, flags)
+	z, v, err := c.tx.LookupZSet(key, flags)
 	if err != nil {
 		c.out.Error(msgWrongType)
 		return nil, v, false
@@ -309,10 +311,10 @@ func lookupZSet(c *client, key []byte, write bool) (z *storage.ZSet, v storage.V
 // "del" event.
 func storeZSet(c *client, key []byte, z *storage.ZSet, v storage.Value, created bool) {
 	if created {
-		c.db.Set(key, storage.ZSetValue(z))
+		c.tx.Set(key, storage.ZSetValue(z))
 		return
 	}
-	if c.db.StoreObject(key, v, z.Len() == 0) {
+	if c.tx.StoreObject(key, v, z.Len() == 0) {
 		c.notify(notifyGeneric, "del", key)
 	}
 }
@@ -334,7 +336,7 @@ func writeScored(c *client, items []scored, withScores bool) {
 
 // writeScoredHeader starts writeScored's reply for n members.
 func writeScoredHeader(c *client, n int, withScores bool) {
-	if withScores && !c.out.resp3 {
+	if withScores && !c.out.RESP3() {
 		c.out.Array(2 * n)
 	} else {
 		c.out.Array(n)
@@ -343,7 +345,7 @@ func writeScoredHeader(c *client, n int, withScores bool) {
 
 // writeScoredItem writes one member of writeScored's reply.
 func writeScoredItem(c *client, member string, score float64, withScores bool) {
-	if withScores && c.out.resp3 {
+	if withScores && c.out.RESP3() {
 		c.out.Array(2)
 	}
 	c.out.BulkString(member)
@@ -481,7 +483,7 @@ func zadd(c *client, key []byte, pairs [][]byte, f zaddFlags) {
 			score = result
 		}
 		if created || added > 0 || updated > 0 {
-			c.db.Set(key, v)
+			c.tx.Set(key, v)
 		}
 	}
 	if !failed {
@@ -720,7 +722,7 @@ func zrange(c *client, args [][]byte, start int, dst []byte, kind zrangeKind, di
 func storeResult(c *client, dst []byte, items []scored, event string) {
 	if len(items) == 0 {
 		c.out.Int(0)
-		if c.db.Delete(dst) {
+		if c.tx.Delete(dst) {
 			c.notify(notifyGeneric, "del", dst)
 		}
 		return
@@ -730,7 +732,7 @@ func storeResult(c *client, dst []byte, items []scored, event string) {
 		z.Set([]byte(it.member), it.score)
 	}
 	z.SettleEncoding()
-	c.db.Set(dst, storage.ZSetValue(z))
+	c.tx.Set(dst, storage.ZSetValue(z))
 	c.out.Int(int64(z.Len()))
 	c.notify(notifyZSet, event, dst)
 }
@@ -912,7 +914,7 @@ func zpopCommand(c *client, args [][]byte, min bool) {
 		return
 	}
 	form := zpopFlat
-	if count != -1 && c.out.resp3 {
+	if count != -1 && c.out.RESP3() {
 		form = zpopPairs
 	}
 	zpopFrom(c, args[1], z, v, min, max(count, 1), form)
@@ -924,7 +926,7 @@ func zpopCommand(c *client, args [][]byte, min bool) {
 // keys of another kind are passed over, as for lists.
 func zpopFirst(c *client, keys [][]byte, min bool, count int64, form zpopReply) (served, ok bool) {
 	for _, key := range keys {
-		z, v, err := c.db.LookupZSet(key, storage.LookupWrite)
+		z, v, err := c.tx.LookupZSet(key, storage.LookupWrite)
 		if err != nil {
 			if c.rerun() {
 				continue
@@ -1219,7 +1221,7 @@ func zsetOpCommand(c *client, args [][]byte, name string, op zsetOp) {
 	j := numIdx + 1
 	for i := range srcs {
 		srcs[i].weight = 1
-		v, found := c.db.Lookup(args[j], lookup)
+		v, found := c.tx.Lookup(args[j], lookup)
 		j++
 		if !found {
 			continue

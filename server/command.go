@@ -3,6 +3,8 @@ package server
 import (
 	"fmt"
 	"strings"
+
+	"github.com/stratakv/strata/cache"
 )
 
 // commandFlags describe how the dispatcher treats a command.
@@ -27,6 +29,16 @@ const (
 	flagNoMulti
 	// flagBlocking marks commands that may wait for a key (blocking.go).
 	flagBlocking
+	// flagNoScript marks commands scripts may not call: Redis's noscript
+	// commands (MULTI, SUBSCRIBE, BLPOP, CLIENT...), and flagNoMulti ones,
+	// which take the storage locks themselves and so cannot run under a
+	// script's. Derived when the table is built.
+	flagNoScript
+	// flagScriptWrite marks commands read-only scripts refuse: writes
+	// (derived when the table is built), and those Redis 7.0 flags
+	// may_replicate, a flag its COMMAND INFO does not show (PUBLISH,
+	// SPUBLISH, PFCOUNT: set where they are registered).
+	flagScriptWrite
 )
 
 // command is one entry of the command table: it drives dispatch, arity
@@ -45,6 +57,9 @@ type command struct {
 	// name; the container's own handler, if any, runs only when it is
 	// called with no subcommand (COMMAND).
 	subcommands map[string]*command
+	// write is how the command's writes treat a key's TTL in the write
+	// path (cache.WriteKind; the zero value, in place, for most).
+	write cache.WriteKind
 	// summary is COMMAND DOCS's one-line description of a command Redis
 	// does not have (Redis's own commands are described by Redis's docs).
 	summary string
@@ -74,9 +89,8 @@ func (t commandTable) container(name string, arity int, subs ...*command) {
 	t.add(c)
 }
 
-// commands is the table every connection dispatches through.
-var commands = newCommandTable()
-
+// newCommandTable builds the table a server dispatches through (its
+// commands field).
 func newCommandTable() commandTable {
 	t := commandTable{}
 	registerConnectionCommands(t)
@@ -96,7 +110,41 @@ func newCommandTable() commandTable {
 	registerSetCommands(t)
 	registerStreamCommands(t)
 	registerScriptCommands(t)
+	registerBitmapCommands(t)
+	registerHLLCommands(t)
+	t.deriveScriptFlags()
 	return t
+}
+
+// deriveScriptFlags sets flagNoScript and flagScriptWrite on every command
+// and subcommand, from the table's own flags and, for Redis's commands,
+// the COMMAND INFO Redis gives (cmd_command.go).
+func (t commandTable) deriveScriptFlags() {
+	derive := func(cmd *command) {
+		e, recorded := recorded().info[cmd.name]
+		if cmd.flags&flagNoMulti != 0 || recorded && hasFlag(e, "noscript") {
+			cmd.flags |= flagNoScript
+		}
+		if cmd.flags&flagWrite != 0 || recorded && hasFlag(e, "write") {
+			cmd.flags |= flagScriptWrite
+		}
+	}
+	for _, cmd := range t {
+		derive(cmd)
+		for _, sub := range cmd.subcommands {
+			derive(sub)
+		}
+	}
+}
+
+// find returns the command args name, with its subcommand; nil when there
+// is none.
+func (t commandTable) find(args [][]byte) *command {
+	cmd := t[string(toLower(args[0]))]
+	if cmd != nil && cmd.subcommands != nil && len(args) > 1 {
+		cmd = cmd.subcommands[string(toLower(args[1]))]
+	}
+	return cmd
 }
 
 // keyArgs calls fn with each key argument of args.

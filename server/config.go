@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/stratakv/strata/internal/resp"
 	"github.com/stratakv/strata/policy"
 )
 
@@ -67,31 +68,53 @@ type Config struct {
 	Clock func() int64
 }
 
+// DefaultConfig returns the settings a server has where its Config leaves
+// a field at its zero value: 127.0.0.1:6379, data in ./data, no memory
+// bound, and redis-server's own defaults otherwise. This is the one place
+// they are defined; cmd/strata's flags and --help show them.
+func DefaultConfig() Config {
+	return Config{
+		Bind:            []string{"127.0.0.1"},
+		Port:            6379,
+		Dir:             "./data",
+		MaxMemoryPolicy: "noeviction",
+		Databases:       16,
+		MaxClients:      10000,
+		ProtoMaxBulkLen: resp.DefaultMaxBulk,
+		FlushInterval:   time.Second,
+		LogLevel:        "notice",
+	}
+}
+
 // withDefaults returns c with every unset field at its default.
 func (c Config) withDefaults() Config {
+	d := DefaultConfig()
 	if len(c.Bind) == 0 {
-		c.Bind = []string{"127.0.0.1"}
+		c.Bind = d.Bind
 	}
 	if c.Port == 0 {
-		c.Port = 6379
+		c.Port = d.Port
 	}
 	if c.Dir == "" {
-		c.Dir = "./data"
+		c.Dir = d.Dir
 	}
 	if c.MaxMemoryPolicy == "" {
-		c.MaxMemoryPolicy = "noeviction"
+		c.MaxMemoryPolicy = d.MaxMemoryPolicy
 	}
 	if c.Databases == 0 {
-		c.Databases = 16
+		c.Databases = d.Databases
 	}
 	if c.MaxClients == 0 {
-		c.MaxClients = 10000
+		c.MaxClients = d.MaxClients
 	}
 	if c.ProtoMaxBulkLen == 0 {
-		c.ProtoMaxBulkLen = defaultMaxBulkLen
+		c.ProtoMaxBulkLen = d.ProtoMaxBulkLen
+	}
+	if c.FlushInterval == 0 {
+		c.FlushInterval = d.FlushInterval
 	}
 	if c.LogLevel == "" {
-		c.LogLevel = "notice"
+		c.LogLevel = d.LogLevel
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

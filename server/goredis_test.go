@@ -89,8 +89,8 @@ func TestGoRedisConnectionAndServer(t *testing.T) {
 			if get := cmds["get"]; get == nil || get.Arity != 2 || get.FirstKeyPos != 1 || !get.ReadOnly {
 				t.Errorf("COMMAND get: %+v", get)
 			}
-			if len(cmds) != len(commands) {
-				t.Errorf("COMMAND: %d commands, the table has %d", len(cmds), len(commands))
+			if len(cmds) != len(s.commands) {
+				t.Errorf("COMMAND: %d commands, the table has %d", len(cmds), len(s.commands))
 			}
 			if keys, err := rdb.CommandGetKeys(ctx, "mset", "a", "1", "b", "2").Result(); err != nil || strings.Join(keys, ",") != "a,b" {
 				t.Errorf("COMMAND GETKEYS: %v, %v", keys, err)

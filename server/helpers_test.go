@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/stratakv/strata/storage"
 )
 
 // testClock is an injectable clock in unix milliseconds.
@@ -142,10 +144,46 @@ func readReply(br *bufio.Reader, b *strings.Builder) error {
 	return nil
 }
 
+// expectRead reads one reply the connection did not just ask for (a
+// blocked command's) and fails the test unless it is want.
+func (c *rawConn) expectRead(want string) {
+	c.t.Helper()
+	if got := c.read(); got != want {
+		c.t.Errorf("got %q, want %q", got, want)
+	}
+}
+
 // expect runs a command and fails the test unless the raw reply is want.
 func (c *rawConn) expect(want string, args ...string) {
 	c.t.Helper()
 	if got := c.do(args...); got != want {
 		c.t.Errorf("%v: got %q, want %q", args, got, want)
+	}
+}
+
+// peek returns key's value in database 0 as the store holds it, through
+// a transaction of its own, without counting a read.
+func peek(t *testing.T, s *Server, key string, flags storage.LookupFlags) (v storage.Value, ok bool) {
+	t.Helper()
+	k := []byte(key)
+	if err := s.store.View(0, [][]byte{k}, func(tx *storage.Tx) error {
+		v, ok = tx.Lookup(k, flags|storage.LookupWrite)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return v, ok
+}
+
+// put stores v under key in database 0 straight into the store, under
+// the key's lock: for values no command writes.
+func put(t *testing.T, s *Server, key string, v storage.Value) {
+	t.Helper()
+	k := []byte(key)
+	if err := s.store.Update(0, [][]byte{k}, func(tx *storage.Tx) error {
+		tx.Set(k, v)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -139,7 +139,7 @@ func cmdInfo(c *client, args [][]byte) {
 	for i, a := range args[1:] {
 		names[i] = string(a)
 	}
-	c.out.Verbatim(c.srv.infoText(names))
+	c.out.Verbatim("txt", c.srv.infoText(names))
 }
 
 // port returns the TCP port the server listens on.
@@ -318,7 +318,33 @@ func (s *Server) infoPersistence(w *infoWriter) {
 	w.field("aof_last_bgrewrite_status", "ok")
 	w.field("aof_rewrites", 0)
 	w.field("aof_last_write_status", "ok")
-	s.diskTierInfo(w.field) // policy.go
+	s.diskTierInfo(w)
+}
+
+// diskTierInfo writes the persistence section's disk tier fields.
+func (s *Server) diskTierInfo(w *infoWriter) {
+	t := s.cache.Tier()
+	if t == nil {
+		w.field("disk_tier_enabled", 0)
+		return
+	}
+	st := t.Stats()
+	status := func(failed bool) string {
+		if failed {
+			return "err"
+		}
+		return "ok"
+	}
+	w.field("disk_tier_enabled", 1)
+	w.field("disk_keys", st.Keys)
+	w.field("disk_bytes", st.Bytes)
+	w.field("disk_max_bytes", st.MaxBytes)
+	w.field("write_back_backlog_keys", st.BacklogKeys)
+	w.field("write_back_backlog_bytes", st.BacklogBytes)
+	w.field("disk_last_flush_time", st.LastFlush/1000)
+	w.field("disk_last_flush_duration_ms", st.LastFlushDuration)
+	w.field("disk_last_flush_status", status(st.FlushFailed))
+	w.field("disk_wal_status", status(st.WALFailed))
 }
 
 func (s *Server) infoStats(w *infoWriter) {

@@ -1,5 +1,12 @@
 package server
 
+import (
+	"errors"
+	"strings"
+
+	"github.com/stratakv/strata/storage"
+)
+
 // Reply texts, worded exactly as Redis 7.0 words them. Handlers use these
 // constants so that a reply can be checked against Redis in one place.
 const (
@@ -115,6 +122,19 @@ const (
 	msgTooFewSamples = "ERR namespace '%s' has too few values to train a dictionary from (%d found; at least 8 and 4kb are needed)"
 )
 
+// storageError is the reply to an error that poisoned a command's
+// transaction: a disk tier refusal worded as Redis words writes refused
+// after a failed AOF write, a failed disk read as ERR with its cause.
+func storageError(err error) string {
+	switch {
+	case errors.Is(err, storage.ErrDiskFull):
+		return msgDiskTierFull
+	case errors.Is(err, storage.ErrDiskIO):
+		return msgDiskTierIO
+	}
+	return "ERR " + strings.ReplaceAll(err.Error(), "storage: ", "")
+}
+
 // List and blocking reply texts.
 const (
 	msgMustBePositive  = "ERR value is out of range, must be positive"
@@ -155,36 +175,41 @@ const (
 	msgNumKeysTooMany = "ERR Number of keys can't be greater than number of args"
 )
 
-// Scripting reply texts (EVAL, EVALSHA, SCRIPT). Those raised inside a
-// script carry no code: the script's error path adds "ERR " as Redis's
-// luaPushError does.
+// Scripting reply texts (EVAL, EVALSHA, SCRIPT); those of scripts' own
+// errors are package script's.
 const (
-	msgNoScript            = "NOSCRIPT No matching script. Please use EVAL."
-	msgNumKeysNegative     = "ERR Number of keys can't be negative"
-	msgScriptCompile       = "ERR Error compiling script (new function): %s"
-	msgShebangInvalid      = "ERR Invalid script shebang"
-	msgShebangEngine       = "ERR Unexpected engine in script shebang: %s"
-	msgShebangFlag         = "ERR Unexpected flag in script shebang: %s"
-	msgShebangOption       = "ERR Unknown lua shebang option: %s"
-	msgScriptWriteFlagRO   = "ERR Can not execute a script with write flag using *_ro command."
-	msgScriptFlushOption   = "ERR SCRIPT FLUSH only support SYNC|ASYNC option"
-	msgScriptDebugOption   = "ERR Use SCRIPT DEBUG YES/SYNC/NO"
-	msgScriptDebugger      = "ERR Strata has no Lua debugger: SCRIPT DEBUG supports NO only"
-	msgNotBusy             = "NOTBUSY No scripts in execution right now."
-	msgUnkillable          = "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command."
-	msgScriptKilled        = "Script killed by user with SCRIPT KILL..."
-	msgScriptTimedOut      = "Script killed after running longer than busy-reply-threshold (lua-time-limit) of %d milliseconds"
-	msgScriptServerClosing = "Script killed: the server is shutting down"
-	msgScriptNoArgs        = "Please specify at least one argument for this redis lib call"
-	msgScriptArgType       = "Lua redis lib command arguments must be strings or integers"
-	msgScriptUnknownCmd    = "Unknown Redis command called from script"
-	msgScriptWrongArity    = "Wrong number of args calling Redis command from script"
-	msgScriptDenied        = "This Redis command is not allowed from script"
-	msgScriptReadOnly      = "Write commands are not allowed from read-only scripts."
-	msgScriptReadonlyTable = "Attempt to modify a readonly table"
-	msgScriptNoGlobal      = "Script attempted to access nonexistent global variable '%s'"
-	msgScriptStackLimit    = "ERR reached lua stack limit"
-	msgScriptUnknownError  = "ERR unknown error"
+	msgNoScript          = "NOSCRIPT No matching script. Please use EVAL."
+	msgNumKeysNegative   = "ERR Number of keys can't be negative"
+	msgScriptWriteFlagRO = "ERR Can not execute a script with write flag using *_ro command."
+	msgScriptFlushOption = "ERR SCRIPT FLUSH only support SYNC|ASYNC option"
+	msgScriptDebugOption = "ERR Use SCRIPT DEBUG YES/SYNC/NO"
+	msgScriptDebugger    = "ERR Strata has no Lua debugger: SCRIPT DEBUG supports NO only"
+	msgNotBusy           = "NOTBUSY No scripts in execution right now."
+	msgUnkillable        = "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command."
+)
+
+// Bitmap reply texts.
+const (
+	msgBitOffset        = "ERR bit offset is not an integer or out of range"
+	msgBitValue         = "ERR bit is not an integer or out of range"
+	msgBitposBit        = "ERR The bit argument must be 1 or 0."
+	msgBitopNot         = "ERR BITOP NOT must be called with a single source key."
+	msgBitfieldType     = "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is."
+	msgBitfieldOverflow = "ERR Invalid OVERFLOW type specified"
+	msgBitfieldRO       = "ERR BITFIELD_RO only supports the GET subcommand"
+)
+
+// HyperLogLog reply texts.
+const (
+	msgNotHLL            = "WRONGTYPE Key is not a valid HyperLogLog string value."
+	msgCorruptHLL        = "INVALIDOBJ Corrupted HLL object detected"
+	msgPfdebugNoKey      = "ERR The specified key does not exist"
+	msgPfdebugNotSparse  = "ERR HLL encoding is not sparse"
+	msgPfdebugUnknown    = "ERR Unknown PFDEBUG subcommand '%s'"
+	msgSelftestRegister  = "TESTFAILED Register %d should be %d but is %d"
+	msgSelftestNotSparse = "TESTFAILED sparse encoding not used"
+	msgSelftestDisagree  = "TESTFAILED dense/sparse disagree"
+	msgSelftestError     = "TESTFAILED Too big error. card:%d abserr:%d"
 )
 
 // Stream reply texts.

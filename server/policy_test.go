@@ -104,7 +104,7 @@ func ttlServer(t *testing.T, u float64) (*Server, *rawConn) {
 		{Match: "jit:*", TTL: 100 * time.Second, Jitter: 0.2},
 		{Match: "task:*", TTLByField: task},
 	}})
-	s.policy.uniform = func() float64 { return u }
+	s.cache.SetJitterSource(func() float64 { return u })
 	return s, dial(t, s)
 }
 

@@ -5,9 +5,11 @@
 // A Server is built with New, started with Start and stopped with Close;
 // Addr tells where it listens. Each connection is served by one goroutine
 // that reads a pipeline of requests, runs them in order and writes their
-// replies in one write. Commands run under the storage locks described in
-// package storage; a panic in a command is recovered and answered as an
-// error.
+// replies in one write. Each command runs in a transaction of the write
+// path (package cache) over the keys the command table says it names; the
+// transaction takes the storage locks (package storage), and a disk error
+// it meets replaces the command's reply. A panic in a command is recovered
+// and answered as an error.
 //
 // The wire format (redcon's Append functions) comes from
 // github.com/tidwall/redcon; the request parser and connection loop are
@@ -26,6 +28,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/stratakv/strata/cache"
+	"github.com/stratakv/strata/script"
 	"github.com/stratakv/strata/storage"
 )
 
@@ -49,10 +53,10 @@ type Server struct {
 	watches      watchRegistry
 	blocking     blockRegistry // clients blocked on keys (blocking.go)
 	pubsub       pubsub
-	cache        cacheIndex
-	scripts      scriptEngine // Lua scripts: their cache and state (script.go)
-	policy       *cachePolicy // namespaces and the disk tier (policy.go); nil without namespaces
-	nsStats      *namespaceStats
+	cache        *cache.Cache   // the write path: namespaces, disk tier, tags, invalidation
+	commands     commandTable   // what connections dispatch through
+	scripts      *script.Engine // Lua scripts: their cache and state
+	scriptHost   *scriptHost    // scripts' pseudo-client (script_host.go); built by the first script
 	started      time.Time
 	// info is INFO's state (info.go); noopConfig holds the values
 	// CONFIG SET gave parameters Strata does not use, guarded by cfgMu.
@@ -85,7 +89,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Port < -1 || cfg.Port > 65535 {
 		return nil, fmt.Errorf("server: invalid port %d", cfg.Port)
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, clients: map[int64]*client{}, done: make(chan struct{}), slowlog: newSlowlog()}
+	s := &Server{cfg: cfg, log: cfg.Logger, clients: map[int64]*client{}, done: make(chan struct{}), slowlog: newSlowlog(), commands: newCommandTable()}
 	store, err := storage.New(storage.Options{
 		Databases: cfg.Databases,
 		MaxMemory: cfg.MaxMemory,
@@ -98,15 +102,12 @@ func New(cfg Config) (*Server, error) {
 	s.store = store
 	s.timeout.Store(int64(cfg.Timeout))
 	s.scriptLimit.Store(5000) // Redis's default busy-reply-threshold
+	s.scripts = script.New(script.Options{Version: RedisVersion, Logger: s.log})
 	store.AddListener(&s.watches)
 	store.AddListener(&s.blocking)
 	if err := s.initCache(); err != nil {
 		return nil, err
 	}
-	if s.policy, err = newCachePolicy(cfg, store, s.cache.tags); err != nil {
-		return nil, err
-	}
-	s.nsStats = newNamespaceStats(s.policy, store)
 	return s, nil
 }
 
@@ -156,7 +157,7 @@ func (s *Server) Store() *storage.Store { return s.store }
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.done)
-		s.scripts.closing() // a running script stops, so its client can close
+		s.scripts.Close() // a running script stops, so its client can close
 		for _, ln := range s.listeners {
 			ln.Close()
 		}
@@ -167,7 +168,7 @@ func (s *Server) Close() error {
 		s.mu.Unlock()
 	})
 	s.wg.Wait()
-	return s.policy.close() // policy.go: flush and close the disk tier, last
+	return s.cache.Close() // flush and close the disk tier, last
 }
 
 // Done is closed when the server starts shutting down (SHUTDOWN or Close).
@@ -249,8 +250,9 @@ func (s *Server) unregister(c *client) {
 	s.clientClosed(c)
 }
 
-// cron runs the server's periodic work: active expiry ten times a second
-// with a quarter of each tick as its budget, as Redis's hz 10.
+// cron runs the server's periodic work ten times a second, as Redis's hz
+// 10: active expiry, with a quarter of each tick as its budget, and the
+// clients' timeouts.
 func (s *Server) cron() {
 	defer s.wg.Done()
 	t := time.NewTicker(100 * time.Millisecond)
@@ -261,6 +263,28 @@ func (s *Server) cron() {
 			return
 		case <-t.C:
 			s.store.ExpireCycle(25 * time.Millisecond)
+			s.clientsCron()
+		}
+	}
+}
+
+// clientsCron does with time what Redis's clientsCron does, by the
+// server's clock: it times out the blocked clients whose deadline has
+// passed and closes the clients idle longer than timeout (blocked and
+// subscribed clients are never idle: see client.idleSince).
+func (s *Server) clientsCron() {
+	now := s.store.Now()
+	s.blocking.expire(now)
+	timeout := s.idleTimeout().Milliseconds()
+	if timeout <= 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.clients {
+		if since := c.idleSince.Load(); since != 0 && now-since > timeout {
+			s.log.Debug("closing idle client", "addr", c.addr)
+			c.close()
 		}
 	}
 }
@@ -298,9 +322,9 @@ func (s *Server) protoMaxBulkLen() int64 {
 	return s.cfg.ProtoMaxBulkLen
 }
 
-// idleTimeout is the timeout setting, read before every blocking read:
-// an atomic mirror of cfg.Timeout, so that it is not one more shared
-// reader count.
+// idleTimeout is the timeout setting, read by clientsCron ten times a
+// second: an atomic mirror of cfg.Timeout, so that it is not one more
+// shared reader count.
 func (s *Server) idleTimeout() time.Duration { return time.Duration(s.timeout.Load()) }
 
 func (s *Server) maxClients() int {

@@ -129,11 +129,6 @@ func (e entry) value() (Value, error) {
 	return v.WithFlags(e.flags).WithExpireAt(e.exp), nil
 }
 
-// SameRecord reports whether a and b, two lookups of one key, found the
-// same stored value: every write between them (a Set, an expiry change)
-// makes them differ, a read does not.
-func SameRecord(a, b Value) bool { return a.ptr == b.ptr }
-
 // entryExpired reports whether the entry b has expired at now (unix ms)
 // without decoding it all.
 func entryExpired(b []byte, now int64) bool {

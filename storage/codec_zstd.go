@@ -210,30 +210,17 @@ func (s *Store) unusedDictID() uint32 {
 	}
 }
 
-// PlainLen returns a string value's length as its readers see it: for a
-// compressed value, the size its frame header records.
-func PlainLen(v Value) int {
-	if v.Flags()&FlagCompressed == 0 {
-		return v.Len()
-	}
-	var h zstd.Header
-	if h.Decode(v.Bytes()) == nil && h.HasFCS {
-		return int(h.FrameContentSize)
-	}
-	return v.Len()
-}
-
 // plain decompresses a compressed value for Lookup. A value that does not
-// decode (its dictionary lost) reads as absent.
-func (db *DB) plain(v Value) (Value, bool) {
+// decode (its dictionary lost) is an error, counted (Undecodable).
+func (db *DB) plain(v Value) (Value, error) {
 	p, err := db.store.plainValue(v)
 	if err != nil {
 		db.store.codec.undecodable.Add(1)
-		return Value{}, false
+		return Value{}, err
 	}
-	return p, true
+	return p, nil
 }
 
 // Undecodable returns how many reads found a compressed value that did not
-// decode and reported it absent.
+// decode.
 func (s *Store) Undecodable() int64 { return s.codec.undecodable.Load() }

@@ -48,7 +48,7 @@ func TestCountersFollowKeys(t *testing.T) {
 	s.AddListener(ns)
 	var reads recordedReads
 	s.SetReadListener(&reads)
-	db := s.DB(0)
+	db := heldTx(s, 0)
 	db.Set([]byte("a"), StringValue([]byte("1")))
 	db.Set([]byte("a"), StringValue([]byte("2")))
 	db.Set([]byte("t"), StringValue([]byte("1")).WithExpireAt(now.Load()+10))

@@ -4,8 +4,8 @@ import (
 	"unsafe"
 )
 
-// DB is one numbered database. Its methods assume the caller holds the
-// locks described in the package documentation; none of them lock.
+// DB is one numbered database. Its exported methods read counters that
+// need no lock; its keys are reached through a Tx.
 type DB struct {
 	store   *Store
 	index   int
@@ -103,12 +103,9 @@ func (s *slot) rewrite(v Value) (Value, bool) {
 	return old, true
 }
 
-// Get is Lookup for a read.
-func (db *DB) Get(key []byte) (Value, bool) { return db.Lookup(key, 0) }
-
-// Lookup returns the live value of key. An expired key is deleted on the way
-// (lazy expiry) and reported absent.
-func (db *DB) Lookup(key []byte, flags LookupFlags) (Value, bool) {
+// lookup is Tx.Lookup: it returns the live value of key, and the error
+// of a disk tier read that failed.
+func (db *DB) lookup(key []byte, flags LookupFlags) (Value, bool, error) {
 	s := db.find(key)
 	// Only a key with a TTL needs the time: most lookups read no clock.
 	if s.found && s.v.exp != 0 && expiredAt(s.v.exp, db.store.clock()) {
@@ -117,7 +114,10 @@ func (db *DB) Lookup(key []byte, flags LookupFlags) (Value, bool) {
 	}
 	disk := false
 	if !s.found && db.store.tier != nil {
-		s = db.promote(key, s, flags) // tier.go
+		var err error
+		if s, err = db.promote(key, s, flags); err != nil { // tier.go
+			return Value{}, false, err
+		}
 		disk = s.found
 	}
 	if flags&LookupWrite == 0 {
@@ -131,7 +131,7 @@ func (db *DB) Lookup(key []byte, flags LookupFlags) (Value, bool) {
 		}
 	}
 	if !s.found {
-		return Value{}, false
+		return Value{}, false, nil
 	}
 	if flags&LookupNoTouch == 0 {
 		// A key read again within the second of its last access keeps its
@@ -145,9 +145,10 @@ func (db *DB) Lookup(key []byte, flags LookupFlags) (Value, bool) {
 		}
 	}
 	if s.v.Flags()&FlagCompressed != 0 && flags&LookupRaw == 0 {
-		return db.plain(s.v) // codec_zstd.go
+		v, err := db.plain(s.v) // codec_zstd.go
+		return v, err == nil, err
 	}
-	return s.v, true
+	return s.v, true, nil
 }
 
 // touched returns v with its access clock and LFU counter brought up to
@@ -161,9 +162,8 @@ func touched(v Value, clock uint16) (Value, bool) {
 	return v.withClock(clock).withLFU(counter), true
 }
 
-// Set stores a copy of v under key, replacing any value and its TTL with
-// v's.
-func (db *DB) Set(key []byte, v Value) {
+// set is Tx.Set: it stores a copy of v under key and tells the listeners.
+func (db *DB) set(key []byte, v Value) {
 	rec := db.write(key, v)
 	db.stored(rec.key(), rec)
 }
@@ -211,32 +211,25 @@ func (db *DB) write(key []byte, v Value) Value {
 	return rec
 }
 
-// SetExpireAt changes the expiry of an existing key (0 removes it) and
-// reports whether the key existed.
-func (db *DB) SetExpireAt(key []byte, ms int64) bool {
-	v, ok := db.Lookup(key, LookupWrite|LookupNoTouch)
-	if !ok {
-		return false
-	}
-	db.Set(key, v.WithExpireAt(ms))
-	return true
-}
-
-// Delete removes key and reports whether it existed (an expired key did not).
-func (db *DB) Delete(key []byte) bool {
+// delete is Tx.Delete: it removes key and reports whether it existed, or
+// the error of a disk tier read that failed (and then removes nothing).
+func (db *DB) delete(key []byte) (bool, error) {
 	s := db.find(key)
 	if !s.found && db.store.tier != nil {
-		s = db.promote(key, s, LookupWrite) // tier.go
+		var err error
+		if s, err = db.promote(key, s, LookupWrite); err != nil { // tier.go
+			return false, err
+		}
 	}
 	if !s.found {
-		return false
+		return false, nil
 	}
 	if expiredAt(s.v.exp, db.store.clock()) {
 		db.expire(&s)
-		return false
+		return false, nil
 	}
 	db.remove(&s, Deleted)
-	return true
+	return true, nil
 }
 
 // remove deletes the key found at s and tells the listeners why.
@@ -276,8 +269,8 @@ func (db *DB) unindexVolatile(sh *shard, h uint64) {
 	db.store.used.Add(uint(h), -volatileOverhead)
 }
 
-// Flush removes every key and returns how many there were.
-func (db *DB) Flush() int {
+// flush removes every key and returns how many there were.
+func (db *DB) flush() int {
 	if db.store.tier != nil {
 		db.store.tier.flushDB(db) // tier.go
 	}

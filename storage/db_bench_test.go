@@ -8,13 +8,13 @@ import (
 
 // benchDB returns a database holding 100,000 keys of 100-byte values,
 // shaped like redis-benchmark's -r keys, and the keys.
-func benchDB(b *testing.B) (*DB, [][]byte, Value) {
+func benchDB(b *testing.B) (*Tx, [][]byte, Value) {
 	b.Helper()
 	s, err := New(Options{Databases: 1})
 	if err != nil {
 		b.Fatal(err)
 	}
-	db := s.DB(0)
+	db := heldTx(s, 0)
 	keys := make([][]byte, 100_000)
 	val := StringValue(make([]byte, 100))
 	for i := range keys {

@@ -21,7 +21,7 @@ func newClockedStore(t *testing.T, opts Options) (*Store, *fakeClock) {
 	return s, clk
 }
 
-func get(t *testing.T, db *DB, key string) (string, bool) {
+func get(t *testing.T, db *Tx, key string) (string, bool) {
 	t.Helper()
 	v, ok := db.Get([]byte(key))
 	return string(v.Bytes()), ok
@@ -29,7 +29,7 @@ func get(t *testing.T, db *DB, key string) (string, bool) {
 
 func TestSetGetDeleteExpire(t *testing.T) {
 	s, clk := newClockedStore(t, Options{})
-	db := s.DB(0)
+	db := heldTx(s, 0)
 	buf := []byte("v1")
 	db.Set([]byte("k"), StringValue(buf))
 	buf[0] = 'X' // Set copied: the caller may reuse its buffer
@@ -63,7 +63,7 @@ func TestSetGetDeleteExpire(t *testing.T) {
 // hash in the LRU with another record, and checks every path on it.
 func TestHashCollision(t *testing.T) {
 	s, clk := newClockedStore(t, Options{})
-	db := s.DB(0)
+	db := heldTx(s, 0)
 	key := []byte("victim")
 	h := s.hash(key)
 	sh := &db.shards[h&(shardsPerDB-1)]
@@ -104,7 +104,7 @@ func TestHashCollision(t *testing.T) {
 // replaces the record.
 func TestOverwriteInPlace(t *testing.T) {
 	s, clk := newClockedStore(t, Options{})
-	db := s.DB(0)
+	db := heldTx(s, 0)
 	k := []byte("k")
 	db.Set(k, StringValue([]byte("aaaa")))
 	before, _ := db.Lookup(k, LookupWrite|LookupNoTouch)
@@ -143,7 +143,7 @@ func TestOverwriteInPlace(t *testing.T) {
 
 func TestEvictionLRU(t *testing.T) {
 	s, _ := newClockedStore(t, Options{MaxMemory: 1, Policy: AllKeysLRU})
-	db := s.DB(0)
+	db := heldTx(s, 0)
 	db.Set([]byte("a"), StringValue([]byte("1")))
 	if err := db.MakeRoom([]byte("b")); err != nil {
 		t.Fatal(err)
@@ -160,7 +160,7 @@ func TestEvictionLRU(t *testing.T) {
 
 func TestExpireCycle(t *testing.T) {
 	s, clk := newClockedStore(t, Options{})
-	db := s.DB(0)
+	db := heldTx(s, 0)
 	for i := 0; i < 1000; i++ {
 		db.Set([]byte{byte(i), byte(i >> 8)}, StringValue([]byte("v")).WithExpireAt(clk.ms+1))
 	}
@@ -188,23 +188,23 @@ func TestLockShards(t *testing.T) {
 				a, b, c := (i*7+w)%shardsPerDB, (i*13+w*5)%shardsPerDB, (i*31+w*11)%shardsPerDB
 				switch i % 10 {
 				case 0:
-					l := s.LockAll()
+					l := s.lockAll()
 					counts[a]++
-					s.Unlock(l)
+					s.unlock(l)
 				case 1, 2, 3:
-					l := s.LockShard(0, a)
+					l := s.lockShard(0, a)
 					counts[a]++
-					s.Unlock(l)
+					s.unlock(l)
 				default:
 					shards := slices.Compact(slices.Sorted(slices.Values([]int{a, b, c})))
 					if len(shards) < 2 {
 						continue
 					}
-					l := s.LockShards(0, shards)
+					l := s.lockShards(0, shards)
 					for _, i := range shards {
 						counts[i]++
 					}
-					s.Unlock(l)
+					s.unlock(l)
 				}
 			}
 		}(w)
@@ -229,8 +229,8 @@ func TestLRUClockTicksWithExpireCycle(t *testing.T) {
 	s.lruSecs.Store(0) // as if the store had been idle since 1970
 	s.ExpireCycle(time.Millisecond)
 	k := []byte("k")
-	s.DB(0).Set(k, StringValue([]byte("v")))
-	v, _ := s.DB(0).Lookup(k, LookupNoTouch)
+	heldTx(s, 0).Set(k, StringValue([]byte("v")))
+	v, _ := heldTx(s, 0).Lookup(k, LookupNoTouch)
 	if now := uint16(time.Now().Unix()); v.clock() != now && v.clock() != now-1 {
 		t.Fatalf("a write after the expiry cycle is stamped %d, want %d", v.clock(), now)
 	}

@@ -11,34 +11,51 @@
 // Values are stored inline in the LRU entries (see Value), so a string key
 // costs one LRU entry, its key and its payload: nothing else.
 //
+// # Transactions
+//
+// Every access to the keys goes through a Tx: Store.Begin fills one over
+// the keys a command names (Update and View wrap it around a function, as
+// bbolt's do), takes the locks those keys need, and End releases them. A
+// Tx reads and writes one DB; one holding the whole store may also look
+// into, copy and move keys to the others.
+//
+// A Tx is poisoned by the first disk error it meets: the lookup reports
+// the key absent to its caller, every later write of the Tx is refused,
+// and End returns the error, which the caller answers instead of the
+// command's reply. A write naming several keys reads those that live only
+// on disk before it starts, so a disk error stops it before it changes
+// anything.
+//
 // # Disk tier
 //
 // A Tier (OpenTier) keeps the keys of persisted namespaces in a bbolt file
 // under dir, with a write-ahead log in front for write_through keys (see
 // wal.go for the log's design). It follows the memory tier as a Listener;
-// a memory miss on a persisted key reads it back (DB.Lookup, DB.Delete),
+// a memory miss on a persisted key reads it back (Tx.Lookup, Tx.Delete),
 // and memory is a hot subset of the disk for those keys. Compressed values
 // (FlagCompressed) are zstd frames in both tiers; Lookup decompresses them
-// unless asked for LookupRaw.
+// unless asked for LookupRaw. A read of the file that fails, or an entry
+// that does not decode, is ErrDiskRead: never "absent".
 //
 // # Locking
 //
 // The Store has one reader-writer lock (split in stripes, so that readers
 // on different cores do not contend) and every shard has a Mutex. Lock
-// order: the Store lock first, then at most one shard lock.
+// order: the Store lock first, then shard locks in ascending order. Begin
+// chooses:
 //
-//   - A command whose keys fall in a few shards holds the Store lock shared
-//     and those shards' locks, taken in ascending order (LockShards).
-//   - A command whose keys all hash to one shard holds the Store lock shared
-//     and that shard's lock (Store.Lock with the command's keys).
-//   - Any other command that touches data (several shards, no key but the
-//     whole keyspace, MULTI/EXEC) holds the Store lock exclusively and no
-//     shard lock.
-//   - Background work (active expiry) locks like a single-shard command.
+//   - keys that all hash to one shard: the Store lock shared and that
+//     shard's lock;
+//   - keys in a few shards (up to 32): the Store lock shared and those
+//     shards' locks, in ascending order;
+//   - no keys (nil: the whole keyspace), or keys in many shards: the Store
+//     lock exclusively and no shard lock;
+//   - TxHeld: nothing, inside an enclosing Tx that holds the whole store
+//     (MULTI/EXEC, scripts).
 //
-// DB methods assume the caller holds one of these; they never lock.
-// Listeners are called with the locks held and must not call back into the
-// Store.
+// Background work (active expiry, the tier's warm-up and eviction) locks
+// like a single-shard Tx. Listeners are called with the locks held and
+// must not call back into the Store.
 //
 // The disk tier's locks come after these: an overlay stripe, then the
 // write-ahead log's mutex. Its goroutines (the log writer, the flusher,

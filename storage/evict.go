@@ -11,7 +11,8 @@ const evictSample = 5
 // the policy, first from key's shard (held by the caller), then from other
 // shards it can lock without waiting. It returns ErrOutOfMemory when the
 // policy is noeviction or nothing more can be evicted.
-func (db *DB) MakeRoom(key []byte) error {
+func (tx *Tx) MakeRoom(key []byte) error {
+	db := tx.DB
 	s := db.store
 	max := s.maxMemory.Load()
 	if max == 0 || s.used.Load() <= max {

@@ -14,7 +14,7 @@ import (
 func lfuWorkload(t *testing.T, policy EvictionPolicy, ttl bool) (hotLeft int) {
 	t.Helper()
 	s, now := newClockStore(t, Options{Policy: policy})
-	db := s.DB(0)
+	db := heldTx(s, 0)
 	val := make([]byte, 100)
 	exp := int64(0)
 	if ttl {
@@ -80,7 +80,7 @@ func TestLFUPoliciesResistScans(t *testing.T) {
 // left.
 func TestVolatileLFUSparesPersistentKeys(t *testing.T) {
 	s, now := newClockStore(t, Options{Policy: VolatileLFU})
-	db := s.DB(0)
+	db := heldTx(s, 0)
 	val := make([]byte, 100)
 	for i := 0; i < 200; i++ {
 		db.Set([]byte(fmt.Sprintf("keep:%d", i)), StringValue(val))
@@ -113,7 +113,7 @@ func TestVolatileLFUSparesPersistentKeys(t *testing.T) {
 // frequently used keys still gives one up: a few percent of them go.
 func TestAllKeysLFUEvictsLeastFrequentFirst(t *testing.T) {
 	s, _ := newClockStore(t, Options{Policy: AllKeysLFU})
-	db := s.DB(0)
+	db := heldTx(s, 0)
 	val := make([]byte, 100)
 	for i := 0; i < 1000; i++ {
 		lfu := uint8(0)

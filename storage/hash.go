@@ -207,8 +207,8 @@ func init() {
 
 // LookupHash returns key's hash for a command: nil when the key does not
 // exist, ErrWrongType when it holds another kind. flags are Lookup's.
-func (db *DB) LookupHash(key []byte, flags LookupFlags) (*Hash, Value, error) {
-	v, ok := db.Lookup(key, flags)
+func (tx *Tx) LookupHash(key []byte, flags LookupFlags) (*Hash, Value, error) {
+	v, ok := tx.Lookup(key, flags)
 	if !ok {
 		return nil, v, nil
 	}

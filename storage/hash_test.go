@@ -191,7 +191,7 @@ func TestHashDecodeSettlesEncoding(t *testing.T) {
 // changes, and that a copy is independent of its source.
 func TestHashAccounting(t *testing.T) {
 	s, _ := newClockedStore(t, Options{})
-	db := s.DB(0)
+	db := heldTx(s, 0)
 	key := []byte("h")
 	h := NewHash(0)
 	h.Set([]byte("f"), []byte("v"))
@@ -208,7 +208,7 @@ func TestHashAccounting(t *testing.T) {
 	if grown := s.Used() - before; grown < 1000*100 {
 		t.Errorf("used grew by %d after 100 kB of values", grown)
 	}
-	if !db.Copy(key, db, []byte("copy"), false) {
+	if !db.Copy(key, 0, []byte("copy"), false, nil) {
 		t.Fatal("copy")
 	}
 	h.Set([]byte("only in source"), nil)

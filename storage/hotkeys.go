@@ -50,7 +50,7 @@ func (s *Store) HotKeys(db, n int) []HotKey {
 		}
 	}
 	for i := 0; i < shardsPerDB; i++ {
-		l := s.LockShard(db, i)
+		l := s.lockShard(db, i)
 		sh := l.shard
 		// Values walks the LRU list once; Keys would add a map lookup
 		// per key.
@@ -60,7 +60,7 @@ func (s *Store) HotKeys(db, n int) []HotKey {
 		for _, v := range sh.overflow {
 			offer(v)
 		}
-		s.Unlock(l)
+		s.unlock(l)
 	}
 	sort.Slice(top, func(i, j int) bool { return top.less(top[i], top[j]) })
 	return top

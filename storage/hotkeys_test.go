@@ -22,7 +22,7 @@ func newClockStore(t *testing.T, opts Options) (*Store, *atomic.Int64) {
 
 func TestHotKeys(t *testing.T) {
 	s, now := newClockStore(t, Options{})
-	db := s.DB(0)
+	db := heldTx(s, 0)
 	lfu := map[string]uint8{"a": 30, "b": 200, "c": 30, "d": 5, "e": 0, "f": 90}
 	for k, f := range lfu {
 		db.Set([]byte(k), StringValue([]byte("v")).withLFU(f))
@@ -61,7 +61,7 @@ func TestHotKeys(t *testing.T) {
 // many shards.
 func TestHotKeysFromReads(t *testing.T) {
 	s, _ := newClockStore(t, Options{})
-	db := s.DB(0)
+	db := heldTx(s, 0)
 	for i := 0; i < 2000; i++ {
 		db.Set([]byte(fmt.Sprintf("key:%d", i)), StringValue([]byte("v")))
 	}
@@ -87,7 +87,7 @@ func BenchmarkHotKeys(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	db := s.DB(0)
+	db := heldTx(s, 0)
 	b.ReportAllocs()
 	for i := 0; i < 100_000; i++ {
 		db.Set([]byte(fmt.Sprintf("key:%d", i)), StringValue([]byte("v")).withLFU(uint8(i)))

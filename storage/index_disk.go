@@ -3,6 +3,7 @@ package storage
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"strings"
 
 	bolt "go.etcd.io/bbolt"
@@ -12,9 +13,9 @@ import (
 // holds and that start with prefix: the data file's keys (an ordered range,
 // read from prefix on) merged with the writes staged but not yet folded
 // into it, less the staged deletions. It serves invalidations, which must
-// reach keys that live only on disk: deleting each through DB.Delete reads
+// reach keys that live only on disk: deleting each through Tx.Delete reads
 // it in and stages its deletion. Some keys returned may have expired on
-// disk; DB.Delete reports those absent.
+// disk; Tx.Delete reports those absent.
 //
 // It takes no Store lock and reads the file in one bbolt read transaction;
 // the staged writes are read stripe by stripe under their locks.
@@ -46,7 +47,10 @@ func (t *Tier) PersistedKeys(index int, prefix string) ([]string, error) {
 		}
 		return nil
 	})
-	return keys, err
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrDiskRead, err)
+	}
+	return keys, nil
 }
 
 // splitOverlayKey parses an overlay key, bucket u32 | key length uvarint |
@@ -71,7 +75,7 @@ func splitOverlayKey(mk string) (bucket uint32, key string, ok bool) {
 // here, by reading the file's entries. Once the warm-up is complete it
 // returns nil at once: the index knows every key.
 //
-// Like PersistedKeys it takes no Store lock; DB.Delete reports keys that
+// Like PersistedKeys it takes no Store lock; Tx.Delete reports keys that
 // expired or went meanwhile absent.
 func (t *Tier) UnindexedTaggedKeys(index int, tags []string) ([]string, error) {
 	if t.warmed.Load() || len(tags) == 0 {
@@ -91,7 +95,8 @@ func (t *Tier) UnindexedTaggedKeys(index int, tags []string) ([]string, error) {
 		return b.ForEach(func(k, rec []byte) error {
 			e, err := parseEntry(rec)
 			if err != nil {
-				return nil // read as absent, as a lookup does
+				// Its tags are unknown: the key may carry one of these.
+				return fmt.Errorf("%w: the entry of %q: %w", ErrDiskRead, k, err)
 			}
 			for _, tag := range e.tags {
 				if want[tag] {

@@ -53,12 +53,12 @@ func TestPrefixIndexRange(t *testing.T) {
 	s, _ := newClockedStore(t, Options{})
 	x := NewPrefixIndex([]string{"product:", "user:1", ""})
 	s.AddListener(x)
-	db := s.DB(0)
+	db := heldTx(s, 0)
 	base := s.Used()
 	for _, k := range []string{"product:2", "product:1:a", "product:1:b", "productx", "user:10", "user:2", "other"} {
 		db.Set([]byte(k), StringValue([]byte("v")))
 	}
-	if n := x.Len(db); n != 4 {
+	if n := x.Len(db.DB); n != 4 {
 		t.Fatalf("indexed %d keys, want 4", n)
 	}
 	tests := []struct {
@@ -74,7 +74,7 @@ func TestPrefixIndexRange(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := x.Range(db, tt.prefix, tt.after, tt.max); !slices.Equal(got, tt.want) {
+			if got := x.Range(db.DB, tt.prefix, tt.after, tt.max); !slices.Equal(got, tt.want) {
 				t.Fatalf("Range = %q, want %q", got, tt.want)
 			}
 		})
@@ -89,12 +89,12 @@ func TestPrefixIndexRange(t *testing.T) {
 	}
 	db.Delete([]byte("product:1:a"))
 	db.Set([]byte("product:2"), StringValue([]byte("v2"))) // an overwrite is not a second entry
-	if got := x.Range(db, "product:", "", 10); !slices.Equal(got, []string{"product:1:b", "product:2"}) {
+	if got := x.Range(db.DB, "product:", "", 10); !slices.Equal(got, []string{"product:1:b", "product:2"}) {
 		t.Fatalf("after delete: %q", got)
 	}
 	db.Flush()
-	if x.Len(db) != 0 || s.Used() != base {
-		t.Fatalf("after flush: %d indexed, used %d want %d", x.Len(db), s.Used(), base)
+	if x.Len(db.DB) != 0 || s.Used() != base {
+		t.Fatalf("after flush: %d indexed, used %d want %d", x.Len(db.DB), s.Used(), base)
 	}
 }
 
@@ -103,7 +103,7 @@ func TestPrefixIndexCopiesKeys(t *testing.T) {
 	x := NewPrefixIndex([]string{"p:"})
 	s.AddListener(x)
 	key := []byte("p:abc")
-	s.DB(0).Set(key, StringValue([]byte("v")))
+	heldTx(s, 0).Set(key, StringValue([]byte("v")))
 	copy(key, "zzzzz")
 	if got := x.Range(s.DB(0), "p:", "", 10); len(got) != 1 || !strings.HasPrefix(got[0], "p:") {
 		t.Fatalf("index kept the caller's buffer: %q", got)

@@ -9,7 +9,8 @@ const Shards = shardsPerDB
 // ScanShard calls fn with each live key of shard i and its value, in no
 // particular order. Expired keys are reclaimed on the way and not reported.
 // key views the store's record: copy it to keep it past the lock.
-func (db *DB) ScanShard(i int, fn func(key string, v Value)) {
+func (tx *Tx) ScanShard(i int, fn func(key string, v Value)) {
+	db := tx.DB
 	now := db.store.clock()
 	db.eachSlot(&db.shards[i], func(s *slot) bool {
 		if expiredAt(s.v.exp, now) {
@@ -22,7 +23,8 @@ func (db *DB) ScanShard(i int, fn func(key string, v Value)) {
 }
 
 // RandomKey returns a random live key, or false when the DB is empty.
-func (db *DB) RandomKey() (string, bool) {
+func (tx *Tx) RandomKey() (string, bool) {
+	db := tx.DB
 	// Expired keys may make a try fail; bound the tries as Redis does.
 	for try := 0; try < 100 && db.Len() > 0; try++ {
 		start := rand.IntN(shardsPerDB)

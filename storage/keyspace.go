@@ -3,18 +3,34 @@ package storage
 import "bytes"
 
 // Operations that move or copy a key's value between keys or databases
-// (RENAME, COPY, MOVE). Like every DB method they assume the caller holds
-// the locks for both keys, which for another database means LockAll. Their
-// lookups touch the keys they find, as Redis's lookupKeyWrite does, so an
-// existing destination counts as accessed even when it is left alone.
+// (RENAME, COPY, MOVE). The transaction holds the locks for both keys,
+// which for another database means the whole store. Their lookups touch
+// the keys they find, as Redis's lookupKeyWrite does, so an existing
+// destination counts as accessed even when it is left alone.
+//
+// Each takes a Reshape that turns the value moved into the one to store:
+// the write path resolves the destination namespace's TTL and compression
+// with it, so the key is stored once, in its final form.
 
-// Rename gives src's value and TTL to dst, replacing whatever dst held, and
-// removes src. With nx it leaves an existing dst alone. It reports whether
-// the value moved, and returns ErrNoSuchKey when src does not exist. When
-// src and dst are the same key nothing changes and it reports !nx, as Redis
-// does (RENAME succeeds, RENAMENX finds dst taken).
-func (db *DB) Rename(src, dst []byte, nx bool) (bool, error) {
-	v, ok := db.Lookup(src, LookupWrite)
+// Reshape returns the value to store for a value moved or copied to
+// another key; nil stores it as it is.
+type Reshape func(v Value) Value
+
+func (f Reshape) apply(v Value) Value {
+	if f == nil {
+		return v
+	}
+	return f(v)
+}
+
+// Rename gives src's value and TTL (through reshape) to dst, replacing
+// whatever dst held, and removes src. With nx it leaves an existing dst
+// alone. It reports whether the value moved, and returns ErrNoSuchKey when
+// src does not exist. When src and dst are the same key nothing changes
+// and it reports !nx, as Redis does (RENAME succeeds, RENAMENX finds dst
+// taken).
+func (tx *Tx) Rename(src, dst []byte, nx bool, reshape Reshape) (bool, error) {
+	v, ok := tx.Lookup(src, LookupWrite)
 	if !ok {
 		return false, ErrNoSuchKey
 	}
@@ -22,49 +38,86 @@ func (db *DB) Rename(src, dst []byte, nx bool) (bool, error) {
 		return !nx, nil
 	}
 	if nx {
-		if _, taken := db.Lookup(dst, LookupWrite); taken {
+		if _, taken := tx.Lookup(dst, LookupWrite); taken {
 			return false, nil
 		}
 	}
+	if !tx.writing() {
+		return false, nil
+	}
 	// Removing src leaves its record to the garbage collector, so v's
-	// payload stays readable for Set to copy.
-	db.Delete(src)
-	db.Set(dst, v)
+	// payload stays readable for set to copy.
+	if !tx.Delete(src) {
+		return false, nil
+	}
+	tx.DB.set(dst, reshape.apply(v))
 	return true, nil
 }
 
-// Copy stores an independent copy of src's value and TTL under dst in
-// database to (which may be db). Unless replace is set it leaves an
-// existing dst alone. It reports whether it copied; a missing src copies
-// nothing. The caller rejects copying a key onto itself.
-func (db *DB) Copy(src []byte, to *DB, dst []byte, replace bool) bool {
-	v, ok := db.Lookup(src, LookupWrite)
+// Copy stores an independent copy of src's value and TTL (through reshape)
+// under dst in database toDB (which may be tx's). Unless replace is set it
+// leaves an existing dst alone. It reports whether it copied; a missing
+// src copies nothing. The caller rejects copying a key onto itself.
+func (tx *Tx) Copy(src []byte, toDB int, dst []byte, replace bool, reshape Reshape) bool {
+	v, ok := tx.Lookup(src, LookupWrite)
 	if !ok {
 		return false
 	}
+	to := tx.on(toDB)
 	if !replace {
 		if _, taken := to.Lookup(dst, LookupWrite); taken {
 			return false
 		}
 	}
-	to.Set(dst, copyValue(v))
+	if !tx.writing() {
+		return false
+	}
+	to.set(dst, reshape.apply(copyValue(v)))
 	return true
 }
 
-// Move hands key's value and TTL to database to, unless to already holds
-// key, and reports whether it moved. to must not be db.
-func (db *DB) Move(key []byte, to *DB) bool {
-	v, ok := db.Lookup(key, LookupWrite)
+// Move hands key's value and TTL (through reshape) to database toDB, unless
+// it already holds key, and reports whether it moved. toDB must not be
+// tx's.
+func (tx *Tx) Move(key []byte, toDB int, reshape Reshape) bool {
+	v, ok := tx.Lookup(key, LookupWrite)
 	if !ok {
 		return false
 	}
-	if _, taken := to.Lookup(key, LookupWrite); taken {
+	to := tx.on(toDB)
+	if _, taken := to.Lookup(key, LookupWrite); taken || !tx.writing() {
 		return false
 	}
-	to.Set(key, v)
-	db.Delete(key)
-	return true
+	to.set(key, reshape.apply(v))
+	return tx.Delete(key)
 }
+
+// on returns database db as a transaction sharing tx's locks (the whole
+// store) whose disk errors poison tx.
+func (tx *Tx) on(db int) txView { return txView{tx: tx, db: tx.DB.store.dbs[db].Load()} }
+
+// LookupIn is Lookup in database db, for a transaction that holds the
+// whole store (SWAPDB, FLUSHALL and WATCH look across databases).
+func (tx *Tx) LookupIn(db int, key []byte, flags LookupFlags) (Value, bool) {
+	return tx.on(db).Lookup(key, flags)
+}
+
+// txView is another database seen from a transaction that holds it.
+type txView struct {
+	tx *Tx
+	db *DB
+}
+
+// Lookup is Tx.Lookup in the view's database.
+func (v txView) Lookup(key []byte, flags LookupFlags) (Value, bool) {
+	val, ok, err := v.db.lookup(key, flags)
+	if err != nil {
+		v.tx.Fail(err)
+	}
+	return val, ok
+}
+
+func (v txView) set(key []byte, val Value) { v.db.set(key, val) }
 
 // copyValue returns a value for COPY's destination: v's payload, TTL and
 // encoding flags, with the access counter of a new key (Redis's COPY creates

@@ -16,13 +16,13 @@ func newTestStore(t *testing.T) *Store {
 
 func TestCopySharesNothing(t *testing.T) {
 	s := newTestStore(t)
-	db := s.DB(0)
+	db := heldTx(s, 0)
 	db.Set([]byte("src"), StringValue([]byte("abc")).WithFlags(FlagRaw).WithExpireAt(5000))
-	if !db.Copy([]byte("src"), s.DB(1), []byte("dst"), false) {
+	if !db.Copy([]byte("src"), 1, []byte("dst"), false, nil) {
 		t.Fatal("Copy reported nothing copied")
 	}
 	src, _ := db.Get([]byte("src"))
-	dst, ok := s.DB(1).Get([]byte("dst"))
+	dst, ok := heldTx(s, 1).Get([]byte("dst"))
 	switch {
 	case !ok:
 		t.Fatal("dst missing")
@@ -39,27 +39,27 @@ func TestCopySharesNothing(t *testing.T) {
 
 func TestRenameMoveAccounting(t *testing.T) {
 	s := newTestStore(t)
-	db := s.DB(0)
+	db := heldTx(s, 0)
 	db.Set([]byte("a"), StringValue([]byte("value")).WithExpireAt(5000))
 	db.Set([]byte("b"), StringValue([]byte("other")))
 	used := s.Used()
-	if ok, err := db.Rename([]byte("a"), []byte("b"), false); !ok || err != nil {
+	if ok, err := db.Rename([]byte("a"), []byte("b"), false, nil); !ok || err != nil {
 		t.Fatalf("Rename: %v %v", ok, err)
 	}
 	if db.Len() != 1 || db.Expires() != 1 {
 		t.Fatalf("after rename: %d keys, %d volatile; want 1 and 1", db.Len(), db.Expires())
 	}
-	if !db.Move([]byte("b"), s.DB(1)) {
+	if !db.Move([]byte("b"), 1, nil) {
 		t.Fatal("Move failed")
 	}
 	if db.Len() != 0 || db.Expires() != 0 || s.DB(1).Len() != 1 || s.DB(1).Expires() != 1 {
 		t.Fatal("Move left the counts wrong")
 	}
-	s.DB(1).Delete([]byte("b"))
+	heldTx(s, 1).Delete([]byte("b"))
 	if s.Used() != 0 {
 		t.Fatalf("used %d after deleting everything (was %d with two keys)", s.Used(), used)
 	}
-	if _, err := db.Rename([]byte("nokey"), []byte("x"), false); err != ErrNoSuchKey {
+	if _, err := db.Rename([]byte("nokey"), []byte("x"), false, nil); err != ErrNoSuchKey {
 		t.Fatalf("Rename of a missing key: %v, want ErrNoSuchKey", err)
 	}
 }

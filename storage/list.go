@@ -248,8 +248,8 @@ func init() {
 
 // LookupList returns key's list for a command: nil when the key does not
 // exist, ErrWrongType when it holds another kind. flags are Lookup's.
-func (db *DB) LookupList(key []byte, flags LookupFlags) (*List, Value, error) {
-	v, ok := db.Lookup(key, flags)
+func (tx *Tx) LookupList(key []byte, flags LookupFlags) (*List, Value, error) {
+	v, ok := tx.Lookup(key, flags)
 	if !ok {
 		return nil, v, nil
 	}

@@ -154,7 +154,7 @@ func TestListCodecRoundTrip(t *testing.T) {
 // object through StoreObject, and that deleting the key gives it all back.
 func TestObjectAccounting(t *testing.T) {
 	s, _ := newClockedStore(t, Options{})
-	db := s.DB(0)
+	db := heldTx(s, 0)
 	key := []byte("l")
 	l := NewList()
 	l.PushBack("x")
@@ -185,11 +185,11 @@ func TestObjectAccounting(t *testing.T) {
 
 func TestObjectCopyIsIndependent(t *testing.T) {
 	s, _ := newClockedStore(t, Options{})
-	db := s.DB(0)
+	db := heldTx(s, 0)
 	l := NewList()
 	l.PushBack("a")
 	db.Set([]byte("src"), ListValue(l).WithExpireAt(5_000_000))
-	if !db.Copy([]byte("src"), db, []byte("dst"), false) {
+	if !db.Copy([]byte("src"), 0, []byte("dst"), false, nil) {
 		t.Fatal("copy")
 	}
 	l.PushBack("b")

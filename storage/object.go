@@ -48,11 +48,11 @@ func objectSize(v Value) int64 {
 // re-accounted and the listeners hear of it, or deleted when the object
 // is now empty (Redis deletes empty lists, sets, sorted sets and hashes).
 // It reports whether the key was deleted.
-func (db *DB) StoreObject(key []byte, v Value, empty bool) bool {
+func (tx *Tx) StoreObject(key []byte, v Value, empty bool) bool {
 	if empty {
-		db.Delete(key)
+		tx.Delete(key)
 		return true
 	}
-	db.Set(key, v)
+	tx.Set(key, v)
 	return false
 }

@@ -309,8 +309,8 @@ func init() {
 
 // LookupSet returns key's set for a command: nil when the key does not
 // exist, ErrWrongType when it holds another kind. flags are Lookup's.
-func (db *DB) LookupSet(key []byte, flags LookupFlags) (*Set, Value, error) {
-	v, ok := db.Lookup(key, flags)
+func (tx *Tx) LookupSet(key []byte, flags LookupFlags) (*Set, Value, error) {
+	v, ok := tx.Lookup(key, flags)
 	if !ok {
 		return nil, v, nil
 	}

@@ -182,7 +182,7 @@ func TestSetCodecRoundTrip(t *testing.T) {
 
 func TestSetAccountingAndCopy(t *testing.T) {
 	st, _ := newClockedStore(t, Options{})
-	db := st.DB(0)
+	db := heldTx(st, 0)
 	key := []byte("s")
 	s := NewSet()
 	s.Add([]byte("1"))
@@ -199,7 +199,7 @@ func TestSetAccountingAndCopy(t *testing.T) {
 	if grown := st.Used() - before; grown < 1000*100 {
 		t.Errorf("used grew by %d after 100 kB of members", grown)
 	}
-	if !db.Copy(key, db, []byte("c"), false) {
+	if !db.Copy(key, 0, []byte("c"), false, nil) {
 		t.Fatal("copy")
 	}
 	s.Add([]byte("only in source"))

@@ -165,9 +165,10 @@ func (l *storeLock) unlock() {
 	}
 }
 
-// Lock is a held lock returned by LockShard, LockShards or LockAll; pass
-// it to Unlock.
-type Lock struct {
+// locks are the locks returned by lockShard, lockShards or lockAll; pass
+// it to unlock.
+type locks struct {
+	held  bool   // shared with an enclosing transaction: nothing to release
 	shard *shard // the one shard held; nil with several, or exclusively
 	index int    // the shard's index, for its stripe of the Store lock
 	db    *DB    // with several shards: their DB and sorted indexes
@@ -182,20 +183,20 @@ func (s *Store) ShardOf(key []byte) int {
 
 func (s *Store) hash(key []byte) uint64 { return maphash.Bytes(s.seed, key) }
 
-// LockShard holds the Store lock shared and shard i of database db: what a
+// lockShard holds the Store lock shared and shard i of database db: what a
 // command whose keys all fall in shard i needs.
-func (s *Store) LockShard(db, i int) Lock {
+func (s *Store) lockShard(db, i int) locks {
 	s.mu.rlock(i)
 	sh := &s.dbs[db].Load().shards[i]
 	sh.mu.Lock()
-	return Lock{shard: sh, index: i}
+	return locks{shard: sh, index: i}
 }
 
-// LockShards holds the Store lock shared and shards of database db: what
+// lockShards holds the Store lock shared and shards of database db: what
 // a command whose keys fall in several shards needs. shards must be sorted,
 // distinct, and stay unchanged until Unlock. Every multi-shard locker takes
 // stripes, then shards, in ascending order, so they cannot deadlock.
-func (s *Store) LockShards(db int, shards []int) Lock {
+func (s *Store) lockShards(db int, shards []int) locks {
 	stripes := stripeSet(shards)
 	for i := range s.mu {
 		if stripes&(1<<i) != 0 {
@@ -206,7 +207,7 @@ func (s *Store) LockShards(db int, shards []int) Lock {
 	for _, i := range shards {
 		d.shards[i].mu.Lock()
 	}
-	return Lock{db: d, many: shards}
+	return locks{db: d, many: shards}
 }
 
 // stripeSet returns the stripes of shards as a bit set.
@@ -218,16 +219,17 @@ func stripeSet(shards []int) uint {
 	return set
 }
 
-// LockAll holds the Store lock exclusively: what a command over several
+// lockAll holds the Store lock exclusively: what a command over several
 // shards, or over the whole keyspace, needs.
-func (s *Store) LockAll() Lock {
+func (s *Store) lockAll() locks {
 	s.mu.lock()
-	return Lock{}
+	return locks{}
 }
 
-// Unlock releases l.
-func (s *Store) Unlock(l Lock) {
+// unlock releases l.
+func (s *Store) unlock(l locks) {
 	switch {
+	case l.held:
 	case l.shard != nil:
 		l.shard.mu.Unlock()
 		s.mu.runlock(l.index)
@@ -244,27 +246,6 @@ func (s *Store) Unlock(l Lock) {
 	default:
 		s.mu.unlock()
 	}
-}
-
-// SwapDB swaps databases a and b. The caller holds LockAll.
-func (s *Store) SwapDB(a, b int) {
-	if s.tier != nil {
-		s.tier.swapDB(a, b) // tier.go
-	}
-	da, db := s.dbs[a].Load(), s.dbs[b].Load()
-	da.index, db.index = b, a
-	s.dbs[a].Store(db)
-	s.dbs[b].Store(da)
-}
-
-// FlushAll empties every database. The caller holds LockAll.
-func (s *Store) FlushAll() int {
-	n := 0
-	for i := range s.dbs {
-		db := s.dbs[i].Load()
-		n += db.Flush()
-	}
-	return n
 }
 
 // shard is one LRU of a DB with its lock. The LRU is keyed by the key's

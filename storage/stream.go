@@ -620,8 +620,8 @@ func (s *Stream) size() int64 {
 
 // LookupStream returns key's stream for a command: nil when the key does
 // not exist, ErrWrongType when it holds another kind. flags are Lookup's.
-func (db *DB) LookupStream(key []byte, flags LookupFlags) (*Stream, Value, error) {
-	v, ok := db.Lookup(key, flags)
+func (tx *Tx) LookupStream(key []byte, flags LookupFlags) (*Stream, Value, error) {
+	v, ok := tx.Lookup(key, flags)
 	if !ok {
 		return nil, v, nil
 	}

@@ -7,7 +7,6 @@ import (
 	"hash/maphash"
 	"io"
 	"log/slog"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -62,6 +61,10 @@ type TierOptions struct {
 
 	segmentSize int64 // log segment size (tests shrink it)
 	fs          walFS // file system for the log (tests inject faults)
+	// readFault, when set, fails the data file reads it returns an error
+	// for: tests inject read errors with it (bbolt reads a memory map,
+	// which no file system wrapper sees).
+	readFault func(key []byte) error
 }
 
 // Tier is the disk tier: a bbolt data file with a write-ahead log in
@@ -453,58 +456,77 @@ func (t *Tier) eachStaged(bucket uint32, fn func(key string, s staged)) {
 
 // load reads key of db from the disk tier after a memory miss: the
 // overlay first, then the data file. It returns the live value with its
-// tags, or false when the key is not persisted, absent, or expired.
-func (t *Tier) load(db *DB, key []byte) (Value, []string, bool) {
+// tags, false when the key is not persisted, absent, or expired, and an
+// error when the file cannot be read or the entry does not decode: the key
+// may exist, so it must not be reported absent.
+func (t *Tier) load(db *DB, key []byte) (Value, []string, bool, error) {
 	if t.opts.Durability(key) == MemoryOnly {
-		return Value{}, nil, false
+		return Value{}, nil, false, nil
 	}
 	bucket := t.buckets[db.index].Load()
 	var rec []byte
 	if s, ok := t.lookupStaged(bucket, key); ok {
 		if s.buf[0] == opDel {
-			return Value{}, nil, false
+			return Value{}, nil, false, nil
 		}
 		rec = s.buf[s.keyEnd:]
 	} else {
 		var err error
-		if rec, err = t.disk.get(bucket, key); err != nil {
+		if rec, err = t.read(bucket, key); err != nil {
 			t.log.Error("disk tier read failed", "key", string(key), "err", err)
-			return Value{}, nil, false
+			return Value{}, nil, false, fmt.Errorf("%w: %w", ErrDiskRead, err)
 		}
 		if rec == nil {
-			return Value{}, nil, false
+			return Value{}, nil, false, nil
 		}
 	}
-	return t.decode(bucket, key, rec, true)
+	v, tags, ok, err := t.decode(bucket, key, rec, true)
+	if err != nil {
+		t.log.Error("disk tier entry does not decode", "key", string(key), "err", err)
+		return Value{}, nil, false, fmt.Errorf("%w: %w", ErrDiskRead, err)
+	}
+	return v, tags, ok, nil
+}
+
+// read returns a copy of key's entry in the data file's bucket, nil when
+// absent.
+func (t *Tier) read(bucket uint32, key []byte) ([]byte, error) {
+	if t.opts.readFault != nil {
+		if err := t.opts.readFault(key); err != nil {
+			return nil, err
+		}
+	}
+	return t.disk.get(bucket, key)
 }
 
 // decode turns key's entry rec into its value and tags, false when it is
-// expired or does not decode. With touch a read records the key's access
-// time for max-disk-size (the warm-up, not a client's read, does not).
-func (t *Tier) decode(bucket uint32, key, rec []byte, touch bool) (Value, []string, bool) {
+// expired, an error when it does not decode. With touch a read records the
+// key's access time for max-disk-size (the warm-up, not a client's read,
+// does not).
+func (t *Tier) decode(bucket uint32, key, rec []byte, touch bool) (Value, []string, bool, error) {
 	e, err := parseEntry(rec)
 	if err != nil {
-		t.log.Error("disk tier entry does not decode; treating the key as absent", "key", string(key), "err", err)
-		return Value{}, nil, false
+		return Value{}, nil, false, err
 	}
 	now := t.store.clock()
 	if expiredAt(e.exp, now) {
-		return Value{}, nil, false
+		return Value{}, nil, false, nil
 	}
 	v, err := e.value()
 	if err != nil {
-		t.log.Error("disk tier value does not decode; treating the key as absent", "key", string(key), "err", err)
-		return Value{}, nil, false
+		return Value{}, nil, false, err
 	}
 	if sec := uint32(now / 1000); touch && sec-e.atime > touchInterval {
 		t.touch(bucket, key, sec)
 	}
-	return v, e.tags, true
+	return v, e.tags, true, nil
 }
 
 // warmKey loads key into memory from rec, its entry as the warm-up read it
 // from the data file, unless memory holds the key already; a write staged
-// since (in the overlay) wins over rec. The caller holds key's locks.
+// since (in the overlay) wins over rec. An entry that does not decode is
+// logged and left on disk, where a client's read of it meets the error.
+// The caller holds key's locks.
 func (db *DB) warmKey(bucket uint32, key, rec []byte) {
 	t := db.store.tier
 	if db.find(key).found || t.opts.Durability(key) == MemoryOnly {
@@ -516,7 +538,10 @@ func (db *DB) warmKey(bucket uint32, key, rec []byte) {
 		}
 		rec = s.buf[s.keyEnd:]
 	}
-	v, tags, ok := t.decode(bucket, key, rec, false)
+	v, tags, ok, err := t.decode(bucket, key, rec, false)
+	if err != nil {
+		t.log.Error("disk tier entry does not decode; the warm-up leaves it on disk", "key", string(key), "err", err)
+	}
 	if !ok {
 		return
 	}
@@ -535,14 +560,15 @@ func (t *Tier) touch(bucket uint32, key []byte, sec uint32) {
 }
 
 // promote brings key of db in from the disk tier after a memory miss
-// (s is that miss) and returns its slot, found when the disk had it. A
-// read (flags without LookupWrite) counts a disk hit. The listeners are
-// not told: the key did not change, it only moved between tiers.
-func (db *DB) promote(key []byte, s slot, flags LookupFlags) slot {
+// (s is that miss) and returns its slot, found when the disk had it, or
+// the error of a read that failed. A read (flags without LookupWrite)
+// counts a disk hit. The listeners are not told: the key did not change,
+// it only moved between tiers.
+func (db *DB) promote(key []byte, s slot, flags LookupFlags) (slot, error) {
 	t := db.store.tier
-	v, tags, ok := t.load(db, key)
-	if !ok {
-		return s
+	v, tags, ok, err := t.load(db, key)
+	if err != nil || !ok {
+		return s, err
 	}
 	db.write(key, v)
 	if k := t.tags.Load(); k != nil && len(tags) > 0 {
@@ -551,7 +577,7 @@ func (db *DB) promote(key []byte, s slot, flags LookupFlags) slot {
 	if flags&LookupWrite == 0 {
 		db.store.counters.DiskHits.Add(uint(s.h), 1)
 	}
-	return db.find(key)
+	return db.find(key), nil
 }
 
 // TagKeeper is the tag index as the disk tier sees it (Tags satisfies
@@ -857,27 +883,23 @@ func (t *Tier) Close() error {
 	return err
 }
 
-// Info calls fn with the tier's INFO fields (persistence section): live
-// keys and bytes in the data file and its bound, the write backlog (writes
-// staged and not yet in the data file), and the last flush's time (unix s),
-// duration and status, and the write-ahead log's status.
-func (t *Tier) Info(fn func(name, value string)) {
-	i := func(name string, v int64) { fn(name, strconv.FormatInt(v, 10)) }
-	status := func(failed bool) string {
-		if failed {
-			return "err"
-		}
-		return "ok"
+// TierStats is a snapshot of the disk tier's state, for INFO.
+type TierStats struct {
+	Keys, Bytes, MaxBytes     int64 // live keys and bytes on disk, and MaxDiskSize
+	BacklogKeys, BacklogBytes int64 // write_back writes waiting for a flush
+	LastFlush                 int64 // unix ms of the last flush
+	LastFlushDuration         int64 // ms
+	FlushFailed, WALFailed    bool  // the last flush failed; the log is failing
+}
+
+// Stats returns a snapshot of the tier's state.
+func (t *Tier) Stats() TierStats {
+	return TierStats{
+		Keys: t.diskKeys.Load(), Bytes: t.diskBytes.Load(), MaxBytes: t.opts.MaxDiskSize,
+		BacklogKeys: t.pending.Load(), BacklogBytes: t.backlog.Load(),
+		LastFlush: t.lastFlush.Load(), LastFlushDuration: t.flushDur.Load(),
+		FlushFailed: t.flushErr.Load() != nil, WALFailed: t.wal != nil && t.wal.failure() != nil,
 	}
-	i("disk_keys", t.diskKeys.Load())
-	i("disk_bytes", t.diskBytes.Load())
-	i("disk_max_bytes", t.opts.MaxDiskSize)
-	i("write_back_backlog_keys", t.pending.Load())
-	i("write_back_backlog_bytes", t.backlog.Load())
-	i("disk_last_flush_time", t.lastFlush.Load()/1000)
-	i("disk_last_flush_duration_ms", t.flushDur.Load())
-	fn("disk_last_flush_status", status(t.flushErr.Load() != nil))
-	fn("disk_wal_status", status(t.wal != nil && t.wal.failure() != nil))
 }
 
 // SaveDict registers dictionary id (see Store.TrainDict) for namespace ns

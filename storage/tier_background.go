@@ -156,8 +156,8 @@ func (t *Tier) evictKey(bucket uint32, key []byte) {
 		if t.buckets[i].Load() != bucket || i >= t.store.Databases() {
 			continue
 		}
-		l := t.store.LockShard(i, t.store.ShardOf(key))
-		defer t.store.Unlock(l)
+		l := t.store.lockShard(i, t.store.ShardOf(key))
+		defer t.store.unlock(l)
 		if t.buckets[i].Load() != bucket {
 			return // SWAPDB or FLUSHDB moved it meanwhile
 		}
@@ -202,11 +202,11 @@ func (t *Tier) warm() {
 				return
 			}
 			for j, k := range keys {
-				l := s.LockShard(i, s.ShardOf(k))
+				l := s.lockShard(i, s.ShardOf(k))
 				if t.buckets[i].Load() == bucket {
 					s.DB(i).warmKey(bucket, k, recs[j])
 				}
-				s.Unlock(l)
+				s.unlock(l)
 			}
 			if after == nil || t.buckets[i].Load() != bucket {
 				break

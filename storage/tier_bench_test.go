@@ -27,10 +27,11 @@ func BenchmarkWriteThrough(b *testing.B) {
 			defer wg.Done()
 			for i := 0; i < per; i++ {
 				key := []byte(fmt.Sprintf("wt:%d:%d", w, i))
-				l := s.LockShard(0, s.ShardOf(key))
-				s.DB(0).Set(key, StringValue(val))
+				var tx Tx
+				s.Begin(&tx, 0, [][]byte{key}, TxWrite)
+				tx.Set(key, StringValue(val))
 				seq := tier.Appended()
-				s.Unlock(l)
+				tx.End()
 				if err := tier.Await(seq, false); err != nil {
 					b.Error(err)
 					return

@@ -116,23 +116,23 @@ func (e *tierEnv) kill() {
 
 func (e *tierEnv) set(key, val string, exp int64) uint64 {
 	e.t.Helper()
-	l := e.store.LockAll()
-	e.store.DB(0).Set([]byte(key), StringValue([]byte(val)).WithExpireAt(exp))
-	e.store.Unlock(l)
+	tx := lockedTx(e.store, 0)
+	tx.Set([]byte(key), StringValue([]byte(val)).WithExpireAt(exp))
+	tx.End()
 	return e.tier.Appended()
 }
 
 func (e *tierEnv) del(key string) bool {
-	l := e.store.LockAll()
-	defer e.store.Unlock(l)
-	return e.store.DB(0).Delete([]byte(key))
+	tx := lockedTx(e.store, 0)
+	defer tx.End()
+	return tx.Delete([]byte(key))
 }
 
 func (e *tierEnv) get(key string) (string, int64, bool) {
 	e.t.Helper()
-	l := e.store.LockAll()
-	defer e.store.Unlock(l)
-	v, ok := e.store.DB(0).Get([]byte(key))
+	tx := lockedTx(e.store, 0)
+	defer tx.End()
+	v, ok := tx.Get([]byte(key))
 	return string(v.Bytes()), v.ExpireAt(), ok
 }
 
@@ -213,9 +213,9 @@ func TestTierDeleteExpireFlushReachDisk(t *testing.T) {
 
 	// FLUSHALL reaches keys that are only on disk.
 	e.restart()
-	l := e.store.LockAll()
-	e.store.FlushAll()
-	e.store.Unlock(l)
+	tx := lockedTx(e.store, 0)
+	tx.FlushAll()
+	tx.End()
 	e.set("wt:new", "y", 0)
 	e.tier.Await(e.tier.Appended(), false)
 	e.crash()
@@ -226,16 +226,16 @@ func TestTierDeleteExpireFlushReachDisk(t *testing.T) {
 func TestTierSwapDB(t *testing.T) {
 	e := newTierEnv(t, TierOptions{})
 	e.set("wt:k", "zero", 0)
-	l := e.store.LockAll()
-	e.store.DB(1).Set([]byte("wt:k"), StringValue([]byte("one")))
-	e.store.SwapDB(0, 1)
-	e.store.Unlock(l)
+	tx := lockedTx(e.store, 1)
+	tx.Set([]byte("wt:k"), StringValue([]byte("one")))
+	tx.SwapDB(0, 1)
+	tx.End()
 	e.tier.Await(e.tier.Appended(), false)
 	e.crash()
 	e.expect("wt:k", "one")
-	l = e.store.LockAll()
-	v, _ := e.store.DB(1).Get([]byte("wt:k"))
-	e.store.Unlock(l)
+	tx = lockedTx(e.store, 1)
+	v, _ := tx.Get([]byte("wt:k"))
+	tx.End()
 	if string(v.Bytes()) != "zero" {
 		t.Errorf("db 1 wt:k = %q", v.Bytes())
 	}
@@ -244,11 +244,11 @@ func TestTierSwapDB(t *testing.T) {
 func TestTierEvictedKeyStaysOnDisk(t *testing.T) {
 	e := newTierEnv(t, TierOptions{})
 	e.set("wt:k", "v", 0)
-	l := e.store.LockAll()
-	db := e.store.DB(0)
+	tx := lockedTx(e.store, 0)
+	db := tx.DB
 	s := db.find([]byte("wt:k"))
 	db.remove(&s, Evicted)
-	e.store.Unlock(l)
+	tx.End()
 	before := e.store.Counters().DiskHits.Load()
 	e.expect("wt:k", "v")
 	if e.store.Counters().DiskHits.Load() != before+1 {
@@ -426,10 +426,11 @@ func TestTierGroupCommit(t *testing.T) {
 			defer wg.Done()
 			for i := 0; i < each; i++ {
 				key := []byte(fmt.Sprintf("wt:%d:%d", w, i))
-				l := e.store.LockShard(0, e.store.ShardOf(key))
-				e.store.DB(0).Set(key, StringValue([]byte("v")))
+				var tx Tx
+				e.store.Begin(&tx, 0, [][]byte{key}, TxWrite)
+				tx.Set(key, StringValue([]byte("v")))
 				seq := e.tier.Appended()
-				e.store.Unlock(l)
+				tx.End()
 				if err := e.tier.Await(seq, false); err != nil {
 					t.Error(err)
 					return

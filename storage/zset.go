@@ -689,8 +689,8 @@ func init() {
 
 // LookupZSet returns key's sorted set for a command: nil when the key does
 // not exist, ErrWrongType when it holds another kind. flags are Lookup's.
-func (db *DB) LookupZSet(key []byte, flags LookupFlags) (*ZSet, Value, error) {
-	v, ok := db.Lookup(key, flags)
+func (tx *Tx) LookupZSet(key []byte, flags LookupFlags) (*ZSet, Value, error) {
+	v, ok := tx.Lookup(key, flags)
 	if !ok {
 		return nil, v, nil
 	}

@@ -52,18 +52,20 @@ type config struct {
 	IndexPrefixes *[]string            `yaml:"index_prefixes"`
 }
 
-// defaultConfig serves with no file: 127.0.0.1:6379, data in ./data, no
-// memory bound, as redis-server's own defaults otherwise.
+// defaultConfig is the server's defaults (server.DefaultConfig) as
+// settings: what Strata serves with given no file and no flag.
 func defaultConfig() config {
+	d := server.DefaultConfig()
 	return config{
-		Port:            6379,
-		Bind:            "127.0.0.1",
-		Dir:             "./data",
-		MaxMemoryPolicy: "noeviction",
-		Databases:       16,
-		MaxClients:      10000,
-		ProtoMaxBulkLen: 512 << 20,
-		LogLevel:        "notice",
+		Port:            d.Port,
+		Bind:            strings.Join(d.Bind, " "),
+		Dir:             d.Dir,
+		MaxMemoryPolicy: d.MaxMemoryPolicy,
+		Databases:       d.Databases,
+		MaxClients:      d.MaxClients,
+		ProtoMaxBulkLen: units.Size(d.ProtoMaxBulkLen),
+		LogLevel:        d.LogLevel,
+		FlushInterval:   units.Duration(d.FlushInterval),
 	}
 }
 

@@ -1,8 +1,9 @@
-// Package glob matches strings against Redis glob patterns, with the exact
-// semantics of Redis's stringmatchlen: '*', '?', '[abc]', '[^a-z]', and '\'
-// escapes. KEYS, SCAN, PSUBSCRIBE, invalidation patterns and namespace rules
-// all use it so that a pattern means the same thing everywhere.
-package glob
+package policy
+
+// Glob patterns, with the exact semantics of Redis's stringmatchlen: '*',
+// '?', '[abc]', '[^a-z]', and '\' escapes. Namespace rules, invalidation
+// patterns, KEYS, SCAN and PSUBSCRIBE all use them, so that a pattern
+// means the same thing everywhere.
 
 // maxDepth bounds recursion on patterns with many '*', as Redis 7.0 does, so
 // a hostile pattern cannot exhaust the stack.
