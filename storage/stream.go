@@ -76,13 +76,13 @@ func (id StreamID) String() string { return string(id.AppendText(nil)) }
 // an entry goes to the last node until that node holds
 // stream-node-max-entries entries (deleted ones included) or its listpack
 // would reach stream-node-max-bytes, and a deleted entry stays counted in
-// its node, flagged, until the whole node goes. Strata keeps the live
-// entries and the listpack's size, not the listpack: that is what the
-// replies Redis derives from its layout need (XINFO STREAM's
+// its node, flagged, until the whole node goes. A node keeps what the
+// replies Redis derives from that layout need (XINFO STREAM's
 // radix-tree-keys and radix-tree-nodes, and which entries ~ trimming
-// removes: only whole nodes). Like a listpack, a node keeps its entries'
-// strings back to back in one buffer, deleted ones too until the node
-// goes, and shrinks it to fit once the node is full.
+// removes: only whole nodes): the size its listpack would have, its live
+// entries, and, as a listpack does, their strings back to back in one
+// buffer, deleted ones too until the node goes, shrunk to fit once the
+// node is full.
 //
 // Entry strings never change once added: a reader needs no copy.
 type Stream struct {
