@@ -19,9 +19,9 @@ func init() {
 	// The points nearest a point within 1 km, as a store finder asks:
 	// about 30 points in range among some 170 the nine boxes hold, the 10
 	// closest returned with their distances.
-	commandTests["geosearch"] = func(n int) []string {
+	commandTests["geosearch"] = commandTest{cmd: func(n int) []string {
 		return []string{"GEOSEARCH", geoKey, "FROMMEMBER", geoMember(n), "BYRADIUS", "1", "km", "ASC", "COUNT", "10", "WITHDIST"}
-	}
+	}}
 	scenarios = append(scenarios, scenario{
 		name:  "geo",
 		about: "--keyspace points, 10 to the km², in one geo set: GEOSEARCH for the 10 nearest a random point within 1 km",

@@ -237,8 +237,8 @@ func loadScenario(ctx context.Context, sc scenario, keyspace int, servers ...*se
 		var reply bytes.Buffer
 		err = sc.load(c, keyspace)
 		for _, t := range sc.tests {
-			if cmd, ok := commandTests[t]; ok && err == nil {
-				c.send(cmd(keyspace / 2)...)
+			if ct, ok := commandTests[t]; ok && err == nil {
+				c.send(ct.cmd(keyspace / 2)...)
 				if err = c.flush(); err == nil {
 					err = copyReply(&reply, c.br)
 				}

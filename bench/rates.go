@@ -149,13 +149,18 @@ func compareRates(ctx context.Context, sc scenario, bin, work string, depths []i
 	return tw.Flush()
 }
 
+// decisions is how many decisions runDecisions makes at pipeline:
+// o.requestsFor(pipeline), rounded up to as many for every connection.
+func (o benchOptions) decisions(pipeline int) int {
+	return (o.requestsFor(pipeline) + o.clients - 1) / o.clients * o.clients
+}
+
 // runDecisions makes o.requestsFor(pipeline) decisions against addr from
 // o.clients connections and returns decisions per second and the latency
 // of each pipelined batch. decide returns the requests of one decision on
 // a random number below o.keyspace.
 func runDecisions(ctx context.Context, addr string, decide func(n int) [][]string, pipeline int, o benchOptions) (sample, error) {
-	total := o.requestsFor(pipeline)
-	per := (total + o.clients - 1) / o.clients
+	per := o.decisions(pipeline) / o.clients
 	lat := make([][]time.Duration, o.clients)
 	errs := make([]error, o.clients)
 	var wg sync.WaitGroup

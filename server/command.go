@@ -115,6 +115,7 @@ func newCommandTable() commandTable {
 	registerZSetCommands(t)
 	registerHashCommands(t)
 	registerSetCommands(t)
+	registerStreamCommands(t)
 	registerScriptCommands(t)
 	registerBitmapCommands(t)
 	registerHLLCommands(t)
