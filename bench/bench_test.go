@@ -126,3 +126,13 @@ func TestSlowOriginCountsLateLoads(t *testing.T) {
 		t.Error("hot() does not pick the hottest keys")
 	}
 }
+
+func TestGeoScenario(t *testing.T) {
+	got, err := selectScenarios("", "geosearch")
+	if err != nil || len(got) != 1 || got[0].name != "geo" || got[0].load == nil {
+		t.Fatalf("--only geosearch: %+v, %v", got, err)
+	}
+	if cmd := strings.Join(commandTests["geosearch"].cmd(7), " "); cmd != "GEOSEARCH geo FROMMEMBER m:7 BYRADIUS 1 km ASC COUNT 10 WITHDIST" {
+		t.Errorf("geosearch(7) = %q", cmd)
+	}
+}

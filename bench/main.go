@@ -18,6 +18,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -208,6 +209,9 @@ func runScenario(ctx context.Context, sc scenario, bin, work string, depths []in
 	}
 	defer strata.stop()
 	defer redis.stop()
+	if err := loadScenario(ctx, sc, o.keyspace, strata, redis); err != nil {
+		return nil, err
+	}
 	var rows []row
 	for _, p := range depths {
 		for _, t := range sc.tests {
@@ -222,7 +226,7 @@ func runScenario(ctx context.Context, sc scenario, bin, work string, depths []in
 		for i := range rows {
 			r := &rows[i]
 			for _, s := range order {
-				smp, err := runBenchmark(ctx, s.addr, r.test, r.pipeline, o)
+				smp, err := runTest(ctx, s.addr, r.test, r.pipeline, o)
 				if err != nil {
 					return nil, fmt.Errorf("%s: %w", s.name, err)
 				}
@@ -233,6 +237,45 @@ func runScenario(ctx context.Context, sc scenario, bin, work string, depths []in
 		}
 	}
 	return rows, nil
+}
+
+// loadScenario writes sc's data set into each server, then checks that
+// they answer each of sc's command tests alike, so that its rows compare
+// the same work.
+func loadScenario(ctx context.Context, sc scenario, keyspace int, servers ...*server) error {
+	if sc.load == nil {
+		return nil
+	}
+	replies := make([][]byte, len(servers))
+	for i, s := range servers {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		progress(fmt.Sprintf("loading %d items of the %s scenario into %s", keyspace, sc.name, s.name))
+		c, err := dial(s.addr)
+		if err != nil {
+			return err
+		}
+		var reply bytes.Buffer
+		err = sc.load(c, keyspace)
+		for _, t := range sc.tests {
+			if ct, ok := commandTests[t]; ok && err == nil {
+				c.send(ct.cmd(keyspace / 2)...)
+				if err = c.flush(); err == nil {
+					err = copyReply(&reply, c.br)
+				}
+			}
+		}
+		c.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %s: %w", s.name, sc.name, err)
+		}
+		replies[i] = reply.Bytes()
+		if i > 0 && !bytes.Equal(replies[0], replies[i]) {
+			return fmt.Errorf("%s: %s answers %q, %s %q", sc.name, servers[0].name, replies[0], s.name, replies[i])
+		}
+	}
+	return nil
 }
 
 // compareMemory loads keys into a fresh pair of servers, one after the

@@ -23,9 +23,13 @@ import (
 // pipelining P decisions at a time on random keys of o.keyspace.
 type rateComparison struct {
 	name string
-	// strata and redis return the requests making one decision on key.
-	strata, redis func(key string) [][]string
+	// strata and redis return the requests making one decision on key n
+	// of the keyspace.
+	strata, redis func(n int) [][]string
 }
+
+// rateKey is the key of decisions on key n.
+func rateKey(n int) string { return "rate:" + strconv.Itoa(n) }
 
 // gcraScript is the GCRA teams write in Lua when they cannot load
 // redis-cell (after rwz/redis-gcra): the TAT in seconds in one key,
@@ -56,22 +60,24 @@ var gcraSHA string
 var rateComparisons = []rateComparison{
 	{
 		name:   "CACHE.RATE vs MULTI INCR EXPIRE NX EXEC",
-		strata: func(k string) [][]string { return [][]string{{"CACHE.RATE", k, "1000000000", "60"}} },
-		redis: func(k string) [][]string {
-			return [][]string{{"MULTI"}, {"INCR", k}, {"EXPIRE", k, "60", "NX"}, {"EXEC"}}
+		strata: func(n int) [][]string { return [][]string{{"CACHE.RATE", rateKey(n), "1000000000", "60"}} },
+		redis: func(n int) [][]string {
+			return [][]string{{"MULTI"}, {"INCR", rateKey(n)}, {"EXPIRE", rateKey(n), "60", "NX"}, {"EXEC"}}
 		},
 	},
 	{
-		name:   "CL.THROTTLE vs EVALSHA gcra.lua",
-		strata: func(k string) [][]string { return [][]string{{"CL.THROTTLE", k, "1000000000", "1000000000", "60"}} },
-		redis: func(k string) [][]string {
-			return [][]string{{"EVALSHA", gcraSHA, "1", k, "1000000000", "1000000000", "60", "1"}}
+		name: "CL.THROTTLE vs EVALSHA gcra.lua",
+		strata: func(n int) [][]string {
+			return [][]string{{"CL.THROTTLE", rateKey(n), "1000000000", "1000000000", "60"}}
+		},
+		redis: func(n int) [][]string {
+			return [][]string{{"EVALSHA", gcraSHA, "1", rateKey(n), "1000000000", "1000000000", "60", "1"}}
 		},
 	},
 	{
 		name:   "CACHE.THROTTLE vs SET NX EX",
-		strata: func(k string) [][]string { return [][]string{{"CACHE.THROTTLE", k, "60"}} },
-		redis:  func(k string) [][]string { return [][]string{{"SET", k, "1", "NX", "EX", "60"}} },
+		strata: func(n int) [][]string { return [][]string{{"CACHE.THROTTLE", rateKey(n), "60"}} },
+		redis:  func(n int) [][]string { return [][]string{{"SET", rateKey(n), "1", "NX", "EX", "60"}} },
 	},
 }
 
@@ -143,12 +149,18 @@ func compareRates(ctx context.Context, sc scenario, bin, work string, depths []i
 	return tw.Flush()
 }
 
+// decisions is how many decisions runDecisions makes at pipeline:
+// o.requestsFor(pipeline), rounded up to as many for every connection.
+func (o benchOptions) decisions(pipeline int) int {
+	return (o.requestsFor(pipeline) + o.clients - 1) / o.clients * o.clients
+}
+
 // runDecisions makes o.requestsFor(pipeline) decisions against addr from
 // o.clients connections and returns decisions per second and the latency
-// of each pipelined batch.
-func runDecisions(ctx context.Context, addr string, decide func(key string) [][]string, pipeline int, o benchOptions) (sample, error) {
-	total := o.requestsFor(pipeline)
-	per := (total + o.clients - 1) / o.clients
+// of each pipelined batch. decide returns the requests of one decision on
+// a random number below o.keyspace.
+func runDecisions(ctx context.Context, addr string, decide func(n int) [][]string, pipeline int, o benchOptions) (sample, error) {
+	per := o.decisions(pipeline) / o.clients
 	lat := make([][]time.Duration, o.clients)
 	errs := make([]error, o.clients)
 	var wg sync.WaitGroup
@@ -173,7 +185,7 @@ func runDecisions(ctx context.Context, addr string, decide func(key string) [][]
 
 // decisionLoop is one connection's share of runDecisions: n decisions in
 // batches of pipeline, each batch's latency recorded.
-func decisionLoop(ctx context.Context, addr string, decide func(string) [][]string, pipeline, n, keyspace int) ([]time.Duration, error) {
+func decisionLoop(ctx context.Context, addr string, decide func(int) [][]string, pipeline, n, keyspace int) ([]time.Duration, error) {
 	c, err := dial(addr)
 	if err != nil {
 		return nil, err
@@ -187,7 +199,7 @@ func decisionLoop(ctx context.Context, addr string, decide func(string) [][]stri
 		replies := 0
 		t := time.Now()
 		for j := 0; j < pipeline && done < n; j, done = j+1, done+1 {
-			for _, req := range decide("rate:" + strconv.Itoa(rand.IntN(keyspace))) {
+			for _, req := range decide(rand.IntN(keyspace)) {
 				c.send(req...)
 				replies++
 			}
@@ -208,9 +220,16 @@ func decisionLoop(ctx context.Context, addr string, decide func(string) [][]stri
 
 // skipReply reads one RESP2 reply of any shape, failing on an error reply
 // anywhere in it.
-func skipReply(br *bufio.Reader) error {
+func skipReply(br *bufio.Reader) error { return copyReply(io.Discard, br) }
+
+// copyReply reads one RESP2 reply of any shape into dst, failing on an
+// error reply anywhere in it.
+func copyReply(dst io.Writer, br *bufio.Reader) error {
 	line, err := br.ReadString('\n')
 	if err != nil {
+		return err
+	}
+	if _, err := io.WriteString(dst, line); err != nil {
 		return err
 	}
 	line = strings.TrimSuffix(line, "\r\n")
@@ -224,7 +243,7 @@ func skipReply(br *bufio.Reader) error {
 		if n, err := strconv.Atoi(line[1:]); err != nil {
 			return err
 		} else if n >= 0 {
-			_, err = io.CopyN(io.Discard, br, int64(n)+2)
+			_, err = io.CopyN(dst, br, int64(n)+2)
 			return err
 		}
 	case '*':
@@ -233,7 +252,7 @@ func skipReply(br *bufio.Reader) error {
 			return err
 		}
 		for i := 0; i < n; i++ {
-			if err := skipReply(br); err != nil {
+			if err := copyReply(dst, br); err != nil {
 				return err
 			}
 		}

@@ -135,6 +135,7 @@ func Open(store *storage.Store, cfg Config) (*Cache, error) {
 		}
 		store.AddListener(namespaceCounters{c})
 		store.SetReadListener(namespaceCounters{c})
+		store.SetSizeListener(namespaceCounters{c})
 	}
 	if err := c.openTier(cfg); err != nil {
 		return nil, err
@@ -292,7 +293,7 @@ func (c *Cache) WaitAll() Wait {
 }
 
 // namespaceCounters counts the keyspace's events in their keys'
-// namespaces, as a storage Listener and ReadListener.
+// namespaces, as a storage Listener, ReadListener and SizeListener.
 type namespaceCounters struct{ c *Cache }
 
 func (n namespaceCounters) of(key string) *storage.Counters {
@@ -307,6 +308,11 @@ func (n namespaceCounters) KeyStored(db *storage.DB, key string, v storage.Value
 // KeyRemoved counts a removal in its key's namespace.
 func (n namespaceCounters) KeyRemoved(db *storage.DB, key string, v storage.Value, why storage.Reason) {
 	n.of(key).KeyRemoved(db, key, v, why)
+}
+
+// KeySized keeps the keys and bytes of its key's namespace.
+func (n namespaceCounters) KeySized(key string, keys, bytes int64) {
+	n.of(key).KeySized(key, keys, bytes)
 }
 
 // KeyRead counts a read in its key's namespace.

@@ -27,8 +27,9 @@
 //	=== name [resp3]
 //
 // and every case runs on fresh connections, after the harness has sent
-// FLUSHALL on a connection of its own. With resp3, every connection of the
-// case sends HELLO 3 first. The case's steps follow, one a line:
+// FLUSHALL on a connection of its own and seen the server count no other
+// client (so the last case's subscribers and waiters are gone). With
+// resp3, every connection of the case sends HELLO 3 first. The case's steps follow, one a line:
 //
 //	SET k "hello world"        a command; arguments split on blanks, "..." is a Go string
 //	@2 GET k                   the same on the case's second connection (opened when first used)
@@ -42,13 +43,22 @@
 //	                           reply is the sorted set of keys returned, as a RESP array
 //	!cleanup CONFIG SET x y    run on the harness's own connection after the case, even when
 //	                           it fails, to undo global changes; no reply is recorded
+//	@2 !send BLPOP q 0         a command sent without reading its reply: a later !recv on
+//	                           the same connection reads it (a blocked client's reply)
+//	@2 !recv [n]               reads n replies (default 1) the connection was not asked for
+//	                           by a step of its own: messages published to a subscriber, the
+//	                           rest of SUBSCRIBE a b's replies, a !send's reply
+//	!blocked 1                 waits, on the harness's connection, until INFO clients shows
+//	                           blocked_clients of 1, so the next step runs once a !send has
+//	                           blocked; nothing is recorded
 //
 // Under each step the recorder writes the reply, one RESP line a line,
 // indented by two spaces; a line that is empty or holds other than
 // printable ASCII, or starts with '"', is written as a Go string. The
 // pseudo replies <closed>, <open>, <timeout> and <broken> stand for a
 // closed connection, one still open, a reply that did not come and a
-// connection lost earlier in the case.
+// connection lost earlier in the case; a !blocked that is not met in time
+// fails the case with <timeout: blocked_clients:N>.
 //
 // # Looser comparisons
 //
@@ -60,7 +70,9 @@
 //	~int LO HI        an integer between LO and HI: TTL, PTTL, times
 //	~type             the same RESP types and lengths, values not compared: ids, counts
 //	~oneof A B ...    a bulk string that is one of A, B, ...: RANDOMKEY
-//	~info F F=V #S    INFO text that has fields F (with value V) and section headers "# S"
+//	~info F F=V #S    INFO text that has fields F (with value V) and section headers "# S";
+//	                  F:a=1,b  a field whose value is the subfields a and b, in that order, a's
+//	                  value 1 and b's any (commandstats, latencystats: times vary)
 //	~kv F F=V         CLIENT LIST/INFO text: every line has at least Redis's fields and every
 //	                  F, and some line has F=V
 //	~map K ...        a map (RESP3) or flat array of pairs, compared as unordered pairs;

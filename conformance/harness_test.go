@@ -17,6 +17,7 @@ func TestParseStep(t *testing.T) {
 		args    []string
 		raw     string
 		replies int
+		blocked int
 		conn    int
 		pipe    bool
 		cmp     string
@@ -36,6 +37,18 @@ func TestParseStep(t *testing.T) {
 		{name: "eof", line: `!eof`, kind: stepEOF, conn: 1},
 		{name: "scan", line: `!scan MATCH k*`, kind: stepScan, args: []string{"MATCH", "k*"}, conn: 1},
 		{name: "cleanup", line: `!cleanup CONFIG SET a b`, kind: stepCleanup, args: []string{"CONFIG", "SET", "a", "b"}, conn: 1},
+		{name: "send", line: `@2 !send BLPOP q 0`, kind: stepSend, args: []string{"BLPOP", "q", "0"}, conn: 2},
+		{name: "send without command", line: `!send`, wantErr: "!send wants a command"},
+		{name: "recv", line: `!recv`, kind: stepRecv, replies: 1, conn: 1},
+		{name: "recv count", line: `@3 !recv 4`, kind: stepRecv, replies: 4, conn: 3},
+		{name: "recv loosely", line: `!recv ~sorted`, kind: stepRecv, replies: 1, conn: 1, cmp: "sorted"},
+		{name: "recv zero", line: `!recv 0`, wantErr: "bad reply count"},
+		{name: "recv two counts", line: `!recv 1 2`, wantErr: "at most a reply count"},
+		{name: "blocked", line: `!blocked 2`, kind: stepBlocked, blocked: 2, conn: 1},
+		{name: "blocked on a connection", line: `@2 !blocked 1`, wantErr: "no connection prefix"},
+		{name: "blocked without count", line: `!blocked`, wantErr: "wants a client count"},
+		{name: "blocked bad count", line: `!blocked -1`, wantErr: "bad client count"},
+		{name: "send compares nothing", line: `!send GET k ~type`, wantErr: "compares exactly"},
 		{name: "unknown directive", line: `!nope`, wantErr: "unknown directive"},
 		{name: "unknown comparison", line: `GET k ~fuzzy`, wantErr: "unknown comparison"},
 		{name: "int bounds", line: `TTL k ~int 9 1`, wantErr: "LO <= HI"},
@@ -57,7 +70,7 @@ func TestParseStep(t *testing.T) {
 				t.Fatal(err)
 			}
 			if s.kind != tt.kind || !slices.Equal(s.args, tt.args) || s.raw != tt.raw || s.replies != tt.replies ||
-				s.conn != tt.conn || s.pipe != tt.pipe || s.cmp.name != tt.cmp {
+				s.blocked != tt.blocked || s.conn != tt.conn || s.pipe != tt.pipe || s.cmp.name != tt.cmp {
 				t.Errorf("got %+v", s)
 			}
 		})
@@ -81,12 +94,24 @@ ECHO "a\x00b "
   $4
   "a\x00b "
 !cleanup CONFIG SET x y
+
+=== three
+@2 !send BLPOP q 0
+!blocked 1
+RPUSH q x
+  :1
+@2 !recv
+  *2
+  $1
+  q
+  $1
+  x
 `
 	f, err := parseScript("testdata/fam.txt", text)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.name != "fam" || len(f.cases) != 2 || !f.cases[1].resp3 {
+	if f.name != "fam" || len(f.cases) != 3 || !f.cases[1].resp3 {
 		t.Fatalf("parsed %+v", f)
 	}
 	if g := f.cases[1].steps[1].golden; g != "$4\r\na\x00b \r\n" {
@@ -106,6 +131,10 @@ func TestParseScriptErrors(t *testing.T) {
 		{"open pipeline", "=== a\n| PING\n", "inside a pipeline"},
 		{"pipeline across connections", "=== a\n| PING\n@2 PING\n", "one connection"},
 		{"eof in pipeline", "=== a\n| PING\n!eof\n", "cannot end a pipeline"},
+		{"recv in pipeline", "=== a\n| PING\n!recv\n", "cannot end a pipeline"},
+		{"send pipelined", "=== a\n| !send PING\nPING\n", "only commands, !raw and !inline"},
+		{"reply to a send", "=== a\n!send PING\n  +PONG\n", "without a step"},
+		{"reply to a wait", "=== a\n!blocked 0\n  +OK\n", "without a step"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -192,5 +221,42 @@ func TestExactLongDiff(t *testing.T) {
 	err := exact(want, got)
 	if err == nil || !strings.Contains(err.Error(), "first difference at byte 1000") || len(err.Error()) > 800 {
 		t.Fatalf("error %v", err)
+	}
+}
+
+// TestRunWaitsForOtherConnections runs, against Strata, the steps that
+// wait for what another connection does: a command whose reply comes
+// later (!send), the wait until it blocks (!blocked), and replies nobody
+// asked for (!recv): the rest of SUBSCRIBE's and a published message.
+func TestRunWaitsForOtherConnections(t *testing.T) {
+	f, err := parseScript("testdata/x.txt", `=== wake
+!send BLPOP q 0
+!blocked 1
+@2 RPUSH q x
+!recv
+@2 SUBSCRIBE ch other
+@2 !recv
+PUBLISH ch m
+@2 !recv
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := newSession(target{name: "strata", addr: startStrata(t), strata: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.close()
+	replies, err := s.run(f.cases[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"", "", ":1\r\n", "*2\r\n$1\r\nq\r\n$1\r\nx\r\n",
+		"*3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n", "*3\r\n$9\r\nsubscribe\r\n$5\r\nother\r\n:2\r\n",
+		":1\r\n", "*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$1\r\nm\r\n",
+	}
+	if !slices.Equal(replies, want) {
+		t.Errorf("replies\n%q\nwant\n%q", replies, want)
 	}
 }

@@ -186,9 +186,15 @@ func (s *session) adminDo(args ...string) string {
 }
 
 // run runs a case on fresh connections after FLUSHALL and returns each
-// step's reply ("" for cleanups). An error means the case could not be set
-// up.
+// step's reply ("" for steps without one). An error means the case could
+// not be set up.
 func (s *session) run(tc *testCase) ([]string, error) {
+	// The connections of the case before are closed, but the server may
+	// not have seen it yet: their subscriptions and waits must not show in
+	// this case.
+	if r := s.awaitInfo("clients", "connected_clients", "1"); r != "" {
+		return nil, fmt.Errorf("setup: the last case's connections linger: %q", r)
+	}
 	if r := s.adminDo("FLUSHALL"); r != "+OK\r\n" {
 		return nil, fmt.Errorf("setup: FLUSHALL replied %q", r)
 	}
@@ -208,7 +214,11 @@ func (s *session) run(tc *testCase) ([]string, error) {
 	var pending []int // steps written but not yet flushed
 	var buf strings.Builder
 	for i, st := range tc.steps {
-		if st.kind == stepCleanup {
+		switch st.kind {
+		case stepCleanup:
+			continue
+		case stepBlocked:
+			replies[i] = s.awaitInfo("clients", "blocked_clients", strconv.Itoa(st.blocked))
 			continue
 		}
 		c := conns[st.conn]
@@ -225,6 +235,12 @@ func (s *session) run(tc *testCase) ([]string, error) {
 			continue
 		case stepScan:
 			replies[i] = c.scan(st.args)
+			continue
+		case stepSend:
+			c.write(encodeCommand(substitute(st.args, vars)))
+			continue
+		case stepRecv:
+			replies[i] = c.read(st.replies)
 			continue
 		case stepCommand:
 			buf.WriteString(encodeCommand(substitute(st.args, vars)))
@@ -253,6 +269,23 @@ func (s *session) run(tc *testCase) ([]string, error) {
 		pending = pending[:0]
 	}
 	return replies, nil
+}
+
+// infoPoll is how often awaitInfo asks again.
+const infoPoll = 5 * time.Millisecond
+
+// awaitInfo waits, for up to waitTimeout, until an INFO section's field
+// has the value want, asking on the harness's connection. It returns ""
+// then, or a pseudo reply naming the value it saw last.
+func (s *session) awaitInfo(section, field, want string) string {
+	var got string
+	for i := 0; i < int(waitTimeout/infoPoll); i++ {
+		if got = infoField(s.adminDo("INFO", section), field); got == want {
+			return ""
+		}
+		time.Sleep(infoPoll)
+	}
+	return fmt.Sprintf("<timeout: %s:%s>\r\n", field, got)
 }
 
 // dial opens a case connection, switched to RESP3 when the case says so.
@@ -285,18 +318,13 @@ func substitute(args []string, vars map[string]string) []string {
 	return out
 }
 
-// expectsReply reports whether a step has a reply to compare.
-func (st *step) expectsReply() bool {
-	return st.kind != stepCleanup && !(st.kind == stepRaw && st.replies == 0)
-}
-
 // checkCase compares a case's replies with its goldens and returns one
 // message per mismatching step.
 func checkCase(tc *testCase, replies []string, strata bool) []string {
 	var msgs []string
 	for i, st := range tc.steps {
 		if !st.expectsReply() {
-			if st.kind == stepRaw && replies[i] != "" {
+			if replies[i] != "" {
 				msgs = append(msgs, fmt.Sprintf("line %d: %s: unexpected reply %q", st.line, st.text, replies[i]))
 			}
 			continue

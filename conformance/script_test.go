@@ -20,6 +20,9 @@ const (
 	stepEOF                     // expects the connection closed
 	stepScan                    // a full SCAN iteration
 	stepCleanup                 // run on the harness's connection after the case
+	stepSend                    // a command sent without reading its reply
+	stepRecv                    // replies read without sending anything
+	stepBlocked                 // waits until the server has n blocked clients
 )
 
 // step is one line of a case.
@@ -31,7 +34,8 @@ type step struct {
 	kind     stepKind
 	args     []string // command arguments (stepCommand, stepScan, stepCleanup)
 	raw      string   // bytes sent (stepRaw, stepInline)
-	replies  int      // replies read (stepRaw)
+	replies  int      // replies read (stepRaw, stepRecv)
+	blocked  int      // blocked clients awaited (stepBlocked)
 	cmp      comparison
 	golden   string // the recorded reply
 	recorded bool   // golden was present in the file
@@ -73,7 +77,7 @@ func parseScript(path, text string) (*scriptFile, error) {
 			return fmt.Errorf("%s:%d: %s", path, lineNo, fmt.Sprintf(format, a...))
 		}
 		if strings.HasPrefix(line, replyIndent) {
-			if last == nil || last.kind == stepCleanup {
+			if last == nil || !last.expectsReply() {
 				return nil, fail("reply line without a step above it")
 			}
 			s, err := unquoteReplyLine(line[len(replyIndent):])
@@ -120,10 +124,10 @@ func parseScript(path, text string) (*scriptFile, error) {
 			return nil, fail("%v", err)
 		}
 		s.line = lineNo
-		if pipeOpen && (s.kind == stepEOF || s.kind == stepScan || s.kind == stepCleanup) {
+		if pipeOpen && !s.pipelines() {
 			return nil, fail("%s cannot end a pipeline", strings.Fields(line)[0])
 		}
-		if s.pipe && (s.kind == stepEOF || s.kind == stepScan || s.kind == stepCleanup) {
+		if s.pipe && !s.pipelines() {
 			return nil, fail("only commands, !raw and !inline can be pipelined")
 		}
 		if pipeOpen && s.conn != last.conn {
@@ -205,6 +209,34 @@ func parseStep(line string) (*step, error) {
 		if len(s.args) == 0 || s.conn != 1 {
 			return nil, fmt.Errorf("!cleanup wants a command and no connection prefix")
 		}
+	case "!send":
+		s.kind = stepSend
+		if s.args = texts(words[1:]); len(s.args) == 0 {
+			return nil, fmt.Errorf("!send wants a command")
+		}
+	case "!recv":
+		s.kind = stepRecv
+		s.replies = 1
+		if len(words) > 2 {
+			return nil, fmt.Errorf("!recv wants at most a reply count")
+		}
+		if len(words) == 2 {
+			n, err := strconv.Atoi(words[1].text)
+			if err != nil || n < 1 || words[1].quoted {
+				return nil, fmt.Errorf("!recv: bad reply count %q", words[1].text)
+			}
+			s.replies = n
+		}
+	case "!blocked":
+		s.kind = stepBlocked
+		if len(words) != 2 || s.conn != 1 {
+			return nil, fmt.Errorf("!blocked wants a client count and no connection prefix")
+		}
+		n, err := strconv.Atoi(words[1].text)
+		if err != nil || n < 0 || words[1].quoted {
+			return nil, fmt.Errorf("!blocked: bad client count %q", words[1].text)
+		}
+		s.blocked = n
 	default:
 		if strings.HasPrefix(words[0].text, "!") && !words[0].quoted {
 			return nil, fmt.Errorf("unknown directive %s", words[0].text)
@@ -212,10 +244,27 @@ func parseStep(line string) (*step, error) {
 		s.kind = stepCommand
 		s.args = texts(words)
 	}
-	if s.kind != stepCommand && s.kind != stepRaw && s.cmp.name != "" {
+	if s.kind != stepCommand && s.kind != stepRaw && s.kind != stepRecv && s.cmp.name != "" {
 		return nil, fmt.Errorf("%s compares exactly only", words[0].text)
 	}
 	return s, nil
+}
+
+// pipelines reports whether the step may be part of a pipeline: it sends
+// something and reads what it sent in order.
+func (s *step) pipelines() bool {
+	return s.kind == stepCommand || s.kind == stepRaw || s.kind == stepInline
+}
+
+// expectsReply reports whether a step has a reply to compare.
+func (s *step) expectsReply() bool {
+	switch s.kind {
+	case stepCleanup, stepSend, stepBlocked:
+		return false
+	case stepRaw:
+		return s.replies > 0
+	}
+	return true
 }
 
 // maxRawBytes bounds what one !raw step sends.

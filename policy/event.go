@@ -50,6 +50,9 @@ func ParseEvents(defs map[string][]string) (Events, error) {
 		}
 		for _, raw := range raws {
 			t, err := ParseTemplate(raw)
+			if err == nil {
+				err = checkEventTemplate(t)
+			}
 			if err != nil {
 				return Events{}, fmt.Errorf("%w: event %q, template %q: %s", ErrEventTemplate, name, raw, err)
 			}
@@ -57,6 +60,19 @@ func ParseEvents(defs map[string][]string) (Events, error) {
 		}
 	}
 	return ev, nil
+}
+
+// checkEventTemplate refuses an event template that starts with a glob,
+// with no literal prefix: it would scan and could empty the whole keyspace
+// on every event, which CACHE.INVALIDATE PATTERN allows only with FORCE.
+// A template starting with a hole has the field's value as its prefix.
+func checkEventTemplate(t Template) error {
+	if first := t.parts[0]; !first.hole {
+		if lit, _ := Literal(first.text); lit == "" {
+			return errors.New("it has no literal prefix, so it would match every key: start it with the keys' prefix (\"product:*\"), or use CACHE.INVALIDATE PATTERN ... FORCE to empty the keyspace")
+		}
+	}
+	return nil
 }
 
 // Has reports whether an event is defined.

@@ -3,7 +3,9 @@ package policy
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -108,6 +110,7 @@ var (
 	ErrEmptyMatch      = errors.New("policy: empty match")
 	ErrFieldTTL        = errors.New("policy: invalid ttl_by_field")
 	ErrCompress        = errors.New("policy: invalid compress")
+	ErrAboveMaxTTL     = errors.New("policy: TTL above max_ttl")
 	ErrOrigin          = errors.New("policy: invalid origin")
 )
 
@@ -133,9 +136,16 @@ type Namespace struct {
 	// TTLByField chooses the TTL of a JSON value from one of its fields;
 	// it takes precedence over TTL (nil: off).
 	TTLByField *FieldTTL
-	// Jitter spreads expiries: every TTL, a client's included, becomes
-	// TTL x U(1-Jitter, 1+Jitter). It is in [0, 1).
+	// Jitter spreads expiries: a TTL becomes TTL x U(1-Jitter,
+	// 1+Jitter). It is in [0, 1). It applies to the namespace's default
+	// TTLs and, unless NoClientJitter, to the TTLs clients give (SET EX,
+	// EXPIRE...): apps often give every key the same TTL, which expires
+	// them together just as a default would.
 	Jitter float64
+	// NoClientJitter keeps the TTLs clients give exact, jittering only
+	// the namespace's defaults (jitter_client_ttl: false in the config
+	// file).
+	NoClientJitter bool
 	// Compress stores values at or over a size zstd-compressed (nil: off).
 	Compress *Compress
 	// NoLocalCache keeps the namespace out of client-side caching
@@ -295,6 +305,9 @@ func compile(ns Namespace, id int) (*Space, error) {
 			}
 		}
 	}
+	if err := checkMaxTTL(ns); err != nil {
+		return nil, err
+	}
 	if c := ns.Compress; c != nil {
 		if c.MinSize < 0 {
 			return nil, fmt.Errorf("compress.min_size: %w: %d is negative", ErrCompress, c.MinSize)
@@ -320,6 +333,34 @@ func compile(ns Namespace, id int) (*Space, error) {
 		s.prefix, s.isPrefix, s.literals = ns.Match, true, len(ns.Match)
 	}
 	return s, nil
+}
+
+// checkMaxTTL refuses a default TTL above max_ttl: max_ttl would cut every
+// such key short, which the config's author cannot have meant.
+func checkMaxTTL(ns Namespace) error {
+	if ns.MaxTTL == 0 {
+		return nil
+	}
+	above := func(setting string, d time.Duration) error {
+		if d > ns.MaxTTL {
+			return fmt.Errorf("%s: %w: %v is above max_ttl %v", setting, ErrAboveMaxTTL, d, ns.MaxTTL)
+		}
+		return nil
+	}
+	if err := above("ttl", ns.TTL); err != nil {
+		return err
+	}
+	if f := ns.TTLByField; f != nil {
+		if err := above("ttl_by_field.default", f.Default); err != nil {
+			return err
+		}
+		for _, v := range slices.Sorted(maps.Keys(f.TTL)) {
+			if err := above("ttl_by_field.ttl."+v, f.TTL[v]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // canonical is the match in a form where two matches covering the same

@@ -215,8 +215,9 @@ func (r *run) decode(w *batchWriter, body io.Reader) error {
 func (r *run) refresh(ctx context.Context) {
 	src, store := r.job.Source.Refresh, r.s.cache.Store()
 	now := store.Now()
+	rules := r.s.cache.Rules()
 	var due []string
-	for _, h := range store.HotKeys(r.job.DB, src.Top) {
+	for _, h := range store.HotKeys(r.job.DB, src.Top, func(k string) bool { return rules.Lookup([]byte(k)).HasOrigin() }) {
 		k := []byte(h.Key)
 		var exp int64
 		store.View(r.job.DB, [][]byte{k}, func(tx *storage.Tx) error {
@@ -225,7 +226,7 @@ func (r *run) refresh(ctx context.Context) {
 			}
 			return nil
 		})
-		if exp == 0 || exp-now > src.Within.Milliseconds() || !r.s.cache.Rules().Lookup(k).HasOrigin() {
+		if exp == 0 || exp-now > src.Within.Milliseconds() {
 			r.skipped.Add(1)
 			continue
 		}
@@ -276,30 +277,28 @@ func (r *run) hot(ctx context.Context) {
 	}
 }
 
-// saveHotKeys saves, for a hot job's next run, the job database's hottest
-// keys: the memory tier's, with the saved ones whose counts have not
-// decayed to nothing (keys just promoted have a new key's count in
-// memory, and must not lose their saved one).
+// saveHotKeys saves, for a hot job's next run, the job database's
+// hottest keys: the memory tier's with the saved ones, each with the
+// higher of its counts (a key just promoted is not counted in memory yet,
+// and keeps its saved count), the top of them.
 func saveHotKeys(c *cache.Cache, job *compiled) error {
 	store := c.Store()
 	saved, err := store.Tier().SavedHotKeys(job.DB)
 	if err != nil {
 		return err
 	}
-	freq := map[string]int{}
+	count := map[string]float64{}
 	for _, h := range saved {
-		if h.Freq > 0 {
-			freq[h.Key] = h.Freq
-		}
+		count[h.Key] = h.Count
 	}
-	for _, h := range store.HotKeys(job.DB, job.Source.Hot.Top) {
-		freq[h.Key] = max(freq[h.Key], h.Freq)
+	for _, h := range store.HotKeys(job.DB, job.Source.Hot.Top, nil) {
+		count[h.Key] = max(count[h.Key], h.Count)
 	}
-	keys := make([]storage.HotKey, 0, len(freq))
-	for k, f := range freq {
-		keys = append(keys, storage.HotKey{Key: k, Freq: f})
+	keys := make([]storage.HotKey, 0, len(count))
+	for k, n := range count {
+		keys = append(keys, storage.HotKey{Key: k, Count: n})
 	}
-	slices.SortFunc(keys, func(a, b storage.HotKey) int { return cmp.Or(b.Freq-a.Freq, strings.Compare(a.Key, b.Key)) })
+	slices.SortFunc(keys, func(a, b storage.HotKey) int { return cmp.Or(cmp.Compare(b.Count, a.Count), strings.Compare(a.Key, b.Key)) })
 	return store.Tier().SaveHotKeys(job.DB, keys[:min(len(keys), job.Source.Hot.Top)])
 }
 

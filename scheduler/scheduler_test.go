@@ -331,6 +331,9 @@ func TestRunRefreshReloadsKeysAboutToExpire(t *testing.T) {
 	}
 	now.Add(55_000)
 	loader.Load(0, "s:later")
+	for _, k := range []string{"s:soon", "s:later"} { // read: the refresh source looks at hot keys
+		store.View(0, [][]byte{[]byte(k)}, func(tx *storage.Tx) error { tx.Get([]byte(k)); return nil })
+	}
 	version.Store(2)
 	res, err := s.Run(context.Background(), "refresh")
 	if err != nil || res.Loaded != 1 || res.Skipped != 1 || res.Failed != 0 {

@@ -1,9 +1,7 @@
 package server
 
 import (
-	"math"
-	"strconv"
-	"strings"
+	"github.com/stratakv/strata/internal/resp"
 )
 
 // is reports whether arg equals the lower-case keyword kw, ignoring ASCII
@@ -25,31 +23,4 @@ func is(arg []byte, kw string) bool {
 }
 
 // argInt parses an integer argument as Redis's string2ll does.
-func argInt(arg []byte) (int64, bool) { return parseInt(arg) }
-
-// argFloat parses a float argument as Redis's strtold-based parsing does:
-// no trailing garbage, no leading space, and not NaN.
-func argFloat(arg []byte) (float64, bool) {
-	s := string(arg)
-	if len(s) == 0 || isSpace(s[0]) {
-		return 0, false
-	}
-	ls := strings.ToLower(s)
-	switch ls {
-	case "inf", "+inf", "infinity", "+infinity":
-		return math.Inf(1), true
-	case "-inf", "-infinity":
-		return math.Inf(-1), true
-	}
-	if strings.ContainsAny(ls, "_xpn") { // Go accepts 0x, _ and nan; C's strtold does not here
-		return 0, false
-	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
-			return f, !math.IsInf(f, 0)
-		}
-		return 0, false
-	}
-	return f, true
-}
+func argInt(arg []byte) (int64, bool) { return resp.ParseInt(arg) }

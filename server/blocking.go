@@ -14,7 +14,9 @@ package server
 //     waited for (the registry is a storage.Listener). The client runs its
 //     command again; when another client took the elements first it blocks
 //     again for the time left;
-//   - the timeout: a null array, as Redis replies;
+//   - the timeout: a null array, as Redis replies. As in Redis, the
+//     server's cron times out the clients whose deadline has passed, by
+//     the server's clock, ten times a second (clientsCron);
 //   - CLIENT UNBLOCK: a null array (TIMEOUT) or an UNBLOCKED error (ERROR);
 //   - the connection closing (the peer hanging up, CLIENT KILL, shutdown):
 //     no reply, and the connection ends.
@@ -24,9 +26,16 @@ package server
 // hanging up is noticed; pipelined requests wait there for their turn.
 //
 // The waiters of a key are woken one at a time, in the order they blocked:
-// the one woken pops, and its own write wakes the next while elements
-// remain. A woken client that does not pop (its command failed, or it gave
-// up at the same moment) passes the wake-up on.
+// a write wakes the first, and further writes wake no other until it has
+// run its command again; then, whether it popped or failed (or gave up at
+// the same moment), it passes the wake-up on to the next, while one that
+// found nothing blocks again in its place. Waiters compete in queues: the
+// first waiter of each queue on a key is woken. Lists and sorted sets
+// share one queue, each consumer group of a stream has its own
+// (XREADGROUP), and a solo waiter (XREAD, which takes nothing from others)
+// is woken by every write. A strict waiter (XREADGROUP) is also woken when
+// its key is removed or comes to hold another kind, to fail as Redis
+// fails it.
 //
 // Only execute's call of a command flagged flagBlocking may block: inside
 // MULTI the command runs from EXEC, finds c.block nil and replies as on a
@@ -36,6 +45,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -50,10 +60,10 @@ func registerClientUnblock(t commandTable) {
 }
 
 // cmdClientUnblock is CLIENT UNBLOCK id [TIMEOUT|ERROR]: it parses the
-// reason before the id, as Redis.
+// reason before the id, as Redis, and names the subcommand as sent.
 func cmdClientUnblock(c *client, args [][]byte) {
 	if len(args) > 4 {
-		c.out.Error(fmt.Sprintf(msgSubcommandSyntax, "unblock", "CLIENT"))
+		c.out.Error(fmt.Sprintf(msgSubcommandSyntax, truncate(string(args[1]), 128), "CLIENT"))
 		return
 	}
 	how := unblockTimeout
@@ -89,11 +99,24 @@ type blockState struct {
 	db       int
 	kind     storage.Kind
 	keys     []string
-	deadline time.Time // zero: no timeout
-	waiting  bool      // the last run blocked instead of replying
-	rerun    bool      // the command runs again after a wake-up
+	deadline int64  // in the server clock's milliseconds; 0: no timeout
+	waiting  bool   // the last run blocked instead of replying
+	rerun    bool   // the command runs again after a wake-up
+	seq      uint64 // the order it first blocked in: its place in line
 
-	// unblocked is CLIENT UNBLOCK's request, read once woken.
+	// Set by the command's first run before it blocks (see the file
+	// comment); the zero values are the lists' and sorted sets'.
+	queue  string
+	solo   bool
+	strict bool
+	// state is what the first run keeps for the re-runs (XREAD's IDs).
+	state any
+	// wokenBy is the key whose change woke it last: Redis serves a
+	// reader from the key that became ready.
+	wokenBy string
+
+	// unblocked is how the wait was ended from outside, read once woken:
+	// CLIENT UNBLOCK's request, or unblockTimeout from the cron.
 	unblocked atomic.Int32
 }
 
@@ -108,21 +131,44 @@ const (
 type blockRegistry struct {
 	count   atomic.Int64 // waiters: writes skip the registry when 0
 	mu      sync.Mutex
-	waiters map[watchKey][]*blockState // in the order they blocked
+	waiters map[watchKey][]*blockState // in the order they blocked (seq)
 	byID    map[int64]*blockState
+	seq     uint64
+	// awake holds, for a queue of a key, the waiter woken and not yet
+	// done with its re-run: until it passes the wake-up on, the queue's
+	// others sleep, so that they are served in order.
+	awake map[queueKey]*blockState
 }
 
-// add registers b as a waiter on its keys.
+// queueKey names a queue of waiters on a key.
+type queueKey struct {
+	watchKey
+	queue string
+}
+
+// add registers b as a waiter on its keys: at the end of the line, or
+// back in its place when it blocks again.
 func (r *blockRegistry) add(b *blockState) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.waiters == nil {
 		r.waiters = map[watchKey][]*blockState{}
 		r.byID = map[int64]*blockState{}
+		r.awake = map[queueKey]*blockState{}
+	}
+	r.settle(b)
+	if b.seq == 0 {
+		r.seq++
+		b.seq = r.seq
 	}
 	for _, k := range b.keys {
 		wk := watchKey{b.db, k}
-		r.waiters[wk] = append(r.waiters[wk], b)
+		list := r.waiters[wk]
+		i := len(list)
+		for i > 0 && list[i-1].seq > b.seq {
+			i--
+		}
+		r.waiters[wk] = slices.Insert(list, i, b)
 	}
 	r.byID[b.c.id] = b
 	r.count.Add(1)
@@ -173,22 +219,55 @@ func (r *blockRegistry) wake(b *blockState) {
 	}
 }
 
-// wakeFirst wakes the first waiter on k for values of kind; the caller
-// holds r.mu.
+// wakeFirst wakes, among the waiters on k for values of kind, the first
+// of each queue and every solo one; and the strict waiters for another
+// kind, whose key no longer holds it. The caller holds r.mu.
 func (r *blockRegistry) wakeFirst(k watchKey, kind storage.Kind) {
-	for _, b := range r.waiters[k] {
-		if b.kind == kind {
-			r.wake(b)
-			return
+	list := r.waiters[k]
+	if len(list) > 1 {
+		list = slices.Clone(list) // wake removes b from r.waiters[k]
+	}
+	var served []string
+	for _, b := range list {
+		switch {
+		case b.kind != kind:
+			if b.strict {
+				r.wakeBy(b, k.key)
+			}
+		case b.solo:
+			r.wakeBy(b, k.key)
+		case !slices.Contains(served, b.queue):
+			served = append(served, b.queue)
+			if qk := (queueKey{k, b.queue}); r.awake[qk] == nil {
+				r.awake[qk] = b
+				r.wakeBy(b, k.key)
+			}
 		}
 	}
 }
 
+// settle ends b's turn as the awake waiter of its queues; the caller
+// holds r.mu.
+func (r *blockRegistry) settle(b *blockState) {
+	for _, k := range b.keys {
+		if qk := (queueKey{watchKey{b.db, k}, b.queue}); r.awake[qk] == b {
+			delete(r.awake, qk)
+		}
+	}
+}
+
+// wakeBy wakes b for a change of key; the caller holds r.mu.
+func (r *blockRegistry) wakeBy(b *blockState, key string) {
+	b.wokenBy = key
+	r.wake(b)
+}
+
 // passOn wakes the next waiter of each of b's keys, for a client that was
-// woken but did not pop.
+// woken and is done: it popped, failed, or gave up.
 func (r *blockRegistry) passOn(b *blockState) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.settle(b)
 	for _, k := range b.keys {
 		r.wakeFirst(watchKey{b.db, k}, b.kind)
 	}
@@ -224,6 +303,22 @@ func (r *blockRegistry) unblock(id int64, how int32) bool {
 	return true
 }
 
+// expire times out the clients whose deadline is before now, as Redis's
+// clientsCron does: each is woken to reply as on a timeout.
+func (r *blockRegistry) expire(now int64) {
+	if r.count.Load() == 0 {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, b := range r.byID {
+		if b.deadline != 0 && b.deadline < now {
+			b.unblocked.Store(unblockTimeout)
+			r.wake(b)
+		}
+	}
+}
+
 // blocked returns the number of clients blocked (INFO's blocked_clients).
 func (r *blockRegistry) blocked() int { return int(r.count.Load()) }
 
@@ -247,7 +342,7 @@ func (r *blockRegistry) timed() int {
 	defer r.mu.Unlock()
 	n := 0
 	for _, b := range r.byID {
-		if !b.deadline.IsZero() {
+		if b.deadline != 0 {
 			n++
 		}
 	}
@@ -265,9 +360,21 @@ func (r *blockRegistry) KeyStored(db *storage.DB, key string, v storage.Value) {
 	r.wakeFirst(watchKey{db.Index(), key}, v.Kind())
 }
 
-// KeyRemoved does nothing: a removed key has nothing to pop (a
+// KeyRemoved wakes the strict waiters on key, which fail now that it is
+// gone; others wait on, since a removed key has nothing to pop (a
 // storage.Listener).
-func (r *blockRegistry) KeyRemoved(*storage.DB, string, storage.Value, storage.Reason) {}
+func (r *blockRegistry) KeyRemoved(db *storage.DB, key string, _ storage.Value, _ storage.Reason) {
+	if r.count.Load() == 0 {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, b := range slices.Clone(r.waiters[watchKey{db.Index(), key}]) {
+		if b.strict {
+			r.wakeBy(b, key)
+		}
+	}
+}
 
 // blockFor blocks the running command on keys for values of kind, for
 // timeout (0: forever). It reports false when the client may not block
@@ -285,7 +392,7 @@ func (c *client) blockFor(kind storage.Kind, keys [][]byte, timeout time.Duratio
 			b.keys[i] = string(k)
 		}
 		if timeout > 0 {
-			b.deadline = time.Now().Add(timeout)
+			b.deadline = c.srv.store.Now() + timeout.Milliseconds()
 		}
 	}
 	b.waiting = true
@@ -319,14 +426,12 @@ func (c *client) callBlocking(cmd *command, args [][]byte) {
 		switch c.await(b, w) {
 		case waitWoken:
 			b.waiting, b.rerun = false, true
-			mark := len(c.out.b)
 			c.call(cmd, owned, true)
 			if b.waiting {
 				continue // another client popped first
 			}
-			if len(c.out.b) > mark && c.out.b[mark] == '-' {
-				c.srv.blocking.passOn(b)
-			}
+			// Served or failed: the next in line may find something.
+			c.srv.blocking.passOn(b)
 			return
 		case waitTimeout:
 			c.giveUp(b)
@@ -360,21 +465,12 @@ const (
 	waitGone
 )
 
-// await waits for b's wake-up, its deadline, or the end of the
-// connection or the server. Replies written so far go out first.
+// await waits for b's wake-up (by a write, CLIENT UNBLOCK or the cron
+// at its deadline), or the end of the connection or the server. Replies
+// written so far go out first.
 func (c *client) await(b *blockState, w *connWatch) int {
 	if c.flush() != nil {
 		return waitGone
-	}
-	var expired <-chan time.Time
-	if !b.deadline.IsZero() {
-		d := time.Until(b.deadline)
-		if d <= 0 {
-			return waitTimeout
-		}
-		t := time.NewTimer(d)
-		defer t.Stop()
-		expired = t.C
 	}
 	select {
 	case <-b.wake:
@@ -385,8 +481,6 @@ func (c *client) await(b *blockState, w *connWatch) int {
 			return waitUnblockError
 		}
 		return waitWoken
-	case <-expired:
-		return waitTimeout
 	case <-w.gone:
 		return waitGone
 	case <-c.srv.done:
@@ -405,13 +499,11 @@ type connWatch struct {
 }
 
 func (c *client) watchConn() *connWatch {
-	// A blocked client is not subject to the idle timeout, as in Redis.
-	c.conn.SetReadDeadline(time.Time{})
 	w := &connWatch{c: c, gone: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(w.done)
 		for {
-			if err := c.rd.fill(); err != nil {
+			if err := c.rd.Fill(); err != nil {
 				if !w.stopping.Load() {
 					close(w.gone)
 				}

@@ -23,8 +23,7 @@ func registerClientCommands(t commandTable) {
 		&command{name: "kill", handler: cmdClientKill, arity: -3, flags: flagNoData},
 		// SETINFO is Redis 7.2's; clients such as go-redis send it on
 		// every connection, so Strata takes it as 7.2 does.
-		&command{name: "setinfo", handler: cmdClientSetInfo, arity: 4, flags: flagNoData,
-			summary: "Set client or connection specific info"},
+		&command{name: "setinfo", handler: cmdClientSetInfo, arity: 4, flags: flagNoData},
 		&command{name: "no-evict", handler: cmdClientNoEvict, arity: 3, flags: flagNoData},
 		&command{name: "help", handler: cmdClientHelp, arity: 2, flags: flagNoData},
 	)
@@ -119,7 +118,7 @@ func cmdClientNoEvict(c *client, args [][]byte) {
 func cmdClientInfo(c *client, args [][]byte) {
 	var b strings.Builder
 	c.describe(&b, c.srv.subscriptionCounts(), time.Now())
-	c.out.Verbatim(b.String())
+	c.out.Verbatim("txt", b.String())
 }
 
 // cmdClientList is CLIENT LIST [TYPE type | ID id [id ...]].
@@ -154,7 +153,7 @@ func cmdClientList(c *client, args [][]byte) {
 	for _, o := range clients {
 		o.describe(&b, subs, now)
 	}
-	c.out.Verbatim(b.String())
+	c.out.Verbatim("txt", b.String())
 }
 
 // clientsWhere returns the connected clients that match, by ID. Killed
@@ -403,4 +402,4 @@ var clientHelp = []string{
 	"    Prints this help.",
 }
 
-func cmdClientHelp(c *client, args [][]byte) { c.out.help(clientHelp) }
+func cmdClientHelp(c *client, args [][]byte) { c.out.Help(clientHelp) }

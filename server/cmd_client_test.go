@@ -8,64 +8,6 @@ import (
 	"time"
 )
 
-func TestClientCommands(t *testing.T) {
-	s := startServer(t, Config{})
-	c := dial(t, s)
-	tests := []struct {
-		name string
-		args []string
-		want string
-	}{
-		{"no subcommand", []string{"CLIENT"}, "-ERR wrong number of arguments for 'client' command\r\n"},
-		{"unknown subcommand", []string{"CLIENT", "FOO"}, "-ERR unknown subcommand 'FOO'. Try CLIENT HELP.\r\n"},
-		{"getname unset", []string{"CLIENT", "GETNAME"}, "$-1\r\n"},
-		{"getname arity", []string{"CLIENT", "GETNAME", "x"}, "-ERR wrong number of arguments for 'client|getname' command\r\n"},
-		{"setname space", []string{"CLIENT", "SETNAME", "a b"}, "-ERR Client names cannot contain spaces, newlines or special characters.\r\n"},
-		{"setname newline", []string{"CLIENT", "SETNAME", "a\nb"}, "-ERR Client names cannot contain spaces, newlines or special characters.\r\n"},
-		{"setname", []string{"CLIENT", "SETNAME", "foo"}, "+OK\r\n"},
-		{"getname", []string{"CLIENT", "GETNAME"}, "$3\r\nfoo\r\n"},
-		{"setname empty clears", []string{"CLIENT", "SETNAME", ""}, "+OK\r\n"},
-		{"getname cleared", []string{"CLIENT", "GETNAME"}, "$-1\r\n"},
-		{"list bad type", []string{"CLIENT", "LIST", "TYPE", "bad"}, "-ERR Unknown client type 'bad'\r\n"},
-		{"list pubsub", []string{"CLIENT", "LIST", "TYPE", "pubsub"}, "$0\r\n\r\n"},
-		{"list master", []string{"CLIENT", "LIST", "TYPE", "master"}, "$0\r\n\r\n"},
-		{"list replica", []string{"CLIENT", "LIST", "TYPE", "replica"}, "$0\r\n\r\n"},
-		{"list slave", []string{"CLIENT", "LIST", "TYPE", "slave"}, "$0\r\n\r\n"},
-		{"list bad id", []string{"CLIENT", "LIST", "ID", "1", "2", "abc"}, "-ERR Invalid client ID\r\n"},
-		{"list no such id", []string{"CLIENT", "LIST", "ID", "0"}, "$0\r\n\r\n"},
-		{"list id without ids", []string{"CLIENT", "LIST", "ID"}, "-ERR syntax error\r\n"},
-		{"list syntax", []string{"CLIENT", "LIST", "FOO"}, "-ERR syntax error\r\n"},
-		{"kill old form", []string{"CLIENT", "KILL", "1.2.3.4:5"}, "-ERR No such client\r\n"},
-		{"kill old form id word", []string{"CLIENT", "KILL", "ID"}, "-ERR No such client\r\n"},
-		{"kill no such id", []string{"CLIENT", "KILL", "ID", "999"}, ":0\r\n"},
-		{"kill bad id", []string{"CLIENT", "KILL", "ID", "abc"}, "-ERR client-id should be greater than 0\r\n"},
-		{"kill zero id", []string{"CLIENT", "KILL", "ID", "0"}, "-ERR client-id should be greater than 0\r\n"},
-		{"kill addr", []string{"CLIENT", "KILL", "ADDR", "1.2.3.4:5"}, ":0\r\n"},
-		{"kill laddr", []string{"CLIENT", "KILL", "LADDR", "1.2.3.4:5"}, ":0\r\n"},
-		{"kill unknown user", []string{"CLIENT", "KILL", "USER", "nosuch"}, "-ERR No such user 'nosuch'\r\n"},
-		{"kill skipme syntax", []string{"CLIENT", "KILL", "USER", "default", "SKIPME", "maybe"}, "-ERR syntax error\r\n"},
-		{"kill bad type", []string{"CLIENT", "KILL", "TYPE", "bad"}, "-ERR Unknown client type 'bad'\r\n"},
-		{"kill unknown filter", []string{"CLIENT", "KILL", "FOO", "bar"}, "-ERR syntax error\r\n"},
-		{"kill dangling filter", []string{"CLIENT", "KILL", "ID", "1", "TYPE"}, "-ERR syntax error\r\n"},
-		{"kill arity", []string{"CLIENT", "KILL"}, "-ERR wrong number of arguments for 'client|kill' command\r\n"},
-		{"no-evict on", []string{"CLIENT", "NO-EVICT", "on"}, "+OK\r\n"},
-		{"no-evict syntax", []string{"CLIENT", "NO-EVICT", "maybe"}, "-ERR syntax error\r\n"},
-		{"no-evict off", []string{"CLIENT", "NO-EVICT", "OFF"}, "+OK\r\n"},
-		{"setinfo lib-name", []string{"CLIENT", "SETINFO", "LIB-NAME", "redis-py"}, "+OK\r\n"},
-		{"setinfo lib-ver", []string{"CLIENT", "SETINFO", "lib-ver", "5.0.1"}, "+OK\r\n"},
-		{"setinfo unknown", []string{"CLIENT", "SETINFO", "FOO", "bar"}, "-ERR Unrecognized option 'FOO'\r\n"},
-		{"setinfo space", []string{"CLIENT", "SETINFO", "LIB-NAME", "a b"}, "-ERR LIB-NAME cannot contain spaces, newlines or special characters.\r\n"},
-		{"setinfo arity", []string{"CLIENT", "SETINFO", "LIB-NAME"}, "-ERR wrong number of arguments for 'client|setinfo' command\r\n"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := c.do(tc.args...); got != tc.want {
-				t.Errorf("%v: got %q, want %q", tc.args, got, tc.want)
-			}
-		})
-	}
-}
-
 // clientLine matches a CLIENT LIST line field by field, in Redis 7.0's
 // order.
 var clientLine = regexp.MustCompile(`^id=\d+ addr=127\.0\.0\.1:\d+ laddr=127\.0\.0\.1:\d+ fd=-?\d+ name=\S* age=\d+ idle=\d+ ` +
@@ -169,25 +111,5 @@ func TestClientKill(t *testing.T) {
 	killer.expect(":1\r\n", "CLIENT", "KILL", "ID", fmt.Sprint(killer.clientID()), "SKIPME", "no")
 	if !killer.waitClosed() {
 		t.Error("CLIENT KILL SKIPME no did not close the caller")
-	}
-}
-
-// TestClientListSubscribers checks the pub/sub fields: a subscriber is a
-// pubsub client (flag P) with its subscription counts.
-func TestClientListSubscribers(t *testing.T) {
-	s := startServer(t, Config{})
-	admin, sub := dial(t, s), dial(t, s)
-	sub.expect("*3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n", "SUBSCRIBE", "a")
-	sub.expect("*3\r\n$10\r\npsubscribe\r\n$2\r\nb*\r\n:2\r\n", "PSUBSCRIBE", "b*")
-	line := bulkText(t, admin.do("CLIENT", "LIST", "TYPE", "pubsub"))
-	if !strings.Contains(line, " flags=P db=0 sub=1 psub=1 ssub=0 ") || strings.Count(line, "\n") != 1 {
-		t.Errorf("CLIENT LIST TYPE pubsub: %q", line)
-	}
-	if line := bulkText(t, admin.do("CLIENT", "LIST", "TYPE", "normal")); strings.Count(line, "\n") != 1 || !strings.Contains(line, " cmd=client|list ") {
-		t.Errorf("CLIENT LIST TYPE normal: %q", line)
-	}
-	admin.expect(":1\r\n", "CLIENT", "KILL", "TYPE", "pubsub")
-	if !sub.waitClosed() {
-		t.Error("CLIENT KILL TYPE pubsub left the subscriber connected")
 	}
 }

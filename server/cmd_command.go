@@ -20,6 +20,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/stratakv/strata/internal/resp"
 	"github.com/stratakv/strata/policy"
 )
 
@@ -54,43 +55,43 @@ var (
 // commandDocs indexes the recorded descriptions by full command name
 // ("get", "config|get").
 type commandDocs struct {
-	info map[string]*respNode // COMMAND INFO entries
-	docs map[string]*respNode // COMMAND DOCS maps
+	info map[string]*resp.Node // COMMAND INFO entries
+	docs map[string]*resp.Node // COMMAND DOCS maps
 }
 
 // recorded returns the parsed recorded descriptions; they are parsed on
 // first use so a server that never runs COMMAND does not pay for them.
 var recorded = sync.OnceValue(func() *commandDocs {
-	d := &commandDocs{info: map[string]*respNode{}, docs: map[string]*respNode{}}
-	infos, err := parseRESP3(recordedInfo)
+	d := &commandDocs{info: map[string]*resp.Node{}, docs: map[string]*resp.Node{}}
+	infos, err := resp.Parse(recordedInfo)
 	if err != nil {
 		panic("server: embedded commanddocs/info.resp: " + err.Error())
 	}
 	for i := range infos {
 		d.indexInfo(&infos[i])
 	}
-	docs, err := parseRESP3(recordedDocs)
+	docs, err := resp.Parse(recordedDocs)
 	if err != nil || len(docs)%2 != 0 {
 		panic("server: embedded commanddocs/docs.resp is malformed")
 	}
 	for i := 0; i < len(docs); i += 2 {
-		d.indexDocs(docs[i].str, &docs[i+1])
+		d.indexDocs(docs[i].Str, &docs[i+1])
 	}
 	return d
 })
 
-func (d *commandDocs) indexInfo(entry *respNode) {
-	d.info[entry.elems[infoName].str] = entry
-	for i := range entry.elems[infoSubcommands].elems {
-		d.indexInfo(&entry.elems[infoSubcommands].elems[i])
+func (d *commandDocs) indexInfo(entry *resp.Node) {
+	d.info[entry.Elems[infoName].Str] = entry
+	for i := range entry.Elems[infoSubcommands].Elems {
+		d.indexInfo(&entry.Elems[infoSubcommands].Elems[i])
 	}
 }
 
-func (d *commandDocs) indexDocs(name string, doc *respNode) {
+func (d *commandDocs) indexDocs(name string, doc *resp.Node) {
 	d.docs[name] = doc
-	if subs, ok := doc.field("subcommands"); ok {
-		for i := 0; i+1 < len(subs.elems); i += 2 {
-			d.indexDocs(subs.elems[i].str, &subs.elems[i+1])
+	if subs, ok := doc.Field("subcommands"); ok {
+		for i := 0; i+1 < len(subs.Elems); i += 2 {
+			d.indexDocs(subs.Elems[i].Str, &subs.Elems[i+1])
 		}
 	}
 }
@@ -112,7 +113,7 @@ const (
 
 // infoEntry returns cmd's COMMAND INFO entry without its subcommands,
 // which the caller takes from the table.
-func infoEntry(cmd *command) *respNode {
+func infoEntry(cmd *command) *resp.Node {
 	if e, ok := recorded().info[cmd.name]; ok {
 		return e
 	}
@@ -121,7 +122,7 @@ func infoEntry(cmd *command) *respNode {
 
 // generatedInfo describes a command Redis does not have, from its table
 // entry, in the shape Redis gives module commands.
-func generatedInfo(cmd *command) *respNode {
+func generatedInfo(cmd *command) *resp.Node {
 	var flags, acl []string
 	if cmd.subcommands == nil {
 		switch {
@@ -147,7 +148,7 @@ func generatedInfo(cmd *command) *respNode {
 		}
 	}
 	acl = append(acl, "@slow")
-	specs := setNode()
+	specs := resp.Set()
 	if cmd.firstKey > 0 {
 		keyFlags := []string{"RO", "access"}
 		if cmd.flags&flagWrite != 0 {
@@ -158,53 +159,61 @@ func generatedInfo(cmd *command) *respNode {
 			last -= cmd.firstKey // Redis's range spec counts from the first key
 		}
 		step := max(cmd.keyStep, 1)
-		specs.elems = append(specs.elems, mapNode(
-			bulkNode("flags"), statusSet(keyFlags...),
-			bulkNode("begin_search"), mapNode(
-				bulkNode("type"), bulkNode("index"),
-				bulkNode("spec"), mapNode(bulkNode("index"), intNode(int64(cmd.firstKey)))),
-			bulkNode("find_keys"), mapNode(
-				bulkNode("type"), bulkNode("range"),
-				bulkNode("spec"), mapNode(
-					bulkNode("lastkey"), intNode(int64(last)),
-					bulkNode("keystep"), intNode(int64(step)),
-					bulkNode("limit"), intNode(0))),
+		specs.Elems = append(specs.Elems, resp.Map(
+			resp.Bulk("flags"), resp.StatusSet(keyFlags...),
+			resp.Bulk("begin_search"), resp.Map(
+				resp.Bulk("type"), resp.Bulk("index"),
+				resp.Bulk("spec"), resp.Map(resp.Bulk("index"), resp.Int(int64(cmd.firstKey)))),
+			resp.Bulk("find_keys"), resp.Map(
+				resp.Bulk("type"), resp.Bulk("range"),
+				resp.Bulk("spec"), resp.Map(
+					resp.Bulk("lastkey"), resp.Int(int64(last)),
+					resp.Bulk("keystep"), resp.Int(int64(step)),
+					resp.Bulk("limit"), resp.Int(0))),
 		))
 	}
-	e := arrayNode(
-		bulkNode(cmd.name),
-		intNode(int64(cmd.arity)),
-		statusSet(flags...),
-		intNode(int64(cmd.firstKey)),
-		intNode(int64(cmd.lastKey)),
-		intNode(int64(cmd.keyStep)),
-		statusSet(acl...),
-		setNode(),
+	e := resp.Array(
+		resp.Bulk(cmd.name),
+		resp.Int(int64(cmd.arity)),
+		resp.StatusSet(flags...),
+		resp.Int(int64(cmd.firstKey)),
+		resp.Int(int64(cmd.lastKey)),
+		resp.Int(int64(cmd.keyStep)),
+		resp.StatusSet(acl...),
+		resp.Set(),
 		specs,
-		setNode(),
+		resp.Set(),
 	)
 	return &e
 }
 
 // docsEntry returns cmd's COMMAND DOCS map, whose subcommands the caller
 // takes from the table.
-func docsEntry(cmd *command) *respNode {
+func docsEntry(cmd *command) *resp.Node {
 	if d, ok := recorded().docs[cmd.name]; ok {
 		return d
 	}
-	var kv []respNode
-	if cmd.summary != "" {
-		kv = append(kv, bulkNode("summary"), bulkNode(cmd.summary))
+	doc := strataDocs[cmd.name] // cmd_docs.go
+	var kv []resp.Node
+	if doc.summary != "" {
+		kv = append(kv, resp.Bulk("summary"), resp.Bulk(doc.summary))
 	}
-	kv = append(kv, bulkNode("since"), bulkNode(Version))
+	kv = append(kv, resp.Bulk("since"), resp.Bulk(Version))
 	if isModuleCommand(cmd) {
-		kv = append(kv, bulkNode("group"), bulkNode("module"), bulkNode("module"), bulkNode(strataModule))
+		kv = append(kv, resp.Bulk("group"), resp.Bulk("module"), resp.Bulk("module"), resp.Bulk(strataModule))
 	} else if container := recorded().docs[containerName(cmd)]; container != nil {
-		if group, ok := container.field("group"); ok {
-			kv = append(kv, bulkNode("group"), *group) // a subcommand of Redis's
+		if group, ok := container.Field("group"); ok {
+			kv = append(kv, resp.Bulk("group"), *group) // a subcommand of Redis's
 		}
 	}
-	d := mapNode(kv...)
+	if doc.complexity != "" {
+		kv = append(kv, resp.Bulk("complexity"), resp.Bulk(doc.complexity))
+	}
+	if len(doc.args) > 0 {
+		var keys int64
+		kv = append(kv, resp.Bulk("arguments"), argsNode(doc.args, &keys))
+	}
+	d := resp.Map(kv...)
 	return &d
 }
 
@@ -236,36 +245,36 @@ func containerName(cmd *command) string {
 
 // writeCommandInfo writes cmd's COMMAND INFO entry with the subcommands
 // Strata has.
-func (w *reply) writeCommandInfo(cmd *command) {
+func writeCommandInfo(w *resp.Writer, cmd *command) {
 	e := infoEntry(cmd)
 	w.Array(infoLen)
 	for i := 0; i < infoSubcommands; i++ {
-		w.Node(&e.elems[i])
+		w.Node(&e.Elems[i])
 	}
 	subs := sortedSubcommands(cmd)
 	w.Set(len(subs))
 	for _, s := range subs {
-		w.writeCommandInfo(s)
+		writeCommandInfo(w, s)
 	}
 }
 
 // writeCommandDocs writes cmd's COMMAND DOCS map with the subcommands
 // Strata has, where Redis puts them (last).
-func (w *reply) writeCommandDocs(cmd *command) {
+func writeCommandDocs(w *resp.Writer, cmd *command) {
 	d := docsEntry(cmd)
 	subs := sortedSubcommands(cmd)
-	pairs := len(d.elems) / 2
-	if _, ok := d.field("subcommands"); ok {
+	pairs := len(d.Elems) / 2
+	if _, ok := d.Field("subcommands"); ok {
 		pairs--
 	}
 	if len(subs) > 0 {
 		pairs++
 	}
 	w.Map(pairs)
-	for i := 0; i+1 < len(d.elems); i += 2 {
-		if d.elems[i].str != "subcommands" {
-			w.Node(&d.elems[i])
-			w.Node(&d.elems[i+1])
+	for i := 0; i+1 < len(d.Elems); i += 2 {
+		if d.Elems[i].Str != "subcommands" {
+			w.Node(&d.Elems[i])
+			w.Node(&d.Elems[i+1])
 		}
 	}
 	if len(subs) > 0 {
@@ -273,7 +282,7 @@ func (w *reply) writeCommandDocs(cmd *command) {
 		w.Map(len(subs))
 		for _, s := range subs {
 			w.BulkString(s.name)
-			w.writeCommandDocs(s)
+			writeCommandDocs(w, s)
 		}
 	}
 }
@@ -328,7 +337,7 @@ func cmdCommand(c *client, args [][]byte) {
 	cmds := c.srv.commands.sorted()
 	c.out.Array(len(cmds))
 	for _, cmd := range cmds {
-		c.out.writeCommandInfo(cmd)
+		writeCommandInfo(&c.out, cmd)
 	}
 }
 
@@ -342,7 +351,7 @@ func cmdCommandInfo(c *client, args [][]byte) {
 	c.out.Array(len(args) - 2)
 	for _, name := range args[2:] {
 		if cmd := c.srv.commands.lookupFullName(string(name)); cmd != nil {
-			c.out.writeCommandInfo(cmd)
+			writeCommandInfo(&c.out, cmd)
 		} else {
 			c.out.Null()
 		}
@@ -363,7 +372,7 @@ func cmdCommandDocs(c *client, args [][]byte) {
 	c.out.Map(len(cmds))
 	for _, cmd := range cmds {
 		c.out.BulkString(cmd.name)
-		c.out.writeCommandDocs(cmd)
+		writeCommandDocs(&c.out, cmd)
 	}
 }
 
@@ -381,8 +390,8 @@ func cmdCommandList(c *client, args [][]byte) {
 		case is(args[3], "aclcat"):
 			cat := "@" + strings.ToLower(value)
 			match = func(cmd *command) bool {
-				for _, a := range infoEntry(cmd).elems[infoACLCategories].elems {
-					if a.str == cat {
+				for _, a := range infoEntry(cmd).Elems[infoACLCategories].Elems {
+					if a.Str == cat {
 						return true
 					}
 				}
@@ -432,14 +441,19 @@ func cmdCommandGetKeys(c *client, args [][]byte) {
 		return
 	}
 	keys, err := findKeys(specs, line)
-	if err == errSpecUnknown && cmd.firstKey > 0 {
-		// Redis has a command-specific key finder here (SORT, MIGRATE);
-		// the table's key positions stand in for it.
-		keys, err = findKeys(keySpecs(generatedInfo(cmd)), line)
-		flags, _ := specs[0].field("flags")
-		for i := range keys {
-			keys[i].flags = flags
-		}
+	if err == errSpecUnknown && cmd.keys != nil {
+		// Redis runs the command's own key finder here (SORT, SORT_RO):
+		// the sorted key has the first spec's flags, STORE's key the
+		// last one's.
+		keys, err = nil, nil
+		cmd.keys(line, func(pos int) {
+			spec := specs[0]
+			if len(keys) > 0 {
+				spec = specs[len(specs)-1]
+			}
+			flags, _ := spec.Field("flags")
+			keys = append(keys, foundKey{pos: pos, flags: flags})
+		})
 	}
 	if err != nil {
 		if hasFlag(infoEntry(cmd), "no_mandatory_keys") {
@@ -466,24 +480,24 @@ func cmdCommandGetKeys(c *client, args [][]byte) {
 
 // keySpecs returns the key specs of a COMMAND INFO entry, leaving out
 // those that name no key.
-func keySpecs(entry *respNode) []*respNode {
-	var out []*respNode
-	all := entry.elems[infoKeySpecs].elems
+func keySpecs(entry *resp.Node) []*resp.Node {
+	var out []*resp.Node
+	all := entry.Elems[infoKeySpecs].Elems
 	for i := range all {
-		if flags, ok := all[i].field("flags"); ok && !hasString(flags, "not_key") {
+		if flags, ok := all[i].Field("flags"); ok && !hasString(flags, "not_key") {
 			out = append(out, &all[i])
 		}
 	}
 	return out
 }
 
-func hasFlag(entry *respNode, flag string) bool {
-	return hasString(&entry.elems[infoFlags], flag)
+func hasFlag(entry *resp.Node, flag string) bool {
+	return hasString(&entry.Elems[infoFlags], flag)
 }
 
-func hasString(n *respNode, s string) bool {
-	for _, e := range n.elems {
-		if e.str == s {
+func hasString(n *resp.Node, s string) bool {
+	for _, e := range n.Elems {
+		if e.Str == s {
 			return true
 		}
 	}
@@ -493,7 +507,7 @@ func hasString(n *respNode, s string) bool {
 // foundKey is a key argument's position and its key spec's flags.
 type foundKey struct {
 	pos   int
-	flags *respNode
+	flags *resp.Node
 }
 
 // Why key specs cannot give a command line's keys.
@@ -507,24 +521,24 @@ var (
 
 // findKeys applies key specs to a command line as Redis's
 // getKeysUsingKeySpecs does.
-func findKeys(specs []*respNode, argv [][]byte) ([]foundKey, error) {
+func findKeys(specs []*resp.Node, argv [][]byte) ([]foundKey, error) {
 	var keys []foundKey
 	argc := len(argv)
 	for _, spec := range specs {
-		flags, _ := spec.field("flags")
-		bs, _ := spec.field("begin_search")
-		fk, _ := spec.field("find_keys")
+		flags, _ := spec.Field("flags")
+		bs, _ := spec.Field("begin_search")
+		fk, _ := spec.Field("find_keys")
 		if bs == nil || fk == nil || hasString(flags, "incomplete") {
 			return nil, errSpecUnknown
 		}
-		bsType, _ := bs.field("type")
-		bsSpec, _ := bs.field("spec")
+		bsType, _ := bs.Field("type")
+		bsSpec, _ := bs.Field("spec")
 		first := 0
-		switch bsType.str {
+		switch bsType.Str {
 		case "index":
 			first = int(specInt(bsSpec, "index"))
 		case "keyword":
-			kw, _ := bsSpec.field("keyword")
+			kw, _ := bsSpec.Field("keyword")
 			from := int(specInt(bsSpec, "startfrom"))
 			start, end := from, argc-1
 			if from <= 0 {
@@ -535,7 +549,7 @@ func findKeys(specs []*respNode, argv [][]byte) ([]foundKey, error) {
 				dir = -1
 			}
 			for i := start; i != end && i >= 1 && i < argc; i += dir {
-				if strings.EqualFold(string(argv[i]), kw.str) {
+				if strings.EqualFold(string(argv[i]), kw.Str) {
 					first = i + 1
 					break
 				}
@@ -546,10 +560,10 @@ func findKeys(specs []*respNode, argv [][]byte) ([]foundKey, error) {
 		default:
 			return nil, errSpecUnknown
 		}
-		fkType, _ := fk.field("type")
-		fkSpec, _ := fk.field("spec")
+		fkType, _ := fk.Field("type")
+		fkSpec, _ := fk.Field("spec")
 		var last, step int
-		switch fkType.str {
+		switch fkType.Str {
 		case "range":
 			step = int(specInt(fkSpec, "keystep"))
 			lastKey, limit := int(specInt(fkSpec, "lastkey")), int(specInt(fkSpec, "limit"))
@@ -577,7 +591,7 @@ func findKeys(specs []*respNode, argv [][]byte) ([]foundKey, error) {
 			return nil, errSpecUnknown
 		}
 		if last >= argc || last < first || first >= argc || step < 1 {
-			if last == first-1 && fkType.str == "keynum" {
+			if last == first-1 && fkType.Str == "keynum" {
 				continue // zero keys
 			}
 			return nil, errSpecInvalid
@@ -591,8 +605,8 @@ func findKeys(specs []*respNode, argv [][]byte) ([]foundKey, error) {
 
 // variableKeyFlags give the key flags of the commands whose key spec says
 // variable_flags, as Redis's setGetKeys and bitfieldGetKeys do.
-var variableKeyFlags = map[string]func(argv [][]byte) *respNode{
-	"set": func(argv [][]byte) *respNode {
+var variableKeyFlags = map[string]func(argv [][]byte) *resp.Node{
+	"set": func(argv [][]byte) *resp.Node {
 		for _, a := range argv[min(3, len(argv)):] {
 			if is(a, "get") {
 				return &keyFlagsRW
@@ -600,7 +614,7 @@ var variableKeyFlags = map[string]func(argv [][]byte) *respNode{
 		}
 		return &keyFlagsOW
 	},
-	"bitfield": func(argv [][]byte) *respNode {
+	"bitfield": func(argv [][]byte) *resp.Node {
 		for i := 2; i < len(argv); i++ {
 			rest := len(argv) - i - 1
 			switch {
@@ -617,14 +631,14 @@ var variableKeyFlags = map[string]func(argv [][]byte) *respNode{
 }
 
 var (
-	keyFlagsRW = statusSet("RW", "access", "update")
-	keyFlagsOW = statusSet("OW", "update")
-	keyFlagsRO = statusSet("RO", "access")
+	keyFlagsRW = resp.StatusSet("RW", "access", "update")
+	keyFlagsOW = resp.StatusSet("OW", "update")
+	keyFlagsRO = resp.StatusSet("RO", "access")
 )
 
-func specInt(spec *respNode, key string) int64 {
-	if v, ok := spec.field(key); ok {
-		return v.num
+func specInt(spec *resp.Node, key string) int64 {
+	if v, ok := spec.Field(key); ok {
+		return v.Num
 	}
 	return 0
 }
@@ -653,4 +667,4 @@ var commandHelp = []string{
 	"    Prints this help.",
 }
 
-func cmdCommandHelp(c *client, args [][]byte) { c.out.help(commandHelp) }
+func cmdCommandHelp(c *client, args [][]byte) { c.out.Help(commandHelp) }

@@ -72,7 +72,6 @@ var noopConfigParams = []configParam{
 	memoryParam("hash-max-listpack-value", "64", 0, math.MaxInt64),
 	aliasParam("hash-max-ziplist-entries", "hash-max-listpack-entries"),
 	aliasParam("hash-max-ziplist-value", "hash-max-listpack-value"),
-	memoryParam("hll-sparse-max-bytes", "3000", 0, math.MaxInt64),
 	intParam("hz", "10", 0, math.MaxInt32),
 	stringParam("ignore-warnings", ""),
 	immutableParam("io-threads", "1"),

@@ -72,7 +72,7 @@ func (c *client) selectDB(db int) {
 
 // setProtocol switches the client's replies to RESP3 or back to RESP2.
 func (c *client) setProtocol(resp3 bool) {
-	c.out.resp3 = resp3
+	c.out.SetRESP3(resp3)
 	c.listed.resp3.Store(resp3)
 }
 
@@ -188,7 +188,7 @@ func cmdHello(c *client, args [][]byte) {
 	c.out.BulkString("version")
 	c.out.BulkString(RedisVersion)
 	c.out.BulkString("proto")
-	if c.out.resp3 {
+	if c.out.RESP3() {
 		c.out.Int(3)
 	} else {
 		c.out.Int(2)

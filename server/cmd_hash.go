@@ -376,13 +376,13 @@ func hrandfieldWithCount(c *client, key []byte, n int64, withValues bool) {
 	if distinct && count >= int64(h.Len()) {
 		count = int64(h.Len())
 	}
-	if withValues && !c.out.resp3 {
+	if withValues && !c.out.RESP3() {
 		c.out.Array(int(count) * 2)
 	} else {
 		c.out.Array(int(count))
 	}
 	write := func(f, v string) {
-		if withValues && c.out.resp3 {
+		if withValues && c.out.RESP3() {
 			c.out.Array(2)
 		}
 		c.out.BulkString(f)

@@ -492,4 +492,4 @@ var objectHelp = []string{
 	"    Prints this help.",
 }
 
-func cmdObjectHelp(c *client, args [][]byte) { c.out.help(objectHelp) }
+func cmdObjectHelp(c *client, args [][]byte) { c.out.Help(objectHelp) }

@@ -32,10 +32,8 @@ const (
 
 func registerLeaseCommands(t commandTable) {
 	t.add(
-		&command{name: "cache.lease", handler: cmdCacheLease, arity: -2, firstKey: 1, lastKey: 1, keyStep: 1,
-			summary: "Get a key, or the lease to load it: [hit|load|stale|wait, value|token|ms]"},
-		&command{name: "cache.lease.release", handler: cmdCacheLeaseRelease, arity: 3, firstKey: 1, lastKey: 1, keyStep: 1,
-			summary: "Release a key's lease, held by token, without writing the key"},
+		&command{name: "cache.lease", handler: cmdCacheLease, arity: -2, firstKey: 1, lastKey: 1, keyStep: 1},
+		&command{name: "cache.lease.release", handler: cmdCacheLeaseRelease, arity: 3, firstKey: 1, lastKey: 1, keyStep: 1},
 	)
 }
 

@@ -89,6 +89,6 @@ var pubsubHelp = []string{
 	"    Prints this help.",
 }
 
-func cmdPubSubHelp(c *client, args [][]byte) { c.out.help(pubsubHelp) }
+func cmdPubSubHelp(c *client, args [][]byte) { c.out.Help(pubsubHelp) }
 
 func pubsubContextError(name string) string { return fmt.Sprintf(msgPubSubContext, name) }

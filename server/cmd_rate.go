@@ -117,7 +117,7 @@ func cmdCacheRate(c *client, args [][]byte) {
 	} else {
 		var s policy.FixedState
 		if exists {
-			n, ok := parseInt(v.Bytes())
+			n, ok := argInt(v.Bytes())
 			if !ok {
 				c.out.Error(msgNotInteger)
 				return
@@ -189,7 +189,7 @@ func cmdClThrottle(c *client, args [][]byte) {
 			return
 		}
 		var ok bool
-		if tat, ok = parseInt(v.Bytes()); !ok {
+		if tat, ok = argInt(v.Bytes()); !ok {
 			c.out.Error(msgNotInteger)
 			return
 		}

@@ -1,11 +1,14 @@
 package server
 
 // Scripting commands: EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and
-// SCRIPT LOAD|EXISTS|FLUSH|KILL|DEBUG|HELP. The engine is script.go.
+// SCRIPT LOAD|EXISTS|FLUSH|KILL|DEBUG|HELP. The engine is package script;
+// the pseudo-client its scripts' commands run on is script_host.go.
 // https://redis.io/commands/eval/
 
 import (
-	"strings"
+	"errors"
+
+	"github.com/stratakv/strata/script"
 )
 
 func registerScriptCommands(t commandTable) {
@@ -33,7 +36,7 @@ func cmdEval(c *client, args [][]byte)       { eval(c, args, false, false) }
 func cmdEvalSha(c *client, args [][]byte)    { eval(c, args, true, false) }
 func cmdEvalRO(c *client, args [][]byte)     { eval(c, args, false, true) }
 func cmdEvalShaRO(c *client, args [][]byte)  { eval(c, args, true, true) }
-func cmdScriptHelp(c *client, args [][]byte) { c.out.help(scriptHelp) }
+func cmdScriptHelp(c *client, args [][]byte) { c.out.Help(scriptHelp) }
 
 // eval is EVAL and its variants: script (or sha) numkeys key... arg...,
 // with Redis's checks in Redis's order.
@@ -54,50 +57,63 @@ func eval(c *client, args [][]byte, bySHA, readOnly bool) {
 		c.out.Error(msgNumKeysNegative)
 		return
 	}
-	e := &c.srv.scripts
-	var s *luaScript
+	var s *script.Script
 	if bySHA {
-		if s = e.lookup(strings.ToLower(string(args[1]))); s == nil {
+		if s = c.srv.scripts.Lookup(string(args[1])); s == nil {
 			c.out.Error(msgNoScript)
 			return
 		}
 	} else {
-		var msg string
-		if s, msg = e.load(args[1], false); s == nil {
-			c.out.Error(msg)
+		var err error
+		if s, err = c.srv.scripts.Load(args[1], false); err != nil {
+			c.out.Error(scriptError(err))
 			return
 		}
 	}
 	// A script with a shebang declares whether it writes: one that may is
 	// refused by the read-only variants, and refused up front when memory
 	// is over maxmemory unless it allows that.
-	if s.flags&scriptShebang != 0 && s.flags&scriptNoWrites == 0 {
+	if f := s.Flags(); f&script.FlagShebang != 0 && f&script.FlagNoWrites == 0 {
 		if readOnly {
 			c.out.Error(msgScriptWriteFlagRO)
 			return
 		}
-		if s.flags&scriptAllowOOM == 0 && c.srv.store.MaxMemory() > 0 && c.tx.MakeRoom(nil) != nil {
+		if f&script.FlagAllowOOM == 0 && c.srv.store.MaxMemory() > 0 && c.tx.MakeRoom(nil) != nil {
 			c.out.Error(msgOutOfMemory)
 			return
 		}
 	}
 	end := 3 + int(numKeys)
-	e.run(c, s, args[3:end], args[end:], readOnly)
+	c.srv.runScript(c, s, args[3:end], args[end:], readOnly)
+}
+
+// scriptError words an error of the script engine as Redis's reply.
+func scriptError(err error) string {
+	var ce *script.CompileError
+	switch {
+	case errors.As(err, &ce):
+		return ce.Reply
+	case errors.Is(err, script.ErrNotBusy):
+		return msgNotBusy
+	case errors.Is(err, script.ErrUnkillable):
+		return msgUnkillable
+	}
+	return msgInternal
 }
 
 func cmdScriptLoad(c *client, args [][]byte) {
-	s, msg := c.srv.scripts.load(args[2], true)
-	if s == nil {
-		c.out.Error(msg)
+	s, err := c.srv.scripts.Load(args[2], true)
+	if err != nil {
+		c.out.Error(scriptError(err))
 		return
 	}
-	c.out.BulkString(s.sha)
+	c.out.BulkString(s.SHA())
 }
 
 func cmdScriptExists(c *client, args [][]byte) {
 	c.out.Array(len(args) - 2)
 	for _, sha := range args[2:] {
-		if c.srv.scripts.exists(strings.ToLower(string(sha))) {
+		if c.srv.scripts.Lookup(string(sha)) != nil {
 			c.out.Int(1)
 		} else {
 			c.out.Int(0)
@@ -112,13 +128,13 @@ func cmdScriptFlush(c *client, args [][]byte) {
 		c.out.Error(msgScriptFlushOption)
 		return
 	}
-	c.srv.scripts.flush()
+	c.srv.scripts.Flush()
 	c.out.OK()
 }
 
 func cmdScriptKill(c *client, args [][]byte) {
-	if msg := c.srv.scripts.kill(); msg != "" {
-		c.out.Error(msg)
+	if err := c.srv.scripts.Kill(); err != nil {
+		c.out.Error(scriptError(err))
 		return
 	}
 	c.out.OK()

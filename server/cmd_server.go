@@ -101,7 +101,7 @@ var memoryHelp = []string{
 	"    Prints this help.",
 }
 
-func cmdMemoryHelp(c *client, args [][]byte) { c.out.help(memoryHelp) }
+func cmdMemoryHelp(c *client, args [][]byte) { c.out.Help(memoryHelp) }
 
 // cmdMemoryUsage is MEMORY USAGE key [SAMPLES count]: what the key costs
 // in the memory tier, as used_memory counts it. Strata's accounting is
@@ -195,10 +195,10 @@ func share(part, whole int64) float64 {
 // memory issues.
 func cmdMemoryDoctor(c *client, args [][]byte) {
 	if c.srv.store.Used() < 5<<20 {
-		c.out.Verbatim(msgDoctorEmpty)
+		c.out.Verbatim("txt", msgDoctorEmpty)
 		return
 	}
-	c.out.Verbatim(msgDoctorFine)
+	c.out.Verbatim("txt", msgDoctorFine)
 }
 
 // cmdMemoryMallocStats answers as Redis built without jemalloc: Go's
@@ -228,7 +228,7 @@ var slowlogHelp = []string{
 	"    Prints this help.",
 }
 
-func cmdSlowlogHelp(c *client, args [][]byte) { c.out.help(slowlogHelp) }
+func cmdSlowlogHelp(c *client, args [][]byte) { c.out.Help(slowlogHelp) }
 
 func cmdSlowlogLen(c *client, args [][]byte) { c.out.Int(int64(c.srv.slowlog.len())) }
 

@@ -517,9 +517,9 @@ func incrBy(c *client, key []byte, by int64) {
 	// The reply ":<n>\r\n" holds the new value's digits, and Set copies
 	// what it is given: storing a view of the reply spares INCR, a hot
 	// path, a buffer of its own (a local one would escape through Set).
-	at := len(c.out.b)
+	at := c.out.Len()
 	c.out.Int(n)
-	digits := c.out.b[at+1 : len(c.out.b)-2]
+	digits := c.out.Bytes()[at+1 : c.out.Len()-2]
 	c.tx.Set(key, storage.StringValue(digits).WithExpireAt(old.ExpireAt()))
 	c.notify(notifyString, "incrby", key)
 }

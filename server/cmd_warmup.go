@@ -12,8 +12,10 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/stratakv/strata/scheduler"
@@ -21,21 +23,16 @@ import (
 
 func registerWarmupCommands(t commandTable) {
 	t.container("cache.warmup", -2,
-		&command{name: "list", handler: cmdWarmupList, arity: 2, flags: flagNoData,
-			summary: "List the warm-up jobs with their schedules and last runs"},
-		&command{name: "run", handler: cmdWarmupRun, arity: -3, flags: flagNoData | flagNoMulti,
-			summary: "Run a warm-up job now, waiting for its counts unless ASYNC"},
-		&command{name: "status", handler: cmdWarmupStatus, arity: -2, flags: flagNoData,
-			summary: "Show a warm-up job's state, progress and last run"},
-		&command{name: "clear", handler: cmdWarmupClear, arity: 3, flags: flagWrite | flagNoData | flagNoMulti,
-			summary: "Invalidate a warm-up job's keys, then run it"},
-		&command{name: "help", handler: cmdWarmupHelp, arity: 2, flags: flagNoData,
-			summary: "Show helpful text about the different subcommands"},
+		&command{name: "list", handler: cmdWarmupList, arity: 2, flags: flagNoData},
+		&command{name: "run", handler: cmdWarmupRun, arity: -3, flags: flagNoData | flagNoMulti},
+		&command{name: "status", handler: cmdWarmupStatus, arity: -2, flags: flagNoData},
+		&command{name: "clear", handler: cmdWarmupClear, arity: 3, flags: flagWrite | flagNoData | flagNoMulti},
+		&command{name: "help", handler: cmdWarmupHelp, arity: 2, flags: flagNoData},
 	)
 }
 
 var warmupHelp = []string{
-	"CACHE.WARMUP <subcommand> [<arg> ...]. Subcommands are:",
+	"CACHE.WARMUP <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
 	"LIST",
 	"    Return the warm-up jobs: name, schedule, source, next and last run, state.",
 	"RUN <job> [ASYNC]",
@@ -50,7 +47,7 @@ var warmupHelp = []string{
 	"    Prints this help.",
 }
 
-func cmdWarmupHelp(c *client, args [][]byte) { c.out.help(warmupHelp) }
+func cmdWarmupHelp(c *client, args [][]byte) { c.out.Help(warmupHelp) }
 
 // initWarmup builds the read-through loader and the warm-up scheduler
 // from the config, after the cache.
@@ -253,4 +250,50 @@ func warmupError(name string, err error) string {
 		return msgShuttingDown
 	}
 	return storageError(err) // CLEAR's invalidation met a disk error
+}
+
+// warmupJob is a job's status as the admin listener's /api/warmup gives
+// it: CACHE.WARMUP STATUS's fields, in JSON.
+type warmupJob struct {
+	Name        string     `json:"name"`
+	Schedule    string     `json:"schedule"`
+	Source      string     `json:"source"`
+	State       string     `json:"state"`
+	Done        int64      `json:"done"`
+	Total       int64      `json:"total"`
+	Runs        int64      `json:"runs"`
+	SkippedRuns int64      `json:"skipped_runs"`
+	NextRun     *time.Time `json:"next_run"`
+	Last        *warmupRun `json:"last"`
+}
+
+type warmupRun struct {
+	Trigger    string    `json:"trigger"`
+	Started    time.Time `json:"started"`
+	DurationMS int64     `json:"duration_ms"`
+	Loaded     int64     `json:"loaded"`
+	Failed     int64     `json:"failed"`
+	Skipped    int64     `json:"skipped"`
+	Error      string    `json:"error,omitempty"`
+}
+
+// serveWarmup answers GET /api/warmup: every job's status, so a
+// dashboard or a check can see whether the warm-ups ran.
+func (s *Server) serveWarmup(w http.ResponseWriter, r *http.Request) {
+	jobs := []warmupJob{}
+	for _, st := range s.scheduler.List() {
+		j := warmupJob{Name: st.Name, Schedule: st.Schedule, Source: st.Source, State: jobState(st),
+			Done: st.Done, Total: st.Total, Runs: st.Runs, SkippedRuns: st.SkippedRuns}
+		if !st.Next.IsZero() {
+			j.NextRun = &st.Next
+		}
+		if l := st.Last; l != nil {
+			j.Last = &warmupRun{Trigger: l.Trigger, Started: l.Started, DurationMS: l.Duration.Milliseconds(),
+				Loaded: l.Loaded, Failed: l.Failed, Skipped: l.Skipped, Error: l.Err}
+		}
+		jobs = append(jobs, j)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	json.NewEncoder(w).Encode(map[string]any{"jobs": jobs})
 }

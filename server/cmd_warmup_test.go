@@ -43,6 +43,7 @@ func TestWarmupScheduleFillsKeys(t *testing.T) {
 func TestWarmupCommands(t *testing.T) {
 	o := newTestOrigin(t, schoolOrigin)
 	s := startServer(t, Config{
+		AdminAddr:  "127.0.0.1:0",
 		Namespaces: []policy.Namespace{{Match: "school:", TTL: time.Hour}},
 		Warmup:     []scheduler.Job{schoolJob(o, "0 3,8 * * *")},
 	})
@@ -112,6 +113,11 @@ func TestWarmupCommands(t *testing.T) {
 	waitFor(t, "the async run", func() bool { return toMap(do("CACHE.WARMUP", "STATUS", "primary-schools"))["runs"] == int64(4) })
 
 	c := dial(t, s)
+	if code, body := adminGet(t, s, "/api/warmup", ""); code != 200 ||
+		!strings.Contains(body, `"name":"primary-schools","schedule":"0 3,8 * * *","source":"http","state":"idle"`) ||
+		!strings.Contains(body, `"runs":4,`) || !strings.Contains(body, `"loaded":2,"failed":0`) {
+		t.Errorf("GET /api/warmup = %d %s", code, body)
+	}
 	c.expect("-ERR no such warm-up job 'nosuchjob'\r\n", "CACHE.WARMUP", "RUN", "nosuchjob")
 	c.expect("-ERR no such warm-up job 'nosuchjob'\r\n", "CACHE.WARMUP", "STATUS", "nosuchjob")
 	c.expect("-ERR no such warm-up job 'nosuchjob'\r\n", "CACHE.WARMUP", "CLEAR", "nosuchjob")

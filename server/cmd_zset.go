@@ -24,6 +24,7 @@ import (
 	"unsafe"
 
 	"github.com/stratakv/strata/cache"
+	"github.com/stratakv/strata/internal/resp"
 	"github.com/stratakv/strata/storage"
 )
 
@@ -284,7 +285,7 @@ func appendScanScore(b []byte, f float64, listpack bool) []byte {
 	case f > -4503599627370495 && f < 4503599627370496 && f == math.Trunc(f):
 		return strconv.AppendInt(b, int64(f), 10)
 	}
-	return appendDouble(b, f)
+	return resp.AppendDouble(b, f)
 }
 
 // Lookups and replies.
@@ -335,7 +336,7 @@ func writeScored(c *client, items []scored, withScores bool) {
 
 // writeScoredHeader starts writeScored's reply for n members.
 func writeScoredHeader(c *client, n int, withScores bool) {
-	if withScores && !c.out.resp3 {
+	if withScores && !c.out.RESP3() {
 		c.out.Array(2 * n)
 	} else {
 		c.out.Array(n)
@@ -344,7 +345,7 @@ func writeScoredHeader(c *client, n int, withScores bool) {
 
 // writeScoredItem writes one member of writeScored's reply.
 func writeScoredItem(c *client, member string, score float64, withScores bool) {
-	if withScores && c.out.resp3 {
+	if withScores && c.out.RESP3() {
 		c.out.Array(2)
 	}
 	c.out.BulkString(member)
@@ -726,14 +727,20 @@ func storeResult(c *client, dst []byte, items []scored, event string) {
 		}
 		return
 	}
+	c.tx.Set(dst, storage.ZSetValue(newZSetOf(items)))
+	c.out.Int(int64(len(items)))
+	c.notify(notifyZSet, event, dst)
+}
+
+// newZSetOf returns a new sorted set of items (their members distinct),
+// in the encoding Redis gives a set a command builds.
+func newZSetOf(items []scored) *storage.ZSet {
 	z := storage.NewZSet(len(items), 0)
 	for _, it := range items {
 		z.Set([]byte(it.member), it.score)
 	}
 	z.SettleEncoding()
-	c.tx.Set(dst, storage.ZSetValue(z))
-	c.out.Int(int64(z.Len()))
-	c.notify(notifyZSet, event, dst)
+	return z
 }
 
 func cmdZCount(c *client, args [][]byte) {
@@ -913,7 +920,7 @@ func zpopCommand(c *client, args [][]byte, min bool) {
 		return
 	}
 	form := zpopFlat
-	if count != -1 && c.out.resp3 {
+	if count != -1 && c.out.RESP3() {
 		form = zpopPairs
 	}
 	zpopFrom(c, args[1], z, v, min, max(count, 1), form)

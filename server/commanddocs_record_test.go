@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stratakv/strata/internal/resp"
 )
 
 // TestRecordCommandDocs records redis-server's COMMAND INFO and COMMAND
@@ -28,66 +30,66 @@ func TestRecordCommandDocs(t *testing.T) {
 	resp3.query("HELLO", "3")
 	info := resp3.query("COMMAND", "INFO")
 	docs := resp3.query("COMMAND", "DOCS")
-	sortInfo(info.elems)
+	sortInfo(info.Elems)
 	sortDocs(&docs)
 
-	var w reply
-	w.resp3 = true
-	for i := range info.elems {
-		w.Node(&info.elems[i])
+	var w resp.Writer
+	w.SetRESP3(true)
+	for i := range info.Elems {
+		w.Node(&info.Elems[i])
 	}
-	writeFile(t, "commanddocs/info.resp", w.b)
-	w.b = nil
-	for i := range docs.elems {
-		w.Node(&docs.elems[i])
+	writeFile(t, "commanddocs/info.resp", w.Bytes())
+	w.Reset(0)
+	for i := range docs.Elems {
+		w.Node(&docs.Elems[i])
 	}
-	writeFile(t, "commanddocs/docs.resp", w.b)
+	writeFile(t, "commanddocs/docs.resp", w.Bytes())
 
 	// Redis's own RESP2 replies, normalized the same way, must equal the
-	// RESP3 recording downgraded by reply.Node.
+	// RESP3 recording downgraded by Writer.Node.
 	resp2 := redisConn(t, addr)
 	info2 := resp2.query("COMMAND", "INFO")
 	docs2 := resp2.query("COMMAND", "DOCS")
-	sortInfo(info2.elems)
+	sortInfo(info2.Elems)
 	sortDocs(&docs2)
 	for _, tc := range []struct {
 		name      string
-		recorded  respNode
-		fromRESP2 respNode
+		recorded  resp.Node
+		fromRESP2 resp.Node
 	}{{"info", info, info2}, {"docs", docs, docs2}} {
-		var got, want reply
+		var got, want resp.Writer
 		got.Node(&tc.recorded)
 		want.Node(&tc.fromRESP2)
-		if string(got.b) != string(want.b) {
+		if string(got.Bytes()) != string(want.Bytes()) {
 			t.Errorf("%s: the RESP3 recording downgraded to RESP2 differs from Redis's RESP2 reply", tc.name)
 		}
 	}
 }
 
 // sortInfo orders COMMAND INFO entries, and their subcommands, by name.
-func sortInfo(entries []respNode) {
-	sort.Slice(entries, func(i, j int) bool { return entries[i].elems[infoName].str < entries[j].elems[infoName].str })
+func sortInfo(entries []resp.Node) {
+	sort.Slice(entries, func(i, j int) bool { return entries[i].Elems[infoName].Str < entries[j].Elems[infoName].Str })
 	for i := range entries {
-		sortInfo(entries[i].elems[infoSubcommands].elems)
+		sortInfo(entries[i].Elems[infoSubcommands].Elems)
 	}
 }
 
 // sortDocs orders the pairs of a COMMAND DOCS map, and of the subcommands
 // maps inside, by name. A RESP2 reply's flat arrays are sorted alike.
-func sortDocs(m *respNode) {
-	type pair struct{ k, v respNode }
-	pairs := make([]pair, len(m.elems)/2)
+func sortDocs(m *resp.Node) {
+	type pair struct{ k, v resp.Node }
+	pairs := make([]pair, len(m.Elems)/2)
 	for i := range pairs {
-		pairs[i] = pair{m.elems[2*i], m.elems[2*i+1]}
+		pairs[i] = pair{m.Elems[2*i], m.Elems[2*i+1]}
 	}
-	sort.Slice(pairs, func(i, j int) bool { return pairs[i].k.str < pairs[j].k.str })
+	sort.Slice(pairs, func(i, j int) bool { return pairs[i].k.Str < pairs[j].k.Str })
 	for i, p := range pairs {
-		for j := 0; j+1 < len(p.v.elems); j += 2 {
-			if p.v.elems[j].str == "subcommands" {
-				sortDocs(&p.v.elems[j+1])
+		for j := 0; j+1 < len(p.v.Elems); j += 2 {
+			if p.v.Elems[j].Str == "subcommands" {
+				sortDocs(&p.v.Elems[j+1])
 			}
 		}
-		m.elems[2*i], m.elems[2*i+1] = p.k, p.v
+		m.Elems[2*i], m.Elems[2*i+1] = p.k, p.v
 	}
 }
 
@@ -117,19 +119,19 @@ func redisConn(t *testing.T, addr string) *redisTestConn {
 	return &redisTestConn{t: t, nc: nc, br: bufio.NewReader(nc)}
 }
 
-func (r *redisTestConn) query(args ...string) respNode {
+func (r *redisTestConn) query(args ...string) resp.Node {
 	r.t.Helper()
-	var w reply
+	var w resp.Writer
 	w.Strings(args)
 	r.nc.SetDeadline(time.Now().Add(10 * time.Second))
-	if _, err := r.nc.Write(w.b); err != nil {
+	if _, err := r.nc.Write(w.Bytes()); err != nil {
 		r.t.Fatal(err)
 	}
 	var raw strings.Builder
 	if err := readReply(r.br, &raw); err != nil {
 		r.t.Fatal(err)
 	}
-	nodes, err := parseRESP3([]byte(raw.String()))
+	nodes, err := resp.Parse([]byte(raw.String()))
 	if err != nil || len(nodes) != 1 {
 		r.t.Fatalf("%v: cannot parse reply %.200q: %v", args, raw.String(), err)
 	}

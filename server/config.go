@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/stratakv/strata/internal/resp"
 	"github.com/stratakv/strata/policy"
 	"github.com/stratakv/strata/scheduler"
 )
@@ -63,6 +64,17 @@ type Config struct {
 	// beyond it the least recently used persisted keys are evicted from
 	// both tiers (0: no bound).
 	MaxDiskSize int64
+	// ConfigFile is the path of the config file the server was started
+	// with, absolute, for INFO's config_file ("" for none).
+	ConfigFile string
+	// RewriteConfig writes CONFIG REWRITE's changes into that file: the
+	// CONFIG parameters changed since start-up by name, with their values
+	// as CONFIG GET shows them. Nil: CONFIG REWRITE answers that there is
+	// no config file, as Redis does.
+	RewriteConfig func(changed map[string]string) error
+	// AdminAddr is the host:port of the admin HTTP listener: /metrics,
+	// /healthz, /readyz and the dashboard (admin.go). Empty: none.
+	AdminAddr string
 	// LogLevel is debug, verbose, notice or warning (default notice).
 	LogLevel string
 	// Logger receives the server's logs (default: slog.Default()).
@@ -83,7 +95,7 @@ func DefaultConfig() Config {
 		MaxMemoryPolicy: "noeviction",
 		Databases:       16,
 		MaxClients:      10000,
-		ProtoMaxBulkLen: defaultMaxBulkLen,
+		ProtoMaxBulkLen: resp.DefaultMaxBulk,
 		FlushInterval:   time.Second,
 		LogLevel:        "notice",
 	}

@@ -144,6 +144,15 @@ func readReply(br *bufio.Reader, b *strings.Builder) error {
 	return nil
 }
 
+// expectRead reads one reply the connection did not just ask for (a
+// blocked command's) and fails the test unless it is want.
+func (c *rawConn) expectRead(want string) {
+	c.t.Helper()
+	if got := c.read(); got != want {
+		c.t.Errorf("got %q, want %q", got, want)
+	}
+}
+
 // expect runs a command and fails the test unless the raw reply is want.
 func (c *rawConn) expect(want string, args ...string) {
 	c.t.Helper()

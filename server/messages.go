@@ -91,6 +91,7 @@ const (
 	msgConfigUnknown    = "ERR Unknown option or number of arguments for CONFIG SET - '%s'"
 	msgConfigSetFailed  = "ERR CONFIG SET failed (possibly related to argument '%s') - %s"
 	msgConfigNoFile     = "ERR The server is running without a config file"
+	msgConfigRewrite    = "ERR Rewriting config file: "
 	msgNoShutdown       = "ERR No shutdown in progress."
 	msgSubcommandSyntax = "ERR unknown subcommand or wrong number of arguments for '%s'. Try %s HELP."
 	msgSlowlogCount     = "ERR count should be greater than or equal to -1"
@@ -176,6 +177,24 @@ const (
 	msgOutOfRangeLong = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
 )
 
+// Geo and SORT reply texts.
+const (
+	msgGeoInvalidPair    = "ERR invalid longitude,latitude pair %s,%s"
+	msgGeoNoMember       = "ERR could not decode requested zset member"
+	msgGeoUnit           = "ERR unsupported unit provided. please use M, KM, FT, MI"
+	msgGeoNeedRadius     = "ERR need numeric radius"
+	msgGeoNeedWidth      = "ERR need numeric width"
+	msgGeoNeedHeight     = "ERR need numeric height"
+	msgGeoRadiusNegative = "ERR radius cannot be negative"
+	msgGeoBoxNegative    = "ERR height or width cannot be negative"
+	msgGeoCountPositive  = "ERR COUNT must be > 0"
+	msgGeoStoreWith      = "ERR %s is not compatible with WITHDIST, WITHHASH and WITHCOORD options"
+	msgGeoFrom           = "ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for %s"
+	msgGeoBy             = "ERR exactly one of BYRADIUS and BYBOX can be specified for %s"
+	msgGeoAnyCount       = "ERR the ANY argument requires COUNT argument"
+	msgSortNotDouble     = "ERR One or more scores can't be converted into double"
+)
+
 // Hash and set reply texts.
 const (
 	msgHashNotInteger = "ERR hash value is not an integer"
@@ -184,34 +203,84 @@ const (
 	msgNumKeysTooMany = "ERR Number of keys can't be greater than number of args"
 )
 
-// Scripting reply texts (EVAL, EVALSHA, SCRIPT). Those raised inside a
-// script carry no code: the script's error path adds "ERR " as Redis's
-// luaPushError does.
+// Scripting reply texts (EVAL, EVALSHA, SCRIPT); those of scripts' own
+// errors are package script's.
 const (
-	msgNoScript            = "NOSCRIPT No matching script. Please use EVAL."
-	msgNumKeysNegative     = "ERR Number of keys can't be negative"
-	msgScriptCompile       = "ERR Error compiling script (new function): %s"
-	msgShebangInvalid      = "ERR Invalid script shebang"
-	msgShebangEngine       = "ERR Unexpected engine in script shebang: %s"
-	msgShebangFlag         = "ERR Unexpected flag in script shebang: %s"
-	msgShebangOption       = "ERR Unknown lua shebang option: %s"
-	msgScriptWriteFlagRO   = "ERR Can not execute a script with write flag using *_ro command."
-	msgScriptFlushOption   = "ERR SCRIPT FLUSH only support SYNC|ASYNC option"
-	msgScriptDebugOption   = "ERR Use SCRIPT DEBUG YES/SYNC/NO"
-	msgScriptDebugger      = "ERR Strata has no Lua debugger: SCRIPT DEBUG supports NO only"
-	msgNotBusy             = "NOTBUSY No scripts in execution right now."
-	msgUnkillable          = "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command."
-	msgScriptKilled        = "Script killed by user with SCRIPT KILL..."
-	msgScriptTimedOut      = "Script killed after running longer than busy-reply-threshold (lua-time-limit) of %d milliseconds"
-	msgScriptServerClosing = "Script killed: the server is shutting down"
-	msgScriptNoArgs        = "Please specify at least one argument for this redis lib call"
-	msgScriptArgType       = "Lua redis lib command arguments must be strings or integers"
-	msgScriptUnknownCmd    = "Unknown Redis command called from script"
-	msgScriptWrongArity    = "Wrong number of args calling Redis command from script"
-	msgScriptDenied        = "This Redis command is not allowed from script"
-	msgScriptReadOnly      = "Write commands are not allowed from read-only scripts."
-	msgScriptReadonlyTable = "Attempt to modify a readonly table"
-	msgScriptNoGlobal      = "Script attempted to access nonexistent global variable '%s'"
-	msgScriptStackLimit    = "ERR reached lua stack limit"
-	msgScriptUnknownError  = "ERR unknown error"
+	msgNoScript          = "NOSCRIPT No matching script. Please use EVAL."
+	msgNumKeysNegative   = "ERR Number of keys can't be negative"
+	msgScriptWriteFlagRO = "ERR Can not execute a script with write flag using *_ro command."
+	msgScriptFlushOption = "ERR SCRIPT FLUSH only support SYNC|ASYNC option"
+	msgScriptDebugOption = "ERR Use SCRIPT DEBUG YES/SYNC/NO"
+	msgScriptDebugger    = "ERR Strata has no Lua debugger: SCRIPT DEBUG supports NO only"
+	msgNotBusy           = "NOTBUSY No scripts in execution right now."
+	msgUnkillable        = "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command."
+)
+
+// Bitmap reply texts.
+const (
+	msgBitOffset        = "ERR bit offset is not an integer or out of range"
+	msgBitValue         = "ERR bit is not an integer or out of range"
+	msgBitposBit        = "ERR The bit argument must be 1 or 0."
+	msgBitopNot         = "ERR BITOP NOT must be called with a single source key."
+	msgBitfieldType     = "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is."
+	msgBitfieldOverflow = "ERR Invalid OVERFLOW type specified"
+	msgBitfieldRO       = "ERR BITFIELD_RO only supports the GET subcommand"
+)
+
+// HyperLogLog reply texts.
+const (
+	msgNotHLL            = "WRONGTYPE Key is not a valid HyperLogLog string value."
+	msgCorruptHLL        = "INVALIDOBJ Corrupted HLL object detected"
+	msgPfdebugNoKey      = "ERR The specified key does not exist"
+	msgPfdebugNotSparse  = "ERR HLL encoding is not sparse"
+	msgPfdebugUnknown    = "ERR Unknown PFDEBUG subcommand '%s'"
+	msgSelftestRegister  = "TESTFAILED Register %d should be %d but is %d"
+	msgSelftestNotSparse = "TESTFAILED sparse encoding not used"
+	msgSelftestDisagree  = "TESTFAILED dense/sparse disagree"
+	msgSelftestError     = "TESTFAILED Too big error. card:%d abserr:%d"
+)
+
+// Stream reply texts.
+const (
+	msgStreamID             = "ERR Invalid stream ID specified as stream command argument"
+	msgStreamStartID        = "ERR invalid start ID for the interval"
+	msgStreamEndID          = "ERR invalid end ID for the interval"
+	msgXAddIDZero           = "ERR The ID specified in XADD must be greater than 0-0"
+	msgXAddIDTooSmall       = "ERR The ID specified in XADD is equal or smaller than the target stream top item"
+	msgStreamExhausted      = "ERR The stream has exhausted the last possible ID, unable to add more items"
+	msgStreamTooLarge       = "ERR Elements are too large to be stored"
+	msgTrimBothStrategies   = "ERR syntax error, MAXLEN and MINID options at the same time are not compatible"
+	msgTrimMaxLen           = "ERR The MAXLEN argument must be >= 0."
+	msgTrimLimit            = "ERR The LIMIT argument must be >= 0."
+	msgTrimLimitNoStrategy  = "ERR syntax error, LIMIT cannot be used without specifying a trimming strategy"
+	msgTrimLimitNoApprox    = "ERR syntax error, LIMIT cannot be used without the special ~ option"
+	msgXTrimNoStrategy      = "ERR syntax error, XTRIM must be called with a trimming strategy"
+	msgXSetIDEntriesAdded   = "ERR entries_added must be positive"
+	msgXSetIDMaxDeleted     = "ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id"
+	msgXSetIDTooSmall       = "ERR The ID specified in XSETID is smaller than the target stream top item"
+	msgXSetIDEntriesTooFew  = "ERR The entries_added specified in XSETID is smaller than the target stream length"
+	msgXReadBlockInScript   = "ERR %s command is not allowed with BLOCK option from scripts"
+	msgXReadTimeout         = "ERR timeout is not an integer or out of range"
+	msgXReadUnbalanced      = "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified."
+	msgXReadGroupOption     = "ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead."
+	msgXReadNoAckOption     = "ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead."
+	msgXReadGroupMissing    = "ERR Missing GROUP option for XREADGROUP"
+	msgXReadGroupNoGroup    = "NOGROUP No such key '%s' or consumer group '%s' in XREADGROUP with GROUP option"
+	msgXReadGroupDollar     = "ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set."
+	msgXReadGreaterID       = "ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option."
+	msgStreamKeyDeleted     = "UNBLOCKED the stream key no longer exists"
+	msgStreamGroupDestroyed = "NOGROUP the consumer group this client was blocked on no longer exists"
+	msgXGroupNoKey          = "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically."
+	msgXGroupNoGroup        = "NOGROUP No such consumer group '%s' for key name '%s'"
+	msgXGroupEntriesRead    = "ERR value for ENTRIESREAD must be positive or -1"
+	msgBusyGroup            = "BUSYGROUP Consumer Group name already exists"
+	msgNoKeyOrGroup         = "NOGROUP No such key '%s' or consumer group '%s'"
+	msgXClaimMinIdle        = "ERR Invalid min-idle-time argument for XCLAIM"
+	msgXClaimIdle           = "ERR Invalid IDLE option argument for XCLAIM"
+	msgXClaimTime           = "ERR Invalid TIME option argument for XCLAIM"
+	msgXClaimRetryCount     = "ERR Invalid RETRYCOUNT option argument for XCLAIM"
+	msgXClaimOption         = "ERR Unrecognized XCLAIM option '%s'"
+	msgXAutoClaimMinIdle    = "ERR Invalid min-idle-time argument for XAUTOCLAIM"
+	msgXAutoClaimCount      = "ERR COUNT must be > 0"
+	msgXAutoClaimMemory     = "ERR Insufficient memory, failed allocating transient memory, COUNT too high."
 )

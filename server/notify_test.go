@@ -86,27 +86,3 @@ func TestKeyspaceEvents(t *testing.T) {
 	c.do("GET", "quiet")
 	expectEvents(t, sub, "__keyspace@3__:quiet expired")
 }
-
-func TestKeyspaceEventsOff(t *testing.T) {
-	s := startServer(t, Config{NotifyKeyspaceEvents: "A"}) // classes without K or E publish nothing
-	sub, c := dial(t, s), dial(t, s)
-	sub.do("PSUBSCRIBE", "*")
-	c.do("SET", "k", "v")
-	c.do("PUBLISH", "marker", "m")
-	if got := sub.read(); !strings.Contains(got, "marker") {
-		t.Fatalf("got %q before the marker", got)
-	}
-}
-
-// TestKeyspaceEventsToSelf: a RESP3 client subscribed to its own writes'
-// events gets the push before the command's reply, as in Redis.
-func TestKeyspaceEventsToSelf(t *testing.T) {
-	s := startServer(t, Config{NotifyKeyspaceEvents: "E$"})
-	c := dial(t, s)
-	c.do("HELLO", "3")
-	c.do("SUBSCRIBE", "__keyevent@0__:set")
-	want := ">3\r\n$7\r\nmessage\r\n$18\r\n__keyevent@0__:set\r\n$1\r\nk\r\n+OK\r\n"
-	if got := readReplies(c, []string{"SET", "k", "v"}, want); got != want {
-		t.Fatalf("got %q, want %q", got, want)
-	}
-}

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/stratakv/strata/internal/resp"
 	"github.com/stratakv/strata/policy"
 )
 
@@ -109,7 +110,7 @@ type subscriber struct {
 // subscriber returns c's pub/sub state, making it on first use.
 func (c *client) subscriber() *subscriber {
 	if c.ps == nil {
-		s := &subscriber{c: c, resp3: c.out.resp3}
+		s := &subscriber{c: c, resp3: c.out.RESP3()}
 		for k := range s.names {
 			s.names[k] = map[string]struct{}{}
 		}
@@ -141,10 +142,10 @@ func (c *client) subscribed() bool {
 // fail, as in Redis.
 func (c *client) contextRefuses(cmd *command) bool {
 	switch {
-	case !c.out.resp3 && cmd.flags&flagPubSub == 0 && c.subscribed():
-		c.out.Error(pubsubContextError(cmd.name))
+	case !c.out.RESP3() && cmd.flags&flagPubSub == 0 && c.subscribed():
+		c.refuse(cmd, pubsubContextError(cmd.name))
 	case c.multi != nil && cmd.flags&flagNoMulti != 0:
-		c.out.Error(msgNoMulti)
+		c.refuse(cmd, msgNoMulti)
 	default:
 		return false
 	}
@@ -157,7 +158,7 @@ func (c *client) contextRefuses(cmd *command) bool {
 // pubsubPong answers PING in RESP2 subscriber context, where Redis replies
 // with a message-like array ["pong", arg or ""]; it reports whether it did.
 func (c *client) pubsubPong(args [][]byte) bool {
-	if c.out.resp3 || !c.subscribed() {
+	if c.out.RESP3() || !c.subscribed() {
 		return false
 	}
 	c.out.Array(2)
@@ -176,7 +177,7 @@ func (c *client) pubsubPong(args [][]byte) bool {
 // after. It runs on c's goroutine.
 func (s *subscriber) takeQueue() {
 	s.mu.Lock()
-	s.c.out.b = append(s.c.out.b, s.queue...)
+	s.c.out.Raw(s.queue)
 	s.pending -= int64(len(s.queue))
 	s.queue = s.queue[:0]
 	s.held = true
@@ -188,7 +189,7 @@ func (s *subscriber) takeQueue() {
 func (s *subscriber) flushed() {
 	s.mu.Lock()
 	s.held = false
-	s.resp3 = s.c.out.resp3
+	s.resp3 = s.c.out.RESP3()
 	start := s.startDrain()
 	s.mu.Unlock()
 	if start {
@@ -246,7 +247,7 @@ func (s *subscriber) drain() {
 func (p *pubsub) deliver(s *subscriber, frame []byte, from *client, now int64) {
 	if s.c == from {
 		s.takeQueue()
-		s.c.out.b = appendFrame(s.c.out.b, frame, s.c.out.resp3)
+		s.c.out.PushFrame(frame)
 		return
 	}
 	s.mu.Lock()
@@ -254,7 +255,7 @@ func (p *pubsub) deliver(s *subscriber, frame []byte, from *client, now int64) {
 		s.mu.Unlock()
 		return
 	}
-	s.queue = appendFrame(s.queue, frame, s.resp3)
+	s.queue = resp.AppendPushFrame(s.queue, frame, s.resp3)
 	s.pending += int64(len(frame))
 	over := p.overLimit(s, now)
 	if over {
@@ -290,15 +291,6 @@ func (p *pubsub) overLimit(s *subscriber, now int64) bool {
 		return false
 	}
 	return now-s.softAt > p.softSeconds.Load()*1000
-}
-
-func appendFrame(b, frame []byte, resp3 bool) []byte {
-	n := len(b)
-	b = append(b, frame...)
-	if resp3 {
-		b[n] = '>'
-	}
-	return b
 }
 
 // subscribe adds c's subscriptions of kind k and confirms each.

@@ -23,6 +23,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -30,6 +31,7 @@ import (
 
 	"github.com/stratakv/strata/cache"
 	"github.com/stratakv/strata/scheduler"
+	"github.com/stratakv/strata/script"
 	"github.com/stratakv/strata/storage"
 )
 
@@ -42,11 +44,14 @@ type Server struct {
 	store *storage.Store
 
 	listeners []net.Listener
+	admin     *http.Server // the admin listener's (admin.go), nil when off
+	adminLn   net.Listener
 	mu        sync.Mutex // guards clients
 	clients   map[int64]*client
 
 	nextClientID atomic.Int64
 	stats        serverStats
+	errors       errorStats // error replies by code (cmdstats.go)
 	slowlog      *slowlog
 	timeout      atomic.Int64 // cfg.Timeout, see idleTimeout
 	scriptLimit  atomic.Int64 // busy-reply-threshold in ms: how long a script may run (0: no limit)
@@ -57,12 +62,16 @@ type Server struct {
 	loader       *scheduler.Loader    // read-through from namespaces' origins
 	scheduler    *scheduler.Scheduler // warm-up jobs
 	commands     commandTable         // what connections dispatch through
-	scripts      scriptEngine         // Lua scripts: their cache and state (script.go)
+	scripts      *script.Engine       // Lua scripts: their cache and state
+	scriptHost   *scriptHost          // scripts' pseudo-client (script_host.go); built by the first script
 	started      time.Time
 	// info is INFO's state (info.go); noopConfig holds the values
 	// CONFIG SET gave parameters Strata does not use, guarded by cfgMu.
 	info       infoState
 	noopConfig map[string]string
+	// configChanged names the parameters CONFIG SET changed, which
+	// CONFIG REWRITE writes; guarded by cfgMu.
+	configChanged map[string]bool
 
 	closeOnce sync.Once
 	done      chan struct{}
@@ -103,6 +112,7 @@ func New(cfg Config) (*Server, error) {
 	s.store = store
 	s.timeout.Store(int64(cfg.Timeout))
 	s.scriptLimit.Store(5000) // Redis's default busy-reply-threshold
+	s.scripts = script.New(script.Options{Version: RedisVersion, Logger: s.log})
 	store.AddListener(&s.watches)
 	store.AddListener(&s.blocking)
 	if err := s.initCache(); err != nil {
@@ -135,6 +145,12 @@ func (s *Server) Start() error {
 		s.listeners = append(s.listeners, ln)
 	}
 	s.started = time.Now()
+	if err := s.startAdmin(); err != nil {
+		for _, l := range s.listeners {
+			l.Close()
+		}
+		return err
+	}
 	for _, ln := range s.listeners {
 		s.wg.Add(1)
 		go s.acceptLoop(ln)
@@ -162,9 +178,12 @@ func (s *Server) Store() *storage.Store { return s.store }
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.done)
-		s.scripts.closing() // a running script stops, so its client can close
+		s.scripts.Close() // a running script stops, so its client can close
 		for _, ln := range s.listeners {
 			ln.Close()
+		}
+		if s.admin != nil {
+			s.admin.Close()
 		}
 		s.mu.Lock()
 		for _, c := range s.clients {
@@ -259,8 +278,9 @@ func (s *Server) unregister(c *client) {
 	s.clientClosed(c)
 }
 
-// cron runs the server's periodic work: active expiry ten times a second
-// with a quarter of each tick as its budget, as Redis's hz 10.
+// cron runs the server's periodic work ten times a second, as Redis's hz
+// 10: active expiry, with a quarter of each tick as its budget, and the
+// clients' timeouts.
 func (s *Server) cron() {
 	defer s.wg.Done()
 	t := time.NewTicker(100 * time.Millisecond)
@@ -271,17 +291,40 @@ func (s *Server) cron() {
 			return
 		case <-t.C:
 			s.store.ExpireCycle(25 * time.Millisecond)
+			s.clientsCron()
 		}
 	}
 }
 
-// commandDone records a finished command in the stats and the slow log.
-// Its clock reading starts the connection's next pipelined command (see
-// client.clockMark); a script's commands are timed each on its own, as Lua
-// runs between them.
-func (s *Server) commandDone(c *client, cmd *command, args [][]byte, start time.Duration) {
+// clientsCron does with time what Redis's clientsCron does, by the
+// server's clock: it times out the blocked clients whose deadline has
+// passed and closes the clients idle longer than timeout (blocked and
+// subscribed clients are never idle: see client.idleSince).
+func (s *Server) clientsCron() {
+	now := s.store.Now()
+	s.blocking.expire(now)
+	timeout := s.idleTimeout().Milliseconds()
+	if timeout <= 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.clients {
+		if since := c.idleSince.Load(); since != 0 && now-since > timeout {
+			s.log.Debug("closing idle client", "addr", c.addr)
+			c.close()
+		}
+	}
+}
+
+// commandDone records a finished command, whose reply starts at mark in
+// c.out, in the stats and the slow log. Its clock reading starts the
+// connection's next pipelined command (see client.clockMark); a script's
+// commands are timed each on its own, as Lua runs between them.
+func (s *Server) commandDone(c *client, cmd *command, args [][]byte, start time.Duration, mark int) {
 	s.stats.commands.Add(uint(c.id), 1)
 	end := monotonic()
+	s.commandRan(c, cmd, mark, end-start)
 	s.slowlog.record(c, args, end-start)
 	if c.script == nil {
 		c.clockMark = end
@@ -308,9 +351,9 @@ func (s *Server) protoMaxBulkLen() int64 {
 	return s.cfg.ProtoMaxBulkLen
 }
 
-// idleTimeout is the timeout setting, read before every blocking read:
-// an atomic mirror of cfg.Timeout, so that it is not one more shared
-// reader count.
+// idleTimeout is the timeout setting, read by clientsCron ten times a
+// second: an atomic mirror of cfg.Timeout, so that it is not one more
+// shared reader count.
 func (s *Server) idleTimeout() time.Duration { return time.Duration(s.timeout.Load()) }
 
 func (s *Server) maxClients() int {

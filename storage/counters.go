@@ -108,6 +108,11 @@ type Counters struct {
 	// reloads started.
 	OriginRequests, OriginFailures, OriginNotFound, OriginNegativeHits Counter
 	OriginShared, OriginStale, OriginRefreshes                         Counter
+	// Keys and Bytes are gauges, not counters: a namespace's keys in the
+	// memory tier and what they cost (a SizeListener keeps them; CONFIG
+	// RESETSTAT leaves them). The Store's own Counters leaves them at
+	// zero: DB.Len and Store.Used have them.
+	Keys, Bytes Counter
 
 	// namespace makes KeyRemoved count expiries and evictions, which the
 	// Store's own Counters leave to Stats.
@@ -169,4 +174,12 @@ func (c *Counters) KeyRead(_ *DB, key []byte, hit, disk bool) {
 	default:
 		c.Hits.Add(h, 1)
 	}
+}
+
+// KeySized follows a namespace's keys and bytes in the memory tier
+// (SizeListener).
+func (c *Counters) KeySized(key string, keys, bytes int64) {
+	h := keyHint(key)
+	c.Keys.Add(h, keys)
+	c.Bytes.Add(h, bytes)
 }

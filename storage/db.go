@@ -146,6 +146,7 @@ func (db *DB) lookup(key []byte, flags LookupFlags) (Value, bool, error) {
 			s.put(t)
 			s.v = t
 		}
+		db.touchHot(s.sh, s.h, key, s.v) // hotkeys.go
 	}
 	if s.v.Flags()&FlagCompressed != 0 && flags&LookupRaw == 0 {
 		v, err := db.plain(s.v) // codec_zstd.go
@@ -184,6 +185,7 @@ func (db *DB) write(key []byte, v Value, gen uint32) Value {
 	rec := newRecord(key, v, gen)
 	if s.found {
 		db.store.used.Add(uint(s.h), recordSize(rec)-recordSize(s.v))
+		db.sized(rec.key(), 0, recordSize(rec)-recordSize(s.v))
 		if !s.overflow {
 			if s.v.exp != 0 && rec.exp == 0 {
 				db.unindexVolatile(s.sh, s.h)
@@ -213,6 +215,7 @@ func (db *DB) write(key []byte, v Value, gen uint32) Value {
 	s.put(rec)
 	db.keys.Add(uint(s.h), 1)
 	db.store.used.Add(uint(s.h), entryOverhead+recordSize(rec))
+	db.sized(rec.key(), 1, entryOverhead+recordSize(rec))
 	return rec
 }
 
@@ -255,8 +258,10 @@ func (db *DB) remove(s *slot, why Reason) {
 		}
 		s.sh.lru.Remove(s.h)
 	}
+	s.sh.dropHot(v.key())
 	db.keys.Add(uint(s.h), -1)
 	db.store.used.Add(uint(s.h), -entryOverhead-recordSize(v))
+	db.sized(v.key(), -1, -entryOverhead-recordSize(v))
 	db.removed(v.key(), v, why)
 }
 

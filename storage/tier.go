@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 	"unsafe"
+
+	"github.com/stratakv/strata/internal/hist"
 )
 
 // Durability is how the disk tier keeps a key; the server maps namespace
@@ -907,16 +909,26 @@ type TierStats struct {
 	LastFlush                 int64 // unix ms of the last flush
 	LastFlushDuration         int64 // ms
 	FlushFailed, WALFailed    bool  // the last flush failed; the log is failing
+	// WALSyncs are the write-ahead log's batches: the time each took to
+	// write and fdatasync (nil when no namespace is write_through, and so
+	// there is no log); WALRecords the records they made durable, so
+	// WALRecords / WALSyncs.Count() is the mean batch size.
+	WALSyncs   *hist.Snapshot
+	WALRecords int64
 }
 
 // Stats returns a snapshot of the tier's state.
 func (t *Tier) Stats() TierStats {
-	return TierStats{
+	st := TierStats{
 		Keys: t.diskKeys.Load(), Bytes: t.diskBytes.Load(), MaxBytes: t.opts.MaxDiskSize,
 		BacklogKeys: t.pending.Load(), BacklogBytes: t.backlog.Load(),
 		LastFlush: t.lastFlush.Load(), LastFlushDuration: t.flushDur.Load(),
 		FlushFailed: t.flushErr.Load() != nil, WALFailed: t.wal != nil && t.wal.failure() != nil,
 	}
+	if t.wal != nil {
+		st.WALSyncs, st.WALRecords = t.wal.syncs.Snapshot(), t.wal.records.Load()
+	}
+	return st
 }
 
 // SaveDict registers dictionary id (see Store.TrainDict) for namespace ns

@@ -9,14 +9,15 @@ import (
 // Kind is the type of value a key holds.
 type Kind uint8
 
-// The kinds of value. Only strings exist today; the other kinds reserve their
-// numbers so that the disk codec stays stable when they land.
+// The kinds of value. Their numbers are written in the disk tier's
+// entries, so a kind keeps its number for good.
 const (
 	KindString Kind = iota
 	KindList
 	KindSet
 	KindZSet
 	KindHash
+	KindStream
 )
 
 // String returns the name TYPE replies with.
@@ -32,6 +33,8 @@ func (k Kind) String() string {
 		return "zset"
 	case KindHash:
 		return "hash"
+	case KindStream:
+		return "stream"
 	}
 	return "none"
 }

@@ -26,6 +26,12 @@ var forbidden = map[string][]string{
 	"policy":    {"*"},
 	"cache":     {"server", "scheduler"},
 	"scheduler": {"server"},
+	"script":    {"server"},
+	// resp is the protocol alone: it needs nothing of Strata.
+	"internal/resp": {"*"},
+	// The geo and sort arithmetic is Redis's alone.
+	"internal/geohash": {"*"},
+	"internal/pqsort":  {"*"},
 }
 
 // imports returns the module packages pkg imports in its non-test files.

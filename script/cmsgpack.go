@@ -1,4 +1,4 @@
-package server
+package script
 
 // The cmsgpack library of scripts: pack, unpack, unpack_one and
 // unpack_limit, ported from lua-cmsgpack 0.4.0 as Redis bundles it.

@@ -1,4 +1,4 @@
-package server
+package script
 
 // The cjson library of scripts: cjson.encode, cjson.decode and cjson.null,
 // ported from lua-cjson 2.1.0 as Redis bundles it, with its defaults: 14
@@ -27,7 +27,7 @@ const (
 	cjsonPrecision   = 14
 )
 
-func (vm *scriptVM) newCJSONLib() *lua.LTable {
+func (vm *luaVM) newCJSONLib() *lua.LTable {
 	L := vm.L
 	vm.null = L.NewUserData()
 	t := L.NewTable()
@@ -39,7 +39,7 @@ func (vm *scriptVM) newCJSONLib() *lua.LTable {
 	return t
 }
 
-func (vm *scriptVM) cjsonEncode(L *lua.LState) int {
+func (vm *luaVM) cjsonEncode(L *lua.LState) int {
 	if L.GetTop() != 1 {
 		L.RaiseError("bad argument #1 to 'encode' (expected 1 argument)")
 	}
@@ -49,7 +49,7 @@ func (vm *scriptVM) cjsonEncode(L *lua.LState) int {
 	return 1
 }
 
-func (vm *scriptVM) jsonAppend(L *lua.LState, sb *strings.Builder, v lua.LValue, depth int) {
+func (vm *luaVM) jsonAppend(L *lua.LState, sb *strings.Builder, v lua.LValue, depth int) {
 	switch v := v.(type) {
 	case lua.LString:
 		jsonAppendString(sb, string(v))
@@ -182,7 +182,7 @@ var jsonTokenNames = [...]string{"T_OBJ_BEGIN", "T_OBJ_END", "T_ARR_BEGIN", "T_A
 // jsonDecoder is lua-cjson's decoder: a tokenizer and a recursive parser
 // that raise its errors.
 type jsonDecoder struct {
-	vm    *scriptVM
+	vm    *luaVM
 	L     *lua.LState
 	data  string
 	pos   int
@@ -195,7 +195,7 @@ type jsonDecoder struct {
 	err   string     // what went wrong, for tError
 }
 
-func (vm *scriptVM) cjsonDecode(L *lua.LState) int {
+func (vm *luaVM) cjsonDecode(L *lua.LState) int {
 	if L.GetTop() != 1 {
 		L.RaiseError("bad argument #1 to 'decode' (expected 1 argument)")
 	}

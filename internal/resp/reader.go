@@ -1,37 +1,31 @@
-package server
+package resp
 
 import (
-	"errors"
 	"io"
 )
 
 // Limits of the request parser, as Redis's networking.c sets them.
 const (
-	inlineMax         = 64 << 10 // PROTO_INLINE_MAX_SIZE
-	multibulkMax      = 1<<31 - 1
-	unauthMultibulk   = 10    // multibulk count allowed before AUTH
-	unauthBulk        = 16384 // bulk length allowed before AUTH
-	readChunk         = 16 << 10
-	bigArgThreshold   = 32 << 10 // beyond this a bulk gets a buffer of its own size
-	defaultMaxBulkLen = 512 << 20
+	inlineMax       = 64 << 10 // PROTO_INLINE_MAX_SIZE
+	multibulkMax    = 1<<31 - 1
+	unauthMultibulk = 10    // multibulk count allowed before AUTH
+	unauthBulk      = 16384 // bulk length allowed before AUTH
+	readChunk       = 16 << 10
+	bigArgThreshold = 32 << 10 // beyond this a bulk gets a buffer of its own size
 	// queryBufferLimit is client-query-buffer-limit: a request that grows
 	// past it (an endless multibulk, say) closes the connection.
 	queryBufferLimit = 1 << 30
 )
 
-// errQueryBufferLimit closes a connection whose pending request is too big.
-var errQueryBufferLimit = errors.New("client reached max query buffer length")
+// DefaultMaxBulk is Redis's default proto-max-bulk-len, the largest bulk
+// argument a Reader accepts unless told otherwise.
+const DefaultMaxBulk = 512 << 20
 
-// protocolError is a malformed request; its text follows "Protocol error: "
-// in the reply, after which the connection is closed.
-type protocolError string
-
-func (e protocolError) Error() string { return "Protocol error: " + string(e) }
-
-// reader parses requests (RESP multibulk or inline) from a connection.
-// Arguments point into its buffer and stay valid until the next call to
-// next; handlers that keep an argument must copy it.
-type reader struct {
+// Reader parses requests, RESP multibulk or inline, from a connection,
+// with Redis's limits. Arguments point into its buffer and stay valid
+// until the next call to Next or Fill; a caller that keeps an argument
+// must copy it. A Reader is not safe for concurrent use.
+type Reader struct {
 	rd         io.Reader
 	buf        []byte
 	start, end int
@@ -41,18 +35,21 @@ type reader struct {
 	authed  func() bool
 }
 
-func newReader(rd io.Reader, maxBulk int64, authed func() bool) *reader {
-	return &reader{rd: rd, buf: make([]byte, readChunk), maxBulk: maxBulk, authed: authed}
+// NewReader returns a Reader of rd. maxBulk is proto-max-bulk-len, the
+// largest bulk argument accepted; authed reports whether the connection
+// has authenticated, before which Redis allows only small requests.
+func NewReader(rd io.Reader, maxBulk int64, authed func() bool) *Reader {
+	return &Reader{rd: rd, buf: make([]byte, readChunk), maxBulk: maxBulk, authed: authed}
 }
 
-// errIncomplete means the buffer holds no complete request yet.
-var errIncomplete = errors.New("incomplete request")
-
-// next returns the next request's arguments. Before it blocks on the
+// Next returns the next request's arguments. Before it blocks on the
 // connection it calls idle, so replies to a pipeline go out in one write
-// just when there is nothing more to read. An empty request (a blank inline
-// line, "*0") is skipped.
-func (r *reader) next(idle func() error) ([][]byte, error) {
+// just when there is nothing more to read; an error from idle is returned.
+// An empty request (a blank inline line, "*0") is skipped. A malformed
+// request returns a ProtocolError, one past client-query-buffer-limit
+// ErrQueryBufferLimit, and a failed read the connection's error; the
+// connection should then be closed.
+func (r *Reader) Next(idle func() error) ([][]byte, error) {
 	for {
 		args, err := r.parse()
 		if err == nil {
@@ -67,17 +64,18 @@ func (r *reader) next(idle func() error) ([][]byte, error) {
 		if err := idle(); err != nil {
 			return nil, err
 		}
-		if err := r.fill(); err != nil {
+		if err := r.Fill(); err != nil {
 			return nil, err
 		}
 	}
 }
 
-// buffered reports whether unparsed bytes are waiting.
-func (r *reader) buffered() bool { return r.end > r.start }
-
-// fill reads more bytes, compacting or growing the buffer first.
-func (r *reader) fill() error {
+// Fill reads more bytes into the buffer, compacting or growing it first,
+// without parsing them: a caller that is not ready for the next request
+// (a blocked client) uses it to see the connection close, and Next parses
+// what it read later. It returns the read's error, or ErrQueryBufferLimit
+// when the pending request would grow past client-query-buffer-limit.
+func (r *Reader) Fill() error {
 	if r.start > 0 {
 		if r.start == r.end {
 			r.start, r.end = 0, 0
@@ -91,7 +89,7 @@ func (r *reader) fill() error {
 	}
 	if r.end == len(r.buf) {
 		if r.end-r.start >= queryBufferLimit {
-			return errQueryBufferLimit
+			return ErrQueryBufferLimit
 		}
 		nb := make([]byte, 2*len(r.buf))
 		copy(nb, r.buf[r.start:r.end])
@@ -110,7 +108,7 @@ func (r *reader) fill() error {
 
 // reserve makes room for a request of total bytes starting at r.start, so a
 // large bulk is read into one buffer of the right size instead of doubling.
-func (r *reader) reserve(total int) {
+func (r *Reader) reserve(total int) {
 	if total <= len(r.buf) {
 		return
 	}
@@ -121,7 +119,7 @@ func (r *reader) reserve(total int) {
 
 // parse parses one request from the buffer without reading. On success the
 // request is consumed; on errIncomplete nothing is.
-func (r *reader) parse() ([][]byte, error) {
+func (r *Reader) parse() ([][]byte, error) {
 	b := r.buf[r.start:r.end]
 	if len(b) == 0 {
 		return nil, errIncomplete
@@ -132,16 +130,16 @@ func (r *reader) parse() ([][]byte, error) {
 	line, pos, ok := readLine(b, 1)
 	if !ok {
 		if len(b) > inlineMax {
-			return nil, protocolError("too big mbulk count string")
+			return nil, ProtocolError("too big mbulk count string")
 		}
 		return nil, errIncomplete
 	}
-	count, ok := parseInt(line)
+	count, ok := ParseInt(line)
 	if !ok || count > multibulkMax {
-		return nil, protocolError("invalid multibulk length")
+		return nil, ProtocolError("invalid multibulk length")
 	}
 	if count > unauthMultibulk && !r.authed() {
-		return nil, protocolError("unauthenticated multibulk length")
+		return nil, ProtocolError("unauthenticated multibulk length")
 	}
 	if count <= 0 {
 		r.start += pos
@@ -153,21 +151,21 @@ func (r *reader) parse() ([][]byte, error) {
 			return nil, errIncomplete
 		}
 		if b[pos] != '$' {
-			return nil, protocolError("expected '$', got '" + string(b[pos]) + "'")
+			return nil, ProtocolError("expected '$', got '" + string(b[pos]) + "'")
 		}
 		line, next, ok := readLine(b, pos+1)
 		if !ok {
 			if len(b)-pos > inlineMax {
-				return nil, protocolError("too big bulk count string")
+				return nil, ProtocolError("too big bulk count string")
 			}
 			return nil, errIncomplete
 		}
-		n, ok := parseInt(line)
+		n, ok := ParseInt(line)
 		if !ok || n < 0 || n > r.maxBulk {
-			return nil, protocolError("invalid bulk length")
+			return nil, ProtocolError("invalid bulk length")
 		}
 		if n > unauthBulk && !r.authed() {
-			return nil, protocolError("unauthenticated bulk length")
+			return nil, ProtocolError("unauthenticated bulk length")
 		}
 		if next+int(n)+2 > len(b) {
 			if n >= bigArgThreshold {
@@ -197,9 +195,10 @@ func readLine(b []byte, i int) ([]byte, int, bool) {
 	return nil, 0, false
 }
 
-// parseInt parses a decimal 64-bit integer the way Redis's string2ll does:
-// an optional '-', no '+', no leading zeros, no spaces.
-func parseInt(b []byte) (int64, bool) {
+// ParseInt parses a decimal 64-bit integer the way Redis's string2ll does:
+// an optional '-', no '+', no leading zeros, no spaces. Lengths in requests
+// and integer arguments of commands are read with it.
+func ParseInt(b []byte) (int64, bool) {
 	if len(b) == 0 || len(b) > 20 {
 		return 0, false
 	}
@@ -238,7 +237,7 @@ func parseInt(b []byte) (int64, bool) {
 
 // parseInline parses a telnet-style request line, split as Redis's
 // sdssplitargs splits it.
-func (r *reader) parseInline(b []byte) ([][]byte, error) {
+func (r *Reader) parseInline(b []byte) ([][]byte, error) {
 	nl := -1
 	for i, c := range b {
 		if c == '\n' {
@@ -248,7 +247,7 @@ func (r *reader) parseInline(b []byte) ([][]byte, error) {
 	}
 	if nl < 0 {
 		if len(b) > inlineMax {
-			return nil, protocolError("too big inline request")
+			return nil, ProtocolError("too big inline request")
 		}
 		return nil, errIncomplete
 	}
@@ -258,7 +257,7 @@ func (r *reader) parseInline(b []byte) ([][]byte, error) {
 	}
 	args, ok := splitArgs(line, r.args[:0])
 	if !ok {
-		return nil, protocolError("unbalanced quotes in request")
+		return nil, ProtocolError("unbalanced quotes in request")
 	}
 	r.args = args
 	r.start += nl + 1

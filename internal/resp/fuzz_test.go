@@ -1,10 +1,10 @@
-package server
+package resp
 
-// Native fuzz tests of the request parser and the argument parsers. Plain
-// `go test` runs only the seed corpus (the f.Add calls below and
-// testdata/fuzz); to fuzz, run one target at a time, for example
+// Native fuzz tests of the request parser. Plain `go test` runs only the
+// seed corpus (the f.Add calls below and testdata/fuzz); to fuzz, run one
+// target at a time, for example
 //
-//	go test ./server -run '^$' -fuzz '^FuzzReader$' -fuzztime 5m
+//	go test ./internal/resp -run '^$' -fuzz '^FuzzReader$' -fuzztime 5m
 //
 // A failing input is saved under testdata/fuzz/<target>/ and then runs as a
 // regression test in every `go test`.
@@ -14,7 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -63,12 +62,12 @@ func readAll(t *testing.T, data []byte, seed uint32, authed bool) parseRun {
 	done := make(chan parseRun, 1)
 	var maxCap int
 	go func() {
-		r := newReader(&chunkReader{data: data, seed: seed}, fuzzMaxBulk, func() bool { return authed })
+		r := NewReader(&chunkReader{data: data, seed: seed}, fuzzMaxBulk, func() bool { return authed })
 		var run parseRun
 		// Every request takes at least two bytes ("a\n"), so more requests
 		// than that means the reader is not consuming its input.
 		for len(run.reqs) <= len(data)/2+1 {
-			args, err := r.next(func() error { return nil })
+			args, err := r.Next(func() error { return nil })
 			maxCap = max(maxCap, cap(r.buf))
 			if err != nil {
 				run.err = err
@@ -97,7 +96,7 @@ func readAll(t *testing.T, data []byte, seed uint32, authed bool) parseRun {
 	if bound := 2 * (readChunk + len(data) + fuzzMaxBulk + 2); maxCap > bound {
 		t.Fatalf("buffer grew to %d bytes on a %d-byte input (bound %d)", maxCap, len(data), bound)
 	}
-	var pe protocolError
+	var pe ProtocolError
 	if run.err != io.EOF && !errors.As(run.err, &pe) {
 		t.Fatalf("unexpected error %v", run.err)
 	}
@@ -114,7 +113,7 @@ func readAll(t *testing.T, data []byte, seed uint32, authed bool) parseRun {
 // a line's end is missing), so a run may fail where another, fed in other
 // chunks, went on.
 func sizeLimited(err error) bool {
-	var pe protocolError
+	var pe ProtocolError
 	return errors.As(err, &pe) && strings.HasPrefix(string(pe), "too big")
 }
 
@@ -299,7 +298,7 @@ func TestReaderLimits(t *testing.T) {
 				if len(run.reqs) != tt.reqs {
 					t.Errorf("seed %d: %d requests, want %d", seed, len(run.reqs), tt.reqs)
 				}
-				var pe protocolError
+				var pe ProtocolError
 				if tt.wantErr == "" && run.err != io.EOF || tt.wantErr != "" && (!errors.As(run.err, &pe) || string(pe) != tt.wantErr) {
 					t.Errorf("seed %d: error %v, want %q", seed, run.err, tt.wantErr)
 				}
@@ -433,8 +432,7 @@ func FuzzSplitArgs(f *testing.F) {
 	})
 }
 
-// FuzzParseInt checks parseInt (and so argInt) against Redis's string2ll
-// rules: an optional '-', then "0" or digits without a leading zero, in
+// FuzzParseInt checks ParseInt against Redis's string2ll rules: an optional '-', then "0" or digits without a leading zero, in
 // range of int64; nothing else.
 func FuzzParseInt(f *testing.F) {
 	for _, s := range []string{
@@ -445,7 +443,7 @@ func FuzzParseInt(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		got, ok := parseInt(b)
+		got, ok := ParseInt(b)
 		s := string(b)
 		digits := strings.TrimPrefix(s, "-")
 		canonical := digits == "0" && s == "0" ||
@@ -453,50 +451,7 @@ func FuzzParseInt(f *testing.F) {
 		want, err := strconv.ParseInt(s, 10, 64)
 		wantOK := canonical && err == nil
 		if ok != wantOK || ok && got != want {
-			t.Fatalf("parseInt(%q) = %d, %v; want %d, %v", s, got, ok, want, wantOK)
-		}
-		if a, aok := argInt(b); a != got || aok != ok {
-			t.Fatalf("argInt(%q) = %d, %v differs from parseInt", s, a, aok)
-		}
-	})
-}
-
-// FuzzArgFloat checks argFloat: never NaN, no leading space, agreement
-// with strtod's syntax on plain decimal text, and formatted floats read
-// back exactly.
-func FuzzArgFloat(f *testing.F) {
-	for _, s := range []string{
-		"0", "1.5", "-1.5", ".5", "5.", "1e10", "1E-5", "+3", "inf", "-inf", "+inf", "Infinity", "-INFINITY",
-		"nan", "NaN", "0x1p3", "1_000", " 1", "1 ", "", ".", "-", "e5", "1e", "1e400", "-1e400", "1e-400",
-		"17976931348623157e292", "4.9e-324",
-	} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		got, ok := argFloat(b)
-		s := string(b)
-		if s != "" && strings.Trim(s, "0123456789.eE+-") == "" {
-			// Plain decimal text: Go's syntax and strtod's agree here.
-			want, err := strconv.ParseFloat(s, 64)
-			wantOK := err == nil && !math.IsInf(want, 0)
-			if ok != wantOK || ok && got != want {
-				t.Fatalf("argFloat(%q) = %v, %v; strtod reads %v, %v", s, got, ok, want, wantOK)
-			}
-		}
-		if !ok {
-			return
-		}
-		if math.IsNaN(got) {
-			t.Fatalf("argFloat(%q) = NaN", s)
-		}
-		if isSpace(s[0]) {
-			t.Fatalf("argFloat(%q) accepted a leading space", s)
-		}
-		if !math.IsInf(got, 0) {
-			text := strconv.FormatFloat(got, 'g', -1, 64)
-			if back, ok := argFloat([]byte(text)); !ok || back != got {
-				t.Fatalf("argFloat(%q) = %v, but %q reads back as %v, %v", s, got, text, back, ok)
-			}
+			t.Fatalf("ParseInt(%q) = %d, %v; want %d, %v", s, got, ok, want, wantOK)
 		}
 	})
 }

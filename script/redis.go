@@ -1,12 +1,11 @@
-package server
+package script
 
 // The redis library of scripts (redis.call, redis.pcall, ...) and the
 // conversions between Lua values and RESP replies, as Redis 7.0's
 // script_lua.c makes them.
 //
-// redis.call runs a command on the scripting pseudo-client through
-// client.call without locks (the script's run holds the exclusive storage
-// lock), then reads the reply the handler wrote back into a Lua value:
+// redis.call runs a command through the run's Host, then reads its reply
+// back into a Lua value:
 //
 //	integer -> number, bulk string -> string, null -> false (nil after
 //	redis.setresp(3)), array -> table, status -> {ok = s},
@@ -22,12 +21,15 @@ package server
 // verbatim_string.
 
 import (
+	"bytes"
 	"crypto/sha1"
 	"encoding/hex"
+	"errors"
 	"log/slog"
 	"strconv"
 	"strings"
 
+	"github.com/stratakv/strata/internal/resp"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -39,12 +41,12 @@ const (
 	luaLogWarning
 )
 
-// maxReplyDepth bounds the nesting of a script's reply; deeper tables
+// MaxReplyDepth bounds the nesting of a script's reply; deeper tables
 // (one that contains itself, say) end in an error element, as Redis's
 // reply ends when Lua's stack runs out.
-const maxReplyDepth = 1000
+const MaxReplyDepth = 1000
 
-func (vm *scriptVM) newRedisLib() *lua.LTable {
+func (vm *luaVM) newRedisLib() *lua.LTable {
 	L := vm.L
 	t := L.NewTable()
 	for name, fn := range map[string]lua.LGFunction{
@@ -72,8 +74,8 @@ func (vm *scriptVM) newRedisLib() *lua.LTable {
 	} {
 		t.RawSetString(name, lua.LNumber(v))
 	}
-	t.RawSetString("REDIS_VERSION", lua.LString(RedisVersion))
-	t.RawSetString("REDIS_VERSION_NUM", lua.LNumber(versionNum(RedisVersion)))
+	t.RawSetString("REDIS_VERSION", lua.LString(vm.version))
+	t.RawSetString("REDIS_VERSION_NUM", lua.LNumber(versionNum(vm.version)))
 	return t
 }
 
@@ -127,7 +129,7 @@ func commandArgs(L *lua.LState) ([][]byte, bool) {
 		case lua.LString:
 			args[i] = []byte(v)
 		case lua.LNumber:
-			args[i] = appendDouble(nil, float64(v))
+			args[i] = resp.AppendDouble(nil, float64(v))
 		default:
 			return nil, false
 		}
@@ -135,45 +137,48 @@ func commandArgs(L *lua.LState) ([][]byte, bool) {
 	return args, true
 }
 
+// lookupMessage words the error of a Host's Lookup as Redis does; a host
+// error it does not know reads as an unknown command.
+func lookupMessage(err error) string {
+	switch {
+	case errors.Is(err, ErrWrongArity):
+		return msgWrongArity
+	case errors.Is(err, ErrDenied):
+		return msgDenied
+	}
+	return msgUnknownCommand
+}
+
 // redisCall is redis.call (raising) and redis.pcall.
-func (vm *scriptVM) redisCall(L *lua.LState, raising bool) int {
+func (vm *luaVM) redisCall(L *lua.LState, raising bool) int {
 	if L.GetTop() == 0 {
-		return fail(L, raising, msgScriptNoArgs)
+		return fail(L, raising, msgNoArgs)
 	}
 	args, ok := commandArgs(L)
 	if !ok {
-		return fail(L, raising, msgScriptArgType)
+		return fail(L, raising, msgArgType)
 	}
 	r := vm.run
 	if reason := r.stopReason(); reason != "" {
 		raise(L, reason)
 	}
-	cmd := vm.srv.commands.find(args)
-	if cmd == nil {
-		return fail(L, raising, msgScriptUnknownCmd)
+	cmd, err := r.host.Lookup(args)
+	if err != nil {
+		return fail(L, raising, lookupMessage(err))
 	}
-	if !cmd.arityOK(len(args)) {
-		return fail(L, raising, msgScriptWrongArity)
-	}
-	if cmd.flags&flagNoScript != 0 {
-		return fail(L, raising, msgScriptDenied)
-	}
-	writes := cmd.flags&flagScriptWrite != 0
-	if writes {
+	if cmd.Write {
 		if r.readOnly {
-			return fail(L, raising, msgScriptReadOnly)
+			return fail(L, raising, msgReadOnly)
 		}
 		if !r.startWrite() {
 			raise(L, r.stopReason())
 		}
 	}
-	pc := vm.pc
-	pc.out.b = pc.out.b[:0]
-	pc.call(cmd, args, false)
-	if writes {
+	reply := r.host.Call(cmd, args, CallOptions{RESP3: r.resp3, RefuseOOM: r.refusesOOM()})
+	if cmd.Write {
 		r.dirty = true
 	}
-	v, _, isErr := vm.luaValue(pc.out.b)
+	v, _, isErr := vm.luaValue(reply)
 	if isErr && raising {
 		L.Error(v, 0)
 	}
@@ -184,9 +189,9 @@ func (vm *scriptVM) redisCall(L *lua.LState, raising bool) int {
 // luaValue reads one RESP reply from b into a Lua value, and returns the
 // rest of b and whether the reply was an error. b is a reply a handler
 // wrote, so it is well formed.
-func (vm *scriptVM) luaValue(b []byte) (lua.LValue, []byte, bool) {
+func (vm *luaVM) luaValue(b []byte) (lua.LValue, []byte, bool) {
 	L := vm.L
-	line, rest, _ := cutLine(b)
+	line, rest, _ := bytes.Cut(b, []byte("\r\n"))
 	if len(line) == 0 {
 		return lua.LNil, rest, false
 	}
@@ -271,9 +276,9 @@ func (vm *scriptVM) luaValue(b []byte) (lua.LValue, []byte, bool) {
 
 // writeReply writes a script's result v to w. resp3 is the script's
 // protocol (redis.setresp), which decides how booleans go out.
-func (vm *scriptVM) writeReply(w *reply, v lua.LValue, resp3 bool, depth int) {
-	if depth > maxReplyDepth {
-		w.Error(msgScriptStackLimit)
+func (vm *luaVM) writeReply(w *resp.Writer, v lua.LValue, resp3 bool, depth int) {
+	if depth > MaxReplyDepth {
+		w.Error(msgStackLimit)
 		return
 	}
 	switch v := v.(type) {
@@ -298,7 +303,7 @@ func (vm *scriptVM) writeReply(w *reply, v lua.LValue, resp3 bool, depth int) {
 }
 
 // writeTable writes a table: one of Redis's typed tables, else an array.
-func (vm *scriptVM) writeTable(w *reply, t *lua.LTable, resp3 bool, depth int) {
+func (vm *luaVM) writeTable(w *resp.Writer, t *lua.LTable, resp3 bool, depth int) {
 	if s, ok := t.RawGetString("err").(lua.LString); ok {
 		w.Error(oneLine(string(s)))
 		return
@@ -312,13 +317,7 @@ func (vm *scriptVM) writeTable(w *reply, t *lua.LTable, resp3 bool, depth int) {
 		return
 	}
 	if s, ok := t.RawGetString("big_number").(lua.LString); ok {
-		if w.resp3 {
-			w.b = append(w.b, '(')
-			w.b = append(w.b, oneLine(string(s))...)
-			w.b = append(w.b, "\r\n"...)
-		} else {
-			w.BulkString(oneLine(string(s)))
-		}
+		w.BigNumber(oneLine(string(s)))
 		return
 	}
 	if m, ok := t.RawGetString("map").(*lua.LTable); ok {
@@ -348,7 +347,7 @@ func (vm *scriptVM) writeTable(w *reply, t *lua.LTable, resp3 bool, depth int) {
 		format, fok := v.RawGetString("format").(lua.LString)
 		str, sok := v.RawGetString("string").(lua.LString)
 		if fok && sok {
-			writeVerbatim(w, string(format), string(str))
+			w.Verbatim(string(format), string(str))
 			return
 		}
 	}
@@ -362,24 +361,9 @@ func (vm *scriptVM) writeTable(w *reply, t *lua.LTable, resp3 bool, depth int) {
 	}
 }
 
-// writeVerbatim writes a verbatim string of the given format (its first
-// three bytes, padded), a bulk string in RESP2.
-func writeVerbatim(w *reply, format, s string) {
-	if !w.resp3 {
-		w.BulkString(s)
-		return
-	}
-	ext := []byte("   ")
-	copy(ext, format)
-	w.b = appendHeader(w.b, '=', len(s)+4)
-	w.b = append(w.b, ext...)
-	w.b = append(w.b, ':')
-	w.b = append(w.b, s...)
-	w.b = append(w.b, "\r\n"...)
-}
-
-// redisLog is redis.log(level, message...), written to the server's log.
-func (vm *scriptVM) redisLog(L *lua.LState) int {
+// redisLog is redis.log(level, message...), written to the Engine's
+// Logger.
+func (vm *luaVM) redisLog(L *lua.LState) int {
 	if L.GetTop() < 2 {
 		raise(L, "redis.log() requires two arguments or more.")
 	}
@@ -404,13 +388,13 @@ func (vm *scriptVM) redisLog(L *lua.LState) int {
 		}
 	}
 	level := [...]slog.Level{slog.LevelDebug, slog.LevelDebug, slog.LevelInfo, slog.LevelWarn}[int(lv)]
-	vm.srv.log.Log(vm.run.ctx, level, strings.Join(parts, " "), "script", vm.run.script.sha)
+	vm.log.Log(vm.run.ctx, level, strings.Join(parts, " "), "script", vm.run.script.sha)
 	return 0
 }
 
 // redisSetResp is redis.setresp(2|3): the protocol the script's commands
 // reply in.
-func (vm *scriptVM) redisSetResp(L *lua.LState) int {
+func (vm *luaVM) redisSetResp(L *lua.LState) int {
 	if L.GetTop() != 1 {
 		raise(L, "redis.setresp() requires one argument.")
 	}
@@ -418,7 +402,7 @@ func (vm *scriptVM) redisSetResp(L *lua.LState) int {
 	if v != 2 && v != 3 {
 		raise(L, "RESP version must be 2 or 3.")
 	}
-	vm.pc.out.resp3 = v == 3
+	vm.run.resp3 = v == 3
 	return 0
 }
 
@@ -475,15 +459,15 @@ func redisSetRepl(L *lua.LState) int {
 
 // redisACLCheckCmd is redis.acl_check_cmd(command, args...): Strata's
 // one user may run every command.
-func (vm *scriptVM) redisACLCheckCmd(L *lua.LState) int {
+func (vm *luaVM) redisACLCheckCmd(L *lua.LState) int {
 	if L.GetTop() == 0 {
-		raise(L, msgScriptNoArgs)
+		raise(L, msgNoArgs)
 	}
 	args, ok := commandArgs(L)
 	if !ok {
-		raise(L, msgScriptArgType)
+		raise(L, msgArgType)
 	}
-	if vm.srv.commands.find(args) == nil {
+	if _, err := vm.run.host.Lookup(args); errors.Is(err, ErrUnknownCommand) {
 		raise(L, "Invalid command passed to redis.acl_check_cmd()")
 	}
 	L.Push(lua.LTrue)

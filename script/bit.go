@@ -1,4 +1,4 @@
-package server
+package script
 
 // The bit library of scripts: LuaBitOp 1.0's functions, as Redis bundles
 // them. Every operation works on 32-bit integers and returns a signed one.
