@@ -12,27 +12,22 @@ import (
 	"github.com/stratakv/strata/policy"
 )
 
-// statsOf runs CACHE.STATS through go-redis and returns its fields,
-// whatever the protocol's shape for them (a map in RESP3, a flat array in
-// RESP2).
-func statsOf(t *testing.T, rdb *redis.Client) map[string]any {
+// statsOf runs CACHE.STATS [namespace] through go-redis and returns its
+// fields, whatever the protocol's shape for them (a map in RESP3, a flat
+// array in RESP2).
+func statsOf(t *testing.T, rdb *redis.Client, namespace ...string) map[string]any {
 	t.Helper()
-	v, err := rdb.Do(context.Background(), "CACHE.STATS").Result()
-	if err != nil {
-		t.Fatalf("CACHE.STATS: %v", err)
+	args := []any{"CACHE.STATS"}
+	for _, ns := range namespace {
+		args = append(args, ns)
 	}
-	out := map[string]any{}
-	switch r := v.(type) {
-	case map[any]any:
-		for k, x := range r {
-			out[k.(string)] = x
-		}
-	case []any:
-		for i := 0; i+1 < len(r); i += 2 {
-			out[r[i].(string)] = r[i+1]
-		}
-	default:
-		t.Fatalf("CACHE.STATS replied %T", v)
+	v, err := rdb.Do(context.Background(), args...).Result()
+	if err != nil {
+		t.Fatalf("%v: %v", args, err)
+	}
+	out := toMap(v)
+	if out == nil {
+		t.Fatalf("%v replied %T", args, v)
 	}
 	return out
 }
@@ -124,18 +119,6 @@ func TestCacheStatsNamespace(t *testing.T) {
 
 	rdb := redis.NewClient(&redis.Options{Addr: s.Addr(), Protocol: 2, DisableIndentity: true})
 	defer rdb.Close()
-	nsStats := func(name string) map[string]any {
-		t.Helper()
-		v, err := rdb.Do(context.Background(), "CACHE.STATS", name).Slice()
-		if err != nil {
-			t.Fatalf("CACHE.STATS %s: %v", name, err)
-		}
-		out := map[string]any{}
-		for i := 0; i+1 < len(v); i += 2 {
-			out[v[i].(string)] = v[i+1]
-		}
-		return out
-	}
 	cases := []struct {
 		ns   string
 		want map[string]int64
@@ -149,7 +132,7 @@ func TestCacheStatsNamespace(t *testing.T) {
 		{"default", map[string]int64{"memory_hits": 1, "misses": 0, "sets": 1, "deletes": 0, "rate_allowed": 0, "throttle_allowed": 0, "keys": 1}},
 	}
 	for _, tc := range cases {
-		got := nsStats(tc.ns)
+		got := statsOf(t, rdb, tc.ns)
 		for k, w := range tc.want {
 			if got[k] != w {
 				t.Errorf("%s: %s = %v, want %d", tc.ns, k, got[k], w)
@@ -297,14 +280,7 @@ func TestCacheStatsCountOnce(t *testing.T) {
 	c.expect("+OK\r\n", "SET", "other", "x")
 	rdb := redis.NewClient(&redis.Options{Addr: s.Addr(), Protocol: 2, DisableIndentity: true})
 	defer rdb.Close()
-	v, err := rdb.Do(context.Background(), "CACHE.STATS", "products").Slice()
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]any{}
-	for i := 0; i+1 < len(v); i += 2 {
-		got[v[i].(string)] = v[i+1]
-	}
+	got := statsOf(t, rdb, "products")
 	for k, want := range map[string]any{"sets": int64(6), "memory_hits": int64(2), "misses": int64(1), "hit_rate": "0.6667"} {
 		if got[k] != want {
 			t.Errorf("products %s = %v, want %v", k, got[k], want)
@@ -312,5 +288,44 @@ func TestCacheStatsCountOnce(t *testing.T) {
 	}
 	if all := statsOf(t, rdb); all["sets"] != int64(7) {
 		t.Errorf("keyspace sets = %v, want 7", all["sets"])
+	}
+}
+
+// TestCacheStatsCountLoadsOnce: a read-through command runs twice when it
+// loads (readthrough.go), yet counts each of its reads once, and each
+// load once: an origin request and a write.
+func TestCacheStatsCountLoadsOnce(t *testing.T) {
+	clk := newTestClock() // stopped: hot key counts do not decay
+	o := newTestOrigin(t, echoPath)
+	s := originServer(t, o, clk, policy.Namespace{})
+	c := dial(t, s)
+	c.expect("+OK\r\n", "SET", "school:have", "x")
+	c.expect("+OK\r\n", "SET", "other", "y")
+	c.expect("*4\r\n"+bulk("x")+bulk("v:new")+bulk("y")+"$-1\r\n", "MGET", "school:have", "school:new", "other", "nope")
+	c.expect(bulk("v:new"), "GET", "school:new")
+
+	rdb := redis.NewClient(&redis.Options{Addr: s.Addr(), DisableIndentity: true})
+	defer rdb.Close()
+	for _, tc := range []struct {
+		ns   []string
+		want map[string]int64
+	}{
+		{nil, map[string]int64{"memory_hits": 3, "misses": 2, "sets": 3, "origin_requests": 1, "origin_failures": 0}},
+		{[]string{"schools"}, map[string]int64{"memory_hits": 2, "misses": 1, "sets": 2, "origin_requests": 1}},
+		{[]string{"default"}, map[string]int64{"memory_hits": 1, "misses": 1, "sets": 1, "origin_requests": 0}},
+	} {
+		got := statsOf(t, rdb, tc.ns...)
+		for k, w := range tc.want {
+			if got[k] != w {
+				t.Errorf("CACHE.STATS %v: %s = %v, want %d", tc.ns, k, got[k], w)
+			}
+		}
+	}
+	// Each key was read once by the MGET, and school:new once more by GET
+	// (ties come in key order).
+	c.expect("*3\r\n*2\r\n$10\r\nschool:new\r\n:2\r\n*2\r\n$5\r\nother\r\n:1\r\n*2\r\n$11\r\nschool:have\r\n:1\r\n",
+		"CACHE.HOTKEYS")
+	if n := o.requests.Load(); n != 1 {
+		t.Errorf("origin requests = %d, want 1", n)
 	}
 }
