@@ -352,6 +352,23 @@ func (s *Scheduler) status(js *jobState) Status {
 	return st
 }
 
+// Totals returns the sum of every job's Totals, without Durations.
+func (s *Scheduler) Totals() Totals {
+	var sum Totals
+	for _, js := range s.jobs {
+		js.mu.Lock()
+		t := js.totals
+		js.mu.Unlock()
+		sum.Runs += t.Runs
+		sum.FailedRuns += t.FailedRuns
+		sum.SkippedRuns += t.SkippedRuns
+		sum.Loaded += t.Loaded
+		sum.Failed += t.Failed
+		sum.Skipped += t.Skipped
+	}
+	return sum
+}
+
 // ResetStats zeroes every job's Totals (CONFIG RESETSTAT); their last
 // runs stay.
 func (s *Scheduler) ResetStats() {

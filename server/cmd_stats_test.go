@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/stratakv/strata/policy"
+	"github.com/stratakv/strata/scheduler"
 )
 
 // statsOf runs CACHE.STATS [namespace] through go-redis and returns its
@@ -60,6 +62,8 @@ func TestCacheStats(t *testing.T) {
 		"rate_allowed": int64(2), "rate_denied": int64(1), "compression_ratio": 1.0,
 		"origin_requests": int64(0), "origin_failures": int64(0), "origin_not_found": int64(0),
 		"origin_negative_hits": int64(0), "origin_shared": int64(0), "origin_stale": int64(0), "origin_refreshes": int64(0),
+		"warmup_runs": int64(0), "warmup_failed_runs": int64(0), "warmup_skipped_runs": int64(0),
+		"warmup_loaded": int64(0), "warmup_failed": int64(0), "warmup_skipped": int64(0),
 		"keys": int64(3), // r, g and t: a and short are gone
 	}
 	for _, proto := range []int{2, 3} {
@@ -244,15 +248,17 @@ func TestCacheHotKeysRefusedInMulti(t *testing.T) {
 // TestCacheStatsResetStat: CONFIG RESETSTAT zeroes the counters, not the
 // bytes stored.
 func TestCacheStatsResetStat(t *testing.T) {
-	s := startServer(t, Config{})
+	o := newTestOrigin(t, schoolOrigin)
+	s := startServer(t, Config{Warmup: []scheduler.Job{schoolJob(o, "")}})
 	c := dial(t, s)
 	c.do("CACHE.THROTTLE", "t", "60")
 	c.do("CACHE.RATE", "r", "5", "60")
+	c.do("CACHE.WARMUP", "RUN", "primary-schools")
 	c.expect("+OK\r\n", "CONFIG", "RESETSTAT")
 	rdb := redis.NewClient(&redis.Options{Addr: s.Addr(), DisableIndentity: true})
 	defer rdb.Close()
 	got := statsOf(t, rdb)
-	for _, k := range []string{"sets", "throttle_allowed", "rate_allowed"} {
+	for _, k := range []string{"sets", "throttle_allowed", "rate_allowed", "warmup_runs", "warmup_loaded"} {
 		if got[k] != int64(0) {
 			t.Errorf("%s = %v after CONFIG RESETSTAT", k, got[k])
 		}
@@ -327,5 +333,66 @@ func TestCacheStatsCountLoadsOnce(t *testing.T) {
 		"CACHE.HOTKEYS")
 	if n := o.requests.Load(); n != 1 {
 		t.Errorf("origin requests = %d, want 1", n)
+	}
+}
+
+// TestCacheStatsCountWarmupsOnce: a warm-up run counts once as a run, and
+// each key it loads once as a write; a refresh run's reloads count once
+// as origin requests too; none of them counts as a read.
+func TestCacheStatsCountWarmupsOnce(t *testing.T) {
+	clk := newTestClock()
+	o := newTestOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/cache/") {
+			echoPath(w, r)
+			return
+		}
+		schoolOrigin(w, r)
+	})
+	s := startServer(t, Config{Clock: clk.Now,
+		Namespaces: []policy.Namespace{{Name: "schools", Match: "school:", TTL: time.Minute, Origin: o.URL + "/cache/{suffix}"}},
+		Warmup: []scheduler.Job{schoolJob(o, ""),
+			{Name: "refresh", Source: scheduler.Source{Refresh: &scheduler.Refresh{Within: time.Hour}}}},
+	})
+	c := dial(t, s)
+	rdb := redis.NewClient(&redis.Options{Addr: s.Addr(), DisableIndentity: true})
+	defer rdb.Close()
+	check := func(step string, want map[string]int64, namespace ...string) {
+		t.Helper()
+		got := statsOf(t, rdb, namespace...)
+		for k, w := range want {
+			if got[k] != w {
+				t.Errorf("after %s, CACHE.STATS %v: %s = %v, want %d", step, namespace, k, got[k], w)
+			}
+		}
+	}
+
+	c.do("CACHE.WARMUP", "RUN", "primary-schools")
+	check("a run", map[string]int64{"sets": 2, "memory_hits": 0, "misses": 0, "origin_requests": 0,
+		"warmup_runs": 1, "warmup_failed_runs": 0, "warmup_loaded": 2, "warmup_failed": 0})
+	check("a run", map[string]int64{"sets": 2, "memory_hits": 0, "misses": 0}, "schools")
+
+	c.expect(bulk(`["central school 1"]`), "GET", "school:list:central:1") // now hot
+	c.do("CACHE.WARMUP", "RUN", "refresh")
+	check("a refresh", map[string]int64{"sets": 3, "memory_hits": 1, "misses": 0, "origin_requests": 1,
+		"warmup_runs": 2, "warmup_loaded": 3})
+	check("a refresh", map[string]int64{"sets": 3, "origin_requests": 1}, "schools")
+	c.expect(bulk("v:list:central:1"), "GET", "school:list:central:1")
+
+	c.do("CACHE.WARMUP", "CLEAR", "primary-schools")
+	check("a clear", map[string]int64{"sets": 5, "deletes": 2, "invalidations_warmup": 2, "warmup_runs": 3, "warmup_loaded": 5})
+
+	o.serve(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "down", http.StatusServiceUnavailable) })
+	c.do("CACHE.WARMUP", "RUN", "primary-schools")
+	check("a failed run", map[string]int64{"sets": 5, "warmup_runs": 4, "warmup_failed_runs": 1, "warmup_loaded": 5, "warmup_failed": 2,
+		"origin_requests": 1, "origin_failures": 0})
+
+	info, err := rdb.Info(context.Background(), "strata").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range []string{"\r\nwarmup_runs:4\r\n", "\r\nwarmup_failed_runs:1\r\n", "\r\nwarmup_loaded:5\r\n", "\r\norigin_requests:1\r\n"} {
+		if !strings.Contains(info, line) {
+			t.Errorf("INFO strata lacks %q:\n%s", line, info)
+		}
 	}
 }
