@@ -174,6 +174,77 @@ func TestMetricsWAL(t *testing.T) {
 	sample(t, m, "strata_disk_bytes")
 }
 
+// TestMetricsWarmupAndOrigin scrapes /metrics after warm-up runs (one
+// fine, one failing, one that a second run finds running) and read-through
+// loads (one fine, one failing), and finds each counted once.
+func TestMetricsWarmupAndOrigin(t *testing.T) {
+	o := newTestOrigin(t, nil)
+	ok := func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/cache/") {
+			echoPath(w, r)
+			return
+		}
+		schoolOrigin(w, r)
+	}
+	o.serve(ok)
+	s := startServer(t, Config{AdminAddr: "127.0.0.1:0",
+		Namespaces: []policy.Namespace{{Name: "schools", Match: "school:", TTL: time.Minute, Origin: o.URL + "/cache/{suffix}"}},
+		Warmup:     []scheduler.Job{schoolJob(o, "")},
+	})
+	c := dial(t, s)
+	c.do("CACHE.WARMUP", "RUN", "primary-schools")
+	c.expect(bulk("v:x"), "GET", "school:x")
+	c.expect(bulk("v:x"), "GET", "school:x")
+	o.serve(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "down", http.StatusServiceUnavailable) })
+	c.do("CACHE.WARMUP", "RUN", "primary-schools")
+	c.expect("$-1\r\n", "GET", "school:y")
+	release := o.hold(ok)
+	c.expect("+OK\r\n", "CACHE.WARMUP", "RUN", "primary-schools", "ASYNC")
+	c.expect("-ERR warm-up job 'primary-schools' is already running\r\n", "CACHE.WARMUP", "RUN", "primary-schools")
+	if got := sample(t, scrape(t, s), "strata_warmup_running", "job", "primary-schools"); got != 1 {
+		t.Errorf("strata_warmup_running = %v during a run", got)
+	}
+	release()
+	waitFor(t, "the run to end", func() bool { st, _ := s.scheduler.Status("primary-schools"); return st.Runs == 3 })
+
+	m := scrape(t, s)
+	job := []string{"job", "primary-schools"}
+	for _, tc := range []struct {
+		name   string
+		labels []string
+		want   float64
+	}{
+		{"strata_warmup_runs_total", job, 3},
+		{"strata_warmup_failed_runs_total", job, 1},
+		{"strata_warmup_skipped_runs_total", job, 1},
+		{"strata_warmup_duration_seconds", job, 3},
+		{"strata_warmup_keys_total", append(job, "result", "loaded"), 4},
+		{"strata_warmup_keys_total", append(job, "result", "failed"), 2},
+		{"strata_warmup_keys_total", append(job, "result", "skipped"), 0},
+		{"strata_warmup_running", job, 0},
+		{"strata_origin_requests_total", []string{"namespace", "schools"}, 2},
+		{"strata_origin_failures_total", []string{"namespace", "schools"}, 1},
+		{"strata_origin_not_found_total", []string{"namespace", "schools"}, 0},
+		{"strata_origin_stale_served_total", []string{"namespace", "schools"}, 0},
+		{"strata_origin_shared_loads_total", []string{"namespace", "schools"}, 0},
+		{"strata_origin_requests_total", []string{"namespace", "default"}, 0},
+		{"strata_sets_total", []string{"namespace", "schools"}, 5}, // 2 + 2 warmed, 1 loaded
+		{"strata_hits_total", []string{"namespace", "schools", "tier", "memory"}, 1},
+		{"strata_misses_total", []string{"namespace", "schools"}, 2},
+	} {
+		if got := sample(t, m, tc.name, tc.labels...); got != tc.want {
+			t.Errorf("%s%v = %v, want %v", tc.name, tc.labels, got, tc.want)
+		}
+	}
+	if f := m["strata_warmup_duration_seconds"]; f.GetType() != dto.MetricType_HISTOGRAM {
+		t.Errorf("strata_warmup_duration_seconds is a %v", f.GetType())
+	}
+	st, _ := s.scheduler.Status("primary-schools")
+	if got, want := sample(t, m, "strata_warmup_last_run_timestamp_seconds", job...), float64(st.Last.Started.UnixMilli())/1000; got != want {
+		t.Errorf("strata_warmup_last_run_timestamp_seconds = %v, want %v", got, want)
+	}
+}
+
 // TestAdminAuth: with requirepass, everything but the probes asks for the
 // password; the admin listener is off unless configured.
 func TestAdminAuth(t *testing.T) {
@@ -213,7 +284,6 @@ func TestAdminAuth(t *testing.T) {
 // one and answers its counts; an unknown or running job is answered with
 // a JSON error, and a POST needs the password and the page's own origin.
 func TestAdminWarmup(t *testing.T) {
-	release := make(chan struct{})
 	o := newTestOrigin(t, schoolOrigin)
 	s := startServer(t, Config{AdminAddr: "127.0.0.1:0", RequirePass: "secret", Warmup: []scheduler.Job{schoolJob(o, "0 3,8 * * *")}})
 	type status struct {
@@ -267,13 +337,7 @@ func TestAdminWarmup(t *testing.T) {
 	}
 
 	// While a run goes, GET shows it and a POST is refused.
-	o.serve(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-release:
-		case <-time.After(10 * time.Second):
-		}
-		schoolOrigin(w, r)
-	})
+	release := o.hold(schoolOrigin)
 	c.expect("+OK\r\n", "CACHE.WARMUP", "RUN", "primary-schools", "ASYNC")
 	if j := get(); j.State != "running" || j.Total != 2 {
 		t.Errorf("GET /warmup while running: %+v", j)
@@ -282,7 +346,7 @@ func TestAdminWarmup(t *testing.T) {
 	if code != http.StatusConflict || strings.TrimSpace(body) != `{"error":"warm-up job 'primary-schools' is already running"}` {
 		t.Errorf("POST while running = %d %s", code, body)
 	}
-	close(release)
+	release()
 	waitFor(t, "the run to end", func() bool { return get().Runs == 2 })
 	if j := get(); j.SkippedRuns != 1 || j.FailedRuns != 0 {
 		t.Errorf("GET /warmup after the refused POST: %+v", j)

@@ -127,14 +127,8 @@ func TestWarmupCommands(t *testing.T) {
 }
 
 func TestWarmupRunNeverOverlaps(t *testing.T) {
-	release := make(chan struct{})
-	o := newTestOrigin(t, func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-release:
-		case <-time.After(10 * time.Second):
-		}
-		schoolOrigin(w, r)
-	})
+	o := newTestOrigin(t, nil)
+	release := o.hold(schoolOrigin)
 	s := startServer(t, Config{Warmup: []scheduler.Job{schoolJob(o, "")}})
 	c := dial(t, s)
 	c.expect("+OK\r\n", "CACHE.WARMUP", "RUN", "primary-schools", "ASYNC")
@@ -143,6 +137,6 @@ func TestWarmupRunNeverOverlaps(t *testing.T) {
 	if err != nil || !st.Running || st.SkippedRuns != 1 || st.Total != 2 {
 		t.Errorf("status while running = %+v, %v", st, err)
 	}
-	close(release)
+	release()
 	waitFor(t, "the run to end", func() bool { st, _ := s.scheduler.Status("primary-schools"); return st.Runs == 1 })
 }
