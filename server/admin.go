@@ -221,8 +221,10 @@ type warmupRun struct {
 	Error      string    `json:"error,omitempty"` // the last failure's cause
 }
 
+// newWarmupRun returns res as JSON gives it: times in milliseconds, as
+// CACHE.WARMUP gives them.
 func newWarmupRun(res scheduler.Result) *warmupRun {
-	return &warmupRun{Trigger: res.Trigger, Started: res.Started, DurationMS: res.Duration.Milliseconds(),
+	return &warmupRun{Trigger: res.Trigger, Started: res.Started.Truncate(time.Millisecond), DurationMS: res.Duration.Milliseconds(),
 		Loaded: res.Loaded, Failed: res.Failed, Skipped: res.Skipped, Error: res.Err}
 }
 
