@@ -58,18 +58,18 @@ func (db *DB) evictFor(own *shard, need int64) bool {
 	return s.used.Load()+need <= max
 }
 
-// roomFor reports whether key's value v, just read from the disk tier, may
-// be kept in memory: always without maxmemory; else when it fits, after
+// roomFor reports whether key's value v of generation gen, just read from
+// the disk tier, may be kept in memory: always without maxmemory; else when it fits, after
 // evicting by the policy (never under noeviction). A read must not take
 // memory past maxmemory, which writes alone may pass (by the one write
 // that runs after MakeRoom). own is key's shard, held by the caller.
-func (db *DB) roomFor(own *shard, key []byte, v Value) bool {
+func (db *DB) roomFor(own *shard, key []byte, v Value, gen uint32) bool {
 	s := db.store
 	max := s.maxMemory.Load()
 	if max == 0 {
 		return true
 	}
-	need := storedSize(key, v)
+	need := storedSize(key, v, gen)
 	if s.used.Load()+need <= max {
 		return true
 	}
