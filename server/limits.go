@@ -23,6 +23,7 @@ package server
 // in cmd_config.go.
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -272,7 +273,7 @@ func (s *Server) evictClients() {
 	if total <= limit {
 		return
 	}
-	slices.SortFunc(all, func(a, b usage) int { return int(b.mem - a.mem) })
+	slices.SortFunc(all, func(a, b usage) int { return cmp.Compare(b.mem, a.mem) })
 	for _, u := range all {
 		if total <= limit {
 			break
