@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -132,5 +133,46 @@ func TestReadsFromDiskStayUnderMaxMemory(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestUsedMemoryUnderPipelinedLargeWrites: clients pipelining large
+// values under allkeys-lru keep used_memory within maxmemory plus one
+// write per client (each is checked before it runs, as in Redis).
+func TestUsedMemoryUnderPipelinedLargeWrites(t *testing.T) {
+	const maxMem, clients, size = 2 << 20, 4, 64 << 10
+	s := startServer(t, Config{MaxMemory: maxMem, MaxMemoryPolicy: "allkeys-lru"})
+	val := strings.Repeat("v", size)
+	done := make(chan struct{})
+	for w := 0; w < clients; w++ {
+		c := dial(t, s)
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for round := 0; round < 10; round++ {
+				for i := 0; i < 32; i++ {
+					c.send("SET", fmt.Sprintf("k:%d:%d:%d", w, round, i), val)
+				}
+				for i := 0; i < 32; i++ {
+					var r strings.Builder
+					if err := readReply(c.br, &r); err != nil || r.String() != "+OK\r\n" {
+						t.Errorf("SET: %q %v", r.String(), err)
+						return
+					}
+				}
+			}
+		}()
+	}
+	peak := int64(0)
+	for finished := 0; finished < clients; {
+		select {
+		case <-done:
+			finished++
+		default:
+			peak = max(peak, s.store.Used())
+			runtime.Gosched()
+		}
+	}
+	if bound := int64(maxMem + clients*(size+1024)); peak > bound {
+		t.Errorf("used memory peaked at %d, over maxmemory %d plus a write per client (%d)", peak, maxMem, bound)
 	}
 }
