@@ -22,6 +22,8 @@ const module = "github.com/stratakv/strata/"
 var forbidden = map[string][]string{
 	"storage": {"policy", "server", "cache"},
 	"policy":  {"*"},
+	// cluster is slots and slot maps, pure: the server routes by it.
+	"cluster": {"*"},
 	"cache":   {"server"},
 	"script":  {"server"},
 	// resp is the protocol alone: it needs nothing of Strata.
