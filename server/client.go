@@ -91,6 +91,8 @@ type client struct {
 	// script is the host whose script a scripting pseudo-client runs
 	// commands for (script_host.go); nil for connections.
 	script *scriptHost
+
+	cluster clientCluster // ASKING and routing, in cluster mode (cluster.go)
 }
 
 func newClient(s *Server, nc net.Conn) *client {
@@ -298,6 +300,9 @@ func (c *client) execute(args [][]byte) {
 		c.reject(cmd, msgNoAuth)
 		return
 	}
+	if c.srv.cluster != nil && c.redirected(cmd, args) { // MOVED, ASK, CROSSSLOT
+		return
+	}
 	if (c.ps != nil || c.multi != nil) && c.contextRefuses(cmd) {
 		return
 	}
@@ -350,7 +355,7 @@ func (c *client) call(cmd *command, args [][]byte, lock bool) {
 			c.tx = &c.txs[1]
 		}
 		c.begin(cmd, args, lock)
-		if c.tx.Err() == nil {
+		if c.tx.Err() == nil && c.clusterServes(cmd, args) {
 			c.run(cmd, args)
 		}
 		wait, err := c.tx.End()

@@ -152,6 +152,12 @@ var liveConfigParams = []configParam{
 	memoryParam("hll-sparse-max-bytes", "3000", 0, math.MaxInt64),
 	{name: "databases", flags: paramImmutable,
 		get: func(s *Server) string { return strconv.Itoa(s.store.Databases()) }},
+	{name: "cluster-enabled", flags: paramImmutable, get: func(s *Server) string {
+		if s.clusterEnabled() {
+			return "yes"
+		}
+		return "no"
+	}},
 	// Strata cannot move its listeners at run time, which Redis can.
 	{name: "port", flags: paramImmutable, get: func(s *Server) string { return strconv.Itoa(s.port()) }},
 	{name: "bind", flags: paramImmutable, get: func(s *Server) string { return strings.Join(s.cfg.Bind, " ") }},

@@ -48,7 +48,6 @@ var noopConfigParams = []configParam{
 	intParam("cluster-announce-port", "0", 0, 65535),
 	intParam("cluster-announce-tls-port", "0", 0, 65535),
 	immutableParam("cluster-config-file", "nodes.conf"),
-	immutableParam("cluster-enabled", "no"),
 	memoryParam("cluster-link-sendbuf-limit", "0", 0, math.MaxInt64),
 	intParam("cluster-migration-barrier", "1", 0, math.MaxInt32),
 	intParam("cluster-node-timeout", "15000", 0, math.MaxInt64),

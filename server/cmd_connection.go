@@ -56,6 +56,10 @@ func cmdSelect(c *client, args [][]byte) {
 		c.out.Error(msgIntRange)
 		return
 	}
+	if c.srv.clusterEnabled() && n != 0 {
+		c.out.Error(msgSelectCluster)
+		return
+	}
 	if n < 0 || n >= int64(c.srv.store.Databases()) {
 		c.out.Error(msgDBIndex)
 		return
@@ -196,7 +200,7 @@ func cmdHello(c *client, args [][]byte) {
 	c.out.BulkString("id")
 	c.out.Int(c.id)
 	c.out.BulkString("mode")
-	c.out.BulkString("standalone")
+	c.out.BulkString(c.srv.redisMode())
 	c.out.BulkString("role")
 	c.out.BulkString("master")
 	c.out.BulkString("modules")

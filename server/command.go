@@ -53,6 +53,11 @@ type command struct {
 	// firstKey, lastKey and keyStep locate key arguments as COMMAND reports
 	// them; lastKey < 0 counts from the end. firstKey 0: no key arguments.
 	firstKey, lastKey, keyStep int
+	// movableKeys finds the keys of a command whose key positions depend
+	// on its arguments (Redis's movablekeys: EVAL's numkeys, CACHE.MSET's
+	// options), for cluster routing and COMMAND GETKEYS; nil for the
+	// others.
+	movableKeys func(args [][]byte, fn func(key []byte))
 	// subcommands, for containers such as CLIENT and CONFIG, by lower-case
 	// name; the container's own handler, if any, runs only when it is
 	// called with no subcommand (COMMAND).
@@ -111,8 +116,33 @@ func newCommandTable() commandTable {
 	registerScriptCommands(t)
 	registerBitmapCommands(t)
 	registerHLLCommands(t)
+	registerClusterCommands(t)
 	t.deriveScriptFlags()
+	t.deriveMovableKeys()
 	return t
+}
+
+// deriveMovableKeys gives Redis's movablekeys commands a key finder that
+// applies their recorded key specs (cmd_command.go), as Redis finds their
+// keys; Strata's own set theirs where they are registered.
+func (t commandTable) deriveMovableKeys() {
+	for _, cmd := range t {
+		e, recorded := recorded().info[cmd.name]
+		if !recorded || !hasFlag(e, "movablekeys") || cmd.movableKeys != nil {
+			continue
+		}
+		specs := keySpecs(e)
+		cmd.movableKeys = func(args [][]byte, fn func([]byte)) {
+			keys, err := findKeys(specs, args)
+			if err != nil {
+				cmd.keyArgs(args, fn) // SORT, MIGRATE: specs Redis completes in code
+				return
+			}
+			for _, k := range keys {
+				fn(args[k.pos])
+			}
+		}
+	}
 }
 
 // deriveScriptFlags sets flagNoScript and flagScriptWrite on every command

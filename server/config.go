@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/stratakv/strata/cluster"
 	"github.com/stratakv/strata/internal/resp"
 	"github.com/stratakv/strata/policy"
 )
@@ -60,6 +61,18 @@ type Config struct {
 	// beyond it the least recently used persisted keys are evicted from
 	// both tiers (0: no bound).
 	MaxDiskSize int64
+	// ClusterEnabled serves Redis Cluster's client protocol
+	// (cluster-enabled): keys are routed by hash slot through a slot map,
+	// only database 0 is used, and keyless cache commands reach every
+	// node (see cluster.go).
+	ClusterEnabled bool
+	// ClusterNodeID is this node's id in the slot map (cluster-node-id);
+	// empty, the node is the one at its bind address and port.
+	ClusterNodeID string
+	// ClusterMap is the slot map to start with; nil, the node serves no
+	// slot until one is pushed with CLUSTER.SETMAP. A map the node saved
+	// in Dir with a higher version wins over it.
+	ClusterMap *cluster.Map
 	// LogLevel is debug, verbose, notice or warning (default notice).
 	LogLevel string
 	// Logger receives the server's logs (default: slog.Default()).

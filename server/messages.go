@@ -211,3 +211,31 @@ const (
 	msgSelftestDisagree  = "TESTFAILED dense/sparse disagree"
 	msgSelftestError     = "TESTFAILED Too big error. card:%d abserr:%d"
 )
+
+// Cluster reply texts.
+const (
+	msgMoved              = "MOVED %d %s"
+	msgAsk                = "ASK %d %s"
+	msgTryAgain           = "TRYAGAIN Multiple keys request during rehashing of slot"
+	msgCrossSlot          = "CROSSSLOT Keys in request don't hash to the same slot"
+	msgClusterDownUnbound = "CLUSTERDOWN Hash slot not served"
+	msgClusterDisabled    = "ERR This instance has cluster support disabled"
+	msgInvalidSlot        = "ERR Invalid slot"
+	msgInvalidSlotOrCount = "ERR Invalid slot or number of keys"
+	msgSelectCluster      = "ERR SELECT is not allowed in cluster mode"
+	msgMoveCluster        = "ERR MOVE is not allowed in cluster mode"
+	msgSwapDBCluster      = "ERR SWAPDB is not allowed in cluster mode"
+	msgCopyDBCluster      = "ERR Copying to another database is not allowed in cluster mode"
+	msgScriptNonLocal     = "ERR Script attempted to access a non local key in a cluster node"
+)
+
+// Cluster reply texts of Strata's own commands.
+const (
+	msgMapInvalid   = "ERR invalid slot map: %s"
+	msgMapNotNewer  = "ERR slot map version %d is not newer than this node's version %d"
+	msgMapNotMe     = "ERR the slot map names no node %s"
+	msgMapSave      = "ERR the slot map could not be saved: see the server log"
+	msgNoClusterMap = "ERR this node has no slot map yet"
+	msgPeerFailed   = "ERR cluster node %s at %s did not answer: see the server log"
+	msgPeerError    = "ERR cluster node %s at %s replied: %s"
+)

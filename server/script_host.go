@@ -70,6 +70,7 @@ func (s *Server) runScript(c *client, sc *script.Script, keys, argv [][]byte, re
 	h := s.scriptHost
 	pc := h.pc
 	pc.dbIndex = c.dbIndex
+	pc.cluster.cmdAsking = c.cluster.cmdAsking // the script's commands are checked as asked
 	pc.script = h
 	defer func() {
 		pc.script = nil

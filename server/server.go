@@ -57,6 +57,7 @@ type Server struct {
 	commands     commandTable   // what connections dispatch through
 	scripts      *script.Engine // Lua scripts: their cache and state
 	scriptHost   *scriptHost    // scripts' pseudo-client (script_host.go); built by the first script
+	cluster      *clusterState  // cluster mode (cluster.go); nil when cluster-enabled is off
 	started      time.Time
 	// info is INFO's state (info.go); noopConfig holds the values
 	// CONFIG SET gave parameters Strata does not use, guarded by cfgMu.
@@ -108,6 +109,12 @@ func New(cfg Config) (*Server, error) {
 	if err := s.initCache(); err != nil {
 		return nil, err
 	}
+	if cfg.ClusterEnabled {
+		if s.cluster, err = newClusterState(s, cfg); err != nil {
+			s.cache.Close()
+			return nil, err
+		}
+	}
 	return s, nil
 }
 
@@ -158,6 +165,9 @@ func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.done)
 		s.scripts.Close() // a running script stops, so its client can close
+		if s.cluster != nil {
+			s.cluster.peers.close()
+		}
 		for _, ln := range s.listeners {
 			ln.Close()
 		}

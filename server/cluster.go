@@ -1,0 +1,416 @@
+package server
+
+// Cluster mode: Redis Cluster's client protocol over a static, versioned
+// slot map (package cluster) pushed from outside. There is no cluster bus:
+// nodes learn the topology from CLUSTER.SETMAP, and a node accepts only a
+// map of a higher version than its own.
+//
+// Every command that names keys is routed as Redis's getNodeByQuery routes
+// it, before it runs (client.redirected): keys of two slots are CROSSSLOT,
+// a slot another node owns is MOVED there. A slot this node is migrating
+// to another node (the map's MIGRATING entries) is served for the keys it
+// still has and sent on with ASK for those it has not (TRYAGAIN for a mix);
+// the node it migrates to serves it to clients that sent ASKING. Whether a
+// key is still here is asked again under the command's own locks
+// (client.clusterServes), because the keys of a migrating slot leave
+// under those locks (cluster_move.go): a write let through for a key that
+// has just left would otherwise be stored where the map no longer looks.
+//
+// Only database 0 exists, as in Redis Cluster. Keyless cache commands
+// (CACHE.INVALIDATE, CACHE.STATS CLUSTER) reach the other nodes through
+// peer connections (cluster_peers.go).
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/stratakv/strata/cluster"
+	"github.com/stratakv/strata/storage"
+)
+
+// clusterMapFile is where a node keeps the last map it accepted, in its
+// dir, so that it restarts with it rather than with an older one from its
+// config file (Redis keeps nodes.conf for the same reason).
+const clusterMapFile = "cluster-map"
+
+// clusterState is a node's cluster mode. A Server has one when
+// cluster-enabled is set, nil otherwise.
+type clusterState struct {
+	srv *Server
+	// nodeID is cluster-node-id: how this node finds itself in a map;
+	// empty, it goes by its address.
+	nodeID string
+	// mu serializes map changes and their saving.
+	mu   sync.Mutex
+	view atomic.Pointer[clusterView] // nil until a map names this node
+	// peers are connections to the other nodes (cluster_peers.go).
+	peers peerPool
+	// moving serializes CLUSTER.MOVEKEYS runs (cluster_move.go).
+	moving sync.Mutex
+}
+
+// clusterView is a slot map as one node sees it.
+type clusterView struct {
+	m    *cluster.Map
+	self int // this node's index in m.Nodes
+}
+
+// me returns this node's entry.
+func (v *clusterView) me() *cluster.Node { return &v.m.Nodes[v.self] }
+
+// newClusterState sets up cluster mode from cfg: the map from the config
+// file, or the one saved in dir when that is newer.
+func newClusterState(s *Server, cfg Config) (*clusterState, error) {
+	cs := &clusterState{srv: s, nodeID: cfg.ClusterNodeID}
+	cs.peers.init(s)
+	m := cfg.ClusterMap
+	saved, err := loadClusterMap(cfg.Dir)
+	if err != nil {
+		return nil, err
+	}
+	if saved != nil && (m == nil || saved.Version > m.Version) {
+		m = saved
+	}
+	if m != nil {
+		self := cs.find(m, configAddrs(cfg))
+		if self < 0 {
+			return nil, fmt.Errorf("server: the cluster map (version %d) names no node %s", m.Version, cs.whoAmI(configAddrs(cfg)))
+		}
+		cs.view.Store(&clusterView{m: m, self: self})
+	}
+	return cs, nil
+}
+
+// configAddrs are the addresses a node listens on by its config, before
+// it has started: none when its port is chosen at start.
+func configAddrs(cfg Config) []string {
+	if cfg.Port <= 0 {
+		return nil
+	}
+	out := make([]string, len(cfg.Bind))
+	for i, b := range cfg.Bind {
+		out[i] = net.JoinHostPort(b, strconv.Itoa(cfg.Port))
+	}
+	return out
+}
+
+// listenAddrs are the addresses the node listens on.
+func (s *Server) listenAddrs() []string {
+	out := make([]string, len(s.listeners))
+	for i, ln := range s.listeners {
+		out[i] = ln.Addr().String()
+	}
+	return out
+}
+
+// find returns this node's index in m: by cluster-node-id when set, else
+// by one of addrs; -1 when m does not name it.
+func (cs *clusterState) find(m *cluster.Map, addrs []string) int {
+	if cs.nodeID != "" {
+		return m.Index(cs.nodeID)
+	}
+	for _, a := range addrs {
+		if i := m.IndexOfAddr(a); i >= 0 {
+			return i
+		}
+	}
+	return -1
+}
+
+// whoAmI describes what find looks for, for errors.
+func (cs *clusterState) whoAmI(addrs []string) string {
+	if cs.nodeID != "" {
+		return "with id " + strconv.Quote(cs.nodeID)
+	}
+	if len(addrs) == 0 {
+		return "at this node's address (set cluster-node-id)"
+	}
+	return "at " + strings.Join(addrs, " or ") + " (or set cluster-node-id)"
+}
+
+// Errors of setMap, worded for the reply.
+var (
+	errMapNotNewer = errors.New("not newer")
+	errMapNotMe    = errors.New("no node for this server")
+)
+
+// setMap makes m the node's map if its version is higher than the
+// current one and it names this node, and saves it in dir.
+func (cs *clusterState) setMap(m *cluster.Map) error {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if v := cs.view.Load(); v != nil && m.Version <= v.m.Version {
+		return errMapNotNewer
+	}
+	self := cs.find(m, cs.srv.listenAddrs())
+	if self < 0 {
+		return errMapNotMe
+	}
+	if err := saveClusterMap(cs.srv.cfg.Dir, m); err != nil {
+		return err
+	}
+	cs.view.Store(&clusterView{m: m, self: self})
+	cs.srv.log.Info("cluster map accepted", "version", m.Version, "myid", m.Nodes[self].ID)
+	return nil
+}
+
+// loadClusterMap reads the map saved in dir; nil when there is none.
+func loadClusterMap(dir string) (*cluster.Map, error) {
+	b, err := os.ReadFile(filepath.Join(dir, clusterMapFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	m, err := cluster.Parse(strings.Split(strings.TrimSuffix(string(b), "\n"), "\n"))
+	if err != nil {
+		return nil, fmt.Errorf("server: %s: %w", filepath.Join(dir, clusterMapFile), err)
+	}
+	return m, nil
+}
+
+// saveClusterMap writes m to dir, one argument a line, replacing the file
+// only once the new one is complete.
+func saveClusterMap(dir string, m *cluster.Map) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	tmp := filepath.Join(dir, clusterMapFile+".tmp")
+	if err := os.WriteFile(tmp, []byte(strings.Join(m.Args(), "\n")+"\n"), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, filepath.Join(dir, clusterMapFile))
+}
+
+// clusterKeys calls yield with each key cmd names in args, until it
+// returns false; for EXEC, the keys of every queued command.
+func (c *client) clusterKeys(cmd *command, args [][]byte, yield func(key []byte) bool) {
+	if cmd.name == "exec" && c.multi != nil {
+		for _, q := range c.multi.queue {
+			if !q.cmd.eachKey(q.args, yield) {
+				return
+			}
+		}
+		return
+	}
+	cmd.eachKey(args, yield)
+}
+
+// eachKey calls yield with each key of a command line until it returns
+// false, and reports whether it never did.
+func (cmd *command) eachKey(args [][]byte, yield func(key []byte) bool) bool {
+	more := true
+	each := func(k []byte) {
+		if more {
+			more = yield(k)
+		}
+	}
+	if cmd.movableKeys != nil {
+		cmd.movableKeys(args, each)
+	} else {
+		cmd.keyArgs(args, each)
+	}
+	return more
+}
+
+// namesKeys reports whether cmd is routed by its keys: whether it can name
+// any, or is EXEC, whose queued commands can.
+func (cmd *command) namesKeys() bool {
+	return cmd.firstKey != 0 || cmd.movableKeys != nil || cmd.name == "exec"
+}
+
+// route decides whether this node serves a command naming the keys keys
+// yields, as Redis Cluster's getNodeByQuery does: "" to serve it, else the
+// error that sends the client elsewhere. asking is whether the client
+// sent ASKING first. exists tells whether a key is here; it is asked only
+// of keys of a slot on its way in or out. With exists nil the answer
+// cannot depend on it: route then returns "" and recheck, and must be
+// asked again with exists under the command's locks.
+func (v *clusterView) route(keys func(yield func([]byte) bool), asking bool, exists func([]byte) bool) (msg string, recheck bool) {
+	slot := -1
+	var first []byte
+	var crossSlot, multiple, migrating, importing bool
+	missing, existing := 0, 0
+	keys(func(k []byte) bool {
+		if slot < 0 {
+			slot, first = cluster.Slot(k), k
+			to := v.m.MigratingTo(slot)
+			migrating = to >= 0 && v.m.Owner(slot) == v.self
+			importing = to == v.self
+		} else if !bytes.Equal(k, first) {
+			if cluster.Slot(k) != slot {
+				crossSlot = true
+				return false
+			}
+			multiple = true
+		}
+		if exists != nil && (migrating || importing) {
+			if exists(k) {
+				existing++
+			} else {
+				missing++
+			}
+		}
+		return true
+	})
+	switch {
+	case crossSlot:
+		return msgCrossSlot, false
+	case slot < 0:
+		return "", false
+	case exists == nil && (migrating || importing && asking && multiple):
+		return "", true
+	case migrating && missing > 0:
+		if existing > 0 {
+			return msgTryAgain, false
+		}
+		return fmt.Sprintf(msgAsk, slot, v.m.Nodes[v.m.MigratingTo(slot)].Addr()), false
+	case importing && asking:
+		if multiple && missing > 0 {
+			return msgTryAgain, false
+		}
+		return "", false
+	case v.m.Owner(slot) != v.self:
+		return fmt.Sprintf(msgMoved, slot, v.m.Nodes[v.m.Owner(slot)].Addr()), false
+	}
+	return "", false
+}
+
+// redirected routes a command in cluster mode before it runs or is queued
+// (see route), and reports whether it replied instead: a redirect or an
+// error. It also ends the ASKING of the command before, as Redis does.
+func (c *client) redirected(cmd *command, args [][]byte) bool {
+	cl := &c.cluster
+	cl.cmdAsking = cl.asking
+	// ASKING holds for one command, or for the transaction it opens.
+	switch {
+	case cmd.name == "asking", cmd.name == "multi":
+	case c.multi != nil && cmd.name != "exec" && cmd.name != "discard":
+	default:
+		cl.asking = false
+	}
+	cl.recheck = false
+	if !cmd.namesKeys() {
+		return false
+	}
+	v := c.srv.cluster.view.Load()
+	var msg string
+	if v == nil {
+		hasKey := false
+		c.clusterKeys(cmd, args, func([]byte) bool { hasKey = true; return false })
+		if !hasKey {
+			return false
+		}
+		msg = msgClusterDownUnbound
+	} else {
+		var exists func([]byte) bool
+		if cmd.flags&flagNoData != 0 {
+			// WATCH and the shard channel commands take no locks to
+			// recheck under: treat their keys as here.
+			exists = func([]byte) bool { return true }
+		}
+		msg, cl.recheck = v.route(c.keysOf(cmd, args), cl.cmdAsking, exists)
+		if msg == "" {
+			return false
+		}
+	}
+	if cmd.name == "exec" {
+		c.discardMulti()
+		c.out.Error(msg)
+	} else {
+		c.reject(cmd, msg) // flags an open transaction to abort
+	}
+	return true
+}
+
+// keysOf returns an iterator over cmd's keys in args, for route.
+func (c *client) keysOf(cmd *command, args [][]byte) func(yield func([]byte) bool) {
+	return func(yield func([]byte) bool) { c.clusterKeys(cmd, args, yield) }
+}
+
+// clusterServes routes a command again under its locks when it must (see
+// route and redirected), and for every command a script calls, which
+// Redis checks as a script runs; it reports whether the command may run,
+// having replied when it may not.
+func (c *client) clusterServes(cmd *command, args [][]byte) bool {
+	if c.srv.cluster == nil || !c.cluster.recheck && c.script == nil {
+		return true
+	}
+	return c.clusterRoutesHere(cmd, args)
+}
+
+func (c *client) clusterRoutesHere(cmd *command, args [][]byte) bool {
+	c.cluster.recheck = false
+	v := c.srv.cluster.view.Load()
+	exists := func(k []byte) bool {
+		_, ok := c.tx.Lookup(k, storage.LookupWrite|storage.LookupNoTouch)
+		return ok
+	}
+	var msg string
+	if v == nil {
+		if cmd.namesKeys() {
+			msg = msgClusterDownUnbound
+		}
+	} else {
+		msg, _ = v.route(c.keysOf(cmd, args), c.cluster.cmdAsking, exists)
+	}
+	switch {
+	case msg == "":
+		return true
+	case c.script != nil:
+		c.out.Error(msgScriptNonLocal) // as Redis's scriptVerifyClusterState
+	case cmd.name == "exec":
+		c.discardMulti()
+		c.out.Error(msg)
+	default:
+		c.out.Error(msg)
+	}
+	return false
+}
+
+// clientCluster is a connection's cluster mode state.
+type clientCluster struct {
+	// asking is set by ASKING until the command after it (or the
+	// transaction after it) has run; cmdAsking is whether the running
+	// command is served as asked.
+	asking, cmdAsking bool
+	// recheck says the running command must be routed again under its
+	// locks (see route).
+	recheck bool
+}
+
+// discardMulti drops c's transaction and its watches, as Redis's
+// discardTransaction.
+func (c *client) discardMulti() {
+	c.multi = nil
+	c.srv.watches.unwatchAll(c)
+}
+
+// clusterEnabled reports whether the server runs in cluster mode.
+func (s *Server) clusterEnabled() bool { return s.cluster != nil }
+
+// infoCluster writes INFO's cluster section.
+func (s *Server) infoCluster(w *infoWriter) {
+	enabled := 0
+	if s.clusterEnabled() {
+		enabled = 1
+	}
+	w.field("cluster_enabled", enabled)
+}
+
+// redisMode is the mode HELLO and INFO report.
+func (s *Server) redisMode() string {
+	if s.clusterEnabled() {
+		return "cluster"
+	}
+	return "standalone"
+}
