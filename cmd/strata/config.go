@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"strings"
 
+	"github.com/stratakv/strata/cluster"
 	"github.com/stratakv/strata/internal/units"
 	"github.com/stratakv/strata/server"
 	"gopkg.in/yaml.v3"
@@ -39,6 +40,8 @@ type config struct {
 	LogLevel             string         `yaml:"loglevel" usage:"debug, verbose, notice or warning"`
 	FlushInterval        units.Duration `yaml:"flush-interval" usage:"how often write_back keys are written to disk, e.g. 1s"`
 	MaxDiskSize          units.Size     `yaml:"max-disk-size" usage:"bound on the disk tier's live data, e.g. 10gb (0: none)"`
+	ClusterEnabled       yesNo          `yaml:"cluster-enabled" usage:"serve Redis Cluster's protocol on a slot map (yes or no)"`
+	ClusterNodeID        string         `yaml:"cluster-node-id" usage:"this node's id in the slot map (empty: the node at its bind address and port)"`
 
 	// Namespaces are the cache rules (namespaces.go): file only. A pointer
 	// keeps config comparable.
@@ -50,6 +53,9 @@ type config struct {
 	// only.
 	Events        *map[string][]string `yaml:"events"`
 	IndexPrefixes *[]string            `yaml:"index_prefixes"`
+	// Cluster is the slot map a cluster node starts with
+	// (cluster_config.go): file only.
+	Cluster *clusterConfig `yaml:"cluster"`
 }
 
 // defaultConfig is the server's defaults (server.DefaultConfig) as
@@ -200,6 +206,14 @@ func (c *config) validate() error {
 	if _, ok := logLevels[strings.ToLower(c.LogLevel)]; !ok {
 		return fmt.Errorf("loglevel: invalid value %q: want debug, verbose, notice or warning", c.LogLevel)
 	}
+	if c.Cluster != nil {
+		if !c.ClusterEnabled {
+			return errors.New("cluster: a slot map needs cluster-enabled yes")
+		}
+		if _, err := c.Cluster.slotMap(); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -230,7 +244,20 @@ func (c *config) serverConfig(log *slog.Logger) server.Config {
 		Namespaces:           namespaces(c.Namespaces),
 		Events:               deref(c.Events),
 		IndexPrefixes:        deref(c.IndexPrefixes),
+		ClusterEnabled:       bool(c.ClusterEnabled),
+		ClusterNodeID:        c.ClusterNodeID,
+		ClusterMap:           c.clusterMap(),
 	}
+}
+
+// clusterMap is the cluster section's map, nil without one; validate has
+// checked that it parses.
+func (c *config) clusterMap() *cluster.Map {
+	if c.Cluster == nil {
+		return nil
+	}
+	m, _ := c.Cluster.slotMap()
+	return m
 }
 
 // newLogger returns a text logger at the Redis loglevel, naming levels as
