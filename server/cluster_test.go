@@ -88,6 +88,14 @@ func TestClusterRouting(t *testing.T) {
 	c.expect("-"+msgCrossSlot+"\r\n", "EVAL", "return 1", "2", mine, theirs)
 	c.expect(":1\r\n", "EVAL", "return 1", "1", mine)
 	c.expect(moved(theirs, nodes[2]), "ZUNIONSTORE", theirs, "1", theirs)
+	// CACHE.MSET's keys follow its options.
+	c.expect(moved(theirs, nodes[2]), "CACHE.MSET", "EX", "10", theirs, "1")
+	c.expect("-"+msgCrossSlot+"\r\n", "CACHE.MSET", mine, "1", theirs, "2")
+	c.expect("+OK\r\n", "CACHE.MSET", "PX", "10000", mine, "v", tagged, "w")
+	c.expect(respStrings(mine, tagged), "COMMAND", "GETKEYS", "CACHE.MSET", "EX", "1", mine, "v", tagged, "w")
+	if got := c.do("COMMAND", "INFO", "CACHE.MSET"); !strings.Contains(got, "+movablekeys\r\n") {
+		t.Errorf("COMMAND INFO CACHE.MSET: %q", got)
+	}
 	// A script reaches only local keys, checked as it runs.
 	c.expect("$1\r\nv\r\n", "EVAL", "return redis.call('get', ARGV[1])", "0", mine)
 	if got := c.do("EVAL", "return redis.call('get', ARGV[1])", "0", theirs); !strings.HasPrefix(got, "-"+msgScriptNonLocal+" script: ") {

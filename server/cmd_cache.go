@@ -42,8 +42,9 @@ func registerCacheCommands(t commandTable) {
 		&command{name: "cache.set", handler: cmdCacheSet, arity: -3, flags: flagWrite | flagDenyOOM, firstKey: one, lastKey: one, keyStep: one, write: cache.WriteReplace},
 		// CACHE.MSET's keys start after its options, which the key
 		// positions cannot say: it declares none, runs under the store
-		// lock, and marks its keys' watchers itself.
-		&command{name: "cache.mset", handler: cmdCacheMSet, arity: -3, flags: flagWrite | flagDenyOOM, write: cache.WriteReplace},
+		// lock, and marks its keys' watchers itself. Cluster routing and
+		// COMMAND GETKEYS find its keys with cacheMSetKeys.
+		&command{name: "cache.mset", handler: cmdCacheMSet, arity: -3, flags: flagWrite | flagDenyOOM, write: cache.WriteReplace, movableKeys: cacheMSetKeys},
 		&command{name: "cache.tag", handler: cmdCacheTag, arity: -3, flags: flagWrite | flagDenyOOM, firstKey: one, lastKey: one, keyStep: one},
 		&command{name: "cache.tags", handler: cmdCacheTags, arity: 2, firstKey: one, lastKey: one, keyStep: one},
 		&command{name: "cache.tagged", handler: cmdCacheTagged, arity: -2, flags: flagNoData | flagNoMulti},
@@ -151,6 +152,17 @@ func cmdCacheMSet(c *client, args [][]byte) {
 		c.srv.watches.touch(c.dbIndex, args[i])
 	}
 	c.out.OK()
+}
+
+// cacheMSetKeys finds CACHE.MSET's keys, after a leading EX or PX option.
+func cacheMSetKeys(args [][]byte, fn func(key []byte)) {
+	first := 1
+	if len(args) > 1 && (is(args[1], "ex") || is(args[1], "px")) {
+		first = 3
+	}
+	for i := first; i+1 < len(args); i += 2 {
+		fn(args[i])
+	}
 }
 
 // cmdCacheTag is CACHE.TAG key tag [tag ...]: it adds tags to an existing

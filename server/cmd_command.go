@@ -134,6 +134,9 @@ func generatedInfo(cmd *command) *resp.Node {
 		if cmd.flags&flagDenyOOM != 0 {
 			flags = append(flags, "denyoom")
 		}
+		if cmd.movableKeys != nil {
+			flags = append(flags, "movablekeys") // clients ask COMMAND GETKEYS
+		}
 		if isModuleCommand(cmd) {
 			flags = append(flags, "module")
 		}
@@ -150,17 +153,13 @@ func generatedInfo(cmd *command) *resp.Node {
 	acl = append(acl, "@slow")
 	specs := resp.Set()
 	if cmd.firstKey > 0 {
-		keyFlags := []string{"RO", "access"}
-		if cmd.flags&flagWrite != 0 {
-			keyFlags = []string{"RW", "access", "update"}
-		}
 		last := cmd.lastKey
 		if last >= 0 {
 			last -= cmd.firstKey // Redis's range spec counts from the first key
 		}
 		step := max(cmd.keyStep, 1)
 		specs.Elems = append(specs.Elems, resp.Map(
-			resp.Bulk("flags"), resp.StatusSet(keyFlags...),
+			resp.Bulk("flags"), generatedKeyFlags(cmd),
 			resp.Bulk("begin_search"), resp.Map(
 				resp.Bulk("type"), resp.Bulk("index"),
 				resp.Bulk("spec"), resp.Map(resp.Bulk("index"), resp.Int(int64(cmd.firstKey)))),
@@ -185,6 +184,15 @@ func generatedInfo(cmd *command) *resp.Node {
 		resp.Set(),
 	)
 	return &e
+}
+
+// generatedKeyFlags are the key spec flags of a command Redis does not
+// have.
+func generatedKeyFlags(cmd *command) resp.Node {
+	if cmd.flags&flagWrite != 0 {
+		return keyFlagsRW
+	}
+	return keyFlagsRO
 }
 
 // docsEntry returns cmd's COMMAND DOCS map, whose subcommands the caller
@@ -424,6 +432,10 @@ func cmdCommandGetKeys(c *client, args [][]byte) {
 		return
 	}
 	specs := keySpecs(infoEntry(cmd))
+	if len(specs) == 0 && cmd.movableKeys != nil && cmd.arityOK(len(line)) {
+		writeMovableKeys(c, cmd, line, withFlags) // Strata's own (CACHE.MSET)
+		return
+	}
 	if len(specs) == 0 {
 		c.out.Error(msgNoKeyArguments)
 		return
@@ -462,6 +474,24 @@ func cmdCommandGetKeys(c *client, args [][]byte) {
 		c.out.Array(2)
 		c.out.Bulk(line[k.pos])
 		c.out.Node(k.flags)
+	}
+}
+
+// writeMovableKeys answers COMMAND GETKEYS[ANDFLAGS] for a command with
+// no key specs that finds its keys itself.
+func writeMovableKeys(c *client, cmd *command, line [][]byte, withFlags bool) {
+	var keys [][]byte
+	cmd.movableKeys(line, func(k []byte) { keys = append(keys, k) })
+	flags := generatedKeyFlags(cmd)
+	c.out.Array(len(keys))
+	for _, k := range keys {
+		if withFlags {
+			c.out.Array(2)
+			c.out.Bulk(k)
+			c.out.Node(&flags)
+		} else {
+			c.out.Bulk(k)
+		}
 	}
 }
 
