@@ -49,19 +49,25 @@ func (p *peerPool) init(s *Server) {
 
 // do sends cmds to the node at addr in one write and returns their
 // replies, in order. An error means the exchange failed; error replies
-// are replies.
+// are replies. An idle connection that fails is tried again on a new one
+// (the node may have restarted since): the commands nodes send each other
+// can run twice.
 func (p *peerPool) do(addr string, cmds ...[][]byte) ([]resp.Node, error) {
-	pc, err := p.get(addr)
-	if err != nil {
-		return nil, err
-	}
-	replies, err := pc.do(cmds...)
-	if err != nil {
+	for {
+		pc, reused, err := p.get(addr)
+		if err != nil {
+			return nil, err
+		}
+		replies, err := pc.do(cmds...)
+		if err == nil {
+			p.put(addr, pc)
+			return replies, nil
+		}
 		pc.nc.Close()
-		return nil, err
+		if !reused {
+			return nil, err
+		}
 	}
-	p.put(addr, pc)
-	return replies, nil
 }
 
 func (pc *peerConn) do(cmds ...[][]byte) ([]resp.Node, error) {
@@ -84,20 +90,27 @@ func (pc *peerConn) do(cmds ...[][]byte) ([]resp.Node, error) {
 	return replies, nil
 }
 
-// get returns an idle connection to addr, or a new one.
-func (p *peerPool) get(addr string) (*peerConn, error) {
+// get returns an idle connection to addr (reused), or a new one.
+func (p *peerPool) get(addr string) (pc *peerConn, reused bool, err error) {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
-		return nil, net.ErrClosed
+		return nil, false, net.ErrClosed
 	}
 	if idle := p.idle[addr]; len(idle) > 0 {
 		pc := idle[len(idle)-1]
 		p.idle[addr] = idle[:len(idle)-1]
 		p.mu.Unlock()
-		return pc, nil
+		return pc, true, nil
 	}
 	p.mu.Unlock()
+	pc, err = p.dial(addr)
+	return pc, false, err
+}
+
+// dial connects to the node at addr, authenticating with this node's
+// requirepass.
+func (p *peerPool) dial(addr string) (*peerConn, error) {
 	nc, err := net.DialTimeout("tcp", addr, peerDialTimeout)
 	if err != nil {
 		return nil, err

@@ -218,25 +218,52 @@ func cmdCacheTagged(c *client, args [][]byte) {
 	c.out.Strings(live)
 }
 
-// cmdCacheInvalidate is CACHE.INVALIDATE TAG tag [tag ...] | PATTERN glob
-// [glob ...] [FORCE] | EVENT name [field value ...], replying with the
-// number of keys removed; a disk error stops it and is the reply.
+// cmdCacheInvalidate is CACHE.INVALIDATE [LOCAL] TAG tag [tag ...] |
+// PATTERN glob [glob ...] [FORCE] | EVENT name [field value ...], replying
+// with the number of keys removed; a disk error stops it and is the
+// reply. In cluster mode it removes the keys on every node and replies
+// the total, unless LOCAL keeps it to this node (as the node that fans it
+// out asks the others).
 func cmdCacheInvalidate(c *client, args [][]byte) {
+	what := args[1:]
+	local := is(what[0], "local")
+	if local {
+		if what = what[1:]; len(what) < 2 {
+			c.out.Error(wrongArity("cache.invalidate"))
+			return
+		}
+	}
+	n, msg := c.invalidate(what)
+	if msg == "" && !local && c.srv.cluster != nil {
+		var others int64
+		others, msg = c.srv.cluster.invalidateOthers(what)
+		n += others
+	}
+	if msg != "" {
+		c.out.Error(msg)
+		return
+	}
+	c.out.Int(n)
+}
+
+// invalidate runs the invalidation what asks for (TAG tag ..., PATTERN
+// glob ..., EVENT name ...) on this node and returns how many keys it
+// removed, or the error to reply.
+func (c *client) invalidate(what [][]byte) (int64, string) {
 	var n int64
 	var err error
-	switch mode := args[1]; {
+	switch mode := what[0]; {
 	case is(mode, "tag"):
-		n, err = c.srv.cache.InvalidateTags(c.dbIndex, argStrings(args[2:]), c.invalidated)
+		n, err = c.srv.cache.InvalidateTags(c.dbIndex, argStrings(what[1:]), c.invalidated)
 	case is(mode, "pattern"):
-		rest := args[2:]
+		rest := what[1:]
 		force := len(rest) > 1 && is(rest[len(rest)-1], "force")
 		if force {
 			rest = rest[:len(rest)-1]
 		}
 		for _, p := range rest {
 			if lit, _ := policy.Literal(string(p)); lit == "" && !force {
-				c.out.Error(fmt.Sprintf(msgInvalidateNoPrefix, p))
-				return
+				return 0, fmt.Sprintf(msgInvalidateNoPrefix, p)
 			}
 		}
 		for _, p := range rest {
@@ -247,33 +274,28 @@ func cmdCacheInvalidate(c *client, args [][]byte) {
 			}
 		}
 	case is(mode, "event"):
-		if len(args)%2 == 0 {
-			c.out.Error(msgSyntax)
-			return
+		if len(what)%2 != 0 {
+			return 0, msgSyntax
 		}
-		fields := make(map[string]string, (len(args)-3)/2)
-		for i := 3; i < len(args); i += 2 {
-			fields[string(args[i])] = string(args[i+1])
+		fields := make(map[string]string, (len(what)-2)/2)
+		for i := 2; i < len(what); i += 2 {
+			fields[string(what[i])] = string(what[i+1])
 		}
-		n, err = c.srv.cache.InvalidateEvent(c.dbIndex, string(args[2]), fields, c.invalidated)
+		n, err = c.srv.cache.InvalidateEvent(c.dbIndex, string(what[1]), fields, c.invalidated)
 		var missing *policy.MissingFieldError
 		switch {
 		case errors.As(err, &missing):
-			c.out.Error(fmt.Sprintf(msgEventMissingField, missing.Event, missing.Field))
-			return
+			return 0, fmt.Sprintf(msgEventMissingField, missing.Event, missing.Field)
 		case errors.Is(err, policy.ErrUnknownEvent):
-			c.out.Error(fmt.Sprintf(msgUnknownEvent, args[2]))
-			return
+			return 0, fmt.Sprintf(msgUnknownEvent, what[1])
 		}
 	default:
-		c.out.Error(msgSyntax)
-		return
+		return 0, msgSyntax
 	}
 	if err != nil {
-		c.out.Error(storageError(err))
-		return
+		return 0, storageError(err)
 	}
-	c.out.Int(n)
+	return n, ""
 }
 
 // invalidated publishes keys c's invalidation removed (a

@@ -75,16 +75,24 @@ func (s *Server) cacheStats(ns *storage.Counters) []cacheStat {
 	return append(stats, cacheStat{name: "compression_ratio", ratio: compression, isRatio: true})
 }
 
-// cmdCacheStats: CACHE.STATS [namespace] -> a map of the statistics (a
-// flat array of names and values in RESP2, ratios as doubles).
+// cmdCacheStats: CACHE.STATS [CLUSTER] [namespace] -> a map of the
+// statistics (a flat array of names and values in RESP2, ratios as
+// doubles); with CLUSTER, of every node of the cluster together
+// (cluster_fanout.go).
 func cmdCacheStats(c *client, args [][]byte) {
+	wide := len(args) > 1 && is(args[1], "cluster")
+	if wide {
+		args = args[1:]
+	}
 	if len(args) > 2 {
 		c.out.Error(wrongArity("cache.stats"))
 		return
 	}
 	var ns *storage.Counters
+	var name []byte
 	if len(args) == 2 {
-		space, ok := c.srv.cache.Rules().ByName(string(args[1]))
+		name = args[1]
+		space, ok := c.srv.cache.Rules().ByName(string(name))
 		if !ok {
 			c.out.Error(msgNoNamespace)
 			return
@@ -94,6 +102,13 @@ func cmdCacheStats(c *client, args [][]byte) {
 		ns = c.srv.cache.NamespaceCounters(space)
 	}
 	stats := c.srv.cacheStats(ns)
+	if wide && c.srv.cluster != nil {
+		var msg string
+		if stats, msg = c.srv.clusterStats(stats, name); msg != "" {
+			c.out.Error(msg)
+			return
+		}
+	}
 	c.out.Map(len(stats))
 	for _, st := range stats {
 		c.out.BulkString(st.name)
