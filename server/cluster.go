@@ -290,7 +290,7 @@ func (v *clusterView) route(keys func(yield func([]byte) bool), asking bool, exi
 // error. It also ends the ASKING of the command before, as Redis does.
 func (c *client) redirected(cmd *command, args [][]byte) bool {
 	cl := &c.cluster
-	cl.cmdAsking = cl.asking
+	cl.cmdAsking = cl.asking || cmd.flags&flagAsking != 0
 	// ASKING holds for one command, or for the transaction it opens.
 	switch {
 	case cmd.name == "asking", cmd.name == "multi":
@@ -299,10 +299,11 @@ func (c *client) redirected(cmd *command, args [][]byte) bool {
 		cl.asking = false
 	}
 	cl.recheck = false
+	v := c.srv.cluster.view.Load()
+	cl.view = v
 	if !cmd.namesKeys() {
 		return false
 	}
-	v := c.srv.cluster.view.Load()
 	var msg string
 	if v == nil {
 		hasKey := false
@@ -337,12 +338,14 @@ func (c *client) keysOf(cmd *command, args [][]byte) func(yield func([]byte) boo
 	return func(yield func([]byte) bool) { c.clusterKeys(cmd, args, yield) }
 }
 
-// clusterServes routes a command again under its locks when it must (see
-// route and redirected), and for every command a script calls, which
-// Redis checks as a script runs; it reports whether the command may run,
-// having replied when it may not.
+// clusterServes routes a command again under its locks when it must: when
+// redirected said so, when the map changed since (a key it let through
+// may be moving now), and for every command a script calls, which Redis
+// checks as a script runs. It reports whether the command may run, having
+// replied when it may not.
 func (c *client) clusterServes(cmd *command, args [][]byte) bool {
-	if c.srv.cluster == nil || !c.cluster.recheck && c.script == nil {
+	cs := c.srv.cluster
+	if cs == nil || !c.cluster.recheck && c.script == nil && cs.view.Load() == c.cluster.view {
 		return true
 	}
 	return c.clusterRoutesHere(cmd, args)
@@ -351,6 +354,7 @@ func (c *client) clusterServes(cmd *command, args [][]byte) bool {
 func (c *client) clusterRoutesHere(cmd *command, args [][]byte) bool {
 	c.cluster.recheck = false
 	v := c.srv.cluster.view.Load()
+	c.cluster.view = v // EXEC's queued commands are routed with it
 	exists := func(k []byte) bool {
 		_, ok := c.tx.Lookup(k, storage.LookupWrite|storage.LookupNoTouch)
 		return ok
@@ -384,8 +388,9 @@ type clientCluster struct {
 	// command is served as asked.
 	asking, cmdAsking bool
 	// recheck says the running command must be routed again under its
-	// locks (see route).
+	// locks (see route); view is the map it was routed by.
 	recheck bool
+	view    *clusterView
 }
 
 // discardMulti drops c's transaction and its watches, as Redis's

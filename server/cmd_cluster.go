@@ -44,6 +44,7 @@ func registerClusterCommands(t commandTable) {
 		&command{name: "cluster.getmap", handler: clusterOnly(cmdClusterGetMap), arity: 1, flags: flagNoData,
 			summary: "Returns this node's slot map as CLUSTER.SETMAP takes it"},
 	)
+	registerClusterMoveCommands(t)
 }
 
 // clusterOnly wraps a handler of the family so that, without

@@ -39,6 +39,9 @@ const (
 	// may_replicate, a flag its COMMAND INFO does not show (PUBLISH,
 	// SPUBLISH, PFCOUNT: set where they are registered).
 	flagScriptWrite
+	// flagAsking marks commands a cluster node serves for a slot it is
+	// importing as if the client had sent ASKING (Redis's CMD_ASKING).
+	flagAsking
 )
 
 // command is one entry of the command table: it drives dispatch, arity

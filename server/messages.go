@@ -231,11 +231,12 @@ const (
 
 // Cluster reply texts of Strata's own commands.
 const (
-	msgMapInvalid   = "ERR invalid slot map: %s"
-	msgMapNotNewer  = "ERR slot map version %d is not newer than this node's version %d"
-	msgMapNotMe     = "ERR the slot map names no node %s"
-	msgMapSave      = "ERR the slot map could not be saved: see the server log"
-	msgNoClusterMap = "ERR this node has no slot map yet"
-	msgPeerFailed   = "ERR cluster node %s at %s did not answer: see the server log"
-	msgPeerError    = "ERR cluster node %s at %s replied: %s"
+	msgMapInvalid    = "ERR invalid slot map: %s"
+	msgMapNotNewer   = "ERR slot map version %d is not newer than this node's version %d"
+	msgMapNotMe      = "ERR the slot map names no node %s"
+	msgMapSave       = "ERR the slot map could not be saved: see the server log"
+	msgNoClusterMap  = "ERR this node has no slot map yet"
+	msgPeerFailed    = "ERR cluster node %s at %s did not answer: see the server log"
+	msgPeerError     = "ERR cluster node %s at %s replied: %s"
+	msgImportPayload = "ERR CLUSTER.IMPORT payload is not a key exported by a Strata node"
 )
