@@ -259,3 +259,55 @@ func FormatRanges(ranges []Range) string {
 func invalid(format string, a ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalidMap, fmt.Sprintf(format, a...))
 }
+
+// Migrate returns a copy of m at version with the slots in ranges
+// migrating to node to, their owners keeping them meanwhile: the first
+// map of a move. Slots to owns already are left alone. It fails when to
+// is unknown, and when other slots are migrating (a move not finished).
+func (m *Map) Migrate(version uint64, ranges []Range, to string) (*Map, error) {
+	dst := m.Index(to)
+	if dst < 0 {
+		return nil, invalid("unknown node %q", to)
+	}
+	out := *m
+	out.Version = version
+	in := inRanges(ranges)
+	for s := range Slots {
+		switch {
+		case m.migrating[s] >= 0 && (!in(s) || int(m.migrating[s]) != dst):
+			return nil, invalid("slot %d is migrating to %q: finish that move first", s, m.Nodes[m.migrating[s]].ID)
+		case in(s) && int(m.owner[s]) != dst:
+			out.migrating[s] = int16(dst)
+		}
+	}
+	return &out, nil
+}
+
+// Assign returns a copy of m at version with the slots in ranges owned by
+// node to and no slot migrating: the last map of a move.
+func (m *Map) Assign(version uint64, ranges []Range, to string) (*Map, error) {
+	dst := m.Index(to)
+	if dst < 0 {
+		return nil, invalid("unknown node %q", to)
+	}
+	out := *m
+	out.Version = version
+	in := inRanges(ranges)
+	for s := range Slots {
+		if in(s) {
+			out.owner[s] = int16(dst)
+		}
+		out.migrating[s] = -1
+	}
+	return &out, nil
+}
+
+// Migrating reports whether any slot of m is migrating.
+func (m *Map) Migrating() bool { return slices.ContainsFunc(m.migrating[:], func(i int16) bool { return i >= 0 }) }
+
+// inRanges returns a test of whether a slot is in ranges.
+func inRanges(ranges []Range) func(slot int) bool {
+	return func(s int) bool {
+		return slices.ContainsFunc(ranges, func(r Range) bool { return s >= r.First && s <= r.Last })
+	}
+}

@@ -119,3 +119,39 @@ func TestFormatRanges(t *testing.T) {
 		t.Errorf("FormatRanges: %q", s)
 	}
 }
+
+func TestMigrateAndAssign(t *testing.T) {
+	m, err := Parse(threeNodes("1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	moving, err := m.Migrate(2, []Range{{5000, 5500}}, "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "2 NODE a 127.0.0.1:7000 0-5460 NODE b 127.0.0.1:7001 5461-10922 NODE c 127.0.0.1:7002 10923-16383 MIGRATING 5000-5500 c"
+	if got := strings.Join(moving.Args(), " "); got != want || m.Version != 1 || m.Migrating() || !moving.Migrating() {
+		t.Errorf("Migrate: %s", got)
+	}
+	if _, err := moving.Migrate(3, []Range{{0, 10}}, "c"); err == nil || !strings.Contains(err.Error(), "finish that move first") {
+		t.Errorf("a second move while one is open: %v", err)
+	}
+	again, err := moving.Migrate(3, []Range{{5000, 5500}}, "c") // resuming the same move
+	if err != nil || again.MigratingTo(5000) != 2 {
+		t.Errorf("resuming: %v", err)
+	}
+	done, err := moving.Assign(3, []Range{{5000, 5500}}, "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = "3 NODE a 127.0.0.1:7000 0-4999 NODE b 127.0.0.1:7001 5501-10922 NODE c 127.0.0.1:7002 5000-5500,10923-16383"
+	if got := strings.Join(done.Args(), " "); got != want || done.Migrating() {
+		t.Errorf("Assign: %s", got)
+	}
+	if _, err := m.Migrate(2, nil, "z"); err == nil {
+		t.Error("Migrate to an unknown node")
+	}
+	if _, err := m.Assign(2, nil, "z"); err == nil {
+		t.Error("Assign to an unknown node")
+	}
+}
