@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -14,72 +13,40 @@ import (
 	"github.com/stratakv/strata/policy"
 )
 
-// moveSlots moves slots from node from to node to of nodes as strata
-// cluster move does: the map with the slots migrating (version v), the
-// keys, then the map with the slots given to the new owner (version v+1);
-// each map goes to the new owner first. owners are the slots before the
-// move, by node; it returns them after.
-func moveSlots(t testing.TB, nodes []*Server, owners []string, v, from, to int, slots string) []string {
+// moveSlots moves slots to node to of nodes as strata cluster move does:
+// the map with the slots migrating, CLUSTER.MOVEKEYS on from, the map with
+// the slots given to the new owner; each map goes to the new owner first.
+// It returns the last map.
+func moveSlots(t testing.TB, nodes []*Server, from, to int, slots string) *cluster.Map {
 	t.Helper()
-	order := []int{to, from}
-	for i := range nodes {
-		if i != to && i != from {
-			order = append(order, i)
-		}
-	}
-	push := func(args []string) {
-		for _, i := range order {
-			dial(t, nodes[i]).expect("+OK\r\n", append([]string{"CLUSTER.SETMAP"}, args...)...)
-		}
-	}
-	push(mapArgs(nodes, v, owners, "MIGRATING", slots, "n"+strconv.Itoa(to)))
-	if got := dial(t, nodes[from]).do("CLUSTER.MOVEKEYS"); got[0] != ':' {
-		t.Fatalf("CLUSTER.MOVEKEYS: %q", got)
-	}
-	moved, err := cluster.ParseRanges(slots)
+	ranges, err := cluster.ParseRanges(slots)
 	if err != nil {
 		t.Fatal(err)
 	}
-	after := make([]string, len(owners))
-	for i := range owners {
-		r, err := cluster.ParseRanges(owners[i])
-		if err != nil {
-			t.Fatal(err)
+	push := func(m *cluster.Map) {
+		args := append([]string{"CLUSTER.SETMAP"}, m.Args()...)
+		dial(t, nodes[to]).expect("+OK\r\n", args...)
+		for i, s := range nodes {
+			if i != to {
+				dial(t, s).expect("+OK\r\n", args...)
+			}
 		}
-		var kept []cluster.Range
-		for _, x := range r {
-			kept = append(kept, subtract(x, moved)...)
-		}
-		if i == to {
-			kept = append(kept, moved...)
-		}
-		slices.SortFunc(kept, func(a, b cluster.Range) int { return a.First - b.First })
-		after[i] = cluster.FormatRanges(kept)
 	}
-	push(mapArgs(nodes, v+1, after))
-	return after
-}
-
-// subtract returns r without the slots in cut.
-func subtract(r cluster.Range, cut []cluster.Range) []cluster.Range {
-	out := []cluster.Range{r}
-	for _, c := range cut {
-		var next []cluster.Range
-		for _, x := range out {
-			if c.Last < x.First || c.First > x.Last {
-				next = append(next, x)
-				continue
-			}
-			if x.First < c.First {
-				next = append(next, cluster.Range{First: x.First, Last: c.First - 1})
-			}
-			if x.Last > c.Last {
-				next = append(next, cluster.Range{First: c.Last + 1, Last: x.Last})
-			}
-		}
-		out = next
+	m := nodes[from].cluster.view.Load().m
+	moving, err := m.Migrate(m.Version+1, ranges, "n"+strconv.Itoa(to))
+	if err != nil {
+		t.Fatal(err)
 	}
-	return out
+	push(moving)
+	if got := dial(t, nodes[from]).do("CLUSTER.MOVEKEYS"); got[0] != ':' {
+		t.Fatalf("CLUSTER.MOVEKEYS: %q", got)
+	}
+	done, err := moving.Assign(moving.Version+1, ranges, "n"+strconv.Itoa(to))
+	if err != nil {
+		t.Fatal(err)
+	}
+	push(done)
+	return done
 }
 
 // TestClusterMoveUnderLoad moves slots from n0 to n1 while clients write
@@ -135,7 +102,7 @@ func TestClusterMoveUnderLoad(t *testing.T) {
 		}()
 	}
 	time.Sleep(20 * time.Millisecond) // let the writers start
-	owners := moveSlots(t, nodes, threeWay, 2, 0, 1, moving)
+	after := moveSlots(t, nodes, 0, 1, moving)
 	close(stop)
 	wg.Wait()
 
@@ -158,8 +125,8 @@ func TestClusterMoveUnderLoad(t *testing.T) {
 		t.Errorf("TTL of a moved key: %q", ttl)
 	}
 	c0.expect(fmt.Sprintf("-MOVED %d %s\r\n", cluster.Slot([]byte(keys[0])), nodes[1].Addr()), "GET", keys[0])
-	if owners[1] != "0-2000,5461-10922" || owners[0] != "2001-5460" {
-		t.Errorf("owners after the move: %v", owners)
+	if r := cluster.FormatRanges(after.Ranges(1, after.Owner)); r != "0-2000,5461-10922" {
+		t.Errorf("n1 owns %s after the move", r)
 	}
 
 	// The new owner has them on disk: restarted from its dir, it serves
@@ -178,4 +145,24 @@ func TestClusterMoveUnderLoad(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestClusterMoveKeysFailure: when the new owner cannot take the keys,
+// CLUSTER.MOVEKEYS says which node failed and the keys stay where they
+// were, still served.
+func TestClusterMoveKeysFailure(t *testing.T) {
+	nodes := startCluster(t, Config{}, threeWay)
+	src := dial(t, nodes[0])
+	k := keyIn(t, "k", cluster.Range{First: 0, Last: 100})
+	src.expect("+OK\r\n", "SET", k, "v")
+	src.expect("-ERR invalid slot map: slot range \"x\": want a slot or first-last, from 0 to 16383\r\n", "CLUSTER.MOVEKEYS", "x")
+	src.expect(":0\r\n", "CLUSTER.MOVEKEYS") // nothing is migrating
+	pushMap(t, nodes, mapArgs(nodes, 2, threeWay, "MIGRATING", "0-100", "n2")...)
+	nodes[2].Close()
+	src.expect(fmt.Sprintf("-"+msgPeerFailed+"\r\n", "n2", nodes[2].Addr()), "CLUSTER.MOVEKEYS", "0-100")
+	src.expect("$1\r\nv\r\n", "GET", k)
+
+	dst := dial(t, nodes[1])
+	dst.expect("-"+msgImportPayload+"\r\n", "CLUSTER.IMPORT", keyIn(t, "k", cluster.Range{First: 5461, Last: 10922}), "junk")
+	dst.expect(moved(k, nodes[0]), "CLUSTER.IMPORT", k, "junk") // not a slot it imports
 }
