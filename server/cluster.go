@@ -209,23 +209,18 @@ func (c *client) clusterKeys(cmd *command, args [][]byte, yield func(key []byte)
 // false, and reports whether it never did.
 func (cmd *command) eachKey(args [][]byte, yield func(key []byte) bool) bool {
 	more := true
-	each := func(k []byte) {
+	cmd.keyArgs(args, func(k []byte) {
 		if more {
 			more = yield(k)
 		}
-	}
-	if cmd.movableKeys != nil {
-		cmd.movableKeys(args, each)
-	} else {
-		cmd.keyArgs(args, each)
-	}
+	})
 	return more
 }
 
 // namesKeys reports whether cmd is routed by its keys: whether it can name
 // any, or is EXEC, whose queued commands can.
 func (cmd *command) namesKeys() bool {
-	return cmd.firstKey != 0 || cmd.movableKeys != nil || cmd.name == "exec"
+	return cmd.firstKey != 0 || cmd.keys != nil || cmd.name == "exec"
 }
 
 // route decides whether this node serves a command naming the keys keys

@@ -14,22 +14,24 @@ import (
 )
 
 // invalidateOthers runs CACHE.INVALIDATE LOCAL what on every other node
-// and returns how many keys they removed, or the error to reply.
-func (cs *clusterState) invalidateOthers(what [][]byte) (int64, string) {
+// and returns their replies, or the error to reply.
+func (cs *clusterState) invalidateOthers(what [][]byte) ([]int64, string) {
 	v := cs.view.Load()
 	if v == nil {
-		return 0, ""
+		return nil, ""
 	}
 	args := append([][]byte{[]byte("CACHE.INVALIDATE"), []byte("LOCAL")}, what...)
 	replies, fail := cs.broadcast(v, args...)
 	if fail != nil {
-		return 0, fail.msg()
+		return nil, fail.msg()
 	}
-	var n int64
-	for _, r := range replies {
-		n += r.Num
+	out := make([]int64, 0, len(replies))
+	for i, r := range replies {
+		if i != v.self {
+			out = append(out, r.Num)
+		}
 	}
-	return n, ""
+	return out, ""
 }
 
 // clusterStats adds the other nodes' CACHE.STATS fields (of the keyspace,

@@ -74,7 +74,7 @@ func TestClusterStats(t *testing.T) {
 	c := dial(t, nodes[2])
 	local := c.do("CACHE.STATS")
 	wide := c.do("CACHE.STATS", "CLUSTER")
-	for _, want := range []string{"$4\r\nsets\r\n:30\r\n", "$11\r\nmemory_hits\r\n:30\r\n", "$6\r\nmisses\r\n:30\r\n", "$8\r\nhit_rate\r\n$3\r\n0.5\r\n"} {
+	for _, want := range []string{"$4\r\nsets\r\n:30\r\n", "$11\r\nmemory_hits\r\n:30\r\n", "$6\r\nmisses\r\n:30\r\n", "$8\r\nhit_rate\r\n$6\r\n0.5000\r\n"} {
 		if !strings.Contains(wide, want) {
 			t.Errorf("CACHE.STATS CLUSTER lacks %q: %q", want, wide)
 		}

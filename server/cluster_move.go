@@ -38,13 +38,11 @@ const moveBatch = 128
 
 func registerClusterMoveCommands(t commandTable) {
 	t.add(
-		&command{name: "cluster.movekeys", handler: clusterOnly(cmdClusterMoveKeys), arity: -1, flags: flagNoData | flagNoMulti,
-			summary: "Hands the keys of the slots this node is migrating to their new owner"},
+		&command{name: "cluster.movekeys", handler: clusterOnly(cmdClusterMoveKeys), arity: -1, flags: flagNoData | flagNoMulti},
 		// IMPORT is served for a slot being imported without ASKING, as
 		// Redis's RESTORE-ASKING is.
 		&command{name: "cluster.import", handler: clusterOnly(cmdClusterImport), arity: 3, flags: flagWrite | flagDenyOOM | flagAsking,
-			firstKey: 1, lastKey: 1, keyStep: 1, write: cache.WriteMove,
-			summary: "Stores a key handed over by CLUSTER.MOVEKEYS"},
+			firstKey: 1, lastKey: 1, keyStep: 1, write: cache.WriteMove},
 	)
 }
 

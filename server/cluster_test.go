@@ -81,7 +81,7 @@ func TestClusterRouting(t *testing.T) {
 	c.expect("-"+msgCrossSlot+"\r\n", "DEL", mine, other)
 	c.expect("*2\r\n$1\r\nv\r\n$-1\r\n", "MGET", mine, tagged)
 	c.expect(":2\r\n", "EXISTS", mine, mine) // one key named twice is one slot
-	c.expect("$1\r\nx\r\n", "PING", "x") // keyless commands are served anywhere
+	c.expect("$1\r\nx\r\n", "PING", "x")     // keyless commands are served anywhere
 
 	// Movable keys: EVAL's numkeys and ZUNIONSTORE's.
 	c.expect(moved(theirs, nodes[2]), "EVAL", "return 1", "1", theirs)

@@ -17,6 +17,10 @@ package server
 //
 // Every removed key is published on the strata:invalidate channel (the
 // message is the key) and as a "del" keyspace event when those are on.
+//
+// CACHE.INVALIDATE NAMESPACE name empties a namespace in O(1), by bumping
+// its generation (cache/generation.go): it takes no lock and removes
+// nothing itself, and its keys are reclaimed as commands meet them.
 
 import (
 	"errors"
@@ -29,8 +33,13 @@ import (
 	"github.com/stratakv/strata/storage"
 )
 
-// invalidateChannel is where every invalidated key is published.
-const invalidateChannel = "strata:invalidate"
+// invalidateChannel is where every invalidated key is published;
+// invalidateNamespaceChannel is where the match of every namespace
+// invalidated as a whole is.
+const (
+	invalidateChannel          = "strata:invalidate"
+	invalidateNamespaceChannel = "strata:invalidate-namespace"
+)
 
 // invalidateBatch is the most keys removed or checked under one shard
 // lock: about a tenth of a millisecond of work.
@@ -44,7 +53,7 @@ func registerCacheCommands(t commandTable) {
 		// positions cannot say: it declares none, runs under the store
 		// lock, and marks its keys' watchers itself. Cluster routing and
 		// COMMAND GETKEYS find its keys with cacheMSetKeys.
-		&command{name: "cache.mset", handler: cmdCacheMSet, arity: -3, flags: flagWrite | flagDenyOOM, write: cache.WriteReplace, movableKeys: cacheMSetKeys},
+		&command{name: "cache.mset", handler: cmdCacheMSet, arity: -3, flags: flagWrite | flagDenyOOM, write: cache.WriteReplace, keys: cacheMSetKeys},
 		&command{name: "cache.tag", handler: cmdCacheTag, arity: -3, flags: flagWrite | flagDenyOOM, firstKey: one, lastKey: one, keyStep: one},
 		&command{name: "cache.tags", handler: cmdCacheTags, arity: 2, firstKey: one, lastKey: one, keyStep: one},
 		&command{name: "cache.tagged", handler: cmdCacheTagged, arity: -2, flags: flagNoData | flagNoMulti},
@@ -155,13 +164,13 @@ func cmdCacheMSet(c *client, args [][]byte) {
 }
 
 // cacheMSetKeys finds CACHE.MSET's keys, after a leading EX or PX option.
-func cacheMSetKeys(args [][]byte, fn func(key []byte)) {
+func cacheMSetKeys(args [][]byte, fn func(pos int)) {
 	first := 1
 	if len(args) > 1 && (is(args[1], "ex") || is(args[1], "px")) {
 		first = 3
 	}
 	for i := first; i+1 < len(args); i += 2 {
-		fn(args[i])
+		fn(i)
 	}
 }
 
@@ -221,9 +230,11 @@ func cmdCacheTagged(c *client, args [][]byte) {
 // cmdCacheInvalidate is CACHE.INVALIDATE [LOCAL] TAG tag [tag ...] |
 // PATTERN glob [glob ...] [FORCE] | EVENT name [field value ...], replying
 // with the number of keys removed; a disk error stops it and is the
-// reply. In cluster mode it removes the keys on every node and replies
-// the total, unless LOCAL keeps it to this node (as the node that fans it
-// out asks the others).
+// reply. CACHE.INVALIDATE NAMESPACE name replies with the namespace's new
+// generation instead (invalidateNamespace). In cluster mode it reaches
+// every node and replies the total (for NAMESPACE, the highest
+// generation), unless LOCAL keeps it to this node (as the node that fans
+// it out asks the others).
 func cmdCacheInvalidate(c *client, args [][]byte) {
 	what := args[1:]
 	local := is(what[0], "local")
@@ -235,9 +246,15 @@ func cmdCacheInvalidate(c *client, args [][]byte) {
 	}
 	n, msg := c.invalidate(what)
 	if msg == "" && !local && c.srv.cluster != nil {
-		var others int64
+		var others []int64
 		others, msg = c.srv.cluster.invalidateOthers(what)
-		n += others
+		for _, m := range others {
+			if is(what[0], "namespace") {
+				n = max(n, m)
+			} else {
+				n += m
+			}
+		}
 	}
 	if msg != "" {
 		c.out.Error(msg)
@@ -253,6 +270,8 @@ func (c *client) invalidate(what [][]byte) (int64, string) {
 	var n int64
 	var err error
 	switch mode := what[0]; {
+	case is(mode, "namespace"):
+		return c.invalidateNamespace(what)
 	case is(mode, "tag"):
 		n, err = c.srv.cache.InvalidateTags(c.dbIndex, argStrings(what[1:]), c.invalidated)
 	case is(mode, "pattern"):
@@ -296,6 +315,29 @@ func (c *client) invalidate(what [][]byte) (int64, string) {
 		return 0, storageError(err)
 	}
 	return n, ""
+}
+
+// invalidateNamespace is CACHE.INVALIDATE NAMESPACE name on this node: it
+// empties the namespace at once, by generation (cache/generation.go), and
+// returns its new generation: its keys are reclaimed lazily, so there is
+// no count. The namespace's match is published on the
+// strata:invalidate-namespace channel.
+func (c *client) invalidateNamespace(what [][]byte) (int64, string) {
+	if len(what) != 2 {
+		return 0, msgSyntax
+	}
+	sp, ok := c.srv.cache.Rules().ByName(string(what[1]))
+	if !ok {
+		return 0, msgNoNamespace
+	}
+	gen, err := c.srv.cache.InvalidateNamespace(sp)
+	if err != nil {
+		c.srv.log.Error("CACHE.INVALIDATE NAMESPACE failed", "namespace", sp.Name, "err", err)
+		return 0, storageError(err)
+	}
+	c.srv.loader.ForgetNamespace(sp)
+	c.srv.pubsub.publish(c, kindChannel, []byte(invalidateNamespaceChannel), []byte(sp.Match), c.srv.store.Now())
+	return int64(gen), ""
 }
 
 // invalidated publishes keys c's invalidation removed (a

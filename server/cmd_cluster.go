@@ -39,10 +39,8 @@ func registerClusterCommands(t commandTable) {
 		&command{name: "asking", handler: clusterOnly(cmdAsking), arity: 1, flags: flagNoData},
 		&command{name: "readonly", handler: clusterOnly(cmdReadOnly), arity: 1, flags: flagNoData},
 		&command{name: "readwrite", handler: clusterOnly(cmdReadOnly), arity: 1, flags: flagNoData},
-		&command{name: "cluster.setmap", handler: clusterOnly(cmdClusterSetMap), arity: -6, flags: flagNoData | flagNoMulti,
-			summary: "Replaces this node's slot map with a newer version"},
-		&command{name: "cluster.getmap", handler: clusterOnly(cmdClusterGetMap), arity: 1, flags: flagNoData,
-			summary: "Returns this node's slot map as CLUSTER.SETMAP takes it"},
+		&command{name: "cluster.setmap", handler: clusterOnly(cmdClusterSetMap), arity: -6, flags: flagNoData | flagNoMulti},
+		&command{name: "cluster.getmap", handler: clusterOnly(cmdClusterGetMap), arity: 1, flags: flagNoData},
 	)
 	registerClusterMoveCommands(t)
 }

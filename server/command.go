@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	"github.com/stratakv/strata/cache"
 )
@@ -34,6 +35,9 @@ const (
 	// which take the storage locks themselves and so cannot run under a
 	// script's. Derived when the table is built.
 	flagNoScript
+	// flagReadThrough marks reads that load their misses from the keys'
+	// origins (readthrough.go).
+	flagReadThrough
 	// flagScriptWrite marks commands read-only scripts refuse: writes
 	// (derived when the table is built), and those Redis 7.0 flags
 	// may_replicate, a flag its COMMAND INFO does not show (PUBLISH,
@@ -56,11 +60,12 @@ type command struct {
 	// firstKey, lastKey and keyStep locate key arguments as COMMAND reports
 	// them; lastKey < 0 counts from the end. firstKey 0: no key arguments.
 	firstKey, lastKey, keyStep int
-	// movableKeys finds the keys of a command whose key positions depend
-	// on its arguments (Redis's movablekeys: EVAL's numkeys, CACHE.MSET's
-	// options), for cluster routing and COMMAND GETKEYS; nil for the
-	// others.
-	movableKeys func(args [][]byte, fn func(key []byte))
+	// keys, when set, finds the keys of a command whose key arguments
+	// move with its options (Redis's getkeys_proc: the STORE of SORT and
+	// GEORADIUS): it calls fn with each key's position, in the order of
+	// the command's key specs, and keyArgs uses it instead of the
+	// positions above.
+	keys func(args [][]byte, fn func(pos int))
 	// subcommands, for containers such as CLIENT and CONFIG, by lower-case
 	// name; the container's own handler, if any, runs only when it is
 	// called with no subcommand (COMMAND).
@@ -68,9 +73,9 @@ type command struct {
 	// write is how the command's writes treat a key's TTL in the write
 	// path (cache.WriteKind; the zero value, in place, for most).
 	write cache.WriteKind
-	// summary is COMMAND DOCS's one-line description of a command Redis
-	// does not have (Redis's own commands are described by Redis's docs).
-	summary string
+	// stats are the command's INFO commandstats counters (cmdstats.go),
+	// made on its first call.
+	stats atomic.Pointer[cmdStats]
 }
 
 // commandTable maps lower-case command names to their entries.
@@ -112,37 +117,44 @@ func newCommandTable() commandTable {
 	registerPubSubCommands(t)
 	registerCacheCommands(t)
 	registerCachePolicyCommands(t)
+	registerWarmupCommands(t)
+	registerLeaseCommands(t)
 	registerListCommands(t)
 	registerZSetCommands(t)
 	registerHashCommands(t)
 	registerSetCommands(t)
+	registerStreamCommands(t)
 	registerScriptCommands(t)
 	registerBitmapCommands(t)
 	registerHLLCommands(t)
+	registerGeoCommands(t)
+	registerSortCommands(t)
 	registerClusterCommands(t)
 	t.deriveScriptFlags()
 	t.deriveMovableKeys()
 	return t
 }
 
-// deriveMovableKeys gives Redis's movablekeys commands a key finder that
-// applies their recorded key specs (cmd_command.go), as Redis finds their
-// keys; Strata's own set theirs where they are registered.
+// deriveMovableKeys gives Redis's movablekeys commands that have no key
+// finder of their own one that applies their recorded key specs
+// (cmd_command.go), as Redis finds their keys (EVAL's numkeys, LMPOP's):
+// cluster routing needs every key. Locking is unchanged: a command with
+// no key positions still runs under the store lock (client.begin).
 func (t commandTable) deriveMovableKeys() {
 	for _, cmd := range t {
 		e, recorded := recorded().info[cmd.name]
-		if !recorded || !hasFlag(e, "movablekeys") || cmd.movableKeys != nil {
+		if !recorded || !hasFlag(e, "movablekeys") || cmd.keys != nil {
 			continue
 		}
 		specs := keySpecs(e)
-		cmd.movableKeys = func(args [][]byte, fn func([]byte)) {
+		cmd.keys = func(args [][]byte, fn func(pos int)) {
 			keys, err := findKeys(specs, args)
 			if err != nil {
-				cmd.keyArgs(args, fn) // SORT, MIGRATE: specs Redis completes in code
+				cmd.keyPositions(args, fn) // arguments the specs do not fit: the command refuses them
 				return
 			}
 			for _, k := range keys {
-				fn(args[k.pos])
+				fn(k.pos)
 			}
 		}
 	}
@@ -181,6 +193,16 @@ func (t commandTable) find(args [][]byte) *command {
 
 // keyArgs calls fn with each key argument of args.
 func (cmd *command) keyArgs(args [][]byte, fn func(key []byte)) {
+	if cmd.keys != nil {
+		cmd.keys(args, func(pos int) { fn(args[pos]) })
+		return
+	}
+	cmd.keyPositions(args, func(pos int) { fn(args[pos]) })
+}
+
+// keyPositions calls fn with the position of each key argument by the
+// table's firstKey, lastKey and keyStep.
+func (cmd *command) keyPositions(args [][]byte, fn func(pos int)) {
 	if cmd.firstKey == 0 || cmd.firstKey >= len(args) {
 		return
 	}
@@ -193,7 +215,7 @@ func (cmd *command) keyArgs(args [][]byte, fn func(key []byte)) {
 		step = 1
 	}
 	for i := cmd.firstKey; i <= last && i < len(args); i += step {
-		fn(args[i])
+		fn(i)
 	}
 }
 

@@ -23,12 +23,14 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/stratakv/strata/cache"
+	"github.com/stratakv/strata/scheduler"
 	"github.com/stratakv/strata/script"
 	"github.com/stratakv/strata/storage"
 )
@@ -42,27 +44,35 @@ type Server struct {
 	store *storage.Store
 
 	listeners []net.Listener
+	admin     *http.Server // the admin listener's (admin.go), nil when off
+	adminLn   net.Listener
 	mu        sync.Mutex // guards clients
 	clients   map[int64]*client
 
 	nextClientID atomic.Int64
 	stats        serverStats
+	errors       errorStats // error replies by code (cmdstats.go)
 	slowlog      *slowlog
 	timeout      atomic.Int64 // cfg.Timeout, see idleTimeout
 	scriptLimit  atomic.Int64 // busy-reply-threshold in ms: how long a script may run (0: no limit)
 	watches      watchRegistry
 	blocking     blockRegistry // clients blocked on keys (blocking.go)
 	pubsub       pubsub
-	cache        *cache.Cache   // the write path: namespaces, disk tier, tags, invalidation
-	commands     commandTable   // what connections dispatch through
-	scripts      *script.Engine // Lua scripts: their cache and state
-	scriptHost   *scriptHost    // scripts' pseudo-client (script_host.go); built by the first script
-	cluster      *clusterState  // cluster mode (cluster.go); nil when cluster-enabled is off
+	cache        *cache.Cache         // the write path: namespaces, disk tier, tags, invalidation
+	loader       *scheduler.Loader    // read-through from namespaces' origins
+	scheduler    *scheduler.Scheduler // warm-up jobs
+	commands     commandTable         // what connections dispatch through
+	scripts      *script.Engine       // Lua scripts: their cache and state
+	scriptHost   *scriptHost          // scripts' pseudo-client (script_host.go); built by the first script
+	cluster      *clusterState        // cluster mode (cluster.go); nil when cluster-enabled is off
 	started      time.Time
 	// info is INFO's state (info.go); noopConfig holds the values
 	// CONFIG SET gave parameters Strata does not use, guarded by cfgMu.
 	info       infoState
 	noopConfig map[string]string
+	// configChanged names the parameters CONFIG SET changed, which
+	// CONFIG REWRITE writes; guarded by cfgMu.
+	configChanged map[string]bool
 
 	closeOnce sync.Once
 	done      chan struct{}
@@ -109,6 +119,10 @@ func New(cfg Config) (*Server, error) {
 	if err := s.initCache(); err != nil {
 		return nil, err
 	}
+	if err := s.initWarmup(); err != nil {
+		s.cache.Close()
+		return nil, err
+	}
 	if cfg.ClusterEnabled {
 		if s.cluster, err = newClusterState(s, cfg); err != nil {
 			s.cache.Close()
@@ -138,12 +152,19 @@ func (s *Server) Start() error {
 		s.listeners = append(s.listeners, ln)
 	}
 	s.started = time.Now()
+	if err := s.startAdmin(); err != nil {
+		for _, l := range s.listeners {
+			l.Close()
+		}
+		return err
+	}
 	for _, ln := range s.listeners {
 		s.wg.Add(1)
 		go s.acceptLoop(ln)
 	}
 	s.wg.Add(1)
 	go s.cron()
+	s.scheduler.Start()
 	s.log.Info("ready to accept connections", "addr", s.Addr(), "version", Version)
 	return nil
 }
@@ -171,11 +192,18 @@ func (s *Server) Close() error {
 		for _, ln := range s.listeners {
 			ln.Close()
 		}
+		if s.admin != nil {
+			s.admin.Close()
+		}
 		s.mu.Lock()
 		for _, c := range s.clients {
 			c.close()
 		}
 		s.mu.Unlock()
+		// Runs and loads end at their next request, so that clients
+		// waiting for them return.
+		s.scheduler.Stop()
+		s.loader.Close()
 	})
 	s.wg.Wait()
 	return s.cache.Close() // flush and close the disk tier, last
@@ -299,13 +327,14 @@ func (s *Server) clientsCron() {
 	}
 }
 
-// commandDone records a finished command in the stats and the slow log.
-// Its clock reading starts the connection's next pipelined command (see
-// client.clockMark); a script's commands are timed each on its own, as Lua
-// runs between them.
-func (s *Server) commandDone(c *client, cmd *command, args [][]byte, start time.Duration) {
+// commandDone records a finished command, whose reply starts at mark in
+// c.out, in the stats and the slow log. Its clock reading starts the
+// connection's next pipelined command (see client.clockMark); a script's
+// commands are timed each on its own, as Lua runs between them.
+func (s *Server) commandDone(c *client, cmd *command, args [][]byte, start time.Duration, mark int) {
 	s.stats.commands.Add(uint(c.id), 1)
 	end := monotonic()
+	s.commandRan(c, cmd, mark, end-start)
 	s.slowlog.record(c, args, end-start)
 	if c.script == nil {
 		c.clockMark = end
