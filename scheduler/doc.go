@@ -27,6 +27,13 @@
 // finished run logs one line (job, trigger, loaded, failed, skipped,
 // duration) and is kept as the job's last Result for Status.
 //
+// # In a cluster
+//
+// With Config.Cluster (cluster.go), a job that loads keys from a source
+// runs its schedule on one node of the cluster, and each key it loads is
+// written on the node that owns it; hot and refresh jobs run on every
+// node, for its own keys.
+//
 // # Read-through
 //
 // A Loader (NewLoader) serves the namespaces that name an origin; see

@@ -3,10 +3,14 @@ package server
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/stratakv/strata/cluster"
+	"github.com/stratakv/strata/scheduler"
 )
 
 // TestClusterInvalidate tags keys that fall on all three nodes and
@@ -84,4 +88,46 @@ func TestClusterStats(t *testing.T) {
 	}
 	c.expect("-"+msgNoNamespace+"\r\n", "CACHE.STATS", "CLUSTER", "nope")
 	c.expect("-ERR wrong number of arguments for 'cache.stats' command\r\n", "CACHE.STATS", "CLUSTER", "a", "b")
+}
+
+// TestClusterWarmup: a job that loads keys runs its schedule on one node
+// of the cluster, and the node that runs it writes each key on its owner,
+// with the source's TTL.
+func TestClusterWarmup(t *testing.T) {
+	var ndjson strings.Builder
+	const n = 60
+	for i := range n {
+		fmt.Fprintf(&ndjson, `{"key": "wu:%d", "value": "v%d", "ttl": 600}`+"\n", i, i)
+	}
+	file := filepath.Join(t.TempDir(), "catalog.ndjson")
+	if err := os.WriteFile(file, []byte(ndjson.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	job := scheduler.Job{Name: "catalog", Source: scheduler.Source{File: file}}
+	nodes := startCluster(t, Config{Warmup: []scheduler.Job{job}}, threeWay)
+	runners := 0
+	for _, s := range nodes {
+		if s.scheduleCluster().Runs("catalog") {
+			runners++
+		}
+	}
+	if runners != 1 {
+		t.Errorf("%d nodes run the job's schedule, want 1", runners)
+	}
+	if got := dial(t, nodes[1]).do("CACHE.WARMUP", "RUN", "catalog"); !strings.Contains(got, "$6\r\nloaded\r\n:60\r\n") {
+		t.Fatalf("CACHE.WARMUP RUN: %q", got)
+	}
+	for i := range n {
+		k := fmt.Sprintf("wu:%d", i)
+		owner := nodes[0].cluster.view.Load().m.Owner(cluster.Slot([]byte(k)))
+		for j, s := range nodes {
+			v, ok := peek(t, s, k, 0)
+			if ok != (j == owner) {
+				t.Errorf("%s (owner n%d) on n%d: %v", k, owner, j, ok)
+			}
+			if ok && (string(v.Bytes()) != fmt.Sprintf("v%d", i) || v.ExpireAt() == 0) {
+				t.Errorf("%s on n%d = %q, expiry %d", k, j, v.Bytes(), v.ExpireAt())
+			}
+		}
+	}
 }

@@ -150,7 +150,7 @@ func (cs *clusterState) moveBatch(v *clusterView, keys []string) (int64, string)
 		if tx.Err() != nil {
 			break
 		}
-		if msg = cs.importInto(v.m.Nodes[to], cmds); msg != "" {
+		if msg = cs.sendKeys(v.m.Nodes[to], cmds); msg != "" {
 			sent = nil // not all there: delete none here
 			break
 		}
@@ -171,13 +171,13 @@ func (cs *clusterState) moveBatch(v *clusterView, keys []string) (int64, string)
 	return int64(len(sent)), msg
 }
 
-// importInto sends IMPORT commands to node in one exchange and returns
-// the error to reply unless it stored them all.
-func (cs *clusterState) importInto(node cluster.Node, cmds [][][]byte) string {
+// sendKeys sends commands that store keys (IMPORT, SET) to node in one
+// exchange and returns the error to reply unless it stored them all.
+func (cs *clusterState) sendKeys(node cluster.Node, cmds [][][]byte) string {
 	replies, err := cs.peers.do(node.Addr(), cmds...)
 	if err != nil {
 		f := &peerFailure{node: node, err: err}
-		cs.srv.log.Warn("a cluster node failed to import keys", "node", node.ID, "addr", node.Addr(), "err", err)
+		cs.srv.log.Warn("a cluster node failed to store keys", "node", node.ID, "addr", node.Addr(), "err", err)
 		return f.msg()
 	}
 	for _, r := range replies {

@@ -53,7 +53,7 @@ func cmdWarmupHelp(c *client, args [][]byte) { c.out.Help(warmupHelp) }
 // from the config, after the cache.
 func (s *Server) initWarmup() error {
 	s.loader = scheduler.NewLoader(s.cache, scheduler.LoaderConfig{Logger: s.log})
-	sched, err := scheduler.New(s.cache, scheduler.Config{Jobs: s.cfg.Warmup, Loader: s.loader, Logger: s.log})
+	sched, err := scheduler.New(s.cache, scheduler.Config{Jobs: s.cfg.Warmup, Loader: s.loader, Logger: s.log, Cluster: s.scheduleCluster()})
 	if err != nil {
 		return fmt.Errorf("server: %w", err)
 	}

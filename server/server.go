@@ -119,15 +119,15 @@ func New(cfg Config) (*Server, error) {
 	if err := s.initCache(); err != nil {
 		return nil, err
 	}
-	if err := s.initWarmup(); err != nil {
-		s.cache.Close()
-		return nil, err
-	}
 	if cfg.ClusterEnabled {
 		if s.cluster, err = newClusterState(s, cfg); err != nil {
 			s.cache.Close()
 			return nil, err
 		}
+	}
+	if err := s.initWarmup(); err != nil { // after the cluster, which it runs jobs in
+		s.cache.Close()
+		return nil, err
 	}
 	return s, nil
 }
