@@ -19,6 +19,13 @@
 // A redis-server of another major.minor version is not checked live
 // (skipped, or a failure under STRATA_REQUIRE_REDIS=1).
 //
+// The files in testdata/cluster run in cluster mode (TestClusterConformance,
+// cluster_test.go): on Redis's side against node A of two redis-servers in
+// cluster mode with fixed node ids and announced addresses, on Strata's
+// against a cluster node with the same map. Record them with
+//
+//	go test ./conformance -run TestClusterConformance -record
+//
 // # Script files
 //
 // Each file in testdata holds one command family. Blank lines and lines

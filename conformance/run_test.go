@@ -367,14 +367,24 @@ var redisPorts = [2]int{7400, 7499}
 // loopback only. It returns the address and the server's version.
 func startRedis(t *testing.T, bin string) (addr, version string) {
 	t.Helper()
-	dir := t.TempDir()
+	return startRedisIn(t, bin, t.TempDir(), nil)
+}
+
+// startRedisIn is startRedis with dir as the server's directory and more
+// arguments, made for the port it tries (a cluster node's bus port).
+func startRedisIn(t *testing.T, bin, dir string, more func(port int) []string) (addr, version string) {
+	t.Helper()
 	for port := redisPorts[0]; port <= redisPorts[1]; port++ {
 		ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
 		if err != nil {
 			continue // busy
 		}
 		ln.Close()
-		addr, version, err := tryRedis(t, bin, dir, port)
+		var extra []string
+		if more != nil {
+			extra = more(port)
+		}
+		addr, version, err := tryRedis(t, bin, dir, port, extra...)
 		if err == nil {
 			return addr, version
 		}
@@ -384,11 +394,11 @@ func startRedis(t *testing.T, bin string) (addr, version string) {
 	return "", ""
 }
 
-func tryRedis(t *testing.T, bin, dir string, port int) (addr, version string, err error) {
-	cmd := exec.Command(bin,
+func tryRedis(t *testing.T, bin, dir string, port int, extra ...string) (addr, version string, err error) {
+	cmd := exec.Command(bin, append([]string{
 		"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--dir", dir,
-		"--daemonize", "no")
+		"--daemonize", "no"}, extra...)...)
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
