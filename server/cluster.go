@@ -17,8 +17,16 @@ package server
 // has just left would otherwise be stored where the map no longer looks.
 //
 // Only database 0 exists, as in Redis Cluster. Keyless cache commands
-// (CACHE.INVALIDATE, CACHE.STATS CLUSTER) reach the other nodes through
-// peer connections (cluster_peers.go).
+// (CACHE.INVALIDATE, CACHE.STATS CLUSTER) and warm-ups reach the other
+// nodes through peer connections (cluster_peers.go, cluster_fanout.go,
+// cluster_warmup.go).
+//
+// Locks: clusterState.mu (map changes) and moving (one move at a time)
+// are taken with no storage lock held. A move holds one storage shard's
+// lock across its exchange with the new owner (peerPool.mu is taken
+// briefly inside), whose CLUSTER.IMPORT takes only that node's own locks;
+// two nodes moving slots to each other at once could therefore wait on
+// each other until peerTimeout, which is why moves go one at a time.
 
 import (
 	"bytes"
@@ -191,30 +199,37 @@ func saveClusterMap(dir string, m *cluster.Map) error {
 	return os.Rename(tmp, filepath.Join(dir, clusterMapFile))
 }
 
-// clusterKeys calls yield with each key cmd names in args, until it
-// returns false; for EXEC, the keys of every queued command.
-func (c *client) clusterKeys(cmd *command, args [][]byte, yield func(key []byte) bool) {
+// clusterKeys appends to dst the keys cmd names in args (for EXEC, those
+// of every queued command) and returns it.
+func (c *client) clusterKeys(dst [][]byte, cmd *command, args [][]byte) [][]byte {
 	if cmd.name == "exec" && c.multi != nil {
 		for _, q := range c.multi.queue {
-			if !q.cmd.eachKey(q.args, yield) {
-				return
-			}
+			dst = q.cmd.appendKeys(dst, q.args)
 		}
-		return
+		return dst
 	}
-	cmd.eachKey(args, yield)
+	return cmd.appendKeys(dst, args)
 }
 
-// eachKey calls yield with each key of a command line until it returns
-// false, and reports whether it never did.
-func (cmd *command) eachKey(args [][]byte, yield func(key []byte) bool) bool {
-	more := true
-	cmd.keyArgs(args, func(k []byte) {
-		if more {
-			more = yield(k)
-		}
-	})
-	return more
+// appendKeys appends the keys of a command line to dst, as keyArgs finds
+// them, without the closures keyArgs costs for the common case.
+func (cmd *command) appendKeys(dst [][]byte, args [][]byte) [][]byte {
+	if cmd.keys != nil {
+		return cmd.appendMovableKeys(dst, args)
+	}
+	first, last, step := cmd.keyRange(len(args))
+	for i := first; i <= last; i += step {
+		dst = append(dst, args[i])
+	}
+	return dst
+}
+
+// appendMovableKeys is appendKeys for a command with a key finder; apart,
+// so that the finder's closure does not move dst to the heap for the
+// others.
+func (cmd *command) appendMovableKeys(dst [][]byte, args [][]byte) [][]byte {
+	cmd.keys(args, func(pos int) { dst = append(dst, args[pos]) })
+	return dst
 }
 
 // namesKeys reports whether cmd is routed by its keys: whether it can name
@@ -223,52 +238,52 @@ func (cmd *command) namesKeys() bool {
 	return cmd.firstKey != 0 || cmd.keys != nil || cmd.name == "exec"
 }
 
-// route decides whether this node serves a command naming the keys keys
-// yields, as Redis Cluster's getNodeByQuery does: "" to serve it, else the
-// error that sends the client elsewhere. asking is whether the client
-// sent ASKING first. exists tells whether a key is here; it is asked only
-// of keys of a slot on its way in or out. With exists nil the answer
-// cannot depend on it: route then returns "" and recheck, and must be
-// asked again with exists under the command's locks.
-func (v *clusterView) route(keys func(yield func([]byte) bool), asking bool, exists func([]byte) bool) (msg string, recheck bool) {
-	slot := -1
-	var first []byte
-	var crossSlot, multiple, migrating, importing bool
-	missing, existing := 0, 0
-	keys(func(k []byte) bool {
-		if slot < 0 {
-			slot, first = cluster.Slot(k), k
-			to := v.m.MigratingTo(slot)
-			migrating = to >= 0 && v.m.Owner(slot) == v.self
-			importing = to == v.self
-		} else if !bytes.Equal(k, first) {
+// route decides whether this node serves a command naming keys, as Redis
+// Cluster's getNodeByQuery does: "" to serve it, else the error that
+// sends the client elsewhere. asking is whether the client sent ASKING
+// first. exists tells whether a key is here; it is asked only of keys of
+// a slot on its way in or out. With exists nil the answer cannot depend
+// on it: route then returns "" and recheck, and must be asked again with
+// exists under the command's locks.
+func (v *clusterView) route(keys [][]byte, asking bool, exists func([]byte) bool) (msg string, recheck bool) {
+	if len(keys) == 0 {
+		return "", false
+	}
+	slot := cluster.Slot(keys[0])
+	to := v.m.MigratingTo(slot)
+	migrating := to >= 0 && v.m.Owner(slot) == v.self
+	importing := to == v.self
+	multiple := false
+	for _, k := range keys[1:] {
+		if !bytes.Equal(k, keys[0]) {
 			if cluster.Slot(k) != slot {
-				crossSlot = true
-				return false
+				return msgCrossSlot, false
 			}
 			multiple = true
 		}
-		if exists != nil && (migrating || importing) {
+	}
+	missing, existing := 0, 0
+	switch {
+	case !migrating && !importing:
+	case exists == nil:
+		if migrating || asking && multiple {
+			return "", true
+		}
+	default:
+		for _, k := range keys {
 			if exists(k) {
 				existing++
 			} else {
 				missing++
 			}
 		}
-		return true
-	})
+	}
 	switch {
-	case crossSlot:
-		return msgCrossSlot, false
-	case slot < 0:
-		return "", false
-	case exists == nil && (migrating || importing && asking && multiple):
-		return "", true
 	case migrating && missing > 0:
 		if existing > 0 {
 			return msgTryAgain, false
 		}
-		return fmt.Sprintf(msgAsk, slot, v.m.Nodes[v.m.MigratingTo(slot)].Addr()), false
+		return fmt.Sprintf(msgAsk, slot, v.m.Nodes[to].Addr()), false
 	case importing && asking:
 		if multiple && missing > 0 {
 			return msgTryAgain, false
@@ -279,6 +294,11 @@ func (v *clusterView) route(keys func(yield func([]byte) bool), asking bool, exi
 	}
 	return "", false
 }
+
+// keysHere is route's exists for commands that take no locks to route
+// again under (WATCH, the shard channel commands): their keys count as
+// here.
+func keysHere([]byte) bool { return true }
 
 // redirected routes a command in cluster mode before it runs or is queued
 // (see route), and reports whether it replied instead: a redirect or an
@@ -299,23 +319,26 @@ func (c *client) redirected(cmd *command, args [][]byte) bool {
 	if !cmd.namesKeys() {
 		return false
 	}
-	var msg string
-	if v == nil {
-		hasKey := false
-		c.clusterKeys(cmd, args, func([]byte) bool { hasKey = true; return false })
-		if !hasKey {
+	if v != nil && cmd.keys == nil && cmd.firstKey == 1 && cmd.lastKey == 1 && len(args) > 1 {
+		// The common case, one key, needs no key list.
+		if slot := cluster.Slot(args[1]); v.m.Owner(slot) == v.self && v.m.MigratingTo(slot) < 0 {
 			return false
 		}
+	}
+	cl.keys = c.clusterKeys(cl.keys[:0], cmd, args)
+	defer clear(cl.keys) // they view the request buffer
+	var msg string
+	switch {
+	case len(cl.keys) == 0:
+		return false
+	case v == nil:
 		msg = msgClusterDownUnbound
-	} else {
+	default:
 		var exists func([]byte) bool
 		if cmd.flags&flagNoData != 0 {
-			// WATCH and the shard channel commands take no locks to
-			// recheck under: treat their keys as here.
-			exists = func([]byte) bool { return true }
+			exists = keysHere
 		}
-		msg, cl.recheck = v.route(c.keysOf(cmd, args), cl.cmdAsking, exists)
-		if msg == "" {
+		if msg, cl.recheck = v.route(cl.keys, cl.cmdAsking, exists); msg == "" {
 			return false
 		}
 	}
@@ -326,11 +349,6 @@ func (c *client) redirected(cmd *command, args [][]byte) bool {
 		c.reject(cmd, msg) // flags an open transaction to abort
 	}
 	return true
-}
-
-// keysOf returns an iterator over cmd's keys in args, for route.
-func (c *client) keysOf(cmd *command, args [][]byte) func(yield func([]byte) bool) {
-	return func(yield func([]byte) bool) { c.clusterKeys(cmd, args, yield) }
 }
 
 // clusterServes routes a command again under its locks when it must: when
@@ -350,17 +368,18 @@ func (c *client) clusterRoutesHere(cmd *command, args [][]byte) bool {
 	c.cluster.recheck = false
 	v := c.srv.cluster.view.Load()
 	c.cluster.view = v // EXEC's queued commands are routed with it
-	exists := func(k []byte) bool {
-		_, ok := c.tx.Lookup(k, storage.LookupWrite|storage.LookupNoTouch)
-		return ok
-	}
+	keys := c.clusterKeys(nil, cmd, args)
 	var msg string
-	if v == nil {
-		if cmd.namesKeys() {
-			msg = msgClusterDownUnbound
-		}
-	} else {
-		msg, _ = v.route(c.keysOf(cmd, args), c.cluster.cmdAsking, exists)
+	switch {
+	case len(keys) == 0:
+		return true
+	case v == nil:
+		msg = msgClusterDownUnbound
+	default:
+		msg, _ = v.route(keys, c.cluster.cmdAsking, func(k []byte) bool {
+			_, ok := c.tx.Lookup(k, storage.LookupWrite|storage.LookupNoTouch)
+			return ok
+		})
 	}
 	switch {
 	case msg == "":
@@ -386,6 +405,8 @@ type clientCluster struct {
 	// locks (see route); view is the map it was routed by.
 	recheck bool
 	view    *clusterView
+	// keys is the running command's keys, while it is routed.
+	keys [][]byte
 }
 
 // discardMulti drops c's transaction and its watches, as Redis's

@@ -203,20 +203,25 @@ func (cmd *command) keyArgs(args [][]byte, fn func(key []byte)) {
 // keyPositions calls fn with the position of each key argument by the
 // table's firstKey, lastKey and keyStep.
 func (cmd *command) keyPositions(args [][]byte, fn func(pos int)) {
-	if cmd.firstKey == 0 || cmd.firstKey >= len(args) {
-		return
-	}
-	last := cmd.lastKey
-	if last < 0 {
-		last += len(args)
-	}
-	step := cmd.keyStep
-	if step <= 0 {
-		step = 1
-	}
-	for i := cmd.firstKey; i <= last && i < len(args); i += step {
+	first, last, step := cmd.keyRange(len(args))
+	for i := first; i <= last; i += step {
 		fn(i)
 	}
+}
+
+// keyRange returns the positions of the key arguments of a command line
+// of n arguments by the table's firstKey, lastKey and keyStep: first to
+// last by step, none when last < first.
+func (cmd *command) keyRange(n int) (first, last, step int) {
+	if cmd.firstKey == 0 || cmd.firstKey >= n {
+		return 1, 0, 1
+	}
+	last = cmd.lastKey
+	if last < 0 {
+		last += n
+	}
+	step = max(cmd.keyStep, 1)
+	return cmd.firstKey, min(last, n-1), step
 }
 
 // unknownCommandError words the reply to an unknown command as Redis 7.0.
