@@ -302,11 +302,6 @@ func (m *Map) Assign(version uint64, ranges []Range, to string) (*Map, error) {
 	return &out, nil
 }
 
-// Migrating reports whether any slot of m is migrating.
-func (m *Map) Migrating() bool {
-	return slices.ContainsFunc(m.migrating[:], func(i int16) bool { return i >= 0 })
-}
-
 // inRanges returns a test of whether a slot is in ranges.
 func inRanges(ranges []Range) func(slot int) bool {
 	return func(s int) bool {

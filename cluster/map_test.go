@@ -130,7 +130,7 @@ func TestMigrateAndAssign(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := "2 NODE a 127.0.0.1:7000 0-5460 NODE b 127.0.0.1:7001 5461-10922 NODE c 127.0.0.1:7002 10923-16383 MIGRATING 5000-5500 c"
-	if got := strings.Join(moving.Args(), " "); got != want || m.Version != 1 || m.Migrating() || !moving.Migrating() {
+	if got := strings.Join(moving.Args(), " "); got != want || m.Version != 1 || m.MigratingTo(5000) != -1 {
 		t.Errorf("Migrate: %s", got)
 	}
 	if _, err := moving.Migrate(3, []Range{{0, 10}}, "c"); err == nil || !strings.Contains(err.Error(), "finish that move first") {
@@ -145,7 +145,7 @@ func TestMigrateAndAssign(t *testing.T) {
 		t.Fatal(err)
 	}
 	want = "3 NODE a 127.0.0.1:7000 0-4999 NODE b 127.0.0.1:7001 5501-10922 NODE c 127.0.0.1:7002 5000-5500,10923-16383"
-	if got := strings.Join(done.Args(), " "); got != want || done.Migrating() {
+	if got := strings.Join(done.Args(), " "); got != want || done.MigratingTo(5000) != -1 {
 		t.Errorf("Assign: %s", got)
 	}
 	if _, err := m.Migrate(2, nil, "z"); err == nil {
