@@ -40,6 +40,9 @@ func defaultRules(cat *Catalog) *rules {
 	return r.seal()
 }
 
+// Catalog returns the catalog the users' permissions are over.
+func (us *Users) Catalog() *Catalog { return us.cat }
+
 // Default returns the default user.
 func (us *Users) Default() *User { return us.def }
 

@@ -20,6 +20,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/stratakv/strata/acl"
+	"github.com/stratakv/strata/cache"
 	"github.com/stratakv/strata/internal/resp"
 	"github.com/stratakv/strata/policy"
 )
@@ -123,13 +125,13 @@ func infoEntry(cmd *command) *resp.Node {
 // generatedInfo describes a command Redis does not have, from its table
 // entry, in the shape Redis gives module commands.
 func generatedInfo(cmd *command) *resp.Node {
-	var flags, acl []string
+	var flags, cats []string
 	if cmd.subcommands == nil {
 		switch {
 		case cmd.flags&flagWrite != 0:
-			flags, acl = append(flags, "write"), append(acl, "@write")
+			flags, cats = append(flags, "write"), append(cats, "@write")
 		case cmd.firstKey > 0:
-			flags, acl = append(flags, "readonly"), append(acl, "@read")
+			flags, cats = append(flags, "readonly"), append(cats, "@read")
 		}
 		if cmd.flags&flagDenyOOM != 0 {
 			flags = append(flags, "denyoom")
@@ -138,7 +140,7 @@ func generatedInfo(cmd *command) *resp.Node {
 			flags = append(flags, "module")
 		}
 		if cmd.flags&flagPubSub != 0 {
-			flags, acl = append(flags, "pubsub"), append(acl, "@pubsub")
+			flags, cats = append(flags, "pubsub"), append(cats, "@pubsub")
 		}
 		if cmd.flags&flagNoAuth != 0 {
 			flags = append(flags, "no_auth")
@@ -147,12 +149,25 @@ func generatedInfo(cmd *command) *resp.Node {
 			flags = append(flags, "no_multi")
 		}
 	}
-	acl = append(acl, "@slow")
+	cats = append(cats, "@slow")
+	if isModuleCommand(cmd) {
+		cats = append(cats, "@cache")
+	}
+	if cmd.categories != "" {
+		cats = strings.Fields(cmd.categories)
+	}
+	parsed, ok := acl.ParseCategories(cats...)
+	if !ok {
+		panic("server: unknown ACL category in " + cmd.name + ": " + cmd.categories)
+	}
 	specs := resp.Set()
 	if cmd.firstKey > 0 {
-		keyFlags := []string{"RO", "access"}
-		if cmd.flags&flagWrite != 0 {
-			keyFlags = []string{"RW", "access", "update"}
+		keyFlags := keyFlagsRO
+		switch {
+		case cmd.write == cache.WriteReplace: // as SET: the old value is not read
+			keyFlags = keyFlagsOW
+		case cmd.flags&flagWrite != 0:
+			keyFlags = keyFlagsRW
 		}
 		last := cmd.lastKey
 		if last >= 0 {
@@ -160,7 +175,7 @@ func generatedInfo(cmd *command) *resp.Node {
 		}
 		step := max(cmd.keyStep, 1)
 		specs.Elems = append(specs.Elems, resp.Map(
-			resp.Bulk("flags"), resp.StatusSet(keyFlags...),
+			resp.Bulk("flags"), keyFlags,
 			resp.Bulk("begin_search"), resp.Map(
 				resp.Bulk("type"), resp.Bulk("index"),
 				resp.Bulk("spec"), resp.Map(resp.Bulk("index"), resp.Int(int64(cmd.firstKey)))),
@@ -179,7 +194,7 @@ func generatedInfo(cmd *command) *resp.Node {
 		resp.Int(int64(cmd.firstKey)),
 		resp.Int(int64(cmd.lastKey)),
 		resp.Int(int64(cmd.keyStep)),
-		resp.StatusSet(acl...),
+		resp.StatusSet(parsed.Names()...),
 		resp.Set(),
 		specs,
 		resp.Set(),
@@ -423,8 +438,7 @@ func cmdCommandGetKeys(c *client, args [][]byte) {
 		c.out.Error(msgInvalidCommand)
 		return
 	}
-	specs := keySpecs(infoEntry(cmd))
-	if len(specs) == 0 {
+	if len(keySpecs(infoEntry(cmd))) == 0 && cmd.getKeys == nil {
 		c.out.Error(msgNoKeyArguments)
 		return
 	}
@@ -432,16 +446,7 @@ func cmdCommandGetKeys(c *client, args [][]byte) {
 		c.out.Error(msgInvalidArgCount)
 		return
 	}
-	keys, err := findKeys(specs, line)
-	if err == errSpecUnknown && cmd.firstKey > 0 {
-		// Redis has a command-specific key finder here (SORT, MIGRATE);
-		// the table's key positions stand in for it.
-		keys, err = findKeys(keySpecs(generatedInfo(cmd)), line)
-		flags, _ := specs[0].Field("flags")
-		for i := range keys {
-			keys[i].flags = flags
-		}
-	}
+	keys, err := cmd.keysOf(line)
 	if err != nil {
 		if hasFlag(infoEntry(cmd), "no_mandatory_keys") {
 			c.out.Array(0)
@@ -449,9 +454,6 @@ func cmdCommandGetKeys(c *client, args [][]byte) {
 			c.out.Error(msgInvalidKeyArgs)
 		}
 		return
-	}
-	if vf, ok := variableKeyFlags[cmd.name]; ok && len(keys) == 1 {
-		keys[0].flags = vf(line)
 	}
 	c.out.Array(len(keys))
 	for _, k := range keys {
@@ -463,6 +465,36 @@ func cmdCommandGetKeys(c *client, args [][]byte) {
 		c.out.Bulk(line[k.pos])
 		c.out.Node(k.flags)
 	}
+}
+
+// keysOf finds the keys of a full command line, as Redis does: by the
+// command's own finder when it has one, else by its key specs, with the
+// table's key positions where a spec cannot be evaluated (Redis has a
+// command-specific finder there: SORT, MIGRATE). An error means the
+// arguments do not fit the specs.
+func (cmd *command) keysOf(line [][]byte) ([]foundKey, error) {
+	if cmd.getKeys != nil {
+		return cmd.getKeys(line), nil
+	}
+	specs := keySpecs(infoEntry(cmd))
+	if len(specs) == 0 {
+		return nil, nil
+	}
+	keys, err := findKeys(specs, line)
+	if err == errSpecUnknown && cmd.firstKey > 0 {
+		keys, err = findKeys(keySpecs(generatedInfo(cmd)), line)
+		flags, _ := specs[0].Field("flags")
+		for i := range keys {
+			keys[i].flags = flags
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if vf, ok := variableKeyFlags[cmd.name]; ok && len(keys) == 1 {
+		keys[0].flags = vf(line)
+	}
+	return keys, nil
 }
 
 // keySpecs returns the key specs of a COMMAND INFO entry, leaving out

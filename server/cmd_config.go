@@ -123,9 +123,34 @@ var liveConfigParams = []configParam{
 	{name: "maxclients", kind: paramInt, min: 1, max: math.MaxUint32,
 		get: func(s *Server) string { return strconv.Itoa(s.cfg.MaxClients) },
 		set: func(s *Server, v string) { s.cfg.MaxClients, _ = strconv.Atoi(v) }},
+	// requirepass is the default user's password: clients that have not
+	// authenticated need AUTH from the next command on, and with "" need
+	// it no more.
 	{name: "requirepass", kind: paramString, flags: paramSecret,
 		get: func(s *Server) string { return s.cfg.RequirePass },
-		set: func(s *Server, v string) { s.cfg.RequirePass = v }},
+		set: func(s *Server, v string) {
+			s.cfg.RequirePass = v
+			s.users.SetDefaultPassword(v)
+		}},
+	{name: "aclfile", flags: paramImmutable, get: func(s *Server) string { return s.cfg.ACLFile }},
+	{name: "acllog-max-len", kind: paramInt, max: math.MaxInt64,
+		get: func(s *Server) string { return strconv.Itoa(s.aclLog.MaxLen()) },
+		set: func(s *Server, v string) {
+			n, _ := strconv.Atoi(v)
+			s.aclLog.SetMaxLen(n)
+		}},
+	// acl-pubsub-default is the channels of users and selectors made
+	// from now on.
+	{name: "acl-pubsub-default", kind: paramEnum, values: []string{"allchannels", "resetchannels"},
+		get: func(s *Server) string { return s.cfg.ACLPubSubDefault },
+		set: func(s *Server, v string) {
+			s.cfg.ACLPubSubDefault = v
+			s.users.SetPubSubDefault(v == "allchannels")
+		}},
+	// protected-mode applies to connections accepted from now on.
+	{name: "protected-mode", kind: paramBool,
+		get: func(s *Server) string { return s.cfg.ProtectedMode },
+		set: func(s *Server, v string) { s.cfg.ProtectedMode = v }},
 	{name: "slowlog-log-slower-than", kind: paramInt, min: -1, max: math.MaxInt64,
 		get: func(s *Server) string { return strconv.FormatInt(s.slowlog.slowerThan.Load(), 10) },
 		set: func(s *Server, v string) {
@@ -594,16 +619,10 @@ func cmdConfigSet(c *client, args [][]byte) {
 }
 
 // configApplied brings the server in line with new settings: evict down to
-// a lower maxmemory (the caller holds the exclusive storage lock), and,
-// with no password any more, let every client in, as Redis does.
+// a lower maxmemory (the caller holds the exclusive storage lock).
 func (s *Server) configApplied(c *client) {
 	if err := c.tx.MakeRoom(nil); err != nil && s.store.Policy() != storage.NoEviction {
 		s.log.Warn("cannot evict down to maxmemory", "maxmemory", s.store.MaxMemory(), "used", s.store.Used())
-	}
-	if s.password() == "" {
-		for _, o := range s.clientsWhere(func(o *client) bool { return !o.authed.Load() }) {
-			o.authed.Store(true)
-		}
 	}
 }
 

@@ -10,9 +10,6 @@ import "math"
 // bounds are Redis 7.0.15's; immutable and protected ones are refused as
 // Redis refuses them. NoopConfigParams lists their names for the README.
 var noopConfigParams = []configParam{
-	enumParam("acl-pubsub-default", "resetchannels", "allchannels", "resetchannels"),
-	immutableParam("aclfile", ""),
-	intParam("acllog-max-len", "128", 0, math.MaxInt64),
 	intParam("active-defrag-cycle-max", "25", 1, 99),
 	intParam("active-defrag-cycle-min", "1", 1, 99),
 	memoryParam("active-defrag-ignore-bytes", "104857600", 1, math.MaxInt64),
@@ -104,7 +101,6 @@ var noopConfigParams = []configParam{
 	immutableParam("pidfile", ""),
 	stringParam("proc-title-template", "{title} {listen-addr} {server-mode}"),
 	enumParam("propagation-error-behavior", "ignore", "ignore", "panic", "panic-on-replicas"),
-	boolParam("protected-mode", "yes"),
 	boolParam("rdb-del-sync-files", "no"),
 	boolParam("rdb-save-incremental-fsync", "yes"),
 	immutableParam("rdbchecksum", "yes"),

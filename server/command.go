@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/stratakv/strata/acl"
 	"github.com/stratakv/strata/cache"
 )
 
@@ -63,6 +64,17 @@ type command struct {
 	// summary is COMMAND DOCS's one-line description of a command Redis
 	// does not have (Redis's own commands are described by Redis's docs).
 	summary string
+	// categories are the ACL categories of a command Redis does not have
+	// ("@write @fast @cache"), which COMMAND INFO shows and ACL rules
+	// grant; without them they follow its flags (see generatedInfo).
+	// Redis's own commands have Redis's.
+	categories string
+	// getKeys finds the keys of a command whose key positions depend on
+	// its options (Redis's getkeys_proc), for ACL key patterns and COMMAND
+	// GETKEYS.
+	getKeys func(args [][]byte) []foundKey
+	// perm is the command in the server's ACL catalog (acl.go).
+	perm *acl.Command
 }
 
 // commandTable maps lower-case command names to their entries.
@@ -111,6 +123,7 @@ func newCommandTable() commandTable {
 	registerScriptCommands(t)
 	registerBitmapCommands(t)
 	registerHLLCommands(t)
+	registerACLCommands(t)
 	t.deriveScriptFlags()
 	return t
 }

@@ -34,8 +34,24 @@ type Config struct {
 	Timeout time.Duration
 	// MaxClients bounds connected clients (default 10000).
 	MaxClients int
-	// RequirePass, when set, makes every client AUTH first.
+	// RequirePass, when set, is the default user's password: every client
+	// must then AUTH first.
 	RequirePass string
+	// ACLFile is Redis's aclfile: the ACL users, loaded at start (an
+	// error stops it) and by ACL LOAD, written by ACL SAVE. Without one,
+	// ACL LOAD and SAVE are refused.
+	ACLFile string
+	// ACLPubSubDefault is acl-pubsub-default: the channels a new user or
+	// selector may use, "resetchannels" (none: the default, as in Redis
+	// 7.0) or "allchannels".
+	ACLPubSubDefault string
+	// RenameCommands is rename-command: each command named by a key is
+	// served under the value instead, or not at all when it is "".
+	RenameCommands map[string]string
+	// ProtectedMode is protected-mode, "yes" (the default) or "no": with
+	// it on and no password for the default user, clients from outside
+	// the loopback interface are told why and closed.
+	ProtectedMode string
 	// ProtoMaxBulkLen bounds one request argument (default 512mb).
 	ProtoMaxBulkLen int64
 	// NotifyKeyspaceEvents is Redis's notify-keyspace-events flags.
@@ -74,15 +90,17 @@ type Config struct {
 // they are defined; cmd/strata's flags and --help show them.
 func DefaultConfig() Config {
 	return Config{
-		Bind:            []string{"127.0.0.1"},
-		Port:            6379,
-		Dir:             "./data",
-		MaxMemoryPolicy: "noeviction",
-		Databases:       16,
-		MaxClients:      10000,
-		ProtoMaxBulkLen: resp.DefaultMaxBulk,
-		FlushInterval:   time.Second,
-		LogLevel:        "notice",
+		Bind:             []string{"127.0.0.1"},
+		Port:             6379,
+		Dir:              "./data",
+		MaxMemoryPolicy:  "noeviction",
+		Databases:        16,
+		MaxClients:       10000,
+		ProtoMaxBulkLen:  resp.DefaultMaxBulk,
+		FlushInterval:    time.Second,
+		LogLevel:         "notice",
+		ProtectedMode:    "yes",
+		ACLPubSubDefault: "resetchannels",
 	}
 }
 
@@ -115,6 +133,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.LogLevel == "" {
 		c.LogLevel = d.LogLevel
+	}
+	if c.ProtectedMode == "" {
+		c.ProtectedMode = d.ProtectedMode
+	}
+	if c.ACLPubSubDefault == "" {
+		c.ACLPubSubDefault = d.ACLPubSubDefault
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

@@ -28,6 +28,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/stratakv/strata/acl"
 	"github.com/stratakv/strata/cache"
 	"github.com/stratakv/strata/script"
 	"github.com/stratakv/strata/storage"
@@ -55,6 +56,8 @@ type Server struct {
 	pubsub       pubsub
 	cache        *cache.Cache   // the write path: namespaces, disk tier, tags, invalidation
 	commands     commandTable   // what connections dispatch through
+	users        *acl.Users     // ACL users (acl.go)
+	aclLog       *acl.Log
 	scripts      *script.Engine // Lua scripts: their cache and state
 	scriptHost   *scriptHost    // scripts' pseudo-client (script_host.go); built by the first script
 	started      time.Time
@@ -89,7 +92,19 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Port < -1 || cfg.Port > 65535 {
 		return nil, fmt.Errorf("server: invalid port %d", cfg.Port)
 	}
+	if cfg.ProtectedMode != "yes" && cfg.ProtectedMode != "no" {
+		return nil, fmt.Errorf("server: invalid protected-mode %q: want yes or no", cfg.ProtectedMode)
+	}
+	if cfg.ACLPubSubDefault != "allchannels" && cfg.ACLPubSubDefault != "resetchannels" {
+		return nil, fmt.Errorf("server: invalid acl-pubsub-default %q: want allchannels or resetchannels", cfg.ACLPubSubDefault)
+	}
 	s := &Server{cfg: cfg, log: cfg.Logger, clients: map[int64]*client{}, done: make(chan struct{}), slowlog: newSlowlog(), commands: newCommandTable()}
+	if err := s.initACL(); err != nil {
+		return nil, err
+	}
+	if err := s.commands.rename(cfg.RenameCommands); err != nil {
+		return nil, err
+	}
 	store, err := storage.New(storage.Options{
 		Databases: cfg.Databases,
 		MaxMemory: cfg.MaxMemory,
@@ -204,6 +219,11 @@ func (s *Server) acceptLoop(ln net.Listener) {
 		go func() {
 			defer s.wg.Done()
 			defer s.unregister(c)
+			if s.protectedModeRefuses(nc) {
+				s.stats.rejected.Add(1)
+				refuse(nc, msgDenied)
+				return
+			}
 			c.serve()
 		}()
 	}
@@ -219,10 +239,26 @@ func refuse(nc net.Conn, msg string) {
 	if _, err := nc.Write([]byte("-" + msg + "\r\n")); err != nil {
 		return
 	}
-	if tc, ok := nc.(*net.TCPConn); ok {
-		tc.CloseWrite()
+	if cw, ok := nc.(interface{ CloseWrite() error }); ok {
+		cw.CloseWrite()
 	}
 	io.Copy(io.Discard, io.LimitReader(nc, 1<<20))
+}
+
+// protectedModeRefuses reports whether protected mode turns a new
+// connection away, as Redis's does: it is on, the default user has no
+// password, and the peer is not the loopback address. Redis's loopback is
+// exactly 127.0.0.1 or ::1, so a client from 127.0.0.2 is turned away
+// too.
+func (s *Server) protectedModeRefuses(nc net.Conn) bool {
+	s.cfgMu.RLock()
+	on := s.cfg.ProtectedMode == "yes"
+	s.cfgMu.RUnlock()
+	if !on || !s.users.Default().NoPass() {
+		return false
+	}
+	peer, ok := nc.RemoteAddr().(*net.TCPAddr)
+	return ok && !peer.IP.Equal(net.IPv4(127, 0, 0, 1)) && !peer.IP.Equal(net.IPv6loopback)
 }
 
 // register adds c to the client registry unless maxclients is reached or
@@ -308,12 +344,6 @@ var processStart = time.Now()
 // monotonic returns the time since the process started: one monotonic
 // clock read, where time.Now costs two (it showed in pipelined profiles).
 func monotonic() time.Duration { return time.Since(processStart) }
-
-func (s *Server) password() string {
-	s.cfgMu.RLock()
-	defer s.cfgMu.RUnlock()
-	return s.cfg.RequirePass
-}
 
 // protoMaxBulkLen is the bulk length limit for new connections.
 func (s *Server) protoMaxBulkLen() int64 {

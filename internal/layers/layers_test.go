@@ -24,6 +24,8 @@ var forbidden = map[string][]string{
 	"policy":  {"*"},
 	"cache":   {"server"},
 	"script":  {"server"},
+	// acl is users and rules alone: the server wires them in.
+	"acl": {"server", "cache", "storage", "script"},
 	// resp is the protocol alone: it needs nothing of Strata.
 	"internal/resp": {"*"},
 }
