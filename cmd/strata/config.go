@@ -39,6 +39,14 @@ type config struct {
 	LogLevel             string         `yaml:"loglevel" usage:"debug, verbose, notice or warning"`
 	FlushInterval        units.Duration `yaml:"flush-interval" usage:"how often write_back keys are written to disk, e.g. 1s"`
 	MaxDiskSize          units.Size     `yaml:"max-disk-size" usage:"bound on the disk tier's live data, e.g. 10gb (0: none)"`
+	ACLFile              string         `yaml:"aclfile" usage:"ACL users file: loaded at start and by ACL LOAD, written by ACL SAVE"`
+	ACLPubSubDefault     string         `yaml:"acl-pubsub-default" usage:"channels of new ACL users: resetchannels or allchannels"`
+	ProtectedMode        string         `yaml:"protected-mode" usage:"yes or no: refuse clients from outside loopback while the default user has no password"`
+
+	// RenameCommands is rename-command: command name to its new name, ""
+	// to remove it (rename-command: {FLUSHALL: "", CONFIG: cfg-8f2a}).
+	// File only.
+	RenameCommands *map[string]string `yaml:"rename-command"`
 
 	// Namespaces are the cache rules (namespaces.go): file only. A pointer
 	// keeps config comparable.
@@ -57,15 +65,17 @@ type config struct {
 func defaultConfig() config {
 	d := server.DefaultConfig()
 	return config{
-		Port:            d.Port,
-		Bind:            strings.Join(d.Bind, " "),
-		Dir:             d.Dir,
-		MaxMemoryPolicy: d.MaxMemoryPolicy,
-		Databases:       d.Databases,
-		MaxClients:      d.MaxClients,
-		ProtoMaxBulkLen: units.Size(d.ProtoMaxBulkLen),
-		LogLevel:        d.LogLevel,
-		FlushInterval:   units.Duration(d.FlushInterval),
+		Port:             d.Port,
+		Bind:             strings.Join(d.Bind, " "),
+		Dir:              d.Dir,
+		MaxMemoryPolicy:  d.MaxMemoryPolicy,
+		Databases:        d.Databases,
+		MaxClients:       d.MaxClients,
+		ProtoMaxBulkLen:  units.Size(d.ProtoMaxBulkLen),
+		LogLevel:         d.LogLevel,
+		FlushInterval:    units.Duration(d.FlushInterval),
+		ACLPubSubDefault: d.ACLPubSubDefault,
+		ProtectedMode:    d.ProtectedMode,
 	}
 }
 
@@ -200,6 +210,12 @@ func (c *config) validate() error {
 	if _, ok := logLevels[strings.ToLower(c.LogLevel)]; !ok {
 		return fmt.Errorf("loglevel: invalid value %q: want debug, verbose, notice or warning", c.LogLevel)
 	}
+	if c.ProtectedMode != "yes" && c.ProtectedMode != "no" {
+		return fmt.Errorf("protected-mode: invalid value %q: want yes or no", c.ProtectedMode)
+	}
+	if c.ACLPubSubDefault != "resetchannels" && c.ACLPubSubDefault != "allchannels" {
+		return fmt.Errorf("acl-pubsub-default: invalid value %q: want resetchannels or allchannels", c.ACLPubSubDefault)
+	}
 	return nil
 }
 
@@ -230,6 +246,10 @@ func (c *config) serverConfig(log *slog.Logger) server.Config {
 		Namespaces:           namespaces(c.Namespaces),
 		Events:               deref(c.Events),
 		IndexPrefixes:        deref(c.IndexPrefixes),
+		ACLFile:              c.ACLFile,
+		ACLPubSubDefault:     c.ACLPubSubDefault,
+		ProtectedMode:        c.ProtectedMode,
+		RenameCommands:       deref(c.RenameCommands),
 	}
 }
 

@@ -62,6 +62,7 @@ func TestParseArgs(t *testing.T) {
 					MaxMemoryPolicy: "allkeys-lru", RequirePass: "secret", Databases: 4,
 					Timeout: units.Duration(5 * time.Minute), MaxClients: 100, ProtoMaxBulkLen: 1 << 30,
 					NotifyKeyspaceEvents: "KEA", LogLevel: "warning", FlushInterval: units.Duration(time.Second),
+					ACLPubSubDefault: "resetchannels", ProtectedMode: "yes",
 				}
 			},
 		},
@@ -89,7 +90,16 @@ func TestParseArgs(t *testing.T) {
 					MaxMemoryPolicy: "allkeys-lru", RequirePass: "secret", Databases: 4,
 					Timeout: units.Duration(30 * time.Second), MaxClients: 100, ProtoMaxBulkLen: 1 << 30,
 					NotifyKeyspaceEvents: "KEA", LogLevel: "warning", FlushInterval: units.Duration(time.Second),
+					ACLPubSubDefault: "resetchannels", ProtectedMode: "yes",
 				}
+			},
+		},
+		{
+			name: "security settings",
+			file: "aclfile: /etc/strata/users.acl\nprotected-mode: no\n",
+			args: []string{"--acl-pubsub-default", "allchannels"},
+			want: func(c *config) {
+				c.ACLFile, c.ProtectedMode, c.ACLPubSubDefault = "/etc/strata/users.acl", "no", "allchannels"
 			},
 		},
 		{
@@ -110,6 +120,8 @@ func TestParseArgs(t *testing.T) {
 		{name: "bad bind", args: []string{"--bind", "localhost"}, wantErr: `bind: invalid address "localhost"`},
 		{name: "no databases", file: "databases: 0\n", wantErr: "databases: invalid value 0"},
 		{name: "bad loglevel", args: []string{"--loglevel", "loud"}, wantErr: `loglevel: invalid value "loud"`},
+		{name: "bad protected-mode", file: "protected-mode: true\n", wantErr: `protected-mode: invalid value "true": want yes or no`},
+		{name: "bad acl-pubsub-default", args: []string{"--acl-pubsub-default", "some"}, wantErr: `acl-pubsub-default: invalid value "some"`},
 		{name: "unknown flag", args: []string{"--nope", "1"}, wantErr: "flag provided but not defined: -nope"},
 		{name: "stray argument", args: []string{"strata.yaml"}, wantErr: `unexpected argument "strata.yaml"`},
 		{name: "missing file", args: []string{"--config", "/nonexistent/strata.yaml"}, wantErr: "--config: open /nonexistent/strata.yaml"},
@@ -183,6 +195,20 @@ func TestServerConfig(t *testing.T) {
 	if !reflect.DeepEqual(got.Bind, []string{"0.0.0.0", "::1"}) || got.LogLevel != "warning" || got.Timeout != time.Minute ||
 		got.Port != 6379 || got.Dir != "./data" || got.ProtoMaxBulkLen != 512<<20 {
 		t.Errorf("serverConfig = %+v", got)
+	}
+}
+
+// TestRenameCommandSection checks that rename-command reaches the server,
+// an empty name included (the command is removed).
+func TestRenameCommandSection(t *testing.T) {
+	path := writeFile(t, "strata.yaml", "rename-command:\n  FLUSHALL: \"\"\n  CONFIG: cfg-8f2a\n")
+	opts, err := parseArgs([]string{"--config", path}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"FLUSHALL": "", "CONFIG": "cfg-8f2a"}
+	if got := opts.serverConfig(nil).RenameCommands; !reflect.DeepEqual(got, want) {
+		t.Errorf("RenameCommands = %v, want %v", got, want)
 	}
 }
 
