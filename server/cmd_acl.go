@@ -250,6 +250,10 @@ func cmdACLDryRun(c *client, args [][]byte) {
 		c.out.Error(fmt.Sprintf(msgDryRunNoCommand, args[3]))
 		return
 	}
+	if !cmd.arityOK(len(line)) {
+		c.out.Error(wrongArity(cmd.name))
+		return
+	}
 	switch d, pos := u.Check(cmd.perm, line, func() []acl.Key { return aclKeys(cmd, line) }); d {
 	case acl.Allowed:
 		c.out.OK()
