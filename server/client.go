@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -125,6 +126,8 @@ func (c *client) serve() {
 				c.flush()
 			} else if errors.Is(err, resp.ErrQueryBufferLimit) {
 				c.srv.log.Warn("closing client that reached max query buffer length", "addr", c.addr)
+			} else if tc, ok := c.conn.(*tls.Conn); ok && !tc.ConnectionState().HandshakeComplete {
+				c.srv.log.Debug("TLS handshake failed", "addr", c.addr, "err", err)
 			}
 			return
 		}

@@ -266,7 +266,7 @@ func loadString(p *atomic.Pointer[string]) string {
 
 // connFD returns the connection's file descriptor, -1 when it has none.
 func connFD(nc net.Conn) int {
-	sc, ok := nc.(syscall.Conn)
+	sc, ok := netConn(nc).(syscall.Conn)
 	if !ok {
 		return -1
 	}

@@ -76,6 +76,9 @@ type Config struct {
 	// beyond it the least recently used persisted keys are evicted from
 	// both tiers (0: no bound).
 	MaxDiskSize int64
+	// TLS is the tls-* settings: a TLS listener on TLS.Port, and the
+	// certificates it and Server.TLSConfig serve (off by default).
+	TLS TLSSettings
 	// LogLevel is debug, verbose, notice or warning (default notice).
 	LogLevel string
 	// Logger receives the server's logs (default: slog.Default()).
@@ -140,6 +143,7 @@ func (c Config) withDefaults() Config {
 	if c.ACLPubSubDefault == "" {
 		c.ACLPubSubDefault = d.ACLPubSubDefault
 	}
+	c.TLS = c.TLS.withDefaults()
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}

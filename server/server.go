@@ -18,6 +18,7 @@
 package server
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -43,6 +44,7 @@ type Server struct {
 	store *storage.Store
 
 	listeners []net.Listener
+	tls       tlsState   // TLS config and listeners (tls.go)
 	mu        sync.Mutex // guards clients
 	clients   map[int64]*client
 
@@ -105,6 +107,9 @@ func New(cfg Config) (*Server, error) {
 	if err := s.commands.rename(cfg.RenameCommands); err != nil {
 		return nil, err
 	}
+	if err := s.initTLS(); err != nil {
+		return nil, err
+	}
 	store, err := storage.New(storage.Options{
 		Databases: cfg.Databases,
 		MaxMemory: cfg.MaxMemory,
@@ -145,6 +150,17 @@ func (s *Server) Start() error {
 		}
 		s.listeners = append(s.listeners, ln)
 	}
+	if s.cfg.TLS.Port != 0 {
+		s.tls.mu.Lock()
+		err := s.listenTLS(s.cfg.TLS.Port)
+		s.tls.mu.Unlock()
+		if err != nil {
+			for _, l := range s.listeners {
+				l.Close()
+			}
+			return fmt.Errorf("server: tls-port: %w", err)
+		}
+	}
 	s.started = time.Now()
 	for _, ln := range s.listeners {
 		s.wg.Add(1)
@@ -176,6 +192,7 @@ func (s *Server) Close() error {
 		for _, ln := range s.listeners {
 			ln.Close()
 		}
+		s.closeTLS()
 		s.mu.Lock()
 		for _, c := range s.clients {
 			c.close()
@@ -205,7 +222,7 @@ func (s *Server) acceptLoop(ln net.Listener) {
 			}
 			continue
 		}
-		if tc, ok := nc.(*net.TCPConn); ok {
+		if tc, ok := netConn(nc).(*net.TCPConn); ok {
 			tc.SetNoDelay(true)
 		}
 		s.stats.connections.Add(1)
@@ -227,6 +244,14 @@ func (s *Server) acceptLoop(ln net.Listener) {
 			c.serve()
 		}()
 	}
+}
+
+// netConn returns the connection under a TLS one.
+func netConn(nc net.Conn) net.Conn {
+	if tc, ok := nc.(*tls.Conn); ok {
+		return tc.NetConn()
+	}
+	return nc
 }
 
 // refuse answers a connection with msg and closes it. It shuts the write
