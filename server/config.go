@@ -104,6 +104,7 @@ func DefaultConfig() Config {
 		LogLevel:         "notice",
 		ProtectedMode:    "yes",
 		ACLPubSubDefault: "resetchannels",
+		TLS:              TLSSettings{AuthClients: "yes", SessionCaching: "yes"},
 	}
 }
 

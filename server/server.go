@@ -168,6 +168,9 @@ func (s *Server) Start() error {
 	}
 	s.wg.Add(1)
 	go s.cron()
+	if addr := s.TLSAddr(); addr != "" {
+		s.log.Info("ready to accept TLS connections", "addr", addr)
+	}
 	s.log.Info("ready to accept connections", "addr", s.Addr(), "version", Version)
 	return nil
 }

@@ -60,13 +60,15 @@ type TLSSettings struct {
 	SessionCaching string
 }
 
-// withDefaults returns t with Redis's defaults where it leaves them unset.
+// withDefaults returns t with Redis's defaults (DefaultConfig's) where it
+// leaves them unset.
 func (t TLSSettings) withDefaults() TLSSettings {
+	d := DefaultConfig().TLS
 	if t.AuthClients == "" {
-		t.AuthClients = "yes"
+		t.AuthClients = d.AuthClients
 	}
 	if t.SessionCaching == "" {
-		t.SessionCaching = "yes"
+		t.SessionCaching = d.SessionCaching
 	}
 	return t
 }

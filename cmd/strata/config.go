@@ -42,6 +42,16 @@ type config struct {
 	ACLFile              string         `yaml:"aclfile" usage:"ACL users file: loaded at start and by ACL LOAD, written by ACL SAVE"`
 	ACLPubSubDefault     string         `yaml:"acl-pubsub-default" usage:"channels of new ACL users: resetchannels or allchannels"`
 	ProtectedMode        string         `yaml:"protected-mode" usage:"yes or no: refuse clients from outside loopback while the default user has no password"`
+	TLSPort              int            `yaml:"tls-port" usage:"TLS port to listen on (0: none)"`
+	TLSCertFile          string         `yaml:"tls-cert-file" usage:"server certificate chain, PEM"`
+	TLSKeyFile           string         `yaml:"tls-key-file" usage:"server private key, PEM, unencrypted"`
+	TLSCACertFile        string         `yaml:"tls-ca-cert-file" usage:"CA certificates client certificates are checked against, PEM"`
+	TLSCACertDir         string         `yaml:"tls-ca-cert-dir" usage:"directory of CA certificates, PEM"`
+	TLSAuthClients       string         `yaml:"tls-auth-clients" usage:"yes, optional or no: whether TLS clients must present a certificate"`
+	TLSProtocols         string         `yaml:"tls-protocols" usage:"TLS versions accepted, e.g. \"TLSv1.2 TLSv1.3\""`
+	TLSCiphers           string         `yaml:"tls-ciphers" usage:"TLS 1.2 cipher suites allowed, colon-separated"`
+	TLSCipherSuites      string         `yaml:"tls-ciphersuites" usage:"TLS 1.3 cipher suites allowed, colon-separated"`
+	TLSSessionCaching    string         `yaml:"tls-session-caching" usage:"yes or no: TLS session resumption"`
 
 	// RenameCommands is rename-command: command name to its new name, ""
 	// to remove it (rename-command: {FLUSHALL: "", CONFIG: cfg-8f2a}).
@@ -65,17 +75,19 @@ type config struct {
 func defaultConfig() config {
 	d := server.DefaultConfig()
 	return config{
-		Port:             d.Port,
-		Bind:             strings.Join(d.Bind, " "),
-		Dir:              d.Dir,
-		MaxMemoryPolicy:  d.MaxMemoryPolicy,
-		Databases:        d.Databases,
-		MaxClients:       d.MaxClients,
-		ProtoMaxBulkLen:  units.Size(d.ProtoMaxBulkLen),
-		LogLevel:         d.LogLevel,
-		FlushInterval:    units.Duration(d.FlushInterval),
-		ACLPubSubDefault: d.ACLPubSubDefault,
-		ProtectedMode:    d.ProtectedMode,
+		Port:              d.Port,
+		Bind:              strings.Join(d.Bind, " "),
+		Dir:               d.Dir,
+		MaxMemoryPolicy:   d.MaxMemoryPolicy,
+		Databases:         d.Databases,
+		MaxClients:        d.MaxClients,
+		ProtoMaxBulkLen:   units.Size(d.ProtoMaxBulkLen),
+		LogLevel:          d.LogLevel,
+		FlushInterval:     units.Duration(d.FlushInterval),
+		ACLPubSubDefault:  d.ACLPubSubDefault,
+		ProtectedMode:     d.ProtectedMode,
+		TLSAuthClients:    d.TLS.AuthClients,
+		TLSSessionCaching: d.TLS.SessionCaching,
 	}
 }
 
@@ -213,6 +225,9 @@ func (c *config) validate() error {
 	if c.ProtectedMode != "yes" && c.ProtectedMode != "no" {
 		return fmt.Errorf("protected-mode: invalid value %q: want yes or no", c.ProtectedMode)
 	}
+	if c.TLSPort < 0 || c.TLSPort > 65535 {
+		return fmt.Errorf("tls-port: invalid value %d: want 0 to 65535", c.TLSPort)
+	}
 	if c.ACLPubSubDefault != "resetchannels" && c.ACLPubSubDefault != "allchannels" {
 		return fmt.Errorf("acl-pubsub-default: invalid value %q: want resetchannels or allchannels", c.ACLPubSubDefault)
 	}
@@ -250,6 +265,12 @@ func (c *config) serverConfig(log *slog.Logger) server.Config {
 		ACLPubSubDefault:     c.ACLPubSubDefault,
 		ProtectedMode:        c.ProtectedMode,
 		RenameCommands:       deref(c.RenameCommands),
+		TLS: server.TLSSettings{
+			Port: c.TLSPort, CertFile: c.TLSCertFile, KeyFile: c.TLSKeyFile,
+			CACertFile: c.TLSCACertFile, CACertDir: c.TLSCACertDir, AuthClients: c.TLSAuthClients,
+			Protocols: c.TLSProtocols, Ciphers: c.TLSCiphers, CipherSuites: c.TLSCipherSuites,
+			SessionCaching: c.TLSSessionCaching,
+		},
 	}
 }
 
