@@ -79,6 +79,8 @@ type client struct {
 
 	multi      *multiState
 	block      *blockState // a blocking command's wait, while execute runs it (blocking.go)
+	load       *loadState  // a read-through command's loads, while call runs it (readthrough.go)
+	loads      loadState   // what load points to, reused
 	ps         *subscriber // pub/sub state, from the first subscription
 	closeAfter bool        // QUIT: close once the reply is written
 	killed     atomic.Bool
@@ -246,13 +248,13 @@ func (c *client) reject(cmd *command, msg string) {
 	if cmd != nil && cmd.name == "exec" {
 		c.multi = nil
 		c.srv.watches.unwatchAll(c)
-		c.out.Error("EXECABORT Transaction discarded because of: " + strings.TrimPrefix(msg, "ERR "))
+		c.refuse(cmd, "EXECABORT Transaction discarded because of: "+strings.TrimPrefix(msg, "ERR "))
 		return
 	}
 	if c.multi != nil {
 		c.multi.failed = true
 	}
-	c.out.Error(msg)
+	c.refuse(cmd, msg)
 }
 
 // lowerName lower-cases an ASCII command name into buf; Go's map lookup of
@@ -361,29 +363,45 @@ func (c *client) call(cmd *command, args [][]byte, lock bool) {
 	if cmd.flags&flagNoData != 0 {
 		c.run(cmd, args)
 	} else {
-		outer := c.tx
-		c.tx = &c.txs[0]
-		if !lock {
-			c.tx = &c.txs[1]
-		}
-		c.begin(cmd, args, lock)
-		if c.tx.Err() == nil {
-			c.run(cmd, args)
-		}
-		wait, err := c.tx.End()
-		c.tx = outer
-		c.wait = c.wait.Merge(wait)
-		if err != nil {
+		c.load = c.readThrough(cmd, lock) // nil unless misses are loaded (readthrough.go)
+		if c.runTx(cmd, args, lock, mark) && c.load.missed() {
+			// Load outside the locks, then run again with what was loaded.
 			c.out.Truncate(mark)
-			c.out.Error(storageError(err))
+			c.load.fetch(c)
+			c.runTx(cmd, args, lock, mark)
 		}
+		c.load = nil
 	}
 	if cmd.flags&(flagWrite|flagNoData) == flagWrite|flagNoData {
 		// A write outside a transaction (an invalidation) may have
 		// changed write_through keys anywhere.
 		c.wait = c.wait.Merge(c.srv.cache.WaitAll())
 	}
-	c.srv.commandDone(c, cmd, args, start)
+	c.srv.commandDone(c, cmd, args, start, mark)
+}
+
+// runTx runs cmd in a transaction through the write path: its own, or
+// with lock false inside the caller's. A disk error met on the way
+// replaces what the command wrote from mark on; runTx then returns false.
+func (c *client) runTx(cmd *command, args [][]byte, lock bool, mark int) bool {
+	outer := c.tx
+	c.tx = &c.txs[0]
+	if !lock {
+		c.tx = &c.txs[1]
+	}
+	c.begin(cmd, args, lock)
+	if c.tx.Err() == nil {
+		c.run(cmd, args)
+	}
+	wait, err := c.tx.End()
+	c.tx = outer
+	c.wait = c.wait.Merge(wait)
+	if err != nil {
+		c.out.Truncate(mark)
+		c.out.Error(storageError(err))
+		return false
+	}
+	return true
 }
 
 // begin starts c.tx for cmd: over the keys it names, or the whole store
@@ -397,7 +415,7 @@ func (c *client) begin(cmd *command, args [][]byte, lock bool) {
 	switch {
 	case !lock:
 		mode |= storage.TxHeld
-	case cmd.firstKey == 1 && cmd.lastKey == 1 && len(args) > 1: // GET, SET, INCR...: one key
+	case cmd.firstKey == 1 && cmd.lastKey == 1 && cmd.keys == nil && len(args) > 1: // GET, SET, INCR...: one key
 		c.keyBuf = append(c.keyBuf[:0], args[1])
 		keys = c.keyBuf
 	case cmd.firstKey != 0:

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -296,5 +297,40 @@ func TestACLCheckDoesNotAllocate(t *testing.T) {
 	args := [][]byte{[]byte("get"), []byte("k")}
 	if n := testing.AllocsPerRun(100, func() { c.checkACL(cmd, args, acl.ContextTopLevel) }); n != 0 {
 		t.Errorf("%v allocations per check", n)
+	}
+}
+
+// TestAdminACL checks the admin listener's credentials against ACL users:
+// a user allowed INFO may read it, another is forbidden.
+func TestAdminACL(t *testing.T) {
+	s := startServer(t, Config{AdminAddr: "127.0.0.1:0", RequirePass: "secret"})
+	admin := authAs(t, s, "default", "secret")
+	admin.expect(ok, "ACL", "SETUSER", "ops", "on", ">pw", "+info")
+	admin.expect(ok, "ACL", "SETUSER", "app", "on", ">pw", "+get", "~*")
+	get := func(user, pass string) int {
+		req, err := http.NewRequest("GET", "http://"+s.AdminAddr()+"/metrics", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.SetBasicAuth(user, pass)
+		resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, tc := range []struct {
+		user, pass string
+		want       int
+	}{
+		{"ops", "pw", http.StatusOK},
+		{"", "secret", http.StatusOK},
+		{"ops", "wrong", http.StatusUnauthorized},
+		{"app", "pw", http.StatusForbidden},
+	} {
+		if got := get(tc.user, tc.pass); got != tc.want {
+			t.Errorf("%s/%s: %d, want %d", tc.user, tc.pass, got, tc.want)
+		}
 	}
 }

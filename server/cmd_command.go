@@ -148,6 +148,9 @@ func generatedInfo(cmd *command) *resp.Node {
 		if cmd.flags&flagNoMulti != 0 {
 			flags = append(flags, "no_multi")
 		}
+		if cmd.keys != nil {
+			flags = append(flags, "movablekeys")
+		}
 	}
 	cats = append(cats, "@slow")
 	if isModuleCommand(cmd) {
@@ -161,24 +164,27 @@ func generatedInfo(cmd *command) *resp.Node {
 		panic("server: unknown ACL category in " + cmd.name + ": " + cmd.categories)
 	}
 	specs := resp.Set()
-	if cmd.firstKey > 0 {
-		keyFlags := keyFlagsRO
+	if cmd.firstKey > 0 || cmd.keys != nil {
+		keyFlags := []string{"RO", "access"}
 		switch {
 		case cmd.write == cache.WriteReplace: // as SET: the old value is not read
-			keyFlags = keyFlagsOW
+			keyFlags = []string{"OW", "update"}
 		case cmd.flags&flagWrite != 0:
-			keyFlags = keyFlagsRW
+			keyFlags = []string{"RW", "access", "update"}
 		}
-		last := cmd.lastKey
+		first, last, step := cmd.firstKey, cmd.lastKey, max(cmd.keyStep, 1)
+		if first == 0 { // keys after options: the spec is the finder's to complete
+			first, last = 1, -1
+			keyFlags = append(keyFlags, "incomplete")
+		}
 		if last >= 0 {
-			last -= cmd.firstKey // Redis's range spec counts from the first key
+			last -= first // Redis's range spec counts from the first key
 		}
-		step := max(cmd.keyStep, 1)
 		specs.Elems = append(specs.Elems, resp.Map(
-			resp.Bulk("flags"), keyFlags,
+			resp.Bulk("flags"), resp.StatusSet(keyFlags...),
 			resp.Bulk("begin_search"), resp.Map(
 				resp.Bulk("type"), resp.Bulk("index"),
-				resp.Bulk("spec"), resp.Map(resp.Bulk("index"), resp.Int(int64(cmd.firstKey)))),
+				resp.Bulk("spec"), resp.Map(resp.Bulk("index"), resp.Int(int64(first)))),
 			resp.Bulk("find_keys"), resp.Map(
 				resp.Bulk("type"), resp.Bulk("range"),
 				resp.Bulk("spec"), resp.Map(
@@ -208,9 +214,10 @@ func docsEntry(cmd *command) *resp.Node {
 	if d, ok := recorded().docs[cmd.name]; ok {
 		return d
 	}
+	doc := strataDocs[cmd.name] // cmd_docs.go
 	var kv []resp.Node
-	if cmd.summary != "" {
-		kv = append(kv, resp.Bulk("summary"), resp.Bulk(cmd.summary))
+	if doc.summary != "" {
+		kv = append(kv, resp.Bulk("summary"), resp.Bulk(doc.summary))
 	}
 	kv = append(kv, resp.Bulk("since"), resp.Bulk(Version))
 	if isModuleCommand(cmd) {
@@ -219,6 +226,13 @@ func docsEntry(cmd *command) *resp.Node {
 		if group, ok := container.Field("group"); ok {
 			kv = append(kv, resp.Bulk("group"), *group) // a subcommand of Redis's
 		}
+	}
+	if doc.complexity != "" {
+		kv = append(kv, resp.Bulk("complexity"), resp.Bulk(doc.complexity))
+	}
+	if len(doc.args) > 0 {
+		var keys int64
+		kv = append(kv, resp.Bulk("arguments"), argsNode(doc.args, &keys))
 	}
 	d := resp.Map(kv...)
 	return &d
@@ -438,7 +452,7 @@ func cmdCommandGetKeys(c *client, args [][]byte) {
 		c.out.Error(msgInvalidCommand)
 		return
 	}
-	if len(keySpecs(infoEntry(cmd))) == 0 && cmd.getKeys == nil {
+	if len(keySpecs(infoEntry(cmd))) == 0 {
 		c.out.Error(msgNoKeyArguments)
 		return
 	}
@@ -467,26 +481,25 @@ func cmdCommandGetKeys(c *client, args [][]byte) {
 	}
 }
 
-// keysOf finds the keys of a full command line, as Redis does: by the
-// command's own finder when it has one, else by its key specs, with the
-// table's key positions where a spec cannot be evaluated (Redis has a
-// command-specific finder there: SORT, MIGRATE). An error means the
-// arguments do not fit the specs.
+// keysOf finds the keys of a full command line as Redis does: by the
+// command's key specs, and where a spec cannot be evaluated by the
+// command's own finder (cmd.keys, Redis's getkeys_proc: SORT, GEORADIUS
+// ... STORE, CACHE.MSET), the first key it finds taking the first spec's
+// flags and the others the last spec's. An error means the arguments do
+// not fit the specs.
 func (cmd *command) keysOf(line [][]byte) ([]foundKey, error) {
-	if cmd.getKeys != nil {
-		return cmd.getKeys(line), nil
-	}
 	specs := keySpecs(infoEntry(cmd))
-	if len(specs) == 0 {
-		return nil, nil
-	}
 	keys, err := findKeys(specs, line)
-	if err == errSpecUnknown && cmd.firstKey > 0 {
-		keys, err = findKeys(keySpecs(generatedInfo(cmd)), line)
-		flags, _ := specs[0].Field("flags")
-		for i := range keys {
-			keys[i].flags = flags
-		}
+	if err == errSpecUnknown && cmd.keys != nil {
+		keys, err = nil, nil
+		cmd.keys(line, func(pos int) {
+			spec := specs[0]
+			if len(keys) > 0 {
+				spec = specs[len(specs)-1]
+			}
+			flags, _ := spec.Field("flags")
+			keys = append(keys, foundKey{pos: pos, flags: flags})
+		})
 	}
 	if err != nil {
 		return nil, err

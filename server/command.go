@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	"github.com/stratakv/strata/acl"
 	"github.com/stratakv/strata/cache"
@@ -35,6 +36,9 @@ const (
 	// which take the storage locks themselves and so cannot run under a
 	// script's. Derived when the table is built.
 	flagNoScript
+	// flagReadThrough marks reads that load their misses from the keys'
+	// origins (readthrough.go).
+	flagReadThrough
 	// flagScriptWrite marks commands read-only scripts refuse: writes
 	// (derived when the table is built), and those Redis 7.0 flags
 	// may_replicate, a flag its COMMAND INFO does not show (PUBLISH,
@@ -54,6 +58,12 @@ type command struct {
 	// firstKey, lastKey and keyStep locate key arguments as COMMAND reports
 	// them; lastKey < 0 counts from the end. firstKey 0: no key arguments.
 	firstKey, lastKey, keyStep int
+	// keys, when set, finds the keys of a command whose key arguments
+	// move with its options (Redis's getkeys_proc: the STORE of SORT and
+	// GEORADIUS): it calls fn with each key's position, in the order of
+	// the command's key specs, and keyArgs uses it instead of the
+	// positions above.
+	keys func(args [][]byte, fn func(pos int))
 	// subcommands, for containers such as CLIENT and CONFIG, by lower-case
 	// name; the container's own handler, if any, runs only when it is
 	// called with no subcommand (COMMAND).
@@ -61,18 +71,14 @@ type command struct {
 	// write is how the command's writes treat a key's TTL in the write
 	// path (cache.WriteKind; the zero value, in place, for most).
 	write cache.WriteKind
-	// summary is COMMAND DOCS's one-line description of a command Redis
-	// does not have (Redis's own commands are described by Redis's docs).
-	summary string
+	// stats are the command's INFO commandstats counters (cmdstats.go),
+	// made on its first call.
+	stats atomic.Pointer[cmdStats]
 	// categories are the ACL categories of a command Redis does not have
 	// ("@write @fast @cache"), which COMMAND INFO shows and ACL rules
 	// grant; without them they follow its flags (see generatedInfo).
 	// Redis's own commands have Redis's.
 	categories string
-	// getKeys finds the keys of a command whose key positions depend on
-	// its options (Redis's getkeys_proc), for ACL key patterns and COMMAND
-	// GETKEYS.
-	getKeys func(args [][]byte) []foundKey
 	// perm is the command in the server's ACL catalog (acl.go).
 	perm *acl.Command
 }
@@ -116,13 +122,18 @@ func newCommandTable() commandTable {
 	registerPubSubCommands(t)
 	registerCacheCommands(t)
 	registerCachePolicyCommands(t)
+	registerWarmupCommands(t)
+	registerLeaseCommands(t)
 	registerListCommands(t)
 	registerZSetCommands(t)
 	registerHashCommands(t)
 	registerSetCommands(t)
+	registerStreamCommands(t)
 	registerScriptCommands(t)
 	registerBitmapCommands(t)
 	registerHLLCommands(t)
+	registerGeoCommands(t)
+	registerSortCommands(t)
 	registerACLCommands(t)
 	t.deriveScriptFlags()
 	return t
@@ -161,6 +172,10 @@ func (t commandTable) find(args [][]byte) *command {
 
 // keyArgs calls fn with each key argument of args.
 func (cmd *command) keyArgs(args [][]byte, fn func(key []byte)) {
+	if cmd.keys != nil {
+		cmd.keys(args, func(pos int) { fn(args[pos]) })
+		return
+	}
 	if cmd.firstKey == 0 || cmd.firstKey >= len(args) {
 		return
 	}

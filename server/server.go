@@ -24,6 +24,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -31,6 +32,7 @@ import (
 
 	"github.com/stratakv/strata/acl"
 	"github.com/stratakv/strata/cache"
+	"github.com/stratakv/strata/scheduler"
 	"github.com/stratakv/strata/script"
 	"github.com/stratakv/strata/storage"
 )
@@ -44,21 +46,26 @@ type Server struct {
 	store *storage.Store
 
 	listeners []net.Listener
-	tls       tlsState   // TLS config and listeners (tls.go)
+	tls       tlsState     // TLS config and listeners (tls.go)
+	admin     *http.Server // the admin listener's (admin.go), nil when off
+	adminLn   net.Listener
 	mu        sync.Mutex // guards clients
 	clients   map[int64]*client
 
 	nextClientID atomic.Int64
 	stats        serverStats
+	errors       errorStats // error replies by code (cmdstats.go)
 	slowlog      *slowlog
 	timeout      atomic.Int64 // cfg.Timeout, see idleTimeout
 	scriptLimit  atomic.Int64 // busy-reply-threshold in ms: how long a script may run (0: no limit)
 	watches      watchRegistry
 	blocking     blockRegistry // clients blocked on keys (blocking.go)
 	pubsub       pubsub
-	cache        *cache.Cache   // the write path: namespaces, disk tier, tags, invalidation
-	commands     commandTable   // what connections dispatch through
-	users        *acl.Users     // ACL users (acl.go)
+	cache        *cache.Cache         // the write path: namespaces, disk tier, tags, invalidation
+	loader       *scheduler.Loader    // read-through from namespaces' origins
+	scheduler    *scheduler.Scheduler // warm-up jobs
+	commands     commandTable         // what connections dispatch through
+	users        *acl.Users           // ACL users (acl.go)
 	aclLog       *acl.Log
 	scripts      *script.Engine // Lua scripts: their cache and state
 	scriptHost   *scriptHost    // scripts' pseudo-client (script_host.go); built by the first script
@@ -67,6 +74,9 @@ type Server struct {
 	// CONFIG SET gave parameters Strata does not use, guarded by cfgMu.
 	info       infoState
 	noopConfig map[string]string
+	// configChanged names the parameters CONFIG SET changed, which
+	// CONFIG REWRITE writes; guarded by cfgMu.
+	configChanged map[string]bool
 
 	closeOnce sync.Once
 	done      chan struct{}
@@ -128,6 +138,10 @@ func New(cfg Config) (*Server, error) {
 	if err := s.initCache(); err != nil {
 		return nil, err
 	}
+	if err := s.initWarmup(); err != nil {
+		s.cache.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -162,12 +176,20 @@ func (s *Server) Start() error {
 		}
 	}
 	s.started = time.Now()
+	if err := s.startAdmin(); err != nil {
+		for _, l := range s.listeners {
+			l.Close()
+		}
+		s.closeTLS()
+		return err
+	}
 	for _, ln := range s.listeners {
 		s.wg.Add(1)
 		go s.acceptLoop(ln)
 	}
 	s.wg.Add(1)
 	go s.cron()
+	s.scheduler.Start()
 	if addr := s.TLSAddr(); addr != "" {
 		s.log.Info("ready to accept TLS connections", "addr", addr)
 	}
@@ -196,11 +218,18 @@ func (s *Server) Close() error {
 			ln.Close()
 		}
 		s.closeTLS()
+		if s.admin != nil {
+			s.admin.Close()
+		}
 		s.mu.Lock()
 		for _, c := range s.clients {
 			c.close()
 		}
 		s.mu.Unlock()
+		// Runs and loads end at their next request, so that clients
+		// waiting for them return.
+		s.scheduler.Stop()
+		s.loader.Close()
 	})
 	s.wg.Wait()
 	return s.cache.Close() // flush and close the disk tier, last
@@ -353,13 +382,14 @@ func (s *Server) clientsCron() {
 	}
 }
 
-// commandDone records a finished command in the stats and the slow log.
-// Its clock reading starts the connection's next pipelined command (see
-// client.clockMark); a script's commands are timed each on its own, as Lua
-// runs between them.
-func (s *Server) commandDone(c *client, cmd *command, args [][]byte, start time.Duration) {
+// commandDone records a finished command, whose reply starts at mark in
+// c.out, in the stats and the slow log. Its clock reading starts the
+// connection's next pipelined command (see client.clockMark); a script's
+// commands are timed each on its own, as Lua runs between them.
+func (s *Server) commandDone(c *client, cmd *command, args [][]byte, start time.Duration, mark int) {
 	s.stats.commands.Add(uint(c.id), 1)
 	end := monotonic()
+	s.commandRan(c, cmd, mark, end-start)
 	s.slowlog.record(c, args, end-start)
 	if c.script == nil {
 		c.clockMark = end

@@ -11,6 +11,7 @@ import (
 	"encoding/pem"
 	"math/big"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -408,3 +409,26 @@ func TestTLSConfigSeam(t *testing.T) {
 	expectRefused(t, ln.Addr().String(), p.clientConfig(t, false)) // tls-auth-clients yes applies too
 }
 
+
+// TestAdminServesTLS checks that the admin listener serves HTTPS with the
+// tls-* settings when a certificate is configured, client certificates
+// included.
+func TestAdminServesTLS(t *testing.T) {
+	p := newTestPKI(t)
+	s := startServer(t, Config{AdminAddr: "127.0.0.1:0", TLS: p.settings()})
+	get := func(cfg *tls.Config) (int, error) {
+		client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: cfg}}
+		resp, err := client.Get("https://" + s.AdminAddr() + "/healthz")
+		if err != nil {
+			return 0, err
+		}
+		resp.Body.Close()
+		return resp.StatusCode, nil
+	}
+	if code, err := get(p.clientConfig(t, true)); err != nil || code != http.StatusOK {
+		t.Fatalf("GET /healthz over TLS: %d, %v", code, err)
+	}
+	if _, err := get(p.clientConfig(t, false)); err == nil {
+		t.Error("served without a client certificate, with tls-auth-clients yes")
+	}
+}
