@@ -152,9 +152,6 @@ func hashPassword(p []byte) string {
 // Name returns the user's name.
 func (u *User) Name() string { return u.name }
 
-// Enabled reports whether the user may log in (its "on" flag).
-func (u *User) Enabled() bool { return u.rules.Load().flags&flagOff == 0 }
-
 // NoPass reports whether any password logs the user in.
 func (u *User) NoPass() bool { return u.rules.Load().flags&flagNoPass != 0 }
 
