@@ -307,19 +307,8 @@ func TestAdminACL(t *testing.T) {
 	admin := authAs(t, s, "default", "secret")
 	admin.expect(ok, "ACL", "SETUSER", "ops", "on", ">pw", "+info")
 	admin.expect(ok, "ACL", "SETUSER", "app", "on", ">pw", "+get", "~*")
-	get := func(user, pass string) int {
-		req, err := http.NewRequest("GET", "http://"+s.AdminAddr()+"/metrics", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.SetBasicAuth(user, pass)
-		resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
-	}
+	admin.expect(ok, "ACL", "SETUSER", "runner", "on", ">pw", "+cache.warmup|run")
+	get := func(user, pass string) int { return adminStatus(t, s, "GET", "/metrics", user, pass) }
 	for _, tc := range []struct {
 		user, pass string
 		want       int
@@ -333,4 +322,29 @@ func TestAdminACL(t *testing.T) {
 			t.Errorf("%s/%s: %d, want %d", tc.user, tc.pass, got, tc.want)
 		}
 	}
+	// Running a warm-up job takes CACHE.WARMUP RUN (404: there is no
+	// such job, once allowed to ask).
+	if got := adminStatus(t, s, "POST", "/warmup/nosuch", "ops", "pw"); got != http.StatusForbidden {
+		t.Errorf("POST /warmup as a user without CACHE.WARMUP RUN: %d", got)
+	}
+	if got := adminStatus(t, s, "POST", "/warmup/nosuch", "runner", "pw"); got != http.StatusNotFound {
+		t.Errorf("POST /warmup as a user with CACHE.WARMUP RUN: %d", got)
+	}
+}
+
+// adminStatus sends a request to the admin listener with Basic
+// credentials and returns the status.
+func adminStatus(t *testing.T, s *Server, method, path, user, pass string) int {
+	t.Helper()
+	req, err := http.NewRequest(method, "http://"+s.AdminAddr()+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.SetBasicAuth(user, pass)
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }

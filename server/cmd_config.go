@@ -728,6 +728,7 @@ func cmdConfigResetStat(c *client, args [][]byte) {
 	s.stats.rejected.Store(0)
 	s.info.peakMemory.Store(0)
 	s.resetCommandStats()
+	s.scheduler.ResetStats()
 	c.out.OK()
 }
 

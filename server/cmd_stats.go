@@ -119,6 +119,19 @@ func (s *Server) cacheStats(ns *storage.Counters) []cacheStat {
 		cacheStat{name: "origin_stale", n: ctr.OriginStale.Load()},
 		cacheStat{name: "origin_refreshes", n: ctr.OriginRefreshes.Load()},
 	)
+	if ns == nil {
+		// A warm-up run is a job's, not a namespace's: the keyspace's
+		// statistics alone count runs (their keys are in sets).
+		w := s.scheduler.Totals()
+		stats = append(stats,
+			cacheStat{name: "warmup_runs", n: w.Runs},
+			cacheStat{name: "warmup_failed_runs", n: w.FailedRuns},
+			cacheStat{name: "warmup_skipped_runs", n: w.SkippedRuns},
+			cacheStat{name: "warmup_loaded", n: w.Loaded},
+			cacheStat{name: "warmup_failed", n: w.Failed},
+			cacheStat{name: "warmup_skipped", n: w.Skipped},
+		)
+	}
 	stats = append(stats, cacheStat{name: "keys", n: st.keys}, cacheStat{name: "bytes", n: st.bytes})
 	return append(stats, cacheStat{name: "compression_ratio", ratio: st.compression(), isRatio: true})
 }

@@ -409,7 +409,6 @@ func TestTLSConfigSeam(t *testing.T) {
 	expectRefused(t, ln.Addr().String(), p.clientConfig(t, false)) // tls-auth-clients yes applies too
 }
 
-
 // TestAdminServesTLS checks that the admin listener serves HTTPS with the
 // tls-* settings when a certificate is configured, client certificates
 // included.
