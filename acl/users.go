@@ -192,7 +192,9 @@ func (us *Users) Load(text string) ([]*User, error) {
 			continue
 		}
 		args := strings.Split(line, " ")
-		fail := func(user string, err error) { problems = append(problems, LineError{Line: i + 1, User: user, Err: err}) }
+		fail := func(user string, err error) {
+			problems = append(problems, LineError{Line: i + 1, User: user, Err: err})
+		}
 		switch {
 		case args[0] != "user" || len(args) < 2:
 			fail("", ErrNotUserLine)
