@@ -13,11 +13,14 @@ import (
 
 func registerStatsCommands(t commandTable) {
 	t.add(
-		&command{name: "cache.stats", handler: cmdCacheStats, arity: -1, flags: flagNoData},
+		// STATS is INFO for namespaces, and @dangerous as INFO is.
+		&command{name: "cache.stats", handler: cmdCacheStats, arity: -1, flags: flagNoData, categories: "@slow @dangerous @cache"},
 		// HOTKEYS takes its shard locks one at a time itself, so that it
 		// never stalls other clients for long; inside EXEC, which holds
-		// the store lock, it could not.
-		&command{name: "cache.hotkeys", handler: cmdCacheHotKeys, arity: -1, flags: flagNoData | flagNoMulti},
+		// the store lock, it could not. It names keys whatever the
+		// caller's key patterns, as KEYS does.
+		&command{name: "cache.hotkeys", handler: cmdCacheHotKeys, arity: -1, flags: flagNoData | flagNoMulti,
+			categories: "@read @keyspace @slow @dangerous @cache"},
 	)
 }
 

@@ -22,9 +22,13 @@ import (
 func registerWarmupCommands(t commandTable) {
 	t.container("cache.warmup", -2,
 		&command{name: "list", handler: cmdWarmupList, arity: 2, flags: flagNoData},
-		&command{name: "run", handler: cmdWarmupRun, arity: -3, flags: flagNoData | flagNoMulti},
+		// RUN and CLEAR write a job's keys whatever the caller's key
+		// patterns: @admin and @dangerous keep them out of @write grants.
+		&command{name: "run", handler: cmdWarmupRun, arity: -3, flags: flagNoData | flagNoMulti,
+			categories: "@admin @slow @dangerous @cache"},
 		&command{name: "status", handler: cmdWarmupStatus, arity: -2, flags: flagNoData},
-		&command{name: "clear", handler: cmdWarmupClear, arity: 3, flags: flagWrite | flagNoData | flagNoMulti},
+		&command{name: "clear", handler: cmdWarmupClear, arity: 3, flags: flagWrite | flagNoData | flagNoMulti,
+			categories: "@write @admin @slow @dangerous @cache"},
 		&command{name: "help", handler: cmdWarmupHelp, arity: 2, flags: flagNoData},
 	)
 }
