@@ -42,7 +42,7 @@ func parseComparison(ws []word) (comparison, error) {
 		return c, want(err1 == nil && err2 == nil && c.lo <= c.hi, "integers LO <= HI")
 	case "oneof", "info", "kv":
 		return c, want(len(c.args) > 0, "at least one argument")
-	case "map":
+	case "map", "maps":
 		return c, nil
 	case "save":
 		return c, want(len(c.args) == 1, "one NAME")
@@ -136,6 +136,15 @@ func (c comparison) checkParsed(g, a *node) error {
 		return checkKV(g.text(), a.text(), c.args)
 	case "map":
 		return checkMap(g, a, c.args)
+	case "maps":
+		if a.typ != '*' || g.typ != '*' || len(a.kids) != len(g.kids) {
+			return fmt.Errorf("want an array of %d maps", len(g.kids))
+		}
+		for i := range g.kids {
+			if err := checkMap(g.kids[i], a.kids[i], c.args); err != nil {
+				return fmt.Errorf("element %d: %v", i+1, err)
+			}
+		}
 	}
 	return nil
 }

@@ -25,7 +25,9 @@
 // of write_through keys shares one fsync. A job never overlaps itself: a
 // run due while the last one is still going is skipped and counted. Every
 // finished run logs one line (job, trigger, loaded, failed, skipped,
-// duration) and is kept as the job's last Result for Status.
+// duration), is kept as the job's last Result for Status, and is added to
+// the job's Totals (runs, failed runs, keys, a histogram of durations),
+// which ResetStats zeroes.
 //
 // # In a cluster
 //

@@ -302,7 +302,9 @@ func saveHotKeys(c *cache.Cache, job *compiled) error {
 	for k, n := range count {
 		keys = append(keys, storage.HotKey{Key: k, Count: n})
 	}
-	slices.SortFunc(keys, func(a, b storage.HotKey) int { return cmp.Or(cmp.Compare(b.Count, a.Count), strings.Compare(a.Key, b.Key)) })
+	slices.SortFunc(keys, func(a, b storage.HotKey) int {
+		return cmp.Or(cmp.Compare(b.Count, a.Count), strings.Compare(a.Key, b.Key))
+	})
 	return store.Tier().SaveHotKeys(job.DB, keys[:min(len(keys), job.Source.Hot.Top)])
 }
 

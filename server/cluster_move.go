@@ -38,11 +38,12 @@ const moveBatch = 128
 
 func registerClusterMoveCommands(t commandTable) {
 	t.add(
-		&command{name: "cluster.movekeys", handler: clusterOnly(cmdClusterMoveKeys), arity: -1, flags: flagNoData | flagNoMulti},
-		// IMPORT is served for a slot being imported without ASKING, as
-		// Redis's RESTORE-ASKING is.
+		&command{name: "cluster.movekeys", handler: clusterOnly(cmdClusterMoveKeys), arity: -1, flags: flagNoData | flagNoMulti,
+			categories: "@admin @slow @dangerous"},
+		// IMPORT is served for a slot being imported without ASKING, and
+		// is as dangerous, as Redis's RESTORE-ASKING.
 		&command{name: "cluster.import", handler: clusterOnly(cmdClusterImport), arity: 3, flags: flagWrite | flagDenyOOM | flagAsking,
-			firstKey: 1, lastKey: 1, keyStep: 1, write: cache.WriteMove},
+			firstKey: 1, lastKey: 1, keyStep: 1, write: cache.WriteMove, categories: "@keyspace @write @slow @dangerous"},
 	)
 }
 

@@ -3,8 +3,8 @@ package server
 // Connections from a cluster node to the others: the commands a node
 // sends them on a client's behalf (keyless cache commands fanned out to
 // every node, keys moved to a slot's new owner). A node calls another as
-// any client does, over RESP2, authenticating with its own requirepass:
-// the nodes of a cluster share it.
+// any client does, over RESP2, as the default user with its own
+// requirepass: the nodes of a cluster share it.
 
 import (
 	"bufio"
@@ -116,7 +116,7 @@ func (p *peerPool) dial(addr string) (*peerConn, error) {
 		return nil, err
 	}
 	pc := &peerConn{nc: nc, br: bufio.NewReader(nc)}
-	if pass := p.srv.password(); pass != "" {
+	if pass := p.srv.requirePass(); pass != "" {
 		r, err := pc.do([][]byte{[]byte("AUTH"), []byte(pass)})
 		if err == nil && r[0].Kind == resp.KindError {
 			err = fmt.Errorf("AUTH: %s", r[0].Str)
@@ -205,4 +205,11 @@ func (cs *clusterState) broadcast(v *clusterView, args ...[]byte) ([]resp.Node, 
 		}
 	}
 	return replies, nil
+}
+
+// requirePass is the default user's password as configured.
+func (s *Server) requirePass() string {
+	s.cfgMu.RLock()
+	defer s.cfgMu.RUnlock()
+	return s.cfg.RequirePass
 }

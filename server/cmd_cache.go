@@ -48,16 +48,24 @@ const invalidateBatch = 512
 func registerCacheCommands(t commandTable) {
 	const one = 1
 	t.add(
-		&command{name: "cache.set", handler: cmdCacheSet, arity: -3, flags: flagWrite | flagDenyOOM, firstKey: one, lastKey: one, keyStep: one, write: cache.WriteReplace},
+		&command{name: "cache.set", handler: cmdCacheSet, arity: -3, flags: flagWrite | flagDenyOOM, firstKey: one, lastKey: one, keyStep: one, write: cache.WriteReplace,
+			categories: "@write @string @slow @cache"},
 		// CACHE.MSET's keys start after its options, which the key
 		// positions cannot say: it declares none, runs under the store
-		// lock, and marks its keys' watchers itself. Cluster routing and
-		// COMMAND GETKEYS find its keys with cacheMSetKeys.
-		&command{name: "cache.mset", handler: cmdCacheMSet, arity: -3, flags: flagWrite | flagDenyOOM, write: cache.WriteReplace, keys: cacheMSetKeys},
-		&command{name: "cache.tag", handler: cmdCacheTag, arity: -3, flags: flagWrite | flagDenyOOM, firstKey: one, lastKey: one, keyStep: one},
-		&command{name: "cache.tags", handler: cmdCacheTags, arity: 2, firstKey: one, lastKey: one, keyStep: one},
-		&command{name: "cache.tagged", handler: cmdCacheTagged, arity: -2, flags: flagNoData | flagNoMulti},
-		&command{name: "cache.invalidate", handler: cmdCacheInvalidate, arity: -3, flags: flagWrite | flagNoData | flagNoMulti},
+		// lock, and marks its keys' watchers itself; keys finds them for
+		// ACL key patterns and COMMAND GETKEYS.
+		&command{name: "cache.mset", handler: cmdCacheMSet, arity: -3, flags: flagWrite | flagDenyOOM, write: cache.WriteReplace,
+			keys: cacheMSetKeys, categories: "@write @string @slow @cache"},
+		&command{name: "cache.tag", handler: cmdCacheTag, arity: -3, flags: flagWrite | flagDenyOOM, firstKey: one, lastKey: one, keyStep: one,
+			categories: "@write @slow @cache"},
+		&command{name: "cache.tags", handler: cmdCacheTags, arity: 2, firstKey: one, lastKey: one, keyStep: one,
+			categories: "@read @slow @cache"},
+		&command{name: "cache.tagged", handler: cmdCacheTagged, arity: -2, flags: flagNoData | flagNoMulti,
+			categories: "@read @keyspace @slow @cache"},
+		// INVALIDATE PATTERN can empty the keyspace, as FLUSHDB can: it is
+		// @dangerous.
+		&command{name: "cache.invalidate", handler: cmdCacheInvalidate, arity: -3, flags: flagWrite | flagNoData | flagNoMulti,
+			categories: "@write @keyspace @slow @dangerous @cache"},
 	)
 }
 
@@ -161,17 +169,6 @@ func cmdCacheMSet(c *client, args [][]byte) {
 		c.srv.watches.touch(c.dbIndex, args[i])
 	}
 	c.out.OK()
-}
-
-// cacheMSetKeys finds CACHE.MSET's keys, after a leading EX or PX option.
-func cacheMSetKeys(args [][]byte, fn func(pos int)) {
-	first := 1
-	if len(args) > 1 && (is(args[1], "ex") || is(args[1], "px")) {
-		first = 3
-	}
-	for i := first; i+1 < len(args); i += 2 {
-		fn(i)
-	}
 }
 
 // cmdCacheTag is CACHE.TAG key tag [tag ...]: it adds tags to an existing
@@ -365,4 +362,15 @@ func argStrings(args [][]byte) []string {
 		out[i] = string(a)
 	}
 	return out
+}
+
+// cacheMSetKeys finds CACHE.MSET's keys, after its EX or PX option.
+func cacheMSetKeys(args [][]byte, fn func(pos int)) {
+	first := 1
+	if len(args) > 1 && (is(args[1], "ex") || is(args[1], "px")) {
+		first = 3
+	}
+	for i := first; i+1 < len(args); i += 2 {
+		fn(i)
+	}
 }

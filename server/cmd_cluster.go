@@ -39,8 +39,10 @@ func registerClusterCommands(t commandTable) {
 		&command{name: "asking", handler: clusterOnly(cmdAsking), arity: 1, flags: flagNoData},
 		&command{name: "readonly", handler: clusterOnly(cmdReadOnly), arity: 1, flags: flagNoData},
 		&command{name: "readwrite", handler: clusterOnly(cmdReadOnly), arity: 1, flags: flagNoData},
-		&command{name: "cluster.setmap", handler: clusterOnly(cmdClusterSetMap), arity: -6, flags: flagNoData | flagNoMulti},
-		&command{name: "cluster.getmap", handler: clusterOnly(cmdClusterGetMap), arity: 1, flags: flagNoData},
+		// Pushing a map re-routes every key, as Redis's CLUSTER SETSLOT.
+		&command{name: "cluster.setmap", handler: clusterOnly(cmdClusterSetMap), arity: -6, flags: flagNoData | flagNoMulti,
+			categories: "@admin @slow @dangerous"},
+		&command{name: "cluster.getmap", handler: clusterOnly(cmdClusterGetMap), arity: 1, flags: flagNoData, categories: "@slow"},
 	)
 	registerClusterMoveCommands(t)
 }

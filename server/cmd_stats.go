@@ -13,11 +13,14 @@ import (
 
 func registerStatsCommands(t commandTable) {
 	t.add(
-		&command{name: "cache.stats", handler: cmdCacheStats, arity: -1, flags: flagNoData},
+		// STATS is INFO for namespaces, and @dangerous as INFO is.
+		&command{name: "cache.stats", handler: cmdCacheStats, arity: -1, flags: flagNoData, categories: "@slow @dangerous @cache"},
 		// HOTKEYS takes its shard locks one at a time itself, so that it
 		// never stalls other clients for long; inside EXEC, which holds
-		// the store lock, it could not.
-		&command{name: "cache.hotkeys", handler: cmdCacheHotKeys, arity: -1, flags: flagNoData | flagNoMulti},
+		// the store lock, it could not. It names keys whatever the
+		// caller's key patterns, as KEYS does.
+		&command{name: "cache.hotkeys", handler: cmdCacheHotKeys, arity: -1, flags: flagNoData | flagNoMulti,
+			categories: "@read @keyspace @slow @dangerous @cache"},
 	)
 }
 
@@ -116,6 +119,19 @@ func (s *Server) cacheStats(ns *storage.Counters) []cacheStat {
 		cacheStat{name: "origin_stale", n: ctr.OriginStale.Load()},
 		cacheStat{name: "origin_refreshes", n: ctr.OriginRefreshes.Load()},
 	)
+	if ns == nil {
+		// A warm-up run is a job's, not a namespace's: the keyspace's
+		// statistics alone count runs (their keys are in sets).
+		w := s.scheduler.Totals()
+		stats = append(stats,
+			cacheStat{name: "warmup_runs", n: w.Runs},
+			cacheStat{name: "warmup_failed_runs", n: w.FailedRuns},
+			cacheStat{name: "warmup_skipped_runs", n: w.SkippedRuns},
+			cacheStat{name: "warmup_loaded", n: w.Loaded},
+			cacheStat{name: "warmup_failed", n: w.Failed},
+			cacheStat{name: "warmup_skipped", n: w.Skipped},
+		)
+	}
 	stats = append(stats, cacheStat{name: "keys", n: st.keys}, cacheStat{name: "bytes", n: st.bytes})
 	return append(stats, cacheStat{name: "compression_ratio", ratio: st.compression(), isRatio: true})
 }

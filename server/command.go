@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/stratakv/strata/acl"
 	"github.com/stratakv/strata/cache"
 )
 
@@ -76,6 +77,13 @@ type command struct {
 	// stats are the command's INFO commandstats counters (cmdstats.go),
 	// made on its first call.
 	stats atomic.Pointer[cmdStats]
+	// categories are the ACL categories of a command Redis does not have
+	// ("@write @fast @cache"), which COMMAND INFO shows and ACL rules
+	// grant; without them they follow its flags (see generatedInfo).
+	// Redis's own commands have Redis's.
+	categories string
+	// perm is the command in the server's ACL catalog (acl.go).
+	perm *acl.Command
 }
 
 // commandTable maps lower-case command names to their entries.
@@ -129,6 +137,7 @@ func newCommandTable() commandTable {
 	registerHLLCommands(t)
 	registerGeoCommands(t)
 	registerSortCommands(t)
+	registerACLCommands(t)
 	registerClusterCommands(t)
 	t.deriveScriptFlags()
 	t.deriveMovableKeys()

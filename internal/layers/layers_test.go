@@ -29,6 +29,8 @@ var forbidden = map[string][]string{
 	"cache":     {"server", "scheduler"},
 	"scheduler": {"server"},
 	"script":    {"server"},
+	// acl is users and rules alone: the server wires them in.
+	"acl": {"server", "cache", "storage", "script", "scheduler"},
 	// resp is the protocol alone: it needs nothing of Strata.
 	"internal/resp": {"*"},
 	// The geo and sort arithmetic is Redis's alone.
