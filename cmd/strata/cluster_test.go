@@ -202,3 +202,27 @@ func skipClient(t *testing.T, why string) {
 	}
 	t.Skip(why)
 }
+
+func TestClusterSubcommandErrors(t *testing.T) {
+	noCluster := writeFile(t, "strata.yaml", "port: 7000\n")
+	tests := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"cluster"}, 2, "Usage:"},
+		{[]string{"cluster", "nope"}, 2, "Usage:"},
+		{[]string{"cluster", "move", "--node", "127.0.0.1:1"}, 1, "move needs --node, --slots and --to"},
+		{[]string{"cluster", "move", "--node", "127.0.0.1:1", "--slots", "x", "--to", "a"}, 1, `slot range "x"`},
+		{[]string{"cluster", "push"}, 1, "push needs --config"},
+		{[]string{"cluster", "push", "--config", noCluster}, 1, "has no cluster section"},
+		{[]string{"cluster", "show"}, 1, "--node is required"},
+		{[]string{"cluster", "show", "--node", "127.0.0.1:1"}, 1, "127.0.0.1:1: dial tcp"},
+	}
+	for _, tt := range tests {
+		var out, errOut bytes.Buffer
+		if code := run(tt.args, &out, &errOut); code != tt.code || !strings.Contains(errOut.String(), tt.want) {
+			t.Errorf("strata %s: exit %d, %q; want %d and %q", strings.Join(tt.args, " "), code, errOut.String(), tt.code, tt.want)
+		}
+	}
+}

@@ -145,7 +145,8 @@ func parseArgs(args []string, usageOut io.Writer) (*options, error) {
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(usageOut, "Usage: strata [--config strata.yaml] [--setting value ...]\n\n"+
+			fmt.Fprint(usageOut, "Usage: strata [--config strata.yaml] [--setting value ...]\n"+
+				"       strata cluster push|show|move ...   (a cluster's slot map: run strata cluster)\n\n"+
 				"Settings are redis-server's; given as flags they override the config file.\n\n")
 			fs.SetOutput(usageOut)
 			fs.PrintDefaults()
