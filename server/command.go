@@ -120,6 +120,7 @@ func newCommandTable() commandTable {
 	registerHLLCommands(t)
 	registerGeoCommands(t)
 	registerSortCommands(t)
+	registerDumpCommands(t)
 	t.deriveScriptFlags()
 	return t
 }
