@@ -26,8 +26,14 @@
 //     and members, a stream entry out of ID order or a pending entry with
 //     no consumer are errors. Corrupt input is an error (ErrChecksum or
 //     ErrFormat), never a panic.
-//   - Bytes between the value and the footer are ignored, as Redis ignores
-//     them.
+//   - As Redis, Load reads the value from the whole payload: bytes between
+//     the value and the footer are ignored, and a value cut short reads on
+//     into the footer.
+//   - Load refuses, where Redis loads them: a sorted set's listpack score
+//     that is not a number (Redis reads its longest numeric prefix, or 0),
+//     and a stream whose entries are out of ID order or past its last ID,
+//     or whose length is not its count of live entries, which Redis takes
+//     as written.
 //   - Module types are refused (ErrFormat): Strata has no modules.
 //   - Slices of a loaded Object may share the payload's memory; those of an
 //     Object given to Dump are only read.

@@ -79,19 +79,18 @@ func (lp *listpack) appendInt(v int64) {
 	lp.finishElement(at)
 }
 
-// appendScore adds a sorted set's score as Redis 7.0 does: an integral
-// score within ±2^52 as an integer, another as "%.17g" text (or "inf",
-// "-inf").
+// appendScore adds a sorted set's score as Redis 7.0's zzlInsertAt does:
+// an integral score within ±2^62 as an integer (-0 as 0), another as
+// "%.17g" text (or "inf", "-inf").
 func (lp *listpack) appendScore(f float64) {
-	if f > -(1<<52-1) && f < 1<<52 && f == math.Trunc(f) {
+	if f >= -(1<<62) && f <= 1<<62 && f == math.Trunc(f) {
 		lp.appendInt(int64(f))
 		return
 	}
 	lp.append(formatScore(f))
 }
 
-// formatScore writes a score as Redis's d2string, for scores that are not
-// integers printed as integers.
+// formatScore writes a score that is not an integer as Redis's d2string.
 func formatScore(f float64) []byte {
 	switch {
 	case math.IsInf(f, 1):

@@ -150,7 +150,8 @@ func TestStreamRoundTrip(t *testing.T) {
 }
 
 // TestQuicklistNodes checks where Dump splits a list: as Redis's pushes
-// to the tail do, a node takes elements until the estimate passes 8 KB.
+// to the tail do, a node takes elements until the estimate passes 8 KB
+// (TestDumpInterop compares whole lists with Redis's).
 func TestQuicklistNodes(t *testing.T) {
 	elems := make([][]byte, 300)
 	for i := range elems {
@@ -170,7 +171,7 @@ func TestQuicklistNodes(t *testing.T) {
 		}
 		sizes = append(sizes, len(lp))
 	}
-	// 7 + 79*103 = 8144 bytes; an 80th would estimate 8144+100+3 > 8192.
+	// 7 + 79*103 = 8144 bytes; an 80th would estimate 8144+100+8 > 8192.
 	if want := []int{79, 79, 79, 63}; !reflect.DeepEqual(sizes, want) {
 		t.Errorf("node sizes %v, want %v", sizes, want)
 	}
@@ -306,7 +307,7 @@ func TestLoadErrors(t *testing.T) {
 		}(), ErrChecksum},
 		{"unknown type", corrupt(hello, func(b []byte) []byte { b[0] = 8; return b }), ErrFormat},
 		{"module", corrupt(hello, func(b []byte) []byte { b[0] = byte(TypeModule2); return b }), ErrFormat},
-		{"truncated string", corrupt(hello, func(b []byte) []byte { return b[:4] }), ErrFormat},
+		{"truncated string", corrupt(hello, func(b []byte) []byte { return b[:1] }), ErrFormat}, // its length reads a footer byte
 		{"bad length byte", corrupt(hello, func(b []byte) []byte { b[1] = 0x85; return b }), ErrFormat},
 		{"bad listpack", corrupt(list, func(b []byte) []byte { b[len(b)-1] = 0; return b }), ErrFormat},
 		{"listpack count", corrupt(list, func(b []byte) []byte { b[8]++; return b }), ErrFormat},

@@ -10,11 +10,12 @@ import (
 // decodes its value (ErrFormat when it does not decode, or is empty: Redis
 // refuses empty collections too). The Object's slices may view payload.
 func Load(payload []byte) (*Object, error) {
-	b, err := body(payload)
-	if err != nil {
+	if _, err := body(payload); err != nil {
 		return nil, err
 	}
-	r := &reader{b: b}
+	// Redis reads the value from its buffer of the whole payload, footer
+	// included: a value cut short reads on into the footer.
+	r := &reader{b: payload}
 	o := &Object{Type: Type(r.byte())}
 	switch o.Type.Kind() {
 	case KindString:
@@ -99,10 +100,10 @@ func (r *reader) lengthOrEnc() (n uint64, enc bool) {
 	return 0, false
 }
 
-// length reads a length.
+// length reads a length. As Redis's rdbLoadLen, it reads the byte of a
+// special string encoding as a length of its low six bits.
 func (r *reader) length() uint64 {
-	n, enc := r.lengthOrEnc()
-	r.check(!enc)
+	n, _ := r.lengthOrEnc()
 	return n
 }
 

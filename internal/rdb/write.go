@@ -143,12 +143,12 @@ func canonicalInt(s []byte) (int64, bool) {
 const quicklistNodeBytes = 8192
 
 // quicklist appends a list as a quicklist of packed listpack nodes, split
-// where Redis's quicklistPushTail starts a node: when the estimated size
-// after the push passes 8 KB.
+// where Redis 7.0's quicklistPushTail starts a node: when the node's size,
+// the element's and 8 bytes of estimated overhead pass 8 KB.
 func (w *writer) quicklist(elems [][]byte) {
 	var nodes []listpack
 	for _, e := range elems {
-		if n := len(nodes); n == 0 || nodes[n-1].size()+len(e)+ziplistOverhead(len(e)) > quicklistNodeBytes {
+		if n := len(nodes); n == 0 || nodes[n-1].size()+len(e)+quicklistOverhead > quicklistNodeBytes {
 			nodes = append(nodes, listpack{})
 		}
 		nodes[len(nodes)-1].append(e)
@@ -166,23 +166,9 @@ const (
 	quicklistPacked = 2
 )
 
-// ziplistOverhead is _quicklistNodeAllowInsert's estimate of what an
-// element of n bytes adds besides its bytes (still a ziplist's, in 7.0).
-func ziplistOverhead(n int) int {
-	o := 5
-	if n < 254 {
-		o = 1
-	}
-	switch {
-	case n < 64:
-		o++
-	case n < 16384:
-		o += 2
-	default:
-		o += 5
-	}
-	return o
-}
+// quicklistOverhead is Redis's SIZE_ESTIMATE_OVERHEAD: what an element is
+// taken to add to a listpack besides its bytes.
+const quicklistOverhead = 8
 
 // intsetBlob returns the intset of members, which must be integers in
 // canonical form, ascending and distinct, in the narrowest encoding.
