@@ -55,6 +55,9 @@ func Dump(o *Object) ([]byte, error) {
 		}
 		w.string(lp.bytes())
 	case TypeStreamListpacks2:
+		if o.Stream == nil {
+			return nil, fmt.Errorf("rdb: Dump of a stream without one")
+		}
 		w.stream(o.Stream)
 	default:
 		return nil, fmt.Errorf("rdb: Dump does not write type %d", o.Type)
