@@ -15,7 +15,10 @@
 // golden against it, so a golden that no longer matches Redis is caught.
 // The Redis version the goldens came from is in testdata/REDIS_VERSION.
 // The suite's redis-server listens on the first free port from 7400 to
-// 7499, with no persistence; Strata runs in process on a free port.
+// 7499, with no persistence; Strata runs in process on a free port. Both
+// start with an empty ACL file (aclfile), so cases can run ACL SAVE and
+// ACL LOAD; a case that changes users or the file puts them back with
+// !cleanup steps. Both are in protected mode, Redis's default.
 // A redis-server of another major.minor version is not checked live
 // (skipped, or a failure under STRATA_REQUIRE_REDIS=1).
 //
@@ -51,6 +54,10 @@
 //	!blocked 1                 waits, on the harness's connection, until INFO clients shows
 //	                           blocked_clients of 1, so the next step runs once a !send has
 //	                           blocked; nothing is recorded
+//	@2 !dial 127.0.0.2         opens the case's second connection from the local address
+//	                           127.0.0.2 (it must not be open yet): a client Redis's protected
+//	                           mode takes as not loopback, whose rule is the peer being
+//	                           exactly 127.0.0.1 or ::1; nothing is recorded
 //
 // Under each step the recorder writes the reply, one RESP line a line,
 // indented by two spaces; a line that is empty or holds other than
@@ -70,11 +77,14 @@
 //	~int LO HI        an integer between LO and HI: TTL, PTTL, times
 //	~type             the same RESP types and lengths, values not compared: ids, counts
 //	~oneof A B ...    a bulk string that is one of A, B, ...: RANDOMKEY
-//	~info F F=V #S    INFO text that has fields F (with value V) and section headers "# S"
+//	~info F F=V #S    INFO text that has fields F (with value V) and section headers "# S";
+//	                  F:a=1,b  a field whose value is the subfields a and b, in that order, a's
+//	                  value 1 and b's any (commandstats, latencystats: times vary)
 //	~kv F F=V         CLIENT LIST/INFO text: every line has at least Redis's fields and every
 //	                  F, and some line has F=V
 //	~map K ...        a map (RESP3) or flat array of pairs, compared as unordered pairs;
 //	                  the values of keys K are compared by type only
+//	~maps K ...       an array whose elements are compared each as ~map K ...: ACL LOG
 //	~save NAME        compared by type; the reply's value is kept, and {{NAME}} in later
 //	                  steps' arguments is replaced by it
 //	~dump             a DUMP payload, compared by the value it holds: both decode (internal/rdb)

@@ -18,6 +18,7 @@ func TestParseStep(t *testing.T) {
 		raw     string
 		replies int
 		blocked int
+		from    string
 		conn    int
 		pipe    bool
 		cmp     string
@@ -48,6 +49,9 @@ func TestParseStep(t *testing.T) {
 		{name: "blocked on a connection", line: `@2 !blocked 1`, wantErr: "no connection prefix"},
 		{name: "blocked without count", line: `!blocked`, wantErr: "wants a client count"},
 		{name: "blocked bad count", line: `!blocked -1`, wantErr: "bad client count"},
+		{name: "dial", line: `@2 !dial 127.0.0.2`, kind: stepDial, from: "127.0.0.2", conn: 2},
+		{name: "dial without address", line: `!dial`, wantErr: "wants a local IP address"},
+		{name: "dial bad address", line: `!dial localhost`, wantErr: "wants a local IP address"},
 		{name: "send compares nothing", line: `!send GET k ~type`, wantErr: "compares exactly"},
 		{name: "unknown directive", line: `!nope`, wantErr: "unknown directive"},
 		{name: "unknown comparison", line: `GET k ~fuzzy`, wantErr: "unknown comparison"},
@@ -70,7 +74,7 @@ func TestParseStep(t *testing.T) {
 				t.Fatal(err)
 			}
 			if s.kind != tt.kind || !slices.Equal(s.args, tt.args) || s.raw != tt.raw || s.replies != tt.replies ||
-				s.blocked != tt.blocked || s.conn != tt.conn || s.pipe != tt.pipe || s.cmp.name != tt.cmp {
+				s.blocked != tt.blocked || s.from != tt.from || s.conn != tt.conn || s.pipe != tt.pipe || s.cmp.name != tt.cmp {
 				t.Errorf("got %+v", s)
 			}
 		})
@@ -178,6 +182,10 @@ func TestComparisons(t *testing.T) {
 		{"dump same set", "~dump", bulk(setAC), bulk(setCA), false, true},
 		{"dump other set", "~dump", bulk(setAC), bulk(setAB), false, false},
 		{"dump not a payload", "~dump", bulk(setAC), bulk("nope"), false, false},
+		{"maps", "~maps age", "*2\r\n*4\r\n$1\r\na\r\n:1\r\n$3\r\nage\r\n:5\r\n%1\r\n$3\r\nage\r\n:1\r\n",
+			"*2\r\n*4\r\n$3\r\nage\r\n:9\r\n$1\r\na\r\n:1\r\n%1\r\n$3\r\nage\r\n:7\r\n", false, true},
+		{"maps value differs", "~maps age", "*1\r\n*2\r\n$1\r\na\r\n:1\r\n", "*1\r\n*2\r\n$1\r\na\r\n:2\r\n", false, false},
+		{"maps count differs", "~maps", "*1\r\n*0\r\n", "*2\r\n*0\r\n*0\r\n", false, false},
 		{"strata deliberate", `~strata "+OK\r\n"`, "-ERR no\r\n", "+OK\r\n", true, true},
 		{"strata deliberate on redis", `~strata "+OK\r\n"`, "-ERR no\r\n", "+OK\r\n", false, false},
 	}
@@ -231,6 +239,27 @@ func TestExactLongDiff(t *testing.T) {
 	err := exact(want, got)
 	if err == nil || !strings.Contains(err.Error(), "first difference at byte 1000") || len(err.Error()) > 800 {
 		t.Fatalf("error %v", err)
+	}
+}
+
+// TestDialFrom runs a case whose connection comes from 127.0.0.2, which
+// protected mode turns away.
+func TestDialFrom(t *testing.T) {
+	f, err := parseScript("testdata/x.txt", "=== far\n@2 !dial 127.0.0.2\n@2 PING\n@2 !eof\nPING\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := newSession(target{name: "strata", addr: startStrata(t), strata: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.close()
+	replies, err := s.run(f.cases[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(replies[1], "-DENIED Redis is running in protected mode") || replies[2] != replyClosed || replies[3] != "+PONG\r\n" {
+		t.Errorf("replies %q", replies)
 	}
 }
 

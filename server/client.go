@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -12,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/stratakv/strata/acl"
 	"github.com/stratakv/strata/cache"
 	"github.com/stratakv/strata/internal/resp"
 	"github.com/stratakv/strata/storage"
@@ -43,6 +45,11 @@ type client struct {
 	txs    [2]cache.Tx
 	keyBuf [][]byte
 
+	// user is who the client runs as, and authed whether it has
+	// authenticated (Redis's c->user and c->authenticated; see
+	// authRequired). Set by the client's goroutine, and by another when
+	// it deletes the user (dropClientsOf).
+	user    atomic.Pointer[acl.User]
 	authed  atomic.Bool
 	name    atomic.Pointer[string]
 	libName atomic.Pointer[string]
@@ -72,6 +79,8 @@ type client struct {
 
 	multi      *multiState
 	block      *blockState // a blocking command's wait, while execute runs it (blocking.go)
+	load       *loadState  // a read-through command's loads, while call runs it (readthrough.go)
+	loads      loadState   // what load points to, reused
 	ps         *subscriber // pub/sub state, from the first subscription
 	closeAfter bool        // QUIT: close once the reply is written
 	killed     atomic.Bool
@@ -102,8 +111,8 @@ func newClient(s *Server, nc net.Conn) *client {
 		laddr:   nc.LocalAddr().String(),
 		created: time.Now(),
 	}
-	c.authed.Store(s.password() == "")
-	c.rd = resp.NewReader(nc, s.protoMaxBulkLen(), c.authed.Load)
+	c.setDefaultAuth()
+	c.rd = resp.NewReader(nc, s.protoMaxBulkLen(), func() bool { return !c.authRequired() })
 	c.lastActive.Store(int64(monotonic()))
 	return c
 }
@@ -119,6 +128,8 @@ func (c *client) serve() {
 				c.flush()
 			} else if errors.Is(err, resp.ErrQueryBufferLimit) {
 				c.srv.log.Warn("closing client that reached max query buffer length", "addr", c.addr)
+			} else if tc, ok := c.conn.(*tls.Conn); ok && !tc.ConnectionState().HandshakeComplete {
+				c.srv.log.Debug("TLS handshake failed", "addr", c.addr, "err", err)
 			}
 			return
 		}
@@ -237,13 +248,13 @@ func (c *client) reject(cmd *command, msg string) {
 	if cmd != nil && cmd.name == "exec" {
 		c.multi = nil
 		c.srv.watches.unwatchAll(c)
-		c.out.Error("EXECABORT Transaction discarded because of: " + strings.TrimPrefix(msg, "ERR "))
+		c.refuse(cmd, "EXECABORT Transaction discarded because of: "+strings.TrimPrefix(msg, "ERR "))
 		return
 	}
 	if c.multi != nil {
 		c.multi.failed = true
 	}
-	c.out.Error(msg)
+	c.refuse(cmd, msg)
 }
 
 // lowerName lower-cases an ASCII command name into buf; Go's map lookup of
@@ -294,11 +305,19 @@ func (c *client) execute(args [][]byte) {
 	if cmd == nil {
 		return
 	}
-	if !c.authed.Load() && cmd.flags&flagNoAuth == 0 {
+	if c.authRequired() && cmd.flags&flagNoAuth == 0 {
 		c.reject(cmd, msgNoAuth)
 		return
 	}
-	if (c.ps != nil || c.multi != nil) && c.contextRefuses(cmd) {
+	if c.multi != nil && cmd.flags&flagNoMulti != 0 {
+		c.reject(cmd, msgNoMulti)
+		return
+	}
+	if d, _ := c.checkACL(cmd, args, c.aclContext()); d != acl.Allowed {
+		c.reject(cmd, denialReply(cmd, d))
+		return
+	}
+	if c.ps != nil && c.contextRefuses(cmd) {
 		return
 	}
 	if c.multi != nil && cmd.flags&flagNoQueue == 0 {
@@ -344,29 +363,45 @@ func (c *client) call(cmd *command, args [][]byte, lock bool) {
 	if cmd.flags&flagNoData != 0 {
 		c.run(cmd, args)
 	} else {
-		outer := c.tx
-		c.tx = &c.txs[0]
-		if !lock {
-			c.tx = &c.txs[1]
-		}
-		c.begin(cmd, args, lock)
-		if c.tx.Err() == nil {
-			c.run(cmd, args)
-		}
-		wait, err := c.tx.End()
-		c.tx = outer
-		c.wait = c.wait.Merge(wait)
-		if err != nil {
+		c.load = c.readThrough(cmd, lock) // nil unless misses are loaded (readthrough.go)
+		if c.runTx(cmd, args, lock, mark) && c.load.missed() {
+			// Load outside the locks, then run again with what was loaded.
 			c.out.Truncate(mark)
-			c.out.Error(storageError(err))
+			c.load.fetch(c)
+			c.runTx(cmd, args, lock, mark)
 		}
+		c.load = nil
 	}
 	if cmd.flags&(flagWrite|flagNoData) == flagWrite|flagNoData {
 		// A write outside a transaction (an invalidation) may have
 		// changed write_through keys anywhere.
 		c.wait = c.wait.Merge(c.srv.cache.WaitAll())
 	}
-	c.srv.commandDone(c, cmd, args, start)
+	c.srv.commandDone(c, cmd, args, start, mark)
+}
+
+// runTx runs cmd in a transaction through the write path: its own, or
+// with lock false inside the caller's. A disk error met on the way
+// replaces what the command wrote from mark on; runTx then returns false.
+func (c *client) runTx(cmd *command, args [][]byte, lock bool, mark int) bool {
+	outer := c.tx
+	c.tx = &c.txs[0]
+	if !lock {
+		c.tx = &c.txs[1]
+	}
+	c.begin(cmd, args, lock)
+	if c.tx.Err() == nil {
+		c.run(cmd, args)
+	}
+	wait, err := c.tx.End()
+	c.tx = outer
+	c.wait = c.wait.Merge(wait)
+	if err != nil {
+		c.out.Truncate(mark)
+		c.out.Error(storageError(err))
+		return false
+	}
+	return true
 }
 
 // begin starts c.tx for cmd: over the keys it names, or the whole store

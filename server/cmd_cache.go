@@ -17,6 +17,10 @@ package server
 //
 // Every removed key is published on the strata:invalidate channel (the
 // message is the key) and as a "del" keyspace event when those are on.
+//
+// CACHE.INVALIDATE NAMESPACE name empties a namespace in O(1), by bumping
+// its generation (cache/generation.go): it takes no lock and removes
+// nothing itself, and its keys are reclaimed as commands meet them.
 
 import (
 	"errors"
@@ -29,8 +33,13 @@ import (
 	"github.com/stratakv/strata/storage"
 )
 
-// invalidateChannel is where every invalidated key is published.
-const invalidateChannel = "strata:invalidate"
+// invalidateChannel is where every invalidated key is published;
+// invalidateNamespaceChannel is where the match of every namespace
+// invalidated as a whole is.
+const (
+	invalidateChannel          = "strata:invalidate"
+	invalidateNamespaceChannel = "strata:invalidate-namespace"
+)
 
 // invalidateBatch is the most keys removed or checked under one shard
 // lock: about a tenth of a millisecond of work.
@@ -39,15 +48,24 @@ const invalidateBatch = 512
 func registerCacheCommands(t commandTable) {
 	const one = 1
 	t.add(
-		&command{name: "cache.set", handler: cmdCacheSet, arity: -3, flags: flagWrite | flagDenyOOM, firstKey: one, lastKey: one, keyStep: one, write: cache.WriteReplace},
+		&command{name: "cache.set", handler: cmdCacheSet, arity: -3, flags: flagWrite | flagDenyOOM, firstKey: one, lastKey: one, keyStep: one, write: cache.WriteReplace,
+			categories: "@write @string @slow @cache"},
 		// CACHE.MSET's keys start after its options, which the key
 		// positions cannot say: it declares none, runs under the store
-		// lock, and marks its keys' watchers itself.
-		&command{name: "cache.mset", handler: cmdCacheMSet, arity: -3, flags: flagWrite | flagDenyOOM, write: cache.WriteReplace},
-		&command{name: "cache.tag", handler: cmdCacheTag, arity: -3, flags: flagWrite | flagDenyOOM, firstKey: one, lastKey: one, keyStep: one},
-		&command{name: "cache.tags", handler: cmdCacheTags, arity: 2, firstKey: one, lastKey: one, keyStep: one},
-		&command{name: "cache.tagged", handler: cmdCacheTagged, arity: -2, flags: flagNoData | flagNoMulti},
-		&command{name: "cache.invalidate", handler: cmdCacheInvalidate, arity: -3, flags: flagWrite | flagNoData | flagNoMulti},
+		// lock, and marks its keys' watchers itself; keys finds them for
+		// ACL key patterns and COMMAND GETKEYS.
+		&command{name: "cache.mset", handler: cmdCacheMSet, arity: -3, flags: flagWrite | flagDenyOOM, write: cache.WriteReplace,
+			keys: cacheMSetKeys, categories: "@write @string @slow @cache"},
+		&command{name: "cache.tag", handler: cmdCacheTag, arity: -3, flags: flagWrite | flagDenyOOM, firstKey: one, lastKey: one, keyStep: one,
+			categories: "@write @slow @cache"},
+		&command{name: "cache.tags", handler: cmdCacheTags, arity: 2, firstKey: one, lastKey: one, keyStep: one,
+			categories: "@read @slow @cache"},
+		&command{name: "cache.tagged", handler: cmdCacheTagged, arity: -2, flags: flagNoData | flagNoMulti,
+			categories: "@read @keyspace @slow @cache"},
+		// INVALIDATE PATTERN can empty the keyspace, as FLUSHDB can: it is
+		// @dangerous.
+		&command{name: "cache.invalidate", handler: cmdCacheInvalidate, arity: -3, flags: flagWrite | flagNoData | flagNoMulti,
+			categories: "@write @keyspace @slow @dangerous @cache"},
 	)
 }
 
@@ -209,10 +227,14 @@ func cmdCacheTagged(c *client, args [][]byte) {
 // cmdCacheInvalidate is CACHE.INVALIDATE TAG tag [tag ...] | PATTERN glob
 // [glob ...] [FORCE] | EVENT name [field value ...], replying with the
 // number of keys removed; a disk error stops it and is the reply.
+// CACHE.INVALIDATE NAMESPACE name is cmdCacheInvalidateNamespace.
 func cmdCacheInvalidate(c *client, args [][]byte) {
 	var n int64
 	var err error
 	switch mode := args[1]; {
+	case is(mode, "namespace"):
+		cmdCacheInvalidateNamespace(c, args)
+		return
 	case is(mode, "tag"):
 		n, err = c.srv.cache.InvalidateTags(c.dbIndex, argStrings(args[2:]), c.invalidated)
 	case is(mode, "pattern"):
@@ -264,6 +286,32 @@ func cmdCacheInvalidate(c *client, args [][]byte) {
 	c.out.Int(n)
 }
 
+// cmdCacheInvalidateNamespace is CACHE.INVALIDATE NAMESPACE name: it
+// empties the namespace at once, by generation (cache/generation.go), and
+// replies with its new generation: its keys are reclaimed lazily, so
+// there is no count. The namespace's match is published on the
+// strata:invalidate-namespace channel.
+func cmdCacheInvalidateNamespace(c *client, args [][]byte) {
+	if len(args) != 3 {
+		c.out.Error(msgSyntax)
+		return
+	}
+	sp, ok := c.srv.cache.Rules().ByName(string(args[2]))
+	if !ok {
+		c.out.Error(msgNoNamespace)
+		return
+	}
+	gen, err := c.srv.cache.InvalidateNamespace(sp)
+	if err != nil {
+		c.srv.log.Error("CACHE.INVALIDATE NAMESPACE failed", "namespace", sp.Name, "err", err)
+		c.out.Error(storageError(err))
+		return
+	}
+	c.srv.loader.ForgetNamespace(sp)
+	c.srv.pubsub.publish(c, kindChannel, []byte(invalidateNamespaceChannel), []byte(sp.Match), c.srv.store.Now())
+	c.out.Int(int64(gen))
+}
+
 // invalidated publishes keys c's invalidation removed (a
 // cache.RemovedFunc): on the strata:invalidate channel, as "del" keyspace
 // events, and to their watchers.
@@ -289,4 +337,15 @@ func argStrings(args [][]byte) []string {
 		out[i] = string(a)
 	}
 	return out
+}
+
+// cacheMSetKeys finds CACHE.MSET's keys, after its EX or PX option.
+func cacheMSetKeys(args [][]byte, fn func(pos int)) {
+	first := 1
+	if len(args) > 1 && (is(args[1], "ex") || is(args[1], "px")) {
+		first = 3
+	}
+	for i := first; i+1 < len(args); i += 2 {
+		fn(i)
+	}
 }

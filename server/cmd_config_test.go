@@ -1,10 +1,13 @@
 package server
 
 import (
+	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -157,4 +160,32 @@ func TestSlowlogTimesOnlyTheCommand(t *testing.T) {
 	if e.args[0] != "ECHO" || time.Duration(e.micros)*time.Microsecond >= idle {
 		t.Fatalf("newest entry %v took %dµs: the idle wait before it was counted", e.args, e.micros)
 	}
+}
+
+// TestConfigRewriteHook: CONFIG REWRITE hands the parameters CONFIG SET
+// changed, with CONFIG GET's values, to Config.RewriteConfig, and reports
+// its failure as Redis does.
+func TestConfigRewriteHook(t *testing.T) {
+	var mu sync.Mutex // the hook runs on the server's goroutine
+	var got map[string]string
+	fail := false
+	s := startServer(t, Config{RewriteConfig: func(changed map[string]string) error {
+		mu.Lock()
+		defer mu.Unlock()
+		got = changed
+		if fail {
+			return errors.New("read-only file system")
+		}
+		return nil
+	}})
+	c := dial(t, s)
+	c.expect("+OK\r\n", "CONFIG", "SET", "maxmemory", "10mb", "hz", "20")
+	c.expect("+OK\r\n", "CONFIG", "REWRITE")
+	mu.Lock()
+	if want := map[string]string{"maxmemory": "10485760", "hz": "20"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("RewriteConfig got %v, want %v", got, want)
+	}
+	fail = true
+	mu.Unlock()
+	c.expect("-ERR Rewriting config file: read-only file system\r\n", "CONFIG", "REWRITE")
 }

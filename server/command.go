@@ -3,7 +3,9 @@ package server
 import (
 	"fmt"
 	"strings"
+	"sync/atomic"
 
+	"github.com/stratakv/strata/acl"
 	"github.com/stratakv/strata/cache"
 )
 
@@ -34,6 +36,9 @@ const (
 	// which take the storage locks themselves and so cannot run under a
 	// script's. Derived when the table is built.
 	flagNoScript
+	// flagReadThrough marks reads that load their misses from the keys'
+	// origins (readthrough.go).
+	flagReadThrough
 	// flagScriptWrite marks commands read-only scripts refuse: writes
 	// (derived when the table is built), and those Redis 7.0 flags
 	// may_replicate, a flag its COMMAND INFO does not show (PUBLISH,
@@ -66,9 +71,16 @@ type command struct {
 	// write is how the command's writes treat a key's TTL in the write
 	// path (cache.WriteKind; the zero value, in place, for most).
 	write cache.WriteKind
-	// summary is COMMAND DOCS's one-line description of a command Redis
-	// does not have (Redis's own commands are described by Redis's docs).
-	summary string
+	// stats are the command's INFO commandstats counters (cmdstats.go),
+	// made on its first call.
+	stats atomic.Pointer[cmdStats]
+	// categories are the ACL categories of a command Redis does not have
+	// ("@write @fast @cache"), which COMMAND INFO shows and ACL rules
+	// grant; without them they follow its flags (see generatedInfo).
+	// Redis's own commands have Redis's.
+	categories string
+	// perm is the command in the server's ACL catalog (acl.go).
+	perm *acl.Command
 }
 
 // commandTable maps lower-case command names to their entries.
@@ -110,6 +122,8 @@ func newCommandTable() commandTable {
 	registerPubSubCommands(t)
 	registerCacheCommands(t)
 	registerCachePolicyCommands(t)
+	registerWarmupCommands(t)
+	registerLeaseCommands(t)
 	registerListCommands(t)
 	registerZSetCommands(t)
 	registerHashCommands(t)
@@ -121,6 +135,7 @@ func newCommandTable() commandTable {
 	registerGeoCommands(t)
 	registerSortCommands(t)
 	registerDumpCommands(t)
+	registerACLCommands(t)
 	t.deriveScriptFlags()
 	return t
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/stratakv/strata/internal/resp"
 	"github.com/stratakv/strata/policy"
+	"github.com/stratakv/strata/scheduler"
 )
 
 // Version is Strata's own version, reported by --version and in INFO.
@@ -34,8 +35,24 @@ type Config struct {
 	Timeout time.Duration
 	// MaxClients bounds connected clients (default 10000).
 	MaxClients int
-	// RequirePass, when set, makes every client AUTH first.
+	// RequirePass, when set, is the default user's password: every client
+	// must then AUTH first.
 	RequirePass string
+	// ACLFile is Redis's aclfile: the ACL users, loaded at start (an
+	// error stops it) and by ACL LOAD, written by ACL SAVE. Without one,
+	// ACL LOAD and SAVE are refused.
+	ACLFile string
+	// ACLPubSubDefault is acl-pubsub-default: the channels a new user or
+	// selector may use, "resetchannels" (none: the default, as in Redis
+	// 7.0) or "allchannels".
+	ACLPubSubDefault string
+	// RenameCommands is rename-command: each command named by a key is
+	// served under the value instead, or not at all when it is "".
+	RenameCommands map[string]string
+	// ProtectedMode is protected-mode, "yes" (the default) or "no": with
+	// it on and no password for the default user, clients from outside
+	// the loopback interface are told why and closed.
+	ProtectedMode string
 	// ProtoMaxBulkLen bounds one request argument (default 512mb).
 	ProtoMaxBulkLen int64
 	// NotifyKeyspaceEvents is Redis's notify-keyspace-events flags.
@@ -53,6 +70,9 @@ type Config struct {
 	// jitter, compression (see package policy). Without them every key is
 	// cache_aside: kept in memory only, as Redis with persistence off.
 	Namespaces []policy.Namespace
+	// Warmup are the warm-up jobs: scheduled loads of keys from HTTP
+	// origins and files (see package scheduler).
+	Warmup []scheduler.Job
 	// FlushInterval is how often writes of write_back keys reach the disk
 	// tier (default 1s): the most of them a crash can lose.
 	FlushInterval time.Duration
@@ -60,6 +80,20 @@ type Config struct {
 	// beyond it the least recently used persisted keys are evicted from
 	// both tiers (0: no bound).
 	MaxDiskSize int64
+	// ConfigFile is the path of the config file the server was started
+	// with, absolute, for INFO's config_file ("" for none).
+	ConfigFile string
+	// RewriteConfig writes CONFIG REWRITE's changes into that file: the
+	// CONFIG parameters changed since start-up by name, with their values
+	// as CONFIG GET shows them. Nil: CONFIG REWRITE answers that there is
+	// no config file, as Redis does.
+	RewriteConfig func(changed map[string]string) error
+	// AdminAddr is the host:port of the admin HTTP listener: /metrics,
+	// /healthz, /readyz and the dashboard (admin.go). Empty: none.
+	AdminAddr string
+	// TLS is the tls-* settings: a TLS listener on TLS.Port, and the
+	// certificates it and Server.TLSConfig serve (off by default).
+	TLS TLSSettings
 	// LogLevel is debug, verbose, notice or warning (default notice).
 	LogLevel string
 	// Logger receives the server's logs (default: slog.Default()).
@@ -74,15 +108,18 @@ type Config struct {
 // they are defined; cmd/strata's flags and --help show them.
 func DefaultConfig() Config {
 	return Config{
-		Bind:            []string{"127.0.0.1"},
-		Port:            6379,
-		Dir:             "./data",
-		MaxMemoryPolicy: "noeviction",
-		Databases:       16,
-		MaxClients:      10000,
-		ProtoMaxBulkLen: resp.DefaultMaxBulk,
-		FlushInterval:   time.Second,
-		LogLevel:        "notice",
+		Bind:             []string{"127.0.0.1"},
+		Port:             6379,
+		Dir:              "./data",
+		MaxMemoryPolicy:  "noeviction",
+		Databases:        16,
+		MaxClients:       10000,
+		ProtoMaxBulkLen:  resp.DefaultMaxBulk,
+		FlushInterval:    time.Second,
+		LogLevel:         "notice",
+		ProtectedMode:    "yes",
+		ACLPubSubDefault: "resetchannels",
+		TLS:              TLSSettings{AuthClients: "yes", SessionCaching: "yes"},
 	}
 }
 
@@ -116,6 +153,13 @@ func (c Config) withDefaults() Config {
 	if c.LogLevel == "" {
 		c.LogLevel = d.LogLevel
 	}
+	if c.ProtectedMode == "" {
+		c.ProtectedMode = d.ProtectedMode
+	}
+	if c.ACLPubSubDefault == "" {
+		c.ACLPubSubDefault = d.ACLPubSubDefault
+	}
+	c.TLS = c.TLS.withDefaults()
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/stratakv/strata/acl"
 	"github.com/stratakv/strata/storage"
 )
 
@@ -101,6 +102,7 @@ const (
 	msgConfigUnknown    = "ERR Unknown option or number of arguments for CONFIG SET - '%s'"
 	msgConfigSetFailed  = "ERR CONFIG SET failed (possibly related to argument '%s') - %s"
 	msgConfigNoFile     = "ERR The server is running without a config file"
+	msgConfigRewrite    = "ERR Rewriting config file: "
 	msgNoShutdown       = "ERR No shutdown in progress."
 	msgSubcommandSyntax = "ERR unknown subcommand or wrong number of arguments for '%s'. Try %s HELP."
 	msgSlowlogCount     = "ERR count should be greater than or equal to -1"
@@ -121,6 +123,15 @@ const (
 const (
 	msgNoNamespace  = "ERR no such namespace"
 	msgHotKeysCount = "ERR COUNT must be a positive integer"
+)
+
+// Warm-up, read-through and lease reply texts (Strata's own commands).
+const (
+	msgNoWarmupJob   = "ERR no such warm-up job '%s'"
+	msgWarmupRunning = "ERR warm-up job '%s' is already running"
+	msgWarmupNoKeys  = "ERR warm-up job '%s' has no keys of its own to clear (its source is hot or refresh)"
+	msgShuttingDown  = "ERR the server is shutting down"
+	msgLeaseTTL      = "ERR PX must be between 1 and 3600000 milliseconds"
 )
 
 // Disk tier and namespace reply texts: a refused write is worded as Redis
@@ -284,3 +295,64 @@ const (
 	msgXAutoClaimCount      = "ERR COUNT must be > 0"
 	msgXAutoClaimMemory     = "ERR Insufficient memory, failed allocating transient memory, COUNT too high."
 )
+
+// ACL reply texts: permission denials at the top level, in EXEC, in
+// scripts and in ACL DRYRUN, and the ACL command's own.
+const (
+	msgNoPermCommand      = "NOPERM this user has no permissions to run the '%s' command"
+	msgNoPermKey          = "NOPERM this user has no permissions to access one of the keys used as arguments"
+	msgNoPermChannel      = "NOPERM this user has no permissions to access one of the channels used as arguments"
+	msgExecNoPerm         = "NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: %s"
+	msgExecNoPermCommand  = "no permission to execute the command or subcommand"
+	msgExecNoPermKey      = "no permission to touch the specified keys"
+	msgExecNoPermChannel  = "no permission to access one of the channels used as arguments"
+	msgScriptNoPermCmd    = "The user executing the script can't run this command or subcommand"
+	msgScriptNoPermKey    = "The user executing the script can't access at least one of the keys mentioned in the command arguments"
+	msgScriptNoPermChan   = "The user executing the script can't publish to the channel mentioned in the command"
+	msgDryRunCommand      = "This user has no permissions to run the '%s' command"
+	msgDryRunKey          = "This user has no permissions to access the '%s' key"
+	msgDryRunChannel      = "This user has no permissions to access the '%s' channel"
+	msgDryRunNoUser       = "ERR User '%s' not found"
+	msgDryRunNoCommand    = "ERR Command '%s' not found"
+	msgACLSetUser         = "ERR Error in ACL SETUSER modifier '%s': %s"
+	msgACLUsernameSpaces  = "ERR Usernames can't contain spaces or null characters"
+	msgACLUnmatchedParen  = "ERR Unmatched parenthesis in acl selector starting at '%s'."
+	msgACLDeleteDefault   = "ERR The 'default' user cannot be removed"
+	msgACLUnknownCategory = "ERR Unknown category '%s'"
+	msgACLGenPassBits     = "ERR ACL GENPASS argument must be the number of bits for the output password, a positive number up to 4096"
+	msgACLNoFile          = "ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store users in the Redis configuration."
+	msgACLSaveFailed      = "ERR There was an error trying to save the ACLs. Please check the server logs for more information"
+)
+
+// ACL file problems, worded as Redis's ACLLoadFromFile (its inconsistent
+// punctuation included); ACL LOAD replies "ERR " and their concatenation.
+const (
+	msgACLLoadOpen      = "Error loading ACLs, opening file '%s': %s"
+	msgACLLoadNotUser   = "%s:%d should start with user keyword followed by the username. "
+	msgACLLoadBadName   = "'%s:%d: username '%s' contains invalid characters. "
+	msgACLLoadDuplicate = "WARNING: Duplicate user '%s' found on line %d. "
+	msgACLLoadParen     = "%s:%d: Unmatched parenthesis in selector definition."
+	msgACLLoadRule      = "%s:%d: %s. "
+	msgACLLoadAbort     = "WARNING: ACL errors detected, no change to the previously active ACL rules was performed"
+)
+
+// Why an ACL rule is refused, as Redis's ACLSetUserStringError words it.
+const msgACLRuleWrongFormat = "Wrong format"
+
+var aclRuleErrors = []struct {
+	err  error
+	text string
+}{
+	{acl.ErrUnknownName, "Unknown command or category name in ACL"},
+	{acl.ErrSyntax, "Syntax error"},
+	{acl.ErrKeysAfterAll, "Adding a pattern after the * pattern (or the 'allkeys' flag) is not valid and does not have any effect. Try 'resetkeys' to start with an empty list of patterns"},
+	{acl.ErrChannelsAfterAll, "Adding a pattern after the * pattern (or the 'allchannels' flag) is not valid and does not have any effect. Try 'resetchannels' to start with an empty list of channels"},
+	{acl.ErrNoSuchPassword, "The password you are trying to remove from the user does not exist"},
+	{acl.ErrBadHash, "The password hash must be exactly 64 characters and contain only lowercase hexadecimal characters"},
+	{acl.ErrDuplicateUser, "Duplicate user found. A user can only be defined once in config files"},
+	{acl.ErrSubcommandFirstArg, "Allowing first-arg of a subcommand is not supported"},
+}
+
+// msgDenied is what protected mode tells a client from outside the
+// loopback interface before closing it.
+const msgDenied = "DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside."

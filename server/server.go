@@ -18,17 +18,21 @@
 package server
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/stratakv/strata/acl"
 	"github.com/stratakv/strata/cache"
+	"github.com/stratakv/strata/scheduler"
 	"github.com/stratakv/strata/script"
 	"github.com/stratakv/strata/storage"
 )
@@ -42,19 +46,27 @@ type Server struct {
 	store *storage.Store
 
 	listeners []net.Listener
+	tls       tlsState     // TLS config and listeners (tls.go)
+	admin     *http.Server // the admin listener's (admin.go), nil when off
+	adminLn   net.Listener
 	mu        sync.Mutex // guards clients
 	clients   map[int64]*client
 
 	nextClientID atomic.Int64
 	stats        serverStats
+	errors       errorStats // error replies by code (cmdstats.go)
 	slowlog      *slowlog
 	timeout      atomic.Int64 // cfg.Timeout, see idleTimeout
 	scriptLimit  atomic.Int64 // busy-reply-threshold in ms: how long a script may run (0: no limit)
 	watches      watchRegistry
 	blocking     blockRegistry // clients blocked on keys (blocking.go)
 	pubsub       pubsub
-	cache        *cache.Cache   // the write path: namespaces, disk tier, tags, invalidation
-	commands     commandTable   // what connections dispatch through
+	cache        *cache.Cache         // the write path: namespaces, disk tier, tags, invalidation
+	loader       *scheduler.Loader    // read-through from namespaces' origins
+	scheduler    *scheduler.Scheduler // warm-up jobs
+	commands     commandTable         // what connections dispatch through
+	users        *acl.Users           // ACL users (acl.go)
+	aclLog       *acl.Log
 	scripts      *script.Engine // Lua scripts: their cache and state
 	scriptHost   *scriptHost    // scripts' pseudo-client (script_host.go); built by the first script
 	started      time.Time
@@ -62,6 +74,9 @@ type Server struct {
 	// CONFIG SET gave parameters Strata does not use, guarded by cfgMu.
 	info       infoState
 	noopConfig map[string]string
+	// configChanged names the parameters CONFIG SET changed, which
+	// CONFIG REWRITE writes; guarded by cfgMu.
+	configChanged map[string]bool
 
 	closeOnce sync.Once
 	done      chan struct{}
@@ -89,7 +104,22 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Port < -1 || cfg.Port > 65535 {
 		return nil, fmt.Errorf("server: invalid port %d", cfg.Port)
 	}
+	if cfg.ProtectedMode != "yes" && cfg.ProtectedMode != "no" {
+		return nil, fmt.Errorf("server: invalid protected-mode %q: want yes or no", cfg.ProtectedMode)
+	}
+	if cfg.ACLPubSubDefault != "allchannels" && cfg.ACLPubSubDefault != "resetchannels" {
+		return nil, fmt.Errorf("server: invalid acl-pubsub-default %q: want allchannels or resetchannels", cfg.ACLPubSubDefault)
+	}
 	s := &Server{cfg: cfg, log: cfg.Logger, clients: map[int64]*client{}, done: make(chan struct{}), slowlog: newSlowlog(), commands: newCommandTable()}
+	if err := s.initACL(); err != nil {
+		return nil, err
+	}
+	if err := s.commands.rename(cfg.RenameCommands); err != nil {
+		return nil, err
+	}
+	if err := s.initTLS(); err != nil {
+		return nil, err
+	}
 	store, err := storage.New(storage.Options{
 		Databases: cfg.Databases,
 		MaxMemory: cfg.MaxMemory,
@@ -106,6 +136,10 @@ func New(cfg Config) (*Server, error) {
 	store.AddListener(&s.watches)
 	store.AddListener(&s.blocking)
 	if err := s.initCache(); err != nil {
+		return nil, err
+	}
+	if err := s.initWarmup(); err != nil {
+		s.cache.Close()
 		return nil, err
 	}
 	return s, nil
@@ -130,13 +164,35 @@ func (s *Server) Start() error {
 		}
 		s.listeners = append(s.listeners, ln)
 	}
+	if s.cfg.TLS.Port != 0 {
+		s.tls.mu.Lock()
+		err := s.listenTLS(s.cfg.TLS.Port)
+		s.tls.mu.Unlock()
+		if err != nil {
+			for _, l := range s.listeners {
+				l.Close()
+			}
+			return fmt.Errorf("server: tls-port: %w", err)
+		}
+	}
 	s.started = time.Now()
+	if err := s.startAdmin(); err != nil {
+		for _, l := range s.listeners {
+			l.Close()
+		}
+		s.closeTLS()
+		return err
+	}
 	for _, ln := range s.listeners {
 		s.wg.Add(1)
 		go s.acceptLoop(ln)
 	}
 	s.wg.Add(1)
 	go s.cron()
+	s.scheduler.Start()
+	if addr := s.TLSAddr(); addr != "" {
+		s.log.Info("ready to accept TLS connections", "addr", addr)
+	}
 	s.log.Info("ready to accept connections", "addr", s.Addr(), "version", Version)
 	return nil
 }
@@ -161,11 +217,19 @@ func (s *Server) Close() error {
 		for _, ln := range s.listeners {
 			ln.Close()
 		}
+		s.closeTLS()
+		if s.admin != nil {
+			s.admin.Close()
+		}
 		s.mu.Lock()
 		for _, c := range s.clients {
 			c.close()
 		}
 		s.mu.Unlock()
+		// Runs and loads end at their next request, so that clients
+		// waiting for them return.
+		s.scheduler.Stop()
+		s.loader.Close()
 	})
 	s.wg.Wait()
 	return s.cache.Close() // flush and close the disk tier, last
@@ -190,7 +254,7 @@ func (s *Server) acceptLoop(ln net.Listener) {
 			}
 			continue
 		}
-		if tc, ok := nc.(*net.TCPConn); ok {
+		if tc, ok := netConn(nc).(*net.TCPConn); ok {
 			tc.SetNoDelay(true)
 		}
 		s.stats.connections.Add(1)
@@ -204,9 +268,22 @@ func (s *Server) acceptLoop(ln net.Listener) {
 		go func() {
 			defer s.wg.Done()
 			defer s.unregister(c)
+			if s.protectedModeRefuses(nc) {
+				s.stats.rejected.Add(1)
+				refuse(nc, msgDenied)
+				return
+			}
 			c.serve()
 		}()
 	}
+}
+
+// netConn returns the connection under a TLS one.
+func netConn(nc net.Conn) net.Conn {
+	if tc, ok := nc.(*tls.Conn); ok {
+		return tc.NetConn()
+	}
+	return nc
 }
 
 // refuse answers a connection with msg and closes it. It shuts the write
@@ -219,10 +296,26 @@ func refuse(nc net.Conn, msg string) {
 	if _, err := nc.Write([]byte("-" + msg + "\r\n")); err != nil {
 		return
 	}
-	if tc, ok := nc.(*net.TCPConn); ok {
-		tc.CloseWrite()
+	if cw, ok := nc.(interface{ CloseWrite() error }); ok {
+		cw.CloseWrite()
 	}
 	io.Copy(io.Discard, io.LimitReader(nc, 1<<20))
+}
+
+// protectedModeRefuses reports whether protected mode turns a new
+// connection away, as Redis's does: it is on, the default user has no
+// password, and the peer is not the loopback address. Redis's loopback is
+// exactly 127.0.0.1 or ::1, so a client from 127.0.0.2 is turned away
+// too.
+func (s *Server) protectedModeRefuses(nc net.Conn) bool {
+	s.cfgMu.RLock()
+	on := s.cfg.ProtectedMode == "yes"
+	s.cfgMu.RUnlock()
+	if !on || !s.users.Default().NoPass() {
+		return false
+	}
+	peer, ok := nc.RemoteAddr().(*net.TCPAddr)
+	return ok && !peer.IP.Equal(net.IPv4(127, 0, 0, 1)) && !peer.IP.Equal(net.IPv6loopback)
 }
 
 // register adds c to the client registry unless maxclients is reached or
@@ -289,13 +382,14 @@ func (s *Server) clientsCron() {
 	}
 }
 
-// commandDone records a finished command in the stats and the slow log.
-// Its clock reading starts the connection's next pipelined command (see
-// client.clockMark); a script's commands are timed each on its own, as Lua
-// runs between them.
-func (s *Server) commandDone(c *client, cmd *command, args [][]byte, start time.Duration) {
+// commandDone records a finished command, whose reply starts at mark in
+// c.out, in the stats and the slow log. Its clock reading starts the
+// connection's next pipelined command (see client.clockMark); a script's
+// commands are timed each on its own, as Lua runs between them.
+func (s *Server) commandDone(c *client, cmd *command, args [][]byte, start time.Duration, mark int) {
 	s.stats.commands.Add(uint(c.id), 1)
 	end := monotonic()
+	s.commandRan(c, cmd, mark, end-start)
 	s.slowlog.record(c, args, end-start)
 	if c.script == nil {
 		c.clockMark = end
@@ -308,12 +402,6 @@ var processStart = time.Now()
 // monotonic returns the time since the process started: one monotonic
 // clock read, where time.Now costs two (it showed in pipelined profiles).
 func monotonic() time.Duration { return time.Since(processStart) }
-
-func (s *Server) password() string {
-	s.cfgMu.RLock()
-	defer s.cfgMu.RUnlock()
-	return s.cfg.RequirePass
-}
 
 // protoMaxBulkLen is the bulk length limit for new connections.
 func (s *Server) protoMaxBulkLen() int64 {

@@ -8,12 +8,15 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
+
+	"github.com/goccy/go-yaml/ast"
 
 	"github.com/stratakv/strata/internal/units"
 	"github.com/stratakv/strata/server"
-	"gopkg.in/yaml.v3"
 )
 
 // config is strata.yaml. Keys are Redis's setting names wherever Redis has
@@ -39,6 +42,25 @@ type config struct {
 	LogLevel             string         `yaml:"loglevel" usage:"debug, verbose, notice or warning"`
 	FlushInterval        units.Duration `yaml:"flush-interval" usage:"how often write_back keys are written to disk, e.g. 1s"`
 	MaxDiskSize          units.Size     `yaml:"max-disk-size" usage:"bound on the disk tier's live data, e.g. 10gb (0: none)"`
+	ACLFile              string         `yaml:"aclfile" usage:"ACL users file: loaded at start and by ACL LOAD, written by ACL SAVE"`
+	ACLPubSubDefault     string         `yaml:"acl-pubsub-default" usage:"channels of new ACL users: resetchannels or allchannels"`
+	ProtectedMode        string         `yaml:"protected-mode" usage:"yes or no: refuse clients from outside loopback while the default user has no password"`
+	TLSPort              int            `yaml:"tls-port" usage:"TLS port to listen on (0: none)"`
+	TLSCertFile          string         `yaml:"tls-cert-file" usage:"server certificate chain, PEM"`
+	TLSKeyFile           string         `yaml:"tls-key-file" usage:"server private key, PEM, unencrypted"`
+	TLSCACertFile        string         `yaml:"tls-ca-cert-file" usage:"CA certificates client certificates are checked against, PEM"`
+	TLSCACertDir         string         `yaml:"tls-ca-cert-dir" usage:"directory of CA certificates, PEM"`
+	TLSAuthClients       string         `yaml:"tls-auth-clients" usage:"yes, optional or no: whether TLS clients must present a certificate"`
+	TLSProtocols         string         `yaml:"tls-protocols" usage:"TLS versions accepted, e.g. \"TLSv1.2 TLSv1.3\""`
+	TLSCiphers           string         `yaml:"tls-ciphers" usage:"TLS 1.2 cipher suites allowed, colon-separated"`
+	TLSCipherSuites      string         `yaml:"tls-ciphersuites" usage:"TLS 1.3 cipher suites allowed, colon-separated"`
+	TLSSessionCaching    string         `yaml:"tls-session-caching" usage:"yes or no: TLS session resumption"`
+	AdminAddr            string         `yaml:"admin-addr" usage:"host:port of the admin HTTP listener: /metrics, /healthz, /readyz, the dashboard (empty: off)"`
+
+	// RenameCommands is rename-command: command name to its new name, ""
+	// to remove it (rename-command: {FLUSHALL: "", CONFIG: cfg-8f2a}).
+	// File only.
+	RenameCommands *map[string]string `yaml:"rename-command"`
 
 	// Namespaces are the cache rules (namespaces.go): file only. A pointer
 	// keeps config comparable.
@@ -50,6 +72,8 @@ type config struct {
 	// only.
 	Events        *map[string][]string `yaml:"events"`
 	IndexPrefixes *[]string            `yaml:"index_prefixes"`
+	// Warmup are the warm-up jobs (warmup.go): file only.
+	Warmup *[]warmupConfig `yaml:"warmup"`
 }
 
 // defaultConfig is the server's defaults (server.DefaultConfig) as
@@ -57,15 +81,19 @@ type config struct {
 func defaultConfig() config {
 	d := server.DefaultConfig()
 	return config{
-		Port:            d.Port,
-		Bind:            strings.Join(d.Bind, " "),
-		Dir:             d.Dir,
-		MaxMemoryPolicy: d.MaxMemoryPolicy,
-		Databases:       d.Databases,
-		MaxClients:      d.MaxClients,
-		ProtoMaxBulkLen: units.Size(d.ProtoMaxBulkLen),
-		LogLevel:        d.LogLevel,
-		FlushInterval:   units.Duration(d.FlushInterval),
+		Port:              d.Port,
+		Bind:              strings.Join(d.Bind, " "),
+		Dir:               d.Dir,
+		MaxMemoryPolicy:   d.MaxMemoryPolicy,
+		Databases:         d.Databases,
+		MaxClients:        d.MaxClients,
+		ProtoMaxBulkLen:   units.Size(d.ProtoMaxBulkLen),
+		LogLevel:          d.LogLevel,
+		FlushInterval:     units.Duration(d.FlushInterval),
+		ACLPubSubDefault:  d.ACLPubSubDefault,
+		ProtectedMode:     d.ProtectedMode,
+		TLSAuthClients:    d.TLS.AuthClients,
+		TLSSessionCaching: d.TLS.SessionCaching,
 	}
 }
 
@@ -97,7 +125,11 @@ func parseArgs(args []string, usageOut io.Writer) (*options, error) {
 			continue // a section: file only
 		}
 		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-		if def := fmt.Sprint(cv.Field(i).Interface()); def != "" {
+		def := fmt.Sprint(cv.Field(i).Interface())
+		if size, ok := cv.Field(i).Interface().(units.Size); ok {
+			def = size.Human() // 512mb, not 536870912
+		}
+		if def != "" {
 			usage += " (default " + def + ")"
 		}
 		fs.Func(name, usage, func(s string) error {
@@ -138,11 +170,7 @@ func parseArgs(args []string, usageOut io.Writer) (*options, error) {
 		if !ok {
 			continue
 		}
-		node := &yaml.Node{Kind: yaml.ScalarNode, Value: *raw}
-		if cv.Field(i).Kind() == reflect.String {
-			node.Tag = "!!str" // --requirepass 123 is the text "123"
-		}
-		if err := d.decode(node, cv.Field(i), name); err != nil {
+		if err := d.decode(flagNode(*raw, cv.Field(i).Kind() == reflect.String), cv.Field(i), name); err != nil {
 			return nil, err
 		}
 	}
@@ -152,17 +180,29 @@ func parseArgs(args []string, usageOut io.Writer) (*options, error) {
 	return opts, nil
 }
 
+// flagNode reads a flag's text as the YAML scalar it would be in the
+// file, so that flags and the file decode alike: "7000" an integer,
+// "100mb" a string. The text of a string setting, or text that is not one
+// scalar, is a string whatever it looks like (--requirepass 123).
+func flagNode(raw string, str bool) ast.Node {
+	if !str {
+		if _, body, err := parseYAML([]byte(raw), ""); err == nil && body != nil && isScalar(body) {
+			return body
+		}
+	}
+	_, body, _ := parseYAML([]byte(strconv.Quote(raw)), "")
+	return body
+}
+
 // load decodes a YAML document over c; file names it in errors. An empty
 // document changes nothing.
 func (c *config) load(data []byte, file string) error {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return fmt.Errorf("%s: %w", file, err)
+	_, body, err := parseYAML(data, file)
+	if err != nil || body == nil {
+		return err
 	}
-	if len(doc.Content) == 0 {
-		return nil
-	}
-	return decoder{file: file}.decode(doc.Content[0], reflect.ValueOf(c).Elem(), "")
+	d := decoder{file: file}
+	return d.decode(body, reflect.ValueOf(c).Elem(), "")
 }
 
 // logLevels maps Redis's loglevel names to slog levels; verbose sits
@@ -200,6 +240,15 @@ func (c *config) validate() error {
 	if _, ok := logLevels[strings.ToLower(c.LogLevel)]; !ok {
 		return fmt.Errorf("loglevel: invalid value %q: want debug, verbose, notice or warning", c.LogLevel)
 	}
+	if c.ProtectedMode != "yes" && c.ProtectedMode != "no" {
+		return fmt.Errorf("protected-mode: invalid value %q: want yes or no", c.ProtectedMode)
+	}
+	if c.TLSPort < 0 || c.TLSPort > 65535 {
+		return fmt.Errorf("tls-port: invalid value %d: want 0 to 65535", c.TLSPort)
+	}
+	if c.ACLPubSubDefault != "resetchannels" && c.ACLPubSubDefault != "allchannels" {
+		return fmt.Errorf("acl-pubsub-default: invalid value %q: want resetchannels or allchannels", c.ACLPubSubDefault)
+	}
 	return nil
 }
 
@@ -227,10 +276,33 @@ func (c *config) serverConfig(log *slog.Logger) server.Config {
 		Logger:               log,
 		FlushInterval:        c.FlushInterval.Std(),
 		MaxDiskSize:          int64(c.MaxDiskSize),
+		AdminAddr:            c.AdminAddr,
 		Namespaces:           namespaces(c.Namespaces),
 		Events:               deref(c.Events),
 		IndexPrefixes:        deref(c.IndexPrefixes),
+		ACLFile:              c.ACLFile,
+		ACLPubSubDefault:     c.ACLPubSubDefault,
+		ProtectedMode:        c.ProtectedMode,
+		RenameCommands:       deref(c.RenameCommands),
+		TLS: server.TLSSettings{
+			Port: c.TLSPort, CertFile: c.TLSCertFile, KeyFile: c.TLSKeyFile,
+			CACertFile: c.TLSCACertFile, CACertDir: c.TLSCACertDir, AuthClients: c.TLSAuthClients,
+			Protocols: c.TLSProtocols, Ciphers: c.TLSCiphers, CipherSuites: c.TLSCipherSuites,
+			SessionCaching: c.TLSSessionCaching,
+		},
+		Warmup: warmupJobs(c.Warmup),
 	}
+}
+
+// serverConfig is config.serverConfig with the config file, when there is
+// one: its absolute path for INFO, and its CONFIG REWRITE writer.
+func (o *options) serverConfig(log *slog.Logger) server.Config {
+	cfg := o.config.serverConfig(log)
+	if o.file != "" {
+		cfg.ConfigFile, _ = filepath.Abs(o.file)
+		cfg.RewriteConfig = rewriter(o.file)
+	}
+	return cfg
 }
 
 // newLogger returns a text logger at the Redis loglevel, naming levels as

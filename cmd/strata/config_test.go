@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"flag"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -12,7 +14,6 @@ import (
 
 	"github.com/stratakv/strata/internal/units"
 	"github.com/stratakv/strata/server"
-	"gopkg.in/yaml.v3"
 )
 
 // writeFile writes content to a file in a fresh temp dir and returns its path.
@@ -62,6 +63,7 @@ func TestParseArgs(t *testing.T) {
 					MaxMemoryPolicy: "allkeys-lru", RequirePass: "secret", Databases: 4,
 					Timeout: units.Duration(5 * time.Minute), MaxClients: 100, ProtoMaxBulkLen: 1 << 30,
 					NotifyKeyspaceEvents: "KEA", LogLevel: "warning", FlushInterval: units.Duration(time.Second),
+					ACLPubSubDefault: "resetchannels", ProtectedMode: "yes", TLSAuthClients: "yes", TLSSessionCaching: "yes",
 				}
 			},
 		},
@@ -89,7 +91,25 @@ func TestParseArgs(t *testing.T) {
 					MaxMemoryPolicy: "allkeys-lru", RequirePass: "secret", Databases: 4,
 					Timeout: units.Duration(30 * time.Second), MaxClients: 100, ProtoMaxBulkLen: 1 << 30,
 					NotifyKeyspaceEvents: "KEA", LogLevel: "warning", FlushInterval: units.Duration(time.Second),
+					ACLPubSubDefault: "resetchannels", ProtectedMode: "yes", TLSAuthClients: "yes", TLSSessionCaching: "yes",
 				}
+			},
+		},
+		{
+			name: "security settings",
+			file: "aclfile: /etc/strata/users.acl\nprotected-mode: no\n",
+			args: []string{"--acl-pubsub-default", "allchannels"},
+			want: func(c *config) {
+				c.ACLFile, c.ProtectedMode, c.ACLPubSubDefault = "/etc/strata/users.acl", "no", "allchannels"
+			},
+		},
+		{
+			name: "tls settings",
+			file: "tls-port: 6380\ntls-cert-file: /etc/strata/server.pem\ntls-key-file: /etc/strata/server.key\n",
+			args: []string{"--tls-auth-clients", "optional", "--tls-protocols", "TLSv1.3"},
+			want: func(c *config) {
+				c.TLSPort, c.TLSCertFile, c.TLSKeyFile = 6380, "/etc/strata/server.pem", "/etc/strata/server.key"
+				c.TLSAuthClients, c.TLSProtocols = "optional", "TLSv1.3"
 			},
 		},
 		{
@@ -98,18 +118,21 @@ func TestParseArgs(t *testing.T) {
 			want: func(c *config) { c.RequirePass = "~" },
 		},
 		{name: "unknown key", file: "port: 7000\nmaxmemory_policy: allkeys-lru\n", wantErr: `:2: unknown setting "maxmemory_policy"`},
-		{name: "key twice", file: "port: 7000\nport: 7001\n", wantErr: `:2: "port" is set twice`},
+		{name: "key twice", file: "port: 7000\nport: 7001\n", wantErr: `strata.yaml:2: mapping key "port" already defined`},
 		{name: "bad size in file", file: "maxmemory: 12xb\n", wantErr: `:1: maxmemory: units: invalid size "12xb"`},
 		{name: "bad size flag", args: []string{"--maxmemory", "1.5gb"}, wantErr: `--maxmemory: units: invalid size "1.5gb"`},
 		{name: "bad duration", file: "timeout: soon\n", wantErr: `timeout: units: invalid duration "soon"`},
 		{name: "not an integer", file: "port: abc\n", wantErr: `:1: port: invalid value "abc": want an integer`},
 		{name: "list for a scalar", file: "port: [1, 2]\n", wantErr: `port: want an integer, got a list`},
 		{name: "not a mapping", file: "- port\n", wantErr: "want a mapping of settings"},
-		{name: "malformed yaml", file: "port: 1\n  x: : 2\n", wantErr: "yaml: line 2"},
+		{name: "malformed yaml", file: "port: 1\n  x: : 2\n", wantErr: "strata.yaml:2: found an invalid key for this map"},
 		{name: "port out of range", args: []string{"--port", "70000"}, wantErr: "port: invalid value 70000"},
 		{name: "bad bind", args: []string{"--bind", "localhost"}, wantErr: `bind: invalid address "localhost"`},
 		{name: "no databases", file: "databases: 0\n", wantErr: "databases: invalid value 0"},
 		{name: "bad loglevel", args: []string{"--loglevel", "loud"}, wantErr: `loglevel: invalid value "loud"`},
+		{name: "bad tls-port", args: []string{"--tls-port", "-1"}, wantErr: "tls-port: invalid value -1"},
+		{name: "bad protected-mode", file: "protected-mode: true\n", wantErr: `protected-mode: invalid value "true": want yes or no`},
+		{name: "bad acl-pubsub-default", args: []string{"--acl-pubsub-default", "some"}, wantErr: `acl-pubsub-default: invalid value "some"`},
 		{name: "unknown flag", args: []string{"--nope", "1"}, wantErr: "flag provided but not defined: -nope"},
 		{name: "stray argument", args: []string{"strata.yaml"}, wantErr: `unexpected argument "strata.yaml"`},
 		{name: "missing file", args: []string{"--config", "/nonexistent/strata.yaml"}, wantErr: "--config: open /nonexistent/strata.yaml"},
@@ -179,10 +202,26 @@ func TestVersion(t *testing.T) {
 func TestServerConfig(t *testing.T) {
 	c := defaultConfig()
 	c.Bind, c.LogLevel, c.Timeout = "* ::1", "WARNING", units.Duration(time.Minute)
+	c.TLSPort, c.TLSCertFile, c.TLSCiphers = 6380, "server.pem", "AES128-SHA"
 	got := c.serverConfig(nil)
+	wantTLS := server.TLSSettings{Port: 6380, CertFile: "server.pem", Ciphers: "AES128-SHA", AuthClients: "yes", SessionCaching: "yes"}
 	if !reflect.DeepEqual(got.Bind, []string{"0.0.0.0", "::1"}) || got.LogLevel != "warning" || got.Timeout != time.Minute ||
-		got.Port != 6379 || got.Dir != "./data" || got.ProtoMaxBulkLen != 512<<20 {
+		got.Port != 6379 || got.Dir != "./data" || got.ProtoMaxBulkLen != 512<<20 || got.TLS != wantTLS {
 		t.Errorf("serverConfig = %+v", got)
+	}
+}
+
+// TestRenameCommandSection checks that rename-command reaches the server,
+// an empty name included (the command is removed).
+func TestRenameCommandSection(t *testing.T) {
+	path := writeFile(t, "strata.yaml", "rename-command:\n  FLUSHALL: \"\"\n  CONFIG: cfg-8f2a\n")
+	opts, err := parseArgs([]string{"--config", path}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"FLUSHALL": "", "CONFIG": "cfg-8f2a"}
+	if got := opts.serverConfig(nil).RenameCommands; !reflect.DeepEqual(got, want) {
+		t.Errorf("RenameCommands = %v, want %v", got, want)
 	}
 }
 
@@ -232,12 +271,13 @@ events:
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var doc yaml.Node
-			if err := yaml.Unmarshal([]byte(tt.doc), &doc); err != nil {
+			_, body, err := parseYAML([]byte(tt.doc), "s.yaml")
+			if err != nil {
 				t.Fatal(err)
 			}
 			var r sectionsConfig
-			err := decoder{file: "s.yaml"}.decode(doc.Content[0], reflect.ValueOf(&r).Elem(), "")
+			d := decoder{file: "s.yaml"}
+			err = d.decode(body, reflect.ValueOf(&r).Elem(), "")
 			if tt.wantErr == "" {
 				if err != nil {
 					t.Fatal(err)
@@ -254,14 +294,66 @@ events:
 // TestDecodeSectionValues checks the values a nested section decodes to.
 func TestDecodeSectionValues(t *testing.T) {
 	var r sectionsConfig
-	var doc yaml.Node
-	yaml.Unmarshal([]byte("namespaces:\n  - {match: \"p:*\", ttl: 5m, ttl_by_field: {a: 1h}, compress: {min_size: 1kb}}\nevents: {e: [x, y]}\n"), &doc)
-	if err := (decoder{}).decode(doc.Content[0], reflect.ValueOf(&r).Elem(), ""); err != nil {
+	_, body, err := parseYAML([]byte("namespaces:\n  - {match: \"p:*\", ttl: 5m, ttl_by_field: {a: 1h}, compress: {min_size: 1kb}}\nevents: {e: [x, y]}\n"), "s.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d decoder
+	if err := d.decode(body, reflect.ValueOf(&r).Elem(), ""); err != nil {
 		t.Fatal(err)
 	}
 	ns := r.Namespaces[0]
 	if ns.Match != "p:*" || ns.TTL.Std() != 5*time.Minute || ns.ByTTL["a"].Std() != time.Hour || ns.Comp.MinSize != 1024 ||
 		!reflect.DeepEqual(r.Events, map[string][]string{"e": {"x", "y"}}) {
 		t.Errorf("decoded %+v", r)
+	}
+}
+
+// TestHelpShowsDefaults: --help shows each setting's true default, sizes
+// as sizes.
+func TestHelpShowsDefaults(t *testing.T) {
+	var out bytes.Buffer
+	if _, err := parseArgs([]string{"--help"}, &out); err != flag.ErrHelp {
+		t.Fatalf("--help: %v", err)
+	}
+	d := server.DefaultConfig()
+	for _, want := range []string{
+		"-flush-interval value\n    \thow often write_back keys are written to disk, e.g. 1s (default " + d.FlushInterval.String() + ")",
+		"(default 512mb)", "-port value\n    \tTCP port to listen on (default 6379)", "(default noeviction)", "(default ./data)",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("--help lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// TestReadmeConfigExamples: every YAML example in README.md loads as
+// pasted and starts a server, and the first sets no password, so the
+// redis-cli lines after it work without AUTH.
+func TestReadmeConfigExamples(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := strings.Split(string(readme), "```yaml\n")[1:]
+	if len(blocks) == 0 {
+		t.Fatal("README.md has no YAML example")
+	}
+	for i, b := range blocks {
+		example, _, _ := strings.Cut(b, "```")
+		opts, err := parseArgs([]string{"--config", writeFile(t, "strata.yaml", example), "--dir", t.TempDir()}, io.Discard)
+		if err != nil {
+			t.Fatalf("example %d: %v\n%s", i+1, err, example)
+		}
+		if i == 0 && opts.RequirePass != "" {
+			t.Errorf("the first example sets requirepass: every redis-cli line after it would fail with NOAUTH")
+		}
+		cfg := opts.serverConfig(slog.New(slog.NewTextHandler(io.Discard, nil)))
+		cfg.Port = -1
+		srv, err := server.New(cfg)
+		if err != nil {
+			t.Fatalf("example %d: %v", i+1, err)
+		}
+		srv.Close()
 	}
 }
