@@ -134,6 +134,7 @@ func newCommandTable() commandTable {
 	registerHLLCommands(t)
 	registerGeoCommands(t)
 	registerSortCommands(t)
+	registerDumpCommands(t)
 	registerACLCommands(t)
 	t.deriveScriptFlags()
 	return t

@@ -34,6 +34,8 @@ var forbidden = map[string][]string{
 	// The geo and sort arithmetic is Redis's alone.
 	"internal/geohash": {"*"},
 	"internal/pqsort":  {"*"},
+	// Redis's DUMP format: plain values in, bytes out.
+	"internal/rdb": {"*"},
 }
 
 // imports returns the module packages pkg imports in its non-test files.
