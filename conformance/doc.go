@@ -94,6 +94,10 @@
 //	~maps K ...       an array whose elements are compared each as ~map K ...: ACL LOG
 //	~save NAME        compared by type; the reply's value is kept, and {{NAME}} in later
 //	                  steps' arguments is replaced by it
+//	~dump             a DUMP payload, compared by the value it holds: both decode (internal/rdb)
+//	                  to the same RDB type and value, a set's members and a hash's fields in
+//	                  any order (a hashtable's), a stream's deleted entries and its delivery
+//	                  and seen times left out
 //	~strata "RAW"     a deliberate difference from Redis 7.0: Strata must reply RAW (a Go
 //	                  string), Redis the recorded reply; the case's comment says why
 //

@@ -179,6 +179,9 @@ func TestComparisons(t *testing.T) {
 		{"map unordered", "~map", "*4\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n$1\r\n2\r\n", "*4\r\n$1\r\nb\r\n$1\r\n2\r\n$1\r\na\r\n$1\r\n1\r\n", false, true},
 		{"map loose value", "~map id", "%2\r\n+id\r\n:5\r\n+p\r\n:3\r\n", "%2\r\n+p\r\n:3\r\n+id\r\n:9\r\n", false, true},
 		{"map strict value", "~map id", "%2\r\n+id\r\n:5\r\n+p\r\n:3\r\n", "%2\r\n+p\r\n:2\r\n+id\r\n:9\r\n", false, false},
+		{"dump same set", "~dump", bulk(setAC), bulk(setCA), false, true},
+		{"dump other set", "~dump", bulk(setAC), bulk(setAB), false, false},
+		{"dump not a payload", "~dump", bulk(setAC), bulk("nope"), false, false},
 		{"maps", "~maps age", "*2\r\n*4\r\n$1\r\na\r\n:1\r\n$3\r\nage\r\n:5\r\n%1\r\n$3\r\nage\r\n:1\r\n",
 			"*2\r\n*4\r\n$3\r\nage\r\n:9\r\n$1\r\na\r\n:1\r\n%1\r\n$3\r\nage\r\n:7\r\n", false, true},
 		{"maps value differs", "~maps age", "*1\r\n*2\r\n$1\r\na\r\n:1\r\n", "*1\r\n*2\r\n$1\r\na\r\n:2\r\n", false, false},
@@ -203,6 +206,13 @@ func TestComparisons(t *testing.T) {
 		})
 	}
 }
+
+// DUMP payloads of hashtable sets: {a, c} in two orders, and {a, b}.
+const (
+	setAC = "\x02\x02\x01a\x01c\x0a\x00@\x5ca\xeb\xc2R/\xf9"
+	setCA = "\x02\x02\x01c\x01a\x0a\x00k\x04;\x18\xd5\x1d[P"
+	setAB = "\x02\x02\x01a\x01b\x0a\x00\xfed!%\xeb\x03=\x0d"
+)
 
 // bulk encodes s as a RESP bulk string.
 func bulk(s string) string { return "$" + strconv.Itoa(len(s)) + "\r\n" + s + "\r\n" }

@@ -137,6 +137,7 @@ func newCommandTable() commandTable {
 	registerHLLCommands(t)
 	registerGeoCommands(t)
 	registerSortCommands(t)
+	registerDumpCommands(t)
 	registerACLCommands(t)
 	registerClusterCommands(t)
 	t.deriveScriptFlags()

@@ -53,6 +53,16 @@ const (
 	msgLFUSelected       = "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
 )
 
+// DUMP and RESTORE reply texts.
+const (
+	msgBusyKey         = "BUSYKEY Target key name already exists."
+	msgInvalidTTL      = "ERR Invalid TTL value, must be >= 0"
+	msgInvalidIdletime = "ERR Invalid IDLETIME value, must be >= 0"
+	msgInvalidFreq     = "ERR Invalid FREQ value, must be >= 0 and <= 255"
+	msgDumpPayload     = "ERR DUMP payload version or checksum are wrong"
+	msgBadDataFormat   = "ERR Bad data format"
+)
+
 // Rate limiting and throttle reply texts (Strata's own commands).
 const (
 	msgRateLimit      = "ERR limit must be a positive integer"

@@ -22,8 +22,8 @@ const module = "github.com/stratakv/strata/"
 // packages it must not import, directly or through others; "*" forbids
 // every package of the module.
 var forbidden = map[string][]string{
-	"storage":   {"policy", "server", "cache"},
-	"policy":    {"*"},
+	"storage": {"policy", "server", "cache"},
+	"policy":  {"*"},
 	// cluster is slots and slot maps, pure: the server routes by it.
 	"cluster":   {"*"},
 	"cache":     {"server", "scheduler"},
@@ -36,6 +36,8 @@ var forbidden = map[string][]string{
 	// The geo and sort arithmetic is Redis's alone.
 	"internal/geohash": {"*"},
 	"internal/pqsort":  {"*"},
+	// Redis's DUMP format: plain values in, bytes out.
+	"internal/rdb": {"*"},
 }
 
 // imports returns the module packages pkg imports in its non-test files.
