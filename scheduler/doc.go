@@ -29,6 +29,13 @@
 // the job's Totals (runs, failed runs, keys, a histogram of durations),
 // which ResetStats zeroes.
 //
+// # In a cluster
+//
+// With Config.Cluster (cluster.go), a job that loads keys from a source
+// runs its schedule on one node of the cluster, and each key it loads is
+// written on the node that owns it; hot and refresh jobs run on every
+// node, for its own keys.
+//
 // # Read-through
 //
 // A Loader (NewLoader) serves the namespaces that name an origin; see

@@ -88,7 +88,11 @@ func (r *run) fail(key string, err error) {
 
 // writer returns a batch writer for one worker of the run.
 func (r *run) writer() *batchWriter {
-	return &batchWriter{c: r.s.cache, db: r.job.DB, batch: r.job.BatchSize}
+	w := &batchWriter{c: r.s.cache, db: r.job.DB, batch: r.job.BatchSize}
+	if r.s.cluster != nil {
+		w.send = r.s.cluster.Sender()
+	}
+	return w
 }
 
 // flush waits for a worker's writes, failing the run when they may not be

@@ -24,6 +24,9 @@ type Config struct {
 	Client *http.Client
 	// Logger receives one line per run (default: slog.Default()).
 	Logger *slog.Logger
+	// Cluster places runs and keys in a cluster (cluster.go); nil outside
+	// one.
+	Cluster Cluster
 }
 
 // Triggers: what started a run, as the logs and STATUS name it.
@@ -37,13 +40,14 @@ const (
 // Scheduler runs warm-up jobs on their cron schedules and on demand. It
 // is safe for concurrent use.
 type Scheduler struct {
-	cache  *cache.Cache
-	loader *Loader
-	client *http.Client
-	log    *slog.Logger
-	cron   *cron.Cron
-	jobs   []*jobState // in config order
-	byName map[string]*jobState
+	cache   *cache.Cache
+	loader  *Loader
+	client  *http.Client
+	log     *slog.Logger
+	cluster Cluster
+	cron    *cron.Cron
+	jobs    []*jobState // in config order
+	byName  map[string]*jobState
 
 	// ctx ends when Stop is called: runs stop at their next request.
 	ctx    context.Context
@@ -119,12 +123,13 @@ func New(c *cache.Cache, cfg Config) (*Scheduler, error) {
 		return nil, err
 	}
 	s := &Scheduler{
-		cache:  c,
-		loader: cfg.Loader,
-		client: cfg.Client,
-		log:    cfg.Logger,
-		cron:   cron.New(cron.WithParser(cronParser)),
-		byName: map[string]*jobState{},
+		cache:   c,
+		loader:  cfg.Loader,
+		client:  cfg.Client,
+		log:     cfg.Logger,
+		cluster: cfg.Cluster,
+		cron:    cron.New(cron.WithParser(cronParser)),
+		byName:  map[string]*jobState{},
 	}
 	if s.client == nil {
 		s.client = &http.Client{}
@@ -142,7 +147,11 @@ func New(c *cache.Cache, cfg Config) (*Scheduler, error) {
 		}
 		js := &jobState{job: j}
 		if j.schedule != nil {
-			js.entry = s.cron.Schedule(j.schedule, cron.FuncJob(func() { s.start(js, TriggerSchedule) }))
+			js.entry = s.cron.Schedule(j.schedule, cron.FuncJob(func() {
+				if s.runsHere(js) {
+					s.start(js, TriggerSchedule)
+				}
+			}))
 		}
 		s.jobs = append(s.jobs, js)
 		s.byName[j.Name] = js
@@ -154,7 +163,7 @@ func New(c *cache.Cache, cfg Config) (*Scheduler, error) {
 func (s *Scheduler) Start() {
 	s.cron.Start()
 	for _, js := range s.jobs {
-		if js.job.OnStart {
+		if js.job.OnStart && s.runsHere(js) {
 			s.start(js, TriggerStart)
 		}
 	}

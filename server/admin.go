@@ -12,17 +12,20 @@ package server
 //	/          the dashboard, a page built into the binary (dashboard/)
 //	/api/dashboard  the dashboard's numbers as JSON
 //
-// With requirepass set, every path but /healthz and /readyz asks for HTTP
-// Basic credentials: the password, with the user "default" (Redis's user)
-// or none. The probes stay open so that an orchestrator can call them;
-// they tell nothing but up or ready.
+// While the default user needs a password (requirepass) or is off, every
+// path but /healthz and /readyz asks for HTTP Basic credentials of an ACL
+// user (none: the default user) that may run INFO, whose numbers the
+// others show. The probes stay open so that an orchestrator can call
+// them; they tell nothing but up or ready. With a TLS certificate
+// configured (tls-cert-file), the listener serves HTTPS with the tls-*
+// settings, certificate reloads included (Server.TLSConfig).
 //
 // A POST from a page of another origin is refused (403): the browser of an
 // operator who has the dashboard open, or its password cached, would
 // otherwise run jobs for any site it visits.
 
 import (
-	"crypto/subtle"
+	"crypto/tls"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -35,6 +38,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/stratakv/strata/acl"
 	"github.com/stratakv/strata/scheduler"
 )
 
@@ -51,15 +55,18 @@ func (s *Server) startAdmin() error {
 	if err != nil {
 		return fmt.Errorf("server: admin-addr %s: %w", s.cfg.AdminAddr, err)
 	}
+	if cfg := s.TLSConfig(); cfg != nil {
+		ln = tls.NewListener(ln, cfg)
+	}
 	page, _ := fs.Sub(dashboardFiles, "dashboard")
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", s.serveReady)
-	mux.Handle("GET /metrics", s.authorized(promhttp.HandlerFor(s.newMetricsRegistry(), promhttp.HandlerOpts{})))
-	mux.Handle("GET /api/dashboard", s.authorized(http.HandlerFunc(s.serveDashboard)))
-	mux.Handle("GET /warmup", s.authorized(http.HandlerFunc(s.serveWarmup)))
-	mux.Handle("POST /warmup/{job}", s.authorized(http.HandlerFunc(s.serveWarmupRun)))
-	mux.Handle("GET /", s.authorized(http.FileServerFS(page)))
+	mux.Handle("GET /metrics", s.authorized(promhttp.HandlerFor(s.newMetricsRegistry(), promhttp.HandlerOpts{}), "info"))
+	mux.Handle("GET /api/dashboard", s.authorized(http.HandlerFunc(s.serveDashboard), "info"))
+	mux.Handle("GET /warmup", s.authorized(http.HandlerFunc(s.serveWarmup), "info"))
+	mux.Handle("POST /warmup/{job}", s.authorized(http.HandlerFunc(s.serveWarmupRun), "cache.warmup|run"))
+	mux.Handle("GET /", s.authorized(http.FileServerFS(page), "info"))
 	s.admin = &http.Server{Handler: http.NewCrossOriginProtection().Handler(mux), ReadHeaderTimeout: 10 * time.Second}
 	s.adminLn = ln
 	s.wg.Add(1)
@@ -93,17 +100,33 @@ func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// authorized wraps h with requirepass: Basic credentials with the
-// password and the user "default" or none, while a password is set.
-func (s *Server) authorized(h http.Handler) http.Handler {
+// authorized wraps h with the ACL: the request runs as the default user
+// while it needs no password, else as the user of its Basic credentials
+// (none: default), and that user must be allowed the command named by
+// fullName ("info", "cache.warmup|run"), whose work the path does.
+func (s *Server) authorized(h http.Handler, fullName string) http.Handler {
+	cmd := s.users.Catalog().Lookup(fullName)
+	var args [][]byte
+	for _, a := range strings.Split(fullName, "|") {
+		args = append(args, []byte(a))
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if pass := s.password(); pass != "" {
-			user, given, ok := r.BasicAuth()
-			if !ok || user != "" && user != "default" || subtle.ConstantTimeCompare([]byte(given), []byte(pass)) != 1 {
+		u := s.users.Default()
+		if !u.Open() {
+			name, pass, given := r.BasicAuth()
+			if name == "" {
+				name = acl.DefaultUser
+			}
+			var ok bool
+			if u, ok = s.users.Authenticate([]byte(name), []byte(pass)); !given || !ok {
 				w.Header().Set("WWW-Authenticate", `Basic realm="strata", charset="UTF-8"`)
-				http.Error(w, "requirepass is set: give it as the password (user default)", http.StatusUnauthorized)
+				http.Error(w, "authentication required: an ACL user and its password (user default for requirepass)", http.StatusUnauthorized)
 				return
 			}
+		}
+		if d, _ := u.Check(cmd, args, nil); d != acl.Allowed {
+			http.Error(w, "this user may not run "+strings.ToUpper(strings.ReplaceAll(fullName, "|", " ")), http.StatusForbidden)
+			return
 		}
 		h.ServeHTTP(w, r)
 	})

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -12,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/stratakv/strata/acl"
 	"github.com/stratakv/strata/cache"
 	"github.com/stratakv/strata/internal/resp"
 	"github.com/stratakv/strata/storage"
@@ -43,6 +45,11 @@ type client struct {
 	txs    [2]cache.Tx
 	keyBuf [][]byte
 
+	// user is who the client runs as, and authed whether it has
+	// authenticated (Redis's c->user and c->authenticated; see
+	// authRequired). Set by the client's goroutine, and by another when
+	// it deletes the user (dropClientsOf).
+	user    atomic.Pointer[acl.User]
 	authed  atomic.Bool
 	name    atomic.Pointer[string]
 	libName atomic.Pointer[string]
@@ -96,6 +103,8 @@ type client struct {
 	// script is the host whose script a scripting pseudo-client runs
 	// commands for (script_host.go); nil for connections.
 	script *scriptHost
+
+	cluster clientCluster // ASKING and routing, in cluster mode (cluster.go)
 }
 
 func newClient(s *Server, nc net.Conn) *client {
@@ -107,8 +116,8 @@ func newClient(s *Server, nc net.Conn) *client {
 		laddr:   nc.LocalAddr().String(),
 		created: time.Now(),
 	}
-	c.authed.Store(s.password() == "")
-	c.rd = resp.NewReader(nc, s.protoMaxBulkLen(), c.authed.Load)
+	c.setDefaultAuth()
+	c.rd = resp.NewReader(nc, s.protoMaxBulkLen(), func() bool { return !c.authRequired() })
 	c.rd.LimitQueryBuffer(&s.limits.queryBuffer)
 	c.lastActive.Store(int64(monotonic()))
 	return c
@@ -125,6 +134,8 @@ func (c *client) serve() {
 				c.flush()
 			} else if errors.Is(err, resp.ErrQueryBufferLimit) {
 				c.srv.log.Warn("closing client that reached max query buffer length", "addr", c.addr)
+			} else if tc, ok := c.conn.(*tls.Conn); ok && !tc.ConnectionState().HandshakeComplete {
+				c.srv.log.Debug("TLS handshake failed", "addr", c.addr, "err", err)
 			}
 			return
 		}
@@ -311,11 +322,22 @@ func (c *client) execute(args [][]byte) {
 	if cmd == nil {
 		return
 	}
-	if !c.authed.Load() && cmd.flags&flagNoAuth == 0 {
+	if c.authRequired() && cmd.flags&flagNoAuth == 0 {
 		c.reject(cmd, msgNoAuth)
 		return
 	}
-	if (c.ps != nil || c.multi != nil) && c.contextRefuses(cmd) {
+	if c.multi != nil && cmd.flags&flagNoMulti != 0 {
+		c.reject(cmd, msgNoMulti)
+		return
+	}
+	if d, _ := c.checkACL(cmd, args, c.aclContext()); d != acl.Allowed {
+		c.reject(cmd, denialReply(cmd, d))
+		return
+	}
+	if c.srv.cluster != nil && c.redirected(cmd, args) { // MOVED, ASK, CROSSSLOT
+		return
+	}
+	if c.ps != nil && c.contextRefuses(cmd) {
 		return
 	}
 	if c.multi != nil && cmd.flags&flagNoQueue == 0 {
@@ -388,7 +410,7 @@ func (c *client) runTx(cmd *command, args [][]byte, lock bool, mark int) bool {
 		c.tx = &c.txs[1]
 	}
 	c.begin(cmd, args, lock)
-	if c.tx.Err() == nil {
+	if c.tx.Err() == nil && c.clusterServes(cmd, args) {
 		c.run(cmd, args)
 	}
 	wait, err := c.tx.End()

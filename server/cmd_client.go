@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/stratakv/strata/acl"
 )
 
 func registerClientCommands(t commandTable) {
@@ -23,7 +25,7 @@ func registerClientCommands(t commandTable) {
 		&command{name: "kill", handler: cmdClientKill, arity: -3, flags: flagNoData},
 		// SETINFO is Redis 7.2's; clients such as go-redis send it on
 		// every connection, so Strata takes it as 7.2 does.
-		&command{name: "setinfo", handler: cmdClientSetInfo, arity: 4, flags: flagNoData},
+		&command{name: "setinfo", handler: cmdClientSetInfo, arity: 4, flags: flagNoData, categories: "@slow @connection"},
 		&command{name: "no-evict", handler: cmdClientNoEvict, arity: 3, flags: flagNoData},
 		&command{name: "help", handler: cmdClientHelp, arity: 2, flags: flagNoData},
 	)
@@ -251,7 +253,7 @@ func (c *client) describe(b *strings.Builder, subs map[*client][numKinds]int, no
 		"user=%s redir=-1 resp=%d lib-name=%s lib-ver=%s\n",
 		c.id, c.addr, c.laddr, connFD(c.conn), c.clientName(),
 		int64(now.Sub(c.created).Seconds()), int64((monotonic()-time.Duration(c.lastActive.Load()))/time.Second),
-		flags, c.listed.db.Load(), n[kindChannel], n[kindPattern], n[kindShard], cmd, defaultUser, resp, loadString(&c.libName), loadString(&c.libVer))
+		flags, c.listed.db.Load(), n[kindChannel], n[kindPattern], n[kindShard], cmd, c.user.Load().Name(), resp, loadString(&c.libName), loadString(&c.libVer))
 }
 
 func loadString(p *atomic.Pointer[string]) string {
@@ -263,7 +265,7 @@ func loadString(p *atomic.Pointer[string]) string {
 
 // connFD returns the connection's file descriptor, -1 when it has none.
 func connFD(nc net.Conn) int {
-	sc, ok := nc.(syscall.Conn)
+	sc, ok := netConn(nc).(syscall.Conn)
 	if !ok {
 		return -1
 	}
@@ -285,6 +287,7 @@ func cmdClientKill(c *client, args [][]byte) {
 		id          int64
 		addr, laddr string
 		typ         string
+		user        *acl.User
 		skipme      = true
 		oldForm     = len(args) == 3
 	)
@@ -317,7 +320,7 @@ func cmdClientKill(c *client, args [][]byte) {
 			case is(opt, "laddr"):
 				laddr = string(val)
 			case is(opt, "user"):
-				if string(val) != defaultUser { // every client is the default user's
+				if user = c.srv.users.Lookup(string(val)); user == nil {
 					c.out.Error(fmt.Sprintf(msgNoSuchUser, val))
 					return
 				}
@@ -343,6 +346,7 @@ func cmdClientKill(c *client, args [][]byte) {
 			(laddr == "" || o.laddr == laddr) &&
 			(typ == "" || clientType(subs[o]) == typ) &&
 			(id == 0 || o.id == id) &&
+			(user == nil || o.user.Load() == user) &&
 			!(skipme && o == c)
 	})
 	for _, o := range victims {

@@ -22,9 +22,13 @@ import (
 func registerWarmupCommands(t commandTable) {
 	t.container("cache.warmup", -2,
 		&command{name: "list", handler: cmdWarmupList, arity: 2, flags: flagNoData},
-		&command{name: "run", handler: cmdWarmupRun, arity: -3, flags: flagNoData | flagNoMulti},
+		// RUN and CLEAR write a job's keys whatever the caller's key
+		// patterns: @admin and @dangerous keep them out of @write grants.
+		&command{name: "run", handler: cmdWarmupRun, arity: -3, flags: flagNoData | flagNoMulti,
+			categories: "@admin @slow @dangerous @cache"},
 		&command{name: "status", handler: cmdWarmupStatus, arity: -2, flags: flagNoData},
-		&command{name: "clear", handler: cmdWarmupClear, arity: 3, flags: flagWrite | flagNoData | flagNoMulti},
+		&command{name: "clear", handler: cmdWarmupClear, arity: 3, flags: flagWrite | flagNoData | flagNoMulti,
+			categories: "@write @admin @slow @dangerous @cache"},
 		&command{name: "help", handler: cmdWarmupHelp, arity: 2, flags: flagNoData},
 	)
 }
@@ -51,7 +55,7 @@ func cmdWarmupHelp(c *client, args [][]byte) { c.out.Help(warmupHelp) }
 // from the config, after the cache.
 func (s *Server) initWarmup() error {
 	s.loader = scheduler.NewLoader(s.cache, scheduler.LoaderConfig{Logger: s.log})
-	sched, err := scheduler.New(s.cache, scheduler.Config{Jobs: s.cfg.Warmup, Loader: s.loader, Logger: s.log})
+	sched, err := scheduler.New(s.cache, scheduler.Config{Jobs: s.cfg.Warmup, Loader: s.loader, Logger: s.log, Cluster: s.scheduleCluster()})
 	if err != nil {
 		return fmt.Errorf("server: %w", err)
 	}

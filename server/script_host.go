@@ -14,6 +14,7 @@ package server
 import (
 	"time"
 
+	"github.com/stratakv/strata/acl"
 	"github.com/stratakv/strata/cache"
 	"github.com/stratakv/strata/script"
 )
@@ -24,6 +25,9 @@ import (
 // script, and runs one script at a time.
 type scriptHost struct {
 	pc *client
+	// caller is the client whose script runs: its user's permissions
+	// apply to the script's commands, and the ACL log names it.
+	caller *client
 	// refuseOOM is set while a command runs that is refused when memory
 	// is over maxmemory (client.call reads it through refusesOOM).
 	refuseOOM bool
@@ -44,6 +48,14 @@ func (h *scriptHost) Lookup(args [][]byte) (script.Command, error) {
 	}
 	if cmd.flags&flagNoScript != 0 {
 		return script.Command{}, script.ErrDenied
+	}
+	switch d, _ := h.pc.checkACL(cmd, args, acl.ContextLua); d {
+	case acl.DeniedCommand:
+		return script.Command{}, &script.PermissionError{Reply: msgScriptNoPermCmd}
+	case acl.DeniedKey:
+		return script.Command{}, &script.PermissionError{Reply: msgScriptNoPermKey}
+	case acl.DeniedChannel:
+		return script.Command{}, &script.PermissionError{Reply: msgScriptNoPermChan}
 	}
 	return script.Command{Write: cmd.flags&flagScriptWrite != 0, Handle: cmd}, nil
 }
@@ -70,9 +82,11 @@ func (s *Server) runScript(c *client, sc *script.Script, keys, argv [][]byte, re
 	h := s.scriptHost
 	pc := h.pc
 	pc.dbIndex = c.dbIndex
-	pc.script = h
+	pc.cluster.cmdAsking = c.cluster.cmdAsking // the script's commands are checked as asked
+	pc.user.Store(c.user.Load())
+	pc.script, h.caller = h, c
 	defer func() {
-		pc.script = nil
+		pc.script, h.caller = nil, nil
 		// The durability waits of the script's writes are the caller's.
 		c.wait, pc.wait = c.wait.Merge(pc.wait), cache.Wait{}
 		pc.out.Reset(outFlushAt)

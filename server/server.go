@@ -18,6 +18,7 @@
 package server
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -29,6 +30,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/stratakv/strata/acl"
 	"github.com/stratakv/strata/cache"
 	"github.com/stratakv/strata/scheduler"
 	"github.com/stratakv/strata/script"
@@ -44,6 +46,7 @@ type Server struct {
 	store *storage.Store
 
 	listeners []net.Listener
+	tls       tlsState     // TLS config and listeners (tls.go)
 	admin     *http.Server // the admin listener's (admin.go), nil when off
 	adminLn   net.Listener
 	mu        sync.Mutex // guards clients
@@ -63,8 +66,11 @@ type Server struct {
 	loader       *scheduler.Loader    // read-through from namespaces' origins
 	scheduler    *scheduler.Scheduler // warm-up jobs
 	commands     commandTable         // what connections dispatch through
-	scripts      *script.Engine       // Lua scripts: their cache and state
-	scriptHost   *scriptHost          // scripts' pseudo-client (script_host.go); built by the first script
+	users        *acl.Users           // ACL users (acl.go)
+	aclLog       *acl.Log
+	scripts      *script.Engine // Lua scripts: their cache and state
+	scriptHost   *scriptHost    // scripts' pseudo-client (script_host.go); built by the first script
+	cluster      *clusterState  // cluster mode (cluster.go); nil when cluster-enabled is off
 	started      time.Time
 	// info is INFO's state (info.go); noopConfig holds the values
 	// CONFIG SET gave parameters Strata does not use, guarded by cfgMu.
@@ -101,7 +107,22 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Port < -1 || cfg.Port > 65535 {
 		return nil, fmt.Errorf("server: invalid port %d", cfg.Port)
 	}
+	if cfg.ProtectedMode != "yes" && cfg.ProtectedMode != "no" {
+		return nil, fmt.Errorf("server: invalid protected-mode %q: want yes or no", cfg.ProtectedMode)
+	}
+	if cfg.ACLPubSubDefault != "allchannels" && cfg.ACLPubSubDefault != "resetchannels" {
+		return nil, fmt.Errorf("server: invalid acl-pubsub-default %q: want allchannels or resetchannels", cfg.ACLPubSubDefault)
+	}
 	s := &Server{cfg: cfg, log: cfg.Logger, clients: map[int64]*client{}, done: make(chan struct{}), slowlog: newSlowlog(), commands: newCommandTable()}
+	if err := s.initACL(); err != nil {
+		return nil, err
+	}
+	if err := s.commands.rename(cfg.RenameCommands); err != nil {
+		return nil, err
+	}
+	if err := s.initTLS(); err != nil {
+		return nil, err
+	}
 	store, err := storage.New(storage.Options{
 		Databases: cfg.Databases,
 		MaxMemory: cfg.MaxMemory,
@@ -124,7 +145,13 @@ func New(cfg Config) (*Server, error) {
 		s.cache.Close()
 		return nil, err
 	}
-	if err := s.initWarmup(); err != nil {
+	if cfg.ClusterEnabled {
+		if s.cluster, err = newClusterState(s, cfg); err != nil {
+			s.cache.Close()
+			return nil, err
+		}
+	}
+	if err := s.initWarmup(); err != nil { // after the cluster, which it runs jobs in
 		s.cache.Close()
 		return nil, err
 	}
@@ -150,11 +177,23 @@ func (s *Server) Start() error {
 		}
 		s.listeners = append(s.listeners, ln)
 	}
+	if s.cfg.TLS.Port != 0 {
+		s.tls.mu.Lock()
+		err := s.listenTLS(s.cfg.TLS.Port)
+		s.tls.mu.Unlock()
+		if err != nil {
+			for _, l := range s.listeners {
+				l.Close()
+			}
+			return fmt.Errorf("server: tls-port: %w", err)
+		}
+	}
 	s.started = time.Now()
 	if err := s.startAdmin(); err != nil {
 		for _, l := range s.listeners {
 			l.Close()
 		}
+		s.closeTLS()
 		return err
 	}
 	for _, ln := range s.listeners {
@@ -164,6 +203,9 @@ func (s *Server) Start() error {
 	s.wg.Add(1)
 	go s.cron()
 	s.scheduler.Start()
+	if addr := s.TLSAddr(); addr != "" {
+		s.log.Info("ready to accept TLS connections", "addr", addr)
+	}
 	s.log.Info("ready to accept connections", "addr", s.Addr(), "version", Version)
 	return nil
 }
@@ -185,9 +227,13 @@ func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.done)
 		s.scripts.Close() // a running script stops, so its client can close
+		if s.cluster != nil {
+			s.cluster.peers.close()
+		}
 		for _, ln := range s.listeners {
 			ln.Close()
 		}
+		s.closeTLS()
 		if s.admin != nil {
 			s.admin.Close()
 		}
@@ -224,7 +270,7 @@ func (s *Server) acceptLoop(ln net.Listener) {
 			}
 			continue
 		}
-		if tc, ok := nc.(*net.TCPConn); ok {
+		if tc, ok := netConn(nc).(*net.TCPConn); ok {
 			tc.SetNoDelay(true)
 			s.keepAlive(tc) // limits.go
 		}
@@ -239,9 +285,22 @@ func (s *Server) acceptLoop(ln net.Listener) {
 		go func() {
 			defer s.wg.Done()
 			defer s.unregister(c)
+			if s.protectedModeRefuses(nc) {
+				s.stats.rejected.Add(1)
+				refuse(nc, msgDenied)
+				return
+			}
 			c.serve()
 		}()
 	}
+}
+
+// netConn returns the connection under a TLS one.
+func netConn(nc net.Conn) net.Conn {
+	if tc, ok := nc.(*tls.Conn); ok {
+		return tc.NetConn()
+	}
+	return nc
 }
 
 // refuse answers a connection with msg and closes it. It shuts the write
@@ -254,10 +313,26 @@ func refuse(nc net.Conn, msg string) {
 	if _, err := nc.Write([]byte("-" + msg + "\r\n")); err != nil {
 		return
 	}
-	if tc, ok := nc.(*net.TCPConn); ok {
-		tc.CloseWrite()
+	if cw, ok := nc.(interface{ CloseWrite() error }); ok {
+		cw.CloseWrite()
 	}
 	io.Copy(io.Discard, io.LimitReader(nc, 1<<20))
+}
+
+// protectedModeRefuses reports whether protected mode turns a new
+// connection away, as Redis's does: it is on, the default user has no
+// password, and the peer is not the loopback address. Redis's loopback is
+// exactly 127.0.0.1 or ::1, so a client from 127.0.0.2 is turned away
+// too.
+func (s *Server) protectedModeRefuses(nc net.Conn) bool {
+	s.cfgMu.RLock()
+	on := s.cfg.ProtectedMode == "yes"
+	s.cfgMu.RUnlock()
+	if !on || !s.users.Default().NoPass() {
+		return false
+	}
+	peer, ok := nc.RemoteAddr().(*net.TCPAddr)
+	return ok && !peer.IP.Equal(net.IPv4(127, 0, 0, 1)) && !peer.IP.Equal(net.IPv6loopback)
 }
 
 // register adds c to the client registry unless maxclients is reached or
@@ -346,12 +421,6 @@ var processStart = time.Now()
 // monotonic returns the time since the process started: one monotonic
 // clock read, where time.Now costs two (it showed in pipelined profiles).
 func monotonic() time.Duration { return time.Since(processStart) }
-
-func (s *Server) password() string {
-	s.cfgMu.RLock()
-	defer s.cfgMu.RUnlock()
-	return s.cfg.RequirePass
-}
 
 // protoMaxBulkLen is the bulk length limit for new connections.
 func (s *Server) protoMaxBulkLen() int64 {

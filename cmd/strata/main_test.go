@@ -35,9 +35,16 @@ type process struct {
 // returning once it logs that it is ready.
 func startBinary(t *testing.T) *process {
 	t.Helper()
-	bin := strataBin(t)
+	bin := buildBinary(t)
 	port := strconv.Itoa(freePort(t))
-	cmd := exec.Command(bin, "--port", port, "--dir", t.TempDir(), "--maxmemory", "10mb", "--maxmemory-policy", "allkeys-lru")
+	return startProcess(t, bin, port, "--port", port, "--dir", t.TempDir(), "--maxmemory", "10mb", "--maxmemory-policy", "allkeys-lru")
+}
+
+// startProcess runs bin with args, listening on port, and returns once
+// it logs that it is ready; it is killed when the test ends.
+func startProcess(t *testing.T, bin, port string, args ...string) *process {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -27,7 +27,7 @@ var (
 	buildErr  error
 )
 
-// TestMain removes the binary strataBin built.
+// TestMain removes the binary buildBinary built.
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if builtBin != "" {
@@ -36,9 +36,9 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// strataBin builds strata once for the test binary's run and returns its
+// buildBinary builds strata once for the test binary's run and returns its
 // path; the test skips under -short or without the go tool.
-func strataBin(t *testing.T) string {
+func buildBinary(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
@@ -82,7 +82,7 @@ func launch(t *testing.T, args ...string) *strataProc {
 	t.Helper()
 	port := freePort(t)
 	p := &strataProc{t: t, addr: fmt.Sprintf("127.0.0.1:%d", port), exited: make(chan struct{})}
-	p.cmd = exec.Command(strataBin(t), append([]string{"--port", strconv.Itoa(port)}, args...)...)
+	p.cmd = exec.Command(buildBinary(t), append([]string{"--port", strconv.Itoa(port)}, args...)...)
 	p.cmd.Stderr = &lockedWriter{p}
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -426,3 +426,8 @@ func splitQuoted(line []byte, i, q int) ([]byte, int, bool) {
 		j++
 	}
 }
+
+// SplitArgs splits line into arguments as Redis's sdssplitargs does (and
+// as inline commands are split); false for unbalanced quotes. Quoted
+// arguments are fresh slices; others alias line.
+func SplitArgs(line []byte) ([][]byte, bool) { return splitArgs(line, nil) }
