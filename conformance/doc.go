@@ -51,6 +51,9 @@
 //	!blocked 1                 waits, on the harness's connection, until INFO clients shows
 //	                           blocked_clients of 1, so the next step runs once a !send has
 //	                           blocked; nothing is recorded
+//	!busy                      waits, on the harness's connection, until PING is answered
+//	                           BUSY, so the next step runs once a script a !send started
+//	                           has run past busy-reply-threshold; nothing is recorded
 //
 // Under each step the recorder writes the reply, one RESP line a line,
 // indented by two spaces; a line that is empty or holds other than

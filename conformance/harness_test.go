@@ -45,6 +45,8 @@ func TestParseStep(t *testing.T) {
 		{name: "recv zero", line: `!recv 0`, wantErr: "bad reply count"},
 		{name: "recv two counts", line: `!recv 1 2`, wantErr: "at most a reply count"},
 		{name: "blocked", line: `!blocked 2`, kind: stepBlocked, blocked: 2, conn: 1},
+		{name: "busy", line: `!busy`, kind: stepBusy, conn: 1},
+		{name: "busy with arguments", line: `!busy 1`, wantErr: "!busy wants"},
 		{name: "blocked on a connection", line: `@2 !blocked 1`, wantErr: "no connection prefix"},
 		{name: "blocked without count", line: `!blocked`, wantErr: "wants a client count"},
 		{name: "blocked bad count", line: `!blocked -1`, wantErr: "bad client count"},

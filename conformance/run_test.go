@@ -220,6 +220,9 @@ func (s *session) run(tc *testCase) ([]string, error) {
 		case stepBlocked:
 			replies[i] = s.awaitInfo("clients", "blocked_clients", strconv.Itoa(st.blocked))
 			continue
+		case stepBusy:
+			replies[i] = s.awaitBusy()
+			continue
 		}
 		c := conns[st.conn]
 		if c == nil {
@@ -286,6 +289,20 @@ func (s *session) awaitInfo(section, field, want string) string {
 		time.Sleep(infoPoll)
 	}
 	return fmt.Sprintf("<timeout: %s:%s>\r\n", field, got)
+}
+
+// awaitBusy waits, on the harness's connection, until PING is answered
+// BUSY: a script a !send started has run past busy-reply-threshold. It
+// returns "" then, or a pseudo reply when that does not happen in time.
+func (s *session) awaitBusy() string {
+	var got string
+	for i := 0; i < int(waitTimeout/infoPoll); i++ {
+		if got = s.adminDo("PING"); strings.HasPrefix(got, "-BUSY ") {
+			return ""
+		}
+		time.Sleep(infoPoll)
+	}
+	return fmt.Sprintf("<timeout: not busy: %q>\r\n", got)
 }
 
 // dial opens a case connection, switched to RESP3 when the case says so.

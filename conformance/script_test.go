@@ -23,6 +23,7 @@ const (
 	stepSend                    // a command sent without reading its reply
 	stepRecv                    // replies read without sending anything
 	stepBlocked                 // waits until the server has n blocked clients
+	stepBusy                    // waits until the server answers BUSY
 )
 
 // step is one line of a case.
@@ -237,6 +238,11 @@ func parseStep(line string) (*step, error) {
 			return nil, fmt.Errorf("!blocked: bad client count %q", words[1].text)
 		}
 		s.blocked = n
+	case "!busy":
+		s.kind = stepBusy
+		if len(words) != 1 || s.conn != 1 {
+			return nil, fmt.Errorf("!busy wants no arguments and no connection prefix")
+		}
 	default:
 		if strings.HasPrefix(words[0].text, "!") && !words[0].quoted {
 			return nil, fmt.Errorf("unknown directive %s", words[0].text)
@@ -259,7 +265,7 @@ func (s *step) pipelines() bool {
 // expectsReply reports whether a step has a reply to compare.
 func (s *step) expectsReply() bool {
 	switch s.kind {
-	case stepCleanup, stepSend, stepBlocked:
+	case stepCleanup, stepSend, stepBlocked, stepBusy:
 		return false
 	case stepRaw:
 		return s.replies > 0

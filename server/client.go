@@ -301,6 +301,9 @@ func (c *client) execute(args [][]byte) {
 	if (c.ps != nil || c.multi != nil) && c.contextRefuses(cmd) {
 		return
 	}
+	if c.busyGate(cmd) { // cmd_function.go
+		return
+	}
 	if c.multi != nil && cmd.flags&flagNoQueue == 0 {
 		// Queueing can grow memory without bound, so Redis refuses it, reads
 		// included, once maxmemory is reached and eviction cannot help.

@@ -39,6 +39,11 @@ const (
 	// may_replicate, a flag its COMMAND INFO does not show (PUBLISH,
 	// SPUBLISH, PFCOUNT: set where they are registered).
 	flagScriptWrite
+	// flagAllowBusy marks commands that run while a script is busy
+	// (Redis's allow_busy: FUNCTION KILL, MULTI...); others are refused
+	// with BUSY. Derived when the table is built, from Redis's COMMAND
+	// INFO.
+	flagAllowBusy
 )
 
 // command is one entry of the command table: it drives dispatch, arity
@@ -111,13 +116,14 @@ func newCommandTable() commandTable {
 	registerScriptCommands(t)
 	registerBitmapCommands(t)
 	registerHLLCommands(t)
+	registerFunctionCommands(t)
 	t.deriveScriptFlags()
 	return t
 }
 
-// deriveScriptFlags sets flagNoScript and flagScriptWrite on every command
-// and subcommand, from the table's own flags and, for Redis's commands,
-// the COMMAND INFO Redis gives (cmd_command.go).
+// deriveScriptFlags sets flagNoScript, flagScriptWrite and flagAllowBusy
+// on every command and subcommand, from the table's own flags and, for
+// Redis's commands, the COMMAND INFO Redis gives (cmd_command.go).
 func (t commandTable) deriveScriptFlags() {
 	derive := func(cmd *command) {
 		e, recorded := recorded().info[cmd.name]
@@ -126,6 +132,9 @@ func (t commandTable) deriveScriptFlags() {
 		}
 		if cmd.flags&flagWrite != 0 || recorded && hasFlag(e, "write") {
 			cmd.flags |= flagScriptWrite
+		}
+		if recorded && hasFlag(e, "allow_busy") {
+			cmd.flags |= flagAllowBusy
 		}
 	}
 	for _, cmd := range t {

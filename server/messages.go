@@ -186,6 +186,22 @@ const (
 	msgScriptDebugger    = "ERR Strata has no Lua debugger: SCRIPT DEBUG supports NO only"
 	msgNotBusy           = "NOTBUSY No scripts in execution right now."
 	msgUnkillable        = "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command."
+	msgBusyEval          = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+	msgBusyFunction      = "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
+)
+
+// Function reply texts (FCALL, FUNCTION); those of libraries that do not
+// load are package script's.
+const (
+	msgFunctionNotFound    = "ERR Function not found"
+	msgBadNumKeys          = "ERR Bad number of keys provided"
+	msgFunctionOption      = "ERR Unknown option given: %s"
+	msgRestorePolicy       = "ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE."
+	msgLibraryNotFound     = "ERR Library not found"
+	msgFunctionFlushOption = "ERR FUNCTION FLUSH only supports SYNC|ASYNC option"
+	msgLibraryNameMissing  = "ERR library name argument was not given"
+	msgFunctionListArg     = "ERR Unknown argument %s"
+	msgFunctionsNotSaved   = "MISCONF Errors writing the function libraries to the data dir: see the server log. The change is in memory only."
 )
 
 // Bitmap reply texts.

@@ -57,6 +57,11 @@ type Server struct {
 	commands     commandTable   // what connections dispatch through
 	scripts      *script.Engine // Lua scripts: their cache and state
 	scriptHost   *scriptHost    // scripts' pseudo-client (script_host.go); built by the first script
+	// fcallArgs is the command of the function running, for FUNCTION
+	// STATS; functionsMu serializes the writes of the libraries' file
+	// (cmd_function.go).
+	fcallArgs   atomic.Pointer[[][]byte]
+	functionsMu sync.Mutex
 	started      time.Time
 	// info is INFO's state (info.go); noopConfig holds the values
 	// CONFIG SET gave parameters Strata does not use, guarded by cfgMu.
@@ -103,6 +108,9 @@ func New(cfg Config) (*Server, error) {
 	s.timeout.Store(int64(cfg.Timeout))
 	s.scriptLimit.Store(5000) // Redis's default busy-reply-threshold
 	s.scripts = script.New(script.Options{Version: RedisVersion, Logger: s.log})
+	if err := s.loadFunctions(); err != nil {
+		return nil, err
+	}
 	store.AddListener(&s.watches)
 	store.AddListener(&s.blocking)
 	if err := s.initCache(); err != nil {

@@ -286,6 +286,11 @@ func isSpace(c byte) bool {
 // isspace, sdssplitargs stops only at these (so "a\vb" is one argument).
 func isWordEnd(c byte) bool { return c == ' ' || c == '\n' || c == '\r' || c == '\t' }
 
+// SplitArgs is Redis's sdssplitargs, for the other lines Redis splits
+// with it (a function library's shebang): see splitArgs. It reports false
+// for unbalanced quotes.
+func SplitArgs(line []byte) ([][]byte, bool) { return splitArgs(line, nil) }
+
 // splitArgs is Redis's sdssplitargs: whitespace-separated arguments, with
 // "double quotes" (escapes \n \r \t \b \a \\ \" \xHH) and 'single quotes'
 // (escape \'). A closing quote must be followed by a space or the end.
