@@ -40,11 +40,11 @@ func registerFunctionCommands(t commandTable) {
 	)
 }
 
-func cmdFcall(c *client, args [][]byte)         { fcall(c, args, false) }
-func cmdFcallRO(c *client, args [][]byte)       { fcall(c, args, true) }
-func cmdFunctionHelp(c *client, args [][]byte)  { c.out.Help(functionHelp) }
-func cmdFunctionDump(c *client, args [][]byte)  { c.out.Bulk(c.srv.scripts.DumpLibraries()) }
-func cmdFunctionKill(c *client, args [][]byte)  { killScript(c, true) }
+func cmdFcall(c *client, args [][]byte)        { fcall(c, args, false) }
+func cmdFcallRO(c *client, args [][]byte)      { fcall(c, args, true) }
+func cmdFunctionHelp(c *client, args [][]byte) { c.out.Help(functionHelp) }
+func cmdFunctionDump(c *client, args [][]byte) { c.out.Bulk(c.srv.scripts.DumpLibraries()) }
+func cmdFunctionKill(c *client, args [][]byte) { killScript(c, true) }
 
 // fcall is FCALL and FCALL_RO: function numkeys key... arg..., with
 // Redis's checks in Redis's order.

@@ -62,7 +62,7 @@ type Server struct {
 	// (cmd_function.go).
 	fcallArgs   atomic.Pointer[[][]byte]
 	functionsMu sync.Mutex
-	started      time.Time
+	started     time.Time
 	// info is INFO's state (info.go); noopConfig holds the values
 	// CONFIG SET gave parameters Strata does not use, guarded by cfgMu.
 	info       infoState
