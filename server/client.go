@@ -70,10 +70,15 @@ type client struct {
 	// cron closes a client idle longer than timeout (clientsCron).
 	idleSince atomic.Int64
 
-	multi      *multiState
-	block      *blockState // a blocking command's wait, while execute runs it (blocking.go)
-	ps         *subscriber // pub/sub state, from the first subscription
-	closeAfter bool        // QUIT: close once the reply is written
+	multi *multiState
+	block *blockState // a blocking command's wait, while execute runs it (blocking.go)
+	ps    *subscriber // pub/sub state, from the first subscription
+	// psShared is ps, for other goroutines: tracking delivers to it.
+	psShared atomic.Pointer[subscriber]
+	// tracking is CLIENT TRACKING's state, from its first use
+	// (tracking.go).
+	tracking   *trackState
+	closeAfter bool // QUIT: close once the reply is written
 	killed     atomic.Bool
 
 	nameBuf [32]byte // lower-cased command names, to look up without allocating
@@ -304,6 +309,9 @@ func (c *client) execute(args [][]byte) {
 	if c.busyGate(cmd) { // cmd_function.go
 		return
 	}
+	if c.srv.tracking.active.Load() > 0 {
+		c.srv.tracking.limit(c) // tracking-table-max-keys, before each command as in Redis
+	}
 	if c.multi != nil && cmd.flags&flagNoQueue == 0 {
 		// Queueing can grow memory without bound, so Redis refuses it, reads
 		// included, once maxmemory is reached and eviction cannot help.
@@ -352,9 +360,16 @@ func (c *client) call(cmd *command, args [][]byte, lock bool) {
 		if !lock {
 			c.tx = &c.txs[1]
 		}
-		c.begin(cmd, args, lock)
+		keys := c.begin(cmd, args, lock)
+		held := lock && c.srv.tracking.active.Load() > 0
+		if held {
+			c.srv.tracking.holding(c, c.dbIndex, keys)
+		}
 		if c.tx.Err() == nil {
 			c.run(cmd, args)
+		}
+		if held {
+			c.srv.tracking.release(c.dbIndex, keys)
 		}
 		wait, err := c.tx.End()
 		c.tx = outer
@@ -369,12 +384,26 @@ func (c *client) call(cmd *command, args [][]byte, lock bool) {
 		// changed write_through keys anywhere.
 		c.wait = c.wait.Merge(c.srv.cache.WaitAll())
 	}
+	if cmd.flags&flagTrackRead != 0 && c.srv.tracking.active.Load() > 0 {
+		reader := c
+		if c.script != nil {
+			reader = c.script.caller // a script's reads are its caller's, as in Redis
+		}
+		var keys [][]byte
+		cmd.keyArgs(args, func(k []byte) { keys = append(keys, k) })
+		c.srv.tracking.remember(reader, keys)
+	}
 	c.srv.commandDone(c, cmd, args, start)
+	if lock && c.script == nil {
+		c.srv.tracking.afterCommand(c, cmd)
+	}
 }
 
 // begin starts c.tx for cmd: over the keys it names, or the whole store
-// when it names none it can list; with lock false inside the caller's.
-func (c *client) begin(cmd *command, args [][]byte, lock bool) {
+// when it names none it can list; with lock false inside the caller's. It
+// returns the keys it locked (nil: the whole store), valid until the next
+// begin.
+func (c *client) begin(cmd *command, args [][]byte, lock bool) [][]byte {
 	mode := storage.TxRead
 	if cmd.flags&(flagWrite|flagScriptWrite) != 0 { // and reads that may write (PFCOUNT)
 		mode = storage.TxWrite
@@ -395,6 +424,7 @@ func (c *client) begin(cmd *command, args [][]byte, lock bool) {
 		c.keyBuf = keys[:0]
 	}
 	c.srv.cache.Begin(c.tx, c.dbIndex, keys, cmd.write, mode)
+	return keys
 }
 
 // run runs cmd's handler after the checks that need its locks.

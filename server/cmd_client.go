@@ -26,6 +26,10 @@ func registerClientCommands(t commandTable) {
 		&command{name: "setinfo", handler: cmdClientSetInfo, arity: 4, flags: flagNoData,
 			summary: "Set client or connection specific info"},
 		&command{name: "no-evict", handler: cmdClientNoEvict, arity: 3, flags: flagNoData},
+		&command{name: "tracking", handler: cmdClientTracking, arity: -3, flags: flagNoData},
+		&command{name: "caching", handler: cmdClientCaching, arity: 3, flags: flagNoData},
+		&command{name: "getredir", handler: cmdClientGetRedir, arity: 2, flags: flagNoData},
+		&command{name: "trackinginfo", handler: cmdClientTrackingInfo, arity: 2, flags: flagNoData},
 		&command{name: "help", handler: cmdClientHelp, arity: 2, flags: flagNoData},
 	)
 }

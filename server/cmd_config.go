@@ -96,6 +96,12 @@ var liveConfigParams = []configParam{
 			s.scriptLimit.Store(n)
 		}},
 	aliasParam("lua-time-limit", "busy-reply-threshold"),
+	{name: "tracking-table-max-keys", kind: paramInt, max: math.MaxInt64,
+		get: func(s *Server) string { return strconv.FormatInt(s.tracking.maxKeys.Load(), 10) },
+		set: func(s *Server, v string) {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			s.tracking.maxKeys.Store(n)
+		}},
 	{name: "maxmemory", kind: paramMemory, max: math.MaxInt64,
 		get: func(s *Server) string { return strconv.FormatInt(s.store.MaxMemory(), 10) },
 		set: func(s *Server, v string) {

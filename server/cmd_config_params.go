@@ -172,7 +172,6 @@ var noopConfigParams = []configParam{
 	intParam("tls-session-cache-size", "20480", 0, math.MaxInt32),
 	intParam("tls-session-cache-timeout", "300", 0, math.MaxInt32),
 	boolParam("tls-session-caching", "yes"),
-	intParam("tracking-table-max-keys", "1000000", 0, math.MaxInt64),
 	immutableParam("unixsocket", ""),
 	immutableParam("unixsocketperm", "0"),
 	intParam("zset-max-listpack-entries", "128", 0, math.MaxInt64),

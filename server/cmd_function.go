@@ -26,11 +26,11 @@ func registerFunctionCommands(t commandTable) {
 	)
 	t.container("function", -2,
 		// LOAD and RESTORE run Lua, so they hold the exclusive lock too.
-		&command{name: "load", handler: cmdFunctionLoad, arity: -3},
-		&command{name: "restore", handler: cmdFunctionRestore, arity: -3},
+		&command{name: "load", handler: cmdFunctionLoad, arity: -3, flags: flagWrite | flagDenyOOM},
+		&command{name: "restore", handler: cmdFunctionRestore, arity: -3, flags: flagWrite | flagDenyOOM},
 		&command{name: "list", handler: cmdFunctionList, arity: -2, flags: flagNoData},
-		&command{name: "delete", handler: cmdFunctionDelete, arity: 3, flags: flagNoData},
-		&command{name: "flush", handler: cmdFunctionFlush, arity: -2, flags: flagNoData},
+		&command{name: "delete", handler: cmdFunctionDelete, arity: 3, flags: flagWrite | flagNoData},
+		&command{name: "flush", handler: cmdFunctionFlush, arity: -2, flags: flagWrite | flagNoData},
 		&command{name: "dump", handler: cmdFunctionDump, arity: 2, flags: flagNoData},
 		// STATS and KILL run without storage locks, so that they reach a
 		// function that holds them.

@@ -353,6 +353,7 @@ func cmdFlushDB(c *client, args [][]byte) {
 	}
 	c.srv.watches.touchDB(c.dbIndex, c.liveIn)
 	c.tx.Flush()
+	c.srv.tracking.flushed(c)
 	c.out.OK()
 }
 
@@ -362,6 +363,7 @@ func cmdFlushAll(c *client, args [][]byte) {
 	}
 	c.srv.watches.touchDB(-1, c.liveIn)
 	c.tx.FlushAll()
+	c.srv.tracking.flushed(c)
 	c.out.OK()
 }
 

@@ -44,6 +44,10 @@ const (
 	// with BUSY. Derived when the table is built, from Redis's COMMAND
 	// INFO.
 	flagAllowBusy
+	// flagTrackRead marks the read commands whose keys a tracking client
+	// hears of (Redis's readonly, less EVAL_RO and FCALL_RO, whose
+	// scripts' commands count instead). Derived when the table is built.
+	flagTrackRead
 )
 
 // command is one entry of the command table: it drives dispatch, arity
@@ -121,8 +125,8 @@ func newCommandTable() commandTable {
 	return t
 }
 
-// deriveScriptFlags sets flagNoScript, flagScriptWrite and flagAllowBusy
-// on every command and subcommand, from the table's own flags and, for
+// deriveScriptFlags sets flagNoScript, flagScriptWrite, flagAllowBusy and
+// flagTrackRead on every command and subcommand, from the table's own flags and, for
 // Redis's commands, the COMMAND INFO Redis gives (cmd_command.go).
 func (t commandTable) deriveScriptFlags() {
 	derive := func(cmd *command) {
@@ -135,6 +139,11 @@ func (t commandTable) deriveScriptFlags() {
 		}
 		if recorded && hasFlag(e, "allow_busy") {
 			cmd.flags |= flagAllowBusy
+		}
+		readOnly := recorded && hasFlag(e, "readonly") && !hasFlag(e, "pubsub") ||
+			!recorded && cmd.flags&flagWrite == 0 && cmd.firstKey > 0
+		if readOnly && !strings.HasSuffix(cmd.name, "_ro") {
+			cmd.flags |= flagTrackRead
 		}
 	}
 	for _, cmd := range t {

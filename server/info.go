@@ -206,7 +206,7 @@ func (s *Server) infoClients(w *infoWriter) {
 	w.field("cluster_connections", 0)
 	w.field("maxclients", s.maxClients())
 	w.field("blocked_clients", s.blocking.blocked())
-	w.field("tracking_clients", 0)
+	w.field("tracking_clients", s.tracking.active.Load())
 	w.field("clients_in_timeout_table", s.blocking.timed())
 }
 
@@ -359,6 +359,10 @@ func (s *Server) infoStats(w *infoWriter) {
 	w.field("keyspace_misses", st.Misses.Load())
 	w.field("latest_fork_usec", 0)
 	w.field("total_forks", 0)
+	keys, items, prefixes := s.tracking.counts()
+	w.field("tracking_total_keys", keys)
+	w.field("tracking_total_items", items)
+	w.field("tracking_total_prefixes", prefixes)
 }
 
 func (s *Server) infoReplication(w *infoWriter) {

@@ -25,6 +25,9 @@ import (
 // script, and runs one script at a time.
 type scriptHost struct {
 	pc *client
+	// caller is the client whose script runs: its tracked reads are the
+	// script's.
+	caller *client
 	// refuseOOM is set while a command runs that is refused when memory
 	// is over maxmemory (client.call reads it through refusesOOM).
 	refuseOOM bool
@@ -100,7 +103,7 @@ func (s *Server) runScript(c *client, args [][]byte, ev script.Eval) {
 	h := s.scriptHost
 	pc := h.pc
 	pc.dbIndex = c.dbIndex
-	pc.script = h
+	pc.script, h.caller = h, c
 	defer func() {
 		pc.script = nil
 		// The durability waits of the script's writes are the caller's.

@@ -53,6 +53,7 @@ type Server struct {
 	watches      watchRegistry
 	blocking     blockRegistry // clients blocked on keys (blocking.go)
 	pubsub       pubsub
+	tracking     tracking       // client-side caching (tracking.go)
 	cache        *cache.Cache   // the write path: namespaces, disk tier, tags, invalidation
 	commands     commandTable   // what connections dispatch through
 	scripts      *script.Engine // Lua scripts: their cache and state
@@ -112,6 +113,8 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	store.AddListener(&s.watches)
+	s.tracking.init(s, cfg.Databases)
+	store.AddListener(&s.tracking)
 	store.AddListener(&s.blocking)
 	if err := s.initCache(); err != nil {
 		return nil, err
@@ -271,6 +274,8 @@ func (s *Server) cron() {
 			return
 		case <-t.C:
 			s.store.ExpireCycle(25 * time.Millisecond)
+			s.tracking.limit(nil)
+			s.tracking.broadcast(nil)
 			s.clientsCron()
 		}
 	}
@@ -345,4 +350,5 @@ func (s *Server) maxClients() int {
 func (s *Server) clientClosed(c *client) {
 	s.watches.unwatchAll(c)
 	s.pubsub.clientClosed(c)
+	s.tracking.disable(c)
 }
