@@ -43,10 +43,8 @@ type client struct {
 	txs    [2]cache.Tx
 	keyBuf [][]byte
 
-	authed  atomic.Bool
-	name    atomic.Pointer[string]
-	libName atomic.Pointer[string]
-	libVer  atomic.Pointer[string]
+	authed atomic.Bool
+	name   atomic.Pointer[string]
 	// listed mirrors what CLIENT LIST shows of this client to other
 	// connections (cmd_client.go).
 	listed  clientListed
@@ -71,6 +69,11 @@ type client struct {
 	idleSince atomic.Int64
 
 	multi *multiState
+	// curArgs is the request being run, for CLIENT LIST's argv-mem.
+	curArgs [][]byte
+	// reply is CLIENT REPLY's state: off silences every reply until ON;
+	// skip silences the running command's, skipNext the next one's.
+	reply struct{ off, skip, skipNext bool }
 	block *blockState // a blocking command's wait, while execute runs it (blocking.go)
 	ps    *subscriber // pub/sub state, from the first subscription
 	// psShared is ps, for other goroutines: tracking delivers to it.
@@ -240,7 +243,7 @@ func (c *client) lookup(args [][]byte) *command {
 // once with the reason.
 func (c *client) reject(cmd *command, msg string) {
 	if cmd != nil && cmd.name == "exec" {
-		c.multi = nil
+		c.setMulti(nil)
 		c.srv.watches.unwatchAll(c)
 		c.out.Error("EXECABORT Transaction discarded because of: " + strings.TrimPrefix(msg, "ERR "))
 		return
@@ -287,28 +290,46 @@ func upper(s string) string {
 	return string(b)
 }
 
-// execute runs one request: lookup, the checks Redis makes before running
-// a command, MULTI queueing, then the command itself.
+// execute runs one request (process), then what follows every request:
+// CLIENT REPLY's silence, and the invalidations a tracking client gets
+// after its reply.
 func (c *client) execute(args [][]byte) {
 	if c.ps != nil {
 		// Messages published before this request reach the client before
 		// its reply, as they do from Redis's single output buffer.
 		c.ps.takeQueue()
 	}
+	mark := c.out.Len()
+	cmd := c.process(args)
+	if c.reply.off || c.reply.skip {
+		c.out.Truncate(mark)
+	}
+	c.reply.skip, c.reply.skipNext = c.reply.skipNext, false
+	if cmd != nil {
+		c.srv.tracking.afterCommand(c, cmd)
+	}
+}
+
+// process runs one request: lookup, the checks Redis makes before running
+// a command, MULTI queueing, then the command itself. It returns the
+// command, nil when it was refused.
+func (c *client) process(args [][]byte) *command {
+	c.curArgs = args
 	cmd := c.lookup(args) // on failure it replied, and flagged MULTI
 	if cmd == nil {
-		return
+		return nil
 	}
 	if !c.authed.Load() && cmd.flags&flagNoAuth == 0 {
 		c.reject(cmd, msgNoAuth)
-		return
+		return nil
 	}
 	if (c.ps != nil || c.multi != nil) && c.contextRefuses(cmd) {
-		return
+		return nil
 	}
 	if c.busyGate(cmd) { // cmd_function.go
-		return
+		return nil
 	}
+	c.srv.pause.wait(c, cmd) // CLIENT PAUSE (cmd_pause.go)
 	if c.srv.tracking.active.Load() > 0 {
 		c.srv.tracking.limit(c) // tracking-table-max-keys, before each command as in Redis
 	}
@@ -317,18 +338,19 @@ func (c *client) execute(args [][]byte) {
 		// included, once maxmemory is reached and eviction cannot help.
 		if c.srv.store.MaxMemory() > 0 && c.makeRoom(nil) != nil {
 			c.reject(cmd, msgOutOfMemory)
-			return
+			return nil
 		}
 		c.queue(cmd, args)
-		return
+		return cmd
 	}
 	if cmd.flags&flagBlocking != 0 {
 		// BLPOP and the like may wait for a key, outside the storage
 		// locks; from EXEC they run through call and never wait.
 		c.callBlocking(cmd, args) // blocking.go
-		return
+		return cmd
 	}
 	c.call(cmd, args, true)
+	return cmd
 }
 
 // makeRoom evicts by the policy until memory is under maxmemory, holding
@@ -394,9 +416,6 @@ func (c *client) call(cmd *command, args [][]byte, lock bool) {
 		c.srv.tracking.remember(reader, keys)
 	}
 	c.srv.commandDone(c, cmd, args, start)
-	if lock && c.script == nil {
-		c.srv.tracking.afterCommand(c, cmd)
-	}
 }
 
 // begin starts c.tx for cmd: over the keys it names, or the whole store

@@ -88,9 +88,11 @@ func cmdReset(c *client, args [][]byte) {
 	c.selectDB(0)
 	c.setProtocol(false)
 	c.authed.Store(c.srv.password() == "")
-	c.multi = nil
+	c.setMulti(nil)
 	c.srv.watches.unwatchAll(c)
 	c.srv.pubsub.dropAll(c)
+	c.srv.tracking.disable(c)
+	c.reply.off, c.reply.skip, c.reply.skipNext = false, false, false
 	c.name.Store(nil)
 	c.listed.noEvict.Store(false)
 	c.out.Simple("RESET")

@@ -99,6 +99,8 @@ const (
 	msgCachingNotTracking    = "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled"
 	msgCachingYes            = "ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode."
 	msgCachingNo             = "ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode."
+	msgPauseTimeout          = "ERR timeout is not an integer or out of range"
+	msgPauseMode             = "ERR CLIENT PAUSE mode must be WRITE or ALL"
 	msgConfigUnknown         = "ERR Unknown option or number of arguments for CONFIG SET - '%s'"
 	msgConfigSetFailed       = "ERR CONFIG SET failed (possibly related to argument '%s') - %s"
 	msgConfigNoFile          = "ERR The server is running without a config file"

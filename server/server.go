@@ -54,6 +54,7 @@ type Server struct {
 	blocking     blockRegistry // clients blocked on keys (blocking.go)
 	pubsub       pubsub
 	tracking     tracking       // client-side caching (tracking.go)
+	pause        pauseState     // CLIENT PAUSE (cmd_pause.go)
 	cache        *cache.Cache   // the write path: namespaces, disk tier, tags, invalidation
 	commands     commandTable   // what connections dispatch through
 	scripts      *script.Engine // Lua scripts: their cache and state
@@ -288,6 +289,7 @@ func (s *Server) cron() {
 func (s *Server) clientsCron() {
 	now := s.store.Now()
 	s.blocking.expire(now)
+	s.pause.expire(now)
 	timeout := s.idleTimeout().Milliseconds()
 	if timeout <= 0 {
 		return
