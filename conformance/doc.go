@@ -78,6 +78,8 @@
 //	                  F, and some line has F=V
 //	~map K ...        a map (RESP3) or flat array of pairs, compared as unordered pairs;
 //	                  the values of keys K are compared by type only
+//	~monitor          a MONITOR line compared without its time and client address: the
+//	                  database, a script's "lua" and the command must match
 //	~save NAME        compared by type; the reply's value is kept, and {{NAME}} in later
 //	                  steps' arguments is replaced by it
 //	~strata "RAW"     a deliberate difference from Redis 7.0: Strata must reply RAW (a Go

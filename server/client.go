@@ -374,6 +374,10 @@ func (c *client) call(cmd *command, args [][]byte, lock bool) {
 		c.lastCmd.Store(name)
 	}
 	mark := c.out.Len()
+	monitored := c.srv.monitors.active.Load() > 0 && !c.rerun()
+	if monitored && scriptRunner(cmd) {
+		c.srv.monitors.feed(c, args) // before the commands of its script
+	}
 	if cmd.flags&flagNoData != 0 {
 		c.run(cmd, args)
 	} else {
@@ -414,6 +418,9 @@ func (c *client) call(cmd *command, args [][]byte, lock bool) {
 		var keys [][]byte
 		cmd.keyArgs(args, func(k []byte) { keys = append(keys, k) })
 		c.srv.tracking.remember(reader, keys)
+	}
+	if monitored && cmd.flags&flagNoMonitor == 0 && !scriptRunner(cmd) {
+		c.srv.monitors.feed(c, args)
 	}
 	c.srv.commandDone(c, cmd, args, start)
 }

@@ -47,6 +47,8 @@ type clientListed struct {
 	// multi is the number of commands queued in MULTI plus one; 0 out of
 	// MULTI.
 	multi atomic.Int32
+	// monitor is set by MONITOR.
+	monitor atomic.Bool
 }
 
 func cmdClientID(c *client, args [][]byte) { c.out.Int(c.id) }
@@ -228,8 +230,11 @@ func (s *Server) subscriptionCounts() map[*client][numKinds]int {
 func (c *client) describe(b *strings.Builder, self *client, subs map[*client][numKinds]int, now time.Time) {
 	n := subs[c]
 	flags := ""
+	if c.listed.monitor.Load() {
+		flags = "O"
+	}
 	if clientType(n) == clientPubSub {
-		flags = "P"
+		flags += "P"
 	}
 	multi := int(c.listed.multi.Load()) - 1
 	if multi >= 0 {

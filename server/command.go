@@ -48,6 +48,9 @@ const (
 	// hears of (Redis's readonly, less EVAL_RO and FCALL_RO, whose
 	// scripts' commands count instead). Derived when the table is built.
 	flagTrackRead
+	// flagNoMonitor marks commands MONITOR does not show: Redis's admin
+	// and skip_monitor ones. Derived when the table is built.
+	flagNoMonitor
 )
 
 // command is one entry of the command table: it drives dispatch, arity
@@ -121,12 +124,13 @@ func newCommandTable() commandTable {
 	registerBitmapCommands(t)
 	registerHLLCommands(t)
 	registerFunctionCommands(t)
+	registerMonitorCommands(t)
 	t.deriveScriptFlags()
 	return t
 }
 
-// deriveScriptFlags sets flagNoScript, flagScriptWrite, flagAllowBusy and
-// flagTrackRead on every command and subcommand, from the table's own flags and, for
+// deriveScriptFlags sets flagNoScript, flagScriptWrite, flagAllowBusy,
+// flagTrackRead and flagNoMonitor on every command and subcommand, from the table's own flags and, for
 // Redis's commands, the COMMAND INFO Redis gives (cmd_command.go).
 func (t commandTable) deriveScriptFlags() {
 	derive := func(cmd *command) {
@@ -136,6 +140,9 @@ func (t commandTable) deriveScriptFlags() {
 		}
 		if cmd.flags&flagWrite != 0 || recorded && hasFlag(e, "write") {
 			cmd.flags |= flagScriptWrite
+		}
+		if recorded && (hasFlag(e, "admin") || hasFlag(e, "skip_monitor")) {
+			cmd.flags |= flagNoMonitor
 		}
 		if recorded && hasFlag(e, "allow_busy") {
 			cmd.flags |= flagAllowBusy

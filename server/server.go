@@ -55,6 +55,7 @@ type Server struct {
 	pubsub       pubsub
 	tracking     tracking       // client-side caching (tracking.go)
 	pause        pauseState     // CLIENT PAUSE (cmd_pause.go)
+	monitors     monitors       // MONITOR (cmd_monitor.go)
 	cache        *cache.Cache   // the write path: namespaces, disk tier, tags, invalidation
 	commands     commandTable   // what connections dispatch through
 	scripts      *script.Engine // Lua scripts: their cache and state
@@ -353,4 +354,5 @@ func (s *Server) clientClosed(c *client) {
 	s.watches.unwatchAll(c)
 	s.pubsub.clientClosed(c)
 	s.tracking.disable(c)
+	s.monitors.remove(c)
 }
