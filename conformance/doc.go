@@ -15,7 +15,8 @@
 // golden against it, so a golden that no longer matches Redis is caught.
 // The Redis version the goldens came from is in testdata/REDIS_VERSION.
 // The suite's redis-server listens on the first free port from 7400 to
-// 7499, with no persistence; Strata runs in process on a free port.
+// 7499, with no persistence and enable-debug-command local; Strata runs in
+// process on a free port, with the same enable-debug-command.
 // A redis-server of another major.minor version is not checked live
 // (skipped, or a failure under STRATA_REQUIRE_REDIS=1).
 //

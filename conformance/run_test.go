@@ -361,9 +361,10 @@ func checkCase(tc *testCase, replies []string, strata bool) []string {
 func startStrata(t *testing.T) string {
 	t.Helper()
 	s, err := server.New(server.Config{
-		Port:   -1,
-		Dir:    t.TempDir(),
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Port:               -1,
+		Dir:                t.TempDir(),
+		EnableDebugCommand: "local",
+		Logger:             slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
 		t.Fatalf("server.New: %v", err)
@@ -381,7 +382,7 @@ var redisPorts = [2]int{7400, 7499}
 
 // startRedis runs redis-server (bin) on a free port of redisPorts for the
 // test's life, configured as the goldens were recorded: no persistence,
-// loopback only. It returns the address and the server's version.
+// loopback only, DEBUG allowed to local clients. It returns the address and the server's version.
 func startRedis(t *testing.T, bin string) (addr, version string) {
 	t.Helper()
 	dir := t.TempDir()
@@ -404,7 +405,7 @@ func startRedis(t *testing.T, bin string) (addr, version string) {
 func tryRedis(t *testing.T, bin, dir string, port int) (addr, version string, err error) {
 	cmd := exec.Command(bin,
 		"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", dir,
+		"--save", "", "--appendonly", "no", "--dir", dir, "--enable-debug-command", "local",
 		"--daemonize", "no")
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out

@@ -326,6 +326,10 @@ func (c *client) process(args [][]byte) *command {
 	if (c.ps != nil || c.multi != nil) && c.contextRefuses(cmd) {
 		return nil
 	}
+	if cmd.name == "debug" && !c.debugAllowed() { // cmd_debug.go
+		c.reject(cmd, msgDebugNotAllowed)
+		return nil
+	}
 	if c.busyGate(cmd) { // cmd_function.go
 		return nil
 	}

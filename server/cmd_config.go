@@ -96,6 +96,8 @@ var liveConfigParams = []configParam{
 			s.scriptLimit.Store(n)
 		}},
 	aliasParam("lua-time-limit", "busy-reply-threshold"),
+	{name: "enable-debug-command", flags: paramImmutable,
+		get: func(s *Server) string { return s.cfg.EnableDebugCommand }},
 	{name: "tracking-table-max-keys", kind: paramInt, max: math.MaxInt64,
 		get: func(s *Server) string { return strconv.FormatInt(s.tracking.maxKeys.Load(), 10) },
 		set: func(s *Server, v string) {

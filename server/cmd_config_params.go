@@ -65,7 +65,6 @@ var noopConfigParams = []configParam{
 	protectedParam("dbfilename", "dump.rdb"),
 	immutableParam("disable-thp", "yes"),
 	boolParam("dynamic-hz", "yes"),
-	immutableParam("enable-debug-command", "no"),
 	immutableParam("enable-module-command", "no"),
 	immutableParam("enable-protected-configs", "no"),
 	intParam("hash-max-listpack-entries", "512", 0, math.MaxInt64),

@@ -125,6 +125,7 @@ func newCommandTable() commandTable {
 	registerHLLCommands(t)
 	registerFunctionCommands(t)
 	registerMonitorCommands(t)
+	registerDebugCommands(t)
 	t.deriveScriptFlags()
 	return t
 }

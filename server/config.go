@@ -60,6 +60,9 @@ type Config struct {
 	// beyond it the least recently used persisted keys are evicted from
 	// both tiers (0: no bound).
 	MaxDiskSize int64
+	// EnableDebugCommand is Redis's enable-debug-command: no (default),
+	// yes, or local (from loopback connections only).
+	EnableDebugCommand string
 	// LogLevel is debug, verbose, notice or warning (default notice).
 	LogLevel string
 	// Logger receives the server's logs (default: slog.Default()).
@@ -74,15 +77,16 @@ type Config struct {
 // they are defined; cmd/strata's flags and --help show them.
 func DefaultConfig() Config {
 	return Config{
-		Bind:            []string{"127.0.0.1"},
-		Port:            6379,
-		Dir:             "./data",
-		MaxMemoryPolicy: "noeviction",
-		Databases:       16,
-		MaxClients:      10000,
-		ProtoMaxBulkLen: resp.DefaultMaxBulk,
-		FlushInterval:   time.Second,
-		LogLevel:        "notice",
+		Bind:               []string{"127.0.0.1"},
+		Port:               6379,
+		Dir:                "./data",
+		MaxMemoryPolicy:    "noeviction",
+		Databases:          16,
+		MaxClients:         10000,
+		ProtoMaxBulkLen:    resp.DefaultMaxBulk,
+		FlushInterval:      time.Second,
+		LogLevel:           "notice",
+		EnableDebugCommand: "no",
 	}
 }
 
@@ -112,6 +116,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.FlushInterval == 0 {
 		c.FlushInterval = d.FlushInterval
+	}
+	if c.EnableDebugCommand == "" {
+		c.EnableDebugCommand = d.EnableDebugCommand
 	}
 	if c.LogLevel == "" {
 		c.LogLevel = d.LogLevel

@@ -101,6 +101,7 @@ const (
 	msgCachingNo             = "ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode."
 	msgPauseTimeout          = "ERR timeout is not an integer or out of range"
 	msgPauseMode             = "ERR CLIENT PAUSE mode must be WRITE or ALL"
+	msgDebugNotAllowed       = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."
 	msgConfigUnknown         = "ERR Unknown option or number of arguments for CONFIG SET - '%s'"
 	msgConfigSetFailed       = "ERR CONFIG SET failed (possibly related to argument '%s') - %s"
 	msgConfigNoFile          = "ERR The server is running without a config file"

@@ -56,6 +56,7 @@ type Server struct {
 	tracking     tracking       // client-side caching (tracking.go)
 	pause        pauseState     // CLIENT PAUSE (cmd_pause.go)
 	monitors     monitors       // MONITOR (cmd_monitor.go)
+	activeExpire atomic.Bool    // DEBUG SET-ACTIVE-EXPIRE (cmd_debug.go)
 	cache        *cache.Cache   // the write path: namespaces, disk tier, tags, invalidation
 	commands     commandTable   // what connections dispatch through
 	scripts      *script.Engine // Lua scripts: their cache and state
@@ -94,6 +95,11 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Databases < 1 {
 		return nil, fmt.Errorf("server: invalid databases %d: must be at least 1", cfg.Databases)
 	}
+	switch cfg.EnableDebugCommand {
+	case "no", "yes", "local":
+	default:
+		return nil, fmt.Errorf("server: invalid enable-debug-command %q: want no, yes or local", cfg.EnableDebugCommand)
+	}
 	if cfg.Port < -1 || cfg.Port > 65535 {
 		return nil, fmt.Errorf("server: invalid port %d", cfg.Port)
 	}
@@ -109,6 +115,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.store = store
 	s.timeout.Store(int64(cfg.Timeout))
+	s.activeExpire.Store(true)
 	s.scriptLimit.Store(5000) // Redis's default busy-reply-threshold
 	s.scripts = script.New(script.Options{Version: RedisVersion, Logger: s.log})
 	if err := s.loadFunctions(); err != nil {
@@ -275,7 +282,11 @@ func (s *Server) cron() {
 		case <-s.done:
 			return
 		case <-t.C:
-			s.store.ExpireCycle(25 * time.Millisecond)
+			budget := 25 * time.Millisecond
+			if !s.activeExpire.Load() {
+				budget = 0 // the clocks still advance
+			}
+			s.store.ExpireCycle(budget)
 			s.tracking.limit(nil)
 			s.tracking.broadcast(nil)
 			s.clientsCron()

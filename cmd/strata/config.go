@@ -39,6 +39,7 @@ type config struct {
 	LogLevel             string         `yaml:"loglevel" usage:"debug, verbose, notice or warning"`
 	FlushInterval        units.Duration `yaml:"flush-interval" usage:"how often write_back keys are written to disk, e.g. 1s"`
 	MaxDiskSize          units.Size     `yaml:"max-disk-size" usage:"bound on the disk tier's live data, e.g. 10gb (0: none)"`
+	EnableDebugCommand   string         `yaml:"enable-debug-command" usage:"who may run DEBUG: no, yes or local (loopback clients)"`
 
 	// Namespaces are the cache rules (namespaces.go): file only. A pointer
 	// keeps config comparable.
@@ -57,15 +58,16 @@ type config struct {
 func defaultConfig() config {
 	d := server.DefaultConfig()
 	return config{
-		Port:            d.Port,
-		Bind:            strings.Join(d.Bind, " "),
-		Dir:             d.Dir,
-		MaxMemoryPolicy: d.MaxMemoryPolicy,
-		Databases:       d.Databases,
-		MaxClients:      d.MaxClients,
-		ProtoMaxBulkLen: units.Size(d.ProtoMaxBulkLen),
-		LogLevel:        d.LogLevel,
-		FlushInterval:   units.Duration(d.FlushInterval),
+		Port:               d.Port,
+		Bind:               strings.Join(d.Bind, " "),
+		Dir:                d.Dir,
+		MaxMemoryPolicy:    d.MaxMemoryPolicy,
+		Databases:          d.Databases,
+		MaxClients:         d.MaxClients,
+		ProtoMaxBulkLen:    units.Size(d.ProtoMaxBulkLen),
+		LogLevel:           d.LogLevel,
+		FlushInterval:      units.Duration(d.FlushInterval),
+		EnableDebugCommand: d.EnableDebugCommand,
 	}
 }
 
@@ -227,6 +229,7 @@ func (c *config) serverConfig(log *slog.Logger) server.Config {
 		Logger:               log,
 		FlushInterval:        c.FlushInterval.Std(),
 		MaxDiskSize:          int64(c.MaxDiskSize),
+		EnableDebugCommand:   strings.ToLower(c.EnableDebugCommand),
 		Namespaces:           namespaces(c.Namespaces),
 		Events:               deref(c.Events),
 		IndexPrefixes:        deref(c.IndexPrefixes),

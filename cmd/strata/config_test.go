@@ -61,7 +61,7 @@ func TestParseArgs(t *testing.T) {
 					Port: 7000, Bind: "127.0.0.1 ::1", Dir: "/var/lib/strata", MaxMemory: 256 << 20,
 					MaxMemoryPolicy: "allkeys-lru", RequirePass: "secret", Databases: 4,
 					Timeout: units.Duration(5 * time.Minute), MaxClients: 100, ProtoMaxBulkLen: 1 << 30,
-					NotifyKeyspaceEvents: "KEA", LogLevel: "warning", FlushInterval: units.Duration(time.Second),
+					NotifyKeyspaceEvents: "KEA", LogLevel: "warning", FlushInterval: units.Duration(time.Second), EnableDebugCommand: "no",
 				}
 			},
 		},
@@ -88,7 +88,7 @@ func TestParseArgs(t *testing.T) {
 					Port: 7002, Bind: "127.0.0.1 ::1", Dir: "/var/lib/strata", MaxMemory: 1 << 30,
 					MaxMemoryPolicy: "allkeys-lru", RequirePass: "secret", Databases: 4,
 					Timeout: units.Duration(30 * time.Second), MaxClients: 100, ProtoMaxBulkLen: 1 << 30,
-					NotifyKeyspaceEvents: "KEA", LogLevel: "warning", FlushInterval: units.Duration(time.Second),
+					NotifyKeyspaceEvents: "KEA", LogLevel: "warning", FlushInterval: units.Duration(time.Second), EnableDebugCommand: "no",
 				}
 			},
 		},
