@@ -96,6 +96,12 @@ var liveConfigParams = []configParam{
 			s.scriptLimit.Store(n)
 		}},
 	aliasParam("lua-time-limit", "busy-reply-threshold"),
+	{name: "latency-monitor-threshold", kind: paramInt, max: math.MaxInt64,
+		get: func(s *Server) string { return strconv.FormatInt(s.latency.threshold.Load(), 10) },
+		set: func(s *Server, v string) {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			s.latency.threshold.Store(n)
+		}},
 	{name: "enable-debug-command", flags: paramImmutable,
 		get: func(s *Server) string { return s.cfg.EnableDebugCommand }},
 	{name: "tracking-table-max-keys", kind: paramInt, max: math.MaxInt64,

@@ -76,7 +76,6 @@ var noopConfigParams = []configParam{
 	immutableParam("io-threads", "1"),
 	immutableParam("io-threads-do-reads", "no"),
 	boolParam("jemalloc-bg-thread", "yes"),
-	intParam("latency-monitor-threshold", "0", 0, math.MaxInt64),
 	boolParam("latency-tracking", "yes"),
 	boolParam("lazyfree-lazy-eviction", "no"),
 	boolParam("lazyfree-lazy-expire", "no"),

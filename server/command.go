@@ -126,6 +126,7 @@ func newCommandTable() commandTable {
 	registerFunctionCommands(t)
 	registerMonitorCommands(t)
 	registerDebugCommands(t)
+	registerLatencyCommands(t)
 	t.deriveScriptFlags()
 	return t
 }

@@ -57,6 +57,7 @@ type Server struct {
 	pause        pauseState     // CLIENT PAUSE (cmd_pause.go)
 	monitors     monitors       // MONITOR (cmd_monitor.go)
 	activeExpire atomic.Bool    // DEBUG SET-ACTIVE-EXPIRE (cmd_debug.go)
+	latency      latencyMonitor // LATENCY (cmd_latency.go)
 	cache        *cache.Cache   // the write path: namespaces, disk tier, tags, invalidation
 	commands     commandTable   // what connections dispatch through
 	scripts      *script.Engine // Lua scripts: their cache and state
@@ -324,6 +325,7 @@ func (s *Server) commandDone(c *client, cmd *command, args [][]byte, start time.
 	s.stats.commands.Add(uint(c.id), 1)
 	end := monotonic()
 	s.slowlog.record(c, args, end-start)
+	s.latency.record(cmd, end-start, s.store.Now()/1000)
 	if c.script == nil {
 		c.clockMark = end
 	}
