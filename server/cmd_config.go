@@ -85,6 +85,9 @@ type configParam struct {
 	// held; nil for the others, whose values the server keeps as set.
 	get func(s *Server) string
 	set func(s *Server, v string)
+	// apply, when not nil, puts a value in force that can fail at the
+	// system (a listener), before set records it: its error is the reply.
+	apply func(s *Server, v string) paramError
 }
 
 // liveConfigParams are the parameters Strata acts on.
@@ -166,9 +169,35 @@ var liveConfigParams = []configParam{
 	memoryParam("hll-sparse-max-bytes", "3000", 0, math.MaxInt64),
 	{name: "databases", flags: paramImmutable,
 		get: func(s *Server) string { return strconv.Itoa(s.store.Databases()) }},
-	// Strata cannot move its listeners at run time, which Redis can.
-	{name: "port", flags: paramImmutable, get: func(s *Server) string { return strconv.Itoa(s.port()) }},
-	{name: "bind", flags: paramImmutable, get: func(s *Server) string { return strings.Join(s.cfg.Bind, " ") }},
+	// port and bind move the listeners; connections made stay.
+	{name: "port", kind: paramInt, max: 65535,
+		get: func(s *Server) string { return strconv.Itoa(s.port()) },
+		apply: func(s *Server, v string) paramError {
+			n, _ := strconv.Atoi(v)
+			if n == s.port() {
+				return ""
+			}
+			if n == 0 || s.rebind(s.cfg.Bind, n, s.cfg.Bind, s.port()) != nil { // port 0, TCP off, is not an option: see the README
+				return errParamListen
+			}
+			return ""
+		},
+		set: func(s *Server, v string) { s.cfg.Port, _ = strconv.Atoi(v) }},
+	{name: "bind", kind: paramString,
+		get: func(s *Server) string { return strings.Join(s.cfg.Bind, " ") },
+		apply: func(s *Server, v string) paramError {
+			addrs := strings.Fields(v)
+			switch {
+			case len(addrs) > maxBindAddrs:
+				return errParamBindMany
+			case strings.Join(addrs, " ") == strings.Join(s.cfg.Bind, " "):
+				return ""
+			case len(addrs) == 0 || s.rebind(addrs, s.port(), s.cfg.Bind, s.port()) != nil:
+				return errParamBind
+			}
+			return ""
+		},
+		set: func(s *Server, v string) { s.cfg.Bind = strings.Fields(v) }},
 	{name: "dir", flags: paramProtected, get: func(s *Server) string {
 		if abs, err := filepath.Abs(s.cfg.Dir); err == nil {
 			return abs
@@ -273,23 +302,29 @@ func (p *configParam) storedName() string {
 type paramError string
 
 const (
-	errParamBool    paramError = "argument must be 'yes' or 'no'"
-	errParamInt     paramError = "argument couldn't be parsed into an integer"
-	errParamMemory  paramError = "argument must be a memory value"
-	errParamMemPct  paramError = "argument must be a memory or percent value"
-	errParamPct     paramError = "percentage argument must be less or equal to 100"
-	errParamSave    paramError = "Invalid save parameters"
-	errParamLimitN  paramError = "Wrong number of arguments in buffer limit configuration."
-	errParamLimitC  paramError = "Invalid client class specified in buffer limit configuration."
-	errParamLimitV  paramError = "Error in hard, soft or soft_seconds setting in buffer limit configuration."
-	errParamOOMN    paramError = "wrong number of arguments"
-	errParamOOMV    paramError = "Invalid oom-score-adj-values, elements must be between -2000 and 2000."
-	errParamPctlN   paramError = "Invalid latency-tracking-info-percentiles parameters"
-	errParamPctlV   paramError = "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]"
-	errParamDup     paramError = "duplicate parameter"
-	errParamImmut   paramError = "can't set immutable config"
-	errParamProtect paramError = "can't set protected config"
+	errParamBool     paramError = "argument must be 'yes' or 'no'"
+	errParamInt      paramError = "argument couldn't be parsed into an integer"
+	errParamMemory   paramError = "argument must be a memory value"
+	errParamMemPct   paramError = "argument must be a memory or percent value"
+	errParamPct      paramError = "percentage argument must be less or equal to 100"
+	errParamSave     paramError = "Invalid save parameters"
+	errParamLimitN   paramError = "Wrong number of arguments in buffer limit configuration."
+	errParamLimitC   paramError = "Invalid client class specified in buffer limit configuration."
+	errParamLimitV   paramError = "Error in hard, soft or soft_seconds setting in buffer limit configuration."
+	errParamOOMN     paramError = "wrong number of arguments"
+	errParamOOMV     paramError = "Invalid oom-score-adj-values, elements must be between -2000 and 2000."
+	errParamPctlN    paramError = "Invalid latency-tracking-info-percentiles parameters"
+	errParamPctlV    paramError = "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]"
+	errParamDup      paramError = "duplicate parameter"
+	errParamImmut    paramError = "can't set immutable config"
+	errParamProtect  paramError = "can't set protected config"
+	errParamListen   paramError = "Unable to listen on this port. Check server logs."
+	errParamBind     paramError = "Failed to bind to specified addresses."
+	errParamBindMany paramError = "Too many bind addresses specified."
 )
+
+// maxBindAddrs is Redis's CONFIG_BINDADDR_MAX.
+const maxBindAddrs = 16
 
 // normalize checks v for p and returns it as CONFIG GET will show it.
 func (p *configParam) normalize(v string) (string, paramError) {
@@ -592,6 +627,16 @@ func cmdConfigSet(c *client, args [][]byte) {
 	}
 	s := c.srv
 	s.cfgMu.Lock()
+	for i, p := range params {
+		if p.apply == nil {
+			continue
+		}
+		if err := p.apply(s, values[i]); err != "" {
+			s.cfgMu.Unlock()
+			c.out.Error(fmt.Sprintf(msgConfigSetFailed, p.name, err))
+			return
+		}
+	}
 	for i, p := range params {
 		if p.set != nil {
 			p.set(s, values[i])

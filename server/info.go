@@ -144,6 +144,8 @@ func cmdInfo(c *client, args [][]byte) {
 
 // port returns the TCP port the server listens on.
 func (s *Server) port() int {
+	s.listenMu.Lock()
+	defer s.listenMu.Unlock()
 	if len(s.listeners) > 0 {
 		if a, ok := s.listeners[0].Addr().(*net.TCPAddr); ok {
 			return a.Port

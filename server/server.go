@@ -24,6 +24,7 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -41,6 +42,7 @@ type Server struct {
 	log   *slog.Logger
 	store *storage.Store
 
+	listenMu  sync.Mutex // guards listeners, which CONFIG SET bind and port replace
 	listeners []net.Listener
 	mu        sync.Mutex // guards clients
 	clients   map[int64]*client
@@ -138,32 +140,98 @@ func (s *Server) Start() error {
 	if port == -1 {
 		port = 0
 	}
-	for _, addr := range s.cfg.Bind {
-		ln, err := net.Listen("tcp", net.JoinHostPort(addr, strconv.Itoa(port)))
-		if err != nil {
-			for _, l := range s.listeners {
-				l.Close()
-			}
-			return fmt.Errorf("server: listen on %s port %d: %w", addr, port, err)
-		}
-		if port == 0 {
-			port = ln.Addr().(*net.TCPAddr).Port // every address gets the same port
-		}
-		s.listeners = append(s.listeners, ln)
+	lns, err := listen(s.cfg.Bind, port)
+	if err != nil {
+		return err
 	}
 	s.started = time.Now()
-	for _, ln := range s.listeners {
-		s.wg.Add(1)
-		go s.acceptLoop(ln)
-	}
+	s.listenMu.Lock()
+	s.serveListeners(lns)
+	s.listenMu.Unlock()
 	s.wg.Add(1)
 	go s.cron()
 	s.log.Info("ready to accept connections", "addr", s.Addr(), "version", Version)
 	return nil
 }
 
+// listen opens a listener on each address (a "*" is every IPv4 address,
+// "::*" every IPv6 one, and one written "-addr" is skipped when it cannot
+// listen), all on one port: port, or the one the first picks when it is
+// 0. On an error it closes what it opened.
+func listen(addrs []string, port int) ([]net.Listener, error) {
+	var lns []net.Listener
+	for _, addr := range addrs {
+		addr, optional := strings.CutPrefix(addr, "-")
+		switch addr {
+		case "*":
+			addr = "0.0.0.0"
+		case "::*":
+			addr = "::"
+		}
+		ln, err := net.Listen("tcp", net.JoinHostPort(addr, strconv.Itoa(port)))
+		if err != nil {
+			if optional {
+				continue
+			}
+			for _, l := range lns {
+				l.Close()
+			}
+			return nil, fmt.Errorf("server: listen on %s port %d: %w", addr, port, err)
+		}
+		if port == 0 {
+			port = ln.Addr().(*net.TCPAddr).Port // every address gets the same port
+		}
+		lns = append(lns, ln)
+	}
+	if len(lns) == 0 {
+		return nil, fmt.Errorf("server: no address to listen on")
+	}
+	return lns, nil
+}
+
+// serveListeners starts accepting on lns, the server's listeners from
+// now. The caller holds listenMu.
+func (s *Server) serveListeners(lns []net.Listener) {
+	s.listeners = lns
+	for _, ln := range lns {
+		s.wg.Add(1)
+		go s.acceptLoop(ln)
+	}
+}
+
+// rebind is CONFIG SET bind and port: as Redis does, it closes the
+// listeners (their connections stay) and listens on addrs and port
+// instead, or, when it cannot, on what it had, the old bind and oldPort,
+// and returns the error.
+func (s *Server) rebind(addrs []string, port int, old []string, oldPort int) error {
+	s.listenMu.Lock()
+	defer s.listenMu.Unlock()
+	select {
+	case <-s.done:
+		return net.ErrClosed
+	default:
+	}
+	for _, ln := range s.listeners {
+		ln.Close()
+	}
+	lns, err := listen(addrs, port)
+	if err == nil {
+		s.serveListeners(lns)
+		return nil
+	}
+	s.log.Warn("CONFIG SET could not listen", "bind", strings.Join(addrs, " "), "port", port, "err", err)
+	lns, errOld := listen(old, oldPort)
+	if errOld != nil {
+		s.log.Error("could not listen again where the server listened", "bind", strings.Join(old, " "), "port", oldPort, "err", errOld)
+	}
+	s.serveListeners(lns)
+	return err
+}
+
 // Addr returns the address of the first listener, "" before Start.
 func (s *Server) Addr() string {
+	s.listenMu.Lock()
+	defer s.listenMu.Unlock()
 	if len(s.listeners) == 0 {
 		return ""
 	}
@@ -179,9 +247,11 @@ func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.done)
 		s.scripts.Close() // a running script stops, so its client can close
+		s.listenMu.Lock()
 		for _, ln := range s.listeners {
 			ln.Close()
 		}
+		s.listenMu.Unlock()
 		s.mu.Lock()
 		for _, c := range s.clients {
 			c.close()
