@@ -1,8 +1,10 @@
 package main
 
 import (
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // csvOut is redis-benchmark 7.0's --csv output for -t set,mset.
@@ -78,6 +80,9 @@ func TestSelectScenarios(t *testing.T) {
 	if _, err := selectScenarios("nope", ""); err == nil {
 		t.Error("unknown scenario accepted")
 	}
+	if none, err := selectScenarios("none", ""); err != nil || len(none) != 0 {
+		t.Errorf("--scenarios none: %d scenarios, %v", len(none), err)
+	}
 	if _, err := selectScenarios("", "ping"); err == nil {
 		t.Error("a test no scenario runs was accepted")
 	}
@@ -99,5 +104,35 @@ func TestTestRequests(t *testing.T) {
 		if got := o.testRequests(tt.test, tt.pipeline); got != tt.want {
 			t.Errorf("testRequests(%s, %d) = %d, want %d", tt.test, tt.pipeline, got, tt.want)
 		}
+	}
+}
+
+func TestSlowOriginCountsLateLoads(t *testing.T) {
+	o := &slowOrigin{ttl: time.Second, expires: map[string]time.Time{}}
+	t0 := time.Unix(1000, 0)
+	o.arrived("rt:0", t0) // a first load is not late
+	o.served("rt:0", t0)
+	o.arrived("rt:0", t0.Add(900*time.Millisecond)) // a refresh before the expiry
+	o.served("rt:0", t0.Add(920*time.Millisecond))
+	for range 3 { // a stampede after the expiry: each request is late
+		o.arrived("rt:0", t0.Add(2*time.Second))
+	}
+	o.served("rt:0", t0.Add(2020*time.Millisecond))
+	o.arrived("rt:0", t0.Add(2500*time.Millisecond))
+	if n := o.late.Load(); n != 3 {
+		t.Errorf("late = %d, want 3", n)
+	}
+	if hot("rt:"+strconv.Itoa(hotKeys)) || !hot("rt:0") || hot("other") {
+		t.Error("hot() does not pick the hottest keys")
+	}
+}
+
+func TestGeoScenario(t *testing.T) {
+	got, err := selectScenarios("", "geosearch")
+	if err != nil || len(got) != 1 || got[0].name != "geo" || got[0].load == nil {
+		t.Fatalf("--only geosearch: %+v, %v", got, err)
+	}
+	if cmd := strings.Join(commandTests["geosearch"].cmd(7), " "); cmd != "GEOSEARCH geo FROMMEMBER m:7 BYRADIUS 1 km ASC COUNT 10 WITHDIST" {
+		t.Errorf("geosearch(7) = %q", cmd)
 	}
 }

@@ -11,12 +11,14 @@
 //	go run ./bench                                   # the full comparison
 //	go run ./bench --only set,get --pipelines 1 --requests 20000 --rounds 1 --keys 10000
 //	go run ./bench --only set --rates=true --pipelines 1 --requests 50000 --rounds 1 --keys 0   # SET, then the rate-limiting rows
+//	go run ./bench --scenarios none --rates=false --invalidate 0 --restart-keys 0 --json-keys 0 --keys 0   # the read-through rows alone
 //
 // It needs redis-server and redis-benchmark on PATH. Runs compete for the
 // machine's CPUs, so run it on an otherwise idle machine.
 package main
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -29,6 +31,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 func main() {
@@ -43,7 +46,7 @@ func run() error {
 		o         benchOptions
 		rounds    = flag.Int("rounds", 3, "rounds of the whole matrix; the table shows medians")
 		only      = flag.String("only", "", "comma-separated redis-benchmark tests to run (default: each scenario's)")
-		scenNames = flag.String("scenarios", "", "comma-separated scenarios to run (default: all)")
+		scenNames = flag.String("scenarios", "", "comma-separated scenarios to run (default: all; none: no throughput rows)")
 		pipelines = flag.String("pipelines", "1,16", "comma-separated pipeline depths (-P)")
 		keys      = flag.Int("keys", 1_000_000, "keys loaded for the memory comparison (0 skips it)")
 		strataBin = flag.String("strata-bin", "", "use this strata binary instead of building cmd/strata")
@@ -51,7 +54,15 @@ func run() error {
 		invalid   = flag.Int("invalidate", 100_000, "tagged keys invalidated at once, against a tag set on Redis (0 skips it)")
 		restart   = flag.Int("restart-keys", 1_000_000, "persisted keys for the restart time against Redis loading its AOF (0 skips it)")
 		jsonKeys  = flag.Int("json-keys", 500_000, "~600-byte JSON values for memory with compression and a dictionary (0 skips it)")
+		rt        readThroughOptions
 	)
+	flag.DurationVar(&rt.duration, "readthrough", 10*time.Second, "time per read-through row, against a slow origin (0 skips them)")
+	flag.IntVar(&rt.keys, "readthrough-keys", 10_000, "keys the read-through rows draw from (Zipf 1.1)")
+	flag.IntVar(&rt.warm, "readthrough-warm", 1_000, "hottest keys the warmed read-through rows load first")
+	flag.IntVar(&rt.clients, "readthrough-clients", 50, "clients of the read-through rows")
+	flag.IntVar(&rt.rate, "readthrough-rate", 10_000, "requests per second the read-through clients send together")
+	flag.DurationVar(&rt.delay, "origin-delay", 20*time.Millisecond, "the read-through origin's time per request")
+	flag.DurationVar(&rt.ttl, "readthrough-ttl", 2*time.Second, "TTL of the read-through keys: short, so they expire during a row")
 	flag.IntVar(&o.requests, "requests", 300_000, "requests per run at -P 1 (-n); pipelined runs send up to 5x more, MSET a third")
 	flag.IntVar(&o.clients, "clients", 50, "parallel connections (-c)")
 	flag.IntVar(&o.size, "size", 100, "value size in bytes (-d), for the memory comparison too")
@@ -123,6 +134,14 @@ func run() error {
 			return err
 		}
 	}
+	if rt.duration > 0 {
+		if rt.keys < 2 || rt.warm < 0 || rt.warm > rt.keys || rt.clients < 1 || rt.rate < 1 || rt.delay < 0 || rt.ttl <= 0 {
+			return fmt.Errorf("--readthrough-keys (2 or more), --readthrough-warm (at most the keys), --readthrough-clients, --readthrough-rate, --origin-delay and --readthrough-ttl must make sense")
+		}
+		if err := compareReadThrough(ctx, bin, work, rt); err != nil { // readthrough.go
+			return err
+		}
+	}
 	if *keys > 0 {
 		st, rd, err := compareMemory(ctx, scenarios[0], bin, work, *keys, o.size)
 		if err != nil {
@@ -134,8 +153,12 @@ func run() error {
 	return nil
 }
 
-// selectScenarios applies --scenarios and --only.
+// selectScenarios applies --scenarios and --only; --scenarios none runs
+// none, for the other comparisons alone.
 func selectScenarios(names, tests string) ([]scenario, error) {
+	if names == "none" {
+		return nil, nil
+	}
 	var out []scenario
 	for _, sc := range scenarios {
 		if names != "" && !slices.Contains(strings.Split(names, ","), sc.name) {
@@ -186,6 +209,9 @@ func runScenario(ctx context.Context, sc scenario, bin, work string, depths []in
 	}
 	defer strata.stop()
 	defer redis.stop()
+	if err := loadScenario(ctx, sc, o.keyspace, strata, redis); err != nil {
+		return nil, err
+	}
 	var rows []row
 	for _, p := range depths {
 		for _, t := range sc.tests {
@@ -211,6 +237,45 @@ func runScenario(ctx context.Context, sc scenario, bin, work string, depths []in
 		}
 	}
 	return rows, nil
+}
+
+// loadScenario writes sc's data set into each server, then checks that
+// they answer each of sc's command tests alike, so that its rows compare
+// the same work.
+func loadScenario(ctx context.Context, sc scenario, keyspace int, servers ...*server) error {
+	if sc.load == nil {
+		return nil
+	}
+	replies := make([][]byte, len(servers))
+	for i, s := range servers {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		progress(fmt.Sprintf("loading %d items of the %s scenario into %s", keyspace, sc.name, s.name))
+		c, err := dial(s.addr)
+		if err != nil {
+			return err
+		}
+		var reply bytes.Buffer
+		err = sc.load(c, keyspace)
+		for _, t := range sc.tests {
+			if ct, ok := commandTests[t]; ok && err == nil {
+				c.send(ct.cmd(keyspace / 2)...)
+				if err = c.flush(); err == nil {
+					err = copyReply(&reply, c.br)
+				}
+			}
+		}
+		c.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %s: %w", s.name, sc.name, err)
+		}
+		replies[i] = reply.Bytes()
+		if i > 0 && !bytes.Equal(replies[0], replies[i]) {
+			return fmt.Errorf("%s: %s answers %q, %s %q", sc.name, servers[0].name, replies[0], s.name, replies[i])
+		}
+	}
+	return nil
 }
 
 // compareMemory loads keys into a fresh pair of servers, one after the

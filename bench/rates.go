@@ -149,13 +149,18 @@ func compareRates(ctx context.Context, sc scenario, bin, work string, depths []i
 	return tw.Flush()
 }
 
+// decisions is how many decisions runDecisions makes at pipeline:
+// o.requestsFor(pipeline), rounded up to as many for every connection.
+func (o benchOptions) decisions(pipeline int) int {
+	return (o.requestsFor(pipeline) + o.clients - 1) / o.clients * o.clients
+}
+
 // runDecisions makes o.requestsFor(pipeline) decisions against addr from
 // o.clients connections and returns decisions per second and the latency
 // of each pipelined batch. decide returns the requests of one decision on
 // a random number below o.keyspace.
 func runDecisions(ctx context.Context, addr string, decide func(n int) [][]string, pipeline int, o benchOptions) (sample, error) {
-	total := o.requestsFor(pipeline)
-	per := (total + o.clients - 1) / o.clients
+	per := o.decisions(pipeline) / o.clients
 	lat := make([][]time.Duration, o.clients)
 	errs := make([]error, o.clients)
 	var wg sync.WaitGroup
@@ -215,9 +220,16 @@ func decisionLoop(ctx context.Context, addr string, decide func(int) [][]string,
 
 // skipReply reads one RESP2 reply of any shape, failing on an error reply
 // anywhere in it.
-func skipReply(br *bufio.Reader) error {
+func skipReply(br *bufio.Reader) error { return copyReply(io.Discard, br) }
+
+// copyReply reads one RESP2 reply of any shape into dst, failing on an
+// error reply anywhere in it.
+func copyReply(dst io.Writer, br *bufio.Reader) error {
 	line, err := br.ReadString('\n')
 	if err != nil {
+		return err
+	}
+	if _, err := io.WriteString(dst, line); err != nil {
 		return err
 	}
 	line = strings.TrimSuffix(line, "\r\n")
@@ -231,7 +243,7 @@ func skipReply(br *bufio.Reader) error {
 		if n, err := strconv.Atoi(line[1:]); err != nil {
 			return err
 		} else if n >= 0 {
-			_, err = io.CopyN(io.Discard, br, int64(n)+2)
+			_, err = io.CopyN(dst, br, int64(n)+2)
 			return err
 		}
 	case '*':
@@ -240,7 +252,7 @@ func skipReply(br *bufio.Reader) error {
 			return err
 		}
 		for i := 0; i < n; i++ {
-			if err := skipReply(br); err != nil {
+			if err := copyReply(dst, br); err != nil {
 				return err
 			}
 		}

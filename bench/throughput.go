@@ -27,8 +27,11 @@ type scenario struct {
 	// redisArgs are added to redis-server's command line after the
 	// defaults (save "", appendonly no), so they can override them.
 	redisArgs []string
-	// tests are redis-benchmark -t names.
+	// tests are redis-benchmark -t names, or commandTests' (commands.go).
 	tests []string
+	// load, if set, writes the scenario's data set of keyspace items into
+	// a server before its tests, the same into both (see loadScenario).
+	load func(c *conn, keyspace int) error
 }
 
 var scenarios = []scenario{
@@ -62,8 +65,9 @@ type benchOptions struct {
 }
 
 // slowTests serve fewer requests per second than a single-key command (an
-// MSET writes 10 keys), by about this factor.
-var slowTests = map[string]int{"mset": 3}
+// MSET writes 10 keys, a GEOSEARCH looks at some 170 points), by about
+// this factor.
+var slowTests = map[string]int{"mset": 3, "geosearch": 5}
 
 // requestsFor sizes a run so that runs take a similar time: pipelining
 // serves several times more requests per second.

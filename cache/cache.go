@@ -16,11 +16,19 @@
 // The Cache also owns the tag and prefix indexes and the configured
 // events, and runs tag, pattern, event and namespace invalidation across
 // both tiers (invalidate.go), and keeps a storage.Counters per namespace.
+// For namespaces that keep them (stale_if_error, lease_stale) it keeps
+// the last values of expired keys for a while (stale.go), and it holds
+// CACHE.LEASE's leases (lease.go). CACHE.INVALIDATE NAMESPACE bumps a
+// namespace's generation (generation.go).
 //
 // # Caveats
 //
 // Invalidation locks one shard at a time: it is not atomic, and must not
 // run inside a transaction that holds the whole store (EXEC, scripts).
+//
+// The stale values' and the leases' mutexes are taken under storage locks
+// (their listeners run there) and never take one; the generations' mutex
+// is taken with no storage lock held.
 package cache
 
 import (
@@ -77,6 +85,9 @@ type Cache struct {
 	tags     *storage.Tags
 	prefixes *storage.PrefixIndex // nil: no prefix is indexed
 	events   policy.Events
+	stale    *staleValues // nil: no namespace keeps stale values
+	leases   leases       // CACHE.LEASE's (lease.go)
+	gens     *generations // namespaces' generations (generation.go)
 }
 
 // RemovedFunc hears of keys an invalidation removed, batch by batch, after
@@ -103,11 +114,19 @@ func Open(store *storage.Store, cfg Config) (*Cache, error) {
 		dicts:   make([]atomic.Uint32, len(rules.Spaces())),
 		tags:    storage.NewTags(),
 		events:  events,
+		gens:    newGenerations(rules),
 	}
 	store.AddListener(c.tags)
+	store.AddListener(&c.leases)
 	if prefixes := policy.MinimalPrefixes(append(events.Prefixes(), cfg.IndexPrefixes...)); len(prefixes) > 0 {
 		c.prefixes = storage.NewPrefixIndex(prefixes)
 		store.AddListener(c.prefixes)
+	}
+	for _, sp := range rules.Spaces() {
+		if sp.KeepsStale() > 0 && c.stale == nil {
+			c.stale = newStaleValues(rules)
+			store.AddListener(c.stale)
+		}
 	}
 	if c.spaced {
 		c.counters = make([]*storage.Counters, len(rules.Spaces()))
@@ -116,6 +135,7 @@ func Open(store *storage.Store, cfg Config) (*Cache, error) {
 		}
 		store.AddListener(namespaceCounters{c})
 		store.SetReadListener(namespaceCounters{c})
+		store.SetSizeListener(namespaceCounters{c})
 	}
 	if err := c.openTier(cfg); err != nil {
 		return nil, err
@@ -142,6 +162,11 @@ func (c *Cache) openTier(cfg Config) error {
 		MaxDiskSize:   cfg.MaxDiskSize,
 		Warm:          true,
 		Logger:        cfg.Logger,
+		RestoreGenerations: func(saved map[string]uint32) {
+			if c.gens.restore(saved) {
+				c.store.SetGenerations(c.gens)
+			}
+		},
 	})
 	if err != nil {
 		return err
@@ -268,7 +293,7 @@ func (c *Cache) WaitAll() Wait {
 }
 
 // namespaceCounters counts the keyspace's events in their keys'
-// namespaces, as a storage Listener and ReadListener.
+// namespaces, as a storage Listener, ReadListener and SizeListener.
 type namespaceCounters struct{ c *Cache }
 
 func (n namespaceCounters) of(key string) *storage.Counters {
@@ -283,6 +308,11 @@ func (n namespaceCounters) KeyStored(db *storage.DB, key string, v storage.Value
 // KeyRemoved counts a removal in its key's namespace.
 func (n namespaceCounters) KeyRemoved(db *storage.DB, key string, v storage.Value, why storage.Reason) {
 	n.of(key).KeyRemoved(db, key, v, why)
+}
+
+// KeySized keeps the keys and bytes of its key's namespace.
+func (n namespaceCounters) KeySized(key string, keys, bytes int64) {
+	n.of(key).KeySized(key, keys, bytes)
 }
 
 // KeyRead counts a read in its key's namespace.

@@ -96,6 +96,12 @@ func (c *Cache) InvalidateEvent(db int, name string, fields map[string]string, r
 	return n, nil
 }
 
+// InvalidateKeys removes keys of database db from both tiers (CACHE.WARMUP
+// CLEAR), tells removed of them, and returns how many existed.
+func (c *Cache) InvalidateKeys(db int, keys []string, removed RemovedFunc) (int64, error) {
+	return c.removeKeys(db, keys, storage.InvalidateWarmup, removed)
+}
+
 // TaggedKeys returns up to limit (negative: all) live keys of database db
 // carrying tag, in no order, and forgets the index entries of keys gone
 // unseen.

@@ -20,6 +20,7 @@ package conformance
 // with Redis as its broker) is skipped naming them, and only then.
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"net"
@@ -213,7 +214,7 @@ func respCommands(cmds [][]string) string {
 
 // testRedisCLI runs redis-cli as people do: one-shot commands (stdout not
 // a terminal, so raw output), --no-raw and -3 formatting, commands read
-// from stdin, -n, -r, -x, --pipe, --scan, --bigkeys and --hotkeys.
+// from stdin, -n, -r, -x, --pipe, --scan, --bigkeys, --hotkeys and --stat.
 func testRedisCLI(t *testing.T, bin string, tg target) {
 	cases := []struct {
 		name string
@@ -326,6 +327,18 @@ string
 				t.Errorf("--hotkeys: the hottest key is not item:42:\n%s", summary)
 			}
 		}},
+		{"stat", func(t *testing.T, cli tool, s *session) {
+			adminExpect(t, s, "+OK\r\n", "MSET", "a", "1", "b", "2", "c", "3")
+			rows := cli.stat(3)
+			if len(rows) < 2 {
+				t.Fatalf("--stat: no data rows")
+			}
+			for i, f := range rows {
+				if len(f) != 7 || f[0] != "3" || !regexp.MustCompile(`^[\d.]+[BKMG]$`).MatchString(f[1]) || f[2] == "0" || f[3] != "0" || !strings.HasPrefix(f[5], "(+") {
+					t.Errorf("--stat row %d: %q, want 3 keys, memory, clients, 0 blocked, requests, connections", i, f)
+				}
+			}
+		}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -333,6 +346,48 @@ string
 			tc.run(t, newTool(t, bin, tg), s)
 		})
 	}
+}
+
+// statHeader is what redis-cli --stat prints above its rows.
+const statHeader = "------- data ------ --------------------- load -------------------- - child -\n" +
+	"keys       mem      clients blocked requests            connections          \n"
+
+// stat runs redis-cli --stat, which polls INFO until it is killed, until it
+// has printed n rows (or for at most scriptTimeout), checks its header, and
+// returns the rows' fields. stdbuf makes its output line-buffered: killed,
+// it would lose what it buffered.
+func (tl tool) stat(n int) [][]string {
+	tl.t.Helper()
+	stdbuf, err := exec.LookPath("stdbuf")
+	if err != nil {
+		tl.t.Skip("stdbuf (coreutils) not on PATH")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), scriptTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, stdbuf, "-oL", tl.bin, "-h", tl.host, "-p", tl.port, "--stat", "-i", "0.1")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		tl.t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		tl.t.Fatal(err)
+	}
+	defer cmd.Wait()
+	defer cancel()
+	var text strings.Builder
+	lines := bufio.NewScanner(out)
+	for len(strings.Split(text.String(), "\n")) < n+3 && lines.Scan() {
+		text.WriteString(lines.Text() + "\n")
+	}
+	head, rows, ok := strings.Cut(text.String(), "connections          \n")
+	if !ok || head+"connections          \n" != statHeader {
+		tl.t.Fatalf("redis-cli --stat printed:\n%s\nwant the header:\n%s", text.String(), statHeader)
+	}
+	var fields [][]string
+	for _, r := range strings.Split(strings.TrimSuffix(rows, "\n"), "\n") {
+		fields = append(fields, strings.Fields(r))
+	}
+	return fields
 }
 
 // testRedisBenchmark runs tiny redis-benchmark runs (which stop at the

@@ -74,7 +74,9 @@
 //	~int LO HI        an integer between LO and HI: TTL, PTTL, times
 //	~type             the same RESP types and lengths, values not compared: ids, counts
 //	~oneof A B ...    a bulk string that is one of A, B, ...: RANDOMKEY
-//	~info F F=V #S    INFO text that has fields F (with value V) and section headers "# S"
+//	~info F F=V #S    INFO text that has fields F (with value V) and section headers "# S";
+//	                  F:a=1,b  a field whose value is the subfields a and b, in that order, a's
+//	                  value 1 and b's any (commandstats, latencystats: times vary)
 //	~kv F F=V         CLIENT LIST/INFO text: every line has at least Redis's fields and every
 //	                  F, and some line has F=V
 //	~map K ...        a map (RESP3) or flat array of pairs, compared as unordered pairs;

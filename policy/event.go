@@ -34,24 +34,13 @@ func (e *MissingFieldError) Is(target error) bool { return target == ErrMissingF
 // the filled patterns name the keys the event invalidates. The zero value
 // has no events. An Events is immutable and safe for concurrent use.
 type Events struct {
-	byName map[string][]template
-}
-
-// template is a parsed key template: literal text and holes, alternating.
-type template struct {
-	parts []templatePart
-}
-
-type templatePart struct {
-	text string
-	hole bool // text names a field
+	byName map[string][]Template
 }
 
 // ParseEvents checks and compiles event definitions: each name maps to one
-// or more templates, every '{' opens a hole closed by the next '}', and a
-// hole names a field (non-empty, without braces).
+// or more templates (see ParseTemplate).
 func ParseEvents(defs map[string][]string) (Events, error) {
-	ev := Events{byName: make(map[string][]template, len(defs))}
+	ev := Events{byName: make(map[string][]Template, len(defs))}
 	for name, raws := range defs {
 		if name == "" {
 			return Events{}, fmt.Errorf("%w: an event has an empty name", ErrEventTemplate)
@@ -60,7 +49,10 @@ func ParseEvents(defs map[string][]string) (Events, error) {
 			return Events{}, fmt.Errorf("%w: event %q has no templates", ErrEventTemplate, name)
 		}
 		for _, raw := range raws {
-			t, err := parseTemplate(raw)
+			t, err := ParseTemplate(raw)
+			if err == nil {
+				err = checkEventTemplate(t)
+			}
 			if err != nil {
 				return Events{}, fmt.Errorf("%w: event %q, template %q: %s", ErrEventTemplate, name, raw, err)
 			}
@@ -70,35 +62,17 @@ func ParseEvents(defs map[string][]string) (Events, error) {
 	return ev, nil
 }
 
-func parseTemplate(raw string) (template, error) {
-	if raw == "" {
-		return template{}, errors.New("empty template")
+// checkEventTemplate refuses an event template that starts with a glob,
+// with no literal prefix: it would scan and could empty the whole keyspace
+// on every event, which CACHE.INVALIDATE PATTERN allows only with FORCE.
+// A template starting with a hole has the field's value as its prefix.
+func checkEventTemplate(t Template) error {
+	if first := t.parts[0]; !first.hole {
+		if lit, _ := Literal(first.text); lit == "" {
+			return errors.New("it has no literal prefix, so it would match every key: start it with the keys' prefix (\"product:*\"), or use CACHE.INVALIDATE PATTERN ... FORCE to empty the keyspace")
+		}
 	}
-	var t template
-	for rest := raw; rest != ""; {
-		open := strings.IndexAny(rest, "{}")
-		if open < 0 {
-			t.parts = append(t.parts, templatePart{text: rest})
-			break
-		}
-		if rest[open] == '}' {
-			return template{}, errors.New("'}' without '{'")
-		}
-		if open > 0 {
-			t.parts = append(t.parts, templatePart{text: rest[:open]})
-		}
-		end := strings.IndexAny(rest[open+1:], "{}")
-		if end < 0 || rest[open+1+end] == '{' {
-			return template{}, errors.New("'{' without '}'")
-		}
-		field := rest[open+1 : open+1+end]
-		if field == "" {
-			return template{}, errors.New("empty field name '{}'")
-		}
-		t.parts = append(t.parts, templatePart{text: field, hole: true})
-		rest = rest[open+1+end+1:]
-	}
-	return t, nil
+	return nil
 }
 
 // Has reports whether an event is defined.
@@ -121,25 +95,19 @@ func (e Events) Expand(name string, fields map[string]string) ([]string, error) 
 	}
 	out := make([]string, 0, len(ts))
 	for _, t := range ts {
-		var b strings.Builder
-		for _, p := range t.parts {
-			if !p.hole {
-				b.WriteString(p.text)
-				continue
-			}
-			v, ok := fields[p.text]
-			if !ok {
-				return nil, &MissingFieldError{Event: name, Field: p.text}
-			}
-			writeEscaped(&b, v)
+		p, err := t.Fill(fields, globEscape)
+		var missing *MissingHoleError
+		if errors.As(err, &missing) {
+			return nil, &MissingFieldError{Event: name, Field: missing.Hole}
 		}
-		out = append(out, b.String())
+		out = append(out, p)
 	}
 	return out, nil
 }
 
-// writeEscaped writes v with glob's special characters escaped.
-func writeEscaped(b *strings.Builder, v string) {
+// globEscape escapes glob's special characters in a field's value.
+func globEscape(_, v string) string {
+	var b strings.Builder
 	for i := 0; i < len(v); i++ {
 		switch v[i] {
 		case '*', '?', '[', ']', '\\':
@@ -147,6 +115,7 @@ func writeEscaped(b *strings.Builder, v string) {
 		}
 		b.WriteByte(v[i])
 	}
+	return b.String()
 }
 
 // Prefixes returns the literal key prefixes the templates start with (the

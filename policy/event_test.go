@@ -3,6 +3,7 @@ package policy
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -71,7 +72,7 @@ func TestEventsExpand(t *testing.T) {
 func TestEventsPrefixes(t *testing.T) {
 	ev, err := ParseEvents(map[string][]string{
 		"a": {"product:{id}:*", "product:list:*", "inventory:*:{id}"},
-		"b": {"{id}:x", "*:y", "user:?:z", "exact"},
+		"b": {"{id}:x", "user:?:z", "exact"},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -87,5 +88,20 @@ func TestMinimalPrefixes(t *testing.T) {
 	want := []string{"a:", "a;", "ab", "b"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("MinimalPrefixes = %q, want %q", got, want)
+	}
+}
+
+// TestEventsRefuseMatchAll: a template with no literal prefix would match
+// every key on every event; it is refused, naming the event and template.
+func TestEventsRefuseMatchAll(t *testing.T) {
+	for _, tmpl := range []string{"*", "*:y", "?x", "[ab]*"} {
+		_, err := ParseEvents(map[string][]string{"wipe": {"product:*", tmpl}})
+		if !errors.Is(err, ErrEventTemplate) || !strings.Contains(err.Error(), `event "wipe", template "`+tmpl+`"`) ||
+			!strings.Contains(err.Error(), "every key") {
+			t.Errorf("template %q: %v", tmpl, err)
+		}
+	}
+	if _, err := ParseEvents(map[string][]string{"tenant": {"{tenant}:*"}}); err != nil {
+		t.Errorf("a template starting with a hole: %v", err)
 	}
 }

@@ -3,7 +3,9 @@ package policy
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -108,6 +110,8 @@ var (
 	ErrEmptyMatch      = errors.New("policy: empty match")
 	ErrFieldTTL        = errors.New("policy: invalid ttl_by_field")
 	ErrCompress        = errors.New("policy: invalid compress")
+	ErrAboveMaxTTL     = errors.New("policy: TTL above max_ttl")
+	ErrOrigin          = errors.New("policy: invalid origin")
 )
 
 // Namespace is one cache rule as configured: which keys it covers and what
@@ -132,14 +136,46 @@ type Namespace struct {
 	// TTLByField chooses the TTL of a JSON value from one of its fields;
 	// it takes precedence over TTL (nil: off).
 	TTLByField *FieldTTL
-	// Jitter spreads expiries: every TTL, a client's included, becomes
-	// TTL x U(1-Jitter, 1+Jitter). It is in [0, 1).
+	// Jitter spreads expiries: a TTL becomes TTL x U(1-Jitter,
+	// 1+Jitter). It is in [0, 1). It applies to the namespace's default
+	// TTLs and, unless NoClientJitter, to the TTLs clients give (SET EX,
+	// EXPIRE...): apps often give every key the same TTL, which expires
+	// them together just as a default would.
 	Jitter float64
+	// NoClientJitter keeps the TTLs clients give exact, jittering only
+	// the namespace's defaults (jitter_client_ttl: false in the config
+	// file).
+	NoClientJitter bool
 	// Compress stores values at or over a size zstd-compressed (nil: off).
 	Compress *Compress
 	// NoLocalCache keeps the namespace out of client-side caching
 	// (local_cache: false in the config file).
 	NoLocalCache bool
+	// Origin makes the namespace read-through (see origin.go): an http or
+	// https URL template a key missing from both tiers is loaded from, {key}
+	// the whole key and {suffix} the part after the match's literal prefix
+	// (empty: no origin).
+	Origin string
+	// OriginTimeout bounds a load from the origin, and so how long a
+	// client's read waits for one (default 5s).
+	OriginTimeout time.Duration
+	// NegativeTTL keeps the origin's 404 as "absent" this long, so that a
+	// missing key does not reach the origin on every read (0: not kept).
+	NegativeTTL time.Duration
+	// StaleIfError serves a key's last value for up to this long past its
+	// expiry while the origin fails (0: a failure reads as nil).
+	StaleIfError time.Duration
+	// NoRefreshAhead turns off refresh-ahead: without it a key read close
+	// to its expiry is reloaded in the background (refresh_ahead: false in
+	// the config file).
+	NoRefreshAhead bool
+	// MaxValueSize bounds a value loaded from the origin (default 16mb):
+	// a bigger body is a failed load.
+	MaxValueSize int64
+	// LeaseStale keeps a key's last value for up to this long past its
+	// expiry, for CACHE.LEASE to give callers while another reloads it
+	// (0: they wait).
+	LeaseStale time.Duration
 }
 
 // FieldTTL picks a TTL from a top-level field of a JSON object value: a
@@ -171,9 +207,10 @@ type Space struct {
 	// namespace comes last. Per-namespace counters index by it.
 	ID int
 
-	prefix   string // literal prefix every matching key starts with
-	isPrefix bool   // matching is the prefix test alone
-	literals int    // non-wildcard characters, for specificity
+	origin   Template // compiled Origin
+	prefix   string   // literal prefix every matching key starts with
+	isPrefix bool     // matching is the prefix test alone
+	literals int      // non-wildcard characters, for specificity
 }
 
 // Rules is a validated set of namespaces. It is immutable and safe for
@@ -268,6 +305,9 @@ func compile(ns Namespace, id int) (*Space, error) {
 			}
 		}
 	}
+	if err := checkMaxTTL(ns); err != nil {
+		return nil, err
+	}
 	if c := ns.Compress; c != nil {
 		if c.MinSize < 0 {
 			return nil, fmt.Errorf("compress.min_size: %w: %d is negative", ErrCompress, c.MinSize)
@@ -277,6 +317,9 @@ func compile(ns Namespace, id int) (*Space, error) {
 		}
 	}
 	s := &Space{Namespace: ns, ID: id}
+	if err := s.compileOrigin(); err != nil {
+		return nil, err
+	}
 	if strings.ContainsAny(ns.Match, "*?[\\") {
 		s.prefix, s.isPrefix = Literal(ns.Match)
 		for i := 0; i < len(ns.Match); i++ {
@@ -290,6 +333,34 @@ func compile(ns Namespace, id int) (*Space, error) {
 		s.prefix, s.isPrefix, s.literals = ns.Match, true, len(ns.Match)
 	}
 	return s, nil
+}
+
+// checkMaxTTL refuses a default TTL above max_ttl: max_ttl would cut every
+// such key short, which the config's author cannot have meant.
+func checkMaxTTL(ns Namespace) error {
+	if ns.MaxTTL == 0 {
+		return nil
+	}
+	above := func(setting string, d time.Duration) error {
+		if d > ns.MaxTTL {
+			return fmt.Errorf("%s: %w: %v is above max_ttl %v", setting, ErrAboveMaxTTL, d, ns.MaxTTL)
+		}
+		return nil
+	}
+	if err := above("ttl", ns.TTL); err != nil {
+		return err
+	}
+	if f := ns.TTLByField; f != nil {
+		if err := above("ttl_by_field.default", f.Default); err != nil {
+			return err
+		}
+		for _, v := range slices.Sorted(maps.Keys(f.TTL)) {
+			if err := above("ttl_by_field.ttl."+v, f.TTL[v]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // canonical is the match in a form where two matches covering the same

@@ -127,3 +127,24 @@ func BenchmarkLookup(b *testing.B) {
 		r.Lookup(key)
 	}
 }
+
+// TestNewRefusesTTLAboveMaxTTL: a default TTL above max_ttl is refused,
+// naming the setting, rather than silently cut.
+func TestNewRefusesTTLAboveMaxTTL(t *testing.T) {
+	for _, tc := range []struct {
+		ns   Namespace
+		want string
+	}{
+		{Namespace{Match: "a:*", TTL: 2 * time.Hour, MaxTTL: time.Hour}, `namespaces[0] ("a:*"): ttl: policy: TTL above max_ttl: 2h0m0s is above max_ttl 1h0m0s`},
+		{Namespace{Match: "a:*", MaxTTL: time.Hour, TTLByField: &FieldTTL{Field: "s", Default: 3 * time.Hour}}, "ttl_by_field.default: "},
+		{Namespace{Match: "a:*", MaxTTL: time.Hour, TTLByField: &FieldTTL{Field: "s", TTL: map[string]time.Duration{"ok": time.Minute, "done": 2 * time.Hour}}}, "ttl_by_field.ttl.done: "},
+	} {
+		_, err := New([]Namespace{tc.ns})
+		if !errors.Is(err, ErrAboveMaxTTL) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: %v, want %q", tc.ns, err, tc.want)
+		}
+	}
+	if _, err := New([]Namespace{{Match: "a:*", TTL: time.Hour, MaxTTL: time.Hour}}); err != nil {
+		t.Errorf("ttl equal to max_ttl: %v", err)
+	}
+}

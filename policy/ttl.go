@@ -13,7 +13,8 @@ import (
 // given is the expiry the writer asked for, 0 for none. With none, the
 // namespace's default applies: the TTL its ttl_by_field picks from value,
 // else its TTL. Then jitter multiplies the TTL by 1-Jitter+2*Jitter*u (u
-// uniform in [0, 1), supplied by the caller so tests can fix it), and
+// uniform in [0, 1), supplied by the caller so tests can fix it; a given
+// TTL is left exact when NoClientJitter), and
 // MaxTTL caps the result: a key without a TTL gets MaxTTL. A given expiry
 // already in the past is returned unchanged.
 func (s *Space) ExpireAt(now, given int64, value []byte, u float64) int64 {
@@ -22,6 +23,9 @@ func (s *Space) ExpireAt(now, given int64, value []byte, u float64) int64 {
 		ttl = given - now
 		if ttl <= 0 {
 			return given
+		}
+		if s.NoClientJitter {
+			u = 0.5 // the factor 1: the client's TTL, only capped
 		}
 	} else {
 		ttl = s.DefaultTTL(value).Milliseconds()

@@ -102,3 +102,23 @@ func TestJitterSpreadsExpiries(t *testing.T) {
 		t.Errorf("100 writes gave %d distinct expiries", len(seen))
 	}
 }
+
+// TestNoClientJitter: with NoClientJitter a client's TTL stays exact (only
+// capped) while the default TTL is still jittered.
+func TestNoClientJitter(t *testing.T) {
+	const now = int64(1_000_000)
+	s := &Space{Namespace: Namespace{Match: "k:*", TTL: 100 * time.Second, Jitter: 0.5, MaxTTL: 300 * time.Second, NoClientJitter: true}}
+	if got := s.ExpireAt(now, now+60_000, nil, 0.9); got != now+60_000 {
+		t.Errorf("client TTL 60s: expires in %d ms, want exactly 60000", got-now)
+	}
+	if got := s.ExpireAt(now, now+900_000, nil, 0.9); got != now+300_000 {
+		t.Errorf("client TTL 900s: expires in %d ms, want max_ttl 300000", got-now)
+	}
+	if got := s.ExpireAt(now, 0, nil, 0.9); got != now+140_000 {
+		t.Errorf("default TTL: expires in %d ms, want 100s x 1.4", got-now)
+	}
+	s.NoClientJitter = false
+	if got := s.ExpireAt(now, now+60_000, nil, 0.9); got != now+84_000 {
+		t.Errorf("client TTL 60s with client jitter: expires in %d ms, want 60s x 1.4", got-now)
+	}
+}

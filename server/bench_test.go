@@ -16,7 +16,12 @@ import (
 // cmd(16*pipelines-1)), so a keyspace larger than a pipeline is spread
 // over the caches as redis-benchmark -r spreads it.
 func benchPipeline(b *testing.B, pipelines int, cmd func(i int) []string) {
-	s := startServer(b, Config{})
+	benchPipelineOn(b, startServer(b, Config{}), pipelines, cmd)
+}
+
+// benchPipelineOn is benchPipeline against s, for a benchmark that loads
+// data first.
+func benchPipelineOn(b *testing.B, s *Server, pipelines int, cmd func(i int) []string) {
 	nc, err := net.Dial("tcp", s.Addr())
 	if err != nil {
 		b.Fatal(err)

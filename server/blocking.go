@@ -26,9 +26,16 @@ package server
 // hanging up is noticed; pipelined requests wait there for their turn.
 //
 // The waiters of a key are woken one at a time, in the order they blocked:
-// the one woken pops, and its own write wakes the next while elements
-// remain. A woken client that does not pop (its command failed, or it gave
-// up at the same moment) passes the wake-up on.
+// a write wakes the first, and further writes wake no other until it has
+// run its command again; then, whether it popped or failed (or gave up at
+// the same moment), it passes the wake-up on to the next, while one that
+// found nothing blocks again in its place. Waiters compete in queues: the
+// first waiter of each queue on a key is woken. Lists and sorted sets
+// share one queue, each consumer group of a stream has its own
+// (XREADGROUP), and a solo waiter (XREAD, which takes nothing from others)
+// is woken by every write. A strict waiter (XREADGROUP) is also woken when
+// its key is removed or comes to hold another kind, to fail as Redis
+// fails it.
 //
 // Only execute's call of a command flagged flagBlocking may block: inside
 // MULTI the command runs from EXEC, finds c.block nil and replies as on a
@@ -38,6 +45,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -91,9 +99,21 @@ type blockState struct {
 	db       int
 	kind     storage.Kind
 	keys     []string
-	deadline int64 // in the server clock's milliseconds; 0: no timeout
-	waiting  bool  // the last run blocked instead of replying
-	rerun    bool  // the command runs again after a wake-up
+	deadline int64  // in the server clock's milliseconds; 0: no timeout
+	waiting  bool   // the last run blocked instead of replying
+	rerun    bool   // the command runs again after a wake-up
+	seq      uint64 // the order it first blocked in: its place in line
+
+	// Set by the command's first run before it blocks (see the file
+	// comment); the zero values are the lists' and sorted sets'.
+	queue  string
+	solo   bool
+	strict bool
+	// state is what the first run keeps for the re-runs (XREAD's IDs).
+	state any
+	// wokenBy is the key whose change woke it last: Redis serves a
+	// reader from the key that became ready.
+	wokenBy string
 
 	// unblocked is how the wait was ended from outside, read once woken:
 	// CLIENT UNBLOCK's request, or unblockTimeout from the cron.
@@ -111,21 +131,44 @@ const (
 type blockRegistry struct {
 	count   atomic.Int64 // waiters: writes skip the registry when 0
 	mu      sync.Mutex
-	waiters map[watchKey][]*blockState // in the order they blocked
+	waiters map[watchKey][]*blockState // in the order they blocked (seq)
 	byID    map[int64]*blockState
+	seq     uint64
+	// awake holds, for a queue of a key, the waiter woken and not yet
+	// done with its re-run: until it passes the wake-up on, the queue's
+	// others sleep, so that they are served in order.
+	awake map[queueKey]*blockState
 }
 
-// add registers b as a waiter on its keys.
+// queueKey names a queue of waiters on a key.
+type queueKey struct {
+	watchKey
+	queue string
+}
+
+// add registers b as a waiter on its keys: at the end of the line, or
+// back in its place when it blocks again.
 func (r *blockRegistry) add(b *blockState) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.waiters == nil {
 		r.waiters = map[watchKey][]*blockState{}
 		r.byID = map[int64]*blockState{}
+		r.awake = map[queueKey]*blockState{}
+	}
+	r.settle(b)
+	if b.seq == 0 {
+		r.seq++
+		b.seq = r.seq
 	}
 	for _, k := range b.keys {
 		wk := watchKey{b.db, k}
-		r.waiters[wk] = append(r.waiters[wk], b)
+		list := r.waiters[wk]
+		i := len(list)
+		for i > 0 && list[i-1].seq > b.seq {
+			i--
+		}
+		r.waiters[wk] = slices.Insert(list, i, b)
 	}
 	r.byID[b.c.id] = b
 	r.count.Add(1)
@@ -176,22 +219,55 @@ func (r *blockRegistry) wake(b *blockState) {
 	}
 }
 
-// wakeFirst wakes the first waiter on k for values of kind; the caller
-// holds r.mu.
+// wakeFirst wakes, among the waiters on k for values of kind, the first
+// of each queue and every solo one; and the strict waiters for another
+// kind, whose key no longer holds it. The caller holds r.mu.
 func (r *blockRegistry) wakeFirst(k watchKey, kind storage.Kind) {
-	for _, b := range r.waiters[k] {
-		if b.kind == kind {
-			r.wake(b)
-			return
+	list := r.waiters[k]
+	if len(list) > 1 {
+		list = slices.Clone(list) // wake removes b from r.waiters[k]
+	}
+	var served []string
+	for _, b := range list {
+		switch {
+		case b.kind != kind:
+			if b.strict {
+				r.wakeBy(b, k.key)
+			}
+		case b.solo:
+			r.wakeBy(b, k.key)
+		case !slices.Contains(served, b.queue):
+			served = append(served, b.queue)
+			if qk := (queueKey{k, b.queue}); r.awake[qk] == nil {
+				r.awake[qk] = b
+				r.wakeBy(b, k.key)
+			}
 		}
 	}
 }
 
+// settle ends b's turn as the awake waiter of its queues; the caller
+// holds r.mu.
+func (r *blockRegistry) settle(b *blockState) {
+	for _, k := range b.keys {
+		if qk := (queueKey{watchKey{b.db, k}, b.queue}); r.awake[qk] == b {
+			delete(r.awake, qk)
+		}
+	}
+}
+
+// wakeBy wakes b for a change of key; the caller holds r.mu.
+func (r *blockRegistry) wakeBy(b *blockState, key string) {
+	b.wokenBy = key
+	r.wake(b)
+}
+
 // passOn wakes the next waiter of each of b's keys, for a client that was
-// woken but did not pop.
+// woken and is done: it popped, failed, or gave up.
 func (r *blockRegistry) passOn(b *blockState) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.settle(b)
 	for _, k := range b.keys {
 		r.wakeFirst(watchKey{b.db, k}, b.kind)
 	}
@@ -284,9 +360,21 @@ func (r *blockRegistry) KeyStored(db *storage.DB, key string, v storage.Value) {
 	r.wakeFirst(watchKey{db.Index(), key}, v.Kind())
 }
 
-// KeyRemoved does nothing: a removed key has nothing to pop (a
+// KeyRemoved wakes the strict waiters on key, which fail now that it is
+// gone; others wait on, since a removed key has nothing to pop (a
 // storage.Listener).
-func (r *blockRegistry) KeyRemoved(*storage.DB, string, storage.Value, storage.Reason) {}
+func (r *blockRegistry) KeyRemoved(db *storage.DB, key string, _ storage.Value, _ storage.Reason) {
+	if r.count.Load() == 0 {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, b := range slices.Clone(r.waiters[watchKey{db.Index(), key}]) {
+		if b.strict {
+			r.wakeBy(b, key)
+		}
+	}
+}
 
 // blockFor blocks the running command on keys for values of kind, for
 // timeout (0: forever). It reports false when the client may not block
@@ -338,14 +426,12 @@ func (c *client) callBlocking(cmd *command, args [][]byte) {
 		switch c.await(b, w) {
 		case waitWoken:
 			b.waiting, b.rerun = false, true
-			mark := c.out.Len()
 			c.call(cmd, owned, true)
 			if b.waiting {
 				continue // another client popped first
 			}
-			if c.out.Len() > mark && c.out.Bytes()[mark] == '-' {
-				c.srv.blocking.passOn(b)
-			}
+			// Served or failed: the next in line may find something.
+			c.srv.blocking.passOn(b)
 			return
 		case waitTimeout:
 			c.giveUp(b)

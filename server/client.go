@@ -75,6 +75,8 @@ type client struct {
 	// skip silences the running command's, skipNext the next one's.
 	reply struct{ off, skip, skipNext bool }
 	block *blockState // a blocking command's wait, while execute runs it (blocking.go)
+	load  *loadState  // a read-through command's loads, while call runs it (readthrough.go)
+	loads loadState   // what load points to, reused
 	ps    *subscriber // pub/sub state, from the first subscription
 	// psShared is ps, for other goroutines: tracking delivers to it.
 	psShared atomic.Pointer[subscriber]
@@ -245,13 +247,13 @@ func (c *client) reject(cmd *command, msg string) {
 	if cmd != nil && cmd.name == "exec" {
 		c.setMulti(nil)
 		c.srv.watches.unwatchAll(c)
-		c.out.Error("EXECABORT Transaction discarded because of: " + strings.TrimPrefix(msg, "ERR "))
+		c.refuse(cmd, "EXECABORT Transaction discarded because of: "+strings.TrimPrefix(msg, "ERR "))
 		return
 	}
 	if c.multi != nil {
 		c.multi.failed = true
 	}
-	c.out.Error(msg)
+	c.refuse(cmd, msg)
 }
 
 // lowerName lower-cases an ASCII command name into buf; Go's map lookup of
@@ -385,29 +387,14 @@ func (c *client) call(cmd *command, args [][]byte, lock bool) {
 	if cmd.flags&flagNoData != 0 {
 		c.run(cmd, args)
 	} else {
-		outer := c.tx
-		c.tx = &c.txs[0]
-		if !lock {
-			c.tx = &c.txs[1]
-		}
-		keys := c.begin(cmd, args, lock)
-		held := lock && c.srv.tracking.active.Load() > 0
-		if held {
-			c.srv.tracking.holding(c, c.dbIndex, keys)
-		}
-		if c.tx.Err() == nil {
-			c.run(cmd, args)
-		}
-		if held {
-			c.srv.tracking.release(c.dbIndex, keys)
-		}
-		wait, err := c.tx.End()
-		c.tx = outer
-		c.wait = c.wait.Merge(wait)
-		if err != nil {
+		c.load = c.readThrough(cmd, lock) // nil unless misses are loaded (readthrough.go)
+		if c.runTx(cmd, args, lock, mark) && c.load.missed() {
+			// Load outside the locks, then run again with what was loaded.
 			c.out.Truncate(mark)
-			c.out.Error(storageError(err))
+			c.load.fetch(c)
+			c.runTx(cmd, args, lock, mark)
 		}
+		c.load = nil
 	}
 	if cmd.flags&(flagWrite|flagNoData) == flagWrite|flagNoData {
 		// A write outside a transaction (an invalidation) may have
@@ -426,7 +413,39 @@ func (c *client) call(cmd *command, args [][]byte, lock bool) {
 	if monitored && cmd.flags&flagNoMonitor == 0 && !scriptRunner(cmd) {
 		c.srv.monitors.feed(c, args)
 	}
-	c.srv.commandDone(c, cmd, args, start)
+	c.srv.commandDone(c, cmd, args, start, mark)
+}
+
+// runTx runs cmd in a transaction through the write path: its own, or
+// with lock false inside the caller's. A disk error met on the way
+// replaces what the command wrote from mark on; runTx then returns false.
+// While it holds its locks, the client is their writer for tracking.
+func (c *client) runTx(cmd *command, args [][]byte, lock bool, mark int) bool {
+	outer := c.tx
+	c.tx = &c.txs[0]
+	if !lock {
+		c.tx = &c.txs[1]
+	}
+	keys := c.begin(cmd, args, lock)
+	held := lock && c.srv.tracking.active.Load() > 0
+	if held {
+		c.srv.tracking.holding(c, c.dbIndex, keys)
+	}
+	if c.tx.Err() == nil {
+		c.run(cmd, args)
+	}
+	if held {
+		c.srv.tracking.release(c.dbIndex, keys)
+	}
+	wait, err := c.tx.End()
+	c.tx = outer
+	c.wait = c.wait.Merge(wait)
+	if err != nil {
+		c.out.Truncate(mark)
+		c.out.Error(storageError(err))
+		return false
+	}
+	return true
 }
 
 // begin starts c.tx for cmd: over the keys it names, or the whole store
@@ -442,7 +461,7 @@ func (c *client) begin(cmd *command, args [][]byte, lock bool) [][]byte {
 	switch {
 	case !lock:
 		mode |= storage.TxHeld
-	case cmd.firstKey == 1 && cmd.lastKey == 1 && len(args) > 1: // GET, SET, INCR...: one key
+	case cmd.firstKey == 1 && cmd.lastKey == 1 && cmd.keys == nil && len(args) > 1: // GET, SET, INCR...: one key
 		c.keyBuf = append(c.keyBuf[:0], args[1])
 		keys = c.keyBuf
 	case cmd.firstKey != 0:

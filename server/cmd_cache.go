@@ -17,6 +17,10 @@ package server
 //
 // Every removed key is published on the strata:invalidate channel (the
 // message is the key) and as a "del" keyspace event when those are on.
+//
+// CACHE.INVALIDATE NAMESPACE name empties a namespace in O(1), by bumping
+// its generation (cache/generation.go): it takes no lock and removes
+// nothing itself, and its keys are reclaimed as commands meet them.
 
 import (
 	"errors"
@@ -29,8 +33,13 @@ import (
 	"github.com/stratakv/strata/storage"
 )
 
-// invalidateChannel is where every invalidated key is published.
-const invalidateChannel = "strata:invalidate"
+// invalidateChannel is where every invalidated key is published;
+// invalidateNamespaceChannel is where the match of every namespace
+// invalidated as a whole is.
+const (
+	invalidateChannel          = "strata:invalidate"
+	invalidateNamespaceChannel = "strata:invalidate-namespace"
+)
 
 // invalidateBatch is the most keys removed or checked under one shard
 // lock: about a tenth of a millisecond of work.
@@ -209,10 +218,14 @@ func cmdCacheTagged(c *client, args [][]byte) {
 // cmdCacheInvalidate is CACHE.INVALIDATE TAG tag [tag ...] | PATTERN glob
 // [glob ...] [FORCE] | EVENT name [field value ...], replying with the
 // number of keys removed; a disk error stops it and is the reply.
+// CACHE.INVALIDATE NAMESPACE name is cmdCacheInvalidateNamespace.
 func cmdCacheInvalidate(c *client, args [][]byte) {
 	var n int64
 	var err error
 	switch mode := args[1]; {
+	case is(mode, "namespace"):
+		cmdCacheInvalidateNamespace(c, args)
+		return
 	case is(mode, "tag"):
 		n, err = c.srv.cache.InvalidateTags(c.dbIndex, argStrings(args[2:]), c.invalidated)
 	case is(mode, "pattern"):
@@ -262,6 +275,33 @@ func cmdCacheInvalidate(c *client, args [][]byte) {
 		return
 	}
 	c.out.Int(n)
+}
+
+// cmdCacheInvalidateNamespace is CACHE.INVALIDATE NAMESPACE name: it
+// empties the namespace at once, by generation (cache/generation.go), and
+// replies with its new generation: its keys are reclaimed lazily, so
+// there is no count. The namespace's match is published on the
+// strata:invalidate-namespace channel.
+func cmdCacheInvalidateNamespace(c *client, args [][]byte) {
+	if len(args) != 3 {
+		c.out.Error(msgSyntax)
+		return
+	}
+	sp, ok := c.srv.cache.Rules().ByName(string(args[2]))
+	if !ok {
+		c.out.Error(msgNoNamespace)
+		return
+	}
+	gen, err := c.srv.cache.InvalidateNamespace(sp)
+	if err != nil {
+		c.srv.log.Error("CACHE.INVALIDATE NAMESPACE failed", "namespace", sp.Name, "err", err)
+		c.out.Error(storageError(err))
+		return
+	}
+	c.srv.loader.ForgetNamespace(sp)
+	c.srv.tracking.namespaceInvalidated(c, sp)
+	c.srv.pubsub.publish(c, kindChannel, []byte(invalidateNamespaceChannel), []byte(sp.Match), c.srv.store.Now())
+	c.out.Int(int64(gen))
 }
 
 // invalidated publishes keys c's invalidation removed (a

@@ -22,6 +22,7 @@ func registerCachePolicyCommands(t commandTable) {
 		// them: training takes a while, and must not stall other clients.
 		&command{name: "train", handler: cmdCacheDictTrain, arity: 3, flags: flagNoData | flagNoMulti},
 		&command{name: "info", handler: cmdCacheDictInfo, arity: 3, flags: flagNoData},
+		&command{name: "help", handler: cmdCacheDictHelp, arity: 2, flags: flagNoData},
 	)
 }
 
@@ -135,3 +136,17 @@ func cmdCacheDictInfo(c *client, args [][]byte) {
 	}
 	c.out.Int(int64(c.srv.cache.DictionaryOf(sp)))
 }
+
+var cacheDictHelp = []string{
+	"CACHE.DICT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+	"TRAIN <namespace>",
+	"    Train a zstd dictionary on the namespace's values; its new values compress",
+	"    with it, older values stay readable. The namespace must compress.",
+	"INFO <namespace>",
+	"    Return the id of the dictionary the namespace's new values compress with",
+	"    (0: none).",
+	"HELP",
+	"    Prints this help.",
+}
+
+func cmdCacheDictHelp(c *client, args [][]byte) { c.out.Help(cacheDictHelp) }

@@ -24,8 +24,7 @@ func registerClientCommands(t commandTable) {
 		&command{name: "kill", handler: cmdClientKill, arity: -3, flags: flagNoData},
 		// SETINFO is Redis 7.2's; clients such as go-redis send it on
 		// every connection, so Strata takes it as 7.2 does.
-		&command{name: "setinfo", handler: cmdClientSetInfo, arity: 4, flags: flagNoData,
-			summary: "Set client or connection specific info"},
+		&command{name: "setinfo", handler: cmdClientSetInfo, arity: 4, flags: flagNoData},
 		&command{name: "no-evict", handler: cmdClientNoEvict, arity: 3, flags: flagNoData},
 		&command{name: "tracking", handler: cmdClientTracking, arity: -3, flags: flagNoData},
 		&command{name: "pause", handler: cmdClientPause, arity: -3, flags: flagNoData},

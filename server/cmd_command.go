@@ -193,9 +193,10 @@ func docsEntry(cmd *command) *resp.Node {
 	if d, ok := recorded().docs[cmd.name]; ok {
 		return d
 	}
+	doc := strataDocs[cmd.name] // cmd_docs.go
 	var kv []resp.Node
-	if cmd.summary != "" {
-		kv = append(kv, resp.Bulk("summary"), resp.Bulk(cmd.summary))
+	if doc.summary != "" {
+		kv = append(kv, resp.Bulk("summary"), resp.Bulk(doc.summary))
 	}
 	kv = append(kv, resp.Bulk("since"), resp.Bulk(Version))
 	if isModuleCommand(cmd) {
@@ -204,6 +205,13 @@ func docsEntry(cmd *command) *resp.Node {
 		if group, ok := container.Field("group"); ok {
 			kv = append(kv, resp.Bulk("group"), *group) // a subcommand of Redis's
 		}
+	}
+	if doc.complexity != "" {
+		kv = append(kv, resp.Bulk("complexity"), resp.Bulk(doc.complexity))
+	}
+	if len(doc.args) > 0 {
+		var keys int64
+		kv = append(kv, resp.Bulk("arguments"), argsNode(doc.args, &keys))
 	}
 	d := resp.Map(kv...)
 	return &d
@@ -433,14 +441,19 @@ func cmdCommandGetKeys(c *client, args [][]byte) {
 		return
 	}
 	keys, err := findKeys(specs, line)
-	if err == errSpecUnknown && cmd.firstKey > 0 {
-		// Redis has a command-specific key finder here (SORT, MIGRATE);
-		// the table's key positions stand in for it.
-		keys, err = findKeys(keySpecs(generatedInfo(cmd)), line)
-		flags, _ := specs[0].Field("flags")
-		for i := range keys {
-			keys[i].flags = flags
-		}
+	if err == errSpecUnknown && cmd.keys != nil {
+		// Redis runs the command's own key finder here (SORT, SORT_RO):
+		// the sorted key has the first spec's flags, STORE's key the
+		// last one's.
+		keys, err = nil, nil
+		cmd.keys(line, func(pos int) {
+			spec := specs[0]
+			if len(keys) > 0 {
+				spec = specs[len(specs)-1]
+			}
+			flags, _ := spec.Field("flags")
+			keys = append(keys, foundKey{pos: pos, flags: flags})
+		})
 	}
 	if err != nil {
 		if hasFlag(infoEntry(cmd), "no_mandatory_keys") {

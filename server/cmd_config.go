@@ -638,6 +638,10 @@ func cmdConfigSet(c *client, args [][]byte) {
 		}
 	}
 	for i, p := range params {
+		if s.configChanged == nil {
+			s.configChanged = map[string]bool{}
+		}
+		s.configChanged[p.storedName()] = true
 		if p.set != nil {
 			p.set(s, values[i])
 			continue
@@ -675,12 +679,32 @@ func cmdConfigResetStat(c *client, args [][]byte) {
 	s.stats.commands.Reset()
 	s.stats.rejected.Store(0)
 	s.info.peakMemory.Store(0)
+	s.resetCommandStats()
 	c.out.OK()
 }
 
-// cmdConfigRewrite answers as Redis started without a config file does:
-// Strata never rewrites its YAML file.
-func cmdConfigRewrite(c *client, args [][]byte) { c.out.Error(msgConfigNoFile) }
+// cmdConfigRewrite writes the parameters CONFIG SET changed since start-up
+// into the config file Strata was started with, through
+// Config.RewriteConfig; started without one, it answers as Redis does.
+func cmdConfigRewrite(c *client, args [][]byte) {
+	s := c.srv
+	if s.cfg.RewriteConfig == nil {
+		c.out.Error(msgConfigNoFile)
+		return
+	}
+	s.cfgMu.RLock()
+	changed := make(map[string]string, len(s.configChanged))
+	for name := range s.configChanged {
+		changed[name] = s.configValue(configParams[name])
+	}
+	s.cfgMu.RUnlock()
+	if err := s.cfg.RewriteConfig(changed); err != nil {
+		s.log.Warn("CONFIG REWRITE failed", "file", s.cfg.ConfigFile, "err", err)
+		c.out.Error(msgConfigRewrite + err.Error())
+		return
+	}
+	c.out.OK()
+}
 
 var configHelp = []string{
 	"CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",

@@ -1,11 +1,14 @@
 package server
 
 import (
+	"errors"
 	"fmt"
 	"net"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -199,4 +202,32 @@ func TestConfigSetListeners(t *testing.T) {
 	c.expect("+OK\r\n", "config", "set", "bind", "127.0.0.1 -::1")
 	c.expect("*2\r\n$4\r\nbind\r\n$14\r\n127.0.0.1 -::1\r\n", "config", "get", "bind")
 	dial(t, s).expect("+PONG\r\n", "ping")
+}
+
+// TestConfigRewriteHook: CONFIG REWRITE hands the parameters CONFIG SET
+// changed, with CONFIG GET's values, to Config.RewriteConfig, and reports
+// its failure as Redis does.
+func TestConfigRewriteHook(t *testing.T) {
+	var mu sync.Mutex // the hook runs on the server's goroutine
+	var got map[string]string
+	fail := false
+	s := startServer(t, Config{RewriteConfig: func(changed map[string]string) error {
+		mu.Lock()
+		defer mu.Unlock()
+		got = changed
+		if fail {
+			return errors.New("read-only file system")
+		}
+		return nil
+	}})
+	c := dial(t, s)
+	c.expect("+OK\r\n", "CONFIG", "SET", "maxmemory", "10mb", "hz", "20")
+	c.expect("+OK\r\n", "CONFIG", "REWRITE")
+	mu.Lock()
+	if want := map[string]string{"maxmemory": "10485760", "hz": "20"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("RewriteConfig got %v, want %v", got, want)
+	}
+	fail = true
+	mu.Unlock()
+	c.expect("-ERR Rewriting config file: read-only file system\r\n", "CONFIG", "REWRITE")
 }

@@ -1,11 +1,12 @@
 package server
 
-// LATENCY LATEST|HISTORY|RESET|DOCTOR|HELP: Redis's latency monitor, as
-// latency.c keeps it. With latency-monitor-threshold above 0, a command
-// that takes at least that many milliseconds is a sample of the event
-// "command", or "fast-command" for those Redis flags fast; each event
-// keeps its last 160 samples, one per second (the worst of the second),
-// and its worst ever. Strata has no fork, AOF or expire-cycle events.
+// LATENCY LATEST|HISTORY|RESET|DOCTOR|HISTOGRAM|HELP: Redis's latency
+// monitor, as latency.c keeps it. With latency-monitor-threshold above 0,
+// a command that takes at least that many milliseconds is a sample of the
+// event "command", or "fast-command" for those Redis flags fast; each
+// event keeps its last 160 samples, one per second (the worst of the
+// second), and its worst ever. Strata has no fork, AOF or expire-cycle
+// events. HISTOGRAM reads the per-command latencies of INFO latencystats.
 // https://redis.io/docs/management/optimization/latency-monitor/
 
 import (
@@ -15,6 +16,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/stratakv/strata/internal/hist"
+	"github.com/stratakv/strata/internal/resp"
 )
 
 func registerLatencyCommands(t commandTable) {
@@ -23,6 +27,7 @@ func registerLatencyCommands(t commandTable) {
 		&command{name: "history", handler: cmdLatencyHistory, arity: 3, flags: flagNoData},
 		&command{name: "reset", handler: cmdLatencyReset, arity: -2, flags: flagNoData},
 		&command{name: "doctor", handler: cmdLatencyDoctor, arity: 2, flags: flagNoData},
+		&command{name: "histogram", handler: cmdLatencyHistogram, arity: -2, flags: flagNoData},
 		&command{name: "help", handler: cmdLatencyHelp, arity: 2, flags: flagNoData},
 	)
 }
@@ -221,6 +226,78 @@ const (
 		"  5) Check if the problem is allocator-related by recompiling Redis with MALLOC=libc, if you are using Jemalloc. However this may create fragmentation problems.\n"
 )
 
+// cmdLatencyHistogram is LATENCY HISTOGRAM [command ...]: the calls and
+// cumulative latency distribution of every command called (or of those
+// named, a container standing for its subcommands), from the statistics
+// INFO latencystats reads (cmdstats.go), as Redis's fillCommandCDF writes
+// them.
+func cmdLatencyHistogram(c *client, args [][]byte) {
+	type entry struct {
+		name string
+		snap *hist.Snapshot
+	}
+	var entries []entry
+	add := func(cmd *command) {
+		if st := cmd.stats.Load(); st != nil {
+			if snap := st.latency.Snapshot(); snap.Count() > 0 {
+				entries = append(entries, entry{cmd.name, snap})
+			}
+		}
+	}
+	if len(args) == 2 {
+		c.srv.commands.eachCommand(func(cmd *command, _ *cmdStats) { add(cmd) })
+	}
+	for _, a := range args[2:] {
+		cmd := c.srv.commands.lookupFullName(string(a))
+		if cmd == nil {
+			continue
+		}
+		add(cmd)
+		for _, sub := range sortedSubcommands(cmd) {
+			add(sub)
+		}
+	}
+	c.out.Map(len(entries))
+	for _, e := range entries {
+		c.out.BulkString(e.name)
+		c.out.Map(2)
+		c.out.BulkString("calls")
+		c.out.Int(int64(e.snap.Count()))
+		c.out.BulkString("histogram_usec")
+		writeLatencyCDF(&c.out, e.snap)
+	}
+}
+
+// writeLatencyCDF writes a latency distribution as Redis's HdrHistogram
+// iteration does: at upper bounds doubling from 1024 ns, each named in
+// microseconds as HdrHistogram's highest equivalent value (bound + bound/128
+// - 1), with the count at or below it, where that count grew.
+func writeLatencyCDF(w *resp.Writer, snap *hist.Snapshot) {
+	var bounds []time.Duration
+	for b := time.Duration(1024); ; b *= 2 {
+		bounds = append(bounds, b)
+		if snap.Cumulative([]time.Duration{b})[0] >= snap.Count() || b > time.Hour {
+			break
+		}
+	}
+	counts := snap.Cumulative(bounds)
+	var keys []int64
+	var vals []uint64
+	prev := uint64(0)
+	for i, b := range bounds {
+		if counts[i] > prev {
+			keys = append(keys, int64(b+b/128-1)/1000)
+			vals = append(vals, counts[i])
+		}
+		prev = counts[i]
+	}
+	w.Map(len(keys))
+	for i := range keys {
+		w.Int(keys[i])
+		w.Int(int64(vals[i]))
+	}
+}
+
 func cmdLatencyHelp(c *client, args [][]byte) { c.out.Help(latencyHelp) }
 
 var latencyHelp = []string{
@@ -234,6 +311,9 @@ var latencyHelp = []string{
 	"RESET [<event> ...]",
 	"    Reset latency data of one or more <event> classes.",
 	"    (default: reset all data for all event classes)",
+	"HISTOGRAM [COMMAND ...]",
+	"    Return a cumulative distribution of latencies in the format of a histogram for the specified command names.",
+	"    If no commands are specified then all histograms are replied.",
 	"HELP",
 	"    Prints this help.",
 }

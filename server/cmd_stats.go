@@ -1,10 +1,11 @@
 package server
 
-// Cache statistics: CACHE.STATS [namespace], CACHE.HOTKEYS [COUNT n], and
-// INFO's "# Strata" section (infoStrata) with the same fields as
-// CACHE.STATS.
+// Cache statistics: CACHE.STATS [namespace], CACHE.HOTKEYS [COUNT n]
+// [NAMESPACE ns], and INFO's "# Strata" section (infoStrata) with the same
+// fields as CACHE.STATS.
 
 import (
+	"math"
 	"strconv"
 
 	"github.com/stratakv/strata/storage"
@@ -13,9 +14,9 @@ import (
 func registerStatsCommands(t commandTable) {
 	t.add(
 		&command{name: "cache.stats", handler: cmdCacheStats, arity: -1, flags: flagNoData},
-		// HOTKEYS takes its shard locks one at a time itself, so that a
-		// walk over a big keyspace never stalls other clients for long;
-		// inside EXEC, which holds the store lock, it could not.
+		// HOTKEYS takes its shard locks one at a time itself, so that it
+		// never stalls other clients for long; inside EXEC, which holds
+		// the store lock, it could not.
 		&command{name: "cache.hotkeys", handler: cmdCacheHotKeys, arity: -1, flags: flagNoData | flagNoMulti},
 	)
 }
@@ -28,33 +29,76 @@ type cacheStat struct {
 	isRatio bool
 }
 
+// nsStats are the statistics of one namespace, or of the whole keyspace:
+// its counters, and the numbers the keyspace keeps elsewhere (Stats, DB
+// lengths, Used) for itself.
+type nsStats struct {
+	name                                        string
+	ctr                                         *storage.Counters
+	hits, misses, expired, evicted, keys, bytes int64
+}
+
+// statsOf returns the statistics of a namespace's counters, or of the
+// whole keyspace for ns nil.
+func (s *Server) statsOf(ns *storage.Counters) nsStats {
+	if ns != nil {
+		return nsStats{ctr: ns, hits: ns.Hits.Load(), misses: ns.Misses.Load(), expired: ns.Expired.Load(),
+			evicted: ns.Evicted.Load(), keys: ns.Keys.Load(), bytes: ns.Bytes.Load()}
+	}
+	st := s.store.Stats()
+	out := nsStats{ctr: s.store.Counters(), hits: st.Hits.Load(), misses: st.Misses.Load(),
+		expired: st.Expired.Load(), evicted: st.Evicted.Load(), bytes: s.store.Used()}
+	for i := 0; i < s.store.Databases(); i++ {
+		out.keys += int64(s.store.DB(i).Len())
+	}
+	return out
+}
+
+// namespaceStats returns the statistics of every namespace in config
+// order, the default one last; without configured namespaces, the whole
+// keyspace's as the default namespace's.
+func (s *Server) namespaceStats() []nsStats {
+	var out []nsStats
+	for _, sp := range s.cache.Rules().Spaces() {
+		st := s.statsOf(s.cache.NamespaceCounters(sp))
+		st.name = sp.Name
+		out = append(out, st)
+	}
+	return out
+}
+
+// hitRate is hits over reads, 0 before any read.
+func (st nsStats) hitRate() float64 {
+	if st.hits+st.misses == 0 {
+		return 0
+	}
+	return float64(st.hits) / float64(st.hits+st.misses)
+}
+
+// compression is the bytes written compressed before compression over
+// after, 1 before any.
+func (st nsStats) compression() float64 {
+	if stored := st.ctr.StoredBytes.Load(); stored > 0 {
+		return float64(st.ctr.RawBytes.Load()) / float64(stored)
+	}
+	return 1
+}
+
 // cacheStats returns the CACHE.STATS fields, in the order they are
-// reported, of the whole keyspace (ns nil) or of one namespace's counters;
-// memory is accounted for the keyspace as a whole, so only it has bytes.
+// reported, of the whole keyspace (ns nil) or of one namespace's counters.
 func (s *Server) cacheStats(ns *storage.Counters) []cacheStat {
-	ctr := ns
-	var hits, misses, expired, evicted int64
-	if ns == nil {
-		ctr = s.store.Counters()
-		st := s.store.Stats()
-		hits, misses, expired, evicted = st.Hits.Load(), st.Misses.Load(), st.Expired.Load(), st.Evicted.Load()
-	} else {
-		hits, misses, expired, evicted = ns.Hits.Load(), ns.Misses.Load(), ns.Expired.Load(), ns.Evicted.Load()
-	}
+	st := s.statsOf(ns)
+	ctr, hits, misses := st.ctr, st.hits, st.misses
 	diskHits := ctr.DiskHits.Load()
-	hitRate := 0.0
-	if hits+misses > 0 {
-		hitRate = float64(hits) / float64(hits+misses)
-	}
 	stats := []cacheStat{
 		{name: "memory_hits", n: hits - diskHits},
 		{name: "disk_hits", n: diskHits},
 		{name: "misses", n: misses},
-		{name: "hit_rate", ratio: hitRate, isRatio: true},
+		{name: "hit_rate", ratio: st.hitRate(), isRatio: true},
 		{name: "sets", n: ctr.Sets.Load()},
 		{name: "deletes", n: ctr.Deletes.Load()},
-		{name: "expirations", n: expired},
-		{name: "evictions", n: evicted},
+		{name: "expirations", n: st.expired},
+		{name: "evictions", n: st.evicted},
 	}
 	for k := range ctr.Invalidations {
 		stats = append(stats, cacheStat{name: "invalidations_" + storage.Invalidation(k).String(), n: ctr.Invalidations[k].Load()})
@@ -64,15 +108,16 @@ func (s *Server) cacheStats(ns *storage.Counters) []cacheStat {
 		cacheStat{name: "throttle_suppressed", n: ctr.ThrottleSuppressed.Load()},
 		cacheStat{name: "rate_allowed", n: ctr.RateAllowed.Load()},
 		cacheStat{name: "rate_denied", n: ctr.RateDenied.Load()},
+		cacheStat{name: "origin_requests", n: ctr.OriginRequests.Load()},
+		cacheStat{name: "origin_failures", n: ctr.OriginFailures.Load()},
+		cacheStat{name: "origin_not_found", n: ctr.OriginNotFound.Load()},
+		cacheStat{name: "origin_negative_hits", n: ctr.OriginNegativeHits.Load()},
+		cacheStat{name: "origin_shared", n: ctr.OriginShared.Load()},
+		cacheStat{name: "origin_stale", n: ctr.OriginStale.Load()},
+		cacheStat{name: "origin_refreshes", n: ctr.OriginRefreshes.Load()},
 	)
-	if ns == nil {
-		stats = append(stats, cacheStat{name: "bytes", n: s.store.Used()})
-	}
-	compression := 1.0
-	if stored := ctr.StoredBytes.Load(); stored > 0 {
-		compression = float64(ctr.RawBytes.Load()) / float64(stored)
-	}
-	return append(stats, cacheStat{name: "compression_ratio", ratio: compression, isRatio: true})
+	stats = append(stats, cacheStat{name: "keys", n: st.keys}, cacheStat{name: "bytes", n: st.bytes})
+	return append(stats, cacheStat{name: "compression_ratio", ratio: st.compression(), isRatio: true})
 }
 
 // cmdCacheStats: CACHE.STATS [namespace] -> a map of the statistics (a
@@ -98,19 +143,35 @@ func cmdCacheStats(c *client, args [][]byte) {
 	for _, st := range stats {
 		c.out.BulkString(st.name)
 		if st.isRatio {
-			c.out.Double(st.ratio)
+			c.writeRatio(st.ratio)
 		} else {
 			c.out.Int(st.n)
 		}
 	}
 }
 
+// formatRatio writes a ratio with four fixed decimals (0.8333, 1.0000), as
+// Redis's INFO writes its ratios with fixed decimals: the shortest text of
+// a double, or Redis 7.0's %.17g (0.83333333333333337), shows digits that
+// mean nothing for a hit rate.
+func formatRatio(r float64) string { return strconv.FormatFloat(r, 'f', 4, 64) }
+
+// writeRatio replies a ratio in formatRatio's text: a double in RESP3, a
+// bulk string in RESP2.
+func (c *client) writeRatio(r float64) {
+	if !c.out.RESP3() {
+		c.out.BulkString(formatRatio(r))
+		return
+	}
+	c.out.Raw([]byte("," + formatRatio(r) + "\r\n"))
+}
+
 // infoStrata writes the fields of INFO's "# Strata" section: those of
-// CACHE.STATS, ratios with four decimals as Redis prints its own ratios.
+// CACHE.STATS.
 func (s *Server) infoStrata(w *infoWriter) {
 	for _, st := range s.cacheStats(nil) {
 		if st.isRatio {
-			w.field(st.name, strconv.FormatFloat(st.ratio, 'f', 4, 64))
+			w.field(st.name, formatRatio(st.ratio))
 		} else {
 			w.field(st.name, st.n)
 		}
@@ -120,33 +181,49 @@ func (s *Server) infoStrata(w *infoWriter) {
 // hotKeysDefault is how many keys CACHE.HOTKEYS returns without COUNT.
 const hotKeysDefault = 10
 
-// cmdCacheHotKeys: CACHE.HOTKEYS [COUNT n] -> [[key, freq], ...], the keys
-// of the selected database with the highest access frequency (the decayed
-// LFU counter OBJECT FREQ reports), most frequent first. The counters are
-// kept under every maxmemory-policy, so it works under all of them. Like
-// KEYS, a large COUNT returns as many keys as exist.
+// cmdCacheHotKeys: CACHE.HOTKEYS [COUNT n] [NAMESPACE ns] -> [[key,
+// count], ...], the keys of the selected database with the highest
+// decayed access counts (storage/hotkeys.go: reads and read-modify-writes,
+// halved every minute), hottest first, counts rounded to integers. With
+// NAMESPACE, only that namespace's keys. OBJECT FREQ keeps Redis's
+// meaning, the logarithmic LFU counter.
 func cmdCacheHotKeys(c *client, args [][]byte) {
 	n := int64(hotKeysDefault)
-	switch {
-	case len(args) == 3 && is(args[1], "count"):
-		var ok bool
-		if n, ok = argInt(args[2]); !ok {
-			c.out.Error(msgNotInteger)
+	var keep func(string) bool
+	for i := 1; i < len(args); i += 2 {
+		if i+1 == len(args) {
+			c.out.Error(msgSyntax)
 			return
 		}
-		if n <= 0 {
-			c.out.Error(msgHotKeysCount)
+		switch {
+		case is(args[i], "count"):
+			var ok bool
+			if n, ok = argInt(args[i+1]); !ok {
+				c.out.Error(msgNotInteger)
+				return
+			}
+			if n <= 0 {
+				c.out.Error(msgHotKeysCount)
+				return
+			}
+		case is(args[i], "namespace"):
+			rules := c.srv.cache.Rules()
+			space, ok := rules.ByName(string(args[i+1]))
+			if !ok {
+				c.out.Error(msgNoNamespace)
+				return
+			}
+			keep = func(key string) bool { return rules.Lookup([]byte(key)) == space }
+		default:
+			c.out.Error(msgSyntax)
 			return
 		}
-	case len(args) != 1:
-		c.out.Error(msgSyntax)
-		return
 	}
-	hot := c.srv.store.HotKeys(c.dbIndex, int(n))
+	hot := c.srv.store.HotKeys(c.dbIndex, int(min(n, math.MaxInt32)), keep)
 	c.out.Array(len(hot))
 	for _, h := range hot {
 		c.out.Array(2)
 		c.out.BulkString(h.Key)
-		c.out.Int(int64(h.Freq))
+		c.out.Int(int64(math.Round(h.Count)))
 	}
 }

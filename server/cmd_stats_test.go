@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -59,8 +60,12 @@ func TestCacheStats(t *testing.T) {
 		"memory_hits": int64(2), "disk_hits": int64(0), "misses": int64(2), "hit_rate": 0.5,
 		"sets": int64(5), "deletes": int64(1), "expirations": int64(1), "evictions": int64(0),
 		"invalidations_tag": int64(0), "invalidations_pattern": int64(0), "invalidations_event": int64(0),
+		"invalidations_namespace": int64(0), "invalidations_warmup": int64(0),
 		"throttle_allowed": int64(1), "throttle_suppressed": int64(2),
 		"rate_allowed": int64(2), "rate_denied": int64(1), "compression_ratio": 1.0,
+		"origin_requests": int64(0), "origin_failures": int64(0), "origin_not_found": int64(0),
+		"origin_negative_hits": int64(0), "origin_shared": int64(0), "origin_stale": int64(0), "origin_refreshes": int64(0),
+		"keys": int64(3), // r, g and t: a and short are gone
 	}
 	for _, proto := range []int{2, 3} {
 		rdb := redis.NewClient(&redis.Options{Addr: s.Addr(), Protocol: proto, DisableIndentity: true})
@@ -69,8 +74,7 @@ func TestCacheStats(t *testing.T) {
 		for k, w := range want {
 			g := got[k]
 			if f, ok := w.(float64); ok && proto == 2 {
-				w = fmt.Sprint(f) // RESP2 carries doubles as bulk strings
-				g = fmt.Sprint(g)
+				w = formatRatio(f) // RESP2 carries doubles as bulk strings
 			}
 			if g != w {
 				t.Errorf("RESP%d %s = %v (%T), want %v", proto, k, g, g, w)
@@ -83,11 +87,11 @@ func TestCacheStats(t *testing.T) {
 			t.Errorf("RESP%d: %d fields, want %d", proto, len(got), len(want)+1)
 		}
 	}
-	// The raw RESP3 shape: a map, ratios as doubles.
+	// The raw RESP3 shape: a map, ratios as doubles with four decimals.
 	c.do("HELLO", "3")
 	got := c.do("CACHE.STATS")
 	if !strings.HasPrefix(got, fmt.Sprintf("%%%d\r\n$11\r\nmemory_hits\r\n:2\r\n", len(want)+1)) ||
-		!strings.Contains(got, "$8\r\nhit_rate\r\n,0.5\r\n") {
+		!strings.Contains(got, "$8\r\nhit_rate\r\n,0.5000\r\n") {
 		t.Errorf("RESP3 CACHE.STATS = %q", got)
 	}
 }
@@ -139,10 +143,10 @@ func TestCacheStatsNamespace(t *testing.T) {
 		{"products", map[string]int64{"memory_hits": 2, "disk_hits": 0, "misses": 1,
 			"sets": 4, "deletes": 2, "expirations": 1, "evictions": 0,
 			"invalidations_tag": 1, "invalidations_pattern": 0,
-			"rate_allowed": 1, "rate_denied": 1, "throttle_allowed": 0, "throttle_suppressed": 0}},
+			"rate_allowed": 1, "rate_denied": 1, "throttle_allowed": 0, "throttle_suppressed": 0, "keys": 1}},
 		{"users", map[string]int64{"memory_hits": 0, "misses": 1, "sets": 1, "deletes": 0, "expirations": 0, "invalidations_tag": 0,
-			"rate_allowed": 0, "throttle_allowed": 1, "throttle_suppressed": 1}},
-		{"default", map[string]int64{"memory_hits": 1, "misses": 0, "sets": 1, "deletes": 0, "rate_allowed": 0, "throttle_allowed": 0}},
+			"rate_allowed": 0, "throttle_allowed": 1, "throttle_suppressed": 1, "keys": 1}},
+		{"default", map[string]int64{"memory_hits": 1, "misses": 0, "sets": 1, "deletes": 0, "rate_allowed": 0, "throttle_allowed": 0, "keys": 1}},
 	}
 	for _, tc := range cases {
 		got := nsStats(tc.ns)
@@ -151,8 +155,8 @@ func TestCacheStatsNamespace(t *testing.T) {
 				t.Errorf("%s: %s = %v, want %d", tc.ns, k, got[k], w)
 			}
 		}
-		if _, ok := got["bytes"]; ok {
-			t.Errorf("%s: a namespace reports bytes, which only the keyspace accounts", tc.ns)
+		if b, ok := got["bytes"].(int64); !ok || (b > 0) != (got["keys"].(int64) > 0) {
+			t.Errorf("%s: %v bytes for %v keys", tc.ns, got["bytes"], got["keys"])
 		}
 	}
 	c.expect(errReply(msgNoNamespace), "CACHE.STATS", "orders")
@@ -174,6 +178,8 @@ func TestCacheStatsErrors(t *testing.T) {
 	c.expect(errReply(msgSyntax), "CACHE.HOTKEYS", "TOP")
 	c.expect(errReply(msgSyntax), "CACHE.HOTKEYS", "COUNT")
 	c.expect(errReply(msgSyntax), "CACHE.HOTKEYS", "COUNT", "1", "2")
+	c.expect(errReply(msgSyntax), "CACHE.HOTKEYS", "NAMESPACE")
+	c.expect(errReply(msgNoNamespace), "CACHE.HOTKEYS", "NAMESPACE", "orders")
 	c.expect(errReply(msgNotInteger), "CACHE.HOTKEYS", "COUNT", "x")
 	c.expect(errReply(msgHotKeysCount), "CACHE.HOTKEYS", "COUNT", "0")
 	c.expect(errReply(msgHotKeysCount), "CACHE.HOTKEYS", "COUNT", "-2")
@@ -202,28 +208,41 @@ func TestStrataInfoSection(t *testing.T) {
 	}
 }
 
+// TestCacheHotKeys: keys read 30, 20 and 10 times come back in that order
+// with their counts; NAMESPACE keeps one namespace's keys; OBJECT FREQ
+// stays Redis's logarithmic counter.
 func TestCacheHotKeys(t *testing.T) {
-	s := startServer(t, Config{})
+	clk := newTestClock()
+	s := startServer(t, Config{Clock: clk.Now, MaxMemoryPolicy: "allkeys-lfu", Namespaces: []policy.Namespace{
+		{Name: "users", Match: "user:*"},
+	}})
 	c := dial(t, s)
-	for i := 0; i < 50; i++ {
-		c.expect("+OK\r\n", "SET", fmt.Sprintf("k%d", i), "v")
+	reads := map[string]int{"k30": 30, "k20": 20, "k10": 10, "user:7": 25, "user:8": 5, "cold": 1}
+	for k, n := range reads {
+		c.expect("+OK\r\n", "SET", k, "v")
+		for i := 0; i < n; i++ {
+			c.send("GET", k)
+		}
+		for i := 0; i < n; i++ {
+			c.read()
+		}
 	}
-	for i := 0; i < 300; i++ {
-		c.send("GET", "k7")
-		c.send("GET", "k7")
-		c.send("GET", "k31")
+	c.expect("*3\r\n*2\r\n$3\r\nk30\r\n:30\r\n*2\r\n$6\r\nuser:7\r\n:25\r\n*2\r\n$3\r\nk20\r\n:20\r\n",
+		"CACHE.HOTKEYS", "COUNT", "3")
+	c.expect("*2\r\n*2\r\n$6\r\nuser:7\r\n:25\r\n*2\r\n$6\r\nuser:8\r\n:5\r\n", "CACHE.HOTKEYS", "NAMESPACE", "users")
+	c.expect("*3\r\n*2\r\n$3\r\nk30\r\n:30\r\n*2\r\n$3\r\nk20\r\n:20\r\n*2\r\n$3\r\nk10\r\n:10\r\n",
+		"cache.hotkeys", "namespace", "default", "count", "3")
+	if got := c.do("CACHE.HOTKEYS"); !strings.HasPrefix(got, "*6\r\n") {
+		t.Errorf("CACHE.HOTKEYS = %q, want the 6 keys read", got)
 	}
-	for i := 0; i < 900; i++ {
-		c.read()
-	}
-	// The LFU counter grows with the logarithm of the reads, by chance:
-	// the two keys read hundreds of times top the list, in either order.
-	got := c.do("CACHE.HOTKEYS", "COUNT", "2")
-	if !strings.HasPrefix(got, "*2\r\n*2\r\n$") || !strings.Contains(got, "$2\r\nk7\r\n:") || !strings.Contains(got, "$3\r\nk31\r\n:") {
-		t.Errorf("CACHE.HOTKEYS COUNT 2 = %q, want k7 and k31", got)
-	}
-	if got := c.do("cache.hotkeys"); !strings.HasPrefix(got, "*10\r\n") {
-		t.Errorf("CACHE.HOTKEYS = %q, want 10 entries", got)
+	// A minute halves every count.
+	clk.Advance(time.Minute)
+	c.expect("*2\r\n*2\r\n$3\r\nk30\r\n:15\r\n*2\r\n$6\r\nuser:7\r\n:13\r\n", "CACHE.HOTKEYS", "COUNT", "2")
+	// OBJECT FREQ is the LFU counter, which grows with the logarithm of
+	// the reads: k30's is far below 30.
+	got := c.do("OBJECT", "FREQ", "k30")
+	if n, err := strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(got, ":"))); err != nil || n < 5 || n >= 20 {
+		t.Errorf("OBJECT FREQ k30 = %q, want Redis's logarithmic counter", got)
 	}
 	c.expect("+OK\r\n", "SELECT", "1")
 	c.expect("*0\r\n", "CACHE.HOTKEYS", "COUNT", "5")
@@ -257,5 +276,41 @@ func TestCacheStatsResetStat(t *testing.T) {
 	}
 	if got["bytes"] == int64(0) {
 		t.Errorf("bytes = 0 after CONFIG RESETSTAT with keys stored")
+	}
+}
+
+// TestCacheStatsCountOnce: a namespace counts each write and read once,
+// whichever way it comes: a plain command, MSET, CACHE.MSET, MULTI/EXEC
+// or a script.
+func TestCacheStatsCountOnce(t *testing.T) {
+	s := startServer(t, Config{Namespaces: []policy.Namespace{
+		{Name: "products", Match: "product:*", TTL: time.Hour, Jitter: 0.2, MaxTTL: 2 * time.Hour},
+	}})
+	c := dial(t, s)
+	c.expect("+OK\r\n", "MSET", "product:1", "a", "product:2", "b")
+	c.expect("+OK\r\n", "CACHE.MSET", "EX", "60", "product:3", "c", "product:4", "d")
+	c.expect("+OK\r\n", "MULTI")
+	c.expect("+QUEUED\r\n", "SET", "product:5", "e")
+	c.expect("+QUEUED\r\n", "GET", "product:1")
+	c.expect("*2\r\n+OK\r\n$1\r\na\r\n", "EXEC")
+	c.expect("$1\r\nb\r\n", "EVAL", "redis.call('SET', KEYS[1], 'f'); redis.call('GET', 'product:none'); return redis.call('GET', KEYS[2])", "2", "product:6", "product:2")
+	c.expect("+OK\r\n", "SET", "other", "x")
+	rdb := redis.NewClient(&redis.Options{Addr: s.Addr(), Protocol: 2, DisableIndentity: true})
+	defer rdb.Close()
+	v, err := rdb.Do(context.Background(), "CACHE.STATS", "products").Slice()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]any{}
+	for i := 0; i+1 < len(v); i += 2 {
+		got[v[i].(string)] = v[i+1]
+	}
+	for k, want := range map[string]any{"sets": int64(6), "memory_hits": int64(2), "misses": int64(1), "hit_rate": "0.6667"} {
+		if got[k] != want {
+			t.Errorf("products %s = %v, want %v", k, got[k], want)
+		}
+	}
+	if all := statsOf(t, rdb); all["sets"] != int64(7) {
+		t.Errorf("keyspace sets = %v, want 7", all["sets"])
 	}
 }

@@ -20,7 +20,7 @@ import (
 func registerStringCommands(t commandTable) {
 	const w, grow = flagWrite, flagWrite | flagDenyOOM
 	t.add(
-		&command{name: "get", handler: cmdGet, arity: 2, firstKey: 1, lastKey: 1, keyStep: 1},
+		&command{name: "get", handler: cmdGet, arity: 2, flags: flagReadThrough, firstKey: 1, lastKey: 1, keyStep: 1},
 		&command{name: "set", handler: cmdSet, arity: -3, flags: grow, firstKey: 1, lastKey: 1, keyStep: 1, write: cache.WriteReplace},
 		&command{name: "setnx", handler: cmdSetnx, arity: 3, flags: grow, firstKey: 1, lastKey: 1, keyStep: 1, write: cache.WriteReplace},
 		&command{name: "setex", handler: cmdSetex, arity: 4, flags: grow, firstKey: 1, lastKey: 1, keyStep: 1, write: cache.WriteReplace},
@@ -28,7 +28,7 @@ func registerStringCommands(t commandTable) {
 		&command{name: "getset", handler: cmdGetset, arity: 3, flags: grow, firstKey: 1, lastKey: 1, keyStep: 1, write: cache.WriteReplace},
 		&command{name: "getdel", handler: cmdGetdel, arity: 2, flags: w, firstKey: 1, lastKey: 1, keyStep: 1},
 		&command{name: "getex", handler: cmdGetex, arity: -2, flags: w, firstKey: 1, lastKey: 1, keyStep: 1, write: cache.WriteExpire},
-		&command{name: "mget", handler: cmdMget, arity: -2, firstKey: 1, lastKey: -1, keyStep: 1},
+		&command{name: "mget", handler: cmdMget, arity: -2, flags: flagReadThrough, firstKey: 1, lastKey: -1, keyStep: 1},
 		&command{name: "mset", handler: cmdMset, arity: -3, flags: grow, firstKey: 1, lastKey: -1, keyStep: 2, write: cache.WriteReplace},
 		&command{name: "msetnx", handler: cmdMsetnx, arity: -3, flags: grow, firstKey: 1, lastKey: -1, keyStep: 2, write: cache.WriteReplace},
 		&command{name: "append", handler: cmdAppend, arity: 3, flags: grow, firstKey: 1, lastKey: 1, keyStep: 1},
@@ -53,7 +53,7 @@ const lookupOverwrite = storage.LookupWrite | storage.LookupNoTouch
 // getString is a read lookup of a string key. When the key holds another
 // kind it replies WRONGTYPE and returns ok false.
 func getString(c *client, key []byte) (v storage.Value, exists, ok bool) {
-	v, exists = c.tx.Get(key)
+	v, exists = c.get(key) // through the origin, for GET (readthrough.go)
 	if exists && v.Kind() != storage.KindString {
 		c.out.Error(msgWrongType)
 		return v, exists, false
@@ -318,7 +318,7 @@ func cmdGetex(c *client, args [][]byte) {
 func cmdMget(c *client, args [][]byte) {
 	c.out.Array(len(args) - 1)
 	for _, key := range args[1:] {
-		v, exists := c.tx.Get(key)
+		v, exists := c.get(key) // through the origin (readthrough.go)
 		writeStringOrNull(c, v, exists && v.Kind() == storage.KindString)
 	}
 }

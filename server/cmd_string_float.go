@@ -9,8 +9,9 @@ package server
 // x87 unit does.
 
 import (
-	"bytes"
 	"math/big"
+
+	"github.com/stratakv/strata/internal/resp"
 )
 
 const (
@@ -216,13 +217,5 @@ func addLongDouble(x, y *big.Float) (*big.Float, bool) {
 // printf's %.17Lf with the trailing zeros (and a bare point) removed, and
 // "-0" written "0".
 func formatLongDouble(f *big.Float) []byte {
-	b := f.Append(nil, 'f', 17)
-	if bytes.IndexByte(b, '.') >= 0 {
-		b = bytes.TrimRight(b, "0")
-		b = bytes.TrimSuffix(b, []byte("."))
-	}
-	if string(b) == "-0" {
-		b = b[1:]
-	}
-	return b
+	return resp.TrimHuman(f.Append(nil, 'f', 17), 0)
 }

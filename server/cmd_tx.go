@@ -189,6 +189,34 @@ func (w *watchRegistry) touchKey(db int, key string) {
 	}
 }
 
+// quietly runs fn, a store of key that Redis does not count as a
+// modification (a change to a stream's consumer groups), and leaves the
+// key's watchers as fn found them. The caller holds key's lock, so no
+// other write can dirty them meanwhile.
+func (w *watchRegistry) quietly(db int, key []byte, fn func()) {
+	if w.count.Load() == 0 {
+		fn()
+		return
+	}
+	k := watchKey{db, string(key)}
+	w.mu.Lock()
+	var clean []*client
+	for c, dirty := range w.watchers[k] {
+		if !dirty {
+			clean = append(clean, c)
+		}
+	}
+	w.mu.Unlock()
+	fn()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, c := range clean {
+		if _, ok := w.watchers[k][c]; ok {
+			w.watchers[k][c] = false
+		}
+	}
+}
+
 // KeyStored dirties the watchers of a key that was written (a
 // storage.Listener): only real changes reach the store, so a write that
 // changed nothing (a failed SETNX, say) leaves EXEC running, as in Redis.

@@ -727,14 +727,20 @@ func storeResult(c *client, dst []byte, items []scored, event string) {
 		}
 		return
 	}
+	c.tx.Set(dst, storage.ZSetValue(newZSetOf(items)))
+	c.out.Int(int64(len(items)))
+	c.notify(notifyZSet, event, dst)
+}
+
+// newZSetOf returns a new sorted set of items (their members distinct),
+// in the encoding Redis gives a set a command builds.
+func newZSetOf(items []scored) *storage.ZSet {
 	z := storage.NewZSet(len(items), 0)
 	for _, it := range items {
 		z.Set([]byte(it.member), it.score)
 	}
 	z.SettleEncoding()
-	c.tx.Set(dst, storage.ZSetValue(z))
-	c.out.Int(int64(z.Len()))
-	c.notify(notifyZSet, event, dst)
+	return z
 }
 
 func cmdZCount(c *client, args [][]byte) {

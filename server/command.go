@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	"github.com/stratakv/strata/cache"
 )
@@ -34,6 +35,9 @@ const (
 	// which take the storage locks themselves and so cannot run under a
 	// script's. Derived when the table is built.
 	flagNoScript
+	// flagReadThrough marks reads that load their misses from the keys'
+	// origins (readthrough.go).
+	flagReadThrough
 	// flagScriptWrite marks commands read-only scripts refuse: writes
 	// (derived when the table is built), and those Redis 7.0 flags
 	// may_replicate, a flag its COMMAND INFO does not show (PUBLISH,
@@ -65,6 +69,12 @@ type command struct {
 	// firstKey, lastKey and keyStep locate key arguments as COMMAND reports
 	// them; lastKey < 0 counts from the end. firstKey 0: no key arguments.
 	firstKey, lastKey, keyStep int
+	// keys, when set, finds the keys of a command whose key arguments
+	// move with its options (Redis's getkeys_proc: the STORE of SORT and
+	// GEORADIUS): it calls fn with each key's position, in the order of
+	// the command's key specs, and keyArgs uses it instead of the
+	// positions above.
+	keys func(args [][]byte, fn func(pos int))
 	// subcommands, for containers such as CLIENT and CONFIG, by lower-case
 	// name; the container's own handler, if any, runs only when it is
 	// called with no subcommand (COMMAND).
@@ -72,9 +82,9 @@ type command struct {
 	// write is how the command's writes treat a key's TTL in the write
 	// path (cache.WriteKind; the zero value, in place, for most).
 	write cache.WriteKind
-	// summary is COMMAND DOCS's one-line description of a command Redis
-	// does not have (Redis's own commands are described by Redis's docs).
-	summary string
+	// stats are the command's INFO commandstats counters (cmdstats.go),
+	// made on its first call.
+	stats atomic.Pointer[cmdStats]
 }
 
 // commandTable maps lower-case command names to their entries.
@@ -116,10 +126,13 @@ func newCommandTable() commandTable {
 	registerPubSubCommands(t)
 	registerCacheCommands(t)
 	registerCachePolicyCommands(t)
+	registerWarmupCommands(t)
+	registerLeaseCommands(t)
 	registerListCommands(t)
 	registerZSetCommands(t)
 	registerHashCommands(t)
 	registerSetCommands(t)
+	registerStreamCommands(t)
 	registerScriptCommands(t)
 	registerBitmapCommands(t)
 	registerHLLCommands(t)
@@ -127,6 +140,8 @@ func newCommandTable() commandTable {
 	registerMonitorCommands(t)
 	registerDebugCommands(t)
 	registerLatencyCommands(t)
+	registerGeoCommands(t)
+	registerSortCommands(t)
 	t.deriveScriptFlags()
 	return t
 }
@@ -175,6 +190,10 @@ func (t commandTable) find(args [][]byte) *command {
 
 // keyArgs calls fn with each key argument of args.
 func (cmd *command) keyArgs(args [][]byte, fn func(key []byte)) {
+	if cmd.keys != nil {
+		cmd.keys(args, func(pos int) { fn(args[pos]) })
+		return
+	}
 	if cmd.firstKey == 0 || cmd.firstKey >= len(args) {
 		return
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/stratakv/strata/internal/resp"
 	"github.com/stratakv/strata/policy"
+	"github.com/stratakv/strata/scheduler"
 )
 
 // Version is Strata's own version, reported by --version and in INFO.
@@ -53,6 +54,9 @@ type Config struct {
 	// jitter, compression (see package policy). Without them every key is
 	// cache_aside: kept in memory only, as Redis with persistence off.
 	Namespaces []policy.Namespace
+	// Warmup are the warm-up jobs: scheduled loads of keys from HTTP
+	// origins and files (see package scheduler).
+	Warmup []scheduler.Job
 	// FlushInterval is how often writes of write_back keys reach the disk
 	// tier (default 1s): the most of them a crash can lose.
 	FlushInterval time.Duration
@@ -63,6 +67,17 @@ type Config struct {
 	// EnableDebugCommand is Redis's enable-debug-command: no (default),
 	// yes, or local (from loopback connections only).
 	EnableDebugCommand string
+	// ConfigFile is the path of the config file the server was started
+	// with, absolute, for INFO's config_file ("" for none).
+	ConfigFile string
+	// RewriteConfig writes CONFIG REWRITE's changes into that file: the
+	// CONFIG parameters changed since start-up by name, with their values
+	// as CONFIG GET shows them. Nil: CONFIG REWRITE answers that there is
+	// no config file, as Redis does.
+	RewriteConfig func(changed map[string]string) error
+	// AdminAddr is the host:port of the admin HTTP listener: /metrics,
+	// /healthz, /readyz and the dashboard (admin.go). Empty: none.
+	AdminAddr string
 	// LogLevel is debug, verbose, notice or warning (default notice).
 	LogLevel string
 	// Logger receives the server's logs (default: slog.Default()).

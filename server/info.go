@@ -98,6 +98,9 @@ var infoSections = []infoSection{
 	{"Replication", true, (*Server).infoReplication},
 	{"CPU", true, (*Server).infoCPU},
 	{"Modules", true, func(*Server, *infoWriter) {}},
+	{"Commandstats", false, (*Server).infoCommandStats}, // cmdstats.go
+	{"Errorstats", true, (*Server).infoErrorStats},
+	{"Latencystats", false, (*Server).infoLatencyStats},
 	{"Cluster", true, func(_ *Server, w *infoWriter) { w.field("cluster_enabled", 0) }},
 	{"Keyspace", true, (*Server).infoKeyspace},
 	// Strata's own: the CACHE.STATS counters (cmd_stats.go).
@@ -180,7 +183,7 @@ func (s *Server) infoServer(w *infoWriter) {
 	s.cfgMu.RUnlock()
 	w.field("lru_clock", now.Unix()&(1<<24-1))
 	w.field("executable", exe)
-	w.field("config_file", "")
+	w.field("config_file", s.cfg.ConfigFile)
 	w.field("io_threads_active", 0)
 }
 
@@ -365,6 +368,8 @@ func (s *Server) infoStats(w *infoWriter) {
 	w.field("tracking_total_keys", keys)
 	w.field("tracking_total_items", items)
 	w.field("tracking_total_prefixes", prefixes)
+	w.field("unexpected_error_replies", 0)
+	w.field("total_error_replies", s.errors.total.Load())
 }
 
 func (s *Server) infoReplication(w *infoWriter) {

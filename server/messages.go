@@ -72,23 +72,35 @@ const (
 
 // Connection, server and introspection reply texts.
 const (
-	msgInvalidCommand  = "ERR Invalid command specified"
-	msgNoKeyArguments  = "ERR The command has no key arguments"
-	msgInvalidArgCount = "ERR Invalid number of arguments specified for command"
-	msgInvalidKeyArgs  = "ERR Invalid arguments specified for command"
-	msgProtoVersion    = "ERR Protocol version is not an integer or out of range"
-	msgNoProto         = "NOPROTO unsupported protocol version"
-	msgHelloSyntax     = "ERR Syntax error in HELLO option '%s'"
-	msgHelloNoAuth     = "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"
-	msgClientName      = "ERR Client names cannot contain spaces, newlines or special characters."
-	msgSetInfoOption   = "ERR Unrecognized option '%s'"
-	msgSetInfoValue    = "ERR %s cannot contain spaces, newlines or special characters."
-	msgClientType      = "ERR Unknown client type '%s'"
-	msgClientID        = "ERR Invalid client ID"
-	msgClientKillID    = "ERR client-id should be greater than 0"
-	msgNoSuchUser      = "ERR No such user '%s'"
-	msgNoSuchClient    = "ERR No such client"
+	msgInvalidCommand   = "ERR Invalid command specified"
+	msgNoKeyArguments   = "ERR The command has no key arguments"
+	msgInvalidArgCount  = "ERR Invalid number of arguments specified for command"
+	msgInvalidKeyArgs   = "ERR Invalid arguments specified for command"
+	msgProtoVersion     = "ERR Protocol version is not an integer or out of range"
+	msgNoProto          = "NOPROTO unsupported protocol version"
+	msgHelloSyntax      = "ERR Syntax error in HELLO option '%s'"
+	msgHelloNoAuth      = "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"
+	msgClientName       = "ERR Client names cannot contain spaces, newlines or special characters."
+	msgSetInfoOption    = "ERR Unrecognized option '%s'"
+	msgSetInfoValue     = "ERR %s cannot contain spaces, newlines or special characters."
+	msgClientType       = "ERR Unknown client type '%s'"
+	msgClientID         = "ERR Invalid client ID"
+	msgClientKillID     = "ERR client-id should be greater than 0"
+	msgNoSuchUser       = "ERR No such user '%s'"
+	msgNoSuchClient     = "ERR No such client"
+	msgConfigUnknown    = "ERR Unknown option or number of arguments for CONFIG SET - '%s'"
+	msgConfigSetFailed  = "ERR CONFIG SET failed (possibly related to argument '%s') - %s"
+	msgConfigNoFile     = "ERR The server is running without a config file"
+	msgConfigRewrite    = "ERR Rewriting config file: "
+	msgNoShutdown       = "ERR No shutdown in progress."
+	msgSubcommandSyntax = "ERR unknown subcommand or wrong number of arguments for '%s'. Try %s HELP."
+	msgSlowlogCount     = "ERR count should be greater than or equal to -1"
+	msgDoctorEmpty      = "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.\n"
+	msgDoctorFine       = "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.\n"
+)
 
+// Client-side caching, CLIENT PAUSE and DEBUG reply texts.
+const (
 	msgTrackingRedirectTwice = "ERR A client can only redirect to a single other client"
 	msgTrackingNoRedirect    = "ERR The client ID you want redirect to does not exist"
 	msgTrackingPrefixBcast   = "ERR PREFIX option requires BCAST mode to be enabled"
@@ -102,14 +114,6 @@ const (
 	msgPauseTimeout          = "ERR timeout is not an integer or out of range"
 	msgPauseMode             = "ERR CLIENT PAUSE mode must be WRITE or ALL"
 	msgDebugNotAllowed       = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."
-	msgConfigUnknown         = "ERR Unknown option or number of arguments for CONFIG SET - '%s'"
-	msgConfigSetFailed       = "ERR CONFIG SET failed (possibly related to argument '%s') - %s"
-	msgConfigNoFile          = "ERR The server is running without a config file"
-	msgNoShutdown            = "ERR No shutdown in progress."
-	msgSubcommandSyntax      = "ERR unknown subcommand or wrong number of arguments for '%s'. Try %s HELP."
-	msgSlowlogCount          = "ERR count should be greater than or equal to -1"
-	msgDoctorEmpty           = "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.\n"
-	msgDoctorFine            = "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.\n"
 )
 
 // Pub/sub, tag and invalidation reply texts.
@@ -125,6 +129,15 @@ const (
 const (
 	msgNoNamespace  = "ERR no such namespace"
 	msgHotKeysCount = "ERR COUNT must be a positive integer"
+)
+
+// Warm-up, read-through and lease reply texts (Strata's own commands).
+const (
+	msgNoWarmupJob   = "ERR no such warm-up job '%s'"
+	msgWarmupRunning = "ERR warm-up job '%s' is already running"
+	msgWarmupNoKeys  = "ERR warm-up job '%s' has no keys of its own to clear (its source is hot or refresh)"
+	msgShuttingDown  = "ERR the server is shutting down"
+	msgLeaseTTL      = "ERR PX must be between 1 and 3600000 milliseconds"
 )
 
 // Disk tier and namespace reply texts: a refused write is worded as Redis
@@ -179,6 +192,24 @@ const (
 	msgZLimit         = "ERR LIMIT can't be negative"
 	msgOutOfRange     = "ERR value is out of range"
 	msgOutOfRangeLong = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
+)
+
+// Geo and SORT reply texts.
+const (
+	msgGeoInvalidPair    = "ERR invalid longitude,latitude pair %s,%s"
+	msgGeoNoMember       = "ERR could not decode requested zset member"
+	msgGeoUnit           = "ERR unsupported unit provided. please use M, KM, FT, MI"
+	msgGeoNeedRadius     = "ERR need numeric radius"
+	msgGeoNeedWidth      = "ERR need numeric width"
+	msgGeoNeedHeight     = "ERR need numeric height"
+	msgGeoRadiusNegative = "ERR radius cannot be negative"
+	msgGeoBoxNegative    = "ERR height or width cannot be negative"
+	msgGeoCountPositive  = "ERR COUNT must be > 0"
+	msgGeoStoreWith      = "ERR %s is not compatible with WITHDIST, WITHHASH and WITHCOORD options"
+	msgGeoFrom           = "ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for %s"
+	msgGeoBy             = "ERR exactly one of BYRADIUS and BYBOX can be specified for %s"
+	msgGeoAnyCount       = "ERR the ANY argument requires COUNT argument"
+	msgSortNotDouble     = "ERR One or more scores can't be converted into double"
 )
 
 // Hash and set reply texts.
@@ -240,4 +271,49 @@ const (
 	msgSelftestNotSparse = "TESTFAILED sparse encoding not used"
 	msgSelftestDisagree  = "TESTFAILED dense/sparse disagree"
 	msgSelftestError     = "TESTFAILED Too big error. card:%d abserr:%d"
+)
+
+// Stream reply texts.
+const (
+	msgStreamID             = "ERR Invalid stream ID specified as stream command argument"
+	msgStreamStartID        = "ERR invalid start ID for the interval"
+	msgStreamEndID          = "ERR invalid end ID for the interval"
+	msgXAddIDZero           = "ERR The ID specified in XADD must be greater than 0-0"
+	msgXAddIDTooSmall       = "ERR The ID specified in XADD is equal or smaller than the target stream top item"
+	msgStreamExhausted      = "ERR The stream has exhausted the last possible ID, unable to add more items"
+	msgStreamTooLarge       = "ERR Elements are too large to be stored"
+	msgTrimBothStrategies   = "ERR syntax error, MAXLEN and MINID options at the same time are not compatible"
+	msgTrimMaxLen           = "ERR The MAXLEN argument must be >= 0."
+	msgTrimLimit            = "ERR The LIMIT argument must be >= 0."
+	msgTrimLimitNoStrategy  = "ERR syntax error, LIMIT cannot be used without specifying a trimming strategy"
+	msgTrimLimitNoApprox    = "ERR syntax error, LIMIT cannot be used without the special ~ option"
+	msgXTrimNoStrategy      = "ERR syntax error, XTRIM must be called with a trimming strategy"
+	msgXSetIDEntriesAdded   = "ERR entries_added must be positive"
+	msgXSetIDMaxDeleted     = "ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id"
+	msgXSetIDTooSmall       = "ERR The ID specified in XSETID is smaller than the target stream top item"
+	msgXSetIDEntriesTooFew  = "ERR The entries_added specified in XSETID is smaller than the target stream length"
+	msgXReadBlockInScript   = "ERR %s command is not allowed with BLOCK option from scripts"
+	msgXReadTimeout         = "ERR timeout is not an integer or out of range"
+	msgXReadUnbalanced      = "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified."
+	msgXReadGroupOption     = "ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead."
+	msgXReadNoAckOption     = "ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead."
+	msgXReadGroupMissing    = "ERR Missing GROUP option for XREADGROUP"
+	msgXReadGroupNoGroup    = "NOGROUP No such key '%s' or consumer group '%s' in XREADGROUP with GROUP option"
+	msgXReadGroupDollar     = "ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set."
+	msgXReadGreaterID       = "ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option."
+	msgStreamKeyDeleted     = "UNBLOCKED the stream key no longer exists"
+	msgStreamGroupDestroyed = "NOGROUP the consumer group this client was blocked on no longer exists"
+	msgXGroupNoKey          = "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically."
+	msgXGroupNoGroup        = "NOGROUP No such consumer group '%s' for key name '%s'"
+	msgXGroupEntriesRead    = "ERR value for ENTRIESREAD must be positive or -1"
+	msgBusyGroup            = "BUSYGROUP Consumer Group name already exists"
+	msgNoKeyOrGroup         = "NOGROUP No such key '%s' or consumer group '%s'"
+	msgXClaimMinIdle        = "ERR Invalid min-idle-time argument for XCLAIM"
+	msgXClaimIdle           = "ERR Invalid IDLE option argument for XCLAIM"
+	msgXClaimTime           = "ERR Invalid TIME option argument for XCLAIM"
+	msgXClaimRetryCount     = "ERR Invalid RETRYCOUNT option argument for XCLAIM"
+	msgXClaimOption         = "ERR Unrecognized XCLAIM option '%s'"
+	msgXAutoClaimMinIdle    = "ERR Invalid min-idle-time argument for XAUTOCLAIM"
+	msgXAutoClaimCount      = "ERR COUNT must be > 0"
+	msgXAutoClaimMemory     = "ERR Insufficient memory, failed allocating transient memory, COUNT too high."
 )

@@ -156,9 +156,9 @@ func (c *client) subscribed() bool {
 func (c *client) contextRefuses(cmd *command) bool {
 	switch {
 	case !c.out.RESP3() && cmd.flags&flagPubSub == 0 && c.subscribed():
-		c.out.Error(pubsubContextError(cmd.name))
+		c.refuse(cmd, pubsubContextError(cmd.name))
 	case c.multi != nil && cmd.flags&flagNoMulti != 0:
-		c.out.Error(msgNoMulti)
+		c.refuse(cmd, msgNoMulti)
 	default:
 		return false
 	}

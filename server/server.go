@@ -23,6 +23,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,6 +31,7 @@ import (
 	"time"
 
 	"github.com/stratakv/strata/cache"
+	"github.com/stratakv/strata/scheduler"
 	"github.com/stratakv/strata/script"
 	"github.com/stratakv/strata/storage"
 )
@@ -44,26 +46,31 @@ type Server struct {
 
 	listenMu  sync.Mutex // guards listeners, which CONFIG SET bind and port replace
 	listeners []net.Listener
+	admin     *http.Server // the admin listener's (admin.go), nil when off
+	adminLn   net.Listener
 	mu        sync.Mutex // guards clients
 	clients   map[int64]*client
 
 	nextClientID atomic.Int64
 	stats        serverStats
+	errors       errorStats // error replies by code (cmdstats.go)
 	slowlog      *slowlog
 	timeout      atomic.Int64 // cfg.Timeout, see idleTimeout
 	scriptLimit  atomic.Int64 // busy-reply-threshold in ms: how long a script may run (0: no limit)
 	watches      watchRegistry
 	blocking     blockRegistry // clients blocked on keys (blocking.go)
 	pubsub       pubsub
-	tracking     tracking       // client-side caching (tracking.go)
-	pause        pauseState     // CLIENT PAUSE (cmd_pause.go)
-	monitors     monitors       // MONITOR (cmd_monitor.go)
-	activeExpire atomic.Bool    // DEBUG SET-ACTIVE-EXPIRE (cmd_debug.go)
-	latency      latencyMonitor // LATENCY (cmd_latency.go)
-	cache        *cache.Cache   // the write path: namespaces, disk tier, tags, invalidation
-	commands     commandTable   // what connections dispatch through
-	scripts      *script.Engine // Lua scripts: their cache and state
-	scriptHost   *scriptHost    // scripts' pseudo-client (script_host.go); built by the first script
+	tracking     tracking             // client-side caching (tracking.go)
+	pause        pauseState           // CLIENT PAUSE (cmd_pause.go)
+	monitors     monitors             // MONITOR (cmd_monitor.go)
+	activeExpire atomic.Bool          // DEBUG SET-ACTIVE-EXPIRE (cmd_debug.go)
+	latency      latencyMonitor       // LATENCY (cmd_latency.go)
+	cache        *cache.Cache         // the write path: namespaces, disk tier, tags, invalidation
+	loader       *scheduler.Loader    // read-through from namespaces' origins
+	scheduler    *scheduler.Scheduler // warm-up jobs
+	commands     commandTable         // what connections dispatch through
+	scripts      *script.Engine       // Lua scripts: their cache and state
+	scriptHost   *scriptHost          // scripts' pseudo-client (script_host.go); built by the first script
 	// fcallArgs is the command of the function running, for FUNCTION
 	// STATS; functionsMu serializes the writes of the libraries' file
 	// (cmd_function.go).
@@ -74,6 +81,9 @@ type Server struct {
 	// CONFIG SET gave parameters Strata does not use, guarded by cfgMu.
 	info       infoState
 	noopConfig map[string]string
+	// configChanged names the parameters CONFIG SET changed, which
+	// CONFIG REWRITE writes; guarded by cfgMu.
+	configChanged map[string]bool
 
 	closeOnce sync.Once
 	done      chan struct{}
@@ -131,6 +141,10 @@ func New(cfg Config) (*Server, error) {
 	if err := s.initCache(); err != nil {
 		return nil, err
 	}
+	if err := s.initWarmup(); err != nil {
+		s.cache.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -145,11 +159,18 @@ func (s *Server) Start() error {
 		return err
 	}
 	s.started = time.Now()
+	if err := s.startAdmin(); err != nil {
+		for _, l := range lns {
+			l.Close()
+		}
+		return err
+	}
 	s.listenMu.Lock()
 	s.serveListeners(lns)
 	s.listenMu.Unlock()
 	s.wg.Add(1)
 	go s.cron()
+	s.scheduler.Start()
 	s.log.Info("ready to accept connections", "addr", s.Addr(), "version", Version)
 	return nil
 }
@@ -252,11 +273,18 @@ func (s *Server) Close() error {
 			ln.Close()
 		}
 		s.listenMu.Unlock()
+		if s.admin != nil {
+			s.admin.Close()
+		}
 		s.mu.Lock()
 		for _, c := range s.clients {
 			c.close()
 		}
 		s.mu.Unlock()
+		// Runs and loads end at their next request, so that clients
+		// waiting for them return.
+		s.scheduler.Stop()
+		s.loader.Close()
 	})
 	s.wg.Wait()
 	return s.cache.Close() // flush and close the disk tier, last
@@ -387,13 +415,14 @@ func (s *Server) clientsCron() {
 	}
 }
 
-// commandDone records a finished command in the stats and the slow log.
-// Its clock reading starts the connection's next pipelined command (see
-// client.clockMark); a script's commands are timed each on its own, as Lua
-// runs between them.
-func (s *Server) commandDone(c *client, cmd *command, args [][]byte, start time.Duration) {
+// commandDone records a finished command, whose reply starts at mark in
+// c.out, in the stats and the slow log. Its clock reading starts the
+// connection's next pipelined command (see client.clockMark); a script's
+// commands are timed each on its own, as Lua runs between them.
+func (s *Server) commandDone(c *client, cmd *command, args [][]byte, start time.Duration, mark int) {
 	s.stats.commands.Add(uint(c.id), 1)
 	end := monotonic()
+	s.commandRan(c, cmd, mark, end-start)
 	s.slowlog.record(c, args, end-start)
 	s.latency.record(cmd, end-start, s.store.Now()/1000)
 	if c.script == nil {

@@ -41,6 +41,7 @@ import (
 	"sync/atomic"
 	"unsafe"
 
+	"github.com/stratakv/strata/policy"
 	"github.com/stratakv/strata/storage"
 )
 
@@ -469,6 +470,47 @@ func (t *tracking) flushed(c *client) {
 	}
 	t.table = map[string]map[int64]struct{}{}
 	t.items = 0
+}
+
+// namespaceInvalidated tells the tracking clients of CACHE.INVALIDATE
+// NAMESPACE, which removes no key one by one (it bumps the namespace's
+// generation): the keys of namespace sp that were read are invalidated,
+// and a BCAST client whose prefixes may cover some of its keys gets a
+// null invalidation, which drops its whole cache. c ran the command.
+func (t *tracking) namespaceInvalidated(c *client, sp *policy.Space) {
+	if t.active.Load() == 0 {
+		return
+	}
+	rules := t.srv.cache.Rules()
+	lit, _ := policy.Literal(sp.Match)
+	t.mu.Lock()
+	var keys []string
+	for k := range t.table {
+		if rules.Lookup([]byte(k)).ID == sp.ID {
+			keys = append(keys, k)
+		}
+	}
+	told := map[*client]bool{}
+	for p, bp := range t.bcast {
+		if !strings.HasPrefix(lit, p) && !strings.HasPrefix(p, lit) {
+			continue
+		}
+		for o := range bp.clients {
+			if told[o] {
+				continue
+			}
+			told[o] = true
+			if o == c {
+				c.tracking.pending = append(c.tracking.pending, nil)
+			} else {
+				t.send(o, nullPayload(o), c)
+			}
+		}
+	}
+	t.mu.Unlock()
+	for _, k := range keys {
+		t.invalidate(k, c, c)
+	}
 }
 
 // limit is Redis's trackingLimitUsedSlots: over tracking-table-max-keys,

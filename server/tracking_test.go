@@ -58,3 +58,21 @@ func TestTrackingStrataChanges(t *testing.T) {
 	b.expect("$1\r\n6\r\n", "get", "inventory:1")
 	b.expectRead(invalidation("inventory:1"))
 }
+
+// TestTrackingNamespaceInvalidation checks that CACHE.INVALIDATE
+// NAMESPACE, which removes no key one by one, still invalidates the keys
+// tracking clients read, and drops the whole cache of a BCAST client whose
+// prefix meets the namespace.
+func TestTrackingNamespaceInvalidation(t *testing.T) {
+	s := startServer(t, Config{Namespaces: []policy.Namespace{{Name: "products", Match: "product:*"}}})
+	c, other := trackingClient(t, s), dial(t, s)
+	b := dial(t, s)
+	b.do("hello", "3")
+	b.expect("+OK\r\n", "client", "tracking", "on", "bcast", "prefix", "product:1")
+	other.expect("+OK\r\n", "set", "product:1", "v")
+	b.expectRead(invalidation("product:1"))
+	c.expect("$1\r\nv\r\n", "get", "product:1")
+	other.expect(":1\r\n", "cache.invalidate", "namespace", "products")
+	c.expectRead(invalidation("product:1"))
+	b.expectRead(">2\r\n$10\r\ninvalidate\r\n_\r\n")
+}

@@ -10,17 +10,20 @@ import (
 // and in log records:
 //
 //	version u8 | kind u8 | flags u8 | expiry i64 (unix ms, 0: none)
-//	| atime u32 (unix s) | tag count uvarint | tags (uvarint length, bytes)
-//	| payload
+//	| atime u32 (unix s) [| generation u32, version 2] | tag count uvarint
+//	| tags (uvarint length, bytes) | payload
 //
 // A string's payload is its bytes as stored in memory (compressed when
 // FlagCompressed is set); other kinds encode theirs with their KindCodec.
 // The expiry is absolute, so a key read back after a restart has the TTL
 // it had left; atime is when the disk tier last saw the key used, for
-// max-disk-size eviction.
+// max-disk-size eviction. A value of generation 0 is written as version
+// 1, without the generation (see Generations), so files stay as they were
+// for namespaces never invalidated.
 const (
-	entryVersion = 1
-	entryFixed   = 3 + 8 + 4
+	entryVersion    = 1
+	entryVersionGen = 2
+	entryFixed      = 3 + 8 + 4
 )
 
 // errBadEntry means an entry read from the disk tier does not decode.
@@ -53,6 +56,7 @@ type entry struct {
 	flags   uint8
 	exp     int64
 	atime   uint32
+	gen     uint32
 	tags    []string
 	payload []byte
 }
@@ -64,9 +68,16 @@ func appendEntry(dst []byte, v Value, tags []string, atime uint32) ([]byte, erro
 	if k != KindString && kindCodecs[k] == nil {
 		return dst, fmt.Errorf("storage: no disk codec for %v values", k)
 	}
-	dst = append(dst, entryVersion, byte(k), v.Flags())
+	version := byte(entryVersion)
+	if v.Gen() != 0 {
+		version = entryVersionGen
+	}
+	dst = append(dst, version, byte(k), v.Flags())
 	dst = binary.LittleEndian.AppendUint64(dst, uint64(v.exp))
 	dst = binary.LittleEndian.AppendUint32(dst, atime)
+	if version == entryVersionGen {
+		dst = binary.LittleEndian.AppendUint32(dst, v.Gen())
+	}
 	dst = binary.AppendUvarint(dst, uint64(len(tags)))
 	for _, t := range tags {
 		dst = binary.AppendUvarint(dst, uint64(len(t)))
@@ -80,7 +91,7 @@ func appendEntry(dst []byte, v Value, tags []string, atime uint32) ([]byte, erro
 
 // parseEntry decodes b, which it views.
 func parseEntry(b []byte) (entry, error) {
-	if len(b) < entryFixed || b[0] != entryVersion || Kind(b[1]) > 15 {
+	if len(b) < entryFixed || b[0] != entryVersion && b[0] != entryVersionGen || Kind(b[1]) > 15 {
 		return entry{}, errBadEntry
 	}
 	e := entry{
@@ -88,6 +99,13 @@ func parseEntry(b []byte) (entry, error) {
 		flags: b[2],
 		exp:   int64(binary.LittleEndian.Uint64(b[3:])),
 		atime: binary.LittleEndian.Uint32(b[11:]),
+	}
+	if b[0] == entryVersionGen {
+		if len(b) < entryFixed+4 {
+			return entry{}, errBadEntry
+		}
+		e.gen = binary.LittleEndian.Uint32(b[entryFixed:])
+		b = b[4:]
 	}
 	b = b[entryFixed:]
 	n, w := binary.Uvarint(b)
@@ -137,6 +155,14 @@ func entryExpired(b []byte, now int64) bool {
 	}
 	exp := int64(binary.LittleEndian.Uint64(b[3:]))
 	return expiredAt(exp, now)
+}
+
+// entryGen returns the entry b's generation without decoding it all.
+func entryGen(b []byte) uint32 {
+	if len(b) < entryFixed+4 || b[0] != entryVersionGen {
+		return 0
+	}
+	return binary.LittleEndian.Uint32(b[entryFixed:])
 }
 
 // entryAtime returns the entry b's access time (unix s).

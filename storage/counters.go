@@ -42,7 +42,8 @@ func (c *Counter) Reset() {
 	}
 }
 
-// Invalidation is the kind of a CACHE.INVALIDATE, for its counter.
+// Invalidation is the kind of a CACHE.INVALIDATE (or of CACHE.WARMUP
+// CLEAR), for its counter.
 type Invalidation uint8
 
 // The kinds of invalidation.
@@ -50,12 +51,14 @@ const (
 	InvalidateTag Invalidation = iota
 	InvalidatePattern
 	InvalidateEvent
+	InvalidateNamespace // CACHE.INVALIDATE NAMESPACE
+	InvalidateWarmup    // CACHE.WARMUP CLEAR
 	numInvalidations
 )
 
 // String returns the kind's name as CACHE.STATS and INFO spell it.
 func (k Invalidation) String() string {
-	return [...]string{"tag", "pattern", "event"}[k]
+	return [...]string{"tag", "pattern", "event", "namespace", "warmup"}[k]
 }
 
 // Counters are Strata's cache statistics beyond Redis's keyspace counters
@@ -98,6 +101,18 @@ type Counters struct {
 	// compression ratio of the writes so far (reset by CONFIG RESETSTAT),
 	// not a gauge of what is stored now.
 	RawBytes, StoredBytes Counter
+	// The read-through loader's counts: requests made to origins, those
+	// that failed (timeouts, errors, bodies too large), 404s, misses
+	// answered by a remembered 404, misses that joined a load in flight,
+	// stale values served while an origin failed, and refresh-ahead
+	// reloads started.
+	OriginRequests, OriginFailures, OriginNotFound, OriginNegativeHits Counter
+	OriginShared, OriginStale, OriginRefreshes                         Counter
+	// Keys and Bytes are gauges, not counters: a namespace's keys in the
+	// memory tier and what they cost (a SizeListener keeps them; CONFIG
+	// RESETSTAT leaves them). The Store's own Counters leaves them at
+	// zero: DB.Len and Store.Used have them.
+	Keys, Bytes Counter
 
 	// namespace makes KeyRemoved count expiries and evictions, which the
 	// Store's own Counters leave to Stats.
@@ -114,7 +129,8 @@ func (s *Store) Counters() *Counters { return &s.counters }
 // Reset zeroes every counter (CONFIG RESETSTAT).
 func (c *Counters) Reset() {
 	for _, ctr := range []*Counter{&c.Hits, &c.Misses, &c.Sets, &c.Deletes, &c.Expired, &c.Evicted, &c.DiskHits,
-		&c.RateAllowed, &c.RateDenied, &c.ThrottleAllowed, &c.ThrottleSuppressed, &c.RawBytes, &c.StoredBytes} {
+		&c.RateAllowed, &c.RateDenied, &c.ThrottleAllowed, &c.ThrottleSuppressed, &c.RawBytes, &c.StoredBytes,
+		&c.OriginRequests, &c.OriginFailures, &c.OriginNotFound, &c.OriginNegativeHits, &c.OriginShared, &c.OriginStale, &c.OriginRefreshes} {
 		ctr.Reset()
 	}
 	for i := range c.Invalidations {
@@ -130,8 +146,8 @@ func keyHint(key string) uint { return uint(uintptr(unsafe.Pointer(unsafe.String
 // KeyStored counts a write (Listener).
 func (c *Counters) KeyStored(_ *DB, key string, _ Value) { c.Sets.Add(keyHint(key), 1) }
 
-// KeyRemoved counts a delete, and for a namespace an expiry or eviction
-// (Listener).
+// KeyRemoved counts a delete, a key of an invalidated namespace
+// reclaimed, and for a namespace an expiry or eviction (Listener).
 func (c *Counters) KeyRemoved(_ *DB, key string, _ Value, why Reason) {
 	switch {
 	case why == Deleted:
@@ -140,6 +156,8 @@ func (c *Counters) KeyRemoved(_ *DB, key string, _ Value, why Reason) {
 		c.Expired.Add(keyHint(key), 1)
 	case why == Evicted && c.namespace:
 		c.Evicted.Add(keyHint(key), 1)
+	case why == Invalidated: // reclaimed after CACHE.INVALIDATE NAMESPACE
+		c.Invalidations[InvalidateNamespace].Add(keyHint(key), 1)
 	}
 }
 
@@ -156,4 +174,12 @@ func (c *Counters) KeyRead(_ *DB, key []byte, hit, disk bool) {
 	default:
 		c.Hits.Add(h, 1)
 	}
+}
+
+// KeySized follows a namespace's keys and bytes in the memory tier
+// (SizeListener).
+func (c *Counters) KeySized(key string, keys, bytes int64) {
+	h := keyHint(key)
+	c.Keys.Add(h, keys)
+	c.Bytes.Add(h, bytes)
 }

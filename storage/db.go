@@ -88,15 +88,15 @@ func (s *slot) put(v Value) {
 
 // rewrite copies v's payload over the string record found at s when that
 // is all a write changes: same length, kind, flags, LFU counter, access
-// clock and expiry. The record and the LRU entry then stay as they are,
+// clock, expiry and generation. The record and the LRU entry then stay as they are,
 // which spares an allocation and the LRU list's move (cache misses on the
 // entry's neighbours) on the commonest overwrites: a SET of a same-sized
 // value, an INCR. It is safe because a looked-up value's bytes may not be
 // kept past the lock they were read under (see Value).
-func (s *slot) rewrite(v Value) (Value, bool) {
+func (s *slot) rewrite(v Value, gen uint32) (Value, bool) {
 	old := s.v
 	if !s.found || s.overflow || old.Kind() != KindString || old.n != v.n || old.exp != v.exp ||
-		old.meta != v.meta|uint32(flagStored)<<metaFlagShift {
+		old.meta&^(uint32(flagGen)<<metaFlagShift) != v.meta|uint32(flagStored)<<metaFlagShift || old.Gen() != gen {
 		return Value{}, false
 	}
 	copy(old.Bytes(), v.Bytes())
@@ -110,6 +110,9 @@ func (db *DB) lookup(key []byte, flags LookupFlags) (Value, bool, error) {
 	// Only a key with a TTL needs the time: most lookups read no clock.
 	if s.found && s.v.exp != 0 && expiredAt(s.v.exp, db.store.clock()) {
 		db.expire(&s)
+		s.found = false
+	} else if s.found && db.superseded(s.v, key) { // generation.go
+		db.remove(&s, Invalidated)
 		s.found = false
 	}
 	disk := false
@@ -143,6 +146,7 @@ func (db *DB) lookup(key []byte, flags LookupFlags) (Value, bool, error) {
 			s.put(t)
 			s.v = t
 		}
+		db.touchHot(s.sh, s.h, key, s.v) // hotkeys.go
 	}
 	if s.v.Flags()&FlagCompressed != 0 && flags&LookupRaw == 0 {
 		v, err := db.plain(s.v) // codec_zstd.go
@@ -162,23 +166,26 @@ func touched(v Value, clock uint16) (Value, bool) {
 	return v.withClock(clock).withLFU(counter), true
 }
 
-// set is Tx.Set: it stores a copy of v under key and tells the listeners.
+// set is Tx.Set: it stores a copy of v under key, of the key's current
+// generation, and tells the listeners.
 func (db *DB) set(key []byte, v Value) {
-	rec := db.write(key, v)
+	rec := db.write(key, v, db.store.generation(key))
 	db.stored(rec.key(), rec)
 }
 
-// write is Set without telling the listeners (the disk tier's promotions:
-// the key moves between tiers, it does not change). It returns the record.
-func (db *DB) write(key []byte, v Value) Value {
+// write is Set of generation gen without telling the listeners (the disk
+// tier's promotions: the key moves between tiers, it does not change). It
+// returns the record.
+func (db *DB) write(key []byte, v Value, gen uint32) Value {
 	v = v.withClock(db.store.lruClock())
 	s := db.find(key)
-	if rec, ok := s.rewrite(v); ok {
+	if rec, ok := s.rewrite(v, gen); ok {
 		return rec
 	}
-	rec := newRecord(key, v)
+	rec := newRecord(key, v, gen)
 	if s.found {
 		db.store.used.Add(uint(s.h), recordSize(rec)-recordSize(s.v))
+		db.sized(rec.key(), 0, recordSize(rec)-recordSize(s.v))
 		if !s.overflow {
 			if s.v.exp != 0 && rec.exp == 0 {
 				db.unindexVolatile(s.sh, s.h)
@@ -208,6 +215,7 @@ func (db *DB) write(key []byte, v Value) Value {
 	s.put(rec)
 	db.keys.Add(uint(s.h), 1)
 	db.store.used.Add(uint(s.h), entryOverhead+recordSize(rec))
+	db.sized(rec.key(), 1, entryOverhead+recordSize(rec))
 	return rec
 }
 
@@ -228,6 +236,10 @@ func (db *DB) delete(key []byte) (bool, error) {
 		db.expire(&s)
 		return false, nil
 	}
+	if db.superseded(s.v, key) {
+		db.remove(&s, Invalidated)
+		return false, nil
+	}
 	db.remove(&s, Deleted)
 	return true, nil
 }
@@ -246,8 +258,10 @@ func (db *DB) remove(s *slot, why Reason) {
 		}
 		s.sh.lru.Remove(s.h)
 	}
+	s.sh.dropHot(v.key())
 	db.keys.Add(uint(s.h), -1)
 	db.store.used.Add(uint(s.h), -entryOverhead-recordSize(v))
+	db.sized(v.key(), -1, -entryOverhead-recordSize(v))
 	db.removed(v.key(), v, why)
 }
 

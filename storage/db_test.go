@@ -67,7 +67,7 @@ func TestHashCollision(t *testing.T) {
 	key := []byte("victim")
 	h := s.hash(key)
 	sh := &db.shards[h&(shardsPerDB-1)]
-	sh.lru.Add(h, newRecord([]byte("squatter"), StringValue([]byte("s"))))
+	sh.lru.Add(h, newRecord([]byte("squatter"), StringValue([]byte("s")), 0))
 	db.keys.Add(0, 1)
 
 	db.Set(key, StringValue([]byte("v")).WithExpireAt(clk.ms+50))

@@ -22,7 +22,8 @@ import (
 //   - bucket "strata" holds the file's metadata: "format" (diskFormat, so a
 //     bbolt file of another program is refused), "checkpoint" (the last log
 //     record folded in), "dbmap" (which bucket holds each database) and
-//     "stat" (keys and bytes per bucket);
+//     "stat" (keys and bytes per bucket), and "gen:" and a namespace's
+//     name its generation (see Generations), once it is not 0;
 //   - bucket "dicts" holds the compression dictionaries by id;
 //   - one bucket per database, a zero byte and a 4-byte id, maps keys to
 //     entries.
@@ -45,6 +46,9 @@ var (
 	// dictNSPrefix + a namespace's name keys the id of the dictionary it
 	// compresses new values with, in the dicts bucket.
 	dictNSPrefix = []byte("ns:")
+	// genPrefix + a namespace's name keys its generation, in the meta
+	// bucket.
+	genPrefix = []byte("gen:")
 )
 
 // bucketName returns the name of data bucket id.
@@ -93,6 +97,7 @@ type diskState struct {
 	stats      map[uint32]bucketStat
 	dicts      map[uint32][]byte
 	nsDicts    map[string]uint32 // the dictionary each namespace compresses with
+	gens       map[string]uint32 // each namespace's generation, when not 0
 }
 
 // openDisk opens dir/strata.db, creating it when absent. A file that is
@@ -207,7 +212,7 @@ func checkDisk(path string) (err error) {
 
 // state reads the metadata, extending the database map to databases.
 func (d *diskFile) state(databases int) (diskState, error) {
-	st := diskState{stats: map[uint32]bucketStat{}, dicts: map[uint32][]byte{}, nsDicts: map[string]uint32{}}
+	st := diskState{stats: map[uint32]bucketStat{}, dicts: map[uint32][]byte{}, nsDicts: map[string]uint32{}, gens: map[string]uint32{}}
 	err := d.db.View(func(tx *bolt.Tx) error {
 		meta := tx.Bucket(metaBucket)
 		if b := meta.Get(keyCheck); len(b) == 8 {
@@ -223,6 +228,12 @@ func (d *diskFile) state(databases int) (diskState, error) {
 					keys:  int64(binary.LittleEndian.Uint64(b[4:])),
 					bytes: int64(binary.LittleEndian.Uint64(b[12:])),
 				}
+			}
+		}
+		c := meta.Cursor()
+		for k, v := c.Seek(genPrefix); bytes.HasPrefix(k, genPrefix); k, v = c.Next() {
+			if len(v) == 4 {
+				st.gens[string(k[len(genPrefix):])] = binary.BigEndian.Uint32(v)
 			}
 		}
 		return tx.Bucket(dictBucket).ForEach(func(k, v []byte) error {
@@ -380,6 +391,23 @@ func (d *diskFile) saveDict(ns string, id uint32, dict []byte) error {
 		}
 		return b.Put(append(append([]byte(nil), dictNSPrefix...), ns...), binary.BigEndian.AppendUint32(nil, id))
 	})
+}
+
+// putMeta stores val under key in the meta bucket, durably.
+func (d *diskFile) putMeta(key, val []byte) error {
+	return d.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(metaBucket).Put(key, val) })
+}
+
+// getMeta returns a copy of the value under key in the meta bucket, nil
+// when there is none.
+func (d *diskFile) getMeta(key []byte) (val []byte, err error) {
+	err = d.db.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(metaBucket).Get(key); v != nil {
+			val = append([]byte(nil), v...)
+		}
+		return nil
+	})
+	return val, err
 }
 
 // foldYield is how many changes a fold applies between yields.

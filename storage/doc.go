@@ -37,6 +37,14 @@
 // unless asked for LookupRaw. A read of the file that fails, or an entry
 // that does not decode, is ErrDiskRead: never "absent".
 //
+// # Generations
+//
+// A Store given Generations (SetGenerations) stamps every value with its
+// key's generation when it is written, and treats a value of an older one
+// as gone, in both tiers: the cache layer invalidates a whole namespace
+// in O(1) by bumping its generation (generation.go). Values of generation
+// 0 cost nothing more, in memory or on disk.
+//
 // # Locking
 //
 // The Store has one reader-writer lock (split in stripes, so that readers

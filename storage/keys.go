@@ -7,15 +7,14 @@ import "math/rand/v2"
 const Shards = shardsPerDB
 
 // ScanShard calls fn with each live key of shard i and its value, in no
-// particular order. Expired keys are reclaimed on the way and not reported.
+// particular order. Expired and superseded keys are reclaimed on the way
+// and not reported.
 // key views the store's record: copy it to keep it past the lock.
 func (tx *Tx) ScanShard(i int, fn func(key string, v Value)) {
 	db := tx.DB
 	now := db.store.clock()
 	db.eachSlot(&db.shards[i], func(s *slot) bool {
-		if expiredAt(s.v.exp, now) {
-			db.expire(s)
-		} else {
+		if !db.dead(s, now) {
 			fn(s.v.key(), s.v)
 		}
 		return true
@@ -25,7 +24,8 @@ func (tx *Tx) ScanShard(i int, fn func(key string, v Value)) {
 // RandomKey returns a random live key, or false when the DB is empty.
 func (tx *Tx) RandomKey() (string, bool) {
 	db := tx.DB
-	// Expired keys may make a try fail; bound the tries as Redis does.
+	// Expired and superseded keys may make a try fail; bound the tries as
+	// Redis does.
 	for try := 0; try < 100 && db.Len() > 0; try++ {
 		start := rand.IntN(shardsPerDB)
 		for i := 0; i < shardsPerDB; i++ {
@@ -45,8 +45,7 @@ func (tx *Tx) RandomKey() (string, bool) {
 					break
 				}
 			}
-			if expiredAt(pick.v.exp, db.store.clock()) {
-				db.expire(&pick)
+			if db.dead(&pick, db.store.clock()) {
 				break
 			}
 			return pick.v.key(), true

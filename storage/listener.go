@@ -13,6 +13,10 @@ const (
 	Evicted
 	// Flushed: FLUSHDB or FLUSHALL.
 	Flushed
+	// Invalidated: found of a generation its key no longer has (see
+	// Generations), reclaimed; like an expired key, it is gone from the
+	// disk tier too.
+	Invalidated
 )
 
 // Listener follows changes to keys, for the layers that keep something per
@@ -52,5 +56,25 @@ func (db *DB) stored(key string, v Value) {
 func (db *DB) removed(key string, v Value, why Reason) {
 	for _, l := range db.store.listeners {
 		l.KeyRemoved(db, key, v, why)
+	}
+}
+
+// SizeListener follows what each key costs in the memory tier, for gauges
+// kept per key such as a namespace's keys and bytes. It is called with the
+// key's locks held and must be quick.
+type SizeListener interface {
+	// KeySized follows a change in the memory tier: keys is 1 for a key
+	// added (a write or a promotion from disk), -1 for one removed, 0 for
+	// an overwrite; bytes is the change in what the key costs (see Used).
+	KeySized(key string, keys, bytes int64)
+}
+
+// SetSizeListener registers l, the one SizeListener. Call it before the
+// Store serves commands.
+func (s *Store) SetSizeListener(l SizeListener) { s.sizes = l }
+
+func (db *DB) sized(key string, keys, bytes int64) {
+	if l := db.store.sizes; l != nil {
+		l.KeySized(key, keys, bytes)
 	}
 }

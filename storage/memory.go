@@ -6,7 +6,7 @@ package storage
 func (tx *Tx) MemoryUsage(key []byte) (int64, bool) {
 	db := tx.DB
 	s := db.find(key)
-	if !s.found || expiredAt(s.v.exp, db.store.clock()) {
+	if !s.found || expiredAt(s.v.exp, db.store.clock()) || db.superseded(s.v, key) {
 		return 0, false
 	}
 	n := entryOverhead + recordSize(s.v)

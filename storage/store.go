@@ -69,10 +69,13 @@ type Store struct {
 	clock     func() int64
 	mono      *monoClock    // the default clock; nil when Options.Clock is set
 	lruSecs   atomic.Uint32 // the cached access clock (see lruClock)
+	startSecs uint32        // the clock's unix seconds at New, from which hot key weights count
 	listeners []Listener
 	reads     ReadListener
-	tier      *Tier // the disk tier (tier.go), nil when nothing persists
-	codec     codec // zstd encoders and dictionaries (codec_zstd.go)
+	sizes     SizeListener
+	gens      atomic.Pointer[Generations] // nil until a generation is bumped (generation.go)
+	tier      *Tier                       // the disk tier (tier.go), nil when nothing persists
+	codec     codec                       // zstd encoders and dictionaries (codec_zstd.go)
 	maxMemory atomic.Int64
 	policy    atomic.Uint32
 	used      Counter // bytes keys cost; striped: every write adds to it
@@ -98,6 +101,7 @@ func New(opts Options) (*Store, error) {
 		s.clock = s.mono.Now
 		s.tickLRUClock()
 	}
+	s.startSecs = uint32(s.clock() / 1000)
 	s.maxMemory.Store(opts.MaxMemory)
 	s.policy.Store(uint32(opts.Policy))
 	s.AddListener(&s.counters)
@@ -258,6 +262,7 @@ type shard struct {
 	lru      *simplelru.LRU[uint64, Value]
 	volatile map[uint64]struct{}
 	overflow map[string]Value
+	hot      *hotSet  // the shard's hottest keys (hotkeys.go), nil until a key is touched
 	_        [64]byte // keep neighbouring shard locks off one cache line
 }
 

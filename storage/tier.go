@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 	"unsafe"
+
+	"github.com/stratakv/strata/internal/hist"
 )
 
 // Durability is how the disk tier keeps a key; the server maps namespace
@@ -58,6 +60,11 @@ type TierOptions struct {
 	Warm bool
 	// Logger receives the tier's logs (default: discarded).
 	Logger *slog.Logger
+	// RestoreGenerations, when set, is given the generations the data
+	// file holds by namespace name (see SaveGeneration), before the tier
+	// reads or sweeps any key: the caller sets the Store's Generations
+	// from them, or the keys of those namespaces would read as superseded.
+	RestoreGenerations func(gens map[string]uint32)
 
 	segmentSize int64 // log segment size (tests shrink it)
 	fs          walFS // file system for the log (tests inject faults)
@@ -204,6 +211,9 @@ func OpenTier(s *Store, opts TierOptions) (*Tier, error) {
 			disk.close()
 			return nil, fmt.Errorf("%w: %s: %w", ErrForeignFile, disk.path, err)
 		}
+	}
+	if opts.RestoreGenerations != nil {
+		opts.RestoreGenerations(st.gens)
 	}
 	t := &Tier{
 		store: s, opts: opts, log: opts.Logger, disk: disk, seed: maphash.MakeSeed(), nsDicts: st.nsDicts,
@@ -456,36 +466,37 @@ func (t *Tier) eachStaged(bucket uint32, fn func(key string, s staged)) {
 
 // load reads key of db from the disk tier after a memory miss: the
 // overlay first, then the data file. It returns the live value with its
-// tags, false when the key is not persisted, absent, or expired, and an
-// error when the file cannot be read or the entry does not decode: the key
-// may exist, so it must not be reported absent.
-func (t *Tier) load(db *DB, key []byte) (Value, []string, bool, error) {
+// tags and generation, false when the key is not persisted, absent,
+// expired or superseded, and an error when the file cannot be read or the
+// entry does not decode: the key may exist, so it must not be reported
+// absent.
+func (t *Tier) load(db *DB, key []byte) (stored, bool, error) {
 	if t.opts.Durability(key) == MemoryOnly {
-		return Value{}, nil, false, nil
+		return stored{}, false, nil
 	}
 	bucket := t.buckets[db.index].Load()
 	var rec []byte
 	if s, ok := t.lookupStaged(bucket, key); ok {
 		if s.buf[0] == opDel {
-			return Value{}, nil, false, nil
+			return stored{}, false, nil
 		}
 		rec = s.buf[s.keyEnd:]
 	} else {
 		var err error
 		if rec, err = t.read(bucket, key); err != nil {
 			t.log.Error("disk tier read failed", "key", string(key), "err", err)
-			return Value{}, nil, false, fmt.Errorf("%w: %w", ErrDiskRead, err)
+			return stored{}, false, fmt.Errorf("%w: %w", ErrDiskRead, err)
 		}
 		if rec == nil {
-			return Value{}, nil, false, nil
+			return stored{}, false, nil
 		}
 	}
-	v, tags, ok, err := t.decode(bucket, key, rec, true)
+	st, ok, err := t.decode(bucket, key, rec, true)
 	if err != nil {
 		t.log.Error("disk tier entry does not decode", "key", string(key), "err", err)
-		return Value{}, nil, false, fmt.Errorf("%w: %w", ErrDiskRead, err)
+		return stored{}, false, fmt.Errorf("%w: %w", ErrDiskRead, err)
 	}
-	return v, tags, ok, nil
+	return st, ok, nil
 }
 
 // read returns a copy of key's entry in the data file's bucket, nil when
@@ -499,27 +510,35 @@ func (t *Tier) read(bucket uint32, key []byte) ([]byte, error) {
 	return t.disk.get(bucket, key)
 }
 
-// decode turns key's entry rec into its value and tags, false when it is
-// expired, an error when it does not decode. With touch a read records the
-// key's access time for max-disk-size (the warm-up, not a client's read,
-// does not).
-func (t *Tier) decode(bucket uint32, key, rec []byte, touch bool) (Value, []string, bool, error) {
+// stored is a key's value as read from the disk tier, with its tags and
+// generation.
+type stored struct {
+	v    Value
+	tags []string
+	gen  uint32
+}
+
+// decode turns key's entry rec into its value, tags and generation, false
+// when it is expired or superseded, an error when it does not decode. With
+// touch a read records the key's access time for max-disk-size (the
+// warm-up, not a client's read, does not).
+func (t *Tier) decode(bucket uint32, key, rec []byte, touch bool) (stored, bool, error) {
 	e, err := parseEntry(rec)
 	if err != nil {
-		return Value{}, nil, false, err
+		return stored{}, false, err
 	}
 	now := t.store.clock()
-	if expiredAt(e.exp, now) {
-		return Value{}, nil, false, nil
+	if expiredAt(e.exp, now) || e.gen != t.store.generation(key) {
+		return stored{}, false, nil // the sweep reclaims it
 	}
 	v, err := e.value()
 	if err != nil {
-		return Value{}, nil, false, err
+		return stored{}, false, err
 	}
 	if sec := uint32(now / 1000); touch && sec-e.atime > touchInterval {
 		t.touch(bucket, key, sec)
 	}
-	return v, e.tags, true, nil
+	return stored{v: v, tags: e.tags, gen: e.gen}, true, nil
 }
 
 // warmKey loads key into memory from rec, its entry as the warm-up read it
@@ -538,16 +557,16 @@ func (db *DB) warmKey(bucket uint32, key, rec []byte) {
 		}
 		rec = s.buf[s.keyEnd:]
 	}
-	v, tags, ok, err := t.decode(bucket, key, rec, false)
+	st, ok, err := t.decode(bucket, key, rec, false)
 	if err != nil {
 		t.log.Error("disk tier entry does not decode; the warm-up leaves it on disk", "key", string(key), "err", err)
 	}
 	if !ok {
 		return
 	}
-	db.write(key, v)
-	if k := t.tags.Load(); k != nil && len(tags) > 0 {
-		(*k).Replace(db, string(key), tags)
+	db.write(key, st.v, st.gen)
+	if k := t.tags.Load(); k != nil && len(st.tags) > 0 {
+		(*k).Replace(db, string(key), st.tags)
 	}
 }
 
@@ -566,13 +585,13 @@ func (t *Tier) touch(bucket uint32, key []byte, sec uint32) {
 // it only moved between tiers.
 func (db *DB) promote(key []byte, s slot, flags LookupFlags) (slot, error) {
 	t := db.store.tier
-	v, tags, ok, err := t.load(db, key)
+	st, ok, err := t.load(db, key)
 	if err != nil || !ok {
 		return s, err
 	}
-	db.write(key, v)
-	if k := t.tags.Load(); k != nil && len(tags) > 0 {
-		(*k).Replace(db, string(key), tags)
+	db.write(key, st.v, st.gen)
+	if k := t.tags.Load(); k != nil && len(st.tags) > 0 {
+		(*k).Replace(db, string(key), st.tags)
 	}
 	if flags&LookupWrite == 0 {
 		db.store.counters.DiskHits.Add(uint(s.h), 1)
@@ -890,16 +909,26 @@ type TierStats struct {
 	LastFlush                 int64 // unix ms of the last flush
 	LastFlushDuration         int64 // ms
 	FlushFailed, WALFailed    bool  // the last flush failed; the log is failing
+	// WALSyncs are the write-ahead log's batches: the time each took to
+	// write and fdatasync (nil when no namespace is write_through, and so
+	// there is no log); WALRecords the records they made durable, so
+	// WALRecords / WALSyncs.Count() is the mean batch size.
+	WALSyncs   *hist.Snapshot
+	WALRecords int64
 }
 
 // Stats returns a snapshot of the tier's state.
 func (t *Tier) Stats() TierStats {
-	return TierStats{
+	st := TierStats{
 		Keys: t.diskKeys.Load(), Bytes: t.diskBytes.Load(), MaxBytes: t.opts.MaxDiskSize,
 		BacklogKeys: t.pending.Load(), BacklogBytes: t.backlog.Load(),
 		LastFlush: t.lastFlush.Load(), LastFlushDuration: t.flushDur.Load(),
 		FlushFailed: t.flushErr.Load() != nil, WALFailed: t.wal != nil && t.wal.failure() != nil,
 	}
+	if t.wal != nil {
+		st.WALSyncs, st.WALRecords = t.wal.syncs.Snapshot(), t.wal.records.Load()
+	}
+	return st
 }
 
 // SaveDict registers dictionary id (see Store.TrainDict) for namespace ns
@@ -918,6 +947,16 @@ func (t *Tier) SaveDict(ns string, id uint32, dict []byte) error {
 // Dicts returns the dictionary each namespace (by name) compressed with
 // when the data file was opened.
 func (t *Tier) Dicts() map[string]uint32 { return t.nsDicts }
+
+// SaveGeneration writes gen as namespace ns's generation to the data file
+// before it returns (see Generations): keys of older generations never
+// come back after a restart.
+func (t *Tier) SaveGeneration(ns string, gen uint32) error {
+	if err := t.disk.putMeta(append(append([]byte(nil), genPrefix...), ns...), binary.BigEndian.AppendUint32(nil, gen)); err != nil {
+		return fmt.Errorf("%w: %w", diskError(err), err)
+	}
+	return nil
+}
 
 // DiskKeys returns how many keys the data file holds (as of the last
 // flush), expired ones not yet swept included.

@@ -74,8 +74,9 @@ func (c *sweepCursor) walk(tx *bolt.Tx, ids []uint32, n int, fn func(bucket uint
 	}
 }
 
-// sweepTx deletes, inside the fold's transaction, the expired entries
-// among the next sweepPerFold, and those whose keys no longer persist.
+// sweepTx deletes, inside the fold's transaction, the expired and
+// superseded entries among the next sweepPerFold, and those whose keys no
+// longer persist.
 func (t *Tier) sweepTx(tx *bolt.Tx, stats map[uint32]bucketStat) error {
 	now := t.store.clock()
 	type doomed struct {
@@ -85,7 +86,7 @@ func (t *Tier) sweepTx(tx *bolt.Tx, stats map[uint32]bucketStat) error {
 	}
 	var dead []doomed
 	t.sweepAt.walk(tx, t.mappedBuckets(), sweepPerFold, func(bucket uint32, key, rec []byte) {
-		if entryExpired(rec, now) || t.opts.Durability(key) == MemoryOnly {
+		if entryExpired(rec, now) || entryGen(rec) != t.store.generation(key) || t.opts.Durability(key) == MemoryOnly {
 			dead = append(dead, doomed{bucket, append([]byte(nil), key...), len(key) + len(rec)})
 		}
 	})

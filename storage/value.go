@@ -9,14 +9,15 @@ import (
 // Kind is the type of value a key holds.
 type Kind uint8
 
-// The kinds of value. Only strings exist today; the other kinds reserve their
-// numbers so that the disk codec stays stable when they land.
+// The kinds of value. Their numbers are written in the disk tier's
+// entries, so a kind keeps its number for good.
 const (
 	KindString Kind = iota
 	KindList
 	KindSet
 	KindZSet
 	KindHash
+	KindStream
 )
 
 // String returns the name TYPE replies with.
@@ -32,6 +33,8 @@ func (k Kind) String() string {
 		return "zset"
 	case KindHash:
 		return "hash"
+	case KindStream:
+		return "stream"
 	}
 	return "none"
 }
@@ -46,6 +49,10 @@ const (
 	// flagStored marks a value owned by a DB: ptr points at its record
 	// (see newRecord) rather than at a caller's payload.
 	flagStored
+	// flagGen marks a string record that carries a generation (see
+	// newRecord): only records of generation 0 go without, and cost
+	// nothing more.
+	flagGen
 )
 
 // Value is what a key holds. It is stored inline in the LRU entry, so it is
@@ -135,14 +142,19 @@ func (v Value) Bytes() []byte {
 	}
 	p := v.ptr
 	if v.stored() {
-		klen, hdr := recordKeyLen(p)
+		klen, hdr := v.recordHeader()
 		p = unsafe.Add(p, hdr+klen)
 	}
 	return unsafe.Slice((*byte)(p), v.n)
 }
 
 // Len returns a string value's payload length.
-func (v Value) Len() int { return int(v.n) }
+func (v Value) Len() int {
+	if v.Kind() != KindString {
+		return 0 // n holds a stored object's generation
+	}
+	return int(v.n)
+}
 
 // ExpireAt returns the absolute expiry in unix milliseconds, 0 when none.
 func (v Value) ExpireAt() int64 { return v.exp }
@@ -193,11 +205,14 @@ func (v Value) Encoding() string {
 }
 
 // A record is the one allocation a stored string costs: the key's length as
-// a uvarint, the key, then the payload. Keeping the key in the record lets
-// the shard's LRU be keyed by a 64-bit hash, which halves its map slots.
+// a uvarint, the record's generation (4 bytes, little-endian) when it is
+// not 0 (flagGen), the key, then the payload. Keeping the key in the record
+// lets the shard's LRU be keyed by a 64-bit hash, which halves its map
+// slots. A stored value of another kind keeps its generation in n, which
+// only strings use.
 
-// newRecord returns a stored copy of v under key.
-func newRecord(key []byte, v Value) Value {
+// newRecord returns a stored copy of v under key, of generation gen.
+func newRecord(key []byte, v Value, gen uint32) Value {
 	if v.Kind() != KindString {
 		k := ""
 		if v.stored() {
@@ -212,12 +227,19 @@ func newRecord(key []byte, v Value) Value {
 		}
 		v.ptr = unsafe.Pointer(&objectRecord{key: k, obj: v.ptr})
 		v.meta |= uint32(flagStored) << metaFlagShift
+		v.n = gen
 		(*objectRecord)(v.ptr).size = objectSize(v)
 		return v
 	}
 	payload := v.Bytes()
-	var hdr [binary.MaxVarintLen64]byte
+	v.meta &^= uint32(flagGen) << metaFlagShift
+	var hdr [binary.MaxVarintLen64 + 4]byte
 	h := binary.PutUvarint(hdr[:], uint64(len(key)))
+	if gen != 0 {
+		binary.LittleEndian.PutUint32(hdr[h:], gen)
+		h += 4
+		v.meta |= uint32(flagGen) << metaFlagShift
+	}
 	rec := make([]byte, h+len(key)+len(payload))
 	copy(rec, hdr[:h])
 	copy(rec[h:], key)
@@ -242,12 +264,37 @@ func recordKeyLen(p unsafe.Pointer) (klen, hdr int) {
 	}
 }
 
+// recordHeader returns a stored string's key length and the size of its
+// record's header, the generation included.
+func (v Value) recordHeader() (klen, hdr int) {
+	klen, hdr = recordKeyLen(v.ptr)
+	if v.meta>>metaFlagShift&uint32(flagGen) != 0 {
+		hdr += 4
+	}
+	return klen, hdr
+}
+
+// Gen returns the generation a stored value was written under (see
+// Generations); 0 for a value not stored.
+func (v Value) Gen() uint32 {
+	switch {
+	case !v.stored():
+		return 0
+	case v.Kind() != KindString:
+		return v.n
+	case v.meta>>metaFlagShift&uint32(flagGen) == 0:
+		return 0
+	}
+	_, hdr := recordKeyLen(v.ptr)
+	return binary.LittleEndian.Uint32(unsafe.Slice((*byte)(unsafe.Add(v.ptr, hdr)), 4))
+}
+
 // key returns a stored value's key, viewing its record.
 func (v Value) key() string {
 	if v.Kind() != KindString {
 		return (*objectRecord)(v.ptr).key
 	}
-	klen, hdr := recordKeyLen(v.ptr)
+	klen, hdr := v.recordHeader()
 	return unsafe.String((*byte)(unsafe.Add(v.ptr, hdr)), klen)
 }
 
@@ -256,6 +303,6 @@ func recordSize(v Value) int64 {
 	if v.Kind() != KindString {
 		return int64(allocSize(int(unsafe.Sizeof(objectRecord{})))+allocSize(len(v.key()))) + (*objectRecord)(v.ptr).size
 	}
-	klen, hdr := recordKeyLen(v.ptr)
+	klen, hdr := v.recordHeader()
 	return int64(allocSize(hdr + klen + int(v.n)))
 }

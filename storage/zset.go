@@ -337,6 +337,16 @@ func (z *ZSet) rangeBy(r zRange, reverse bool, offset, limit int64, fn func(memb
 	}
 }
 
+// ScanByScore calls fn for the members with scores in r, lowest first,
+// until fn returns false (a geo search stops at its COUNT ANY).
+func (z *ZSet) ScanByScore(r ScoreRange, fn func(member string, score float64) bool) {
+	for n := z.firstIn(r); n != nil && r.lteMax(n); n = n.level[0].next {
+		if !fn(n.member, n.score) {
+			return
+		}
+	}
+}
+
 // CountByScore returns the number of members with scores in r.
 func (z *ZSet) CountByScore(r ScoreRange) int { return z.count(r) }
 

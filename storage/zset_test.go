@@ -118,6 +118,15 @@ func TestZSetRanges(t *testing.T) {
 		{"score negative offset", collect(func(fn func(string, float64)) {
 			z.RangeByScore(ScoreRange{Min: -inf, Max: inf}, false, -1, -1, fn)
 		}), nil},
+		{"scan score half open, stopped", collect(func(fn func(string, float64)) {
+			z.ScanByScore(ScoreRange{Min: 2, Max: 5, MaxEx: true}, func(m string, s float64) bool {
+				fn(m, s)
+				return m != "c"
+			})
+		}), []string{"b", "c"}},
+		{"scan score to the end", collect(func(fn func(string, float64)) {
+			z.ScanByScore(ScoreRange{Min: 4, Max: 5, MaxEx: true}, func(m string, s float64) bool { fn(m, s); return true })
+		}), []string{"d"}},
 		{"lex", collect(func(fn func(string, float64)) {
 			z.RangeByLex(LexRange{Min: LexBound{Value: "b"}, Max: LexBound{Value: "d", Ex: true}}, false, 0, -1, fn)
 		}), []string{"b", "c"}},

@@ -8,12 +8,15 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
+
+	"github.com/goccy/go-yaml/ast"
 
 	"github.com/stratakv/strata/internal/units"
 	"github.com/stratakv/strata/server"
-	"gopkg.in/yaml.v3"
 )
 
 // config is strata.yaml. Keys are Redis's setting names wherever Redis has
@@ -40,6 +43,7 @@ type config struct {
 	FlushInterval        units.Duration `yaml:"flush-interval" usage:"how often write_back keys are written to disk, e.g. 1s"`
 	MaxDiskSize          units.Size     `yaml:"max-disk-size" usage:"bound on the disk tier's live data, e.g. 10gb (0: none)"`
 	EnableDebugCommand   string         `yaml:"enable-debug-command" usage:"who may run DEBUG: no, yes or local (loopback clients)"`
+	AdminAddr            string         `yaml:"admin-addr" usage:"host:port of the admin HTTP listener: /metrics, /healthz, /readyz, the dashboard (empty: off)"`
 
 	// Namespaces are the cache rules (namespaces.go): file only. A pointer
 	// keeps config comparable.
@@ -51,6 +55,8 @@ type config struct {
 	// only.
 	Events        *map[string][]string `yaml:"events"`
 	IndexPrefixes *[]string            `yaml:"index_prefixes"`
+	// Warmup are the warm-up jobs (warmup.go): file only.
+	Warmup *[]warmupConfig `yaml:"warmup"`
 }
 
 // defaultConfig is the server's defaults (server.DefaultConfig) as
@@ -99,7 +105,11 @@ func parseArgs(args []string, usageOut io.Writer) (*options, error) {
 			continue // a section: file only
 		}
 		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-		if def := fmt.Sprint(cv.Field(i).Interface()); def != "" {
+		def := fmt.Sprint(cv.Field(i).Interface())
+		if size, ok := cv.Field(i).Interface().(units.Size); ok {
+			def = size.Human() // 512mb, not 536870912
+		}
+		if def != "" {
 			usage += " (default " + def + ")"
 		}
 		fs.Func(name, usage, func(s string) error {
@@ -140,11 +150,7 @@ func parseArgs(args []string, usageOut io.Writer) (*options, error) {
 		if !ok {
 			continue
 		}
-		node := &yaml.Node{Kind: yaml.ScalarNode, Value: *raw}
-		if cv.Field(i).Kind() == reflect.String {
-			node.Tag = "!!str" // --requirepass 123 is the text "123"
-		}
-		if err := d.decode(node, cv.Field(i), name); err != nil {
+		if err := d.decode(flagNode(*raw, cv.Field(i).Kind() == reflect.String), cv.Field(i), name); err != nil {
 			return nil, err
 		}
 	}
@@ -154,17 +160,29 @@ func parseArgs(args []string, usageOut io.Writer) (*options, error) {
 	return opts, nil
 }
 
+// flagNode reads a flag's text as the YAML scalar it would be in the
+// file, so that flags and the file decode alike: "7000" an integer,
+// "100mb" a string. The text of a string setting, or text that is not one
+// scalar, is a string whatever it looks like (--requirepass 123).
+func flagNode(raw string, str bool) ast.Node {
+	if !str {
+		if _, body, err := parseYAML([]byte(raw), ""); err == nil && body != nil && isScalar(body) {
+			return body
+		}
+	}
+	_, body, _ := parseYAML([]byte(strconv.Quote(raw)), "")
+	return body
+}
+
 // load decodes a YAML document over c; file names it in errors. An empty
 // document changes nothing.
 func (c *config) load(data []byte, file string) error {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return fmt.Errorf("%s: %w", file, err)
+	_, body, err := parseYAML(data, file)
+	if err != nil || body == nil {
+		return err
 	}
-	if len(doc.Content) == 0 {
-		return nil
-	}
-	return decoder{file: file}.decode(doc.Content[0], reflect.ValueOf(c).Elem(), "")
+	d := decoder{file: file}
+	return d.decode(body, reflect.ValueOf(c).Elem(), "")
 }
 
 // logLevels maps Redis's loglevel names to slog levels; verbose sits
@@ -230,10 +248,23 @@ func (c *config) serverConfig(log *slog.Logger) server.Config {
 		FlushInterval:        c.FlushInterval.Std(),
 		MaxDiskSize:          int64(c.MaxDiskSize),
 		EnableDebugCommand:   strings.ToLower(c.EnableDebugCommand),
+		AdminAddr:            c.AdminAddr,
 		Namespaces:           namespaces(c.Namespaces),
 		Events:               deref(c.Events),
 		IndexPrefixes:        deref(c.IndexPrefixes),
+		Warmup:               warmupJobs(c.Warmup),
 	}
+}
+
+// serverConfig is config.serverConfig with the config file, when there is
+// one: its absolute path for INFO, and its CONFIG REWRITE writer.
+func (o *options) serverConfig(log *slog.Logger) server.Config {
+	cfg := o.config.serverConfig(log)
+	if o.file != "" {
+		cfg.ConfigFile, _ = filepath.Abs(o.file)
+		cfg.RewriteConfig = rewriter(o.file)
+	}
+	return cfg
 }
 
 // newLogger returns a text logger at the Redis loglevel, naming levels as

@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"flag"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -12,7 +14,6 @@ import (
 
 	"github.com/stratakv/strata/internal/units"
 	"github.com/stratakv/strata/server"
-	"gopkg.in/yaml.v3"
 )
 
 // writeFile writes content to a file in a fresh temp dir and returns its path.
@@ -98,14 +99,14 @@ func TestParseArgs(t *testing.T) {
 			want: func(c *config) { c.RequirePass = "~" },
 		},
 		{name: "unknown key", file: "port: 7000\nmaxmemory_policy: allkeys-lru\n", wantErr: `:2: unknown setting "maxmemory_policy"`},
-		{name: "key twice", file: "port: 7000\nport: 7001\n", wantErr: `:2: "port" is set twice`},
+		{name: "key twice", file: "port: 7000\nport: 7001\n", wantErr: `strata.yaml:2: mapping key "port" already defined`},
 		{name: "bad size in file", file: "maxmemory: 12xb\n", wantErr: `:1: maxmemory: units: invalid size "12xb"`},
 		{name: "bad size flag", args: []string{"--maxmemory", "1.5gb"}, wantErr: `--maxmemory: units: invalid size "1.5gb"`},
 		{name: "bad duration", file: "timeout: soon\n", wantErr: `timeout: units: invalid duration "soon"`},
 		{name: "not an integer", file: "port: abc\n", wantErr: `:1: port: invalid value "abc": want an integer`},
 		{name: "list for a scalar", file: "port: [1, 2]\n", wantErr: `port: want an integer, got a list`},
 		{name: "not a mapping", file: "- port\n", wantErr: "want a mapping of settings"},
-		{name: "malformed yaml", file: "port: 1\n  x: : 2\n", wantErr: "yaml: line 2"},
+		{name: "malformed yaml", file: "port: 1\n  x: : 2\n", wantErr: "strata.yaml:2: found an invalid key for this map"},
 		{name: "port out of range", args: []string{"--port", "70000"}, wantErr: "port: invalid value 70000"},
 		{name: "bad bind", args: []string{"--bind", "localhost"}, wantErr: `bind: invalid address "localhost"`},
 		{name: "no databases", file: "databases: 0\n", wantErr: "databases: invalid value 0"},
@@ -232,12 +233,13 @@ events:
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var doc yaml.Node
-			if err := yaml.Unmarshal([]byte(tt.doc), &doc); err != nil {
+			_, body, err := parseYAML([]byte(tt.doc), "s.yaml")
+			if err != nil {
 				t.Fatal(err)
 			}
 			var r sectionsConfig
-			err := decoder{file: "s.yaml"}.decode(doc.Content[0], reflect.ValueOf(&r).Elem(), "")
+			d := decoder{file: "s.yaml"}
+			err = d.decode(body, reflect.ValueOf(&r).Elem(), "")
 			if tt.wantErr == "" {
 				if err != nil {
 					t.Fatal(err)
@@ -254,14 +256,66 @@ events:
 // TestDecodeSectionValues checks the values a nested section decodes to.
 func TestDecodeSectionValues(t *testing.T) {
 	var r sectionsConfig
-	var doc yaml.Node
-	yaml.Unmarshal([]byte("namespaces:\n  - {match: \"p:*\", ttl: 5m, ttl_by_field: {a: 1h}, compress: {min_size: 1kb}}\nevents: {e: [x, y]}\n"), &doc)
-	if err := (decoder{}).decode(doc.Content[0], reflect.ValueOf(&r).Elem(), ""); err != nil {
+	_, body, err := parseYAML([]byte("namespaces:\n  - {match: \"p:*\", ttl: 5m, ttl_by_field: {a: 1h}, compress: {min_size: 1kb}}\nevents: {e: [x, y]}\n"), "s.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d decoder
+	if err := d.decode(body, reflect.ValueOf(&r).Elem(), ""); err != nil {
 		t.Fatal(err)
 	}
 	ns := r.Namespaces[0]
 	if ns.Match != "p:*" || ns.TTL.Std() != 5*time.Minute || ns.ByTTL["a"].Std() != time.Hour || ns.Comp.MinSize != 1024 ||
 		!reflect.DeepEqual(r.Events, map[string][]string{"e": {"x", "y"}}) {
 		t.Errorf("decoded %+v", r)
+	}
+}
+
+// TestHelpShowsDefaults: --help shows each setting's true default, sizes
+// as sizes.
+func TestHelpShowsDefaults(t *testing.T) {
+	var out bytes.Buffer
+	if _, err := parseArgs([]string{"--help"}, &out); err != flag.ErrHelp {
+		t.Fatalf("--help: %v", err)
+	}
+	d := server.DefaultConfig()
+	for _, want := range []string{
+		"-flush-interval value\n    \thow often write_back keys are written to disk, e.g. 1s (default " + d.FlushInterval.String() + ")",
+		"(default 512mb)", "-port value\n    \tTCP port to listen on (default 6379)", "(default noeviction)", "(default ./data)",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("--help lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// TestReadmeConfigExamples: every YAML example in README.md loads as
+// pasted and starts a server, and the first sets no password, so the
+// redis-cli lines after it work without AUTH.
+func TestReadmeConfigExamples(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := strings.Split(string(readme), "```yaml\n")[1:]
+	if len(blocks) == 0 {
+		t.Fatal("README.md has no YAML example")
+	}
+	for i, b := range blocks {
+		example, _, _ := strings.Cut(b, "```")
+		opts, err := parseArgs([]string{"--config", writeFile(t, "strata.yaml", example), "--dir", t.TempDir()}, io.Discard)
+		if err != nil {
+			t.Fatalf("example %d: %v\n%s", i+1, err, example)
+		}
+		if i == 0 && opts.RequirePass != "" {
+			t.Errorf("the first example sets requirepass: every redis-cli line after it would fail with NOAUTH")
+		}
+		cfg := opts.serverConfig(slog.New(slog.NewTextHandler(io.Discard, nil)))
+		cfg.Port = -1
+		srv, err := server.New(cfg)
+		if err != nil {
+			t.Fatalf("example %d: %v", i+1, err)
+		}
+		srv.Close()
 	}
 }

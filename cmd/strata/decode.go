@@ -5,64 +5,96 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"regexp"
+	"strconv"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
 )
 
-// decoder fills config structs from YAML nodes, field by field, so that an
-// error names the setting (its path, like "namespaces[0].ttl"), the bad
-// value and, for a file, the line. yaml.v3's own Decode says only "line 3:
-// cannot unmarshal !!str into int", and its KnownFields check does not reach
-// values that have their own unmarshaler.
+// decoder fills config structs from the YAML syntax tree, field by field,
+// so that an error names the setting (its path, like "namespaces[0].ttl"),
+// the bad value and, for a file, the line, where a YAML library's own
+// decoding says only "cannot unmarshal string into int". The tree comes
+// from github.com/goccy/go-yaml's parser, which keeps comments, so CONFIG
+// REWRITE can edit the same tree and write it back (rewrite.go).
 //
 // Struct fields are matched by their yaml tag; a key no field names is
-// refused, at any depth. Types with an UnmarshalYAML or UnmarshalText method
-// (units.Size, units.Duration, and whatever later sections bring) decode
-// themselves.
+// refused, at any depth. Types with an UnmarshalText method (units.Size,
+// units.Duration, policy.Strategy) decode a scalar's text, and those with
+// an UnmarshalYAML(ast.Node) method (compressConfig) decode themselves.
 type decoder struct {
 	// file names the source in errors; "" means the value came from a flag.
 	file string
+	// anchors holds the nodes of the document's &anchors, for *aliases.
+	anchors map[string]ast.Node
 }
 
 var (
 	textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
-	yamlUnmarshaler = reflect.TypeFor[yaml.Unmarshaler]()
+	nodeUnmarshaler = reflect.TypeFor[yaml.NodeUnmarshaler]()
 )
+
+// parsePosition finds the line and message in a parse error of
+// github.com/goccy/go-yaml.
+var parsePosition = regexp.MustCompile(`^\[(\d+):\d+\] (.*)`)
+
+// parseYAML parses a YAML document; file names it in errors. It returns
+// nil for an empty document.
+func parseYAML(data []byte, file string) (*ast.File, ast.Node, error) {
+	f, err := parser.ParseBytes(data, parser.ParseComments)
+	if err != nil {
+		// "[2:6] found an invalid key" as the decoder's errors read:
+		// "strata.yaml:2: found an invalid key".
+		msg := yaml.FormatError(err, false, false)
+		if m := parsePosition.FindStringSubmatch(msg); m != nil {
+			return nil, nil, fmt.Errorf("%s:%s: %s", file, m[1], m[2])
+		}
+		return nil, nil, fmt.Errorf("%s: %s", file, msg)
+	}
+	if len(f.Docs) == 0 || f.Docs[0].Body == nil {
+		return f, nil, nil
+	}
+	if len(f.Docs) > 1 {
+		return nil, nil, fmt.Errorf("%s: more than one YAML document", file)
+	}
+	body := f.Docs[0].Body
+	if c, ok := body.(*ast.CommentGroupNode); ok && c != nil {
+		return f, nil, nil // comments only
+	}
+	return f, body, nil
+}
 
 // decode stores node into v, which must be addressable; path names v in
 // errors.
-func (d decoder) decode(node *yaml.Node, v reflect.Value, path string) error {
-	if node.Kind == yaml.AliasNode {
-		node = node.Alias
+func (d *decoder) decode(node ast.Node, v reflect.Value, path string) error {
+	node, err := d.resolve(node, path)
+	if err != nil {
+		return err
 	}
-	if node.Kind == yaml.ScalarNode && node.ShortTag() == "!!null" {
+	if node.Type() == ast.NullType {
 		v.Set(reflect.Zero(v.Type())) // "key:" with no value leaves the zero value
 		return nil
 	}
-	if pt := v.Addr().Type(); pt.Implements(textUnmarshaler) || pt.Implements(yamlUnmarshaler) {
+	if pt := v.Addr().Type(); pt.Implements(textUnmarshaler) || pt.Implements(nodeUnmarshaler) {
 		return d.leaf(node, v, path)
 	}
 	switch v.Kind() {
 	case reflect.Struct:
-		if node.Kind != yaml.MappingNode {
-			return d.errorf(node, path, "want a mapping of settings, got %s", describe(node))
-		}
-		return d.mapping(node, path, func(key, val *yaml.Node, keyPath string) error {
-			f, ok := fieldByTag(v, key.Value)
+		return d.mapping(node, path, "a mapping of settings", func(key, val ast.Node, name, keyPath string) error {
+			f, ok := fieldByTag(v, name)
 			if !ok {
 				return d.errorf(key, "", "unknown setting %q", keyPath)
 			}
 			return d.decode(val, f, keyPath)
 		})
 	case reflect.Map:
-		if node.Kind != yaml.MappingNode {
-			return d.errorf(node, path, "want a mapping, got %s", describe(node))
-		}
 		if v.IsNil() {
 			v.Set(reflect.MakeMap(v.Type()))
 		}
-		return d.mapping(node, path, func(key, val *yaml.Node, keyPath string) error {
+		return d.mapping(node, path, "a mapping", func(key, val ast.Node, _, keyPath string) error {
 			k := reflect.New(v.Type().Key()).Elem()
 			if err := d.leaf(key, k, keyPath); err != nil {
 				return err
@@ -75,11 +107,12 @@ func (d decoder) decode(node *yaml.Node, v reflect.Value, path string) error {
 			return nil
 		})
 	case reflect.Slice:
-		if node.Kind != yaml.SequenceNode {
+		seq, ok := node.(*ast.SequenceNode)
+		if !ok {
 			return d.errorf(node, path, "want a list, got %s", describe(node))
 		}
-		s := reflect.MakeSlice(v.Type(), len(node.Content), len(node.Content))
-		for i, item := range node.Content {
+		s := reflect.MakeSlice(v.Type(), len(seq.Values), len(seq.Values))
+		for i, item := range seq.Values {
 			if err := d.decode(item, s.Index(i), fmt.Sprintf("%s[%d]", path, i)); err != nil {
 				return err
 			}
@@ -97,45 +130,103 @@ func (d decoder) decode(node *yaml.Node, v reflect.Value, path string) error {
 	return d.leaf(node, v, path)
 }
 
-// mapping calls fn for each key and value of a mapping node, refusing a key
-// given twice.
-func (d decoder) mapping(node *yaml.Node, path string, fn func(key, val *yaml.Node, keyPath string) error) error {
-	seen := make(map[string]bool, len(node.Content)/2)
-	for i := 0; i+1 < len(node.Content); i += 2 {
-		key, val := node.Content[i], node.Content[i+1]
-		keyPath := key.Value
+// resolve follows anchors, aliases and tags to the node holding the value.
+func (d *decoder) resolve(node ast.Node, path string) (ast.Node, error) {
+	for {
+		switch n := node.(type) {
+		case *ast.AnchorNode:
+			if d.anchors == nil {
+				d.anchors = map[string]ast.Node{}
+			}
+			d.anchors[n.Name.GetToken().Value] = n.Value
+			node = n.Value
+		case *ast.AliasNode:
+			target, ok := d.anchors[n.Value.GetToken().Value]
+			if !ok {
+				return nil, d.errorf(n, path, "unknown alias *%s", n.Value.GetToken().Value)
+			}
+			node = target
+		case *ast.TagNode:
+			node = n.Value
+		default:
+			return node, nil
+		}
+	}
+}
+
+// mapping calls fn for each key and value of a mapping node; want says
+// what node must be in errors. (The parser refuses a key given twice.)
+func (d *decoder) mapping(node ast.Node, path, want string, fn func(key, val ast.Node, name, keyPath string) error) error {
+	m, ok := node.(*ast.MappingNode)
+	if !ok {
+		return d.errorf(node, path, "want %s, got %s", want, describe(node))
+	}
+	for _, mv := range m.Values {
+		name := mv.Key.GetToken().Value
+		keyPath := name
 		if path != "" {
-			keyPath = path + "." + key.Value
+			keyPath = path + "." + name
 		}
-		if seen[key.Value] {
-			return d.errorf(key, "", "%q is set twice", keyPath)
-		}
-		seen[key.Value] = true
-		if err := fn(key, val, keyPath); err != nil {
+		if err := fn(mv.Key, mv.Value, name, keyPath); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// leaf decodes a scalar (or a self-decoding type) with yaml.v3, rewording
-// its errors.
-func (d decoder) leaf(node *yaml.Node, v reflect.Value, path string) error {
-	err := node.Decode(v.Addr().Interface())
-	if err == nil {
+// leaf decodes a scalar, or a type that decodes itself, rewording errors.
+func (d *decoder) leaf(node ast.Node, v reflect.Value, path string) error {
+	if u, ok := v.Addr().Interface().(yaml.NodeUnmarshaler); ok {
+		if err := u.UnmarshalYAML(node); err != nil {
+			return d.errorf(node, path, "%v", err)
+		}
 		return nil
 	}
-	var te *yaml.TypeError
-	if errors.As(err, &te) {
-		if node.Kind != yaml.ScalarNode {
-			return d.errorf(node, path, "want %s, got %s", typeName(v.Type()), describe(node))
-		}
-		return d.errorf(node, path, "invalid value %q: want %s", node.Value, typeName(v.Type()))
+	if !isScalar(node) {
+		return d.errorf(node, path, "want %s, got %s", typeName(v.Type()), describe(node))
 	}
-	return d.errorf(node, path, "%v", err)
+	text := node.GetToken().Value
+	if u, ok := v.Addr().Interface().(encoding.TextUnmarshaler); ok {
+		if err := u.UnmarshalText([]byte(text)); err != nil {
+			return d.errorf(node, path, "%v", err)
+		}
+		return nil
+	}
+	var err error
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString(text) // a number or a boolean is its text: requirepass: 123
+		return nil
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		var n int64
+		if n, err = strconv.ParseInt(strings.ReplaceAll(text, "_", ""), 0, v.Type().Bits()); err == nil && node.Type() == ast.IntegerType {
+			v.SetInt(n)
+			return nil
+		}
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		var n uint64
+		if n, err = strconv.ParseUint(strings.ReplaceAll(text, "_", ""), 0, v.Type().Bits()); err == nil && node.Type() == ast.IntegerType {
+			v.SetUint(n)
+			return nil
+		}
+	case reflect.Float32, reflect.Float64:
+		var f float64
+		if f, err = strconv.ParseFloat(text, v.Type().Bits()); err == nil && (node.Type() == ast.FloatType || node.Type() == ast.IntegerType) {
+			v.SetFloat(f)
+			return nil
+		}
+	case reflect.Bool:
+		if b, ok := node.(*ast.BoolNode); ok {
+			v.SetBool(b.Value)
+			return nil
+		}
+	default:
+		return d.errorf(node, path, "cannot hold a %s", v.Type())
+	}
+	return d.errorf(node, path, "invalid value %q: want %s", text, typeName(v.Type()))
 }
 
-func (d decoder) errorf(node *yaml.Node, path, format string, args ...any) error {
+func (d *decoder) errorf(node ast.Node, path, format string, args ...any) error {
 	msg := fmt.Sprintf(format, args...)
 	if path != "" {
 		msg = path + ": " + msg
@@ -143,7 +234,7 @@ func (d decoder) errorf(node *yaml.Node, path, format string, args ...any) error
 	if d.file == "" {
 		return errors.New("--" + msg)
 	}
-	return fmt.Errorf("%s:%d: %s", d.file, node.Line, msg)
+	return fmt.Errorf("%s:%d: %s", d.file, node.GetToken().Position.Line, msg)
 }
 
 // fieldByTag returns the field of struct v whose yaml tag names key.
@@ -157,15 +248,24 @@ func fieldByTag(v reflect.Value, key string) (reflect.Value, bool) {
 	return reflect.Value{}, false
 }
 
+// isScalar reports whether node holds one value.
+func isScalar(node ast.Node) bool {
+	switch node.Type() {
+	case ast.MappingType, ast.MappingValueType, ast.SequenceType, ast.DocumentType, ast.CommentGroupType, ast.CommentType:
+		return false
+	}
+	return true
+}
+
 // describe shows a node in an error: a scalar's text, else its kind.
-func describe(node *yaml.Node) string {
-	switch node.Kind {
-	case yaml.ScalarNode:
-		return fmt.Sprintf("%q", node.Value)
-	case yaml.MappingNode:
+func describe(node ast.Node) string {
+	switch {
+	case node.Type() == ast.MappingType:
 		return "a mapping"
-	case yaml.SequenceNode:
+	case node.Type() == ast.SequenceType:
 		return "a list"
+	case isScalar(node):
+		return fmt.Sprintf("%q", node.GetToken().Value)
 	}
 	return "nothing"
 }

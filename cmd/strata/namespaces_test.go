@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"io"
 	"os"
 	"path/filepath"
@@ -39,6 +40,7 @@ namespaces:
   - match: "inventory:"
     ttl: 1m
     max_ttl: 2m
+    jitter_client_ttl: false
     local_cache: false
     compress: off
 `)
@@ -55,7 +57,7 @@ namespaces:
 		{Name: "tasks", Match: "image_task:*", Strategy: policy.WriteBack, TTLByField: &policy.FieldTTL{
 			Field: "status", Default: 5 * time.Minute,
 			TTL: map[string]time.Duration{"processing": 5 * time.Minute, "success": time.Hour, "failed": 30 * time.Minute}}},
-		{Match: "inventory:", TTL: time.Minute, MaxTTL: 2 * time.Minute, NoLocalCache: true},
+		{Match: "inventory:", TTL: time.Minute, MaxTTL: 2 * time.Minute, NoClientJitter: true, NoLocalCache: true},
 	}
 	if !reflect.DeepEqual(cfg.Namespaces, want) {
 		t.Errorf("namespaces:\n got %+v\nwant %+v", cfg.Namespaces, want)
@@ -93,6 +95,24 @@ func TestNamespacesSectionErrors(t *testing.T) {
 		cfg.Dir = t.TempDir()
 		if _, err := server.New(cfg); err == nil || !strings.Contains(err.Error(), "namespaces[") {
 			t.Errorf("%q: server.New: %v", text, err)
+		}
+	}
+}
+
+// TestStartupRefusesSurprises: a TTL above max_ttl and an event template
+// that matches every key stop start-up with one line naming them.
+func TestStartupRefusesSurprises(t *testing.T) {
+	for _, tc := range []struct{ yaml, want string }{
+		{"namespaces:\n  - match: \"session:*\"\n    ttl: 2h\n    max_ttl: 1h\n",
+			`strata: server: namespaces[0] ("session:*"): ttl: policy: TTL above max_ttl: 2h0m0s is above max_ttl 1h0m0s`},
+		{"events:\n  wipe: [\"*\"]\n",
+			`strata: server: events: policy: invalid event template: event "wipe", template "*": it has no literal prefix, so it would match every key`},
+	} {
+		file := writeFile(t, "strata.yaml", tc.yaml)
+		var stdout, stderr bytes.Buffer
+		if code := run([]string{"--config", file, "--dir", t.TempDir(), "--port", "1"}, &stdout, &stderr); code != 1 ||
+			!strings.HasPrefix(stderr.String(), tc.want) || strings.Count(stderr.String(), "\n") != 1 {
+			t.Errorf("%s: exit %d, stderr %q; want 1 and a line starting %q", tc.yaml, code, stderr.String(), tc.want)
 		}
 	}
 }

@@ -1,7 +1,9 @@
 // Package layers_test checks that Strata's packages import one way, as
 // README's layout section draws them: cmd -> server -> {cache, script,
-// resp} -> {storage, policy}; storage knows nothing of policy or the
-// server, and policy nothing of any other package of Strata.
+// resp, scheduler}; scheduler -> cache -> {storage, policy}; storage
+// knows nothing of policy or the server, policy nothing of any other
+// package of Strata, and the scheduler writes through the cache layer,
+// never reaching into the server.
 package layers_test
 
 import (
@@ -20,12 +22,16 @@ const module = "github.com/stratakv/strata/"
 // packages it must not import, directly or through others; "*" forbids
 // every package of the module.
 var forbidden = map[string][]string{
-	"storage": {"policy", "server", "cache"},
-	"policy":  {"*"},
-	"cache":   {"server"},
-	"script":  {"server"},
+	"storage":   {"policy", "server", "cache"},
+	"policy":    {"*"},
+	"cache":     {"server", "scheduler"},
+	"scheduler": {"server"},
+	"script":    {"server"},
 	// resp is the protocol alone: it needs nothing of Strata.
 	"internal/resp": {"*"},
+	// The geo and sort arithmetic is Redis's alone.
+	"internal/geohash": {"*"},
+	"internal/pqsort":  {"*"},
 }
 
 // imports returns the module packages pkg imports in its non-test files.

@@ -1,6 +1,7 @@
 package resp
 
 import (
+	"bytes"
 	"math"
 	"strconv"
 
@@ -142,6 +143,20 @@ func (w *Writer) Double(f float64) {
 	w.BulkString(string(AppendDouble(nil, f)))
 }
 
+// HumanDouble writes f as Redis's addReplyHumanLongDouble (GEOPOS's
+// coordinates): see AppendHumanDouble; a bulk string in RESP2, a double
+// in RESP3.
+func (w *Writer) HumanDouble(f float64) {
+	if w.resp3 {
+		w.b = append(w.b, ',')
+		w.b = AppendHumanDouble(w.b, f)
+		w.b = append(w.b, "\r\n"...)
+		return
+	}
+	var buf [48]byte
+	w.Bulk(AppendHumanDouble(buf[:0], f))
+}
+
 // Bool writes a boolean (RESP2: the integer 1 or 0).
 func (w *Writer) Bool(v bool) {
 	if w.resp3 {
@@ -221,4 +236,33 @@ func AppendDouble(b []byte, f float64) []byte {
 		return append(b, "nan"...)
 	}
 	return strconv.AppendFloat(b, f, 'g', 17, 64)
+}
+
+// AppendHumanDouble appends f as Redis's ld2string writes it in
+// LD_STR_HUMAN mode: %.17f without its trailing zeros (see TrimHuman),
+// infinities as inf and -inf.
+func AppendHumanDouble(b []byte, f float64) []byte {
+	switch {
+	case math.IsInf(f, 1):
+		return append(b, "inf"...)
+	case math.IsInf(f, -1):
+		return append(b, "-inf"...)
+	}
+	start := len(b)
+	return TrimHuman(strconv.AppendFloat(b, f, 'f', 17, 64), start)
+}
+
+// TrimHuman drops the trailing zeros of the fixed-point number in
+// b[start:], and its point when nothing follows it, and writes "-0" as
+// "0", as ld2string's LD_STR_HUMAN mode does. It returns b shortened.
+func TrimHuman(b []byte, start int) []byte {
+	num := b[start:]
+	if bytes.IndexByte(num, '.') >= 0 {
+		num = bytes.TrimSuffix(bytes.TrimRight(num, "0"), []byte("."))
+	}
+	if string(num) == "-0" {
+		num = num[1:]
+		b[start] = '0'
+	}
+	return b[:start+len(num)]
 }

@@ -3,7 +3,7 @@
 // bytes, and durations like "300ms", "5m", "1h" or plain seconds.
 //
 // Size and Duration implement encoding.TextUnmarshaler, so they can be
-// fields of a YAML-decoded struct (gopkg.in/yaml.v3 hands scalars to
+// fields of a YAML-decoded struct (YAML libraries hand scalars to
 // UnmarshalText) and values of flag.TextVar.
 //
 // Caveats: a size follows Redis's memtoull (k is 1000, kb is 1024, and so
@@ -106,6 +106,18 @@ func (s Size) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
 // String returns the plain byte count.
 func (s Size) String() string { return strconv.FormatInt(int64(s), 10) }
+
+// Human returns s in the largest of the units gb, mb and kb that holds it
+// whole ("512mb"), else in bytes: how --help shows a default, in a form
+// ParseSize reads back.
+func (s Size) Human() string {
+	for _, u := range []string{"gb", "mb", "kb"} {
+		if m := sizeUnits[u]; s != 0 && s%Size(m) == 0 {
+			return strconv.FormatInt(int64(s)/m, 10) + u
+		}
+	}
+	return s.String()
+}
 
 // Duration is a time.Duration that reads the forms ParseDuration takes.
 type Duration time.Duration

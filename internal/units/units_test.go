@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"github.com/goccy/go-yaml"
 )
 
 func TestParseSize(t *testing.T) {
@@ -173,5 +173,19 @@ func TestFlag(t *testing.T) {
 	}
 	if err := fs.Parse([]string{"--maxmemory", "lots"}); err == nil {
 		t.Error("bad size flag accepted")
+	}
+}
+
+func TestSizeHuman(t *testing.T) {
+	for _, tc := range []struct {
+		in   Size
+		want string
+	}{{0, "0"}, {512 << 20, "512mb"}, {1 << 30, "1gb"}, {3 << 10, "3kb"}, {1000, "1000"}, {1536, "1536"}} {
+		if got := tc.in.Human(); got != tc.want {
+			t.Errorf("Size(%d).Human() = %q, want %q", int64(tc.in), got, tc.want)
+		}
+		if n, err := ParseSize(tc.in.Human()); err != nil || Size(n) != tc.in {
+			t.Errorf("ParseSize(%q) = %d, %v; want %d", tc.in.Human(), n, err, int64(tc.in))
+		}
 	}
 }

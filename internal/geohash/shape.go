@@ -1,0 +1,172 @@
+package geohash
+
+import "math"
+
+// Shape is the area of a search: a circle of Radius or, with Box, a box
+// of Width by Height, around the position (Lon, Lat). Its sizes are in a
+// unit of Conversion meters (1 for m, 1000 for km, ...).
+type Shape struct {
+	Lon, Lat      float64
+	Box           bool
+	Radius        float64
+	Width, Height float64
+	Conversion    float64
+
+	// Worked out by the first Contains.
+	prepared bool
+	center   origin
+	fast     fastOrigin
+	// The limits as haversineBound gives them: the radius, or half the
+	// width and half the height.
+	radiusBound, halfWidthBound, halfHeightBound float64
+}
+
+// bounds returns the shape's bounding box. Its longitude span is taken at
+// the latitude, north or south of the center, where it is widest.
+func (s *Shape) bounds() (minLon, minLat, maxLon, maxLat float64) {
+	height, width := s.Radius, s.Radius
+	if s.Box {
+		height, width = s.Height/2, s.Width/2
+	}
+	height *= s.Conversion
+	width *= s.Conversion
+	latDelta := radDeg(height / EarthRadius)
+	longDeltaTop := radDeg(width / EarthRadius / cos(degRad(s.Lat+latDelta)))
+	longDeltaBottom := radDeg(width / EarthRadius / cos(degRad(s.Lat-latDelta)))
+	longDelta := longDeltaTop
+	if s.Lat < 0 { // southern hemisphere
+		longDelta = longDeltaBottom
+	}
+	return s.Lon - longDelta, s.Lat - latDelta, s.Lon + longDelta, s.Lat + latDelta
+}
+
+// The nine boxes around a position, in the order Redis searches them.
+const (
+	boxCenter = iota
+	boxNorth
+	boxSouth
+	boxEast
+	boxWest
+	boxNorthEast
+	boxNorthWest
+	boxSouthEast
+	boxSouthWest
+	boxCount
+)
+
+// around returns h and its eight neighbours, indexed as above.
+func around(h Hash) [boxCount]Hash {
+	return [boxCount]Hash{
+		boxCenter:    h,
+		boxNorth:     h.neighbour(0, 1),
+		boxSouth:     h.neighbour(0, -1),
+		boxEast:      h.neighbour(1, 0),
+		boxWest:      h.neighbour(-1, 0),
+		boxNorthEast: h.neighbour(1, 1),
+		boxNorthWest: h.neighbour(-1, 1),
+		boxSouthEast: h.neighbour(1, -1),
+		boxSouthWest: h.neighbour(-1, -1),
+	}
+}
+
+// Boxes returns the geohash boxes to search for the points of s, in the
+// order Redis searches them: the center's box, then its neighbours to the
+// north, south, east, west, north-east, north-west, south-east and
+// south-west, leaving out the neighbours that cannot hold a point of s and
+// a box equal to the one searched before it (huge radii wrap around).
+func (s *Shape) Boxes() []Hash {
+	minLon, minLat, maxLon, maxLat := s.bounds()
+	meters := s.Radius
+	if s.Box {
+		// From the center to a corner.
+		meters = math.Sqrt(float64(s.Width/2*(s.Width/2)) + float64(s.Height/2*(s.Height/2)))
+	}
+	meters *= s.Conversion
+	steps := EstimateSteps(meters, s.Lat)
+	hash, _ := Encode(LongRange, LatRange, s.Lon, s.Lat, steps)
+	boxes := around(hash)
+	// Near an edge of the center's box the estimated step may be too
+	// fine for a neighbour to reach the end of the search: one step
+	// coarser then.
+	north, _ := Decode(LongRange, LatRange, boxes[boxNorth])
+	south, _ := Decode(LongRange, LatRange, boxes[boxSouth])
+	east, _ := Decode(LongRange, LatRange, boxes[boxEast])
+	west, _ := Decode(LongRange, LatRange, boxes[boxWest])
+	if steps > 1 && (north.Lat.Max < maxLat || south.Lat.Min > minLat || east.Long.Max < maxLon || west.Long.Min > minLon) {
+		steps--
+		hash, _ = Encode(LongRange, LatRange, s.Lon, s.Lat, steps)
+		boxes = around(hash)
+	}
+	area, _ := Decode(LongRange, LatRange, hash)
+	if steps >= 2 {
+		drop := func(idx ...int) {
+			for _, i := range idx {
+				boxes[i] = Hash{}
+			}
+		}
+		if area.Lat.Min < minLat {
+			drop(boxSouth, boxSouthWest, boxSouthEast)
+		}
+		if area.Lat.Max > maxLat {
+			drop(boxNorth, boxNorthEast, boxNorthWest)
+		}
+		if area.Long.Min < minLon {
+			drop(boxWest, boxSouthWest, boxNorthWest)
+		}
+		if area.Long.Max > maxLon {
+			drop(boxEast, boxSouthEast, boxNorthEast)
+		}
+	}
+	out := make([]Hash, 0, boxCount)
+	// Redis compares a box with the last one searched, but never with
+	// the center's (its "none searched yet" is index 0).
+	last := 0
+	for i, b := range boxes {
+		if b.IsZero() || last != 0 && b == boxes[last] {
+			continue
+		}
+		out = append(out, b)
+		last = i
+	}
+	return out
+}
+
+// Contains reports whether the position is inside s, with its distance
+// in meters from s's center. Its results are those of Redis's exact tests
+// (geohashGetDistanceIfInRadius and geohashGetDistanceIfInRectangle); a
+// cheap estimate only spares the exact distances of positions it finds
+// certainly outside.
+func (s *Shape) Contains(lon, lat float64) (dist float64, ok bool) {
+	if !s.prepared {
+		s.prepare()
+	}
+	if !s.Box {
+		if s.fast.farther(lon, lat, s.radiusBound) {
+			return 0, false
+		}
+		dist = s.center.distance(lon, lat)
+		return dist, !(dist > s.Radius*s.Conversion)
+	}
+	// The distances to the center's meridian and parallel, along the
+	// position's parallel and meridian.
+	here := newFastOrigin(lon, lat)
+	if here.farther(s.Lon, lat, s.halfWidthBound) || here.farther(lon, s.Lat, s.halfHeightBound) {
+		return 0, false
+	}
+	widthM, heightM := s.Width*s.Conversion, s.Height*s.Conversion
+	lonDist := Distance(lon, lat, s.Lon, lat)
+	latDist := Distance(lon, lat, lon, s.Lat)
+	if lonDist > widthM/2 || latDist > heightM/2 {
+		return 0, false
+	}
+	return s.center.distance(lon, lat), true
+}
+
+func (s *Shape) prepare() {
+	s.center = newOrigin(s.Lon, s.Lat)
+	s.fast = newFastOrigin(s.Lon, s.Lat)
+	s.radiusBound = haversineBound(s.Radius * s.Conversion)
+	s.halfWidthBound = haversineBound(s.Width * s.Conversion / 2)
+	s.halfHeightBound = haversineBound(s.Height * s.Conversion / 2)
+	s.prepared = true
+}

@@ -1,0 +1,174 @@
+package server
+
+// /metrics on the admin listener (admin.go): Strata's statistics in
+// Prometheus's text format, through prometheus/client_golang. Nothing is
+// counted twice: the collector reads, at scrape time, the same counters
+// CACHE.STATS, INFO and the slow log read.
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/stratakv/strata/internal/hist"
+	"github.com/stratakv/strata/storage"
+)
+
+// latencyBuckets are the upper bounds of the latency histograms, from a
+// microsecond (a GET in memory) to ten seconds (a script, a slow fsync).
+var latencyBuckets = []time.Duration{
+	time.Microsecond, 2500 * time.Nanosecond, 5 * time.Microsecond,
+	10 * time.Microsecond, 25 * time.Microsecond, 50 * time.Microsecond,
+	100 * time.Microsecond, 250 * time.Microsecond, 500 * time.Microsecond,
+	time.Millisecond, 2500 * time.Microsecond, 5 * time.Millisecond,
+	10 * time.Millisecond, 25 * time.Millisecond, 50 * time.Millisecond,
+	100 * time.Millisecond, 250 * time.Millisecond, 500 * time.Millisecond,
+	time.Second, 2500 * time.Millisecond, 5 * time.Second, 10 * time.Second,
+}
+
+// hotKeysExported is how many hot keys of each database /metrics shows.
+const hotKeysExported = 10
+
+// metricDesc describes one metric family.
+type metricDesc struct {
+	*prometheus.Desc
+	kind prometheus.ValueType
+}
+
+func newDesc(name, help string, kind prometheus.ValueType, labels ...string) metricDesc {
+	return metricDesc{prometheus.NewDesc("strata_"+name, help, labels, nil), kind}
+}
+
+// The metric families of the Strata collector.
+var (
+	mHits          = newDesc("hits_total", "Reads that found their key, by namespace and the tier that had it.", prometheus.CounterValue, "namespace", "tier")
+	mMisses        = newDesc("misses_total", "Reads that found no key, by namespace.", prometheus.CounterValue, "namespace")
+	mSets          = newDesc("sets_total", "Key writes (a TTL change included), by namespace.", prometheus.CounterValue, "namespace")
+	mDeletes       = newDesc("deletes_total", "Keys deleted (DEL, UNLINK, invalidations...), by namespace.", prometheus.CounterValue, "namespace")
+	mExpirations   = newDesc("expirations_total", "Keys removed by expiry, by namespace.", prometheus.CounterValue, "namespace")
+	mEvictions     = newDesc("evictions_total", "Keys evicted by maxmemory, by namespace.", prometheus.CounterValue, "namespace")
+	mInvalidations = newDesc("invalidations_total", "Keys removed by CACHE.INVALIDATE, by namespace and kind.", prometheus.CounterValue, "namespace", "kind")
+	mRawBytes      = newDesc("compression_input_bytes_total", "Bytes of the values written compressed, before compression.", prometheus.CounterValue, "namespace")
+	mStoredBytes   = newDesc("compression_output_bytes_total", "Bytes of the values written compressed, after compression.", prometheus.CounterValue, "namespace")
+	mRate          = newDesc("rate_limit_decisions_total", "CACHE.RATE and CL.THROTTLE requests, by namespace and decision.", prometheus.CounterValue, "namespace", "decision")
+	mThrottle      = newDesc("throttle_decisions_total", "CACHE.THROTTLE calls, by namespace and decision.", prometheus.CounterValue, "namespace", "decision")
+	mNSKeys        = newDesc("namespace_keys", "Keys in the memory tier, by namespace.", prometheus.GaugeValue, "namespace")
+	mNSBytes       = newDesc("namespace_memory_bytes", "What the namespace's keys cost in the memory tier.", prometheus.GaugeValue, "namespace")
+
+	mCommands   = newDesc("command_duration_seconds", "Command run times, by command (subcommands as container|sub).", prometheus.UntypedValue, "command")
+	mRejected   = newDesc("command_rejected_total", "Commands refused before they ran (arity, NOAUTH, context), by command.", prometheus.CounterValue, "command")
+	mFailed     = newDesc("command_failed_total", "Commands that ran and replied with an error, by command.", prometheus.CounterValue, "command")
+	mErrors     = newDesc("error_replies_total", "Error replies sent to clients, by error code.", prometheus.CounterValue, "code")
+	mClients    = newDesc("connected_clients", "Client connections open.", prometheus.GaugeValue)
+	mConns      = newDesc("connections_received_total", "Client connections accepted.", prometheus.CounterValue)
+	mKeys       = newDesc("keys", "Keys in the memory tier, by database.", prometheus.GaugeValue, "db")
+	mUsed       = newDesc("memory_used_bytes", "What the keys cost in the memory tier (INFO used_memory).", prometheus.GaugeValue)
+	mMaxMemory  = newDesc("memory_max_bytes", "The maxmemory setting (0: no bound).", prometheus.GaugeValue)
+	mHotKey     = newDesc("hot_key_accesses", "Decayed access counts of each database's hottest keys (halved every minute).", prometheus.GaugeValue, "db", "key")
+	mDiskKeys   = newDesc("disk_keys", "Keys in the disk tier.", prometheus.GaugeValue)
+	mDiskBytes  = newDesc("disk_bytes", "Live bytes in the disk tier.", prometheus.GaugeValue)
+	mBacklog    = newDesc("write_back_backlog_keys", "write_back writes waiting for a flush.", prometheus.GaugeValue)
+	mWALSync    = newDesc("wal_sync_duration_seconds", "Write-ahead log batches: the time to write and fdatasync each.", prometheus.UntypedValue)
+	mWALRecords = newDesc("wal_synced_records_total", "Records the write-ahead log made durable (over the syncs: the mean batch size).", prometheus.CounterValue)
+)
+
+// metricsCollector is the prometheus.Collector of a Server's statistics.
+type metricsCollector struct{ s *Server }
+
+// Describe sends nothing: the collector is unchecked, as its label values
+// (commands, error codes, hot keys) are known only at scrape time.
+func (metricsCollector) Describe(chan<- *prometheus.Desc) {}
+
+// Collect reads the statistics into ch.
+func (m metricsCollector) Collect(ch chan<- prometheus.Metric) {
+	s := m.s
+	emit := func(d metricDesc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d.Desc, d.kind, v, labels...)
+	}
+	s.collectNamespaces(emit)
+	s.commands.eachCommand(func(cmd *command, st *cmdStats) {
+		ch <- latencyMetric(mCommands, st.latency.Snapshot(), cmd.name)
+		emit(mRejected, float64(st.rejected.Load()), cmd.name)
+		emit(mFailed, float64(st.failed.Load()), cmd.name)
+	})
+	codes, counts := s.errors.snapshot()
+	for _, code := range codes {
+		emit(mErrors, float64(counts[code]), code)
+	}
+	s.mu.Lock()
+	clients := len(s.clients)
+	s.mu.Unlock()
+	emit(mClients, float64(clients))
+	emit(mConns, float64(s.stats.connections.Load()))
+	emit(mUsed, float64(s.store.Used()))
+	emit(mMaxMemory, float64(s.store.MaxMemory()))
+	for i := 0; i < s.store.Databases(); i++ {
+		n := s.store.DB(i).Len()
+		if n == 0 {
+			continue
+		}
+		db := strconv.Itoa(i)
+		emit(mKeys, float64(n), db)
+		for _, h := range s.store.HotKeys(i, hotKeysExported, nil) {
+			emit(mHotKey, h.Count, db, h.Key)
+		}
+	}
+	if t := s.cache.Tier(); t != nil {
+		st := t.Stats()
+		emit(mDiskKeys, float64(st.Keys))
+		emit(mDiskBytes, float64(st.Bytes))
+		emit(mBacklog, float64(st.BacklogKeys))
+		if st.WALSyncs != nil {
+			ch <- latencyMetric(mWALSync, st.WALSyncs)
+			emit(mWALRecords, float64(st.WALRecords))
+		}
+	}
+}
+
+// collectNamespaces emits the per-namespace counters and gauges: of each
+// configured namespace, or of the whole keyspace as namespace "default"
+// when none is configured.
+func (s *Server) collectNamespaces(emit func(metricDesc, float64, ...string)) {
+	for _, ns := range s.namespaceStats() {
+		c, name := ns.ctr, ns.name
+		emit(mHits, float64(ns.hits-c.DiskHits.Load()), name, "memory")
+		emit(mHits, float64(c.DiskHits.Load()), name, "disk")
+		emit(mMisses, float64(ns.misses), name)
+		emit(mSets, float64(c.Sets.Load()), name)
+		emit(mDeletes, float64(c.Deletes.Load()), name)
+		emit(mExpirations, float64(ns.expired), name)
+		emit(mEvictions, float64(ns.evicted), name)
+		for k := range c.Invalidations {
+			emit(mInvalidations, float64(c.Invalidations[k].Load()), name, storage.Invalidation(k).String())
+		}
+		emit(mRawBytes, float64(c.RawBytes.Load()), name)
+		emit(mStoredBytes, float64(c.StoredBytes.Load()), name)
+		emit(mRate, float64(c.RateAllowed.Load()), name, "allowed")
+		emit(mRate, float64(c.RateDenied.Load()), name, "denied")
+		emit(mThrottle, float64(c.ThrottleAllowed.Load()), name, "allowed")
+		emit(mThrottle, float64(c.ThrottleSuppressed.Load()), name, "suppressed")
+		emit(mNSKeys, float64(ns.keys), name)
+		emit(mNSBytes, float64(ns.bytes), name)
+	}
+}
+
+// latencyMetric turns a latency histogram into a Prometheus histogram in
+// seconds with latencyBuckets.
+func latencyMetric(d metricDesc, snap *hist.Snapshot, labels ...string) prometheus.Metric {
+	counts := snap.Cumulative(latencyBuckets)
+	buckets := make(map[float64]uint64, len(latencyBuckets))
+	for i, b := range latencyBuckets {
+		buckets[b.Seconds()] = counts[i]
+	}
+	return prometheus.MustNewConstHistogram(d.Desc, snap.Count(), snap.Sum().Seconds(), buckets, labels...)
+}
+
+// newMetricsRegistry returns the registry /metrics serves: Strata's
+// collector, and the Go runtime's and the process's.
+func (s *Server) newMetricsRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(metricsCollector{s}, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
+}
