@@ -416,16 +416,23 @@ func nullPayload(c *client) []byte {
 }
 
 // broadcast is Redis's trackingBroadcastInvalidationMessages: for each
-// BCAST prefix with changed keys, one message with them, in order, to each
-// of its clients (without a NOLOOP client's own changes). from is the
-// client running the command that sends it, nil for the server.
+// BCAST prefix with changed keys, in order as Redis's radix tree walks
+// them, one message with its keys, in order, to each of its clients
+// (without a NOLOOP client's own changes). from is the client running the
+// command that sends it, nil for the server.
 func (t *tracking) broadcast(from *client) {
 	if !t.pending.Swap(false) {
 		return
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for _, bp := range t.bcast {
+	prefixes := make([]string, 0, len(t.bcast))
+	for p := range t.bcast {
+		prefixes = append(prefixes, p)
+	}
+	slices.Sort(prefixes)
+	for _, p := range prefixes {
+		bp := t.bcast[p]
 		if len(bp.keys) == 0 {
 			continue
 		}
