@@ -366,7 +366,7 @@ func cmdClientKill(c *client, args [][]byte) {
 	})
 	for _, o := range victims {
 		if o == c {
-			c.closeAfter = true // after this reply
+			c.closeAfterReply()
 		} else {
 			o.close()
 		}

@@ -78,7 +78,15 @@ func (c *client) setProtocol(resp3 bool) {
 
 func cmdQuit(c *client, args [][]byte) {
 	c.out.OK()
+	c.closeAfterReply()
+}
+
+// closeAfterReply closes the connection once its reply is written; from
+// now on other clients no longer see it (CLIENT LIST, a tracking
+// redirect), as Redis frees it before serving them.
+func (c *client) closeAfterReply() {
 	c.closeAfter = true
+	c.killed.Store(true)
 }
 
 // cmdReset returns the connection to the state of a new one: database 0,

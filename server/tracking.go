@@ -564,9 +564,12 @@ func (t *tracking) counts() (keys, items, prefixes int) {
 }
 
 // clientByID returns the connected client with that ID, nil when there
-// is none.
+// is none or it is on its way out.
 func (s *Server) clientByID(id int64) *client {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.clients[id]
+	if c := s.clients[id]; c != nil && !c.killed.Load() {
+		return c
+	}
+	return nil
 }
