@@ -2,6 +2,7 @@ package server
 
 import (
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -75,4 +76,19 @@ func TestTrackingNamespaceInvalidation(t *testing.T) {
 	other.expect(":1\r\n", "cache.invalidate", "namespace", "products")
 	c.expectRead(invalidation("product:1"))
 	b.expectRead(">2\r\n$10\r\ninvalidate\r\n_\r\n")
+}
+
+// TestTrackingEviction checks that a key evicted for maxmemory is
+// invalidated, as Redis's eviction signals it.
+func TestTrackingEviction(t *testing.T) {
+	s := startServer(t, Config{MaxMemory: 256 << 10, MaxMemoryPolicy: "allkeys-lru"})
+	c, other := trackingClient(t, s), dial(t, s)
+	other.expect("+OK\r\n", "set", "tracked", "v")
+	c.expect("$1\r\nv\r\n", "get", "tracked")
+	value := strings.Repeat("x", 4096)
+	for i := 0; i < 1000; i++ { // far past maxmemory: the oldest keys go
+		other.do("set", "filler:"+strconv.Itoa(i), value)
+	}
+	other.expect(":0\r\n", "exists", "tracked")
+	c.expectRead(invalidation("tracked"))
 }
