@@ -12,6 +12,7 @@
 //	go run ./bench --only set,get --pipelines 1 --requests 20000 --rounds 1 --keys 10000
 //	go run ./bench --only set --rates=true --pipelines 1 --requests 50000 --rounds 1 --keys 0   # SET, then the rate-limiting rows
 //	go run ./bench --scenarios none --rates=false --invalidate 0 --restart-keys 0 --json-keys 0 --keys 0   # the read-through rows alone
+//	go run ./bench --scenarios none --rates=false --invalidate 0 --restart-keys 0 --json-keys 0 --keys 0 --readthrough 0   # the cluster rows alone
 //
 // It needs redis-server and redis-benchmark on PATH. Runs compete for the
 // machine's CPUs, so run it on an otherwise idle machine.
@@ -55,7 +56,10 @@ func run() error {
 		restart   = flag.Int("restart-keys", 1_000_000, "persisted keys for the restart time against Redis loading its AOF (0 skips it)")
 		jsonKeys  = flag.Int("json-keys", 500_000, "~600-byte JSON values for memory with compression and a dictionary (0 skips it)")
 		rt        readThroughOptions
+		cl        clusterOptions
 	)
+	flag.DurationVar(&cl.duration, "cluster", 5*time.Second, "time per cluster row and pipeline depth: one node against three behind ClusterClient (0 skips them)")
+	flag.IntVar(&cl.clients, "cluster-clients", 50, "clients of the cluster rows")
 	flag.DurationVar(&rt.duration, "readthrough", 10*time.Second, "time per read-through row, against a slow origin (0 skips them)")
 	flag.IntVar(&rt.keys, "readthrough-keys", 10_000, "keys the read-through rows draw from (Zipf 1.1)")
 	flag.IntVar(&rt.warm, "readthrough-warm", 1_000, "hottest keys the warmed read-through rows load first")
@@ -139,6 +143,12 @@ func run() error {
 			return fmt.Errorf("--readthrough-keys (2 or more), --readthrough-warm (at most the keys), --readthrough-clients, --readthrough-rate, --origin-delay and --readthrough-ttl must make sense")
 		}
 		if err := compareReadThrough(ctx, bin, work, rt); err != nil { // readthrough.go
+			return err
+		}
+	}
+	if cl.duration > 0 {
+		cl.size, cl.keyspace = o.size, o.keyspace
+		if err := compareCluster(ctx, bin, work, depths, *rounds, cl); err != nil { // cluster.go
 			return err
 		}
 	}

@@ -4,11 +4,15 @@ package conformance
 // named looser comparisons described in doc.go.
 
 import (
+	"bytes"
 	"fmt"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/stratakv/strata/internal/rdb"
 )
 
 // comparison is how a step's reply is compared with its golden.
@@ -31,7 +35,7 @@ func parseComparison(ws []word) (comparison, error) {
 		return nil
 	}
 	switch c.name {
-	case "sorted", "type", "monitor":
+	case "sorted", "type", "monitor", "dump":
 		return c, want(len(c.args) == 0, "no arguments")
 	case "int":
 		if err := want(len(c.args) == 2, "LO HI"); err != nil {
@@ -43,7 +47,7 @@ func parseComparison(ws []word) (comparison, error) {
 		return c, want(err1 == nil && err2 == nil && c.lo <= c.hi, "integers LO <= HI")
 	case "oneof", "info", "kv":
 		return c, want(len(c.args) > 0, "at least one argument")
-	case "map":
+	case "map", "maps":
 		return c, nil
 	case "save":
 		return c, want(len(c.args) == 1, "one NAME")
@@ -141,8 +145,70 @@ func (c comparison) checkParsed(g, a *node) error {
 		return checkKV(g.text(), a.text(), c.args)
 	case "map":
 		return checkMap(g, a, c.args)
+	case "maps":
+		if a.typ != '*' || g.typ != '*' || len(a.kids) != len(g.kids) {
+			return fmt.Errorf("want an array of %d maps", len(g.kids))
+		}
+		for i := range g.kids {
+			if err := checkMap(g.kids[i], a.kids[i], c.args); err != nil {
+				return fmt.Errorf("element %d: %v", i+1, err)
+			}
+		}
+	case "dump":
+		return checkDump(g, a)
 	}
 	return nil
+}
+
+// checkDump compares two DUMP payloads by the values they hold (see
+// dumpValue): the same RDB type, and the same value.
+func checkDump(g, a *node) error {
+	if g.typ != '$' || a.typ != '$' || g.null || a.null {
+		return fmt.Errorf("want a payload, a bulk string")
+	}
+	want, err := dumpValue(g.str)
+	if err != nil {
+		return fmt.Errorf("golden: %v", err)
+	}
+	got, err := dumpValue(a.str)
+	if err != nil {
+		return err
+	}
+	if !reflect.DeepEqual(got, want) {
+		return fmt.Errorf("holds %+v, want %+v", got, want)
+	}
+	return nil
+}
+
+// dumpValue decodes a DUMP payload for ~dump: a set's members and a
+// hash's fields sorted (a hashtable's order is the server's own), and a
+// stream without its deleted entries or its delivery and seen times.
+func dumpValue(payload string) (*rdb.Object, error) {
+	o, err := rdb.Load([]byte(payload))
+	if err != nil {
+		return nil, err
+	}
+	switch o.Type {
+	case rdb.TypeSet:
+		slices.SortFunc(o.Set, bytes.Compare)
+	case rdb.TypeHash:
+		slices.SortFunc(o.Hash, func(a, b rdb.HashField) int { return bytes.Compare(a.Field, b.Field) })
+	case rdb.TypeStreamListpacks2:
+		for i := range o.Stream.Nodes {
+			n := &o.Stream.Nodes[i]
+			n.Entries = slices.DeleteFunc(n.Entries, func(e rdb.StreamEntry) bool { return e.Deleted })
+		}
+		for i := range o.Stream.Groups {
+			g := &o.Stream.Groups[i]
+			for j := range g.Pending {
+				g.Pending[j].DeliveryTime = 0
+			}
+			for j := range g.Consumers {
+				g.Consumers[j].SeenTime = 0
+			}
+		}
+	}
+	return o, nil
 }
 
 func isAggregate(n *node) bool { return strings.IndexByte("*~%>", n.typ) >= 0 && !n.null }

@@ -24,7 +24,8 @@ func TestConformance(t *testing.T) {
 		t.Fatal(err)
 	}
 	if *record {
-		recordGoldens(t, files)
+		addr, version := startRedis(t, redisBinary(t))
+		recordGoldens(t, files, addr, version)
 		return
 	}
 	t.Run("strata", func(t *testing.T) {
@@ -88,12 +89,10 @@ func checkFiles(t *testing.T, tg target, files []*scriptFile) {
 	}
 }
 
-// recordGoldens runs every case on a fresh redis-server, checks that the
-// replies are deterministic and meet the cases' own looser comparisons,
-// and rewrites the files with them.
-func recordGoldens(t *testing.T, files []*scriptFile) {
-	bin := redisBinary(t)
-	addr, version := startRedis(t, bin)
+// recordGoldens runs every case on the fresh redis-server at addr, checks
+// that the replies are deterministic and meet the cases' own looser
+// comparisons, and rewrites the files with them.
+func recordGoldens(t *testing.T, files []*scriptFile, addr, version string) {
 	s, err := newSession(target{name: "redis", addr: addr})
 	if err != nil {
 		t.Fatal(err)

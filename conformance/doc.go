@@ -16,9 +16,19 @@
 // The Redis version the goldens came from is in testdata/REDIS_VERSION.
 // The suite's redis-server listens on the first free port from 7400 to
 // 7499, with no persistence and enable-debug-command local; Strata runs in
-// process on a free port, with the same enable-debug-command.
+// process on a free port, with the same enable-debug-command. Both start
+// with an empty ACL file (aclfile), so cases can run ACL SAVE and ACL LOAD;
+// a case that changes users or the file puts them back with !cleanup
+// steps. Both are in protected mode, Redis's default.
 // A redis-server of another major.minor version is not checked live
 // (skipped, or a failure under STRATA_REQUIRE_REDIS=1).
+//
+// The files in testdata/cluster run in cluster mode (TestClusterConformance,
+// cluster_test.go): on Redis's side against node A of two redis-servers in
+// cluster mode with fixed node ids and announced addresses, on Strata's
+// against a cluster node with the same map. Record them with
+//
+//	go test ./conformance -run TestClusterConformance -record
 //
 // # Script files
 //
@@ -55,6 +65,10 @@
 //	!busy                      waits, on the harness's connection, until PING is answered
 //	                           BUSY, so the next step runs once a script a !send started
 //	                           has run past busy-reply-threshold; nothing is recorded
+//	@2 !dial 127.0.0.2         opens the case's second connection from the local address
+//	                           127.0.0.2 (it must not be open yet): a client Redis's protected
+//	                           mode takes as not loopback, whose rule is the peer being
+//	                           exactly 127.0.0.1 or ::1; nothing is recorded
 //
 // Under each step the recorder writes the reply, one RESP line a line,
 // indented by two spaces; a line that is empty or holds other than
@@ -83,8 +97,13 @@
 //	                  the values of keys K are compared by type only
 //	~monitor          a MONITOR line compared without its time and client address: the
 //	                  database, a script's "lua" and the command must match
+//	~maps K ...       an array whose elements are compared each as ~map K ...: ACL LOG
 //	~save NAME        compared by type; the reply's value is kept, and {{NAME}} in later
 //	                  steps' arguments is replaced by it
+//	~dump             a DUMP payload, compared by the value it holds: both decode (internal/rdb)
+//	                  to the same RDB type and value, a set's members and a hash's fields in
+//	                  any order (a hashtable's), a stream's deleted entries and its delivery
+//	                  and seen times left out
 //	~strata "RAW"     a deliberate difference from Redis 7.0: Strata must reply RAW (a Go
 //	                  string), Redis the recorded reply; the case's comment says why
 //

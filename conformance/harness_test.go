@@ -18,6 +18,7 @@ func TestParseStep(t *testing.T) {
 		raw     string
 		replies int
 		blocked int
+		from    string
 		conn    int
 		pipe    bool
 		cmp     string
@@ -50,6 +51,9 @@ func TestParseStep(t *testing.T) {
 		{name: "blocked on a connection", line: `@2 !blocked 1`, wantErr: "no connection prefix"},
 		{name: "blocked without count", line: `!blocked`, wantErr: "wants a client count"},
 		{name: "blocked bad count", line: `!blocked -1`, wantErr: "bad client count"},
+		{name: "dial", line: `@2 !dial 127.0.0.2`, kind: stepDial, from: "127.0.0.2", conn: 2},
+		{name: "dial without address", line: `!dial`, wantErr: "wants a local IP address"},
+		{name: "dial bad address", line: `!dial localhost`, wantErr: "wants a local IP address"},
 		{name: "send compares nothing", line: `!send GET k ~type`, wantErr: "compares exactly"},
 		{name: "unknown directive", line: `!nope`, wantErr: "unknown directive"},
 		{name: "unknown comparison", line: `GET k ~fuzzy`, wantErr: "unknown comparison"},
@@ -72,7 +76,7 @@ func TestParseStep(t *testing.T) {
 				t.Fatal(err)
 			}
 			if s.kind != tt.kind || !slices.Equal(s.args, tt.args) || s.raw != tt.raw || s.replies != tt.replies ||
-				s.blocked != tt.blocked || s.conn != tt.conn || s.pipe != tt.pipe || s.cmp.name != tt.cmp {
+				s.blocked != tt.blocked || s.from != tt.from || s.conn != tt.conn || s.pipe != tt.pipe || s.cmp.name != tt.cmp {
 				t.Errorf("got %+v", s)
 			}
 		})
@@ -180,6 +184,13 @@ func TestComparisons(t *testing.T) {
 		{"map unordered", "~map", "*4\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n$1\r\n2\r\n", "*4\r\n$1\r\nb\r\n$1\r\n2\r\n$1\r\na\r\n$1\r\n1\r\n", false, true},
 		{"map loose value", "~map id", "%2\r\n+id\r\n:5\r\n+p\r\n:3\r\n", "%2\r\n+p\r\n:3\r\n+id\r\n:9\r\n", false, true},
 		{"map strict value", "~map id", "%2\r\n+id\r\n:5\r\n+p\r\n:3\r\n", "%2\r\n+p\r\n:2\r\n+id\r\n:9\r\n", false, false},
+		{"dump same set", "~dump", bulk(setAC), bulk(setCA), false, true},
+		{"dump other set", "~dump", bulk(setAC), bulk(setAB), false, false},
+		{"dump not a payload", "~dump", bulk(setAC), bulk("nope"), false, false},
+		{"maps", "~maps age", "*2\r\n*4\r\n$1\r\na\r\n:1\r\n$3\r\nage\r\n:5\r\n%1\r\n$3\r\nage\r\n:1\r\n",
+			"*2\r\n*4\r\n$3\r\nage\r\n:9\r\n$1\r\na\r\n:1\r\n%1\r\n$3\r\nage\r\n:7\r\n", false, true},
+		{"maps value differs", "~maps age", "*1\r\n*2\r\n$1\r\na\r\n:1\r\n", "*1\r\n*2\r\n$1\r\na\r\n:2\r\n", false, false},
+		{"maps count differs", "~maps", "*1\r\n*0\r\n", "*2\r\n*0\r\n*0\r\n", false, false},
 		{"strata deliberate", `~strata "+OK\r\n"`, "-ERR no\r\n", "+OK\r\n", true, true},
 		{"strata deliberate on redis", `~strata "+OK\r\n"`, "-ERR no\r\n", "+OK\r\n", false, false},
 	}
@@ -200,6 +211,13 @@ func TestComparisons(t *testing.T) {
 		})
 	}
 }
+
+// DUMP payloads of hashtable sets: {a, c} in two orders, and {a, b}.
+const (
+	setAC = "\x02\x02\x01a\x01c\x0a\x00@\x5ca\xeb\xc2R/\xf9"
+	setCA = "\x02\x02\x01c\x01a\x0a\x00k\x04;\x18\xd5\x1d[P"
+	setAB = "\x02\x02\x01a\x01b\x0a\x00\xfed!%\xeb\x03=\x0d"
+)
 
 // bulk encodes s as a RESP bulk string.
 func bulk(s string) string { return "$" + strconv.Itoa(len(s)) + "\r\n" + s + "\r\n" }
@@ -226,6 +244,27 @@ func TestExactLongDiff(t *testing.T) {
 	err := exact(want, got)
 	if err == nil || !strings.Contains(err.Error(), "first difference at byte 1000") || len(err.Error()) > 800 {
 		t.Fatalf("error %v", err)
+	}
+}
+
+// TestDialFrom runs a case whose connection comes from 127.0.0.2, which
+// protected mode turns away.
+func TestDialFrom(t *testing.T) {
+	f, err := parseScript("testdata/x.txt", "=== far\n@2 !dial 127.0.0.2\n@2 PING\n@2 !eof\nPING\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := newSession(target{name: "strata", addr: startStrata(t), strata: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.close()
+	replies, err := s.run(f.cases[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(replies[1], "-DENIED Redis is running in protected mode") || replies[2] != replyClosed || replies[3] != "+PONG\r\n" {
+		t.Errorf("replies %q", replies)
 	}
 }
 

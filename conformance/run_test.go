@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -43,8 +44,16 @@ type conn struct {
 	dead string
 }
 
-func dialConn(addr string) (*conn, error) {
-	nc, err := net.DialTimeout("tcp", addr, waitTimeout)
+func dialConn(addr string) (*conn, error) { return dialConnFrom(addr, "") }
+
+// dialConnFrom connects to addr from the local IP address from, or from
+// the one the system picks for "".
+func dialConnFrom(addr, from string) (*conn, error) {
+	d := net.Dialer{Timeout: waitTimeout}
+	if from != "" {
+		d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(from)}
+	}
+	nc, err := d.Dial("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
@@ -223,11 +232,21 @@ func (s *session) run(tc *testCase) ([]string, error) {
 		case stepBusy:
 			replies[i] = s.awaitBusy()
 			continue
+		case stepDial:
+			if conns[st.conn] != nil {
+				return nil, fmt.Errorf("setup: line %d: !dial on a connection already open", st.line)
+			}
+			c, err := s.dial(tc.resp3, st.from)
+			if err != nil {
+				return nil, err
+			}
+			conns[st.conn] = c
+			continue
 		}
 		c := conns[st.conn]
 		if c == nil {
 			var err error
-			if c, err = s.dial(tc.resp3); err != nil {
+			if c, err = s.dial(tc.resp3, ""); err != nil {
 				return nil, err
 			}
 			conns[st.conn] = c
@@ -305,9 +324,10 @@ func (s *session) awaitBusy() string {
 	return fmt.Sprintf("<timeout: not busy: %q>\r\n", got)
 }
 
-// dial opens a case connection, switched to RESP3 when the case says so.
-func (s *session) dial(resp3 bool) (*conn, error) {
-	c, err := dialConn(s.tg.addr)
+// dial opens a case connection, from the local address from unless it is
+// "", switched to RESP3 when the case says so.
+func (s *session) dial(resp3 bool, from string) (*conn, error) {
+	c, err := dialConnFrom(s.tg.addr, from)
 	if err != nil {
 		return nil, fmt.Errorf("setup: dial: %v", err)
 	}
@@ -357,13 +377,15 @@ func checkCase(tc *testCase, replies []string, strata bool) []string {
 	return msgs
 }
 
-// startStrata runs Strata in process on a free port for the test's life.
+// startStrata runs Strata in process on a free port for the test's life,
+// configured as startRedis configures redis-server.
 func startStrata(t *testing.T) string {
 	t.Helper()
 	s, err := server.New(server.Config{
 		Port:               -1,
 		Dir:                t.TempDir(),
 		EnableDebugCommand: "local",
+		ACLFile:            emptyACLFile(t),
 		Logger:             slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
@@ -380,19 +402,42 @@ func startStrata(t *testing.T) string {
 // is skipped.
 var redisPorts = [2]int{7400, 7499}
 
+// emptyACLFile returns a new empty ACL file: the suite's servers start
+// with one, so that cases can run ACL SAVE and ACL LOAD (and put back
+// what they changed).
+func emptyACLFile(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "users.acl")
+	if err := os.WriteFile(path, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 // startRedis runs redis-server (bin) on a free port of redisPorts for the
 // test's life, configured as the goldens were recorded: no persistence,
-// loopback only, DEBUG allowed to local clients. It returns the address and the server's version.
+// loopback only, DEBUG allowed to local clients, an empty ACL file. It
+// returns the address and the server's version.
 func startRedis(t *testing.T, bin string) (addr, version string) {
 	t.Helper()
-	dir := t.TempDir()
+	return startRedisIn(t, bin, t.TempDir(), nil)
+}
+
+// startRedisIn is startRedis with dir as the server's directory and more
+// arguments, made for the port it tries (a cluster node's bus port).
+func startRedisIn(t *testing.T, bin, dir string, more func(port int) []string) (addr, version string) {
+	t.Helper()
 	for port := redisPorts[0]; port <= redisPorts[1]; port++ {
 		ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
 		if err != nil {
 			continue // busy
 		}
 		ln.Close()
-		addr, version, err := tryRedis(t, bin, dir, port)
+		var extra []string
+		if more != nil {
+			extra = more(port)
+		}
+		addr, version, err := tryRedis(t, bin, dir, port, extra...)
 		if err == nil {
 			return addr, version
 		}
@@ -402,11 +447,15 @@ func startRedis(t *testing.T, bin string) (addr, version string) {
 	return "", ""
 }
 
-func tryRedis(t *testing.T, bin, dir string, port int) (addr, version string, err error) {
-	cmd := exec.Command(bin,
+func tryRedis(t *testing.T, bin, dir string, port int, extra ...string) (addr, version string, err error) {
+	aclFile := filepath.Join(dir, "users.acl")
+	if err := os.WriteFile(aclFile, nil, 0o644); err != nil {
+		return "", "", err
+	}
+	cmd := exec.Command(bin, append([]string{
 		"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--dir", dir, "--enable-debug-command", "local",
-		"--daemonize", "no")
+		"--aclfile", aclFile, "--daemonize", "no"}, extra...)...)
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {

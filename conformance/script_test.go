@@ -5,6 +5,7 @@ package conformance
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -24,6 +25,7 @@ const (
 	stepRecv                    // replies read without sending anything
 	stepBlocked                 // waits until the server has n blocked clients
 	stepBusy                    // waits until the server answers BUSY
+	stepDial                    // opens the connection from a local address
 )
 
 // step is one line of a case.
@@ -37,6 +39,7 @@ type step struct {
 	raw      string   // bytes sent (stepRaw, stepInline)
 	replies  int      // replies read (stepRaw, stepRecv)
 	blocked  int      // blocked clients awaited (stepBlocked)
+	from     string   // the local address to connect from (stepDial)
 	cmp      comparison
 	golden   string // the recorded reply
 	recorded bool   // golden was present in the file
@@ -243,6 +246,12 @@ func parseStep(line string) (*step, error) {
 		if len(words) != 1 || s.conn != 1 {
 			return nil, fmt.Errorf("!busy wants no arguments and no connection prefix")
 		}
+	case "!dial":
+		s.kind = stepDial
+		if len(words) != 2 || net.ParseIP(words[1].text) == nil {
+			return nil, fmt.Errorf("!dial wants a local IP address")
+		}
+		s.from = words[1].text
 	default:
 		if strings.HasPrefix(words[0].text, "!") && !words[0].quoted {
 			return nil, fmt.Errorf("unknown directive %s", words[0].text)
@@ -265,7 +274,7 @@ func (s *step) pipelines() bool {
 // expectsReply reports whether a step has a reply to compare.
 func (s *step) expectsReply() bool {
 	switch s.kind {
-	case stepCleanup, stepSend, stepBlocked, stepBusy:
+	case stepCleanup, stepSend, stepBlocked, stepBusy, stepDial:
 		return false
 	case stepRaw:
 		return s.replies > 0

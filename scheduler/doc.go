@@ -25,7 +25,16 @@
 // of write_through keys shares one fsync. A job never overlaps itself: a
 // run due while the last one is still going is skipped and counted. Every
 // finished run logs one line (job, trigger, loaded, failed, skipped,
-// duration) and is kept as the job's last Result for Status.
+// duration), is kept as the job's last Result for Status, and is added to
+// the job's Totals (runs, failed runs, keys, a histogram of durations),
+// which ResetStats zeroes.
+//
+// # In a cluster
+//
+// With Config.Cluster (cluster.go), a job that loads keys from a source
+// runs its schedule on one node of the cluster, and each key it loads is
+// written on the node that owns it; hot and refresh jobs run on every
+// node, for its own keys.
 //
 // # Read-through
 //

@@ -88,7 +88,11 @@ func (r *run) fail(key string, err error) {
 
 // writer returns a batch writer for one worker of the run.
 func (r *run) writer() *batchWriter {
-	return &batchWriter{c: r.s.cache, db: r.job.DB, batch: r.job.BatchSize}
+	w := &batchWriter{c: r.s.cache, db: r.job.DB, batch: r.job.BatchSize}
+	if r.s.cluster != nil {
+		w.send = r.s.cluster.Sender()
+	}
+	return w
 }
 
 // flush waits for a worker's writes, failing the run when they may not be
@@ -298,7 +302,9 @@ func saveHotKeys(c *cache.Cache, job *compiled) error {
 	for k, n := range count {
 		keys = append(keys, storage.HotKey{Key: k, Count: n})
 	}
-	slices.SortFunc(keys, func(a, b storage.HotKey) int { return cmp.Or(cmp.Compare(b.Count, a.Count), strings.Compare(a.Key, b.Key)) })
+	slices.SortFunc(keys, func(a, b storage.HotKey) int {
+		return cmp.Or(cmp.Compare(b.Count, a.Count), strings.Compare(a.Key, b.Key))
+	})
 	return store.Tier().SaveHotKeys(job.DB, keys[:min(len(keys), job.Source.Hot.Top)])
 }
 

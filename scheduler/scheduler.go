@@ -10,6 +10,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 	"github.com/stratakv/strata/cache"
+	"github.com/stratakv/strata/internal/hist"
 )
 
 // Config is what a Scheduler needs beyond its Cache.
@@ -23,6 +24,9 @@ type Config struct {
 	Client *http.Client
 	// Logger receives one line per run (default: slog.Default()).
 	Logger *slog.Logger
+	// Cluster places runs and keys in a cluster (cluster.go); nil outside
+	// one.
+	Cluster Cluster
 }
 
 // Triggers: what started a run, as the logs and STATUS name it.
@@ -36,13 +40,14 @@ const (
 // Scheduler runs warm-up jobs on their cron schedules and on demand. It
 // is safe for concurrent use.
 type Scheduler struct {
-	cache  *cache.Cache
-	loader *Loader
-	client *http.Client
-	log    *slog.Logger
-	cron   *cron.Cron
-	jobs   []*jobState // in config order
-	byName map[string]*jobState
+	cache   *cache.Cache
+	loader  *Loader
+	client  *http.Client
+	log     *slog.Logger
+	cluster Cluster
+	cron    *cron.Cron
+	jobs    []*jobState // in config order
+	byName  map[string]*jobState
 
 	// ctx ends when Stop is called: runs stop at their next request.
 	ctx    context.Context
@@ -58,11 +63,13 @@ type jobState struct {
 	job   *compiled
 	entry cron.EntryID
 
-	mu          sync.Mutex
-	running     *run // nil when idle
-	last        *Result
-	runs        int64
-	skippedRuns int64
+	mu      sync.Mutex
+	running *run // nil when idle
+	last    *Result
+	totals  Totals
+	// durations are the finished runs' durations; Totals.Durations is
+	// their snapshot.
+	durations hist.Histogram
 	// keys are the keys the last run of a bulk or file job loaded, for
 	// CLEAR.
 	keys []string
@@ -81,6 +88,18 @@ type Result struct {
 	Err string
 }
 
+// Totals are a job's counts since start, or since ResetStats.
+type Totals struct {
+	// Runs counts finished runs, FailedRuns those of them that failed a
+	// key or request (their Result has an Err), SkippedRuns runs not
+	// started because the job was still running.
+	Runs, FailedRuns, SkippedRuns int64
+	// Loaded, Failed and Skipped add up the finished runs' counts.
+	Loaded, Failed, Skipped int64
+	// Durations are the finished runs' durations (nil outside a Status).
+	Durations *hist.Snapshot
+}
+
 // Status is a job's configuration, state and history.
 type Status struct {
 	Name, Schedule, Source string
@@ -91,9 +110,7 @@ type Status struct {
 	// its progress.
 	Running     bool
 	Done, Total int64
-	// Runs counts finished runs, SkippedRuns runs not started because the
-	// job was still running.
-	Runs, SkippedRuns int64
+	Totals
 	// Last is the last finished run, nil before the first.
 	Last *Result
 }
@@ -106,12 +123,13 @@ func New(c *cache.Cache, cfg Config) (*Scheduler, error) {
 		return nil, err
 	}
 	s := &Scheduler{
-		cache:  c,
-		loader: cfg.Loader,
-		client: cfg.Client,
-		log:    cfg.Logger,
-		cron:   cron.New(cron.WithParser(cronParser)),
-		byName: map[string]*jobState{},
+		cache:   c,
+		loader:  cfg.Loader,
+		client:  cfg.Client,
+		log:     cfg.Logger,
+		cluster: cfg.Cluster,
+		cron:    cron.New(cron.WithParser(cronParser)),
+		byName:  map[string]*jobState{},
 	}
 	if s.client == nil {
 		s.client = &http.Client{}
@@ -129,7 +147,11 @@ func New(c *cache.Cache, cfg Config) (*Scheduler, error) {
 		}
 		js := &jobState{job: j}
 		if j.schedule != nil {
-			js.entry = s.cron.Schedule(j.schedule, cron.FuncJob(func() { s.start(js, TriggerSchedule) }))
+			js.entry = s.cron.Schedule(j.schedule, cron.FuncJob(func() {
+				if s.runsHere(js) {
+					s.start(js, TriggerSchedule)
+				}
+			}))
 		}
 		s.jobs = append(s.jobs, js)
 		s.byName[j.Name] = js
@@ -141,7 +163,7 @@ func New(c *cache.Cache, cfg Config) (*Scheduler, error) {
 func (s *Scheduler) Start() {
 	s.cron.Start()
 	for _, js := range s.jobs {
-		if js.job.OnStart {
+		if js.job.OnStart && s.runsHere(js) {
 			s.start(js, TriggerStart)
 		}
 	}
@@ -192,8 +214,8 @@ func (s *Scheduler) begin(js *jobState, trigger string) (*run, error) {
 	js.mu.Lock()
 	defer js.mu.Unlock()
 	if js.running != nil {
-		js.skippedRuns++
-		s.log.Warn("warm-up run skipped: the job is still running", "job", js.job.Name, "trigger", trigger, "skipped_runs", js.skippedRuns)
+		js.totals.SkippedRuns++
+		s.log.Warn("warm-up run skipped: the job is still running", "job", js.job.Name, "trigger", trigger, "skipped_runs", js.totals.SkippedRuns)
 		return nil, fmt.Errorf("%w: %s", ErrRunning, js.job.Name)
 	}
 	r := newRun(s, js, trigger)
@@ -218,7 +240,8 @@ func (s *Scheduler) execute(js *jobState, r *run, before func(r *run) error) (Re
 	js.mu.Lock()
 	js.running = nil
 	js.last = &res
-	js.runs++
+	js.totals.add(res)
+	js.durations.Observe(res.Duration)
 	if r.keys != nil {
 		js.keys = r.keys
 	}
@@ -329,10 +352,50 @@ func (s *Scheduler) status(js *jobState) Status {
 	}
 	js.mu.Lock()
 	defer js.mu.Unlock()
-	st.Runs, st.SkippedRuns, st.Last = js.runs, js.skippedRuns, js.last
+	st.Totals, st.Last = js.totals, js.last
+	st.Durations = js.durations.Snapshot()
 	if r := js.running; r != nil {
 		st.Running = true
 		st.Done, st.Total = r.done.Load(), r.total.Load()
 	}
 	return st
+}
+
+// Totals returns the sum of every job's Totals, without Durations.
+func (s *Scheduler) Totals() Totals {
+	var sum Totals
+	for _, js := range s.jobs {
+		js.mu.Lock()
+		t := js.totals
+		js.mu.Unlock()
+		sum.Runs += t.Runs
+		sum.FailedRuns += t.FailedRuns
+		sum.SkippedRuns += t.SkippedRuns
+		sum.Loaded += t.Loaded
+		sum.Failed += t.Failed
+		sum.Skipped += t.Skipped
+	}
+	return sum
+}
+
+// ResetStats zeroes every job's Totals (CONFIG RESETSTAT); their last
+// runs stay.
+func (s *Scheduler) ResetStats() {
+	for _, js := range s.jobs {
+		js.mu.Lock()
+		js.totals = Totals{}
+		js.durations.Reset()
+		js.mu.Unlock()
+	}
+}
+
+// add counts a finished run.
+func (t *Totals) add(res Result) {
+	t.Runs++
+	if res.Err != "" {
+		t.FailedRuns++
+	}
+	t.Loaded += res.Loaded
+	t.Failed += res.Failed
+	t.Skipped += res.Skipped
 }

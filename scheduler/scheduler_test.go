@@ -142,6 +142,56 @@ func TestRunHTTPPerKey(t *testing.T) {
 	}
 }
 
+// TestStatusTotals: a job's totals add up its finished runs, a run that
+// failed a key counts as failed, and ResetStats zeroes the totals but
+// keeps the last run.
+func TestStatusTotals(t *testing.T) {
+	ts := origin(t, nil, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/bad" {
+			http.Error(w, "down", http.StatusInternalServerError)
+			return
+		}
+		io.WriteString(w, "v")
+	})
+	c := newCache(t)
+	s := newScheduler(t, c,
+		Job{Name: "mixed", Key: "{path}", Source: Source{HTTP: ts.URL + "/{path}"}, Params: []map[string]string{{"path": "ok"}, {"path": "bad"}}},
+		Job{Name: "good", Key: "good", Source: Source{HTTP: ts.URL + "/ok"}},
+	)
+	for range 2 {
+		if res, err := s.Run(context.Background(), "mixed"); err != nil || res.Loaded != 1 || res.Failed != 1 {
+			t.Fatalf("Run(mixed) = %+v, %v", res, err)
+		}
+	}
+	if _, err := s.Run(context.Background(), "good"); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		job  string
+		want Totals
+	}{
+		{"mixed", Totals{Runs: 2, FailedRuns: 2, Loaded: 2, Failed: 2}},
+		{"good", Totals{Runs: 1, Loaded: 1}},
+	} {
+		st, err := s.Status(tc.job)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Durations.Count() != uint64(tc.want.Runs) {
+			t.Errorf("%s: %d durations for %d runs", tc.job, st.Durations.Count(), tc.want.Runs)
+		}
+		st.Durations = nil
+		if st.Totals != tc.want {
+			t.Errorf("%s: totals %+v, want %+v", tc.job, st.Totals, tc.want)
+		}
+	}
+	s.ResetStats()
+	st, _ := s.Status("mixed")
+	if st.Runs != 0 || st.Loaded != 0 || st.Durations.Count() != 0 || st.Last == nil || st.Last.Loaded != 1 {
+		t.Errorf("after ResetStats: %+v, last %+v", st.Totals, st.Last)
+	}
+}
+
 func TestRunBulkAndFile(t *testing.T) {
 	bodies := map[string]string{
 		"/array": `[{"key": "p:1", "value": "one"}, {"key": "p:2", "value": {"n": 2}, "ttl": 60}, {"key": "", "value": "x"}]`,

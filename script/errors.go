@@ -13,6 +13,13 @@ var (
 	ErrDenied         = errors.New("script: command not allowed from scripts")
 )
 
+// PermissionError is a command a Host's Lookup refuses because the
+// script's user may not run it, with these arguments; the script sees
+// Reply as the error ("ERR " and Reply, as Redis words it).
+type PermissionError struct{ Reply string }
+
+func (e *PermissionError) Error() string { return "script: " + e.Reply }
+
 // Errors of Engine.Kill.
 var (
 	ErrNotBusy    = errors.New("script: no script is running")

@@ -9,8 +9,9 @@ package script
 type Host interface {
 	// Lookup finds the command args names (args[0], with args[1] for a
 	// container such as CLIENT) and checks that a script may run it with
-	// these arguments. It returns ErrUnknownCommand, ErrWrongArity or
-	// ErrDenied when it may not, checked in that order.
+	// these arguments. It returns ErrUnknownCommand, ErrWrongArity,
+	// ErrDenied or a *PermissionError when it may not, checked in that
+	// order.
 	Lookup(args [][]byte) (Command, error)
 	// Call runs cmd, as Lookup found it, with args, and returns its reply:
 	// one complete RESP value in the protocol opts asks for. The reply is

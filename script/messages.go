@@ -56,6 +56,5 @@ const (
 	msgRestorePayload    = "ERR DUMP payload version or checksum are wrong"
 	msgRestoreType       = "ERR given type is not a function"
 	msgRestorePreGA      = "ERR Pre-GA function format not supported"
-	msgRestoreReadType   = "ERR can not read data type"
 	msgRestoreLoadString = "ERR Failed loading library payload"
 )

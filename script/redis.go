@@ -146,7 +146,10 @@ func commandArgs(L *lua.LState) ([][]byte, bool) {
 // lookupMessage words the error of a Host's Lookup as Redis does; a host
 // error it does not know reads as an unknown command.
 func lookupMessage(err error) string {
+	var pe *PermissionError
 	switch {
+	case errors.As(err, &pe):
+		return pe.Reply
 	case errors.Is(err, ErrWrongArity):
 		return msgWrongArity
 	case errors.Is(err, ErrDenied):

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -13,23 +14,28 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/stratakv/strata/policy"
+	"github.com/stratakv/strata/scheduler"
 )
 
-// adminGet fetches path from the server's admin listener with the given
-// password (none when ""), and returns the status and body.
-func adminGet(t *testing.T, s *Server, path, password string) (int, string) {
+// adminDo sends a method request for path to the server's admin
+// listener, with the given password (none when "") and headers (name,
+// value, ...), and returns the status and body.
+func adminDo(t *testing.T, s *Server, method, path, password string, header ...string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest("GET", "http://"+s.AdminAddr()+path, nil)
+	req, err := http.NewRequest(method, "http://"+s.AdminAddr()+path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if password != "" {
 		req.SetBasicAuth("default", password)
 	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
 	client := &http.Client{Timeout: 10 * time.Second}
 	resp, err := client.Do(req)
 	if err != nil {
-		t.Fatalf("GET %s: %v", path, err)
+		t.Fatalf("%s %s: %v", method, path, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
@@ -42,7 +48,7 @@ func adminGet(t *testing.T, s *Server, path, password string) (int, string) {
 // scrape parses /metrics with Prometheus's own text parser.
 func scrape(t *testing.T, s *Server) map[string]*dto.MetricFamily {
 	t.Helper()
-	status, body := adminGet(t, s, "/metrics", "")
+	status, body := adminDo(t, s, "GET", "/metrics", "")
 	if status != http.StatusOK {
 		t.Fatalf("/metrics: %d %s", status, body)
 	}
@@ -168,6 +174,77 @@ func TestMetricsWAL(t *testing.T) {
 	sample(t, m, "strata_disk_bytes")
 }
 
+// TestMetricsWarmupAndOrigin scrapes /metrics after warm-up runs (one
+// fine, one failing, one that a second run finds running) and read-through
+// loads (one fine, one failing), and finds each counted once.
+func TestMetricsWarmupAndOrigin(t *testing.T) {
+	o := newTestOrigin(t, nil)
+	ok := func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/cache/") {
+			echoPath(w, r)
+			return
+		}
+		schoolOrigin(w, r)
+	}
+	o.serve(ok)
+	s := startServer(t, Config{AdminAddr: "127.0.0.1:0",
+		Namespaces: []policy.Namespace{{Name: "schools", Match: "school:", TTL: time.Minute, Origin: o.URL + "/cache/{suffix}"}},
+		Warmup:     []scheduler.Job{schoolJob(o, "")},
+	})
+	c := dial(t, s)
+	c.do("CACHE.WARMUP", "RUN", "primary-schools")
+	c.expect(bulk("v:x"), "GET", "school:x")
+	c.expect(bulk("v:x"), "GET", "school:x")
+	o.serve(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "down", http.StatusServiceUnavailable) })
+	c.do("CACHE.WARMUP", "RUN", "primary-schools")
+	c.expect("$-1\r\n", "GET", "school:y")
+	release := o.hold(ok)
+	c.expect("+OK\r\n", "CACHE.WARMUP", "RUN", "primary-schools", "ASYNC")
+	c.expect("-ERR warm-up job 'primary-schools' is already running\r\n", "CACHE.WARMUP", "RUN", "primary-schools")
+	if got := sample(t, scrape(t, s), "strata_warmup_running", "job", "primary-schools"); got != 1 {
+		t.Errorf("strata_warmup_running = %v during a run", got)
+	}
+	release()
+	waitFor(t, "the run to end", func() bool { st, _ := s.scheduler.Status("primary-schools"); return st.Runs == 3 })
+
+	m := scrape(t, s)
+	job := []string{"job", "primary-schools"}
+	for _, tc := range []struct {
+		name   string
+		labels []string
+		want   float64
+	}{
+		{"strata_warmup_runs_total", job, 3},
+		{"strata_warmup_failed_runs_total", job, 1},
+		{"strata_warmup_skipped_runs_total", job, 1},
+		{"strata_warmup_duration_seconds", job, 3},
+		{"strata_warmup_keys_total", append(job, "result", "loaded"), 4},
+		{"strata_warmup_keys_total", append(job, "result", "failed"), 2},
+		{"strata_warmup_keys_total", append(job, "result", "skipped"), 0},
+		{"strata_warmup_running", job, 0},
+		{"strata_origin_requests_total", []string{"namespace", "schools"}, 2},
+		{"strata_origin_failures_total", []string{"namespace", "schools"}, 1},
+		{"strata_origin_not_found_total", []string{"namespace", "schools"}, 0},
+		{"strata_origin_stale_served_total", []string{"namespace", "schools"}, 0},
+		{"strata_origin_shared_loads_total", []string{"namespace", "schools"}, 0},
+		{"strata_origin_requests_total", []string{"namespace", "default"}, 0},
+		{"strata_sets_total", []string{"namespace", "schools"}, 5}, // 2 + 2 warmed, 1 loaded
+		{"strata_hits_total", []string{"namespace", "schools", "tier", "memory"}, 1},
+		{"strata_misses_total", []string{"namespace", "schools"}, 2},
+	} {
+		if got := sample(t, m, tc.name, tc.labels...); got != tc.want {
+			t.Errorf("%s%v = %v, want %v", tc.name, tc.labels, got, tc.want)
+		}
+	}
+	if f := m["strata_warmup_duration_seconds"]; f.GetType() != dto.MetricType_HISTOGRAM {
+		t.Errorf("strata_warmup_duration_seconds is a %v", f.GetType())
+	}
+	st, _ := s.scheduler.Status("primary-schools")
+	if got, want := sample(t, m, "strata_warmup_last_run_timestamp_seconds", job...), float64(st.Last.Started.UnixMilli())/1000; got != want {
+		t.Errorf("strata_warmup_last_run_timestamp_seconds = %v, want %v", got, want)
+	}
+}
+
 // TestAdminAuth: with requirepass, everything but the probes asks for the
 // password; the admin listener is off unless configured.
 func TestAdminAuth(t *testing.T) {
@@ -182,11 +259,13 @@ func TestAdminAuth(t *testing.T) {
 		{"/", "", http.StatusUnauthorized},
 		{"/", "secret", http.StatusOK},
 		{"/api/dashboard", "secret", http.StatusOK},
+		{"/warmup", "", http.StatusUnauthorized},
+		{"/warmup", "secret", http.StatusOK},
 		{"/healthz", "", http.StatusOK},
 		{"/readyz", "", http.StatusOK},
 		{"/nosuch", "secret", http.StatusNotFound},
 	} {
-		if got, body := adminGet(t, s, tc.path, tc.password); got != tc.want {
+		if got, body := adminDo(t, s, "GET", tc.path, tc.password); got != tc.want {
 			t.Errorf("GET %s with %q: %d, want %d (%s)", tc.path, tc.password, got, tc.want, body)
 		}
 	}
@@ -198,5 +277,78 @@ func TestAdminAuth(t *testing.T) {
 	}
 	if off := startServer(t, Config{}); off.AdminAddr() != "" {
 		t.Errorf("admin listener on by default at %s", off.AdminAddr())
+	}
+}
+
+// TestAdminWarmup: GET /warmup lists the jobs, POST /warmup/{job} runs
+// one and answers its counts; an unknown or running job is answered with
+// a JSON error, and a POST needs the password and the page's own origin.
+func TestAdminWarmup(t *testing.T) {
+	o := newTestOrigin(t, schoolOrigin)
+	s := startServer(t, Config{AdminAddr: "127.0.0.1:0", RequirePass: "secret", Warmup: []scheduler.Job{schoolJob(o, "0 3,8 * * *")}})
+	type status struct {
+		Jobs []warmupJob `json:"jobs"`
+	}
+	get := func() warmupJob {
+		t.Helper()
+		code, body := adminDo(t, s, "GET", "/warmup", "secret")
+		var st status
+		if err := json.Unmarshal([]byte(body), &st); code != http.StatusOK || err != nil || len(st.Jobs) != 1 {
+			t.Fatalf("GET /warmup = %d %s (%v)", code, body, err)
+		}
+		return st.Jobs[0]
+	}
+	if j := get(); j.Name != "primary-schools" || j.Schedule != "0 3,8 * * *" || j.Source != "http" || j.State != "idle" ||
+		j.NextRun == nil || (j.NextRun.Hour() != 3 && j.NextRun.Hour() != 8) || j.Last != nil || j.Runs != 0 {
+		t.Errorf("GET /warmup before a run: %+v", j)
+	}
+
+	code, body := adminDo(t, s, "POST", "/warmup/primary-schools", "secret")
+	var res warmupRun
+	if err := json.Unmarshal([]byte(body), &res); code != http.StatusOK || err != nil ||
+		res.Loaded != 2 || res.Failed != 0 || res.Trigger != scheduler.TriggerManual || res.Error != "" {
+		t.Fatalf("POST /warmup/primary-schools = %d %s", code, body)
+	}
+	if !strings.Contains(body, `"loaded":2,"failed":0,"skipped":0`) {
+		t.Errorf("POST body %s lacks the counts' names", body)
+	}
+	c := dial(t, s)
+	c.expect("+OK\r\n", "AUTH", "secret")
+	c.expect(bulk(`["east school 2"]`), "GET", "school:list:east:2")
+	if j := get(); j.Runs != 1 || j.Last == nil || j.Last.Loaded != 2 || j.Last.Started.IsZero() {
+		t.Errorf("GET /warmup after a run: %+v, last %+v", j, j.Last)
+	}
+
+	for _, tc := range []struct {
+		name, path, password string
+		header               []string
+		want                 int
+		body                 string
+	}{
+		{"unknown job", "/warmup/nosuch", "secret", nil, http.StatusNotFound, `{"error":"no such warm-up job 'nosuch'"}`},
+		{"no password", "/warmup/primary-schools", "", nil, http.StatusUnauthorized, ""},
+		{"another site's page", "/warmup/primary-schools", "secret", []string{"Sec-Fetch-Site", "cross-site"}, http.StatusForbidden, ""},
+		{"another origin", "/warmup/primary-schools", "secret", []string{"Origin", "http://example.com"}, http.StatusForbidden, ""},
+	} {
+		code, body := adminDo(t, s, "POST", tc.path, tc.password, tc.header...)
+		if code != tc.want || tc.body != "" && strings.TrimSpace(body) != tc.body {
+			t.Errorf("%s: POST %s = %d %s, want %d %s", tc.name, tc.path, code, body, tc.want, tc.body)
+		}
+	}
+
+	// While a run goes, GET shows it and a POST is refused.
+	release := o.hold(schoolOrigin)
+	c.expect("+OK\r\n", "CACHE.WARMUP", "RUN", "primary-schools", "ASYNC")
+	if j := get(); j.State != "running" || j.Total != 2 {
+		t.Errorf("GET /warmup while running: %+v", j)
+	}
+	code, body = adminDo(t, s, "POST", "/warmup/primary-schools", "secret")
+	if code != http.StatusConflict || strings.TrimSpace(body) != `{"error":"warm-up job 'primary-schools' is already running"}` {
+		t.Errorf("POST while running = %d %s", code, body)
+	}
+	release()
+	waitFor(t, "the run to end", func() bool { return get().Runs == 2 })
+	if j := get(); j.SkippedRuns != 1 || j.FailedRuns != 0 {
+		t.Errorf("GET /warmup after the refused POST: %+v", j)
 	}
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -12,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/stratakv/strata/acl"
 	"github.com/stratakv/strata/cache"
 	"github.com/stratakv/strata/internal/resp"
 	"github.com/stratakv/strata/storage"
@@ -43,6 +45,11 @@ type client struct {
 	txs    [2]cache.Tx
 	keyBuf [][]byte
 
+	// user is who the client runs as, and authed whether it has
+	// authenticated (Redis's c->user and c->authenticated; see
+	// authRequired). Set by the client's goroutine, and by another when
+	// it deletes the user (dropClientsOf).
+	user   atomic.Pointer[acl.User]
 	authed atomic.Bool
 	name   atomic.Pointer[string]
 	// listed mirrors what CLIENT LIST shows of this client to other
@@ -101,6 +108,8 @@ type client struct {
 	// script is the host whose script a scripting pseudo-client runs
 	// commands for (script_host.go); nil for connections.
 	script *scriptHost
+
+	cluster clientCluster // ASKING and routing, in cluster mode (cluster.go)
 }
 
 func newClient(s *Server, nc net.Conn) *client {
@@ -112,8 +121,8 @@ func newClient(s *Server, nc net.Conn) *client {
 		laddr:   nc.LocalAddr().String(),
 		created: time.Now(),
 	}
-	c.authed.Store(s.password() == "")
-	c.rd = resp.NewReader(nc, s.protoMaxBulkLen(), c.authed.Load)
+	c.setDefaultAuth()
+	c.rd = resp.NewReader(nc, s.protoMaxBulkLen(), func() bool { return !c.authRequired() })
 	c.lastActive.Store(int64(monotonic()))
 	return c
 }
@@ -129,6 +138,8 @@ func (c *client) serve() {
 				c.flush()
 			} else if errors.Is(err, resp.ErrQueryBufferLimit) {
 				c.srv.log.Warn("closing client that reached max query buffer length", "addr", c.addr)
+			} else if tc, ok := c.conn.(*tls.Conn); ok && !tc.ConnectionState().HandshakeComplete {
+				c.srv.log.Debug("TLS handshake failed", "addr", c.addr, "err", err)
 			}
 			return
 		}
@@ -321,11 +332,22 @@ func (c *client) process(args [][]byte) *command {
 	if cmd == nil {
 		return nil
 	}
-	if !c.authed.Load() && cmd.flags&flagNoAuth == 0 {
+	if c.authRequired() && cmd.flags&flagNoAuth == 0 {
 		c.reject(cmd, msgNoAuth)
 		return nil
 	}
-	if (c.ps != nil || c.multi != nil) && c.contextRefuses(cmd) {
+	if c.multi != nil && cmd.flags&flagNoMulti != 0 {
+		c.reject(cmd, msgNoMulti)
+		return nil
+	}
+	if d, _ := c.checkACL(cmd, args, c.aclContext()); d != acl.Allowed {
+		c.reject(cmd, denialReply(cmd, d))
+		return nil
+	}
+	if c.srv.cluster != nil && c.redirected(cmd, args) { // MOVED, ASK, CROSSSLOT
+		return nil
+	}
+	if c.ps != nil && c.contextRefuses(cmd) {
 		return nil
 	}
 	if cmd.name == "debug" && !c.debugAllowed() { // cmd_debug.go
@@ -431,7 +453,7 @@ func (c *client) runTx(cmd *command, args [][]byte, lock bool, mark int) bool {
 	if held {
 		c.srv.tracking.holding(c, c.dbIndex, keys)
 	}
-	if c.tx.Err() == nil {
+	if c.tx.Err() == nil && c.clusterServes(cmd, args) {
 		c.run(cmd, args)
 	}
 	if held {

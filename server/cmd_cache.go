@@ -48,15 +48,24 @@ const invalidateBatch = 512
 func registerCacheCommands(t commandTable) {
 	const one = 1
 	t.add(
-		&command{name: "cache.set", handler: cmdCacheSet, arity: -3, flags: flagWrite | flagDenyOOM, firstKey: one, lastKey: one, keyStep: one, write: cache.WriteReplace},
+		&command{name: "cache.set", handler: cmdCacheSet, arity: -3, flags: flagWrite | flagDenyOOM, firstKey: one, lastKey: one, keyStep: one, write: cache.WriteReplace,
+			categories: "@write @string @slow @cache"},
 		// CACHE.MSET's keys start after its options, which the key
 		// positions cannot say: it declares none, runs under the store
-		// lock, and marks its keys' watchers itself.
-		&command{name: "cache.mset", handler: cmdCacheMSet, arity: -3, flags: flagWrite | flagDenyOOM, write: cache.WriteReplace},
-		&command{name: "cache.tag", handler: cmdCacheTag, arity: -3, flags: flagWrite | flagDenyOOM, firstKey: one, lastKey: one, keyStep: one},
-		&command{name: "cache.tags", handler: cmdCacheTags, arity: 2, firstKey: one, lastKey: one, keyStep: one},
-		&command{name: "cache.tagged", handler: cmdCacheTagged, arity: -2, flags: flagNoData | flagNoMulti},
-		&command{name: "cache.invalidate", handler: cmdCacheInvalidate, arity: -3, flags: flagWrite | flagNoData | flagNoMulti},
+		// lock, and marks its keys' watchers itself; keys finds them for
+		// ACL key patterns and COMMAND GETKEYS.
+		&command{name: "cache.mset", handler: cmdCacheMSet, arity: -3, flags: flagWrite | flagDenyOOM, write: cache.WriteReplace,
+			keys: cacheMSetKeys, categories: "@write @string @slow @cache"},
+		&command{name: "cache.tag", handler: cmdCacheTag, arity: -3, flags: flagWrite | flagDenyOOM, firstKey: one, lastKey: one, keyStep: one,
+			categories: "@write @slow @cache"},
+		&command{name: "cache.tags", handler: cmdCacheTags, arity: 2, firstKey: one, lastKey: one, keyStep: one,
+			categories: "@read @slow @cache"},
+		&command{name: "cache.tagged", handler: cmdCacheTagged, arity: -2, flags: flagNoData | flagNoMulti,
+			categories: "@read @keyspace @slow @cache"},
+		// INVALIDATE PATTERN can empty the keyspace, as FLUSHDB can: it is
+		// @dangerous.
+		&command{name: "cache.invalidate", handler: cmdCacheInvalidate, arity: -3, flags: flagWrite | flagNoData | flagNoMulti,
+			categories: "@write @keyspace @slow @dangerous @cache"},
 	)
 }
 
@@ -215,29 +224,62 @@ func cmdCacheTagged(c *client, args [][]byte) {
 	c.out.Strings(live)
 }
 
-// cmdCacheInvalidate is CACHE.INVALIDATE TAG tag [tag ...] | PATTERN glob
-// [glob ...] [FORCE] | EVENT name [field value ...], replying with the
-// number of keys removed; a disk error stops it and is the reply.
-// CACHE.INVALIDATE NAMESPACE name is cmdCacheInvalidateNamespace.
+// cmdCacheInvalidate is CACHE.INVALIDATE [LOCAL] TAG tag [tag ...] |
+// PATTERN glob [glob ...] [FORCE] | EVENT name [field value ...], replying
+// with the number of keys removed; a disk error stops it and is the
+// reply. CACHE.INVALIDATE NAMESPACE name replies with the namespace's new
+// generation instead (invalidateNamespace). In cluster mode it reaches
+// every node and replies the total (for NAMESPACE, the highest
+// generation), unless LOCAL keeps it to this node (as the node that fans
+// it out asks the others).
 func cmdCacheInvalidate(c *client, args [][]byte) {
+	what := args[1:]
+	local := is(what[0], "local")
+	if local {
+		if what = what[1:]; len(what) < 2 {
+			c.out.Error(wrongArity("cache.invalidate"))
+			return
+		}
+	}
+	n, msg := c.invalidate(what)
+	if msg == "" && !local && c.srv.cluster != nil {
+		var others []int64
+		others, msg = c.srv.cluster.invalidateOthers(what)
+		for _, m := range others {
+			if is(what[0], "namespace") {
+				n = max(n, m)
+			} else {
+				n += m
+			}
+		}
+	}
+	if msg != "" {
+		c.out.Error(msg)
+		return
+	}
+	c.out.Int(n)
+}
+
+// invalidate runs the invalidation what asks for (TAG tag ..., PATTERN
+// glob ..., EVENT name ...) on this node and returns how many keys it
+// removed, or the error to reply.
+func (c *client) invalidate(what [][]byte) (int64, string) {
 	var n int64
 	var err error
-	switch mode := args[1]; {
+	switch mode := what[0]; {
 	case is(mode, "namespace"):
-		cmdCacheInvalidateNamespace(c, args)
-		return
+		return c.invalidateNamespace(what)
 	case is(mode, "tag"):
-		n, err = c.srv.cache.InvalidateTags(c.dbIndex, argStrings(args[2:]), c.invalidated)
+		n, err = c.srv.cache.InvalidateTags(c.dbIndex, argStrings(what[1:]), c.invalidated)
 	case is(mode, "pattern"):
-		rest := args[2:]
+		rest := what[1:]
 		force := len(rest) > 1 && is(rest[len(rest)-1], "force")
 		if force {
 			rest = rest[:len(rest)-1]
 		}
 		for _, p := range rest {
 			if lit, _ := policy.Literal(string(p)); lit == "" && !force {
-				c.out.Error(fmt.Sprintf(msgInvalidateNoPrefix, p))
-				return
+				return 0, fmt.Sprintf(msgInvalidateNoPrefix, p)
 			}
 		}
 		for _, p := range rest {
@@ -248,60 +290,52 @@ func cmdCacheInvalidate(c *client, args [][]byte) {
 			}
 		}
 	case is(mode, "event"):
-		if len(args)%2 == 0 {
-			c.out.Error(msgSyntax)
-			return
+		if len(what)%2 != 0 {
+			return 0, msgSyntax
 		}
-		fields := make(map[string]string, (len(args)-3)/2)
-		for i := 3; i < len(args); i += 2 {
-			fields[string(args[i])] = string(args[i+1])
+		fields := make(map[string]string, (len(what)-2)/2)
+		for i := 2; i < len(what); i += 2 {
+			fields[string(what[i])] = string(what[i+1])
 		}
-		n, err = c.srv.cache.InvalidateEvent(c.dbIndex, string(args[2]), fields, c.invalidated)
+		n, err = c.srv.cache.InvalidateEvent(c.dbIndex, string(what[1]), fields, c.invalidated)
 		var missing *policy.MissingFieldError
 		switch {
 		case errors.As(err, &missing):
-			c.out.Error(fmt.Sprintf(msgEventMissingField, missing.Event, missing.Field))
-			return
+			return 0, fmt.Sprintf(msgEventMissingField, missing.Event, missing.Field)
 		case errors.Is(err, policy.ErrUnknownEvent):
-			c.out.Error(fmt.Sprintf(msgUnknownEvent, args[2]))
-			return
+			return 0, fmt.Sprintf(msgUnknownEvent, what[1])
 		}
 	default:
-		c.out.Error(msgSyntax)
-		return
+		return 0, msgSyntax
 	}
 	if err != nil {
-		c.out.Error(storageError(err))
-		return
+		return 0, storageError(err)
 	}
-	c.out.Int(n)
+	return n, ""
 }
 
-// cmdCacheInvalidateNamespace is CACHE.INVALIDATE NAMESPACE name: it
+// invalidateNamespace is CACHE.INVALIDATE NAMESPACE name on this node: it
 // empties the namespace at once, by generation (cache/generation.go), and
-// replies with its new generation: its keys are reclaimed lazily, so
-// there is no count. The namespace's match is published on the
+// returns its new generation: its keys are reclaimed lazily, so there is
+// no count. The namespace's match is published on the
 // strata:invalidate-namespace channel.
-func cmdCacheInvalidateNamespace(c *client, args [][]byte) {
-	if len(args) != 3 {
-		c.out.Error(msgSyntax)
-		return
+func (c *client) invalidateNamespace(what [][]byte) (int64, string) {
+	if len(what) != 2 {
+		return 0, msgSyntax
 	}
-	sp, ok := c.srv.cache.Rules().ByName(string(args[2]))
+	sp, ok := c.srv.cache.Rules().ByName(string(what[1]))
 	if !ok {
-		c.out.Error(msgNoNamespace)
-		return
+		return 0, msgNoNamespace
 	}
 	gen, err := c.srv.cache.InvalidateNamespace(sp)
 	if err != nil {
 		c.srv.log.Error("CACHE.INVALIDATE NAMESPACE failed", "namespace", sp.Name, "err", err)
-		c.out.Error(storageError(err))
-		return
+		return 0, storageError(err)
 	}
 	c.srv.loader.ForgetNamespace(sp)
 	c.srv.tracking.namespaceInvalidated(c, sp)
 	c.srv.pubsub.publish(c, kindChannel, []byte(invalidateNamespaceChannel), []byte(sp.Match), c.srv.store.Now())
-	c.out.Int(int64(gen))
+	return int64(gen), ""
 }
 
 // invalidated publishes keys c's invalidation removed (a
@@ -329,4 +363,15 @@ func argStrings(args [][]byte) []string {
 		out[i] = string(a)
 	}
 	return out
+}
+
+// cacheMSetKeys finds CACHE.MSET's keys, after its EX or PX option.
+func cacheMSetKeys(args [][]byte, fn func(pos int)) {
+	first := 1
+	if len(args) > 1 && (is(args[1], "ex") || is(args[1], "px")) {
+		first = 3
+	}
+	for i := first; i+1 < len(args); i += 2 {
+		fn(i)
+	}
 }

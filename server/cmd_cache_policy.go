@@ -16,11 +16,13 @@ import (
 )
 
 func registerCachePolicyCommands(t commandTable) {
-	t.add(&command{name: "cache.policy", handler: cmdCachePolicy, arity: 2, firstKey: 1, lastKey: 1, keyStep: 1})
+	t.add(&command{name: "cache.policy", handler: cmdCachePolicy, arity: 2, firstKey: 1, lastKey: 1, keyStep: 1,
+		categories: "@read @keyspace @slow @cache"})
 	t.container("cache.dict", -2,
 		// TRAIN reads the keyspace under its own locks and trains outside
 		// them: training takes a while, and must not stall other clients.
-		&command{name: "train", handler: cmdCacheDictTrain, arity: 3, flags: flagNoData | flagNoMulti},
+		&command{name: "train", handler: cmdCacheDictTrain, arity: 3, flags: flagNoData | flagNoMulti,
+			categories: "@admin @slow @dangerous @cache"},
 		&command{name: "info", handler: cmdCacheDictInfo, arity: 3, flags: flagNoData},
 		&command{name: "help", handler: cmdCacheDictHelp, arity: 2, flags: flagNoData},
 	)

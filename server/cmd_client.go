@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/stratakv/strata/acl"
 )
 
 func registerClientCommands(t commandTable) {
@@ -24,7 +26,7 @@ func registerClientCommands(t commandTable) {
 		&command{name: "kill", handler: cmdClientKill, arity: -3, flags: flagNoData},
 		// SETINFO is Redis 7.2's; clients such as go-redis send it on
 		// every connection, so Strata takes it as 7.2 does.
-		&command{name: "setinfo", handler: cmdClientSetInfo, arity: 4, flags: flagNoData},
+		&command{name: "setinfo", handler: cmdClientSetInfo, arity: 4, flags: flagNoData, categories: "@slow @connection"},
 		&command{name: "no-evict", handler: cmdClientNoEvict, arity: 3, flags: flagNoData},
 		&command{name: "tracking", handler: cmdClientTracking, arity: -3, flags: flagNoData},
 		&command{name: "pause", handler: cmdClientPause, arity: -3, flags: flagNoData},
@@ -277,12 +279,12 @@ func (c *client) describe(b *strings.Builder, self *client, subs map[*client][nu
 		c.id, c.addr, c.laddr, connFD(c.conn), c.clientName(),
 		int64(now.Sub(c.created).Seconds()), int64((monotonic()-time.Duration(c.lastActive.Load()))/time.Second),
 		flags, c.listed.db.Load(), n[kindChannel], n[kindPattern], n[kindShard], multi,
-		qbuf, qfree, argvMem, cmd, defaultUser, redir, resp)
+		qbuf, qfree, argvMem, cmd, c.user.Load().Name(), redir, resp)
 }
 
 // connFD returns the connection's file descriptor, -1 when it has none.
 func connFD(nc net.Conn) int {
-	sc, ok := nc.(syscall.Conn)
+	sc, ok := netConn(nc).(syscall.Conn)
 	if !ok {
 		return -1
 	}
@@ -304,6 +306,7 @@ func cmdClientKill(c *client, args [][]byte) {
 		id          int64
 		addr, laddr string
 		typ         string
+		user        *acl.User
 		skipme      = true
 		oldForm     = len(args) == 3
 	)
@@ -336,7 +339,7 @@ func cmdClientKill(c *client, args [][]byte) {
 			case is(opt, "laddr"):
 				laddr = string(val)
 			case is(opt, "user"):
-				if string(val) != defaultUser { // every client is the default user's
+				if user = c.srv.users.Lookup(string(val)); user == nil {
 					c.out.Error(fmt.Sprintf(msgNoSuchUser, val))
 					return
 				}
@@ -362,6 +365,7 @@ func cmdClientKill(c *client, args [][]byte) {
 			(laddr == "" || o.laddr == laddr) &&
 			(typ == "" || clientType(subs[o]) == typ) &&
 			(id == 0 || o.id == id) &&
+			(user == nil || o.user.Load() == user) &&
 			!(skipme && o == c)
 	})
 	for _, o := range victims {

@@ -20,6 +20,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/stratakv/strata/acl"
+	"github.com/stratakv/strata/cache"
 	"github.com/stratakv/strata/internal/resp"
 	"github.com/stratakv/strata/policy"
 )
@@ -123,13 +125,13 @@ func infoEntry(cmd *command) *resp.Node {
 // generatedInfo describes a command Redis does not have, from its table
 // entry, in the shape Redis gives module commands.
 func generatedInfo(cmd *command) *resp.Node {
-	var flags, acl []string
+	var flags, cats []string
 	if cmd.subcommands == nil {
 		switch {
 		case cmd.flags&flagWrite != 0:
-			flags, acl = append(flags, "write"), append(acl, "@write")
+			flags, cats = append(flags, "write"), append(cats, "@write")
 		case cmd.firstKey > 0:
-			flags, acl = append(flags, "readonly"), append(acl, "@read")
+			flags, cats = append(flags, "readonly"), append(cats, "@read")
 		}
 		if cmd.flags&flagDenyOOM != 0 {
 			flags = append(flags, "denyoom")
@@ -138,7 +140,7 @@ func generatedInfo(cmd *command) *resp.Node {
 			flags = append(flags, "module")
 		}
 		if cmd.flags&flagPubSub != 0 {
-			flags, acl = append(flags, "pubsub"), append(acl, "@pubsub")
+			flags, cats = append(flags, "pubsub"), append(cats, "@pubsub")
 		}
 		if cmd.flags&flagNoAuth != 0 {
 			flags = append(flags, "no_auth")
@@ -146,24 +148,43 @@ func generatedInfo(cmd *command) *resp.Node {
 		if cmd.flags&flagNoMulti != 0 {
 			flags = append(flags, "no_multi")
 		}
+		if cmd.keys != nil {
+			flags = append(flags, "movablekeys")
+		}
 	}
-	acl = append(acl, "@slow")
+	cats = append(cats, "@slow")
+	if isModuleCommand(cmd) {
+		cats = append(cats, "@cache")
+	}
+	if cmd.categories != "" {
+		cats = strings.Fields(cmd.categories)
+	}
+	parsed, ok := acl.ParseCategories(cats...)
+	if !ok {
+		panic("server: unknown ACL category in " + cmd.name + ": " + cmd.categories)
+	}
 	specs := resp.Set()
-	if cmd.firstKey > 0 {
+	if cmd.firstKey > 0 || cmd.keys != nil {
 		keyFlags := []string{"RO", "access"}
-		if cmd.flags&flagWrite != 0 {
+		switch {
+		case cmd.write == cache.WriteReplace: // as SET: the old value is not read
+			keyFlags = []string{"OW", "update"}
+		case cmd.flags&flagWrite != 0:
 			keyFlags = []string{"RW", "access", "update"}
 		}
-		last := cmd.lastKey
-		if last >= 0 {
-			last -= cmd.firstKey // Redis's range spec counts from the first key
+		first, last, step := cmd.firstKey, cmd.lastKey, max(cmd.keyStep, 1)
+		if first == 0 { // keys after options: the spec is the finder's to complete
+			first, last = 1, -1
+			keyFlags = append(keyFlags, "incomplete")
 		}
-		step := max(cmd.keyStep, 1)
+		if last >= 0 {
+			last -= first // Redis's range spec counts from the first key
+		}
 		specs.Elems = append(specs.Elems, resp.Map(
 			resp.Bulk("flags"), resp.StatusSet(keyFlags...),
 			resp.Bulk("begin_search"), resp.Map(
 				resp.Bulk("type"), resp.Bulk("index"),
-				resp.Bulk("spec"), resp.Map(resp.Bulk("index"), resp.Int(int64(cmd.firstKey)))),
+				resp.Bulk("spec"), resp.Map(resp.Bulk("index"), resp.Int(int64(first)))),
 			resp.Bulk("find_keys"), resp.Map(
 				resp.Bulk("type"), resp.Bulk("range"),
 				resp.Bulk("spec"), resp.Map(
@@ -179,7 +200,7 @@ func generatedInfo(cmd *command) *resp.Node {
 		resp.Int(int64(cmd.firstKey)),
 		resp.Int(int64(cmd.lastKey)),
 		resp.Int(int64(cmd.keyStep)),
-		resp.StatusSet(acl...),
+		resp.StatusSet(parsed.Names()...),
 		resp.Set(),
 		specs,
 		resp.Set(),
@@ -431,8 +452,7 @@ func cmdCommandGetKeys(c *client, args [][]byte) {
 		c.out.Error(msgInvalidCommand)
 		return
 	}
-	specs := keySpecs(infoEntry(cmd))
-	if len(specs) == 0 {
+	if len(keySpecs(infoEntry(cmd))) == 0 {
 		c.out.Error(msgNoKeyArguments)
 		return
 	}
@@ -440,21 +460,7 @@ func cmdCommandGetKeys(c *client, args [][]byte) {
 		c.out.Error(msgInvalidArgCount)
 		return
 	}
-	keys, err := findKeys(specs, line)
-	if err == errSpecUnknown && cmd.keys != nil {
-		// Redis runs the command's own key finder here (SORT, SORT_RO):
-		// the sorted key has the first spec's flags, STORE's key the
-		// last one's.
-		keys, err = nil, nil
-		cmd.keys(line, func(pos int) {
-			spec := specs[0]
-			if len(keys) > 0 {
-				spec = specs[len(specs)-1]
-			}
-			flags, _ := spec.Field("flags")
-			keys = append(keys, foundKey{pos: pos, flags: flags})
-		})
-	}
+	keys, err := cmd.keysOf(line)
 	if err != nil {
 		if hasFlag(infoEntry(cmd), "no_mandatory_keys") {
 			c.out.Array(0)
@@ -462,9 +468,6 @@ func cmdCommandGetKeys(c *client, args [][]byte) {
 			c.out.Error(msgInvalidKeyArgs)
 		}
 		return
-	}
-	if vf, ok := variableKeyFlags[cmd.name]; ok && len(keys) == 1 {
-		keys[0].flags = vf(line)
 	}
 	c.out.Array(len(keys))
 	for _, k := range keys {
@@ -476,6 +479,35 @@ func cmdCommandGetKeys(c *client, args [][]byte) {
 		c.out.Bulk(line[k.pos])
 		c.out.Node(k.flags)
 	}
+}
+
+// keysOf finds the keys of a full command line as Redis does: by the
+// command's key specs, and where a spec cannot be evaluated by the
+// command's own finder (cmd.keys, Redis's getkeys_proc: SORT, GEORADIUS
+// ... STORE, CACHE.MSET), the first key it finds taking the first spec's
+// flags and the others the last spec's. An error means the arguments do
+// not fit the specs.
+func (cmd *command) keysOf(line [][]byte) ([]foundKey, error) {
+	specs := keySpecs(infoEntry(cmd))
+	keys, err := findKeys(specs, line)
+	if err == errSpecUnknown && cmd.keys != nil {
+		keys, err = nil, nil
+		cmd.keys(line, func(pos int) {
+			spec := specs[0]
+			if len(keys) > 0 {
+				spec = specs[len(specs)-1]
+			}
+			flags, _ := spec.Field("flags")
+			keys = append(keys, foundKey{pos: pos, flags: flags})
+		})
+	}
+	if err != nil {
+		return nil, err
+	}
+	if vf, ok := variableKeyFlags[cmd.name]; ok && len(keys) == 1 {
+		keys[0].flags = vf(line)
+	}
+	return keys, nil
 }
 
 // keySpecs returns the key specs of a COMMAND INFO entry, leaving out

@@ -85,9 +85,33 @@ type configParam struct {
 	// held; nil for the others, whose values the server keeps as set.
 	get func(s *Server) string
 	set func(s *Server, v string)
-	// apply, when not nil, puts a value in force that can fail at the
-	// system (a listener), before set records it: its error is the reply.
-	apply func(s *Server, v string) paramError
+	// apply, when set, makes the parameter take effect after set, without
+	// cfgMu; it may fail (see configApply).
+	apply *configApply
+	// unsupported is why Strata takes only def as the value (see
+	// unsupportedConfigParams).
+	unsupported string
+}
+
+// configApply is work that makes parameters take effect and can fail,
+// such as binding a port or loading certificates. As Redis's apply
+// functions, each runs once per CONFIG SET however many of its parameters
+// were set, and when one fails every parameter set goes back to its old
+// value.
+type configApply struct{ run func(s *Server) paramError }
+
+// applyTLSParams reloads the TLS config and moves the TLS listener.
+var applyTLSParams = &configApply{run: (*Server).applyTLS}
+
+// applyListenParams moves the TCP listeners to bind and port.
+var applyListenParams = &configApply{run: (*Server).applyListen}
+
+// tlsParam is a tls-* parameter Strata acts on: a string field of
+// TLSSettings, checked and applied by applyTLS.
+func tlsParam(name string, kind paramKind, field func(t *TLSSettings) *string, values ...string) configParam {
+	return configParam{name: name, kind: kind, values: values, apply: applyTLSParams,
+		get: func(s *Server) string { return *field(&s.cfg.TLS) },
+		set: func(s *Server, v string) { *field(&s.cfg.TLS) = v }}
 }
 
 // liveConfigParams are the parameters Strata acts on.
@@ -140,9 +164,34 @@ var liveConfigParams = []configParam{
 	{name: "maxclients", kind: paramInt, min: 1, max: math.MaxUint32,
 		get: func(s *Server) string { return strconv.Itoa(s.cfg.MaxClients) },
 		set: func(s *Server, v string) { s.cfg.MaxClients, _ = strconv.Atoi(v) }},
+	// requirepass is the default user's password: clients that have not
+	// authenticated need AUTH from the next command on, and with "" need
+	// it no more.
 	{name: "requirepass", kind: paramString, flags: paramSecret,
 		get: func(s *Server) string { return s.cfg.RequirePass },
-		set: func(s *Server, v string) { s.cfg.RequirePass = v }},
+		set: func(s *Server, v string) {
+			s.cfg.RequirePass = v
+			s.users.SetDefaultPassword(v)
+		}},
+	{name: "aclfile", flags: paramImmutable, get: func(s *Server) string { return s.cfg.ACLFile }},
+	{name: "acllog-max-len", kind: paramInt, max: math.MaxInt64,
+		get: func(s *Server) string { return strconv.Itoa(s.aclLog.MaxLen()) },
+		set: func(s *Server, v string) {
+			n, _ := strconv.Atoi(v)
+			s.aclLog.SetMaxLen(n)
+		}},
+	// acl-pubsub-default is the channels of users and selectors made
+	// from now on.
+	{name: "acl-pubsub-default", kind: paramEnum, values: []string{"allchannels", "resetchannels"},
+		get: func(s *Server) string { return s.cfg.ACLPubSubDefault },
+		set: func(s *Server, v string) {
+			s.cfg.ACLPubSubDefault = v
+			s.users.SetPubSubDefault(v == "allchannels")
+		}},
+	// protected-mode applies to connections accepted from now on.
+	{name: "protected-mode", kind: paramBool,
+		get: func(s *Server) string { return s.cfg.ProtectedMode },
+		set: func(s *Server, v string) { s.cfg.ProtectedMode = v }},
 	{name: "slowlog-log-slower-than", kind: paramInt, min: -1, max: math.MaxInt64,
 		get: func(s *Server) string { return strconv.FormatInt(s.slowlog.slowerThan.Load(), 10) },
 		set: func(s *Server, v string) {
@@ -167,36 +216,34 @@ var liveConfigParams = []configParam{
 		set: func(s *Server, v string) { s.cfg.ProtoMaxBulkLen, _ = strconv.ParseInt(v, 10, 64) }},
 	// hll-sparse-max-bytes is kept as set, and read by PFADD and PFMERGE.
 	memoryParam("hll-sparse-max-bytes", "3000", 0, math.MaxInt64),
+	// tls-port starts, moves or stops the TLS listener: CONFIG SET
+	// succeeds only once it listens (or the TLS settings are refused).
+	{name: "tls-port", kind: paramInt, max: 65535, apply: applyTLSParams,
+		get: func(s *Server) string { return strconv.Itoa(s.tlsPort()) },
+		set: func(s *Server, v string) { s.cfg.TLS.Port, _ = strconv.Atoi(v) }},
+	tlsParam("tls-cert-file", paramString, func(t *TLSSettings) *string { return &t.CertFile }),
+	tlsParam("tls-key-file", paramString, func(t *TLSSettings) *string { return &t.KeyFile }),
+	tlsParam("tls-ca-cert-file", paramString, func(t *TLSSettings) *string { return &t.CACertFile }),
+	tlsParam("tls-ca-cert-dir", paramString, func(t *TLSSettings) *string { return &t.CACertDir }),
+	tlsParam("tls-auth-clients", paramEnum, func(t *TLSSettings) *string { return &t.AuthClients }, "no", "yes", "optional"),
+	tlsParam("tls-protocols", paramString, func(t *TLSSettings) *string { return &t.Protocols }),
+	tlsParam("tls-ciphers", paramString, func(t *TLSSettings) *string { return &t.Ciphers }),
+	tlsParam("tls-ciphersuites", paramString, func(t *TLSSettings) *string { return &t.CipherSuites }),
+	tlsParam("tls-session-caching", paramBool, func(t *TLSSettings) *string { return &t.SessionCaching }),
 	{name: "databases", flags: paramImmutable,
 		get: func(s *Server) string { return strconv.Itoa(s.store.Databases()) }},
-	// port and bind move the listeners; connections made stay.
-	{name: "port", kind: paramInt, max: 65535,
+	{name: "cluster-enabled", flags: paramImmutable, get: func(s *Server) string {
+		if s.clusterEnabled() {
+			return "yes"
+		}
+		return "no"
+	}},
+	// port and bind move the TCP listeners; connections made stay.
+	{name: "port", kind: paramInt, max: 65535, apply: applyListenParams,
 		get: func(s *Server) string { return strconv.Itoa(s.port()) },
-		apply: func(s *Server, v string) paramError {
-			n, _ := strconv.Atoi(v)
-			if n == s.port() {
-				return ""
-			}
-			if n == 0 || s.rebind(s.cfg.Bind, n, s.cfg.Bind, s.port()) != nil { // port 0, TCP off, is not an option: see the README
-				return errParamListen
-			}
-			return ""
-		},
 		set: func(s *Server, v string) { s.cfg.Port, _ = strconv.Atoi(v) }},
-	{name: "bind", kind: paramString,
+	{name: "bind", kind: paramString, apply: applyListenParams,
 		get: func(s *Server) string { return strings.Join(s.cfg.Bind, " ") },
-		apply: func(s *Server, v string) paramError {
-			addrs := strings.Fields(v)
-			switch {
-			case len(addrs) > maxBindAddrs:
-				return errParamBindMany
-			case strings.Join(addrs, " ") == strings.Join(s.cfg.Bind, " "):
-				return ""
-			case len(addrs) == 0 || s.rebind(addrs, s.port(), s.cfg.Bind, s.port()) != nil:
-				return errParamBind
-			}
-			return ""
-		},
 		set: func(s *Server, v string) { s.cfg.Bind = strings.Fields(v) }},
 	{name: "dir", flags: paramProtected, get: func(s *Server) string {
 		if abs, err := filepath.Abs(s.cfg.Dir); err == nil {
@@ -217,6 +264,17 @@ func NoopConfigParams() []string {
 	return names
 }
 
+// UnsupportedConfigParams returns the names of the CONFIG parameters
+// Strata takes only Redis's default value for, sorted, for documentation.
+func UnsupportedConfigParams() []string {
+	names := make([]string, len(unsupportedConfigParams))
+	for i, p := range unsupportedConfigParams {
+		names[i] = p.name
+	}
+	sort.Strings(names)
+	return names
+}
+
 // configParams indexes every parameter by name; configParamList is the
 // same in name order, for CONFIG GET patterns.
 var configParams, configParamList = buildConfigParams()
@@ -224,7 +282,7 @@ var configParams, configParamList = buildConfigParams()
 func buildConfigParams() (map[string]*configParam, []*configParam) {
 	byName := map[string]*configParam{}
 	var list []*configParam
-	for _, group := range [][]configParam{liveConfigParams, noopConfigParams} {
+	for _, group := range [][]configParam{liveConfigParams, noopConfigParams, unsupportedConfigParams} {
 		for i := range group {
 			p := &group[i]
 			if _, dup := byName[p.name]; dup {
@@ -302,25 +360,29 @@ func (p *configParam) storedName() string {
 type paramError string
 
 const (
-	errParamBool     paramError = "argument must be 'yes' or 'no'"
-	errParamInt      paramError = "argument couldn't be parsed into an integer"
-	errParamMemory   paramError = "argument must be a memory value"
-	errParamMemPct   paramError = "argument must be a memory or percent value"
-	errParamPct      paramError = "percentage argument must be less or equal to 100"
-	errParamSave     paramError = "Invalid save parameters"
-	errParamLimitN   paramError = "Wrong number of arguments in buffer limit configuration."
-	errParamLimitC   paramError = "Invalid client class specified in buffer limit configuration."
-	errParamLimitV   paramError = "Error in hard, soft or soft_seconds setting in buffer limit configuration."
-	errParamOOMN     paramError = "wrong number of arguments"
-	errParamOOMV     paramError = "Invalid oom-score-adj-values, elements must be between -2000 and 2000."
-	errParamPctlN    paramError = "Invalid latency-tracking-info-percentiles parameters"
-	errParamPctlV    paramError = "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]"
-	errParamDup      paramError = "duplicate parameter"
-	errParamImmut    paramError = "can't set immutable config"
-	errParamProtect  paramError = "can't set protected config"
-	errParamListen   paramError = "Unable to listen on this port. Check server logs."
-	errParamBind     paramError = "Failed to bind to specified addresses."
-	errParamBindMany paramError = "Too many bind addresses specified."
+	errParamBool    paramError = "argument must be 'yes' or 'no'"
+	errParamInt     paramError = "argument couldn't be parsed into an integer"
+	errParamMemory  paramError = "argument must be a memory value"
+	errParamMemPct  paramError = "argument must be a memory or percent value"
+	errParamPct     paramError = "percentage argument must be less or equal to 100"
+	errParamSave    paramError = "Invalid save parameters"
+	errParamLimitN  paramError = "Wrong number of arguments in buffer limit configuration."
+	errParamLimitC  paramError = "Invalid client class specified in buffer limit configuration."
+	errParamLimitV  paramError = "Error in hard, soft or soft_seconds setting in buffer limit configuration."
+	errParamOOMN    paramError = "wrong number of arguments"
+	errParamOOMV    paramError = "Invalid oom-score-adj-values, elements must be between -2000 and 2000."
+	errParamPctlN   paramError = "Invalid latency-tracking-info-percentiles parameters"
+	errParamPctlV   paramError = "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]"
+	errParamDup     paramError = "duplicate parameter"
+	errParamImmut   paramError = "can't set immutable config"
+	errParamProtect paramError = "can't set protected config"
+	errTLSConfig    paramError = "Unable to update TLS configuration. Check server logs."
+	errParamListen  paramError = "Unable to listen on this port. Check server logs."
+	errParamBind    paramError = "Failed to bind to specified addresses."
+	errParamBindN   paramError = "Too many bind addresses specified."
+	// errParamUnsupported is Strata's own: a value other than the one it
+	// works with, for a parameter it cannot honour otherwise.
+	errParamUnsupported paramError = "not supported by Strata: %s"
 )
 
 // maxBindAddrs is Redis's CONFIG_BINDADDR_MAX.
@@ -610,6 +672,9 @@ func cmdConfigSet(c *client, args [][]byte) {
 	if unknown == "" && errMsg == "" {
 		for i, p := range params {
 			v, err := p.normalize(values[i])
+			if err == "" && p.unsupported != "" && v != p.def {
+				err = paramError(fmt.Sprintf(string(errParamUnsupported), p.unsupported))
+			}
 			if err != "" {
 				errArg, errMsg = p.name, err
 				break
@@ -626,18 +691,24 @@ func cmdConfigSet(c *client, args [][]byte) {
 		return
 	}
 	s := c.srv
-	s.cfgMu.Lock()
-	for i, p := range params {
-		if p.apply == nil {
-			continue
-		}
-		if err := p.apply(s, values[i]); err != "" {
-			s.cfgMu.Unlock()
-			c.out.Error(fmt.Sprintf(msgConfigSetFailed, p.name, err))
-			return
-		}
+	old := s.setConfig(params, values)
+	if i, err := s.applyConfig(params); err != "" {
+		s.setConfig(params, old)
+		s.applyConfig(params)
+		c.out.Error(fmt.Sprintf(msgConfigSetFailed, params[i].name, err))
+		return
 	}
+	s.configApplied(c)
+	c.out.OK()
+}
+
+// setConfig gives params their values and returns their old ones.
+func (s *Server) setConfig(params []*configParam, values []string) []string {
+	s.cfgMu.Lock()
+	defer s.cfgMu.Unlock()
+	old := make([]string, len(params))
 	for i, p := range params {
+		old[i] = s.configValue(p)
 		if s.configChanged == nil {
 			s.configChanged = map[string]bool{}
 		}
@@ -651,22 +722,31 @@ func cmdConfigSet(c *client, args [][]byte) {
 		}
 		s.noopConfig[p.storedName()] = values[i]
 	}
-	s.cfgMu.Unlock()
-	s.configApplied(c)
-	c.out.OK()
+	return old
+}
+
+// applyConfig runs the apply work of params once each, in their order,
+// and returns the first failure and the index of the parameter it came
+// with.
+func (s *Server) applyConfig(params []*configParam) (int, paramError) {
+	done := map[*configApply]bool{}
+	for i, p := range params {
+		if p.apply == nil || done[p.apply] {
+			continue
+		}
+		done[p.apply] = true
+		if err := p.apply.run(s); err != "" {
+			return i, err
+		}
+	}
+	return 0, ""
 }
 
 // configApplied brings the server in line with new settings: evict down to
-// a lower maxmemory (the caller holds the exclusive storage lock), and,
-// with no password any more, let every client in, as Redis does.
+// a lower maxmemory (the caller holds the exclusive storage lock).
 func (s *Server) configApplied(c *client) {
 	if err := c.tx.MakeRoom(nil); err != nil && s.store.Policy() != storage.NoEviction {
 		s.log.Warn("cannot evict down to maxmemory", "maxmemory", s.store.MaxMemory(), "used", s.store.Used())
-	}
-	if s.password() == "" {
-		for _, o := range s.clientsWhere(func(o *client) bool { return !o.authed.Load() }) {
-			o.authed.Store(true)
-		}
 	}
 }
 
@@ -680,6 +760,7 @@ func cmdConfigResetStat(c *client, args [][]byte) {
 	s.stats.rejected.Store(0)
 	s.info.peakMemory.Store(0)
 	s.resetCommandStats()
+	s.scheduler.ResetStats()
 	c.out.OK()
 }
 

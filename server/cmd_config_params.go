@@ -10,9 +10,6 @@ import "math"
 // bounds are Redis 7.0.15's; immutable and protected ones are refused as
 // Redis refuses them. NoopConfigParams lists their names for the README.
 var noopConfigParams = []configParam{
-	enumParam("acl-pubsub-default", "resetchannels", "allchannels", "resetchannels"),
-	immutableParam("aclfile", ""),
-	intParam("acllog-max-len", "128", 0, math.MaxInt64),
 	intParam("active-defrag-cycle-max", "25", 1, 99),
 	intParam("active-defrag-cycle-min", "1", 1, 99),
 	memoryParam("active-defrag-ignore-bytes", "104857600", 1, math.MaxInt64),
@@ -48,7 +45,6 @@ var noopConfigParams = []configParam{
 	intParam("cluster-announce-port", "0", 0, 65535),
 	intParam("cluster-announce-tls-port", "0", 0, 65535),
 	immutableParam("cluster-config-file", "nodes.conf"),
-	immutableParam("cluster-enabled", "no"),
 	memoryParam("cluster-link-sendbuf-limit", "0", 0, math.MaxInt64),
 	intParam("cluster-migration-barrier", "1", 0, math.MaxInt32),
 	intParam("cluster-node-timeout", "15000", 0, math.MaxInt64),
@@ -102,7 +98,6 @@ var noopConfigParams = []configParam{
 	immutableParam("pidfile", ""),
 	stringParam("proc-title-template", "{title} {listen-addr} {server-mode}"),
 	enumParam("propagation-error-behavior", "ignore", "ignore", "panic", "panic-on-replicas"),
-	boolParam("protected-mode", "yes"),
 	boolParam("rdb-del-sync-files", "no"),
 	boolParam("rdb-save-incremental-fsync", "yes"),
 	immutableParam("rdbchecksum", "yes"),
@@ -150,26 +145,6 @@ var noopConfigParams = []configParam{
 	immutableParam("syslog-ident", "redis"),
 	immutableParam("tcp-backlog", "511"),
 	intParam("tcp-keepalive", "300", 0, math.MaxInt32),
-	enumParam("tls-auth-clients", "yes", "no", "yes", "optional"),
-	stringParam("tls-ca-cert-dir", ""),
-	stringParam("tls-ca-cert-file", ""),
-	stringParam("tls-cert-file", ""),
-	stringParam("tls-ciphers", ""),
-	stringParam("tls-ciphersuites", ""),
-	stringParam("tls-client-cert-file", ""),
-	stringParam("tls-client-key-file", ""),
-	secretParam("tls-client-key-file-pass", ""),
-	boolParam("tls-cluster", "no"),
-	stringParam("tls-dh-params-file", ""),
-	stringParam("tls-key-file", ""),
-	secretParam("tls-key-file-pass", ""),
-	intParam("tls-port", "0", 0, 65535),
-	boolParam("tls-prefer-server-ciphers", "no"),
-	stringParam("tls-protocols", ""),
-	boolParam("tls-replication", "no"),
-	intParam("tls-session-cache-size", "20480", 0, math.MaxInt32),
-	intParam("tls-session-cache-timeout", "300", 0, math.MaxInt32),
-	boolParam("tls-session-caching", "yes"),
 	immutableParam("unixsocket", ""),
 	immutableParam("unixsocketperm", "0"),
 	intParam("zset-max-listpack-entries", "128", 0, math.MaxInt64),
@@ -184,6 +159,29 @@ var noopConfigParams = []configParam{
 	{name: "save", kind: paramSave, def: "3600 1 300 100 60 10000"},
 	{name: "shutdown-on-sigint", kind: paramEnumFlags, def: "default", values: shutdownFlags},
 	{name: "shutdown-on-sigterm", kind: paramEnumFlags, def: "default", values: shutdownFlags},
+}
+
+// unsupportedConfigParams are Redis 7.0's parameters whose only value
+// Strata can honour is Redis's default: CONFIG SET accepts that value
+// (tools set defaults back) and refuses any other with the reason, rather
+// than accept a security setting without effect.
+// UnsupportedConfigParams lists them for the README.
+var unsupportedConfigParams = []configParam{
+	unsupportedParam(secretParam("tls-key-file-pass", ""), "Go's crypto/tls reads unencrypted keys only"),
+	unsupportedParam(stringParam("tls-client-cert-file", ""), "it makes no outgoing TLS connections (replication, cluster bus)"),
+	unsupportedParam(stringParam("tls-client-key-file", ""), "it makes no outgoing TLS connections (replication, cluster bus)"),
+	unsupportedParam(secretParam("tls-client-key-file-pass", ""), "it makes no outgoing TLS connections (replication, cluster bus)"),
+	unsupportedParam(boolParam("tls-replication", "no"), "it has no replication"),
+	unsupportedParam(boolParam("tls-cluster", "no"), "it has no cluster bus"),
+	unsupportedParam(stringParam("tls-dh-params-file", ""), "Go's crypto/tls has no DHE cipher suites"),
+	unsupportedParam(boolParam("tls-prefer-server-ciphers", "no"), "Go's crypto/tls picks the suite from both sides' preferences itself"),
+	unsupportedParam(intParam("tls-session-cache-size", "20480", 0, math.MaxInt32), "Go's crypto/tls resumes sessions with tickets, which need no server cache"),
+	unsupportedParam(intParam("tls-session-cache-timeout", "300", 0, math.MaxInt32), "Go's crypto/tls sets the lifetime of session tickets"),
+}
+
+func unsupportedParam(p configParam, why string) configParam {
+	p.unsupported = why
+	return p
 }
 
 // shutdownFlags are the words of shutdown-on-sigint and -sigterm.

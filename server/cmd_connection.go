@@ -4,9 +4,10 @@ package server
 // https://redis.io/commands/?group=connection
 
 import (
-	"crypto/subtle"
 	"fmt"
 	"math"
+
+	"github.com/stratakv/strata/acl"
 )
 
 func registerConnectionCommands(t commandTable) {
@@ -21,10 +22,6 @@ func registerConnectionCommands(t commandTable) {
 	)
 	registerClientCommands(t)
 }
-
-// defaultUser is the only user Strata has: requirepass is its password, as
-// in Redis without ACL users.
-const defaultUser = "default"
 
 // redacted replaces secrets in a command's arguments before the slow log
 // records them, as Redis's redactClientCommandArgument does.
@@ -54,6 +51,10 @@ func cmdSelect(c *client, args [][]byte) {
 	}
 	if n < math.MinInt32 || n > math.MaxInt32 {
 		c.out.Error(msgIntRange)
+		return
+	}
+	if c.srv.clusterEnabled() && n != 0 {
+		c.out.Error(msgSelectCluster)
 		return
 	}
 	if n < 0 || n >= int64(c.srv.store.Databases()) {
@@ -90,12 +91,12 @@ func (c *client) closeAfterReply() {
 }
 
 // cmdReset returns the connection to the state of a new one: database 0,
-// RESP2, no transaction, no watched keys, no name, not authenticated when a
-// password is set.
+// RESP2, no transaction, no watched keys, no name, the default user (not
+// authenticated when it has a password).
 func cmdReset(c *client, args [][]byte) {
 	c.selectDB(0)
 	c.setProtocol(false)
-	c.authed.Store(c.srv.password() == "")
+	c.setDefaultAuth()
 	c.setMulti(nil)
 	c.srv.watches.unwatchAll(c)
 	c.srv.pubsub.dropAll(c)
@@ -112,33 +113,33 @@ func cmdAuth(c *client, args [][]byte) {
 		c.out.Error(msgSyntax)
 		return
 	}
-	user, pass := []byte(defaultUser), args[len(args)-1]
+	user, pass := []byte(acl.DefaultUser), args[len(args)-1]
 	if len(args) == 3 {
 		user = args[1]
-		args[1] = redacted
 	}
-	args[len(args)-1] = redacted
-	if len(args) == 2 && c.srv.password() == "" {
+	args[1], args[len(args)-1] = redacted, redacted // for the slow log; user and pass keep theirs
+	if len(args) == 2 && c.srv.users.Default().NoPass() {
 		c.out.Error(msgAuthNotSet)
 		return
 	}
-	if !c.authenticate(user, pass) {
+	if !c.authenticate(args[0], user, pass) {
 		c.out.Error(msgWrongPass)
 		return
 	}
 	c.out.OK()
 }
 
-// authenticate checks a username and password, as the default user with
-// requirepass as its password (any password when none is set), and marks
-// the client authenticated when they match. A failed attempt leaves an
-// authenticated client authenticated, as in Redis.
-func (c *client) authenticate(user, pass []byte) bool {
-	want := c.srv.password()
-	if string(user) != defaultUser ||
-		want != "" && subtle.ConstantTimeCompare(pass, []byte(want)) != 1 {
+// authenticate logs the client in as user when pass is one of its
+// passwords (any, for a nopass user) and it is on. A failed attempt is
+// recorded in the ACL log under the command's name as sent (cmdName), and
+// leaves an authenticated client as it was, as in Redis.
+func (c *client) authenticate(cmdName, user, pass []byte) bool {
+	u, ok := c.srv.users.Authenticate(user, pass)
+	if !ok {
+		c.logDenial(acl.DeniedAuth, c.aclContext(), string(cmdName), string(user))
 		return false
 	}
+	c.user.Store(u)
 	c.authed.Store(true)
 	return true
 }
@@ -174,7 +175,7 @@ func cmdHello(c *client, args [][]byte) {
 			return
 		}
 	}
-	if user != nil && !c.authenticate(user, pass) {
+	if user != nil && !c.authenticate(args[0], user, pass) {
 		c.out.Error(msgWrongPass)
 		return
 	}
@@ -206,7 +207,7 @@ func cmdHello(c *client, args [][]byte) {
 	c.out.BulkString("id")
 	c.out.Int(c.id)
 	c.out.BulkString("mode")
-	c.out.BulkString("standalone")
+	c.out.BulkString(c.srv.redisMode())
 	c.out.BulkString("role")
 	c.out.BulkString("master")
 	c.out.BulkString("modules")

@@ -271,6 +271,10 @@ func cmdCopy(c *client, args [][]byte) {
 		c.out.Error(msgDBIndex)
 		return
 	}
+	if c.srv.clusterEnabled() && dbIndex != 0 {
+		c.out.Error(msgCopyDBCluster)
+		return
+	}
 	if dbIndex == c.dbIndex && string(src) == string(dst) {
 		c.out.Error(msgSameObject)
 		return
@@ -285,6 +289,10 @@ func cmdCopy(c *client, args [][]byte) {
 }
 
 func cmdMove(c *client, args [][]byte) {
+	if c.srv.clusterEnabled() {
+		c.out.Error(msgMoveCluster)
+		return
+	}
 	n, ok := argInt32(c, args[2])
 	if !ok {
 		return
@@ -376,6 +384,10 @@ func (c *client) liveIn(db int, key string) bool {
 }
 
 func cmdSwapDB(c *client, args [][]byte) {
+	if c.srv.clusterEnabled() {
+		c.out.Error(msgSwapDBCluster)
+		return
+	}
 	a, okA := argInt(args[1])
 	if !okA || a < math.MinInt32 || a > math.MaxInt32 {
 		c.out.Error(msgInvalidFirstDB)

@@ -32,8 +32,10 @@ const (
 
 func registerLeaseCommands(t commandTable) {
 	t.add(
-		&command{name: "cache.lease", handler: cmdCacheLease, arity: -2, firstKey: 1, lastKey: 1, keyStep: 1},
-		&command{name: "cache.lease.release", handler: cmdCacheLeaseRelease, arity: 3, firstKey: 1, lastKey: 1, keyStep: 1},
+		&command{name: "cache.lease", handler: cmdCacheLease, arity: -2, firstKey: 1, lastKey: 1, keyStep: 1,
+			categories: "@read @fast @cache"},
+		&command{name: "cache.lease.release", handler: cmdCacheLeaseRelease, arity: 3, firstKey: 1, lastKey: 1, keyStep: 1,
+			categories: "@read @fast @cache"},
 	)
 }
 

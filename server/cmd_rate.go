@@ -29,10 +29,14 @@ import (
 func registerRateCommands(t commandTable) {
 	const rw = flagWrite | flagDenyOOM
 	t.add(
-		&command{name: "cache.rate", handler: cmdCacheRate, arity: -4, flags: rw, firstKey: 1, lastKey: 1, keyStep: 1, write: cache.WriteOwnTTL},
-		&command{name: "cache.rate.reset", handler: cmdCacheRateReset, arity: 2, flags: flagWrite, firstKey: 1, lastKey: 1, keyStep: 1},
-		&command{name: "cl.throttle", handler: cmdClThrottle, arity: -5, flags: rw, firstKey: 1, lastKey: 1, keyStep: 1, write: cache.WriteOwnTTL},
-		&command{name: "cache.throttle", handler: cmdCacheThrottle, arity: 3, flags: rw, firstKey: 1, lastKey: 1, keyStep: 1, write: cache.WriteOwnTTL},
+		&command{name: "cache.rate", handler: cmdCacheRate, arity: -4, flags: rw, firstKey: 1, lastKey: 1, keyStep: 1, write: cache.WriteOwnTTL,
+			categories: "@write @fast @cache"},
+		&command{name: "cache.rate.reset", handler: cmdCacheRateReset, arity: 2, flags: flagWrite, firstKey: 1, lastKey: 1, keyStep: 1,
+			categories: "@write @keyspace @fast @cache"},
+		&command{name: "cl.throttle", handler: cmdClThrottle, arity: -5, flags: rw, firstKey: 1, lastKey: 1, keyStep: 1, write: cache.WriteOwnTTL,
+			categories: "@write @fast @cache"},
+		&command{name: "cache.throttle", handler: cmdCacheThrottle, arity: 3, flags: rw, firstKey: 1, lastKey: 1, keyStep: 1, write: cache.WriteOwnTTL,
+			categories: "@write @fast @cache"},
 	)
 }
 

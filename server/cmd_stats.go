@@ -13,11 +13,14 @@ import (
 
 func registerStatsCommands(t commandTable) {
 	t.add(
-		&command{name: "cache.stats", handler: cmdCacheStats, arity: -1, flags: flagNoData},
+		// STATS is INFO for namespaces, and @dangerous as INFO is.
+		&command{name: "cache.stats", handler: cmdCacheStats, arity: -1, flags: flagNoData, categories: "@slow @dangerous @cache"},
 		// HOTKEYS takes its shard locks one at a time itself, so that it
 		// never stalls other clients for long; inside EXEC, which holds
-		// the store lock, it could not.
-		&command{name: "cache.hotkeys", handler: cmdCacheHotKeys, arity: -1, flags: flagNoData | flagNoMulti},
+		// the store lock, it could not. It names keys whatever the
+		// caller's key patterns, as KEYS does.
+		&command{name: "cache.hotkeys", handler: cmdCacheHotKeys, arity: -1, flags: flagNoData | flagNoMulti,
+			categories: "@read @keyspace @slow @dangerous @cache"},
 	)
 }
 
@@ -116,20 +119,41 @@ func (s *Server) cacheStats(ns *storage.Counters) []cacheStat {
 		cacheStat{name: "origin_stale", n: ctr.OriginStale.Load()},
 		cacheStat{name: "origin_refreshes", n: ctr.OriginRefreshes.Load()},
 	)
+	if ns == nil {
+		// A warm-up run is a job's, not a namespace's: the keyspace's
+		// statistics alone count runs (their keys are in sets).
+		w := s.scheduler.Totals()
+		stats = append(stats,
+			cacheStat{name: "warmup_runs", n: w.Runs},
+			cacheStat{name: "warmup_failed_runs", n: w.FailedRuns},
+			cacheStat{name: "warmup_skipped_runs", n: w.SkippedRuns},
+			cacheStat{name: "warmup_loaded", n: w.Loaded},
+			cacheStat{name: "warmup_failed", n: w.Failed},
+			cacheStat{name: "warmup_skipped", n: w.Skipped},
+		)
+	}
 	stats = append(stats, cacheStat{name: "keys", n: st.keys}, cacheStat{name: "bytes", n: st.bytes})
 	return append(stats, cacheStat{name: "compression_ratio", ratio: st.compression(), isRatio: true})
 }
 
-// cmdCacheStats: CACHE.STATS [namespace] -> a map of the statistics (a
-// flat array of names and values in RESP2, ratios as doubles).
+// cmdCacheStats: CACHE.STATS [CLUSTER] [namespace] -> a map of the
+// statistics (a flat array of names and values in RESP2, ratios as
+// doubles); with CLUSTER, of every node of the cluster together
+// (cluster_fanout.go).
 func cmdCacheStats(c *client, args [][]byte) {
+	wide := len(args) > 1 && is(args[1], "cluster")
+	if wide {
+		args = args[1:]
+	}
 	if len(args) > 2 {
 		c.out.Error(wrongArity("cache.stats"))
 		return
 	}
 	var ns *storage.Counters
+	var name []byte
 	if len(args) == 2 {
-		space, ok := c.srv.cache.Rules().ByName(string(args[1]))
+		name = args[1]
+		space, ok := c.srv.cache.Rules().ByName(string(name))
 		if !ok {
 			c.out.Error(msgNoNamespace)
 			return
@@ -139,6 +163,13 @@ func cmdCacheStats(c *client, args [][]byte) {
 		ns = c.srv.cache.NamespaceCounters(space)
 	}
 	stats := c.srv.cacheStats(ns)
+	if wide && c.srv.cluster != nil {
+		var msg string
+		if stats, msg = c.srv.clusterStats(stats, name); msg != "" {
+			c.out.Error(msg)
+			return
+		}
+	}
 	c.out.Map(len(stats))
 	for _, st := range stats {
 		c.out.BulkString(st.name)

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -10,29 +11,25 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/stratakv/strata/policy"
+	"github.com/stratakv/strata/scheduler"
 )
 
-// statsOf runs CACHE.STATS through go-redis and returns its fields,
-// whatever the protocol's shape for them (a map in RESP3, a flat array in
-// RESP2).
-func statsOf(t *testing.T, rdb *redis.Client) map[string]any {
+// statsOf runs CACHE.STATS [namespace] through go-redis and returns its
+// fields, whatever the protocol's shape for them (a map in RESP3, a flat
+// array in RESP2).
+func statsOf(t *testing.T, rdb *redis.Client, namespace ...string) map[string]any {
 	t.Helper()
-	v, err := rdb.Do(context.Background(), "CACHE.STATS").Result()
-	if err != nil {
-		t.Fatalf("CACHE.STATS: %v", err)
+	args := []any{"CACHE.STATS"}
+	for _, ns := range namespace {
+		args = append(args, ns)
 	}
-	out := map[string]any{}
-	switch r := v.(type) {
-	case map[any]any:
-		for k, x := range r {
-			out[k.(string)] = x
-		}
-	case []any:
-		for i := 0; i+1 < len(r); i += 2 {
-			out[r[i].(string)] = r[i+1]
-		}
-	default:
-		t.Fatalf("CACHE.STATS replied %T", v)
+	v, err := rdb.Do(context.Background(), args...).Result()
+	if err != nil {
+		t.Fatalf("%v: %v", args, err)
+	}
+	out := toMap(v)
+	if out == nil {
+		t.Fatalf("%v replied %T", args, v)
 	}
 	return out
 }
@@ -65,6 +62,8 @@ func TestCacheStats(t *testing.T) {
 		"rate_allowed": int64(2), "rate_denied": int64(1), "compression_ratio": 1.0,
 		"origin_requests": int64(0), "origin_failures": int64(0), "origin_not_found": int64(0),
 		"origin_negative_hits": int64(0), "origin_shared": int64(0), "origin_stale": int64(0), "origin_refreshes": int64(0),
+		"warmup_runs": int64(0), "warmup_failed_runs": int64(0), "warmup_skipped_runs": int64(0),
+		"warmup_loaded": int64(0), "warmup_failed": int64(0), "warmup_skipped": int64(0),
 		"keys": int64(3), // r, g and t: a and short are gone
 	}
 	for _, proto := range []int{2, 3} {
@@ -124,18 +123,6 @@ func TestCacheStatsNamespace(t *testing.T) {
 
 	rdb := redis.NewClient(&redis.Options{Addr: s.Addr(), Protocol: 2, DisableIndentity: true})
 	defer rdb.Close()
-	nsStats := func(name string) map[string]any {
-		t.Helper()
-		v, err := rdb.Do(context.Background(), "CACHE.STATS", name).Slice()
-		if err != nil {
-			t.Fatalf("CACHE.STATS %s: %v", name, err)
-		}
-		out := map[string]any{}
-		for i := 0; i+1 < len(v); i += 2 {
-			out[v[i].(string)] = v[i+1]
-		}
-		return out
-	}
 	cases := []struct {
 		ns   string
 		want map[string]int64
@@ -149,7 +136,7 @@ func TestCacheStatsNamespace(t *testing.T) {
 		{"default", map[string]int64{"memory_hits": 1, "misses": 0, "sets": 1, "deletes": 0, "rate_allowed": 0, "throttle_allowed": 0, "keys": 1}},
 	}
 	for _, tc := range cases {
-		got := nsStats(tc.ns)
+		got := statsOf(t, rdb, tc.ns)
 		for k, w := range tc.want {
 			if got[k] != w {
 				t.Errorf("%s: %s = %v, want %d", tc.ns, k, got[k], w)
@@ -261,15 +248,17 @@ func TestCacheHotKeysRefusedInMulti(t *testing.T) {
 // TestCacheStatsResetStat: CONFIG RESETSTAT zeroes the counters, not the
 // bytes stored.
 func TestCacheStatsResetStat(t *testing.T) {
-	s := startServer(t, Config{})
+	o := newTestOrigin(t, schoolOrigin)
+	s := startServer(t, Config{Warmup: []scheduler.Job{schoolJob(o, "")}})
 	c := dial(t, s)
 	c.do("CACHE.THROTTLE", "t", "60")
 	c.do("CACHE.RATE", "r", "5", "60")
+	c.do("CACHE.WARMUP", "RUN", "primary-schools")
 	c.expect("+OK\r\n", "CONFIG", "RESETSTAT")
 	rdb := redis.NewClient(&redis.Options{Addr: s.Addr(), DisableIndentity: true})
 	defer rdb.Close()
 	got := statsOf(t, rdb)
-	for _, k := range []string{"sets", "throttle_allowed", "rate_allowed"} {
+	for _, k := range []string{"sets", "throttle_allowed", "rate_allowed", "warmup_runs", "warmup_loaded"} {
 		if got[k] != int64(0) {
 			t.Errorf("%s = %v after CONFIG RESETSTAT", k, got[k])
 		}
@@ -297,14 +286,7 @@ func TestCacheStatsCountOnce(t *testing.T) {
 	c.expect("+OK\r\n", "SET", "other", "x")
 	rdb := redis.NewClient(&redis.Options{Addr: s.Addr(), Protocol: 2, DisableIndentity: true})
 	defer rdb.Close()
-	v, err := rdb.Do(context.Background(), "CACHE.STATS", "products").Slice()
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]any{}
-	for i := 0; i+1 < len(v); i += 2 {
-		got[v[i].(string)] = v[i+1]
-	}
+	got := statsOf(t, rdb, "products")
 	for k, want := range map[string]any{"sets": int64(6), "memory_hits": int64(2), "misses": int64(1), "hit_rate": "0.6667"} {
 		if got[k] != want {
 			t.Errorf("products %s = %v, want %v", k, got[k], want)
@@ -312,5 +294,105 @@ func TestCacheStatsCountOnce(t *testing.T) {
 	}
 	if all := statsOf(t, rdb); all["sets"] != int64(7) {
 		t.Errorf("keyspace sets = %v, want 7", all["sets"])
+	}
+}
+
+// TestCacheStatsCountLoadsOnce: a read-through command runs twice when it
+// loads (readthrough.go), yet counts each of its reads once, and each
+// load once: an origin request and a write.
+func TestCacheStatsCountLoadsOnce(t *testing.T) {
+	clk := newTestClock() // stopped: hot key counts do not decay
+	o := newTestOrigin(t, echoPath)
+	s := originServer(t, o, clk, policy.Namespace{})
+	c := dial(t, s)
+	c.expect("+OK\r\n", "SET", "school:have", "x")
+	c.expect("+OK\r\n", "SET", "other", "y")
+	c.expect("*4\r\n"+bulk("x")+bulk("v:new")+bulk("y")+"$-1\r\n", "MGET", "school:have", "school:new", "other", "nope")
+	c.expect(bulk("v:new"), "GET", "school:new")
+
+	rdb := redis.NewClient(&redis.Options{Addr: s.Addr(), DisableIndentity: true})
+	defer rdb.Close()
+	for _, tc := range []struct {
+		ns   []string
+		want map[string]int64
+	}{
+		{nil, map[string]int64{"memory_hits": 3, "misses": 2, "sets": 3, "origin_requests": 1, "origin_failures": 0}},
+		{[]string{"schools"}, map[string]int64{"memory_hits": 2, "misses": 1, "sets": 2, "origin_requests": 1}},
+		{[]string{"default"}, map[string]int64{"memory_hits": 1, "misses": 1, "sets": 1, "origin_requests": 0}},
+	} {
+		got := statsOf(t, rdb, tc.ns...)
+		for k, w := range tc.want {
+			if got[k] != w {
+				t.Errorf("CACHE.STATS %v: %s = %v, want %d", tc.ns, k, got[k], w)
+			}
+		}
+	}
+	// Each key was read once by the MGET, and school:new once more by GET
+	// (ties come in key order).
+	c.expect("*3\r\n*2\r\n$10\r\nschool:new\r\n:2\r\n*2\r\n$5\r\nother\r\n:1\r\n*2\r\n$11\r\nschool:have\r\n:1\r\n",
+		"CACHE.HOTKEYS")
+	if n := o.requests.Load(); n != 1 {
+		t.Errorf("origin requests = %d, want 1", n)
+	}
+}
+
+// TestCacheStatsCountWarmupsOnce: a warm-up run counts once as a run, and
+// each key it loads once as a write; a refresh run's reloads count once
+// as origin requests too; none of them counts as a read.
+func TestCacheStatsCountWarmupsOnce(t *testing.T) {
+	clk := newTestClock()
+	o := newTestOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/cache/") {
+			echoPath(w, r)
+			return
+		}
+		schoolOrigin(w, r)
+	})
+	s := startServer(t, Config{Clock: clk.Now,
+		Namespaces: []policy.Namespace{{Name: "schools", Match: "school:", TTL: time.Minute, Origin: o.URL + "/cache/{suffix}"}},
+		Warmup: []scheduler.Job{schoolJob(o, ""),
+			{Name: "refresh", Source: scheduler.Source{Refresh: &scheduler.Refresh{Within: time.Hour}}}},
+	})
+	c := dial(t, s)
+	rdb := redis.NewClient(&redis.Options{Addr: s.Addr(), DisableIndentity: true})
+	defer rdb.Close()
+	check := func(step string, want map[string]int64, namespace ...string) {
+		t.Helper()
+		got := statsOf(t, rdb, namespace...)
+		for k, w := range want {
+			if got[k] != w {
+				t.Errorf("after %s, CACHE.STATS %v: %s = %v, want %d", step, namespace, k, got[k], w)
+			}
+		}
+	}
+
+	c.do("CACHE.WARMUP", "RUN", "primary-schools")
+	check("a run", map[string]int64{"sets": 2, "memory_hits": 0, "misses": 0, "origin_requests": 0,
+		"warmup_runs": 1, "warmup_failed_runs": 0, "warmup_loaded": 2, "warmup_failed": 0})
+	check("a run", map[string]int64{"sets": 2, "memory_hits": 0, "misses": 0}, "schools")
+
+	c.expect(bulk(`["central school 1"]`), "GET", "school:list:central:1") // now hot
+	c.do("CACHE.WARMUP", "RUN", "refresh")
+	check("a refresh", map[string]int64{"sets": 3, "memory_hits": 1, "misses": 0, "origin_requests": 1,
+		"warmup_runs": 2, "warmup_loaded": 3})
+	check("a refresh", map[string]int64{"sets": 3, "origin_requests": 1}, "schools")
+	c.expect(bulk("v:list:central:1"), "GET", "school:list:central:1")
+
+	c.do("CACHE.WARMUP", "CLEAR", "primary-schools")
+	check("a clear", map[string]int64{"sets": 5, "deletes": 2, "invalidations_warmup": 2, "warmup_runs": 3, "warmup_loaded": 5})
+
+	o.serve(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "down", http.StatusServiceUnavailable) })
+	c.do("CACHE.WARMUP", "RUN", "primary-schools")
+	check("a failed run", map[string]int64{"sets": 5, "warmup_runs": 4, "warmup_failed_runs": 1, "warmup_loaded": 5, "warmup_failed": 2,
+		"origin_requests": 1, "origin_failures": 0})
+
+	info, err := rdb.Info(context.Background(), "strata").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range []string{"\r\nwarmup_runs:4\r\n", "\r\nwarmup_failed_runs:1\r\n", "\r\nwarmup_loaded:5\r\n", "\r\norigin_requests:1\r\n"} {
+		if !strings.Contains(info, line) {
+			t.Errorf("INFO strata lacks %q:\n%s", line, info)
+		}
 	}
 }

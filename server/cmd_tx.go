@@ -4,9 +4,11 @@ package server
 // https://redis.io/docs/interact/transactions/
 
 import (
+	"fmt"
 	"sync"
 	"sync/atomic"
 
+	"github.com/stratakv/strata/acl"
 	"github.com/stratakv/strata/storage"
 )
 
@@ -92,8 +94,25 @@ func cmdExec(c *client, args [][]byte) {
 	}
 	c.out.Array(len(m.queue))
 	for _, q := range m.queue {
+		// The user's permissions may have changed since the command was
+		// queued: they are checked again, as Redis does.
+		if d, _ := c.checkACL(q.cmd, q.args, acl.ContextMulti); d != acl.Allowed {
+			c.out.Error(fmt.Sprintf(msgExecNoPerm, execDenialReason(d)))
+			continue
+		}
 		c.call(q.cmd, q.args, false)
 	}
+}
+
+// execDenialReason words why EXEC refuses a queued command.
+func execDenialReason(d acl.Denial) string {
+	switch d {
+	case acl.DeniedKey:
+		return msgExecNoPermKey
+	case acl.DeniedChannel:
+		return msgExecNoPermChannel
+	}
+	return msgExecNoPermCommand
 }
 
 func cmdWatch(c *client, args [][]byte) {

@@ -12,10 +12,8 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/stratakv/strata/scheduler"
@@ -24,9 +22,13 @@ import (
 func registerWarmupCommands(t commandTable) {
 	t.container("cache.warmup", -2,
 		&command{name: "list", handler: cmdWarmupList, arity: 2, flags: flagNoData},
-		&command{name: "run", handler: cmdWarmupRun, arity: -3, flags: flagNoData | flagNoMulti},
+		// RUN and CLEAR write a job's keys whatever the caller's key
+		// patterns: @admin and @dangerous keep them out of @write grants.
+		&command{name: "run", handler: cmdWarmupRun, arity: -3, flags: flagNoData | flagNoMulti,
+			categories: "@admin @slow @dangerous @cache"},
 		&command{name: "status", handler: cmdWarmupStatus, arity: -2, flags: flagNoData},
-		&command{name: "clear", handler: cmdWarmupClear, arity: 3, flags: flagWrite | flagNoData | flagNoMulti},
+		&command{name: "clear", handler: cmdWarmupClear, arity: 3, flags: flagWrite | flagNoData | flagNoMulti,
+			categories: "@write @admin @slow @dangerous @cache"},
 		&command{name: "help", handler: cmdWarmupHelp, arity: 2, flags: flagNoData},
 	)
 }
@@ -53,7 +55,7 @@ func cmdWarmupHelp(c *client, args [][]byte) { c.out.Help(warmupHelp) }
 // from the config, after the cache.
 func (s *Server) initWarmup() error {
 	s.loader = scheduler.NewLoader(s.cache, scheduler.LoaderConfig{Logger: s.log})
-	sched, err := scheduler.New(s.cache, scheduler.Config{Jobs: s.cfg.Warmup, Loader: s.loader, Logger: s.log})
+	sched, err := scheduler.New(s.cache, scheduler.Config{Jobs: s.cfg.Warmup, Loader: s.loader, Logger: s.log, Cluster: s.scheduleCluster()})
 	if err != nil {
 		return fmt.Errorf("server: %w", err)
 	}
@@ -145,11 +147,11 @@ func cmdWarmupStatus(c *client, args [][]byte) {
 }
 
 // writeStatus writes a job's status: name, state, done, total, runs,
-// skipped_runs, next_run, and its last run's trigger, last_run,
-// last_duration_ms, last_loaded, last_failed, last_skipped, last_error
-// (nulls before the first run).
+// failed_runs, skipped_runs, next_run, and its last run's trigger,
+// last_run, last_duration_ms, last_loaded, last_failed, last_skipped,
+// last_error (nulls before the first run).
 func writeStatus(c *client, st scheduler.Status) {
-	c.out.Map(14)
+	c.out.Map(15)
 	c.out.BulkString("name")
 	c.out.BulkString(st.Name)
 	c.out.BulkString("state")
@@ -160,6 +162,8 @@ func writeStatus(c *client, st scheduler.Status) {
 	c.out.Int(st.Total)
 	c.out.BulkString("runs")
 	c.out.Int(st.Runs)
+	c.out.BulkString("failed_runs")
+	c.out.Int(st.FailedRuns)
 	c.out.BulkString("skipped_runs")
 	c.out.Int(st.SkippedRuns)
 	c.out.BulkString("next_run")
@@ -250,50 +254,4 @@ func warmupError(name string, err error) string {
 		return msgShuttingDown
 	}
 	return storageError(err) // CLEAR's invalidation met a disk error
-}
-
-// warmupJob is a job's status as the admin listener's /api/warmup gives
-// it: CACHE.WARMUP STATUS's fields, in JSON.
-type warmupJob struct {
-	Name        string     `json:"name"`
-	Schedule    string     `json:"schedule"`
-	Source      string     `json:"source"`
-	State       string     `json:"state"`
-	Done        int64      `json:"done"`
-	Total       int64      `json:"total"`
-	Runs        int64      `json:"runs"`
-	SkippedRuns int64      `json:"skipped_runs"`
-	NextRun     *time.Time `json:"next_run"`
-	Last        *warmupRun `json:"last"`
-}
-
-type warmupRun struct {
-	Trigger    string    `json:"trigger"`
-	Started    time.Time `json:"started"`
-	DurationMS int64     `json:"duration_ms"`
-	Loaded     int64     `json:"loaded"`
-	Failed     int64     `json:"failed"`
-	Skipped    int64     `json:"skipped"`
-	Error      string    `json:"error,omitempty"`
-}
-
-// serveWarmup answers GET /api/warmup: every job's status, so a
-// dashboard or a check can see whether the warm-ups ran.
-func (s *Server) serveWarmup(w http.ResponseWriter, r *http.Request) {
-	jobs := []warmupJob{}
-	for _, st := range s.scheduler.List() {
-		j := warmupJob{Name: st.Name, Schedule: st.Schedule, Source: st.Source, State: jobState(st),
-			Done: st.Done, Total: st.Total, Runs: st.Runs, SkippedRuns: st.SkippedRuns}
-		if !st.Next.IsZero() {
-			j.NextRun = &st.Next
-		}
-		if l := st.Last; l != nil {
-			j.Last = &warmupRun{Trigger: l.Trigger, Started: l.Started, DurationMS: l.Duration.Milliseconds(),
-				Loaded: l.Loaded, Failed: l.Failed, Skipped: l.Skipped, Error: l.Err}
-		}
-		jobs = append(jobs, j)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	json.NewEncoder(w).Encode(map[string]any{"jobs": jobs})
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/stratakv/strata/acl"
 	"github.com/stratakv/strata/cache"
 )
 
@@ -55,6 +56,9 @@ const (
 	// flagNoMonitor marks commands MONITOR does not show: Redis's admin
 	// and skip_monitor ones. Derived when the table is built.
 	flagNoMonitor
+	// flagAsking marks commands a cluster node serves for a slot it is
+	// importing as if the client had sent ASKING (Redis's CMD_ASKING).
+	flagAsking
 )
 
 // command is one entry of the command table: it drives dispatch, arity
@@ -85,6 +89,13 @@ type command struct {
 	// stats are the command's INFO commandstats counters (cmdstats.go),
 	// made on its first call.
 	stats atomic.Pointer[cmdStats]
+	// categories are the ACL categories of a command Redis does not have
+	// ("@write @fast @cache"), which COMMAND INFO shows and ACL rules
+	// grant; without them they follow its flags (see generatedInfo).
+	// Redis's own commands have Redis's.
+	categories string
+	// perm is the command in the server's ACL catalog (acl.go).
+	perm *acl.Command
 }
 
 // commandTable maps lower-case command names to their entries.
@@ -142,13 +153,43 @@ func newCommandTable() commandTable {
 	registerLatencyCommands(t)
 	registerGeoCommands(t)
 	registerSortCommands(t)
+	registerDumpCommands(t)
+	registerACLCommands(t)
+	registerClusterCommands(t)
 	t.deriveScriptFlags()
+	t.deriveMovableKeys()
 	return t
 }
 
+// deriveMovableKeys gives Redis's movablekeys commands that have no key
+// finder of their own one that applies their recorded key specs
+// (cmd_command.go), as Redis finds their keys (EVAL's numkeys, LMPOP's):
+// cluster routing needs every key. Locking is unchanged: a command with
+// no key positions still runs under the store lock (client.begin).
+func (t commandTable) deriveMovableKeys() {
+	for _, cmd := range t {
+		e, recorded := recorded().info[cmd.name]
+		if !recorded || !hasFlag(e, "movablekeys") || cmd.keys != nil {
+			continue
+		}
+		specs := keySpecs(e)
+		cmd.keys = func(args [][]byte, fn func(pos int)) {
+			keys, err := findKeys(specs, args)
+			if err != nil {
+				cmd.keyPositions(args, fn) // arguments the specs do not fit: the command refuses them
+				return
+			}
+			for _, k := range keys {
+				fn(k.pos)
+			}
+		}
+	}
+}
+
 // deriveScriptFlags sets flagNoScript, flagScriptWrite, flagAllowBusy,
-// flagTrackRead and flagNoMonitor on every command and subcommand, from the table's own flags and, for
-// Redis's commands, the COMMAND INFO Redis gives (cmd_command.go).
+// flagTrackRead and flagNoMonitor on every command and subcommand, from
+// the table's own flags and, for Redis's commands, the COMMAND INFO Redis
+// gives (cmd_command.go).
 func (t commandTable) deriveScriptFlags() {
 	derive := func(cmd *command) {
 		e, recorded := recorded().info[cmd.name]
@@ -194,20 +235,31 @@ func (cmd *command) keyArgs(args [][]byte, fn func(key []byte)) {
 		cmd.keys(args, func(pos int) { fn(args[pos]) })
 		return
 	}
-	if cmd.firstKey == 0 || cmd.firstKey >= len(args) {
-		return
+	cmd.keyPositions(args, func(pos int) { fn(args[pos]) })
+}
+
+// keyPositions calls fn with the position of each key argument by the
+// table's firstKey, lastKey and keyStep.
+func (cmd *command) keyPositions(args [][]byte, fn func(pos int)) {
+	first, last, step := cmd.keyRange(len(args))
+	for i := first; i <= last; i += step {
+		fn(i)
 	}
-	last := cmd.lastKey
+}
+
+// keyRange returns the positions of the key arguments of a command line
+// of n arguments by the table's firstKey, lastKey and keyStep: first to
+// last by step, none when last < first.
+func (cmd *command) keyRange(n int) (first, last, step int) {
+	if cmd.firstKey == 0 || cmd.firstKey >= n {
+		return 1, 0, 1
+	}
+	last = cmd.lastKey
 	if last < 0 {
-		last += len(args)
+		last += n
 	}
-	step := cmd.keyStep
-	if step <= 0 {
-		step = 1
-	}
-	for i := cmd.firstKey; i <= last && i < len(args); i += step {
-		fn(args[i])
-	}
+	step = max(cmd.keyStep, 1)
+	return cmd.firstKey, min(last, n-1), step
 }
 
 // unknownCommandError words the reply to an unknown command as Redis 7.0.

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/stratakv/strata/cluster"
 	"github.com/stratakv/strata/internal/resp"
 	"github.com/stratakv/strata/policy"
 	"github.com/stratakv/strata/scheduler"
@@ -35,8 +36,24 @@ type Config struct {
 	Timeout time.Duration
 	// MaxClients bounds connected clients (default 10000).
 	MaxClients int
-	// RequirePass, when set, makes every client AUTH first.
+	// RequirePass, when set, is the default user's password: every client
+	// must then AUTH first.
 	RequirePass string
+	// ACLFile is Redis's aclfile: the ACL users, loaded at start (an
+	// error stops it) and by ACL LOAD, written by ACL SAVE. Without one,
+	// ACL LOAD and SAVE are refused.
+	ACLFile string
+	// ACLPubSubDefault is acl-pubsub-default: the channels a new user or
+	// selector may use, "resetchannels" (none: the default, as in Redis
+	// 7.0) or "allchannels".
+	ACLPubSubDefault string
+	// RenameCommands is rename-command: each command named by a key is
+	// served under the value instead, or not at all when it is "".
+	RenameCommands map[string]string
+	// ProtectedMode is protected-mode, "yes" (the default) or "no": with
+	// it on and no password for the default user, clients from outside
+	// the loopback interface are told why and closed.
+	ProtectedMode string
 	// ProtoMaxBulkLen bounds one request argument (default 512mb).
 	ProtoMaxBulkLen int64
 	// NotifyKeyspaceEvents is Redis's notify-keyspace-events flags.
@@ -67,6 +84,18 @@ type Config struct {
 	// EnableDebugCommand is Redis's enable-debug-command: no (default),
 	// yes, or local (from loopback connections only).
 	EnableDebugCommand string
+	// ClusterEnabled serves Redis Cluster's client protocol
+	// (cluster-enabled): keys are routed by hash slot through a slot map,
+	// only database 0 is used, and keyless cache commands reach every
+	// node (see cluster.go).
+	ClusterEnabled bool
+	// ClusterNodeID is this node's id in the slot map (cluster-node-id);
+	// empty, the node is the one at its bind address and port.
+	ClusterNodeID string
+	// ClusterMap is the slot map to start with; nil, the node serves no
+	// slot until one is pushed with CLUSTER.SETMAP. A map the node saved
+	// in Dir with a higher version wins over it.
+	ClusterMap *cluster.Map
 	// ConfigFile is the path of the config file the server was started
 	// with, absolute, for INFO's config_file ("" for none).
 	ConfigFile string
@@ -78,6 +107,9 @@ type Config struct {
 	// AdminAddr is the host:port of the admin HTTP listener: /metrics,
 	// /healthz, /readyz and the dashboard (admin.go). Empty: none.
 	AdminAddr string
+	// TLS is the tls-* settings: a TLS listener on TLS.Port, and the
+	// certificates it and Server.TLSConfig serve (off by default).
+	TLS TLSSettings
 	// LogLevel is debug, verbose, notice or warning (default notice).
 	LogLevel string
 	// Logger receives the server's logs (default: slog.Default()).
@@ -102,6 +134,9 @@ func DefaultConfig() Config {
 		FlushInterval:      time.Second,
 		LogLevel:           "notice",
 		EnableDebugCommand: "no",
+		ProtectedMode:      "yes",
+		ACLPubSubDefault:   "resetchannels",
+		TLS:                TLSSettings{AuthClients: "yes", SessionCaching: "yes"},
 	}
 }
 
@@ -138,6 +173,13 @@ func (c Config) withDefaults() Config {
 	if c.LogLevel == "" {
 		c.LogLevel = d.LogLevel
 	}
+	if c.ProtectedMode == "" {
+		c.ProtectedMode = d.ProtectedMode
+	}
+	if c.ACLPubSubDefault == "" {
+		c.ACLPubSubDefault = d.ACLPubSubDefault
+	}
+	c.TLS = c.TLS.withDefaults()
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}

@@ -101,7 +101,7 @@ var infoSections = []infoSection{
 	{"Commandstats", false, (*Server).infoCommandStats}, // cmdstats.go
 	{"Errorstats", true, (*Server).infoErrorStats},
 	{"Latencystats", false, (*Server).infoLatencyStats},
-	{"Cluster", true, func(_ *Server, w *infoWriter) { w.field("cluster_enabled", 0) }},
+	{"Cluster", true, (*Server).infoCluster},
 	{"Keyspace", true, (*Server).infoKeyspace},
 	// Strata's own: the CACHE.STATS counters (cmd_stats.go).
 	{"Strata", true, (*Server).infoStrata},
@@ -166,7 +166,7 @@ func (s *Server) infoServer(w *infoWriter) {
 	w.field("redis_git_sha1", "00000000")
 	w.field("redis_git_dirty", 0)
 	w.field("redis_build_id", "0")
-	w.field("redis_mode", "standalone")
+	w.field("redis_mode", s.redisMode())
 	w.field("os", osName())
 	w.field("arch_bits", strconv.IntSize)
 	w.field("go_version", runtime.Version())

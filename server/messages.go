@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/stratakv/strata/acl"
 	"github.com/stratakv/strata/storage"
 )
 
@@ -50,6 +51,16 @@ const (
 	msgExpireGTLT        = "ERR GT and LT options at the same time are not compatible"
 	msgLFUNotSelected    = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
 	msgLFUSelected       = "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
+)
+
+// DUMP and RESTORE reply texts.
+const (
+	msgBusyKey         = "BUSYKEY Target key name already exists."
+	msgInvalidTTL      = "ERR Invalid TTL value, must be >= 0"
+	msgInvalidIdletime = "ERR Invalid IDLETIME value, must be >= 0"
+	msgInvalidFreq     = "ERR Invalid FREQ value, must be >= 0 and <= 255"
+	msgDumpPayload     = "ERR DUMP payload version or checksum are wrong"
+	msgBadDataFormat   = "ERR Bad data format"
 )
 
 // Rate limiting and throttle reply texts (Strata's own commands).
@@ -273,6 +284,35 @@ const (
 	msgSelftestError     = "TESTFAILED Too big error. card:%d abserr:%d"
 )
 
+// Cluster reply texts.
+const (
+	msgMoved              = "MOVED %d %s"
+	msgAsk                = "ASK %d %s"
+	msgTryAgain           = "TRYAGAIN Multiple keys request during rehashing of slot"
+	msgCrossSlot          = "CROSSSLOT Keys in request don't hash to the same slot"
+	msgClusterDownUnbound = "CLUSTERDOWN Hash slot not served"
+	msgClusterDisabled    = "ERR This instance has cluster support disabled"
+	msgInvalidSlot        = "ERR Invalid slot"
+	msgInvalidSlotOrCount = "ERR Invalid slot or number of keys"
+	msgSelectCluster      = "ERR SELECT is not allowed in cluster mode"
+	msgMoveCluster        = "ERR MOVE is not allowed in cluster mode"
+	msgSwapDBCluster      = "ERR SWAPDB is not allowed in cluster mode"
+	msgCopyDBCluster      = "ERR Copying to another database is not allowed in cluster mode"
+	msgScriptNonLocal     = "ERR Script attempted to access a non local key in a cluster node"
+)
+
+// Cluster reply texts of Strata's own commands.
+const (
+	msgMapInvalid    = "ERR invalid slot map: %s"
+	msgMapNotNewer   = "ERR slot map version %d is not newer than this node's version %d"
+	msgMapNotMe      = "ERR the slot map names no node %s"
+	msgMapSave       = "ERR the slot map could not be saved: see the server log"
+	msgNoClusterMap  = "ERR this node has no slot map yet"
+	msgPeerFailed    = "ERR cluster node %s at %s did not answer: see the server log"
+	msgPeerError     = "ERR cluster node %s at %s replied: %s"
+	msgImportPayload = "ERR CLUSTER.IMPORT payload is not a key exported by a Strata node"
+)
+
 // Stream reply texts.
 const (
 	msgStreamID             = "ERR Invalid stream ID specified as stream command argument"
@@ -317,3 +357,64 @@ const (
 	msgXAutoClaimCount      = "ERR COUNT must be > 0"
 	msgXAutoClaimMemory     = "ERR Insufficient memory, failed allocating transient memory, COUNT too high."
 )
+
+// ACL reply texts: permission denials at the top level, in EXEC, in
+// scripts and in ACL DRYRUN, and the ACL command's own.
+const (
+	msgNoPermCommand      = "NOPERM this user has no permissions to run the '%s' command"
+	msgNoPermKey          = "NOPERM this user has no permissions to access one of the keys used as arguments"
+	msgNoPermChannel      = "NOPERM this user has no permissions to access one of the channels used as arguments"
+	msgExecNoPerm         = "NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: %s"
+	msgExecNoPermCommand  = "no permission to execute the command or subcommand"
+	msgExecNoPermKey      = "no permission to touch the specified keys"
+	msgExecNoPermChannel  = "no permission to access one of the channels used as arguments"
+	msgScriptNoPermCmd    = "The user executing the script can't run this command or subcommand"
+	msgScriptNoPermKey    = "The user executing the script can't access at least one of the keys mentioned in the command arguments"
+	msgScriptNoPermChan   = "The user executing the script can't publish to the channel mentioned in the command"
+	msgDryRunCommand      = "This user has no permissions to run the '%s' command"
+	msgDryRunKey          = "This user has no permissions to access the '%s' key"
+	msgDryRunChannel      = "This user has no permissions to access the '%s' channel"
+	msgDryRunNoUser       = "ERR User '%s' not found"
+	msgDryRunNoCommand    = "ERR Command '%s' not found"
+	msgACLSetUser         = "ERR Error in ACL SETUSER modifier '%s': %s"
+	msgACLUsernameSpaces  = "ERR Usernames can't contain spaces or null characters"
+	msgACLUnmatchedParen  = "ERR Unmatched parenthesis in acl selector starting at '%s'."
+	msgACLDeleteDefault   = "ERR The 'default' user cannot be removed"
+	msgACLUnknownCategory = "ERR Unknown category '%s'"
+	msgACLGenPassBits     = "ERR ACL GENPASS argument must be the number of bits for the output password, a positive number up to 4096"
+	msgACLNoFile          = "ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store users in the Redis configuration."
+	msgACLSaveFailed      = "ERR There was an error trying to save the ACLs. Please check the server logs for more information"
+)
+
+// ACL file problems, worded as Redis's ACLLoadFromFile (its inconsistent
+// punctuation included); ACL LOAD replies "ERR " and their concatenation.
+const (
+	msgACLLoadOpen      = "Error loading ACLs, opening file '%s': %s"
+	msgACLLoadNotUser   = "%s:%d should start with user keyword followed by the username. "
+	msgACLLoadBadName   = "'%s:%d: username '%s' contains invalid characters. "
+	msgACLLoadDuplicate = "WARNING: Duplicate user '%s' found on line %d. "
+	msgACLLoadParen     = "%s:%d: Unmatched parenthesis in selector definition."
+	msgACLLoadRule      = "%s:%d: %s. "
+	msgACLLoadAbort     = "WARNING: ACL errors detected, no change to the previously active ACL rules was performed"
+)
+
+// Why an ACL rule is refused, as Redis's ACLSetUserStringError words it.
+const msgACLRuleWrongFormat = "Wrong format"
+
+var aclRuleErrors = []struct {
+	err  error
+	text string
+}{
+	{acl.ErrUnknownName, "Unknown command or category name in ACL"},
+	{acl.ErrSyntax, "Syntax error"},
+	{acl.ErrKeysAfterAll, "Adding a pattern after the * pattern (or the 'allkeys' flag) is not valid and does not have any effect. Try 'resetkeys' to start with an empty list of patterns"},
+	{acl.ErrChannelsAfterAll, "Adding a pattern after the * pattern (or the 'allchannels' flag) is not valid and does not have any effect. Try 'resetchannels' to start with an empty list of channels"},
+	{acl.ErrNoSuchPassword, "The password you are trying to remove from the user does not exist"},
+	{acl.ErrBadHash, "The password hash must be exactly 64 characters and contain only lowercase hexadecimal characters"},
+	{acl.ErrDuplicateUser, "Duplicate user found. A user can only be defined once in config files"},
+	{acl.ErrSubcommandFirstArg, "Allowing first-arg of a subcommand is not supported"},
+}
+
+// msgDenied is what protected mode tells a client from outside the
+// loopback interface before closing it.
+const msgDenied = "DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside."

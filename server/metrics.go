@@ -3,7 +3,7 @@ package server
 // /metrics on the admin listener (admin.go): Strata's statistics in
 // Prometheus's text format, through prometheus/client_golang. Nothing is
 // counted twice: the collector reads, at scrape time, the same counters
-// CACHE.STATS, INFO and the slow log read.
+// CACHE.STATS, INFO, CACHE.WARMUP STATUS and the slow log read.
 
 import (
 	"strconv"
@@ -26,6 +26,17 @@ var latencyBuckets = []time.Duration{
 	10 * time.Millisecond, 25 * time.Millisecond, 50 * time.Millisecond,
 	100 * time.Millisecond, 250 * time.Millisecond, 500 * time.Millisecond,
 	time.Second, 2500 * time.Millisecond, 5 * time.Second, 10 * time.Second,
+}
+
+// warmupBuckets are the upper bounds of the warm-up run duration
+// histogram: from a few keys against a local origin to a long bulk load.
+// They stop below the range internal/hist keeps apart (18 minutes):
+// longer runs are in +Inf.
+var warmupBuckets = []time.Duration{
+	10 * time.Millisecond, 25 * time.Millisecond, 50 * time.Millisecond, 100 * time.Millisecond,
+	250 * time.Millisecond, 500 * time.Millisecond, time.Second, 2500 * time.Millisecond,
+	5 * time.Second, 10 * time.Second, 30 * time.Second, time.Minute, 2 * time.Minute,
+	5 * time.Minute, 10 * time.Minute, 15 * time.Minute,
 }
 
 // hotKeysExported is how many hot keys of each database /metrics shows.
@@ -56,6 +67,22 @@ var (
 	mThrottle      = newDesc("throttle_decisions_total", "CACHE.THROTTLE calls, by namespace and decision.", prometheus.CounterValue, "namespace", "decision")
 	mNSKeys        = newDesc("namespace_keys", "Keys in the memory tier, by namespace.", prometheus.GaugeValue, "namespace")
 	mNSBytes       = newDesc("namespace_memory_bytes", "What the namespace's keys cost in the memory tier.", prometheus.GaugeValue, "namespace")
+
+	mOriginRequests = newDesc("origin_requests_total", "Requests to the namespace's origin: read-through loads, refresh-ahead and refresh jobs' reloads.", prometheus.CounterValue, "namespace")
+	mOriginFailures = newDesc("origin_failures_total", "Origin requests that failed: transport errors, timeouts, statuses neither 2xx nor 404, bodies too large or cut short.", prometheus.CounterValue, "namespace")
+	mOriginNotFound = newDesc("origin_not_found_total", "Origin requests answered 404.", prometheus.CounterValue, "namespace")
+	mOriginNegative = newDesc("origin_negative_hits_total", "Misses answered by a remembered 404 (negative_ttl), with no request.", prometheus.CounterValue, "namespace")
+	mOriginShared   = newDesc("origin_shared_loads_total", "Misses that joined a load in flight (single-flight), with no request of their own.", prometheus.CounterValue, "namespace")
+	mOriginStale    = newDesc("origin_stale_served_total", "Expired values served while the origin failed (stale_if_error).", prometheus.CounterValue, "namespace")
+	mOriginRefresh  = newDesc("origin_refreshes_total", "Refresh-ahead reloads started by reads close to a key's expiry.", prometheus.CounterValue, "namespace")
+
+	mWarmupRuns     = newDesc("warmup_runs_total", "Finished runs of the warm-up job.", prometheus.CounterValue, "job")
+	mWarmupFailed   = newDesc("warmup_failed_runs_total", "Runs of the warm-up job that failed a key or request.", prometheus.CounterValue, "job")
+	mWarmupSkipped  = newDesc("warmup_skipped_runs_total", "Runs of the warm-up job not started because it was still running.", prometheus.CounterValue, "job")
+	mWarmupDuration = newDesc("warmup_duration_seconds", "Durations of the warm-up job's finished runs.", prometheus.UntypedValue, "job")
+	mWarmupKeys     = newDesc("warmup_keys_total", "Keys of the job's finished runs, by result: loaded, failed or skipped (a bulk request that fails is one failed).", prometheus.CounterValue, "job", "result")
+	mWarmupRunning  = newDesc("warmup_running", "1 while a run of the warm-up job goes, else 0.", prometheus.GaugeValue, "job")
+	mWarmupLastRun  = newDesc("warmup_last_run_timestamp_seconds", "When the job's last finished run started, in unix seconds (absent before the first).", prometheus.GaugeValue, "job")
 
 	mCommands   = newDesc("command_duration_seconds", "Command run times, by command (subcommands as container|sub).", prometheus.UntypedValue, "command")
 	mRejected   = newDesc("command_rejected_total", "Commands refused before they ran (arity, NOAUTH, context), by command.", prometheus.CounterValue, "command")
@@ -88,8 +115,9 @@ func (m metricsCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(d.Desc, d.kind, v, labels...)
 	}
 	s.collectNamespaces(emit)
+	s.collectWarmups(ch, emit)
 	s.commands.eachCommand(func(cmd *command, st *cmdStats) {
-		ch <- latencyMetric(mCommands, st.latency.Snapshot(), cmd.name)
+		ch <- histogramMetric(mCommands, st.latency.Snapshot(), latencyBuckets, cmd.name)
 		emit(mRejected, float64(st.rejected.Load()), cmd.name)
 		emit(mFailed, float64(st.failed.Load()), cmd.name)
 	})
@@ -121,7 +149,7 @@ func (m metricsCollector) Collect(ch chan<- prometheus.Metric) {
 		emit(mDiskBytes, float64(st.Bytes))
 		emit(mBacklog, float64(st.BacklogKeys))
 		if st.WALSyncs != nil {
-			ch <- latencyMetric(mWALSync, st.WALSyncs)
+			ch <- histogramMetric(mWALSync, st.WALSyncs, latencyBuckets)
 			emit(mWALRecords, float64(st.WALRecords))
 		}
 	}
@@ -151,15 +179,45 @@ func (s *Server) collectNamespaces(emit func(metricDesc, float64, ...string)) {
 		emit(mThrottle, float64(c.ThrottleSuppressed.Load()), name, "suppressed")
 		emit(mNSKeys, float64(ns.keys), name)
 		emit(mNSBytes, float64(ns.bytes), name)
+		emit(mOriginRequests, float64(c.OriginRequests.Load()), name)
+		emit(mOriginFailures, float64(c.OriginFailures.Load()), name)
+		emit(mOriginNotFound, float64(c.OriginNotFound.Load()), name)
+		emit(mOriginNegative, float64(c.OriginNegativeHits.Load()), name)
+		emit(mOriginShared, float64(c.OriginShared.Load()), name)
+		emit(mOriginStale, float64(c.OriginStale.Load()), name)
+		emit(mOriginRefresh, float64(c.OriginRefreshes.Load()), name)
 	}
 }
 
-// latencyMetric turns a latency histogram into a Prometheus histogram in
-// seconds with latencyBuckets.
-func latencyMetric(d metricDesc, snap *hist.Snapshot, labels ...string) prometheus.Metric {
-	counts := snap.Cumulative(latencyBuckets)
-	buckets := make(map[float64]uint64, len(latencyBuckets))
-	for i, b := range latencyBuckets {
+// collectWarmups emits each warm-up job's totals, duration histogram and
+// state: the counts CACHE.WARMUP STATUS and INFO read.
+func (s *Server) collectWarmups(ch chan<- prometheus.Metric, emit func(metricDesc, float64, ...string)) {
+	for _, st := range s.scheduler.List() {
+		job := st.Name
+		emit(mWarmupRuns, float64(st.Runs), job)
+		emit(mWarmupFailed, float64(st.FailedRuns), job)
+		emit(mWarmupSkipped, float64(st.SkippedRuns), job)
+		ch <- histogramMetric(mWarmupDuration, st.Durations, warmupBuckets, job)
+		emit(mWarmupKeys, float64(st.Loaded), job, "loaded")
+		emit(mWarmupKeys, float64(st.Failed), job, "failed")
+		emit(mWarmupKeys, float64(st.Skipped), job, "skipped")
+		running := 0.0
+		if st.Running {
+			running = 1
+		}
+		emit(mWarmupRunning, running, job)
+		if st.Last != nil {
+			emit(mWarmupLastRun, float64(st.Last.Started.UnixMilli())/1000, job)
+		}
+	}
+}
+
+// histogramMetric turns a duration histogram into a Prometheus histogram
+// in seconds with the upper bounds given.
+func histogramMetric(d metricDesc, snap *hist.Snapshot, upper []time.Duration, labels ...string) prometheus.Metric {
+	counts := snap.Cumulative(upper)
+	buckets := make(map[float64]uint64, len(upper))
+	for i, b := range upper {
 		buckets[b.Seconds()] = counts[i]
 	}
 	return prometheus.MustNewConstHistogram(d.Desc, snap.Count(), snap.Sum().Seconds(), buckets, labels...)

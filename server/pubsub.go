@@ -150,21 +150,12 @@ func (c *client) subscribed() bool {
 
 // contextRefuses reports, having replied with the error, whether cmd may
 // not run in c's context: a RESP2 client in subscriber context may only run
-// (P|S)SUBSCRIBE, (P|S)UNSUBSCRIBE, PING, QUIT and RESET, and a flagNoMulti
-// command may not be queued in MULTI. A refusal inside MULTI makes EXEC
-// fail, as in Redis.
+// (P|S)SUBSCRIBE, (P|S)UNSUBSCRIBE, PING, QUIT and RESET.
 func (c *client) contextRefuses(cmd *command) bool {
-	switch {
-	case !c.out.RESP3() && cmd.flags&flagPubSub == 0 && c.subscribed():
-		c.refuse(cmd, pubsubContextError(cmd.name))
-	case c.multi != nil && cmd.flags&flagNoMulti != 0:
-		c.refuse(cmd, msgNoMulti)
-	default:
+	if c.out.RESP3() || cmd.flags&flagPubSub != 0 || !c.subscribed() {
 		return false
 	}
-	if c.multi != nil {
-		c.multi.failed = true
-	}
+	c.reject(cmd, pubsubContextError(cmd.name))
 	return true
 }
 

@@ -6,24 +6,31 @@ import (
 	"testing"
 )
 
-// TestReadmeListsNoopParams keeps README.md's list of the CONFIG
-// parameters accepted without effect equal to the server's.
-func TestReadmeListsNoopParams(t *testing.T) {
+// TestReadmeListsConfigParams keeps README.md's lists of the CONFIG
+// parameters accepted without effect, and of those Strata takes only
+// Redis's default for, equal to the server's.
+func TestReadmeListsConfigParams(t *testing.T) {
 	readme, err := os.ReadFile("../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	const open, end = "<!-- noop-params -->\n", "\n<!-- /noop-params -->"
-	text := string(readme)
-	i, j := strings.Index(text, open), strings.Index(text, end)
-	if i < 0 || j < i {
-		t.Fatalf("README.md has no %q ... %q section", open, end)
-	}
-	quoted := make([]string, 0, len(NoopConfigParams()))
-	for _, name := range NoopConfigParams() {
-		quoted = append(quoted, "`"+name+"`")
-	}
-	if want, got := strings.Join(quoted, ", "), text[i+len(open):j]; got != want {
-		t.Errorf("README.md's no-op parameter list is out of date; it should read:\n%s", want)
+	for section, names := range map[string][]string{
+		"noop-params":        NoopConfigParams(),
+		"unsupported-params": UnsupportedConfigParams(),
+	} {
+		open, end := "<!-- "+section+" -->\n", "\n<!-- /"+section+" -->"
+		_, rest, ok := strings.Cut(string(readme), open)
+		got, _, ok2 := strings.Cut("\n"+rest, end)
+		if !ok || !ok2 {
+			t.Errorf("README.md has no %q ... %q section", open, end)
+			continue
+		}
+		quoted := make([]string, 0, len(names))
+		for _, name := range names {
+			quoted = append(quoted, "`"+name+"`")
+		}
+		if want := strings.Join(quoted, ", "); strings.TrimPrefix(got, "\n") != want {
+			t.Errorf("README.md's %s list is out of date; it should read:\n%s", section, want)
+		}
 	}
 }

@@ -53,15 +53,23 @@ func (ls *loadState) missed() bool { return ls != nil && ls.loaded == nil && len
 // get is the read lookup of a read-through command: c.tx.Get, but a miss
 // of a key with an origin is noted for loading, a loaded key is read from
 // its load, and a hit may refresh the key ahead of its expiry.
+//
+// The second run counts no read: the first counted each of them once, a
+// hit, or a miss that the load then served. So CACHE.STATS, INFO and
+// /metrics see an MGET of four keys as four reads however many it loaded.
 func (c *client) get(key []byte) (storage.Value, bool) {
 	ls := c.load
 	if ls != nil && ls.loaded != nil {
-		if out, ok := ls.loaded[string(key)]; ok {
-			if v, found := c.tx.Lookup(key, storage.LookupWrite); found || c.tx.Err() != nil {
-				return v, found // stored by the load, or by a client meanwhile
-			}
-			return storage.StringValue(out.Value), out.Found
+		out, loaded := ls.loaded[string(key)]
+		flags := storage.LookupWrite
+		if !loaded {
+			flags |= storage.LookupNoTouch // the first run touched it
 		}
+		v, found := c.tx.Lookup(key, flags)
+		if !loaded || found || c.tx.Err() != nil {
+			return v, found // a loaded key stored by its load, or by a client meanwhile
+		}
+		return storage.StringValue(out.Value), out.Found
 	}
 	v, found := c.tx.Get(key)
 	switch {

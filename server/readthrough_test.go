@@ -38,6 +38,20 @@ func newTestOrigin(t testing.TB, h http.HandlerFunc) *testOrigin {
 // serve makes h answer the next requests.
 func (o *testOrigin) serve(h http.HandlerFunc) { o.handler.Store(&h) }
 
+// hold makes the next requests wait until release is called (10 seconds
+// at most), then h answer them.
+func (o *testOrigin) hold(h http.HandlerFunc) (release func()) {
+	ch := make(chan struct{})
+	o.serve(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-ch:
+		case <-time.After(10 * time.Second):
+		}
+		h(w, r)
+	})
+	return func() { close(ch) }
+}
+
 // echoPath answers 200 with "v:" and the request's path after /cache/,
 // as sent (escaped).
 func echoPath(w http.ResponseWriter, r *http.Request) {
@@ -90,14 +104,8 @@ func TestReadThroughLoadsAMissAndCachesIt(t *testing.T) {
 }
 
 func TestReadThroughSingleFlight(t *testing.T) {
-	release := make(chan struct{})
-	o := newTestOrigin(t, func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-release:
-		case <-time.After(10 * time.Second):
-		}
-		echoPath(w, r)
-	})
+	o := newTestOrigin(t, nil)
+	release := o.hold(echoPath)
 	s := originServer(t, o, nil, policy.Namespace{OriginTimeout: 20 * time.Second})
 	rdb := redis.NewClient(&redis.Options{Addr: s.Addr(), PoolSize: 100, DisableIndentity: true})
 	defer rdb.Close()
@@ -117,7 +125,7 @@ func TestReadThroughSingleFlight(t *testing.T) {
 	}
 	shared := &s.store.Counters().OriginShared
 	waitFor(t, "every reader to join the load", func() bool { return shared.Load() == readers-1 })
-	close(release)
+	release()
 	wg.Wait()
 	close(got)
 	for v := range got {

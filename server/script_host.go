@@ -15,6 +15,7 @@ import (
 	"bytes"
 	"time"
 
+	"github.com/stratakv/strata/acl"
 	"github.com/stratakv/strata/cache"
 	"github.com/stratakv/strata/script"
 )
@@ -25,8 +26,9 @@ import (
 // script, and runs one script at a time.
 type scriptHost struct {
 	pc *client
-	// caller is the client whose script runs: its tracked reads are the
-	// script's.
+	// caller is the client whose script runs: its user's permissions
+	// apply to the script's commands, the ACL log names it, and its
+	// tracked reads are the script's.
 	caller *client
 	// refuseOOM is set while a command runs that is refused when memory
 	// is over maxmemory (client.call reads it through refusesOOM).
@@ -48,6 +50,14 @@ func (h *scriptHost) Lookup(args [][]byte) (script.Command, error) {
 	}
 	if cmd.flags&flagNoScript != 0 {
 		return script.Command{}, script.ErrDenied
+	}
+	switch d, _ := h.pc.checkACL(cmd, args, acl.ContextLua); d {
+	case acl.DeniedCommand:
+		return script.Command{}, &script.PermissionError{Reply: msgScriptNoPermCmd}
+	case acl.DeniedKey:
+		return script.Command{}, &script.PermissionError{Reply: msgScriptNoPermKey}
+	case acl.DeniedChannel:
+		return script.Command{}, &script.PermissionError{Reply: msgScriptNoPermChan}
 	}
 	return script.Command{Write: cmd.flags&flagScriptWrite != 0, Handle: cmd}, nil
 }
@@ -103,9 +113,11 @@ func (s *Server) runScript(c *client, args [][]byte, ev script.Eval) {
 	h := s.scriptHost
 	pc := h.pc
 	pc.dbIndex = c.dbIndex
+	pc.cluster.cmdAsking = c.cluster.cmdAsking // the script's commands are checked as asked
+	pc.user.Store(c.user.Load())
 	pc.script, h.caller = h, c
 	defer func() {
-		pc.script = nil
+		pc.script, h.caller = nil, nil
 		// The durability waits of the script's writes are the caller's.
 		c.wait, pc.wait = c.wait.Merge(pc.wait), cache.Wait{}
 		pc.out.Reset(outFlushAt)

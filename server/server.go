@@ -18,6 +18,7 @@
 package server
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -30,6 +31,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/stratakv/strata/acl"
 	"github.com/stratakv/strata/cache"
 	"github.com/stratakv/strata/scheduler"
 	"github.com/stratakv/strata/script"
@@ -44,8 +46,10 @@ type Server struct {
 	log   *slog.Logger
 	store *storage.Store
 
-	listenMu  sync.Mutex // guards listeners, which CONFIG SET bind and port replace
+	listenMu  sync.Mutex // guards listeners and bound, which CONFIG SET bind and port replace
 	listeners []net.Listener
+	bound     []string     // the addresses listeners listen on
+	tls       tlsState     // TLS config and listeners (tls.go)
 	admin     *http.Server // the admin listener's (admin.go), nil when off
 	adminLn   net.Listener
 	mu        sync.Mutex // guards clients
@@ -69,8 +73,11 @@ type Server struct {
 	loader       *scheduler.Loader    // read-through from namespaces' origins
 	scheduler    *scheduler.Scheduler // warm-up jobs
 	commands     commandTable         // what connections dispatch through
-	scripts      *script.Engine       // Lua scripts: their cache and state
-	scriptHost   *scriptHost          // scripts' pseudo-client (script_host.go); built by the first script
+	users        *acl.Users           // ACL users (acl.go)
+	aclLog       *acl.Log
+	scripts      *script.Engine // Lua scripts: their cache and state
+	scriptHost   *scriptHost    // scripts' pseudo-client (script_host.go); built by the first script
+	cluster      *clusterState  // cluster mode (cluster.go); nil when cluster-enabled is off
 	// fcallArgs is the command of the function running, for FUNCTION
 	// STATS; functionsMu serializes the writes of the libraries' file
 	// (cmd_function.go).
@@ -116,7 +123,22 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Port < -1 || cfg.Port > 65535 {
 		return nil, fmt.Errorf("server: invalid port %d", cfg.Port)
 	}
+	if cfg.ProtectedMode != "yes" && cfg.ProtectedMode != "no" {
+		return nil, fmt.Errorf("server: invalid protected-mode %q: want yes or no", cfg.ProtectedMode)
+	}
+	if cfg.ACLPubSubDefault != "allchannels" && cfg.ACLPubSubDefault != "resetchannels" {
+		return nil, fmt.Errorf("server: invalid acl-pubsub-default %q: want allchannels or resetchannels", cfg.ACLPubSubDefault)
+	}
 	s := &Server{cfg: cfg, log: cfg.Logger, clients: map[int64]*client{}, done: make(chan struct{}), slowlog: newSlowlog(), commands: newCommandTable()}
+	if err := s.initACL(); err != nil {
+		return nil, err
+	}
+	if err := s.commands.rename(cfg.RenameCommands); err != nil {
+		return nil, err
+	}
+	if err := s.initTLS(); err != nil {
+		return nil, err
+	}
 	store, err := storage.New(storage.Options{
 		Databases: cfg.Databases,
 		MaxMemory: cfg.MaxMemory,
@@ -141,7 +163,13 @@ func New(cfg Config) (*Server, error) {
 	if err := s.initCache(); err != nil {
 		return nil, err
 	}
-	if err := s.initWarmup(); err != nil {
+	if cfg.ClusterEnabled {
+		if s.cluster, err = newClusterState(s, cfg); err != nil {
+			s.cache.Close()
+			return nil, err
+		}
+	}
+	if err := s.initWarmup(); err != nil { // after the cluster, which it runs jobs in
 		s.cache.Close()
 		return nil, err
 	}
@@ -158,19 +186,34 @@ func (s *Server) Start() error {
 	if err != nil {
 		return err
 	}
+	if s.cfg.TLS.Port != 0 {
+		s.tls.mu.Lock()
+		err := s.listenTLS(s.cfg.TLS.Port)
+		s.tls.mu.Unlock()
+		if err != nil {
+			for _, l := range lns {
+				l.Close()
+			}
+			return fmt.Errorf("server: tls-port: %w", err)
+		}
+	}
 	s.started = time.Now()
 	if err := s.startAdmin(); err != nil {
 		for _, l := range lns {
 			l.Close()
 		}
+		s.closeTLS()
 		return err
 	}
 	s.listenMu.Lock()
-	s.serveListeners(lns)
+	s.serveListeners(lns, s.cfg.Bind)
 	s.listenMu.Unlock()
 	s.wg.Add(1)
 	go s.cron()
 	s.scheduler.Start()
+	if addr := s.TLSAddr(); addr != "" {
+		s.log.Info("ready to accept TLS connections", "addr", addr)
+	}
 	s.log.Info("ready to accept connections", "addr", s.Addr(), "version", Version)
 	return nil
 }
@@ -211,42 +254,65 @@ func listen(addrs []string, port int) ([]net.Listener, error) {
 }
 
 // serveListeners starts accepting on lns, the server's listeners from
-// now. The caller holds listenMu.
-func (s *Server) serveListeners(lns []net.Listener) {
-	s.listeners = lns
+// now, bound to addrs. The caller holds listenMu.
+func (s *Server) serveListeners(lns []net.Listener, addrs []string) {
+	s.listeners, s.bound = lns, addrs
 	for _, ln := range lns {
 		s.wg.Add(1)
 		go s.acceptLoop(ln)
 	}
 }
 
-// rebind is CONFIG SET bind and port: as Redis does, it closes the
-// listeners (their connections stay) and listens on addrs and port
-// instead, or, when it cannot, on what it had, the old bind and oldPort,
-// and returns the error.
-func (s *Server) rebind(addrs []string, port int, old []string, oldPort int) error {
+// applyListen puts CONFIG SET bind and port in force, as Redis's
+// changeBindAddr and changeListenPort: when they differ from what the
+// server listens on, it closes the listeners (their connections stay) and
+// listens on the new ones, or, when it cannot, on the old ones again, and
+// returns Redis's reason. CONFIG SET then restores the old values.
+func (s *Server) applyListen() paramError {
+	s.cfgMu.RLock()
+	addrs, port := s.cfg.Bind, s.cfg.Port
+	s.cfgMu.RUnlock()
 	s.listenMu.Lock()
 	defer s.listenMu.Unlock()
 	select {
 	case <-s.done:
-		return net.ErrClosed
+		return errParamListen
 	default:
+	}
+	if len(s.listeners) == 0 {
+		return "" // not started: Start listens where the settings say
+	}
+	oldAddrs, oldPort := s.bound, s.listeners[0].Addr().(*net.TCPAddr).Port
+	if port == -1 {
+		port = oldPort // a test's free port stays as picked
+	}
+	sameAddrs := strings.Join(addrs, " ") == strings.Join(oldAddrs, " ")
+	switch {
+	case sameAddrs && port == oldPort:
+		return ""
+	case len(addrs) > maxBindAddrs:
+		return errParamBindN
+	case port == 0: // no TCP listener: Strata listens on TCP only (see the README)
+		return errParamListen
 	}
 	for _, ln := range s.listeners {
 		ln.Close()
 	}
 	lns, err := listen(addrs, port)
 	if err == nil {
-		s.serveListeners(lns)
-		return nil
+		s.serveListeners(lns, addrs)
+		return ""
 	}
 	s.log.Warn("CONFIG SET could not listen", "bind", strings.Join(addrs, " "), "port", port, "err", err)
-	lns, errOld := listen(old, oldPort)
+	lns, errOld := listen(oldAddrs, oldPort)
 	if errOld != nil {
-		s.log.Error("could not listen again where the server listened", "bind", strings.Join(old, " "), "port", oldPort, "err", errOld)
+		s.log.Error("could not listen again where the server listened", "bind", strings.Join(oldAddrs, " "), "port", oldPort, "err", errOld)
 	}
-	s.serveListeners(lns)
-	return err
+	s.serveListeners(lns, oldAddrs)
+	if sameAddrs {
+		return errParamListen
+	}
+	return errParamBind
 }
 
 // Addr returns the address of the first listener, "" before Start.
@@ -268,11 +334,15 @@ func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.done)
 		s.scripts.Close() // a running script stops, so its client can close
+		if s.cluster != nil {
+			s.cluster.peers.close()
+		}
 		s.listenMu.Lock()
 		for _, ln := range s.listeners {
 			ln.Close()
 		}
 		s.listenMu.Unlock()
+		s.closeTLS()
 		if s.admin != nil {
 			s.admin.Close()
 		}
@@ -309,7 +379,7 @@ func (s *Server) acceptLoop(ln net.Listener) {
 			}
 			continue
 		}
-		if tc, ok := nc.(*net.TCPConn); ok {
+		if tc, ok := netConn(nc).(*net.TCPConn); ok {
 			tc.SetNoDelay(true)
 		}
 		s.stats.connections.Add(1)
@@ -323,9 +393,22 @@ func (s *Server) acceptLoop(ln net.Listener) {
 		go func() {
 			defer s.wg.Done()
 			defer s.unregister(c)
+			if s.protectedModeRefuses(nc) {
+				s.stats.rejected.Add(1)
+				refuse(nc, msgDenied)
+				return
+			}
 			c.serve()
 		}()
 	}
+}
+
+// netConn returns the connection under a TLS one.
+func netConn(nc net.Conn) net.Conn {
+	if tc, ok := nc.(*tls.Conn); ok {
+		return tc.NetConn()
+	}
+	return nc
 }
 
 // refuse answers a connection with msg and closes it. It shuts the write
@@ -338,10 +421,26 @@ func refuse(nc net.Conn, msg string) {
 	if _, err := nc.Write([]byte("-" + msg + "\r\n")); err != nil {
 		return
 	}
-	if tc, ok := nc.(*net.TCPConn); ok {
-		tc.CloseWrite()
+	if cw, ok := nc.(interface{ CloseWrite() error }); ok {
+		cw.CloseWrite()
 	}
 	io.Copy(io.Discard, io.LimitReader(nc, 1<<20))
+}
+
+// protectedModeRefuses reports whether protected mode turns a new
+// connection away, as Redis's does: it is on, the default user has no
+// password, and the peer is not the loopback address. Redis's loopback is
+// exactly 127.0.0.1 or ::1, so a client from 127.0.0.2 is turned away
+// too.
+func (s *Server) protectedModeRefuses(nc net.Conn) bool {
+	s.cfgMu.RLock()
+	on := s.cfg.ProtectedMode == "yes"
+	s.cfgMu.RUnlock()
+	if !on || !s.users.Default().NoPass() {
+		return false
+	}
+	peer, ok := nc.RemoteAddr().(*net.TCPAddr)
+	return ok && !peer.IP.Equal(net.IPv4(127, 0, 0, 1)) && !peer.IP.Equal(net.IPv6loopback)
 }
 
 // register adds c to the client registry unless maxclients is reached or
@@ -436,12 +535,6 @@ var processStart = time.Now()
 // monotonic returns the time since the process started: one monotonic
 // clock read, where time.Now costs two (it showed in pipelined profiles).
 func monotonic() time.Duration { return time.Since(processStart) }
-
-func (s *Server) password() string {
-	s.cfgMu.RLock()
-	defer s.cfgMu.RUnlock()
-	return s.cfg.RequirePass
-}
 
 // protoMaxBulkLen is the bulk length limit for new connections.
 func (s *Server) protoMaxBulkLen() int64 {

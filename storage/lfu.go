@@ -43,3 +43,26 @@ func (db *DB) IdleSeconds(v Value) int64 {
 func (db *DB) Frequency(v Value) int {
 	return int(lfuDecay(v.LFU(), v.clock(), uint16(db.store.clock()/1000)))
 }
+
+// SetAccess gives key's stored value an access history, as RESTORE's
+// IDLETIME and FREQ do: a last access idle seconds ago (on the 16-bit
+// clock; idle < 0 leaves it), and an LFU counter of freq (freq < 0 leaves
+// it). The key keeps its place in the LRU, where the write that stored it
+// put it.
+func (tx *Tx) SetAccess(key []byte, idle int64, freq int) {
+	if !tx.writing() {
+		return
+	}
+	s := tx.DB.find(key)
+	if !s.found {
+		return
+	}
+	v := s.v
+	if idle >= 0 {
+		v = v.withClock(tx.DB.store.lruClock() - uint16(idle))
+	}
+	if freq >= 0 {
+		v = v.withLFU(uint8(freq))
+	}
+	s.put(v)
+}

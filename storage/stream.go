@@ -221,7 +221,7 @@ func (s *Stream) Add(id StreamID, pairs [][]byte) {
 		}
 	}
 	if n == nil {
-		n = newStreamNode(id, pairs)
+		n = newStreamNode(id, pairs, 2)
 		s.nodes = append(s.nodes, n)
 		s.nodeBytes += n.cost()
 	}
@@ -234,18 +234,82 @@ func (s *Stream) Add(id StreamID, pairs [][]byte) {
 	}
 }
 
-// newStreamNode returns an empty node whose master entry takes the fields
-// of pairs.
-func newStreamNode(master StreamID, pairs [][]byte) *streamNode {
-	n := &streamNode{master: master, fields: make([]string, len(pairs)/2)}
+// newStreamNode returns an empty node whose master entry takes the
+// fields strs[0], strs[stride], ...: an entry's pairs (stride 2), or the
+// fields alone (1).
+func newStreamNode(master StreamID, strs [][]byte, stride int) *streamNode {
+	n := &streamNode{master: master, fields: make([]string, len(strs)/stride)}
 	// header, end byte, master field count, its 0 terminator
 	n.lpBase = 6 + 1 + lpIntSize(int64(len(n.fields))) + lpIntSize(0)
 	for i := range n.fields {
-		n.fields[i] = string(pairs[2*i])
-		n.fieldsSize += int64(allocSize(len(n.fields[i])))
-		n.lpBase += lpStringSize(pairs[2*i])
+		f := strs[stride*i]
+		n.fields[i] = string(f)
+		n.fieldsSize += int64(allocSize(len(f)))
+		n.lpBase += lpStringSize(f)
 	}
 	return n
+}
+
+// NodeEntry is an entry of a node AppendNode rebuilds: its ID, its
+// fields and values (alternating), and whether it is deleted.
+type NodeEntry struct {
+	ID      StreamID
+	Pairs   [][]byte
+	Deleted bool
+}
+
+// AppendNode adds a node after the last, as RESTORE rebuilds a stream
+// Redis dumped node by node: master is the node's ID, fields its master
+// entry's fields, and entries all it holds, deleted ones included, which
+// count in it as they do in Redis's listpack. The caller checks that the
+// IDs ascend from master on, past the last node's, and that an entry is
+// live; and then sets the last ID and the counters (SetLastID...).
+func (s *Stream) AppendNode(master StreamID, fields [][]byte, entries []NodeEntry) {
+	if len(s.nodes) > 0 {
+		last := s.nodes[len(s.nodes)-1]
+		s.changeNode(last, last.shrink) // no longer the last: full
+	}
+	n := newStreamNode(master, fields, 1)
+	s.nodes = append(s.nodes, n)
+	s.nodeBytes += n.cost()
+	s.changeNode(n, func() {
+		for _, e := range entries {
+			n.add(e.ID, e.Pairs)
+			if e.Deleted {
+				n.drop(len(n.entries)-1, len(n.entries))
+			}
+		}
+	})
+	if s.length == 0 {
+		s.firstID = n.entries[0].id
+	}
+	s.length += len(n.entries)
+}
+
+// StreamNode is a view of a stream's node, valid until the stream
+// changes.
+type StreamNode struct{ n *streamNode }
+
+// EachNode calls fn with each node, in order.
+func (s *Stream) EachNode(fn func(n StreamNode)) {
+	for _, n := range s.nodes {
+		fn(StreamNode{n})
+	}
+}
+
+// Master returns the node's ID: its first entry's, deleted or not.
+func (n StreamNode) Master() StreamID { return n.n.master }
+
+// Fields returns the fields of the node's master entry. The slice is the
+// node's: it must not be modified.
+func (n StreamNode) Fields() []string { return n.n.fields }
+
+// Entries calls fn with the node's live entries, in order.
+func (n StreamNode) Entries(fn func(e StreamEntry)) {
+	for i := range n.n.entries {
+		e := &n.n.entries[i]
+		fn(StreamEntry{e.id, e, n.n})
+	}
 }
 
 // add appends an entry to n.

@@ -296,7 +296,7 @@ func (g *StreamGroup) advance(id StreamID) {
 	if g.entriesRead != UnknownEntriesRead && !s.tombstonesFrom(id) {
 		g.entriesRead++
 	} else if s.entriesAdded != 0 {
-		g.entriesRead = s.entriesReadAt(id)
+		g.entriesRead = s.EntriesReadAt(id)
 	}
 	g.lastID = id
 }
@@ -327,7 +327,7 @@ func (g *StreamGroup) Lag() (lag int64, ok bool) {
 	case g.entriesRead != UnknownEntriesRead && !s.tombstonesFrom(g.lastID):
 		return s.entriesAdded - g.entriesRead, true
 	}
-	if read := s.entriesReadAt(g.lastID); read != UnknownEntriesRead {
+	if read := s.EntriesReadAt(g.lastID); read != UnknownEntriesRead {
 		return s.entriesAdded - read, true
 	}
 	return 0, false
@@ -342,10 +342,10 @@ func (s *Stream) tombstonesFrom(id StreamID) bool {
 	return id.Compare(s.maxDeletedID) <= 0
 }
 
-// entriesReadAt returns how many entries a group that read up to id has
+// EntriesReadAt returns how many entries a group that read up to id has
 // read, counting from the first entry ever added, or UnknownEntriesRead
 // (Redis 7.0's streamEstimateDistanceFromFirstEverEntry).
-func (s *Stream) entriesReadAt(id StreamID) int64 {
+func (s *Stream) EntriesReadAt(id StreamID) int64 {
 	if s.entriesAdded == 0 {
 		return 0
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/goccy/go-yaml/ast"
 
+	"github.com/stratakv/strata/cluster"
 	"github.com/stratakv/strata/internal/units"
 	"github.com/stratakv/strata/server"
 )
@@ -43,7 +44,27 @@ type config struct {
 	FlushInterval        units.Duration `yaml:"flush-interval" usage:"how often write_back keys are written to disk, e.g. 1s"`
 	MaxDiskSize          units.Size     `yaml:"max-disk-size" usage:"bound on the disk tier's live data, e.g. 10gb (0: none)"`
 	EnableDebugCommand   string         `yaml:"enable-debug-command" usage:"who may run DEBUG: no, yes or local (loopback clients)"`
+	ClusterEnabled       yesNo          `yaml:"cluster-enabled" usage:"serve Redis Cluster's protocol on a slot map (yes or no)"`
+	ClusterNodeID        string         `yaml:"cluster-node-id" usage:"this node's id in the slot map (empty: the node at its bind address and port)"`
+	ACLFile              string         `yaml:"aclfile" usage:"ACL users file: loaded at start and by ACL LOAD, written by ACL SAVE"`
+	ACLPubSubDefault     string         `yaml:"acl-pubsub-default" usage:"channels of new ACL users: resetchannels or allchannels"`
+	ProtectedMode        string         `yaml:"protected-mode" usage:"yes or no: refuse clients from outside loopback while the default user has no password"`
+	TLSPort              int            `yaml:"tls-port" usage:"TLS port to listen on (0: none)"`
+	TLSCertFile          string         `yaml:"tls-cert-file" usage:"server certificate chain, PEM"`
+	TLSKeyFile           string         `yaml:"tls-key-file" usage:"server private key, PEM, unencrypted"`
+	TLSCACertFile        string         `yaml:"tls-ca-cert-file" usage:"CA certificates client certificates are checked against, PEM"`
+	TLSCACertDir         string         `yaml:"tls-ca-cert-dir" usage:"directory of CA certificates, PEM"`
+	TLSAuthClients       string         `yaml:"tls-auth-clients" usage:"yes, optional or no: whether TLS clients must present a certificate"`
+	TLSProtocols         string         `yaml:"tls-protocols" usage:"TLS versions accepted, e.g. \"TLSv1.2 TLSv1.3\""`
+	TLSCiphers           string         `yaml:"tls-ciphers" usage:"TLS 1.2 cipher suites allowed, colon-separated"`
+	TLSCipherSuites      string         `yaml:"tls-ciphersuites" usage:"TLS 1.3 cipher suites allowed, colon-separated"`
+	TLSSessionCaching    string         `yaml:"tls-session-caching" usage:"yes or no: TLS session resumption"`
 	AdminAddr            string         `yaml:"admin-addr" usage:"host:port of the admin HTTP listener: /metrics, /healthz, /readyz, the dashboard (empty: off)"`
+
+	// RenameCommands is rename-command: command name to its new name, ""
+	// to remove it (rename-command: {FLUSHALL: "", CONFIG: cfg-8f2a}).
+	// File only.
+	RenameCommands *map[string]string `yaml:"rename-command"`
 
 	// Namespaces are the cache rules (namespaces.go): file only. A pointer
 	// keeps config comparable.
@@ -55,6 +76,9 @@ type config struct {
 	// only.
 	Events        *map[string][]string `yaml:"events"`
 	IndexPrefixes *[]string            `yaml:"index_prefixes"`
+	// Cluster is the slot map a cluster node starts with
+	// (cluster_config.go): file only.
+	Cluster *clusterConfig `yaml:"cluster"`
 	// Warmup are the warm-up jobs (warmup.go): file only.
 	Warmup *[]warmupConfig `yaml:"warmup"`
 }
@@ -74,6 +98,10 @@ func defaultConfig() config {
 		LogLevel:           d.LogLevel,
 		FlushInterval:      units.Duration(d.FlushInterval),
 		EnableDebugCommand: d.EnableDebugCommand,
+		ACLPubSubDefault:   d.ACLPubSubDefault,
+		ProtectedMode:      d.ProtectedMode,
+		TLSAuthClients:     d.TLS.AuthClients,
+		TLSSessionCaching:  d.TLS.SessionCaching,
 	}
 }
 
@@ -119,7 +147,8 @@ func parseArgs(args []string, usageOut io.Writer) (*options, error) {
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(usageOut, "Usage: strata [--config strata.yaml] [--setting value ...]\n\n"+
+			fmt.Fprint(usageOut, "Usage: strata [--config strata.yaml] [--setting value ...]\n"+
+				"       strata cluster push|show|move ...   (a cluster's slot map: run strata cluster)\n\n"+
 				"Settings are redis-server's; given as flags they override the config file.\n\n")
 			fs.SetOutput(usageOut)
 			fs.PrintDefaults()
@@ -220,6 +249,23 @@ func (c *config) validate() error {
 	if _, ok := logLevels[strings.ToLower(c.LogLevel)]; !ok {
 		return fmt.Errorf("loglevel: invalid value %q: want debug, verbose, notice or warning", c.LogLevel)
 	}
+	if c.ProtectedMode != "yes" && c.ProtectedMode != "no" {
+		return fmt.Errorf("protected-mode: invalid value %q: want yes or no", c.ProtectedMode)
+	}
+	if c.TLSPort < 0 || c.TLSPort > 65535 {
+		return fmt.Errorf("tls-port: invalid value %d: want 0 to 65535", c.TLSPort)
+	}
+	if c.ACLPubSubDefault != "resetchannels" && c.ACLPubSubDefault != "allchannels" {
+		return fmt.Errorf("acl-pubsub-default: invalid value %q: want resetchannels or allchannels", c.ACLPubSubDefault)
+	}
+	if c.Cluster != nil {
+		if !c.ClusterEnabled {
+			return errors.New("cluster: a slot map needs cluster-enabled yes")
+		}
+		if _, err := c.Cluster.slotMap(); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -252,8 +298,31 @@ func (c *config) serverConfig(log *slog.Logger) server.Config {
 		Namespaces:           namespaces(c.Namespaces),
 		Events:               deref(c.Events),
 		IndexPrefixes:        deref(c.IndexPrefixes),
-		Warmup:               warmupJobs(c.Warmup),
+		ClusterEnabled:       bool(c.ClusterEnabled),
+		ClusterNodeID:        c.ClusterNodeID,
+		ClusterMap:           c.clusterMap(),
+		ACLFile:              c.ACLFile,
+		ACLPubSubDefault:     c.ACLPubSubDefault,
+		ProtectedMode:        c.ProtectedMode,
+		RenameCommands:       deref(c.RenameCommands),
+		TLS: server.TLSSettings{
+			Port: c.TLSPort, CertFile: c.TLSCertFile, KeyFile: c.TLSKeyFile,
+			CACertFile: c.TLSCACertFile, CACertDir: c.TLSCACertDir, AuthClients: c.TLSAuthClients,
+			Protocols: c.TLSProtocols, Ciphers: c.TLSCiphers, CipherSuites: c.TLSCipherSuites,
+			SessionCaching: c.TLSSessionCaching,
+		},
+		Warmup: warmupJobs(c.Warmup),
 	}
+}
+
+// clusterMap is the cluster section's map, nil without one; validate has
+// checked that it parses.
+func (c *config) clusterMap() *cluster.Map {
+	if c.Cluster == nil {
+		return nil
+	}
+	m, _ := c.Cluster.slotMap()
+	return m
 }
 
 // serverConfig is config.serverConfig with the config file, when there is

@@ -63,6 +63,7 @@ func TestParseArgs(t *testing.T) {
 					MaxMemoryPolicy: "allkeys-lru", RequirePass: "secret", Databases: 4,
 					Timeout: units.Duration(5 * time.Minute), MaxClients: 100, ProtoMaxBulkLen: 1 << 30,
 					NotifyKeyspaceEvents: "KEA", LogLevel: "warning", FlushInterval: units.Duration(time.Second), EnableDebugCommand: "no",
+					ACLPubSubDefault: "resetchannels", ProtectedMode: "yes", TLSAuthClients: "yes", TLSSessionCaching: "yes",
 				}
 			},
 		},
@@ -90,7 +91,25 @@ func TestParseArgs(t *testing.T) {
 					MaxMemoryPolicy: "allkeys-lru", RequirePass: "secret", Databases: 4,
 					Timeout: units.Duration(30 * time.Second), MaxClients: 100, ProtoMaxBulkLen: 1 << 30,
 					NotifyKeyspaceEvents: "KEA", LogLevel: "warning", FlushInterval: units.Duration(time.Second), EnableDebugCommand: "no",
+					ACLPubSubDefault: "resetchannels", ProtectedMode: "yes", TLSAuthClients: "yes", TLSSessionCaching: "yes",
 				}
+			},
+		},
+		{
+			name: "security settings",
+			file: "aclfile: /etc/strata/users.acl\nprotected-mode: no\n",
+			args: []string{"--acl-pubsub-default", "allchannels"},
+			want: func(c *config) {
+				c.ACLFile, c.ProtectedMode, c.ACLPubSubDefault = "/etc/strata/users.acl", "no", "allchannels"
+			},
+		},
+		{
+			name: "tls settings",
+			file: "tls-port: 6380\ntls-cert-file: /etc/strata/server.pem\ntls-key-file: /etc/strata/server.key\n",
+			args: []string{"--tls-auth-clients", "optional", "--tls-protocols", "TLSv1.3"},
+			want: func(c *config) {
+				c.TLSPort, c.TLSCertFile, c.TLSKeyFile = 6380, "/etc/strata/server.pem", "/etc/strata/server.key"
+				c.TLSAuthClients, c.TLSProtocols = "optional", "TLSv1.3"
 			},
 		},
 		{
@@ -111,6 +130,9 @@ func TestParseArgs(t *testing.T) {
 		{name: "bad bind", args: []string{"--bind", "localhost"}, wantErr: `bind: invalid address "localhost"`},
 		{name: "no databases", file: "databases: 0\n", wantErr: "databases: invalid value 0"},
 		{name: "bad loglevel", args: []string{"--loglevel", "loud"}, wantErr: `loglevel: invalid value "loud"`},
+		{name: "bad tls-port", args: []string{"--tls-port", "-1"}, wantErr: "tls-port: invalid value -1"},
+		{name: "bad protected-mode", file: "protected-mode: true\n", wantErr: `protected-mode: invalid value "true": want yes or no`},
+		{name: "bad acl-pubsub-default", args: []string{"--acl-pubsub-default", "some"}, wantErr: `acl-pubsub-default: invalid value "some"`},
 		{name: "unknown flag", args: []string{"--nope", "1"}, wantErr: "flag provided but not defined: -nope"},
 		{name: "stray argument", args: []string{"strata.yaml"}, wantErr: `unexpected argument "strata.yaml"`},
 		{name: "missing file", args: []string{"--config", "/nonexistent/strata.yaml"}, wantErr: "--config: open /nonexistent/strata.yaml"},
@@ -180,10 +202,26 @@ func TestVersion(t *testing.T) {
 func TestServerConfig(t *testing.T) {
 	c := defaultConfig()
 	c.Bind, c.LogLevel, c.Timeout = "* ::1", "WARNING", units.Duration(time.Minute)
+	c.TLSPort, c.TLSCertFile, c.TLSCiphers = 6380, "server.pem", "AES128-SHA"
 	got := c.serverConfig(nil)
+	wantTLS := server.TLSSettings{Port: 6380, CertFile: "server.pem", Ciphers: "AES128-SHA", AuthClients: "yes", SessionCaching: "yes"}
 	if !reflect.DeepEqual(got.Bind, []string{"0.0.0.0", "::1"}) || got.LogLevel != "warning" || got.Timeout != time.Minute ||
-		got.Port != 6379 || got.Dir != "./data" || got.ProtoMaxBulkLen != 512<<20 {
+		got.Port != 6379 || got.Dir != "./data" || got.ProtoMaxBulkLen != 512<<20 || got.TLS != wantTLS {
 		t.Errorf("serverConfig = %+v", got)
+	}
+}
+
+// TestRenameCommandSection checks that rename-command reaches the server,
+// an empty name included (the command is removed).
+func TestRenameCommandSection(t *testing.T) {
+	path := writeFile(t, "strata.yaml", "rename-command:\n  FLUSHALL: \"\"\n  CONFIG: cfg-8f2a\n")
+	opts, err := parseArgs([]string{"--config", path}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"FLUSHALL": "", "CONFIG": "cfg-8f2a"}
+	if got := opts.serverConfig(nil).RenameCommands; !reflect.DeepEqual(got, want) {
+		t.Errorf("RenameCommands = %v, want %v", got, want)
 	}
 }
 

@@ -7,6 +7,8 @@
 //	strata --port 7000 --maxmemory 100mb --maxmemory-policy allkeys-lru
 //
 // It stops gracefully on SIGINT, SIGTERM or the SHUTDOWN command.
+//
+// strata cluster push|show|move drives a cluster's slot map (cluster.go).
 package main
 
 import (
@@ -29,6 +31,9 @@ func main() {
 // returns the process's exit code: 1 when a setting is invalid or the
 // server cannot start.
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "cluster" {
+		return runCluster(args[1:], stdout, stderr)
+	}
 	opts, err := parseArgs(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0

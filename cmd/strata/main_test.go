@@ -36,6 +36,15 @@ type process struct {
 // returning once it logs that it is ready.
 func startBinary(t *testing.T) *process {
 	t.Helper()
+	bin := buildBinary(t)
+	port := strconv.Itoa(freePort(t))
+	return startProcess(t, bin, port, "--port", port, "--dir", t.TempDir(), "--maxmemory", "10mb", "--maxmemory-policy", "allkeys-lru")
+}
+
+// buildBinary builds strata into a temporary directory and returns its
+// path, or skips the test in -short mode or without the go tool.
+func buildBinary(t *testing.T) string {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
@@ -47,8 +56,14 @@ func startBinary(t *testing.T) *process {
 	if out, err := exec.Command(gobin, "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	port := strconv.Itoa(freePort(t))
-	cmd := exec.Command(bin, "--port", port, "--dir", t.TempDir(), "--maxmemory", "10mb", "--maxmemory-policy", "allkeys-lru")
+	return bin
+}
+
+// startProcess runs bin with args, listening on port, and returns once
+// it logs that it is ready; it is killed when the test ends.
+func startProcess(t *testing.T, bin, port string, args ...string) *process {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

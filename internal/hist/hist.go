@@ -1,6 +1,6 @@
 // Package hist is a lock-free histogram of durations, for the latencies
 // Strata reports: per-command latency (INFO latencystats and the admin
-// endpoint's /metrics) and the write-ahead log's fsyncs.
+// endpoint's /metrics), the write-ahead log's fsyncs and warm-up runs.
 //
 // A Histogram counts observations in log-linear buckets, 16 per power of
 // two nanoseconds, so a bucket is at most 1/16 (6.25%) wider than its lower

@@ -22,16 +22,22 @@ const module = "github.com/stratakv/strata/"
 // packages it must not import, directly or through others; "*" forbids
 // every package of the module.
 var forbidden = map[string][]string{
-	"storage":   {"policy", "server", "cache"},
-	"policy":    {"*"},
+	"storage": {"policy", "server", "cache"},
+	"policy":  {"*"},
+	// cluster is slots and slot maps, pure: the server routes by it.
+	"cluster":   {"*"},
 	"cache":     {"server", "scheduler"},
 	"scheduler": {"server"},
 	"script":    {"server"},
+	// acl is users and rules alone: the server wires them in.
+	"acl": {"server", "cache", "storage", "script", "scheduler"},
 	// resp is the protocol alone: it needs nothing of Strata.
 	"internal/resp": {"*"},
 	// The geo and sort arithmetic is Redis's alone.
 	"internal/geohash": {"*"},
 	"internal/pqsort":  {"*"},
+	// Redis's DUMP format: plain values in, bytes out.
+	"internal/rdb": {"*"},
 }
 
 // imports returns the module packages pkg imports in its non-test files.

@@ -16,6 +16,10 @@
 // Writer comes out as Redis downgrades it. A Node is a parsed RESP3 value,
 // kept to be replayed through a Writer in either protocol.
 //
+// The other direction, a client's, is small: AppendCommand encodes a
+// command and ReadReply reads a RESP2 reply, which is all a cluster node
+// needs to call the others.
+//
 // # Caveats
 //
 // Arguments returned by Reader.Next alias its buffer and the slice of

@@ -298,11 +298,6 @@ func isSpace(c byte) bool {
 // isspace, sdssplitargs stops only at these (so "a\vb" is one argument).
 func isWordEnd(c byte) bool { return c == ' ' || c == '\n' || c == '\r' || c == '\t' }
 
-// SplitArgs is Redis's sdssplitargs, for the other lines Redis splits
-// with it (a function library's shebang): see splitArgs. It reports false
-// for unbalanced quotes.
-func SplitArgs(line []byte) ([][]byte, bool) { return splitArgs(line, nil) }
-
 // splitArgs is Redis's sdssplitargs: whitespace-separated arguments, with
 // "double quotes" (escapes \n \r \t \b \a \\ \" \xHH) and 'single quotes'
 // (escape \'). A closing quote must be followed by a space or the end.
@@ -417,3 +412,8 @@ func splitQuoted(line []byte, i, q int) ([]byte, int, bool) {
 		j++
 	}
 }
+
+// SplitArgs splits line into arguments as Redis's sdssplitargs does (and
+// as inline commands are split); false for unbalanced quotes. Quoted
+// arguments are fresh slices; others alias line.
+func SplitArgs(line []byte) ([][]byte, bool) { return splitArgs(line, nil) }
