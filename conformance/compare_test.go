@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"fmt"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -34,7 +35,7 @@ func parseComparison(ws []word) (comparison, error) {
 		return nil
 	}
 	switch c.name {
-	case "sorted", "type", "dump":
+	case "sorted", "type", "monitor", "dump":
 		return c, want(len(c.args) == 0, "no arguments")
 	case "int":
 		if err := want(len(c.args) == 2, "LO HI"); err != nil {
@@ -105,6 +106,10 @@ const diffContext = 120
 
 func (c comparison) checkParsed(g, a *node) error {
 	switch c.name {
+	case "monitor":
+		if a.typ != '+' || g.typ != '+' || monitorLine(a.str) != monitorLine(g.str) {
+			return fmt.Errorf("different MONITOR lines")
+		}
 	case "sorted":
 		if !isAggregate(a) || a.typ != g.typ {
 			return fmt.Errorf("want an aggregate of type %q", g.typ)
@@ -219,6 +224,23 @@ func sortedRaws(ns []*node) []string {
 
 // sameShape reports whether two replies have the same types and aggregate
 // lengths throughout, whatever their values.
+// monitorPrefix is a MONITOR line's time and client address.
+var monitorPrefix = regexp.MustCompile(`^\d+\.\d{6} \[(\d+) ([^\]]+)\] `)
+
+// monitorLine returns a MONITOR line with its time dropped and its
+// client's address as "client" (a script's "lua" stays).
+func monitorLine(s string) string {
+	m := monitorPrefix.FindStringSubmatch(s)
+	if m == nil {
+		return s
+	}
+	who := "client"
+	if m[2] == "lua" {
+		who = "lua"
+	}
+	return "[" + m[1] + " " + who + "] " + s[len(m[0]):]
+}
+
 func sameShape(a, b *node) bool {
 	if a.typ != b.typ || len(a.kids) != len(b.kids) {
 		return false

@@ -15,10 +15,11 @@
 // golden against it, so a golden that no longer matches Redis is caught.
 // The Redis version the goldens came from is in testdata/REDIS_VERSION.
 // The suite's redis-server listens on the first free port from 7400 to
-// 7499, with no persistence; Strata runs in process on a free port. Both
-// start with an empty ACL file (aclfile), so cases can run ACL SAVE and
-// ACL LOAD; a case that changes users or the file puts them back with
-// !cleanup steps. Both are in protected mode, Redis's default.
+// 7499, with no persistence and enable-debug-command local; Strata runs in
+// process on a free port, with the same enable-debug-command. Both start
+// with an empty ACL file (aclfile), so cases can run ACL SAVE and ACL LOAD;
+// a case that changes users or the file puts them back with !cleanup
+// steps. Both are in protected mode, Redis's default.
 // A redis-server of another major.minor version is not checked live
 // (skipped, or a failure under STRATA_REQUIRE_REDIS=1).
 //
@@ -61,6 +62,9 @@
 //	!blocked 1                 waits, on the harness's connection, until INFO clients shows
 //	                           blocked_clients of 1, so the next step runs once a !send has
 //	                           blocked; nothing is recorded
+//	!busy                      waits, on the harness's connection, until PING is answered
+//	                           BUSY, so the next step runs once a script a !send started
+//	                           has run past busy-reply-threshold; nothing is recorded
 //	@2 !dial 127.0.0.2         opens the case's second connection from the local address
 //	                           127.0.0.2 (it must not be open yet): a client Redis's protected
 //	                           mode takes as not loopback, whose rule is the peer being
@@ -91,6 +95,8 @@
 //	                  F, and some line has F=V
 //	~map K ...        a map (RESP3) or flat array of pairs, compared as unordered pairs;
 //	                  the values of keys K are compared by type only
+//	~monitor          a MONITOR line compared without its time and client address: the
+//	                  database, a script's "lua" and the command must match
 //	~maps K ...       an array whose elements are compared each as ~map K ...: ACL LOG
 //	~save NAME        compared by type; the reply's value is kept, and {{NAME}} in later
 //	                  steps' arguments is replaced by it

@@ -229,6 +229,9 @@ func (s *session) run(tc *testCase) ([]string, error) {
 		case stepBlocked:
 			replies[i] = s.awaitInfo("clients", "blocked_clients", strconv.Itoa(st.blocked))
 			continue
+		case stepBusy:
+			replies[i] = s.awaitBusy()
+			continue
 		case stepDial:
 			if conns[st.conn] != nil {
 				return nil, fmt.Errorf("setup: line %d: !dial on a connection already open", st.line)
@@ -307,6 +310,20 @@ func (s *session) awaitInfo(section, field, want string) string {
 	return fmt.Sprintf("<timeout: %s:%s>\r\n", field, got)
 }
 
+// awaitBusy waits, on the harness's connection, until PING is answered
+// BUSY: a script a !send started has run past busy-reply-threshold. It
+// returns "" then, or a pseudo reply when that does not happen in time.
+func (s *session) awaitBusy() string {
+	var got string
+	for i := 0; i < int(waitTimeout/infoPoll); i++ {
+		if got = s.adminDo("PING"); strings.HasPrefix(got, "-BUSY ") {
+			return ""
+		}
+		time.Sleep(infoPoll)
+	}
+	return fmt.Sprintf("<timeout: not busy: %q>\r\n", got)
+}
+
 // dial opens a case connection, from the local address from unless it is
 // "", switched to RESP3 when the case says so.
 func (s *session) dial(resp3 bool, from string) (*conn, error) {
@@ -365,10 +382,11 @@ func checkCase(tc *testCase, replies []string, strata bool) []string {
 func startStrata(t *testing.T) string {
 	t.Helper()
 	s, err := server.New(server.Config{
-		Port:    -1,
-		Dir:     t.TempDir(),
-		ACLFile: emptyACLFile(t),
-		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Port:               -1,
+		Dir:                t.TempDir(),
+		EnableDebugCommand: "local",
+		ACLFile:            emptyACLFile(t),
+		Logger:             slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
 		t.Fatalf("server.New: %v", err)
@@ -398,8 +416,8 @@ func emptyACLFile(t *testing.T) string {
 
 // startRedis runs redis-server (bin) on a free port of redisPorts for the
 // test's life, configured as the goldens were recorded: no persistence,
-// loopback only, an empty ACL file. It returns the address and the
-// server's version.
+// loopback only, DEBUG allowed to local clients, an empty ACL file. It
+// returns the address and the server's version.
 func startRedis(t *testing.T, bin string) (addr, version string) {
 	t.Helper()
 	return startRedisIn(t, bin, t.TempDir(), nil)
@@ -436,7 +454,7 @@ func tryRedis(t *testing.T, bin, dir string, port int, extra ...string) (addr, v
 	}
 	cmd := exec.Command(bin, append([]string{
 		"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", dir,
+		"--save", "", "--appendonly", "no", "--dir", dir, "--enable-debug-command", "local",
 		"--aclfile", aclFile, "--daemonize", "no"}, extra...)...)
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out

@@ -24,6 +24,7 @@ const (
 	stepSend                    // a command sent without reading its reply
 	stepRecv                    // replies read without sending anything
 	stepBlocked                 // waits until the server has n blocked clients
+	stepBusy                    // waits until the server answers BUSY
 	stepDial                    // opens the connection from a local address
 )
 
@@ -240,6 +241,11 @@ func parseStep(line string) (*step, error) {
 			return nil, fmt.Errorf("!blocked: bad client count %q", words[1].text)
 		}
 		s.blocked = n
+	case "!busy":
+		s.kind = stepBusy
+		if len(words) != 1 || s.conn != 1 {
+			return nil, fmt.Errorf("!busy wants no arguments and no connection prefix")
+		}
 	case "!dial":
 		s.kind = stepDial
 		if len(words) != 2 || net.ParseIP(words[1].text) == nil {
@@ -268,7 +274,7 @@ func (s *step) pipelines() bool {
 // expectsReply reports whether a step has a reply to compare.
 func (s *step) expectsReply() bool {
 	switch s.kind {
-	case stepCleanup, stepSend, stepBlocked, stepDial:
+	case stepCleanup, stepSend, stepBlocked, stepBusy, stepDial:
 		return false
 	case stepRaw:
 		return s.replies > 0

@@ -1,5 +1,6 @@
-// Package script runs Redis's Lua scripts: the engine behind EVAL,
-// EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT, as redis-server 7.0 runs them.
+// Package script runs Redis's Lua scripts and functions: the engine behind
+// EVAL, EVALSHA, EVAL_RO, EVALSHA_RO, SCRIPT, FCALL, FCALL_RO and FUNCTION,
+// as redis-server 7.0 runs them.
 // https://redis.io/docs/interact/programmability/eval-intro/
 //
 // # Basics
@@ -17,6 +18,12 @@
 // the first Run, and runs one script at a time: Strata runs EVAL under the
 // exclusive storage lock, so a script is atomic and the commands it calls
 // take no locks of their own.
+//
+// Functions (function.go) run on the same Lua state: LoadLibrary runs a
+// library's code once to register its functions, which Run then calls
+// with KEYS and ARGV as their two arguments; DumpLibraries and
+// RestoreLibraries read and write FUNCTION DUMP's payload in Redis's
+// format (dump.go).
 //
 // The libraries scripts see are Lua's base, string, table, math and
 // coroutine libraries, redis (redis.go), cjson (cjson.go), cmsgpack
@@ -36,14 +43,11 @@
 //
 // # Time limit
 //
-// Redis lets a script run past lua-time-limit (busy-reply-threshold,
-// 5000 ms by default), answers BUSY to other clients meanwhile and lets
-// SCRIPT KILL stop it while it has not written. Strata's other clients
-// wait for the storage lock instead of answering BUSY, so a script that
-// runs past the limit is stopped with an error: the writes it already made
-// stay, as those of a script that fails half-way do in Redis. A limit of 0
-// lets scripts run without one. SCRIPT KILL (Engine.Kill) stops a running
-// script that has not written, as in Redis, at any time.
+// As in Redis, a script that runs past busy-reply-threshold
+// (lua-time-limit, 5000 ms by default) goes on: Busy tells the server,
+// which then answers other clients BUSY, and SCRIPT KILL or FUNCTION KILL
+// (Engine.Kill) stops it while it has not written. Close stops it in any
+// case. FUNCTION LOAD runs a library's code for at most 500 ms.
 //
 // # Caveats
 //

@@ -27,30 +27,61 @@ const MaxEvalScripts = 500
 // "user_script:1: ..." as Redis's.
 const chunkName = "user_script"
 
-// Flags are a script's shebang flags (#!lua flags=...).
+// Flags are a script's shebang flags (#!lua flags=...) or a function's
+// (redis.register_function's flags).
 type Flags uint8
 
 const (
 	// FlagShebang marks a script that starts with #!lua: it runs with its
 	// declared flags rather than in Redis's compatibility mode, so it may
-	// write only if it does not declare no-writes.
+	// write only if it does not declare no-writes. Every function has it.
 	FlagShebang Flags = 1 << iota
-	// FlagNoWrites is flags=no-writes: the script runs read-only.
+	// FlagNoWrites is no-writes: the script runs read-only.
 	FlagNoWrites
-	// FlagAllowOOM is flags=allow-oom: the script may write while memory
-	// is over maxmemory.
+	// FlagAllowOOM is allow-oom: the script may write while memory is
+	// over maxmemory.
 	FlagAllowOOM
-	// flagOther stands for the flags Strata accepts and has no use for:
-	// allow-stale, no-cluster, allow-cross-slot-keys.
-	flagOther
+	// The flags Strata accepts and reports, and has no use for: it has
+	// neither replicas nor a cluster of its own.
+	flagAllowStale
+	flagNoCluster
+	flagCrossSlot
 )
 
-var shebangFlags = map[string]Flags{
-	"no-writes":             FlagNoWrites,
-	"allow-oom":             FlagAllowOOM,
-	"allow-stale":           flagOther,
-	"no-cluster":            flagOther,
-	"allow-cross-slot-keys": flagOther,
+// flagNames are the flags' names, in the order Redis lists them.
+var flagNames = []struct {
+	name string
+	flag Flags
+}{
+	{"no-writes", FlagNoWrites},
+	{"allow-oom", FlagAllowOOM},
+	{"allow-stale", flagAllowStale},
+	{"no-cluster", flagNoCluster},
+	{"allow-cross-slot-keys", flagCrossSlot},
+}
+
+// flagByName returns the flag a name stands for; false when there is
+// none. Redis compares a function's flags in any case (fold) and a
+// shebang's exactly.
+func flagByName(name string, fold bool) (Flags, bool) {
+	for _, f := range flagNames {
+		if f.name == name || fold && strings.EqualFold(f.name, name) {
+			return f.flag, true
+		}
+	}
+	return 0, false
+}
+
+// Names returns the names of the flags set in f, in Redis's order
+// (FUNCTION LIST).
+func (f Flags) Names() []string {
+	var out []string
+	for _, n := range flagNames {
+		if f&n.flag != 0 {
+			out = append(out, n.name)
+		}
+	}
+	return out
 }
 
 // Script is a compiled script of an Engine's cache. It does not change
@@ -78,10 +109,11 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// Engine is a server's script cache and Lua state. Its methods are safe
-// for concurrent use, except Run: the caller runs one script at a time
-// (Strata runs them under its exclusive storage lock), and Kill, State
-// and Close may be called from other goroutines meanwhile.
+// Engine is a server's script cache, function libraries and Lua state.
+// Its methods are safe for concurrent use, except those that run Lua:
+// Run, LoadLibrary and RestoreLibraries. The caller runs one of those at
+// a time (Strata runs them under its exclusive storage lock); Kill, Busy,
+// Running, State and Close may be called from other goroutines meanwhile.
 type Engine struct {
 	version string
 	log     *slog.Logger
@@ -89,6 +121,7 @@ type Engine struct {
 	mu     sync.Mutex
 	loaded map[string]*Script              // SCRIPT LOAD's, kept until SCRIPT FLUSH
 	evals  *simplelru.LRU[string, *Script] // EVAL's, the most recent MaxEvalScripts
+	fns    registry                        // function libraries (function.go)
 
 	// running is the run in progress, for Kill and State.
 	running atomic.Pointer[run]
@@ -105,7 +138,7 @@ func New(opts Options) *Engine {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Engine{version: opts.Version, log: log}
+	return &Engine{version: opts.Version, log: log, fns: newRegistry()}
 }
 
 // Lookup returns the cached script whose SHA1 is sha, in hex of either
@@ -128,7 +161,7 @@ func (e *Engine) Lookup(sha string) *Script {
 // Load compiles body unless it is cached, caches it and returns it.
 // Scripts pinned (SCRIPT LOAD's) stay until Flush; others (EVAL's) are
 // evicted beyond MaxEvalScripts. A script that does not compile, or whose
-// shebang is invalid, returns a *CompileError.
+// shebang is invalid, returns a *ReplyError.
 func (e *Engine) Load(body []byte, pin bool) (*Script, error) {
 	sum := sha1.Sum(body)
 	sha := hex.EncodeToString(sum[:])
@@ -169,7 +202,7 @@ func (e *Engine) Flush() {
 }
 
 // compile parses the shebang and compiles the script, or returns the
-// *CompileError with the reply Redis gives when it does not compile.
+// *ReplyError with the reply Redis gives when it does not compile.
 func compile(sha string, body []byte) (*Script, error) {
 	flags, skip, err := parseShebang(body)
 	if err != nil {
@@ -180,57 +213,58 @@ func compile(sha string, body []byte) (*Script, error) {
 	src := body[skip:]
 	chunk, err := parse.Parse(bytes.NewReader(src), chunkName)
 	if err != nil {
-		return nil, compileError(msgCompile, syntaxError(err, src))
+		return nil, replyError(msgCompile, syntaxError(err, src, chunkName))
 	}
 	proto, err := lua.Compile(chunk, chunkName)
 	if err != nil {
-		return nil, compileError(msgCompile, chunkName+": "+err.Error())
+		return nil, replyError(msgCompile, chunkName+": "+err.Error())
 	}
 	return &Script{sha: sha, proto: proto, flags: flags}, nil
 }
 
-// syntaxError words a parse error as Lua's "user_script:LINE: msg near
-// 'token'". gopher-lua reports line -1 for an error at the end of the
-// script, which Lua reports at the last line, near '<eof>'.
-func syntaxError(err error, src []byte) string {
+// syntaxError words a parse error of chunk name as Lua's
+// "user_script:LINE: msg near 'token'". gopher-lua reports line -1 for an
+// error at the end of the script, which Lua reports at the last line,
+// near '<eof>'.
+func syntaxError(err error, src []byte, name string) string {
 	var perr *parse.Error
 	if !errors.As(err, &perr) {
-		return chunkName + ": " + err.Error()
+		return name + ": " + err.Error()
 	}
 	line, token := perr.Pos.Line, perr.Token
 	if line < 1 {
 		line, token = bytes.Count(src, []byte("\n"))+1, "<eof>"
 	}
-	return fmt.Sprintf("%s:%d: %s near '%s'", chunkName, line, perr.Message, token)
+	return fmt.Sprintf("%s:%d: %s near '%s'", name, line, perr.Message, token)
 }
 
 // parseShebang reads a "#!lua [flags=a,b]" first line: the flags it
-// declares and the bytes to skip to the script, or a *CompileError.
+// declares and the bytes to skip to the script, or a *ReplyError.
 func parseShebang(body []byte) (Flags, int, error) {
 	if !bytes.HasPrefix(body, []byte("#!")) {
 		return 0, 0, nil
 	}
 	end := bytes.IndexByte(body, '\n')
 	if end < 0 {
-		return 0, 0, compileError(msgShebangInvalid)
+		return 0, 0, replyError(msgShebangInvalid)
 	}
 	parts := strings.Fields(string(body[:end]))
 	if parts[0] != "#!lua" {
-		return 0, 0, compileError(msgShebangEngine, parts[0])
+		return 0, 0, replyError(msgShebangEngine, parts[0])
 	}
 	flags := FlagShebang
 	for _, p := range parts[1:] {
 		list, ok := strings.CutPrefix(p, "flags=")
 		if !ok {
-			return 0, 0, compileError(msgShebangOption, p)
+			return 0, 0, replyError(msgShebangOption, p)
 		}
 		if list == "" {
 			continue
 		}
 		for _, name := range strings.Split(list, ",") {
-			f, ok := shebangFlags[name]
+			f, ok := flagByName(name, false)
 			if !ok {
-				return 0, 0, compileError(msgShebangFlag, name)
+				return 0, 0, replyError(msgShebangFlag, name)
 			}
 			flags |= f
 		}
@@ -262,31 +296,41 @@ func (e *Engine) State() State {
 	return Idle
 }
 
-// Eval is one run of a script, as EVAL and its variants ask for it.
+// Eval is one run, as EVAL, FCALL and their variants ask for it: of a
+// Script (with KEYS and ARGV as globals) or of a Function (with them as
+// its two arguments). Exactly one of Script and Function is set.
 type Eval struct {
-	Script     *Script
+	Script   *Script
+	Function *Function
+	// Keys and Argv are KEYS and ARGV.
 	Keys, Argv [][]byte
-	// ReadOnly refuses write commands (EVAL_RO, EVALSHA_RO); a script
+	// ReadOnly refuses write commands (EVAL_RO, FCALL_RO...); a script
 	// flagged no-writes runs read-only anyway.
 	ReadOnly bool
-	// Limit is busy-reply-threshold: a run that lasts longer is stopped
-	// with an error. 0 lets it run without a limit.
+	// Limit is busy-reply-threshold: a run that lasts longer becomes busy
+	// (see Busy) and goes on until it ends or Kill stops it.
 	Limit time.Duration
 }
 
 // run is one script execution.
 type run struct {
-	script   *Script
+	// name is the script's SHA1, or the function's name: errors and logs
+	// name it.
+	name     string
+	function bool
 	host     Host
 	readOnly bool
 	allowOOM bool
-	limit    time.Duration
+	started  time.Time
 	// resp3 is the protocol of the script's commands' replies
 	// (redis.setresp); a run starts in RESP2.
 	resp3 bool
 
 	ctx    context.Context
 	cancel context.CancelCauseFunc
+	// busy is closed once the run has lasted longer than its limit; done
+	// when it ends.
+	busy, done chan struct{}
 
 	// state is Reading until the script runs its first write command;
 	// Kill, from another goroutine, moves it from Reading to Killed.
@@ -315,21 +359,30 @@ func (r *run) stopReason() string {
 	switch context.Cause(r.ctx) {
 	case errKilled:
 		return msgKilled
-	case errTimeout:
-		return fmt.Sprintf(msgTimedOut, r.limit.Milliseconds())
 	case errClosing:
 		return msgServerClosing
+	case errLoadTimeout:
+		return msgLoadTimeout
 	}
 	return ""
 }
 
-// Kill is SCRIPT KILL: it stops the running script unless it has
-// written. It returns ErrNotBusy when no script runs, ErrUnkillable when
-// the running one has written.
-func (e *Engine) Kill() error {
+// Kill is SCRIPT KILL (function false) and FUNCTION KILL (true): it stops
+// the running script unless it has written. It returns ErrNotBusy when no
+// script runs, ErrUnkillable when the running one has written, and
+// ErrKillEval or ErrKillFunction when the running one is of the other
+// kind.
+func (e *Engine) Kill(function bool) error {
 	r := e.running.Load()
-	if r == nil {
+	switch {
+	case r == nil:
 		return ErrNotBusy
+	case State(r.state.Load()) == Wrote:
+		return ErrUnkillable
+	case r.function && !function:
+		return ErrKillFunction
+	case !r.function && function:
+		return ErrKillEval
 	}
 	if !r.state.CompareAndSwap(int32(Reading), int32(Killed)) && State(r.state.Load()) != Killed {
 		return ErrUnkillable
@@ -348,29 +401,55 @@ func (e *Engine) Close() {
 	}
 }
 
-// Run runs ev.Script with ev.Keys as KEYS and ev.Argv as ARGV, reaching
-// commands through h, and writes its reply, or its error, to w. Run is
-// not safe for concurrent use (see Engine).
+// Busy waits while a script runs within its limit. It returns busy
+// false when none runs or the one running ended; true when the one
+// running has lasted past its limit, with function telling whether it is
+// a function: Redis then refuses other clients' commands with BUSY, and
+// names the KILL that stops it.
+func (e *Engine) Busy() (busy, function bool) {
+	r := e.running.Load()
+	if r == nil {
+		return false, false
+	}
+	select {
+	case <-r.done:
+		return false, false
+	case <-r.busy:
+		return true, r.function
+	}
+}
+
+// Running describes the run in progress for FUNCTION STATS: the script's
+// SHA1 or the function's name, whether it is a function, and how long it
+// has run. ok is false when none runs.
+func (e *Engine) Running() (name string, function bool, elapsed time.Duration, ok bool) {
+	r := e.running.Load()
+	if r == nil {
+		return "", false, 0, false
+	}
+	return r.name, r.function, time.Since(r.started), true
+}
+
+// Run runs ev, reaching commands through h, and writes its reply, or its
+// error, to w. Run is not safe for concurrent use (see Engine).
 func (e *Engine) Run(w *resp.Writer, h Host, ev Eval) {
-	if e.vm == nil {
-		e.vm = newVM(e)
+	vm := e.machine()
+	r := &run{host: h, readOnly: ev.ReadOnly, started: time.Now()}
+	flags := FlagShebang
+	if f := ev.Function; f != nil {
+		r.name, r.function, flags = f.name, true, f.flags
+	} else {
+		r.name, flags = ev.Script.sha, ev.Script.flags
 	}
-	vm := e.vm
-	s := ev.Script
-	r := &run{
-		script:   s,
-		host:     h,
-		readOnly: ev.ReadOnly || s.flags&FlagNoWrites != 0,
-		allowOOM: s.flags&FlagAllowOOM != 0,
-		limit:    ev.Limit,
-	}
+	r.readOnly = r.readOnly || flags&FlagNoWrites != 0
+	r.allowOOM = flags&FlagAllowOOM != 0
 	r.state.Store(int32(Reading))
 	r.ctx, r.cancel = context.WithCancelCause(context.Background())
 	defer r.cancel(nil)
-	if r.limit > 0 {
-		t := time.AfterFunc(r.limit, func() { r.cancel(errTimeout) })
-		defer t.Stop()
-	}
+	r.busy, r.done = make(chan struct{}), make(chan struct{})
+	defer close(r.done)
+	t := time.AfterFunc(ev.Limit, func() { close(r.busy) })
+	defer t.Stop()
 	e.running.Store(r)
 	defer e.running.Store(nil)
 	// Checked after running is set: either Close sees this run or this
@@ -382,13 +461,24 @@ func (e *Engine) Run(w *resp.Writer, h Host, ev Eval) {
 	defer func() { vm.run = nil }()
 
 	L := vm.L
-	vm.globals.RawSetString("KEYS", vm.stringTable(ev.Keys))
-	vm.globals.RawSetString("ARGV", vm.stringTable(ev.Argv))
-	fn := L.NewFunctionFromProto(s.proto)
-	fn.Env = vm.env
+	nargs := 0
+	if f := ev.Function; f != nil {
+		L.Push(f.fn)
+		L.Push(vm.stringTable(ev.Keys))
+		L.Push(vm.stringTable(ev.Argv))
+		nargs = 2
+	} else {
+		// KEYS and ARGV are an EVAL's alone: functions do not see them.
+		vm.globals.RawSetString("KEYS", vm.stringTable(ev.Keys))
+		vm.globals.RawSetString("ARGV", vm.stringTable(ev.Argv))
+		defer vm.globals.RawSetString("KEYS", lua.LNil)
+		defer vm.globals.RawSetString("ARGV", lua.LNil)
+		fn := L.NewFunctionFromProto(ev.Script.proto)
+		fn.Env = vm.env
+		L.Push(fn)
+	}
 	L.SetContext(r.ctx)
-	L.Push(fn)
-	err := L.PCall(0, 1, vm.handler)
+	err := L.PCall(nargs, 1, vm.handler)
 	L.RemoveContext()
 	if err != nil {
 		vm.writeError(w, r, err)
@@ -397,4 +487,12 @@ func (e *Engine) Run(w *resp.Writer, h Host, ev Eval) {
 	}
 	L.SetTop(0)
 	vm.resetViews()
+}
+
+// machine returns the Lua state, built on first use.
+func (e *Engine) machine() *luaVM {
+	if e.vm == nil {
+		e.vm = newVM(e)
+	}
+	return e.vm
 }

@@ -113,11 +113,11 @@ func TestLoad(t *testing.T) {
 	tests := []struct {
 		name, body string
 		flags      Flags
-		reply      string // the CompileError's reply, or its prefix
+		reply      string // the ReplyError's reply, or its prefix
 	}{
 		{"plain", "return 1", 0, ""},
 		{"shebang", "#!lua\nreturn 1", FlagShebang, ""},
-		{"flags", "#!lua flags=no-writes,allow-oom,no-cluster\nreturn 1", FlagShebang | FlagNoWrites | FlagAllowOOM | flagOther, ""},
+		{"flags", "#!lua flags=no-writes,allow-oom,no-cluster\nreturn 1", FlagShebang | FlagNoWrites | FlagAllowOOM | flagNoCluster, ""},
 		{"no newline", "#!lua", 0, "ERR Invalid script shebang"},
 		{"engine", "#!perl\nreturn 1", 0, "ERR Unexpected engine in script shebang: #!perl"},
 		{"option", "#!lua mode=x\nreturn 1", 0, "ERR Unknown lua shebang option: mode=x"},
@@ -128,7 +128,7 @@ func TestLoad(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := New(Options{})
 			s, err := e.Load([]byte(tt.body), true)
-			var ce *CompileError
+			var ce *ReplyError
 			switch {
 			case tt.reply == "" && err != nil:
 				t.Fatalf("error %v", err)
@@ -140,7 +140,7 @@ func TestLoad(t *testing.T) {
 					t.Error("Lookup by upper-case SHA1 missed the script")
 				}
 			case !errors.As(err, &ce) || !strings.HasPrefix(ce.Reply, tt.reply):
-				t.Errorf("error %v, want a CompileError replying %q", err, tt.reply)
+				t.Errorf("error %v, want a ReplyError replying %q", err, tt.reply)
 			}
 		})
 	}
@@ -162,7 +162,7 @@ func waitState(t *testing.T, e *Engine, want State) {
 // stops it until it writes, Close stops it after.
 func TestKillAndClose(t *testing.T) {
 	e := New(Options{})
-	if err := e.Kill(); !errors.Is(err, ErrNotBusy) {
+	if err := e.Kill(false); !errors.Is(err, ErrNotBusy) {
 		t.Fatalf("Kill with no script: %v", err)
 	}
 	for _, tt := range []struct {
@@ -186,7 +186,7 @@ func TestKillAndClose(t *testing.T) {
 				done <- string(w.Bytes())
 			}()
 			waitState(t, e, tt.state)
-			if err := e.Kill(); !errors.Is(err, tt.err) {
+			if err := e.Kill(false); !errors.Is(err, tt.err) {
 				t.Fatalf("Kill: %v, want %v", err, tt.err)
 			}
 			if tt.err != nil {

@@ -24,26 +24,32 @@ func (e *PermissionError) Error() string { return "script: " + e.Reply }
 var (
 	ErrNotBusy    = errors.New("script: no script is running")
 	ErrUnkillable = errors.New("script: the running script has written")
+	// ErrKillEval: FUNCTION KILL while an EVAL script runs.
+	ErrKillEval = errors.New("script: the running script is not a function")
+	// ErrKillFunction: SCRIPT KILL while a function runs.
+	ErrKillFunction = errors.New("script: the running script is a function")
 )
 
 // Why a run was stopped: the cause of its context.
 var (
-	errKilled  = errors.New("script: killed by SCRIPT KILL")
-	errTimeout = errors.New("script: ran past the time limit")
-	errClosing = errors.New("script: server closing")
+	errKilled      = errors.New("script: killed by SCRIPT KILL")
+	errClosing     = errors.New("script: server closing")
+	errLoadTimeout = errors.New("script: FUNCTION LOAD ran too long")
 )
 
-// CompileError is a script that does not compile or whose shebang is
-// invalid.
-type CompileError struct {
+// ReplyError is an error whose reply Redis words in its own way: a script
+// that does not compile or whose shebang is invalid, a library that
+// FUNCTION LOAD or FUNCTION RESTORE refuses, a library or function that
+// does not exist.
+type ReplyError struct {
 	// Reply is Redis's error reply to it, code first ("ERR Error
 	// compiling script (new function): user_script:1: ...").
 	Reply string
 }
 
-func (e *CompileError) Error() string { return "script: " + e.Reply }
+func (e *ReplyError) Error() string { return "script: " + e.Reply }
 
-// compileError returns a *CompileError of the reply format fills in.
-func compileError(format string, args ...any) error {
-	return &CompileError{Reply: fmt.Sprintf(format, args...)}
+// replyError returns a *ReplyError of the reply format fills in.
+func replyError(format string, args ...any) error {
+	return &ReplyError{Reply: fmt.Sprintf(format, args...)}
 }

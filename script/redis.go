@@ -52,7 +52,6 @@ func (vm *luaVM) newRedisLib() *lua.LTable {
 	for name, fn := range map[string]lua.LGFunction{
 		"call":               func(L *lua.LState) int { return vm.redisCall(L, true) },
 		"pcall":              func(L *lua.LState) int { return vm.redisCall(L, false) },
-		"log":                vm.redisLog,
 		"setresp":            vm.redisSetResp,
 		"sha1hex":            redisSha1Hex,
 		"error_reply":        redisErrorReply,
@@ -68,15 +67,22 @@ func (vm *luaVM) newRedisLib() *lua.LTable {
 	} {
 		t.RawSetString(name, L.NewFunction(fn))
 	}
-	for name, v := range map[string]int{
-		"LOG_DEBUG": luaLogDebug, "LOG_VERBOSE": luaLogVerbose, "LOG_NOTICE": luaLogNotice, "LOG_WARNING": luaLogWarning,
-		"REPL_NONE": 0, "REPL_AOF": 1, "REPL_SLAVE": 2, "REPL_REPLICA": 2, "REPL_ALL": 3,
-	} {
+	for name, v := range map[string]int{"REPL_NONE": 0, "REPL_AOF": 1, "REPL_SLAVE": 2, "REPL_REPLICA": 2, "REPL_ALL": 3} {
+		t.RawSetString(name, lua.LNumber(v))
+	}
+	vm.addLogAndVersion(t)
+	return t
+}
+
+// addLogAndVersion adds what the redis table of scripts and that of a
+// loading library share: log, the LOG_* levels and the version.
+func (vm *luaVM) addLogAndVersion(t *lua.LTable) {
+	t.RawSetString("log", vm.L.NewFunction(vm.redisLog))
+	for name, v := range map[string]int{"LOG_DEBUG": luaLogDebug, "LOG_VERBOSE": luaLogVerbose, "LOG_NOTICE": luaLogNotice, "LOG_WARNING": luaLogWarning} {
 		t.RawSetString(name, lua.LNumber(v))
 	}
 	t.RawSetString("REDIS_VERSION", lua.LString(vm.version))
 	t.RawSetString("REDIS_VERSION_NUM", lua.LNumber(versionNum(vm.version)))
-	return t
 }
 
 // versionNum encodes "7.0.15" as 0x00070f, as REDIS_VERSION_NUM.
@@ -391,7 +397,7 @@ func (vm *luaVM) redisLog(L *lua.LState) int {
 		}
 	}
 	level := [...]slog.Level{slog.LevelDebug, slog.LevelDebug, slog.LevelInfo, slog.LevelWarn}[int(lv)]
-	vm.log.Log(vm.run.ctx, level, strings.Join(parts, " "), "script", vm.run.script.sha)
+	vm.log.Log(vm.run.ctx, level, strings.Join(parts, " "), "script", vm.run.name)
 	return 0
 }
 

@@ -28,6 +28,16 @@ type luaVM struct {
 	// script's line.
 	handler *lua.LFunction
 	run     *run // the run in progress, nil between runs
+	// loading is the library FUNCTION LOAD is running the code of, nil
+	// otherwise (function.go).
+	loading *Library
+	// fenv is the globals of libraries and their functions: an empty
+	// read-only table whose metatable (fenvMeta) reads through to libAPI
+	// while a library loads, to the real globals otherwise.
+	fenv, fenvMeta *lua.LTable
+	// libAPI is what a loading library sees: a redis table of
+	// register_function, log and the version, and nothing else.
+	libAPI *lua.LTable
 	// rand backs math.random: Go's global source cannot be seeded, and
 	// Lua scripts may call math.randomseed.
 	rand *rand.Rand
@@ -121,6 +131,16 @@ func newVM(e *Engine) *luaVM {
 	L.SetMetatable(g, missing)
 	vm.env = vm.readOnly(g)
 	g.RawSetString("_G", vm.env)
+
+	redis := L.NewTable()
+	redis.RawSetString("register_function", L.NewFunction(vm.luaRegisterFunction))
+	vm.addLogAndVersion(redis)
+	redis.Metatable = missing
+	vm.libAPI = L.NewTable()
+	vm.libAPI.RawSetString("redis", vm.readOnly(redis))
+	vm.libAPI.Metatable = missing
+	vm.fenv = vm.readOnly(g)
+	vm.fenvMeta = vm.fenv.Metatable.(*lua.LTable)
 	return vm
 }
 
@@ -330,7 +350,7 @@ func (vm *luaVM) errorHandler(L *lua.LState) int {
 		}
 		if dbg.What != "G" { // the Lua code that called a failing Go function
 			source := dbg.Source
-			if source == chunkName {
+			if source == chunkName || source == libChunkName {
 				source = "@" + source
 			}
 			t.RawSetString("source", lua.LString(source))
@@ -366,7 +386,7 @@ func (vm *luaVM) writeError(w *resp.Writer, r *run, err error) {
 		msg = "ERR " + reason
 	}
 	if source != "" && line != "" {
-		msg += " script: " + r.script.sha + ", on " + source + ":" + line + "."
+		msg += " script: " + r.name + ", on " + source + ":" + line + "."
 	}
 	w.Error(oneLine(msg))
 }

@@ -258,7 +258,7 @@ func (c *client) logDenial(d acl.Denial, ctx acl.LogContext, object, user string
 		who = c.script.caller
 	}
 	var b strings.Builder
-	who.describe(&b, c.srv.subscriptionCounts(), time.Now())
+	who.describe(&b, who, c.srv.subscriptionCounts(), time.Now())
 	c.srv.aclLog.Add(acl.LogEntry{
 		Reason:     d,
 		Context:    ctx,

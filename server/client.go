@@ -49,11 +49,9 @@ type client struct {
 	// authenticated (Redis's c->user and c->authenticated; see
 	// authRequired). Set by the client's goroutine, and by another when
 	// it deletes the user (dropClientsOf).
-	user    atomic.Pointer[acl.User]
-	authed  atomic.Bool
-	name    atomic.Pointer[string]
-	libName atomic.Pointer[string]
-	libVer  atomic.Pointer[string]
+	user   atomic.Pointer[acl.User]
+	authed atomic.Bool
+	name   atomic.Pointer[string]
 	// listed mirrors what CLIENT LIST shows of this client to other
 	// connections (cmd_client.go).
 	listed  clientListed
@@ -77,12 +75,22 @@ type client struct {
 	// cron closes a client idle longer than timeout (clientsCron).
 	idleSince atomic.Int64
 
-	multi      *multiState
-	block      *blockState // a blocking command's wait, while execute runs it (blocking.go)
-	load       *loadState  // a read-through command's loads, while call runs it (readthrough.go)
-	loads      loadState   // what load points to, reused
-	ps         *subscriber // pub/sub state, from the first subscription
-	closeAfter bool        // QUIT: close once the reply is written
+	multi *multiState
+	// curArgs is the request being run, for CLIENT LIST's argv-mem.
+	curArgs [][]byte
+	// reply is CLIENT REPLY's state: off silences every reply until ON;
+	// skip silences the running command's, skipNext the next one's.
+	reply struct{ off, skip, skipNext bool }
+	block *blockState // a blocking command's wait, while execute runs it (blocking.go)
+	load  *loadState  // a read-through command's loads, while call runs it (readthrough.go)
+	loads loadState   // what load points to, reused
+	ps    *subscriber // pub/sub state, from the first subscription
+	// psShared is ps, for other goroutines: tracking delivers to it.
+	psShared atomic.Pointer[subscriber]
+	// tracking is CLIENT TRACKING's state, from its first use
+	// (tracking.go).
+	tracking   *trackState
+	closeAfter bool // QUIT: close once the reply is written
 	killed     atomic.Bool
 	// mem is what the input and reply buffers cost, as trackMemory last
 	// counted it (limits.go).
@@ -263,7 +271,7 @@ func (c *client) lookup(args [][]byte) *command {
 // once with the reason.
 func (c *client) reject(cmd *command, msg string) {
 	if cmd != nil && cmd.name == "exec" {
-		c.multi = nil
+		c.setMulti(nil)
 		c.srv.watches.unwatchAll(c)
 		c.refuse(cmd, "EXECABORT Transaction discarded because of: "+strings.TrimPrefix(msg, "ERR "))
 		return
@@ -310,53 +318,82 @@ func upper(s string) string {
 	return string(b)
 }
 
-// execute runs one request: lookup, the checks Redis makes before running
-// a command, MULTI queueing, then the command itself.
+// execute runs one request (process), then what follows every request:
+// CLIENT REPLY's silence, and the invalidations a tracking client gets
+// after its reply.
 func (c *client) execute(args [][]byte) {
 	if c.ps != nil {
 		// Messages published before this request reach the client before
 		// its reply, as they do from Redis's single output buffer.
 		c.ps.takeQueue()
 	}
+	mark := c.out.Len()
+	cmd := c.process(args)
+	if c.reply.off || c.reply.skip {
+		c.out.Truncate(mark)
+	}
+	c.reply.skip, c.reply.skipNext = c.reply.skipNext, false
+	if cmd != nil {
+		c.srv.tracking.afterCommand(c, cmd)
+	}
+}
+
+// process runs one request: lookup, the checks Redis makes before running
+// a command, MULTI queueing, then the command itself. It returns the
+// command, nil when it was refused.
+func (c *client) process(args [][]byte) *command {
+	c.curArgs = args
 	cmd := c.lookup(args) // on failure it replied, and flagged MULTI
 	if cmd == nil {
-		return
+		return nil
 	}
 	if c.authRequired() && cmd.flags&flagNoAuth == 0 {
 		c.reject(cmd, msgNoAuth)
-		return
+		return nil
 	}
 	if c.multi != nil && cmd.flags&flagNoMulti != 0 {
 		c.reject(cmd, msgNoMulti)
-		return
+		return nil
 	}
 	if d, _ := c.checkACL(cmd, args, c.aclContext()); d != acl.Allowed {
 		c.reject(cmd, denialReply(cmd, d))
-		return
+		return nil
 	}
 	if c.srv.cluster != nil && c.redirected(cmd, args) { // MOVED, ASK, CROSSSLOT
-		return
+		return nil
 	}
 	if c.ps != nil && c.contextRefuses(cmd) {
-		return
+		return nil
+	}
+	if cmd.name == "debug" && !c.debugAllowed() { // cmd_debug.go
+		c.reject(cmd, msgDebugNotAllowed)
+		return nil
+	}
+	if c.busyGate(cmd) { // cmd_function.go
+		return nil
+	}
+	c.srv.pause.wait(c, cmd) // CLIENT PAUSE (cmd_pause.go)
+	if c.srv.tracking.active.Load() > 0 {
+		c.srv.tracking.limit(c) // tracking-table-max-keys, before each command as in Redis
 	}
 	if c.multi != nil && cmd.flags&flagNoQueue == 0 {
 		// Queueing can grow memory without bound, so Redis refuses it, reads
 		// included, once maxmemory is reached and eviction cannot help.
 		if c.srv.store.MaxMemory() > 0 && c.makeRoom(nil) != nil {
 			c.reject(cmd, msgOutOfMemory)
-			return
+			return nil
 		}
 		c.queue(cmd, args)
-		return
+		return cmd
 	}
 	if cmd.flags&flagBlocking != 0 {
 		// BLPOP and the like may wait for a key, outside the storage
 		// locks; from EXEC they run through call and never wait.
 		c.callBlocking(cmd, args) // blocking.go
-		return
+		return cmd
 	}
 	c.call(cmd, args, true)
+	return cmd
 }
 
 // makeRoom evicts by the policy until memory is under maxmemory, holding
@@ -380,6 +417,10 @@ func (c *client) call(cmd *command, args [][]byte, lock bool) {
 		c.lastCmd.Store(name)
 	}
 	mark := c.out.Len()
+	monitored := c.srv.monitors.active.Load() > 0 && !c.rerun()
+	if monitored && scriptRunner(cmd) {
+		c.srv.monitors.feed(c, args) // before the commands of its script
+	}
 	if cmd.flags&flagNoData != 0 {
 		c.run(cmd, args)
 	} else {
@@ -397,21 +438,41 @@ func (c *client) call(cmd *command, args [][]byte, lock bool) {
 		// changed write_through keys anywhere.
 		c.wait = c.wait.Merge(c.srv.cache.WaitAll())
 	}
+	if cmd.flags&flagTrackRead != 0 && c.srv.tracking.active.Load() > 0 {
+		reader := c
+		if c.script != nil {
+			reader = c.script.caller // a script's reads are its caller's, as in Redis
+		}
+		var keys [][]byte
+		cmd.keyArgs(args, func(k []byte) { keys = append(keys, k) })
+		c.srv.tracking.remember(reader, keys)
+	}
+	if monitored && cmd.flags&flagNoMonitor == 0 && !scriptRunner(cmd) {
+		c.srv.monitors.feed(c, args)
+	}
 	c.srv.commandDone(c, cmd, args, start, mark)
 }
 
 // runTx runs cmd in a transaction through the write path: its own, or
 // with lock false inside the caller's. A disk error met on the way
 // replaces what the command wrote from mark on; runTx then returns false.
+// While it holds its locks, the client is their writer for tracking.
 func (c *client) runTx(cmd *command, args [][]byte, lock bool, mark int) bool {
 	outer := c.tx
 	c.tx = &c.txs[0]
 	if !lock {
 		c.tx = &c.txs[1]
 	}
-	c.begin(cmd, args, lock)
+	keys := c.begin(cmd, args, lock)
+	held := lock && c.srv.tracking.active.Load() > 0
+	if held {
+		c.srv.tracking.holding(c, c.dbIndex, keys)
+	}
 	if c.tx.Err() == nil && c.clusterServes(cmd, args) {
 		c.run(cmd, args)
+	}
+	if held {
+		c.srv.tracking.release(c.dbIndex, keys)
 	}
 	wait, err := c.tx.End()
 	c.tx = outer
@@ -425,8 +486,10 @@ func (c *client) runTx(cmd *command, args [][]byte, lock bool, mark int) bool {
 }
 
 // begin starts c.tx for cmd: over the keys it names, or the whole store
-// when it names none it can list; with lock false inside the caller's.
-func (c *client) begin(cmd *command, args [][]byte, lock bool) {
+// when it names none it can list; with lock false inside the caller's. It
+// returns the keys it locked (nil: the whole store), valid until the next
+// begin.
+func (c *client) begin(cmd *command, args [][]byte, lock bool) [][]byte {
 	mode := storage.TxRead
 	if cmd.flags&(flagWrite|flagScriptWrite) != 0 { // and reads that may write (PFCOUNT)
 		mode = storage.TxWrite
@@ -447,6 +510,7 @@ func (c *client) begin(cmd *command, args [][]byte, lock bool) {
 		c.keyBuf = keys[:0]
 	}
 	c.srv.cache.Begin(c.tx, c.dbIndex, keys, cmd.write, mode)
+	return keys
 }
 
 // run runs cmd's handler after the checks that need its locks.

@@ -333,6 +333,7 @@ func (c *client) invalidateNamespace(what [][]byte) (int64, string) {
 		return 0, storageError(err)
 	}
 	c.srv.loader.ForgetNamespace(sp)
+	c.srv.tracking.namespaceInvalidated(c, sp)
 	c.srv.pubsub.publish(c, kindChannel, []byte(invalidateNamespaceChannel), []byte(sp.Match), c.srv.store.Now())
 	return int64(gen), ""
 }

@@ -1,6 +1,7 @@
 package server
 
-// CLIENT ID|SETNAME|GETNAME|LIST|INFO|KILL|SETINFO|NO-EVICT|HELP.
+// CLIENT ID|SETNAME|GETNAME|LIST|INFO|KILL|SETINFO|NO-EVICT|HELP; TRACKING
+// and its kin are cmd_tracking.go, PAUSE, UNPAUSE and REPLY cmd_pause.go.
 // https://redis.io/commands/client/
 
 import (
@@ -27,6 +28,13 @@ func registerClientCommands(t commandTable) {
 		// every connection, so Strata takes it as 7.2 does.
 		&command{name: "setinfo", handler: cmdClientSetInfo, arity: 4, flags: flagNoData, categories: "@slow @connection"},
 		&command{name: "no-evict", handler: cmdClientNoEvict, arity: 3, flags: flagNoData},
+		&command{name: "tracking", handler: cmdClientTracking, arity: -3, flags: flagNoData},
+		&command{name: "pause", handler: cmdClientPause, arity: -3, flags: flagNoData},
+		&command{name: "unpause", handler: cmdClientUnpause, arity: 2, flags: flagNoData},
+		&command{name: "reply", handler: cmdClientReply, arity: 3, flags: flagNoData},
+		&command{name: "caching", handler: cmdClientCaching, arity: 3, flags: flagNoData},
+		&command{name: "getredir", handler: cmdClientGetRedir, arity: 2, flags: flagNoData},
+		&command{name: "trackinginfo", handler: cmdClientTrackingInfo, arity: 2, flags: flagNoData},
 		&command{name: "help", handler: cmdClientHelp, arity: 2, flags: flagNoData},
 	)
 }
@@ -37,6 +45,11 @@ type clientListed struct {
 	db      atomic.Int32
 	resp3   atomic.Bool
 	noEvict atomic.Bool
+	// multi is the number of commands queued in MULTI plus one; 0 out of
+	// MULTI.
+	multi atomic.Int32
+	// monitor is set by MONITOR.
+	monitor atomic.Bool
 }
 
 func cmdClientID(c *client, args [][]byte) { c.out.Int(c.id) }
@@ -79,27 +92,17 @@ func (c *client) setName(name []byte) {
 	c.name.Store(&s)
 }
 
-// cmdClientSetInfo is CLIENT SETINFO LIB-NAME|LIB-VER value.
+// cmdClientSetInfo is CLIENT SETINFO LIB-NAME|LIB-VER value, checked
+// as Redis 7.2 checks it; Redis 7.0's CLIENT LIST does not show the
+// values, so they are not kept.
 func cmdClientSetInfo(c *client, args [][]byte) {
-	var dst *atomic.Pointer[string]
-	switch {
-	case is(args[2], "lib-name"):
-		dst = &c.libName
-	case is(args[2], "lib-ver"):
-		dst = &c.libVer
-	default:
+	if !is(args[2], "lib-name") && !is(args[2], "lib-ver") {
 		c.out.Error(fmt.Sprintf(msgSetInfoOption, args[2]))
 		return
 	}
 	if !validClientName(args[3]) {
 		c.out.Error(fmt.Sprintf(msgSetInfoValue, args[2]))
 		return
-	}
-	if len(args[3]) == 0 {
-		dst.Store(nil)
-	} else {
-		v := string(args[3])
-		dst.Store(&v)
 	}
 	c.out.OK()
 }
@@ -119,7 +122,7 @@ func cmdClientNoEvict(c *client, args [][]byte) {
 
 func cmdClientInfo(c *client, args [][]byte) {
 	var b strings.Builder
-	c.describe(&b, c.srv.subscriptionCounts(), time.Now())
+	c.describe(&b, c, c.srv.subscriptionCounts(), time.Now())
 	c.out.Verbatim("txt", b.String())
 }
 
@@ -153,7 +156,7 @@ func cmdClientList(c *client, args [][]byte) {
 	var b strings.Builder
 	now := time.Now()
 	for _, o := range clients {
-		o.describe(&b, subs, now)
+		o.describe(&b, c, subs, now)
 	}
 	c.out.Verbatim("txt", b.String())
 }
@@ -220,20 +223,35 @@ func (s *Server) subscriptionCounts() map[*client][numKinds]int {
 	return out
 }
 
-// describe writes the client's CLIENT LIST line, in Redis 7.0's format
-// with 7.2's lib-name and lib-ver at the end; subs holds the subscription
-// counts of subscribed clients. Transaction state (flag x, multi=) is the
-// client's goroutine's alone and reads as none; memory and buffer figures
-// Strata does not track read 0.
-func (c *client) describe(b *strings.Builder, subs map[*client][numKinds]int, now time.Time) {
+// describe writes the client's CLIENT LIST line, in Redis 7.0's format,
+// as self sees it; subs holds the subscription counts of subscribed
+// clients. The query buffer and argument sizes are read for self alone
+// (another connection's buffer is its goroutine's) and read 0 for others,
+// as those of an idle client; memory figures Strata does not track read 0.
+func (c *client) describe(b *strings.Builder, self *client, subs map[*client][numKinds]int, now time.Time) {
 	n := subs[c]
 	flags := ""
+	if c.listed.monitor.Load() {
+		flags = "O"
+	}
 	if clientType(n) == clientPubSub {
-		flags = "P"
+		flags += "P"
+	}
+	multi := int(c.listed.multi.Load()) - 1
+	if multi >= 0 {
+		flags += "x"
 	}
 	if c.srv.blocking.isBlocked(c.id) {
 		flags += "b"
 	}
+	c.srv.tracking.mu.Lock()
+	ts := c.tracking
+	flags += trackingListFlags(ts)
+	redir := int64(-1)
+	if ts != nil && ts.on {
+		redir = ts.redirect
+	}
+	c.srv.tracking.mu.Unlock()
 	if c.listed.noEvict.Load() {
 		flags += "e"
 	}
@@ -248,19 +266,20 @@ func (c *client) describe(b *strings.Builder, subs map[*client][numKinds]int, no
 	if c.listed.resp3.Load() {
 		resp = 3
 	}
-	fmt.Fprintf(b, "id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d multi=-1 "+
-		"qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s "+
-		"user=%s redir=-1 resp=%d lib-name=%s lib-ver=%s\n",
+	qbuf, qfree, argvMem := 0, 0, 0
+	if c == self {
+		qbuf, qfree = c.rd.QueryBuffer()
+		for _, a := range self.curArgs {
+			argvMem += len(a)
+		}
+	}
+	fmt.Fprintf(b, "id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d multi=%d "+
+		"qbuf=%d qbuf-free=%d argv-mem=%d multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s "+
+		"user=%s redir=%d resp=%d\n",
 		c.id, c.addr, c.laddr, connFD(c.conn), c.clientName(),
 		int64(now.Sub(c.created).Seconds()), int64((monotonic()-time.Duration(c.lastActive.Load()))/time.Second),
-		flags, c.listed.db.Load(), n[kindChannel], n[kindPattern], n[kindShard], cmd, c.user.Load().Name(), resp, loadString(&c.libName), loadString(&c.libVer))
-}
-
-func loadString(p *atomic.Pointer[string]) string {
-	if s := p.Load(); s != nil {
-		return *s
-	}
-	return ""
+		flags, c.listed.db.Load(), n[kindChannel], n[kindPattern], n[kindShard], multi,
+		qbuf, qfree, argvMem, cmd, c.user.Load().Name(), redir, resp)
 }
 
 // connFD returns the connection's file descriptor, -1 when it has none.
@@ -351,7 +370,7 @@ func cmdClientKill(c *client, args [][]byte) {
 	})
 	for _, o := range victims {
 		if o == c {
-			c.closeAfter = true // after this reply
+			c.closeAfterReply()
 		} else {
 			o.close()
 		}
@@ -368,6 +387,10 @@ func cmdClientKill(c *client, args [][]byte) {
 
 var clientHelp = []string{
 	"CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+	"CACHING (YES|NO)",
+	"    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+	"GETREDIR",
+	"    Return the client ID we are redirecting to when tracking is enabled.",
 	"GETNAME",
 	"    Return the name of the current connection.",
 	"ID",
@@ -392,14 +415,25 @@ var clientHelp = []string{
 	"    Return information about client connections. Options:",
 	"    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
 	"      Return clients of specified type.",
+	"UNPAUSE",
+	"    Stop the current client pause, resuming traffic.",
+	"PAUSE <timeout> [WRITE|ALL]",
+	"    Suspend all, or just write, clients for <timeout> milliseconds.",
+	"REPLY (ON|OFF|SKIP)",
+	"    Control the replies sent to the current connection.",
 	"SETNAME <name>",
 	"    Assign the name <name> to the current connection.",
-	"UNBLOCK <clientid> [TIMEOUT|ERROR]",
-	"    Unblock the specified blocked client.",
 	"SETINFO <option> <value>",
 	"    Set client meta attr. Options are:",
 	"    * LIB-NAME: the client lib name.",
 	"    * LIB-VER: the client lib version.",
+	"UNBLOCK <clientid> [TIMEOUT|ERROR]",
+	"    Unblock the specified blocked client.",
+	"TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+	"         [OPTIN] [OPTOUT] [NOLOOP]",
+	"    Control server assisted client side caching.",
+	"TRACKINGINFO",
+	"    Report tracking status for the current connection.",
 	"NO-EVICT (ON|OFF)",
 	"    Protect current client connection from eviction.",
 	"HELP",

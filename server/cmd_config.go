@@ -104,6 +104,9 @@ type configApply struct{ run func(s *Server) paramError }
 // applyTLSParams reloads the TLS config and moves the TLS listener.
 var applyTLSParams = &configApply{run: (*Server).applyTLS}
 
+// applyListenParams moves the TCP listeners to bind and port.
+var applyListenParams = &configApply{run: (*Server).applyListen}
+
 // tlsParam is a tls-* parameter Strata acts on: a string field of
 // TLSSettings, checked and applied by applyTLS.
 func tlsParam(name string, kind paramKind, field func(t *TLSSettings) *string, values ...string) configParam {
@@ -121,6 +124,20 @@ var liveConfigParams = []configParam{
 			s.scriptLimit.Store(n)
 		}},
 	aliasParam("lua-time-limit", "busy-reply-threshold"),
+	{name: "latency-monitor-threshold", kind: paramInt, max: math.MaxInt64,
+		get: func(s *Server) string { return strconv.FormatInt(s.latency.threshold.Load(), 10) },
+		set: func(s *Server, v string) {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			s.latency.threshold.Store(n)
+		}},
+	{name: "enable-debug-command", flags: paramImmutable,
+		get: func(s *Server) string { return s.cfg.EnableDebugCommand }},
+	{name: "tracking-table-max-keys", kind: paramInt, max: math.MaxInt64,
+		get: func(s *Server) string { return strconv.FormatInt(s.tracking.maxKeys.Load(), 10) },
+		set: func(s *Server, v string) {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			s.tracking.maxKeys.Store(n)
+		}},
 	{name: "maxmemory", kind: paramMemory, max: math.MaxInt64,
 		get: func(s *Server) string { return strconv.FormatInt(s.store.MaxMemory(), 10) },
 		set: func(s *Server, v string) {
@@ -222,9 +239,13 @@ var liveConfigParams = []configParam{
 		}
 		return "no"
 	}},
-	// Strata cannot move its listeners at run time, which Redis can.
-	{name: "port", flags: paramImmutable, get: func(s *Server) string { return strconv.Itoa(s.port()) }},
-	{name: "bind", flags: paramImmutable, get: func(s *Server) string { return strings.Join(s.cfg.Bind, " ") }},
+	// port and bind move the TCP listeners; connections made stay.
+	{name: "port", kind: paramInt, max: 65535, apply: applyListenParams,
+		get: func(s *Server) string { return strconv.Itoa(s.port()) },
+		set: func(s *Server, v string) { s.cfg.Port, _ = strconv.Atoi(v) }},
+	{name: "bind", kind: paramString, apply: applyListenParams,
+		get: func(s *Server) string { return strings.Join(s.cfg.Bind, " ") },
+		set: func(s *Server, v string) { s.cfg.Bind = strings.Fields(v) }},
 	{name: "dir", flags: paramProtected, get: func(s *Server) string {
 		if abs, err := filepath.Abs(s.cfg.Dir); err == nil {
 			return abs
@@ -357,11 +378,16 @@ const (
 	errParamImmut   paramError = "can't set immutable config"
 	errParamProtect paramError = "can't set protected config"
 	errTLSConfig    paramError = "Unable to update TLS configuration. Check server logs."
-	errTLSListen    paramError = "Unable to listen on this port. Check server logs."
+	errParamListen  paramError = "Unable to listen on this port. Check server logs."
+	errParamBind    paramError = "Failed to bind to specified addresses."
+	errParamBindN   paramError = "Too many bind addresses specified."
 	// errParamUnsupported is Strata's own: a value other than the one it
 	// works with, for a parameter it cannot honour otherwise.
 	errParamUnsupported paramError = "not supported by Strata: %s"
 )
+
+// maxBindAddrs is Redis's CONFIG_BINDADDR_MAX.
+const maxBindAddrs = 16
 
 // normalize checks v for p and returns it as CONFIG GET will show it.
 func (p *configParam) normalize(v string) (string, paramError) {

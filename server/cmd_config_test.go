@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"net"
 	"reflect"
 	"slices"
 	"strconv"
@@ -160,6 +161,47 @@ func TestSlowlogTimesOnlyTheCommand(t *testing.T) {
 	if e.args[0] != "ECHO" || time.Duration(e.micros)*time.Microsecond >= idle {
 		t.Fatalf("newest entry %v took %dµs: the idle wait before it was counted", e.args, e.micros)
 	}
+}
+
+// TestConfigSetListeners checks CONFIG SET port and bind: the server moves
+// to the new port or addresses and keeps its connections, and a port or an
+// address it cannot listen on is refused with Redis's reply while the old
+// listeners stay.
+func TestConfigSetListeners(t *testing.T) {
+	s := startServer(t, Config{})
+	c := dial(t, s)
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	busyPort := strconv.Itoa(busy.Addr().(*net.TCPAddr).Port)
+	c.expect("-ERR CONFIG SET failed (possibly related to argument 'port') - Unable to listen on this port. Check server logs.\r\n",
+		"config", "set", "port", busyPort)
+	c.expect("-ERR CONFIG SET failed (possibly related to argument 'bind') - Failed to bind to specified addresses.\r\n",
+		"config", "set", "bind", "192.0.2.1")
+	old := s.Addr()
+	dial(t, s).expect("+PONG\r\n", "ping")
+
+	free, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	freePort := strconv.Itoa(free.Addr().(*net.TCPAddr).Port)
+	free.Close()
+	c.expect("+OK\r\n", "config", "set", "port", freePort)
+	c.expect("*2\r\n$4\r\nport\r\n$"+strconv.Itoa(len(freePort))+"\r\n"+freePort+"\r\n", "config", "get", "port")
+	if s.Addr() == old {
+		t.Fatalf("still listening on %s", old)
+	}
+	if nc, err := net.DialTimeout("tcp", old, time.Second); err == nil {
+		nc.Close()
+		t.Errorf("the old port %s still accepts", old)
+	}
+	dial(t, s).expect("+PONG\r\n", "ping")
+	c.expect("+OK\r\n", "config", "set", "bind", "127.0.0.1 -::1")
+	c.expect("*2\r\n$4\r\nbind\r\n$14\r\n127.0.0.1 -::1\r\n", "config", "get", "bind")
+	dial(t, s).expect("+PONG\r\n", "ping")
 }
 
 // TestConfigRewriteHook: CONFIG REWRITE hands the parameters CONFIG SET

@@ -79,7 +79,15 @@ func (c *client) setProtocol(resp3 bool) {
 
 func cmdQuit(c *client, args [][]byte) {
 	c.out.OK()
+	c.closeAfterReply()
+}
+
+// closeAfterReply closes the connection once its reply is written; from
+// now on other clients no longer see it (CLIENT LIST, a tracking
+// redirect), as Redis frees it before serving them.
+func (c *client) closeAfterReply() {
 	c.closeAfter = true
+	c.killed.Store(true)
 }
 
 // cmdReset returns the connection to the state of a new one: database 0,
@@ -89,9 +97,11 @@ func cmdReset(c *client, args [][]byte) {
 	c.selectDB(0)
 	c.setProtocol(false)
 	c.setDefaultAuth()
-	c.multi = nil
+	c.setMulti(nil)
 	c.srv.watches.unwatchAll(c)
 	c.srv.pubsub.dropAll(c)
+	c.srv.tracking.disable(c)
+	c.reply.off, c.reply.skip, c.reply.skipNext = false, false, false
 	c.name.Store(nil)
 	c.listed.noEvict.Store(false)
 	c.out.Simple("RESET")

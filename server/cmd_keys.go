@@ -361,6 +361,7 @@ func cmdFlushDB(c *client, args [][]byte) {
 	}
 	c.srv.watches.touchDB(c.dbIndex, c.liveIn)
 	c.tx.Flush()
+	c.srv.tracking.flushed(c)
 	c.out.OK()
 }
 
@@ -370,6 +371,7 @@ func cmdFlushAll(c *client, args [][]byte) {
 	}
 	c.srv.watches.touchDB(-1, c.liveIn)
 	c.tx.FlushAll()
+	c.srv.tracking.flushed(c)
 	c.out.OK()
 }
 

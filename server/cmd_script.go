@@ -2,7 +2,8 @@ package server
 
 // Scripting commands: EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and
 // SCRIPT LOAD|EXISTS|FLUSH|KILL|DEBUG|HELP. The engine is package script;
-// the pseudo-client its scripts' commands run on is script_host.go.
+// the pseudo-client its scripts' commands run on is script_host.go, and
+// functions (FCALL, FUNCTION) are cmd_function.go.
 // https://redis.io/commands/eval/
 
 import (
@@ -70,26 +71,13 @@ func eval(c *client, args [][]byte, bySHA, readOnly bool) {
 			return
 		}
 	}
-	// A script with a shebang declares whether it writes: one that may is
-	// refused by the read-only variants, and refused up front when memory
-	// is over maxmemory unless it allows that.
-	if f := s.Flags(); f&script.FlagShebang != 0 && f&script.FlagNoWrites == 0 {
-		if readOnly {
-			c.out.Error(msgScriptWriteFlagRO)
-			return
-		}
-		if f&script.FlagAllowOOM == 0 && c.srv.store.MaxMemory() > 0 && c.tx.MakeRoom(nil) != nil {
-			c.out.Error(msgOutOfMemory)
-			return
-		}
-	}
 	end := 3 + int(numKeys)
-	c.srv.runScript(c, s, args[3:end], args[end:], readOnly)
+	c.srv.runScript(c, args, script.Eval{Script: s, Keys: args[3:end], Argv: args[end:], ReadOnly: readOnly})
 }
 
 // scriptError words an error of the script engine as Redis's reply.
 func scriptError(err error) string {
-	var ce *script.CompileError
+	var ce *script.ReplyError
 	switch {
 	case errors.As(err, &ce):
 		return ce.Reply
@@ -97,6 +85,10 @@ func scriptError(err error) string {
 		return msgNotBusy
 	case errors.Is(err, script.ErrUnkillable):
 		return msgUnkillable
+	case errors.Is(err, script.ErrKillEval):
+		return msgBusyEval
+	case errors.Is(err, script.ErrKillFunction):
+		return msgBusyFunction
 	}
 	return msgInternal
 }
@@ -132,13 +124,7 @@ func cmdScriptFlush(c *client, args [][]byte) {
 	c.out.OK()
 }
 
-func cmdScriptKill(c *client, args [][]byte) {
-	if err := c.srv.scripts.Kill(); err != nil {
-		c.out.Error(scriptError(err))
-		return
-	}
-	c.out.OK()
-}
+func cmdScriptKill(c *client, args [][]byte) { killScript(c, false) }
 
 // cmdScriptDebug is SCRIPT DEBUG: Strata has no Lua debugger, so only NO
 // (the default) is accepted.

@@ -39,7 +39,19 @@ func (c *client) queue(cmd *command, args [][]byte) {
 		owned[i] = append([]byte(nil), a...)
 	}
 	c.multi.queue = append(c.multi.queue, queuedCommand{cmd: cmd, args: owned})
+	c.listed.multi.Add(1)
 	c.out.Simple("QUEUED")
+}
+
+// setMulti opens (m) or closes (nil) the client's transaction, mirrored
+// for CLIENT LIST.
+func (c *client) setMulti(m *multiState) {
+	c.multi = m
+	if m == nil {
+		c.listed.multi.Store(0)
+	} else {
+		c.listed.multi.Store(1)
+	}
 }
 
 func cmdMulti(c *client, args [][]byte) {
@@ -47,7 +59,7 @@ func cmdMulti(c *client, args [][]byte) {
 		c.out.Error(msgMultiNested)
 		return
 	}
-	c.multi = &multiState{}
+	c.setMulti(&multiState{})
 	c.out.OK()
 }
 
@@ -56,7 +68,7 @@ func cmdDiscard(c *client, args [][]byte) {
 		c.out.Error(msgDiscardNoMulti)
 		return
 	}
-	c.multi = nil
+	c.setMulti(nil)
 	c.srv.watches.unwatchAll(c)
 	c.out.OK()
 }
@@ -70,7 +82,7 @@ func cmdExec(c *client, args [][]byte) {
 		c.out.Error(msgExecNoMulti)
 		return
 	}
-	c.multi = nil
+	c.setMulti(nil)
 	dirty := c.srv.watches.unwatchAll(c)
 	if m.failed {
 		c.out.Error(msgExecAbort)

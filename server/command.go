@@ -44,6 +44,18 @@ const (
 	// may_replicate, a flag its COMMAND INFO does not show (PUBLISH,
 	// SPUBLISH, PFCOUNT: set where they are registered).
 	flagScriptWrite
+	// flagAllowBusy marks commands that run while a script is busy
+	// (Redis's allow_busy: FUNCTION KILL, MULTI...); others are refused
+	// with BUSY. Derived when the table is built, from Redis's COMMAND
+	// INFO.
+	flagAllowBusy
+	// flagTrackRead marks the read commands whose keys a tracking client
+	// hears of (Redis's readonly, less EVAL_RO and FCALL_RO, whose
+	// scripts' commands count instead). Derived when the table is built.
+	flagTrackRead
+	// flagNoMonitor marks commands MONITOR does not show: Redis's admin
+	// and skip_monitor ones. Derived when the table is built.
+	flagNoMonitor
 	// flagAsking marks commands a cluster node serves for a slot it is
 	// importing as if the client had sent ASKING (Redis's CMD_ASKING).
 	flagAsking
@@ -135,6 +147,10 @@ func newCommandTable() commandTable {
 	registerScriptCommands(t)
 	registerBitmapCommands(t)
 	registerHLLCommands(t)
+	registerFunctionCommands(t)
+	registerMonitorCommands(t)
+	registerDebugCommands(t)
+	registerLatencyCommands(t)
 	registerGeoCommands(t)
 	registerSortCommands(t)
 	registerDumpCommands(t)
@@ -170,9 +186,10 @@ func (t commandTable) deriveMovableKeys() {
 	}
 }
 
-// deriveScriptFlags sets flagNoScript and flagScriptWrite on every command
-// and subcommand, from the table's own flags and, for Redis's commands,
-// the COMMAND INFO Redis gives (cmd_command.go).
+// deriveScriptFlags sets flagNoScript, flagScriptWrite, flagAllowBusy,
+// flagTrackRead and flagNoMonitor on every command and subcommand, from
+// the table's own flags and, for Redis's commands, the COMMAND INFO Redis
+// gives (cmd_command.go).
 func (t commandTable) deriveScriptFlags() {
 	derive := func(cmd *command) {
 		e, recorded := recorded().info[cmd.name]
@@ -181,6 +198,17 @@ func (t commandTable) deriveScriptFlags() {
 		}
 		if cmd.flags&flagWrite != 0 || recorded && hasFlag(e, "write") {
 			cmd.flags |= flagScriptWrite
+		}
+		if recorded && (hasFlag(e, "admin") || hasFlag(e, "skip_monitor")) {
+			cmd.flags |= flagNoMonitor
+		}
+		if recorded && hasFlag(e, "allow_busy") {
+			cmd.flags |= flagAllowBusy
+		}
+		readOnly := recorded && hasFlag(e, "readonly") && !hasFlag(e, "pubsub") ||
+			!recorded && cmd.flags&flagWrite == 0 && cmd.firstKey > 0
+		if readOnly && !strings.HasSuffix(cmd.name, "_ro") {
+			cmd.flags |= flagTrackRead
 		}
 	}
 	for _, cmd := range t {

@@ -97,6 +97,9 @@ type Config struct {
 	// beyond it the least recently used persisted keys are evicted from
 	// both tiers (0: no bound).
 	MaxDiskSize int64
+	// EnableDebugCommand is Redis's enable-debug-command: no (default),
+	// yes, or local (from loopback connections only).
+	EnableDebugCommand string
 	// ClusterEnabled serves Redis Cluster's client protocol
 	// (cluster-enabled): keys are routed by hash slot through a slot map,
 	// only database 0 is used, and keyless cache commands reach every
@@ -154,6 +157,7 @@ func DefaultConfig() Config {
 		ClientOutputBufferLimit: defaultOutputBufferLimit,
 		MaxMemoryClients:        "0",
 		TCPKeepAlive:            300 * time.Second,
+		EnableDebugCommand:      "no",
 	}
 }
 
@@ -195,6 +199,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.FlushInterval == 0 {
 		c.FlushInterval = d.FlushInterval
+	}
+	if c.EnableDebugCommand == "" {
+		c.EnableDebugCommand = d.EnableDebugCommand
 	}
 	if c.LogLevel == "" {
 		c.LogLevel = d.LogLevel

@@ -147,6 +147,8 @@ func cmdInfo(c *client, args [][]byte) {
 
 // port returns the TCP port the server listens on.
 func (s *Server) port() int {
+	s.listenMu.Lock()
+	defer s.listenMu.Unlock()
 	if len(s.listeners) > 0 {
 		if a, ok := s.listeners[0].Addr().(*net.TCPAddr); ok {
 			return a.Port
@@ -210,7 +212,7 @@ func (s *Server) infoClients(w *infoWriter) {
 	w.field("cluster_connections", 0)
 	w.field("maxclients", s.maxClients())
 	w.field("blocked_clients", s.blocking.blocked())
-	w.field("tracking_clients", 0)
+	w.field("tracking_clients", s.tracking.active.Load())
 	w.field("clients_in_timeout_table", s.blocking.timed())
 }
 
@@ -366,6 +368,10 @@ func (s *Server) infoStats(w *infoWriter) {
 	w.field("keyspace_misses", st.Misses.Load())
 	w.field("latest_fork_usec", 0)
 	w.field("total_forks", 0)
+	keys, items, prefixes := s.tracking.counts()
+	w.field("tracking_total_keys", keys)
+	w.field("tracking_total_items", items)
+	w.field("tracking_total_prefixes", prefixes)
 	w.field("unexpected_error_replies", 0)
 	w.field("total_error_replies", s.errors.total.Load())
 }

@@ -110,6 +110,23 @@ const (
 	msgDoctorFine       = "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.\n"
 )
 
+// Client-side caching, CLIENT PAUSE and DEBUG reply texts.
+const (
+	msgTrackingRedirectTwice = "ERR A client can only redirect to a single other client"
+	msgTrackingNoRedirect    = "ERR The client ID you want redirect to does not exist"
+	msgTrackingPrefixBcast   = "ERR PREFIX option requires BCAST mode to be enabled"
+	msgTrackingSwitchBcast   = "ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it with a different mode."
+	msgTrackingBcastOpt      = "ERR OPTIN and OPTOUT are not compatible with BCAST"
+	msgTrackingOptBoth       = "ERR You can't specify both OPTIN mode and OPTOUT mode"
+	msgTrackingSwitchOpt     = "ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode."
+	msgCachingNotTracking    = "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled"
+	msgCachingYes            = "ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode."
+	msgCachingNo             = "ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode."
+	msgPauseTimeout          = "ERR timeout is not an integer or out of range"
+	msgPauseMode             = "ERR CLIENT PAUSE mode must be WRITE or ALL"
+	msgDebugNotAllowed       = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."
+)
+
 // Pub/sub, tag and invalidation reply texts.
 const (
 	msgPubSubArgs         = "ERR unknown subcommand or wrong number of arguments for '%s'. Try PUBSUB HELP."
@@ -233,6 +250,22 @@ const (
 	msgScriptDebugger    = "ERR Strata has no Lua debugger: SCRIPT DEBUG supports NO only"
 	msgNotBusy           = "NOTBUSY No scripts in execution right now."
 	msgUnkillable        = "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command."
+	msgBusyEval          = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+	msgBusyFunction      = "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
+)
+
+// Function reply texts (FCALL, FUNCTION); those of libraries that do not
+// load are package script's.
+const (
+	msgFunctionNotFound    = "ERR Function not found"
+	msgBadNumKeys          = "ERR Bad number of keys provided"
+	msgFunctionOption      = "ERR Unknown option given: %s"
+	msgRestorePolicy       = "ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE."
+	msgLibraryNotFound     = "ERR Library not found"
+	msgFunctionFlushOption = "ERR FUNCTION FLUSH only supports SYNC|ASYNC option"
+	msgLibraryNameMissing  = "ERR library name argument was not given"
+	msgFunctionListArg     = "ERR Unknown argument %s"
+	msgFunctionsNotSaved   = "MISCONF Errors writing the function libraries to the data dir: see the server log. The change is in memory only."
 )
 
 // Bitmap reply texts.

@@ -115,8 +115,21 @@ func (c *client) subscriber() *subscriber {
 			s.names[k] = map[string]struct{}{}
 		}
 		c.ps = s
+		c.psShared.Store(s)
 	}
 	return c.ps
+}
+
+// hasSubscriptions reports, from any goroutine, whether c is subscribed
+// to anything (Redis's CLIENT_PUBSUB).
+func (p *pubsub) hasSubscriptions(c *client) bool {
+	s := c.psShared.Load()
+	if s == nil {
+		return false
+	}
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return len(s.names[kindChannel])+len(s.names[kindPattern])+len(s.names[kindShard]) > 0
 }
 
 // count is what a confirmation of kind k reports: the client's channel

@@ -12,6 +12,7 @@ package server
 // same command sent by a client.
 
 import (
+	"bytes"
 	"time"
 
 	"github.com/stratakv/strata/acl"
@@ -26,7 +27,8 @@ import (
 type scriptHost struct {
 	pc *client
 	// caller is the client whose script runs: its user's permissions
-	// apply to the script's commands, and the ACL log names it.
+	// apply to the script's commands, the ACL log names it, and its
+	// tracked reads are the script's.
 	caller *client
 	// refuseOOM is set while a command runs that is refused when memory
 	// is over maxmemory (client.call reads it through refusesOOM).
@@ -71,9 +73,38 @@ func (h *scriptHost) Call(cmd script.Command, args [][]byte, opts script.CallOpt
 	return pc.out.Bytes()
 }
 
-// runScript runs script sc for client c with KEYS keys and ARGV argv, and
-// writes its reply. The caller holds the exclusive storage lock.
-func (s *Server) runScript(c *client, sc *script.Script, keys, argv [][]byte, readOnly bool) {
+// runScript runs ev (an EVAL script or a function) for client c, whose
+// command is args, and writes its reply. The caller holds the exclusive
+// storage lock.
+func (s *Server) runScript(c *client, args [][]byte, ev script.Eval) {
+	flags := script.FlagShebang
+	if ev.Function != nil {
+		flags = ev.Function.Flags()
+		// FUNCTION STATS shows the command; the request buffer it came in
+		// is the connection's, so it gets a copy.
+		argv := make([][]byte, len(args))
+		for i, a := range args {
+			argv[i] = bytes.Clone(a)
+		}
+		s.fcallArgs.Store(&argv)
+		defer s.fcallArgs.Store(nil)
+	} else {
+		flags = ev.Script.Flags()
+	}
+	// A script with a shebang, and a function, declares whether it
+	// writes: one that may is refused by the read-only variants, and
+	// refused up front when memory is over maxmemory unless it allows
+	// that.
+	if flags&script.FlagShebang != 0 && flags&script.FlagNoWrites == 0 {
+		if ev.ReadOnly {
+			c.out.Error(msgScriptWriteFlagRO)
+			return
+		}
+		if flags&script.FlagAllowOOM == 0 && s.store.MaxMemory() > 0 && c.tx.MakeRoom(nil) != nil {
+			c.out.Error(msgOutOfMemory)
+			return
+		}
+	}
 	if s.scriptHost == nil {
 		pc := &client{srv: s, id: s.nextClientID.Add(1), created: time.Now()}
 		pc.authed.Store(true)
@@ -91,17 +122,12 @@ func (s *Server) runScript(c *client, sc *script.Script, keys, argv [][]byte, re
 		c.wait, pc.wait = c.wait.Merge(pc.wait), cache.Wait{}
 		pc.out.Reset(outFlushAt)
 	}()
-	s.scripts.Run(&c.out, h, script.Eval{
-		Script:   sc,
-		Keys:     keys,
-		Argv:     argv,
-		ReadOnly: readOnly,
-		Limit:    s.scriptTimeLimit(),
-	})
+	ev.Limit = s.scriptTimeLimit()
+	s.scripts.Run(&c.out, h, ev)
 }
 
 // scriptTimeLimit is busy-reply-threshold (lua-time-limit): how long a
-// script may run; 0 for no limit.
+// script runs before other clients are answered BUSY.
 func (s *Server) scriptTimeLimit() time.Duration {
 	return time.Duration(max(0, s.scriptLimit.Load())) * time.Millisecond
 }

@@ -26,6 +26,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,7 +46,9 @@ type Server struct {
 	log   *slog.Logger
 	store *storage.Store
 
+	listenMu  sync.Mutex // guards listeners and bound, which CONFIG SET bind and port replace
 	listeners []net.Listener
+	bound     []string     // the addresses listeners listen on
 	tls       tlsState     // TLS config and listeners (tls.go)
 	admin     *http.Server // the admin listener's (admin.go), nil when off
 	adminLn   net.Listener
@@ -62,6 +65,11 @@ type Server struct {
 	watches      watchRegistry
 	blocking     blockRegistry // clients blocked on keys (blocking.go)
 	pubsub       pubsub
+	tracking     tracking             // client-side caching (tracking.go)
+	pause        pauseState           // CLIENT PAUSE (cmd_pause.go)
+	monitors     monitors             // MONITOR (cmd_monitor.go)
+	activeExpire atomic.Bool          // DEBUG SET-ACTIVE-EXPIRE (cmd_debug.go)
+	latency      latencyMonitor       // LATENCY (cmd_latency.go)
 	cache        *cache.Cache         // the write path: namespaces, disk tier, tags, invalidation
 	loader       *scheduler.Loader    // read-through from namespaces' origins
 	scheduler    *scheduler.Scheduler // warm-up jobs
@@ -71,7 +79,12 @@ type Server struct {
 	scripts      *script.Engine // Lua scripts: their cache and state
 	scriptHost   *scriptHost    // scripts' pseudo-client (script_host.go); built by the first script
 	cluster      *clusterState  // cluster mode (cluster.go); nil when cluster-enabled is off
-	started      time.Time
+	// fcallArgs is the command of the function running, for FUNCTION
+	// STATS; functionsMu serializes the writes of the libraries' file
+	// (cmd_function.go).
+	fcallArgs   atomic.Pointer[[][]byte]
+	functionsMu sync.Mutex
+	started     time.Time
 	// info is INFO's state (info.go); noopConfig holds the values
 	// CONFIG SET gave parameters Strata does not use, guarded by cfgMu.
 	info       infoState
@@ -104,6 +117,11 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Databases < 1 {
 		return nil, fmt.Errorf("server: invalid databases %d: must be at least 1", cfg.Databases)
 	}
+	switch cfg.EnableDebugCommand {
+	case "no", "yes", "local":
+	default:
+		return nil, fmt.Errorf("server: invalid enable-debug-command %q: want no, yes or local", cfg.EnableDebugCommand)
+	}
 	if cfg.Port < -1 || cfg.Port > 65535 {
 		return nil, fmt.Errorf("server: invalid port %d", cfg.Port)
 	}
@@ -134,9 +152,15 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.store = store
 	s.timeout.Store(int64(cfg.Timeout))
+	s.activeExpire.Store(true)
 	s.scriptLimit.Store(5000) // Redis's default busy-reply-threshold
 	s.scripts = script.New(script.Options{Version: RedisVersion, Logger: s.log})
+	if err := s.loadFunctions(); err != nil {
+		return nil, err
+	}
 	store.AddListener(&s.watches)
+	s.tracking.init(s, cfg.Databases)
+	store.AddListener(&s.tracking)
 	store.AddListener(&s.blocking)
 	if err := s.initCache(); err != nil {
 		return nil, err
@@ -164,25 +188,16 @@ func (s *Server) Start() error {
 	if port == -1 {
 		port = 0
 	}
-	for _, addr := range s.cfg.Bind {
-		ln, err := net.Listen("tcp", net.JoinHostPort(addr, strconv.Itoa(port)))
-		if err != nil {
-			for _, l := range s.listeners {
-				l.Close()
-			}
-			return fmt.Errorf("server: listen on %s port %d: %w", addr, port, err)
-		}
-		if port == 0 {
-			port = ln.Addr().(*net.TCPAddr).Port // every address gets the same port
-		}
-		s.listeners = append(s.listeners, ln)
+	lns, err := listen(s.cfg.Bind, port)
+	if err != nil {
+		return err
 	}
 	if s.cfg.TLS.Port != 0 {
 		s.tls.mu.Lock()
 		err := s.listenTLS(s.cfg.TLS.Port)
 		s.tls.mu.Unlock()
 		if err != nil {
-			for _, l := range s.listeners {
+			for _, l := range lns {
 				l.Close()
 			}
 			return fmt.Errorf("server: tls-port: %w", err)
@@ -190,16 +205,15 @@ func (s *Server) Start() error {
 	}
 	s.started = time.Now()
 	if err := s.startAdmin(); err != nil {
-		for _, l := range s.listeners {
+		for _, l := range lns {
 			l.Close()
 		}
 		s.closeTLS()
 		return err
 	}
-	for _, ln := range s.listeners {
-		s.wg.Add(1)
-		go s.acceptLoop(ln)
-	}
+	s.listenMu.Lock()
+	s.serveListeners(lns, s.cfg.Bind)
+	s.listenMu.Unlock()
 	s.wg.Add(1)
 	go s.cron()
 	s.scheduler.Start()
@@ -210,8 +224,107 @@ func (s *Server) Start() error {
 	return nil
 }
 
+// listen opens a listener on each address (a "*" is every IPv4 address,
+// "::*" every IPv6 one, and one written "-addr" is skipped when it cannot
+// listen), all on one port: port, or the one the first picks when it is
+// 0. On an error it closes what it opened.
+func listen(addrs []string, port int) ([]net.Listener, error) {
+	var lns []net.Listener
+	for _, addr := range addrs {
+		addr, optional := strings.CutPrefix(addr, "-")
+		switch addr {
+		case "*":
+			addr = "0.0.0.0"
+		case "::*":
+			addr = "::"
+		}
+		ln, err := net.Listen("tcp", net.JoinHostPort(addr, strconv.Itoa(port)))
+		if err != nil {
+			if optional {
+				continue
+			}
+			for _, l := range lns {
+				l.Close()
+			}
+			return nil, fmt.Errorf("server: listen on %s port %d: %w", addr, port, err)
+		}
+		if port == 0 {
+			port = ln.Addr().(*net.TCPAddr).Port // every address gets the same port
+		}
+		lns = append(lns, ln)
+	}
+	if len(lns) == 0 {
+		return nil, fmt.Errorf("server: no address to listen on")
+	}
+	return lns, nil
+}
+
+// serveListeners starts accepting on lns, the server's listeners from
+// now, bound to addrs. The caller holds listenMu.
+func (s *Server) serveListeners(lns []net.Listener, addrs []string) {
+	s.listeners, s.bound = lns, addrs
+	for _, ln := range lns {
+		s.wg.Add(1)
+		go s.acceptLoop(ln)
+	}
+}
+
+// applyListen puts CONFIG SET bind and port in force, as Redis's
+// changeBindAddr and changeListenPort: when they differ from what the
+// server listens on, it closes the listeners (their connections stay) and
+// listens on the new ones, or, when it cannot, on the old ones again, and
+// returns Redis's reason. CONFIG SET then restores the old values.
+func (s *Server) applyListen() paramError {
+	s.cfgMu.RLock()
+	addrs, port := s.cfg.Bind, s.cfg.Port
+	s.cfgMu.RUnlock()
+	s.listenMu.Lock()
+	defer s.listenMu.Unlock()
+	select {
+	case <-s.done:
+		return errParamListen
+	default:
+	}
+	if len(s.listeners) == 0 {
+		return "" // not started: Start listens where the settings say
+	}
+	oldAddrs, oldPort := s.bound, s.listeners[0].Addr().(*net.TCPAddr).Port
+	if port == -1 {
+		port = oldPort // a test's free port stays as picked
+	}
+	sameAddrs := strings.Join(addrs, " ") == strings.Join(oldAddrs, " ")
+	switch {
+	case sameAddrs && port == oldPort:
+		return ""
+	case len(addrs) > maxBindAddrs:
+		return errParamBindN
+	case port == 0: // no TCP listener: Strata listens on TCP only (see the README)
+		return errParamListen
+	}
+	for _, ln := range s.listeners {
+		ln.Close()
+	}
+	lns, err := listen(addrs, port)
+	if err == nil {
+		s.serveListeners(lns, addrs)
+		return ""
+	}
+	s.log.Warn("CONFIG SET could not listen", "bind", strings.Join(addrs, " "), "port", port, "err", err)
+	lns, errOld := listen(oldAddrs, oldPort)
+	if errOld != nil {
+		s.log.Error("could not listen again where the server listened", "bind", strings.Join(oldAddrs, " "), "port", oldPort, "err", errOld)
+	}
+	s.serveListeners(lns, oldAddrs)
+	if sameAddrs {
+		return errParamListen
+	}
+	return errParamBind
+}
+
 // Addr returns the address of the first listener, "" before Start.
 func (s *Server) Addr() string {
+	s.listenMu.Lock()
+	defer s.listenMu.Unlock()
 	if len(s.listeners) == 0 {
 		return ""
 	}
@@ -230,9 +343,11 @@ func (s *Server) Close() error {
 		if s.cluster != nil {
 			s.cluster.peers.close()
 		}
+		s.listenMu.Lock()
 		for _, ln := range s.listeners {
 			ln.Close()
 		}
+		s.listenMu.Unlock()
 		s.closeTLS()
 		if s.admin != nil {
 			s.admin.Close()
@@ -373,7 +488,13 @@ func (s *Server) cron() {
 		case <-s.done:
 			return
 		case <-t.C:
-			s.store.ExpireCycle(25 * time.Millisecond)
+			budget := 25 * time.Millisecond
+			if !s.activeExpire.Load() {
+				budget = 0 // the clocks still advance
+			}
+			s.store.ExpireCycle(budget)
+			s.tracking.limit(nil)
+			s.tracking.broadcast(nil)
 			s.clientsCron()
 			s.evictClients() // pub/sub queues grow without their clients' goroutines
 		}
@@ -387,6 +508,7 @@ func (s *Server) cron() {
 func (s *Server) clientsCron() {
 	now := s.store.Now()
 	s.blocking.expire(now)
+	s.pause.expire(now)
 	timeout := s.idleTimeout().Milliseconds()
 	if timeout <= 0 {
 		return
@@ -410,6 +532,7 @@ func (s *Server) commandDone(c *client, cmd *command, args [][]byte, start time.
 	end := monotonic()
 	s.commandRan(c, cmd, mark, end-start)
 	s.slowlog.record(c, args, end-start)
+	s.latency.record(cmd, end-start, s.store.Now()/1000)
 	if c.script == nil {
 		c.clockMark = end
 	}
@@ -444,4 +567,6 @@ func (s *Server) maxClients() int {
 func (s *Server) clientClosed(c *client) {
 	s.watches.unwatchAll(c)
 	s.pubsub.clientClosed(c)
+	s.tracking.disable(c)
+	s.monitors.remove(c)
 }

@@ -377,7 +377,7 @@ func (s *Server) applyTLS() paramError {
 	if t.Port != s.tls.port && !(t.Port == -1 && s.tls.port != 0) {
 		if err := s.listenTLS(t.Port); err != nil {
 			s.log.Warn("cannot listen on the TLS port", "port", t.Port, "err", err)
-			return errTLSListen
+			return errParamListen
 		}
 	}
 	s.tls.conf.Store(cfg)

@@ -254,7 +254,7 @@ func TestTLSConfigSet(t *testing.T) {
 	}
 	defer busy.Close()
 	busyPort := strconv.Itoa(busy.Addr().(*net.TCPAddr).Port)
-	c.expect(configFailed("tls-port", string(errTLSListen)), "CONFIG", "SET", "tls-port", busyPort)
+	c.expect(configFailed("tls-port", string(errParamListen)), "CONFIG", "SET", "tls-port", busyPort)
 	c.expect("*2\r\n$8\r\ntls-port\r\n$"+strconv.Itoa(len(port))+"\r\n"+port+"\r\n", "CONFIG", "GET", "tls-port")
 	expectPong(t, "127.0.0.1:"+port, p.clientConfig(t, true))
 

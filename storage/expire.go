@@ -23,7 +23,8 @@ const (
 
 // ExpireCycle reclaims expired keys nobody reads (active expiry) until it has
 // visited every shard once or the budget is spent, and returns how many keys
-// it removed. It takes the locks it needs; call it from one goroutine.
+// it removed; with no budget it only advances the clocks. It takes the locks
+// it needs; call it from one goroutine.
 func (s *Store) ExpireCycle(budget time.Duration) int {
 	s.expiry.mu.Lock()
 	defer s.expiry.mu.Unlock()
@@ -34,7 +35,7 @@ func (s *Store) ExpireCycle(budget time.Duration) int {
 	deadline := time.Now().Add(budget)
 	removed := 0
 	for visited := 0; visited < len(s.dbs)*shardsPerDB; visited++ {
-		if time.Now().After(deadline) {
+		if !time.Now().Before(deadline) {
 			break
 		}
 		c := &s.expiry

@@ -50,6 +50,7 @@ type config struct {
 	LogLevel             string         `yaml:"loglevel" usage:"debug, verbose, notice or warning"`
 	FlushInterval        units.Duration `yaml:"flush-interval" usage:"how often write_back keys are written to disk, e.g. 1s"`
 	MaxDiskSize          units.Size     `yaml:"max-disk-size" usage:"bound on the disk tier's live data, e.g. 10gb (0: none)"`
+	EnableDebugCommand   string         `yaml:"enable-debug-command" usage:"who may run DEBUG: no, yes or local (loopback clients)"`
 	ClusterEnabled       yesNo          `yaml:"cluster-enabled" usage:"serve Redis Cluster's protocol on a slot map (yes or no)"`
 	ClusterNodeID        string         `yaml:"cluster-node-id" usage:"this node's id in the slot map (empty: the node at its bind address and port)"`
 	ACLFile              string         `yaml:"aclfile" usage:"ACL users file: loaded at start and by ACL LOAD, written by ACL SAVE"`
@@ -112,6 +113,7 @@ func defaultConfig() config {
 		ClientOutputBufferLimit: d.ClientOutputBufferLimit,
 		MaxMemoryClients:        d.MaxMemoryClients,
 		TCPKeepAlive:            units.Duration(d.TCPKeepAlive),
+		EnableDebugCommand:      d.EnableDebugCommand,
 	}
 }
 
@@ -325,6 +327,7 @@ func (c *config) serverConfig(log *slog.Logger) server.Config {
 		ACLPubSubDefault:        c.ACLPubSubDefault,
 		ProtectedMode:           c.ProtectedMode,
 		RenameCommands:          deref(c.RenameCommands),
+		EnableDebugCommand:      strings.ToLower(c.EnableDebugCommand),
 		TLS: server.TLSSettings{
 			Port: c.TLSPort, CertFile: c.TLSCertFile, KeyFile: c.TLSKeyFile,
 			CACertFile: c.TLSCACertFile, CACertDir: c.TLSCACertDir, AuthClients: c.TLSAuthClients,

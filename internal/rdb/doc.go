@@ -6,6 +6,9 @@
 //
 // # Basics
 //
+// DumpFunctions and LoadFunctions write and read FUNCTION DUMP's payload
+// of function libraries (function.go), in the same format.
+//
 // Dump writes an Object and Load reads one; an Object holds a value as
 // plain Go values (byte slices, pairs, a stream's nodes and groups) with
 // the RDB type it is, or is to be, written as. The package knows nothing

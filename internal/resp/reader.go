@@ -33,6 +33,8 @@ type Reader struct {
 	buf        []byte
 	start, end int
 	args       [][]byte
+	// last is the size of the request Next returned last.
+	last int
 	// maxBulk is proto-max-bulk-len; authed relaxes the pre-AUTH limits.
 	maxBulk int64
 	authed  func() bool
@@ -73,11 +75,13 @@ func (r *Reader) Cap() int { return cap(r.buf) }
 // connection should then be closed.
 func (r *Reader) Next(idle func() error) ([][]byte, error) {
 	for {
+		start := r.start
 		args, err := r.parse()
 		if err == nil {
 			if len(args) == 0 {
 				continue
 			}
+			r.last = r.start - start
 			return args, nil
 		}
 		if err != errIncomplete {
@@ -90,6 +94,14 @@ func (r *Reader) Next(idle func() error) ([][]byte, error) {
 			return nil, err
 		}
 	}
+}
+
+// QueryBuffer returns what CLIENT LIST reports as qbuf and qbuf-free: the
+// bytes of the request Next returned last and of those after it not yet
+// parsed, and the rest of the buffer.
+func (r *Reader) QueryBuffer() (used, free int) {
+	used = r.last + r.end - r.start
+	return used, max(0, len(r.buf)-used)
 }
 
 // Fill reads more bytes into the buffer, compacting or growing it first,

@@ -55,7 +55,8 @@ func (w *Writer) Reset(maxKeep int) {
 func (w *Writer) Raw(p []byte) { w.b = append(w.b, p...) }
 
 // PushFrame writes frame, a push message encoded once as a RESP2 array
-// for every subscriber: as it is in RESP2, as a push in RESP3.
+// for every subscriber: as it is in RESP2, as a push in RESP3. A frame
+// that is no array (MONITOR's status lines) goes as it is.
 func (w *Writer) PushFrame(frame []byte) { w.b = AppendPushFrame(w.b, frame, w.resp3) }
 
 // AppendPushFrame appends frame to b as PushFrame writes it, for a buffer
@@ -63,7 +64,7 @@ func (w *Writer) PushFrame(frame []byte) { w.b = AppendPushFrame(w.b, frame, w.r
 func AppendPushFrame(b, frame []byte, resp3 bool) []byte {
 	n := len(b)
 	b = append(b, frame...)
-	if resp3 {
+	if resp3 && frame[0] == '*' {
 		b[n] = '>'
 	}
 	return b
