@@ -255,21 +255,24 @@ func (s *Server) evictClients() {
 		c   *client
 		mem int64
 	}
-	queued := s.pubsub.queued()
+	s.mu.Lock()
+	clients := make([]*client, 0, len(s.clients))
+	for _, c := range s.clients {
+		clients = append(clients, c)
+	}
+	s.mu.Unlock()
 	var all []usage
 	total := int64(0)
-	s.mu.Lock()
-	for _, c := range s.clients {
+	for _, c := range clients {
 		if c.killed.Load() {
 			continue
 		}
-		m := c.mem.Load() + queued[c]
+		m := c.mem.Load() + c.queuedBytes()
 		total += m
 		if !c.listed.noEvict.Load() {
 			all = append(all, usage{c, m})
 		}
 	}
-	s.mu.Unlock()
 	if total <= limit {
 		return
 	}

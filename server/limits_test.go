@@ -111,3 +111,24 @@ func TestMaxMemoryClients(t *testing.T) {
 	spared.expect("+OK\r\n", "CONFIG", "SET", "maxmemory-clients", "0")
 	spared.expect(":4000000\r\n", "STRLEN", "k")
 }
+
+// TestMaxMemoryClientsCountsMonitorQueue: a MONITOR client that does not
+// read queues its lines where subscribers queue messages, and
+// maxmemory-clients counts them, so it is closed though it has no
+// subscription (and the pubsub limit is off).
+func TestMaxMemoryClientsCountsMonitorQueue(t *testing.T) {
+	s := startServer(t, Config{ClientOutputBufferLimit: "pubsub 0 0 0"})
+	admin := dial(t, s)
+	mon := dial(t, s)
+	mon.nc.(*net.TCPConn).SetReadBuffer(4096)
+	mon.expect("+OK\r\n", "MONITOR")
+	admin.expect("+OK\r\n", "CONFIG", "SET", "maxmemory-clients", "1mb")
+	value := strings.Repeat("x", 64<<10)
+	deadline := time.Now().Add(10 * time.Second)
+	for i := 0; i < 2000 && clientCount(s) > 1 && time.Now().Before(deadline); i++ {
+		admin.expect("+OK\r\n", "SET", "k", value)
+	}
+	if n := clientCount(s); n != 1 {
+		t.Errorf("%d clients: a MONITOR client whose queue passed maxmemory-clients stayed connected", n)
+	}
+}

@@ -297,27 +297,17 @@ func (p *pubsub) overLimit(s *subscriber, now int64) bool {
 	return now-s.softAt > p.softSeconds.Load()*1000
 }
 
-// queued returns the bytes of messages queued for each subscriber that has
-// some (maxmemory-clients counts them).
-func (p *pubsub) queued() map[*client]int64 {
-	out := map[*client]int64{}
-	if p.active.Load() == 0 {
-		return out
+// queuedBytes returns the bytes of messages queued for c: pub/sub
+// messages, MONITOR lines and tracking invalidations all queue there
+// (maxmemory-clients counts them). Any goroutine may call it.
+func (c *client) queuedBytes() int64 {
+	s := c.psShared.Load()
+	if s == nil {
+		return 0
 	}
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	for k := range p.subs {
-		for _, set := range p.subs[k] {
-			for s := range set {
-				if _, seen := out[s.c]; !seen {
-					s.mu.Lock()
-					out[s.c] = s.pending
-					s.mu.Unlock()
-				}
-			}
-		}
-	}
-	return out
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.pending
 }
 
 // subscribe adds c's subscriptions of kind k and confirms each.
