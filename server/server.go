@@ -95,6 +95,7 @@ type Server struct {
 
 	closeOnce sync.Once
 	done      chan struct{}
+	yield     *netYield // set by Start; connections that never run dry step aside through it
 	wg        sync.WaitGroup
 }
 
@@ -210,6 +211,9 @@ func (s *Server) Start() error {
 		}
 		s.closeTLS()
 		return err
+	}
+	if s.yield, err = newNetYield(); err != nil {
+		s.log.Warn("connections that never run dry will not step aside for others", "err", err)
 	}
 	s.listenMu.Lock()
 	s.serveListeners(lns, s.cfg.Bind)
@@ -357,6 +361,9 @@ func (s *Server) Close() error {
 			c.close()
 		}
 		s.mu.Unlock()
+		if s.yield != nil {
+			s.yield.close() // releases connections waiting in it
+		}
 		// Runs and loads end at their next request, so that clients
 		// waiting for them return.
 		s.scheduler.Stop()

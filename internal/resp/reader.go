@@ -40,6 +40,8 @@ type Reader struct {
 	authed  func() bool
 	// queryLimit is client-query-buffer-limit, nil for the default.
 	queryLimit *atomic.Int64
+	// backlogged: the last read filled all the room it had (see Backlogged).
+	backlogged bool
 }
 
 // NewReader returns a Reader of rd. maxBulk is proto-max-bulk-len, the
@@ -127,7 +129,9 @@ func (r *Reader) Fill() error {
 		copy(nb, r.buf[r.start:r.end])
 		r.buf, r.end, r.start = nb, r.end-r.start, 0
 	}
+	room := len(r.buf) - r.end
 	n, err := r.rd.Read(r.buf[r.end:])
+	r.backlogged = n == room
 	r.end += n
 	if n > 0 {
 		if int64(r.end-r.start) > r.queryBufferLimit() {
@@ -140,6 +144,11 @@ func (r *Reader) Fill() error {
 	}
 	return err
 }
+
+// Backlogged reports whether the last read filled all the room the buffer
+// had: the client sends faster than it is served, and more is probably
+// waiting on the connection.
+func (r *Reader) Backlogged() bool { return r.backlogged }
 
 // reserve makes room for a request of total bytes starting at r.start, so a
 // large bulk is read into one buffer of the right size instead of doubling.

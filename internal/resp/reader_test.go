@@ -48,3 +48,25 @@ func TestReaderQueryBufferLimit(t *testing.T) {
 		t.Errorf("1 MB bulk: %v", err)
 	}
 }
+
+// TestReaderBacklogged: Backlogged is true while reads fill the buffer (a
+// client sending faster than it is served) and false after a short read.
+func TestReaderBacklogged(t *testing.T) {
+	ping := "*1\r\n$4\r\nPING\r\n"
+	input := strings.Repeat(ping, 3*readChunk/len(ping)) // several full buffers
+	r := NewReader(bytes.NewReader([]byte(input)), DefaultMaxBulk, func() bool { return true })
+	var seen []bool
+	for n := 0; n < 3*readChunk; n++ {
+		if _, err := r.Next(func() error { seen = append(seen, r.Backlogged()); return nil }); err != nil {
+			break
+		}
+	}
+	// The first idle comes before any read; the next ones follow full reads
+	// until the input runs short.
+	if len(seen) < 3 || seen[0] || !seen[1] || !seen[2] {
+		t.Fatalf("Backlogged at each idle: %v", seen)
+	}
+	if last := seen[len(seen)-1]; last {
+		t.Errorf("Backlogged after the input ran short: %v", seen)
+	}
+}
