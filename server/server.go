@@ -539,7 +539,7 @@ func (s *Server) commandDone(c *client, cmd *command, args [][]byte, start time.
 	end := monotonic()
 	s.commandRan(c, cmd, mark, end-start)
 	s.slowlog.record(c, args, end-start)
-	s.latency.record(cmd, end-start, s.store.Now()/1000)
+	s.latency.record(cmd, end-start, s.store)
 	if c.script == nil {
 		c.clockMark = end
 	}
