@@ -10,6 +10,7 @@ import (
 	"os"
 	"sort"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 )
 
@@ -33,6 +34,7 @@ type hitRatioOptions struct {
 	size      int    // value bytes
 	maxmemory string // both servers' maxmemory
 	seed      uint64
+	targets   string // server:policy pairs, comma-separated; empty for all
 }
 
 const (
@@ -203,6 +205,16 @@ func compareHitRatio(ctx context.Context, bin, work string, o hitRatioOptions) e
 		{"redis", "allkeys-lru"}, {"redis", "allkeys-lfu"},
 		{"strata", "allkeys-lru"}, {"strata", "allkeys-lfu"}, {"strata", "allkeys-random"}, {"strata", "allkeys-2q"},
 	}
+	if o.targets != "" {
+		targets = targets[:0]
+		for _, f := range strings.Split(o.targets, ",") {
+			srv, pol, ok := strings.Cut(f, ":")
+			if !ok || (srv != "redis" && srv != "strata") {
+				return fmt.Errorf("--hitratio-targets: %q is not redis:POLICY or strata:POLICY", f)
+			}
+			targets = append(targets, target{srv, pol})
+		}
+	}
 	var rows []hitRow
 	for _, tg := range targets {
 		row := hitRow{server: tg.server, policy: tg.policy}
@@ -257,10 +269,11 @@ func compareHitRatio(ctx context.Context, bin, work string, o hitRatioOptions) e
 }
 
 // printHitRatio prints rows with each ratio's difference from the first
-// row's (redis-server allkeys-lru).
+// row's (redis-server allkeys-lru, unless --hitratio-targets says
+// otherwise).
 func printHitRatio(w io.Writer, rows []hitRow) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "server\tpolicy\tzipf\tvs redis lru\tkeys\tused_memory\tburst\tvs redis lru\tkeys\tused_memory\t")
+	fmt.Fprintln(tw, "server\tpolicy\tzipf\tvs first\tkeys\tused_memory\tburst\tvs first\tkeys\tused_memory\t")
 	for _, r := range rows {
 		fmt.Fprintf(tw, "%s\t%s\t%.4f\t%+.4f\t%d\t%.1fMiB\t%.4f\t%+.4f\t%d\t%.1fMiB\t\n", r.server, r.policy,
 			r.ratio[0], r.ratio[0]-rows[0].ratio[0], r.keys[0], float64(r.used[0])/(1<<20),

@@ -70,6 +70,7 @@ func run() error {
 	flag.IntVar(&hr.size, "hitratio-size", 1000, "hit-ratio value size in bytes")
 	flag.StringVar(&hr.maxmemory, "hitratio-maxmemory", "64mb", "both servers' maxmemory in the hit-ratio rows")
 	flag.Uint64Var(&hr.seed, "hitratio-seed", 1, "seed of the hit-ratio traces")
+	flag.StringVar(&hr.targets, "hitratio-targets", "", "server:policy rows to run, e.g. redis:allkeys-lru,strata:allkeys-2q (default: all)")
 	flag.DurationVar(&cl.duration, "cluster", 5*time.Second, "time per cluster row and pipeline depth: one node against three behind ClusterClient (0 skips them)")
 	flag.IntVar(&cl.clients, "cluster-clients", 50, "clients of the cluster rows")
 	flag.DurationVar(&rt.duration, "readthrough", 10*time.Second, "time per read-through row, against a slow origin (0 skips them)")
