@@ -78,7 +78,7 @@ func TestAllKeys2QGhostSkipsProbation(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		write(fmt.Sprintf("back:%d", i))
 	}
-	for i := 0; i < 800; i++ { // within the ghost queue's memory (half the keys per shard)
+	for i := 0; i < 1500; i++ { // within what the ghost filter remembers
 		write(fmt.Sprintf("scan1:%d", i))
 	}
 	var again []string
@@ -132,7 +132,10 @@ func TestAllKeys2QAccountsQueues(t *testing.T) {
 	s.SetMaxMemory(s.Used())
 	fill("d")
 	s.SetPolicy(AllKeysLRU)
-	fill("e") // every shard evicts, and drops its queues
+	s.SetMaxMemory(s.Used() / 2)
+	if err := db.MakeRoom([]byte("e")); err != nil { // every shard evicts, and drops its queues
+		t.Fatal(err)
+	}
 	var sum int64
 	for i := range db.DB.shards {
 		sh := &db.DB.shards[i]
