@@ -20,10 +20,14 @@ package storage
 // Probation holds 8-byte hashes, counted in Used at probationCost each. The
 // ghosts are two generations of Bloom filters (ghostBits bits per ghost,
 // three bits set per key): a ghost is remembered for between one and two
-// generations of ghostPercent of the shard's keys each, at about 1/40 of
+// generations of ghostPercent of the shard's keys each, at about 1/25 of
 // what a set of hashes would cost, so the filter can remember several times
 // more evictions than the shard holds keys. Its bytes are counted in Used.
 // A false positive (about 2%) only lets a cold key skip probation.
+//
+// Probation knows keys by hash only: a key deleted and written again while
+// its first entry is still there is looked at by that entry, early. It
+// then goes, unread, a little before its turn; nothing else is wrong.
 
 const (
 	// probationPercent bounds probation at eviction time: S3-FIFO's 10%
@@ -40,7 +44,7 @@ const (
 	// ghostBits is the filter's size per ghost of a generation.
 	ghostBits = 10
 	// probationCost is a probation entry's cost: its hash, with the
-	// queue's slack (it compacts when half is consumed).
+	// queue's typical slack (it compacts when half is consumed).
 	probationCost = 16
 )
 
