@@ -13,6 +13,7 @@
 //	go run ./bench --only set --rates=true --pipelines 1 --requests 50000 --rounds 1 --keys 0   # SET, then the rate-limiting rows
 //	go run ./bench --scenarios none --rates=false --invalidate 0 --restart-keys 0 --json-keys 0 --keys 0   # the read-through rows alone
 //	go run ./bench --scenarios none --rates=false --invalidate 0 --restart-keys 0 --json-keys 0 --keys 0 --readthrough 0   # the cluster rows alone
+//	go run ./bench --hitratio                        # the hit-ratio rows alone (eviction policies)
 //
 // It needs redis-server and redis-benchmark on PATH. Runs compete for the
 // machine's CPUs, so run it on an otherwise idle machine.
@@ -56,10 +57,20 @@ func run() error {
 		restart   = flag.Int("restart-keys", 1_000_000, "persisted keys for the restart time against Redis loading its AOF (0 skips it)")
 		jsonKeys  = flag.Int("json-keys", 500_000, "~600-byte JSON values for memory with compression and a dictionary (0 skips it)")
 		rt        readThroughOptions
+		hr        hitRatioOptions
 		cl        clusterOptions
 		soak      = flag.Duration("soak", 0, "run the soak for this long instead of the comparison, e.g. 30s or 2h (soak.go)")
 		soakRows  = flag.Int("soak-samples", 15, "samples the soak prints, evenly spread")
 	)
+	flag.BoolVar(&hr.only, "hitratio", false, "run only the hit-ratio rows (hitratio.go)")
+	flag.IntVar(&hr.requests, "hitratio-requests", 1_000_000, "measured requests per hit-ratio trace and row (0 skips the rows)")
+	flag.IntVar(&hr.warm, "hitratio-warm", 500_000, "warm-up requests per hit-ratio trace, before the measured ones")
+	flag.IntVar(&hr.keys, "hitratio-keys", 200_000, "keys the hit-ratio traces draw from")
+	flag.Float64Var(&hr.skew, "hitratio-skew", 0.99, "the hit-ratio traces' Zipf exponent")
+	flag.IntVar(&hr.size, "hitratio-size", 1000, "hit-ratio value size in bytes")
+	flag.StringVar(&hr.maxmemory, "hitratio-maxmemory", "64mb", "both servers' maxmemory in the hit-ratio rows")
+	flag.Uint64Var(&hr.seed, "hitratio-seed", 1, "seed of the hit-ratio traces")
+	flag.StringVar(&hr.targets, "hitratio-targets", "", "server:policy rows to run, e.g. redis:allkeys-lru,strata:allkeys-2q (default: all)")
 	flag.DurationVar(&cl.duration, "cluster", 5*time.Second, "time per cluster row and pipeline depth: one node against three behind ClusterClient (0 skips them)")
 	flag.IntVar(&cl.clients, "cluster-clients", 50, "clients of the cluster rows")
 	flag.DurationVar(&rt.duration, "readthrough", 10*time.Second, "time per read-through row, against a slow origin (0 skips them)")
@@ -112,6 +123,12 @@ func run() error {
 		return runSoak(ctx, bin, work, *soak, *soakRows) // soak.go
 	}
 	printVersions(bin)
+	if hr.requests < 0 || hr.warm < 0 || hr.keys < 2 || hr.skew <= 0 || hr.size < 1 || (hr.only && hr.requests == 0) {
+		return fmt.Errorf("--hitratio-requests, --hitratio-warm, --hitratio-keys (2 or more), --hitratio-skew and --hitratio-size must make sense")
+	}
+	if hr.only {
+		return compareHitRatio(ctx, bin, work, hr) // hitratio.go
+	}
 
 	var rows []row
 	for _, sc := range selected {
@@ -157,6 +174,11 @@ func run() error {
 	if cl.duration > 0 {
 		cl.size, cl.keyspace = o.size, o.keyspace
 		if err := compareCluster(ctx, bin, work, depths, *rounds, cl); err != nil { // cluster.go
+			return err
+		}
+	}
+	if hr.requests > 0 {
+		if err := compareHitRatio(ctx, bin, work, hr); err != nil { // hitratio.go
 			return err
 		}
 	}

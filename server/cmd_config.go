@@ -77,6 +77,9 @@ type configParam struct {
 	min, max int64
 	// values are an enum's words in Redis's order, which its error lists.
 	values []string
+	// extra are enum words Strata accepts besides Redis's (allkeys-2q),
+	// left out of the error so that it stays Redis's text.
+	extra []string
 	// def is the starting value of a parameter Strata does not use.
 	def string
 	// alias names the parameter whose value this old name shares
@@ -147,7 +150,8 @@ var liveConfigParams = []configParam{
 		}},
 	{name: "maxmemory-policy", kind: paramEnum, values: []string{"volatile-lru", "volatile-lfu", "volatile-random",
 		"volatile-ttl", "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"},
-		get: func(s *Server) string { return s.store.Policy().String() },
+		extra: []string{storage.AllKeys2Q.String()},
+		get:   func(s *Server) string { return s.store.Policy().String() },
 		set: func(s *Server, v string) {
 			p, _ := storage.ParseEvictionPolicy(v)
 			s.cfg.MaxMemoryPolicy = v
@@ -428,6 +432,11 @@ func (p *configParam) normalize(v string) (string, paramError) {
 		return strconv.FormatInt(n, 10), ""
 	case paramEnum:
 		for _, w := range p.values {
+			if strings.EqualFold(v, w) {
+				return w, ""
+			}
+		}
+		for _, w := range p.extra {
 			if strings.EqualFold(v, w) {
 				return w, ""
 			}

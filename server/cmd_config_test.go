@@ -91,6 +91,34 @@ func TestConfigMaxmemoryEvicts(t *testing.T) {
 	c.expect("+OK\r\n", "SET", "more", "x")
 }
 
+// TestConfigMaxmemoryPolicy2Q: CONFIG SET takes Strata's allkeys-2q
+// (any case) beside Redis's names, CONFIG GET reports it, writes evict
+// under it, and a switch back to a Redis policy works at run time. An
+// unknown name gets Redis's error, which lists Redis's names only.
+func TestConfigMaxmemoryPolicy2Q(t *testing.T) {
+	s := startServer(t, Config{})
+	c := dial(t, s)
+	c.expect("+OK\r\n", "CONFIG", "SET", "maxmemory-policy", "ALLKEYS-2Q")
+	c.expect("*2\r\n$16\r\nmaxmemory-policy\r\n$10\r\nallkeys-2q\r\n", "CONFIG", "GET", "maxmemory-policy")
+	c.expect("+OK\r\n", "CONFIG", "SET", "maxmemory", "200000")
+	for i := 0; i < 2000; i++ {
+		c.expect("+OK\r\n", "SET", fmt.Sprintf("key:%04d", i), strings.Repeat("v", 100))
+	}
+	if used := s.store.Used(); used > 200000+1024 {
+		t.Errorf("used memory %d over maxmemory 200000 under allkeys-2q", used)
+	}
+	if got := c.do("DBSIZE"); got == ":2000\r\n" {
+		t.Errorf("DBSIZE %q: nothing evicted under allkeys-2q", got)
+	}
+	c.expect("+OK\r\n", "CONFIG", "SET", "maxmemory-policy", "allkeys-lru")
+	c.expect("*2\r\n$16\r\nmaxmemory-policy\r\n$11\r\nallkeys-lru\r\n", "CONFIG", "GET", "maxmemory-policy")
+	c.expect("+OK\r\n", "SET", "more", strings.Repeat("v", 100))
+	c.expect("-ERR CONFIG SET failed (possibly related to argument 'maxmemory-policy') - argument(s) must be one of the following: "+
+		"volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction\r\n",
+		"CONFIG", "SET", "maxmemory-policy", "allkeys-2qq")
+	c.expect("*2\r\n$16\r\nmaxmemory-policy\r\n$11\r\nallkeys-lru\r\n", "CONFIG", "GET", "maxmemory-policy")
+}
+
 // TestConfigTimeoutClosesIdleClients sets timeout at run time: the cron
 // closes the clients idle longer, by the server's clock (the test moves it
 // and runs the cron's check itself), and leaves subscribers alone, as

@@ -216,6 +216,9 @@ func (db *DB) write(key []byte, v Value, gen uint32) Value {
 		db.indexVolatile(s.sh, s.h)
 	}
 	s.put(rec)
+	if !s.overflow && db.store.maxMemory.Load() != 0 && db.store.Policy() == AllKeys2Q {
+		db.admit2Q(s.sh, s.h) // evict_2q.go
+	}
 	db.keys.Add(uint(s.h), 1)
 	db.store.used.Add(uint(s.h), entryOverhead+recordSize(rec))
 	db.sized(rec.key(), 1, entryOverhead+recordSize(rec))
@@ -297,6 +300,7 @@ func (db *DB) flush() int {
 			db.remove(s, Flushed)
 			return true
 		})
+		db.drop2Q(&db.shards[i])
 	}
 	return n
 }

@@ -50,3 +50,32 @@ func BenchmarkHit(b *testing.B) {
 	}
 	_ = sink
 }
+
+// BenchmarkEvictingInsert is a SET of a new key at maxmemory under each
+// allkeys policy: making room (one eviction) and the store. Every key is
+// new, as in a scan; allkeys-2q's probation and ghost queues do their work
+// on this path.
+func BenchmarkEvictingInsert(b *testing.B) {
+	for _, p := range []EvictionPolicy{AllKeysLRU, AllKeysLFU, AllKeys2Q} {
+		b.Run(p.String(), func(b *testing.B) {
+			s, err := New(Options{Databases: 1, Policy: p, MaxMemory: 1 << 40})
+			if err != nil {
+				b.Fatal(err)
+			}
+			db := heldTx(s, 0)
+			val := StringValue(make([]byte, 100))
+			for i := 0; i < 100_000; i++ {
+				db.Set(fmt.Appendf(nil, "key:%012d", i), val)
+			}
+			s.SetMaxMemory(s.Used())
+			var k []byte
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				k = fmt.Appendf(k[:0], "new:%012d", i)
+				db.MakeRoom(k)
+				db.Set(k, val)
+			}
+		})
+	}
+}

@@ -7,6 +7,9 @@
 // shards by hash; every shard is an exact LRU (hashicorp/golang-lru/v2
 // simplelru) with its own mutex, and the Store accounts the bytes every entry
 // costs so that maxmemory can be enforced by evicting from the LRU tails.
+// Under AllKeys2Q a shard also keeps a probation queue of new keys' hashes
+// and a ghost filter of keys evicted from it (evict_2q.go), which evictions
+// take from first; both are counted in the bytes.
 //
 // Values are stored inline in the LRU entries (see Value), so a string key
 // costs one LRU entry, its key and its payload: nothing else.

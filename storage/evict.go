@@ -81,6 +81,9 @@ func (db *DB) roomFor(own *shard, key []byte, v Value, gen uint32) bool {
 // rare) go first, whatever the policy.
 func (db *DB) evictOne(sh *shard) bool {
 	var victim slot
+	if sh.q2 != nil && db.store.Policy() != AllKeys2Q {
+		db.drop2Q(sh) // the policy changed: its queues are of no more use
+	}
 	switch policy := db.store.Policy(); {
 	case len(sh.overflow) > 0:
 		for _, v := range sh.overflow {
@@ -94,6 +97,8 @@ func (db *DB) evictOne(sh *shard) bool {
 		victim = slot{sh: sh, h: h, found: ok, v: v}
 	case policy == AllKeysLFU:
 		victim = db.lfuVictim(sh)
+	case policy == AllKeys2Q:
+		victim = db.victim2Q(sh) // evict_2q.go
 	default:
 		victim = db.volatileVictim(sh, policy)
 	}

@@ -11,7 +11,7 @@ import (
 )
 
 // EvictionPolicy is what the Store does when maxmemory is reached; the names
-// are Redis's maxmemory-policy values.
+// are Redis's maxmemory-policy values, and Strata's own allkeys-2q.
 type EvictionPolicy uint8
 
 // The eviction policies.
@@ -24,15 +24,19 @@ const (
 	VolatileTTL
 	AllKeysLFU
 	VolatileLFU
+	// AllKeys2Q evicts any key by 2Q: new keys on probation, the LRU for
+	// keys read since (evict_2q.go). It resists one-off scans.
+	AllKeys2Q
 )
 
 var policyNames = [...]string{"noeviction", "allkeys-lru", "volatile-lru", "allkeys-random",
-	"volatile-random", "volatile-ttl", "allkeys-lfu", "volatile-lfu"}
+	"volatile-random", "volatile-ttl", "allkeys-lfu", "volatile-lfu", "allkeys-2q"}
 
 // String returns the Redis name of the policy.
 func (p EvictionPolicy) String() string { return policyNames[p] }
 
-// ParseEvictionPolicy returns the policy named name (Redis's spelling).
+// ParseEvictionPolicy returns the policy named name (Redis's spelling, or
+// allkeys-2q).
 func ParseEvictionPolicy(name string) (EvictionPolicy, bool) {
 	for i, n := range policyNames {
 		if n == name {
@@ -262,8 +266,9 @@ type shard struct {
 	lru      *simplelru.LRU[uint64, Value]
 	volatile map[uint64]struct{}
 	overflow map[string]Value
-	hot      *hotSet  // the shard's hottest keys (hotkeys.go), nil until a key is touched
-	_        [64]byte // keep neighbouring shard locks off one cache line
+	hot      *hotSet   // the shard's hottest keys (hotkeys.go), nil until a key is touched
+	q2       *twoQueue // allkeys-2q's queues (evict_2q.go), nil under other policies
+	_        [64]byte  // keep neighbouring shard locks off one cache line
 }
 
 func newShard() shard {
