@@ -136,3 +136,34 @@ func TestGeoScenario(t *testing.T) {
 		t.Errorf("geosearch(7) = %q", cmd)
 	}
 }
+
+// TestJudgeSoak: the soak passes a flat run with warm-ups throughout, and
+// fails a run whose RSS keeps rising or whose warm-up jobs stopped.
+func TestJudgeSoak(t *testing.T) {
+	rows := func(rss func(i int) int64, warm func(i int) int64) []soakSample {
+		var out []soakSample
+		for i := 0; i < 12; i++ {
+			out = append(out, soakSample{at: time.Duration(i+1) * 3 * time.Second, rss: rss(i), warmups: warm(i),
+				goroutines: 30, files: 30, clients: 16})
+		}
+		return out
+	}
+	flat := func(int) int64 { return 200 << 20 }
+	warm := func(int) int64 { return 100 }
+	if err := judgeSoak(rows(flat, warm), &soakStats{}); err != nil {
+		t.Errorf("a flat run failed: %v", err)
+	}
+	rising := func(i int) int64 { return int64(200+100*max(0, i-6)) << 20 }
+	if err := judgeSoak(rows(rising, warm), &soakStats{}); err == nil || !strings.Contains(err.Error(), "RSS grows") {
+		t.Errorf("a run whose RSS keeps rising: %v", err)
+	}
+	stopped := func(i int) int64 {
+		if i > 5 {
+			return 0
+		}
+		return 100
+	}
+	if err := judgeSoak(rows(flat, stopped), &soakStats{}); err == nil || !strings.Contains(err.Error(), "jobs stopped") {
+		t.Errorf("a run whose warm-ups stopped: %v", err)
+	}
+}

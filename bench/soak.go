@@ -11,13 +11,18 @@ package main
 // compressed namespace and to plain keys, many with short TTLs (expiry);
 // reads of keys maxmemory has pushed out to disk; tagged writes and tag,
 // pattern and event invalidations; a publisher and subscribers; and
-// connections opened for one command and closed. Memory is bounded well
+// connections opened for one command and closed; warm-up jobs, one
+// loading soakWarmKeys keys from an HTTP origin the bench serves every two
+// seconds and one promoting the hottest persisted keys from disk every
+// five. Memory is bounded well
 // below the keys written (maxmemory 32mb under allkeys-lru, max-disk-size
 // 64mb), so eviction runs throughout. A probe PINGs every 10ms.
 //
 // Every sample prints ops/s, errors, used_memory, RSS, the server's
-// goroutines, open files and clients, and the probe's PING p99. The soak
-// fails on any error reply or broken connection, and when RSS, goroutines,
+// goroutines, open files and clients, the origin's warm-up requests, and
+// the probe's PING p99. The soak fails on any error reply or broken
+// connection, when a sample after the first saw no warm-up request (the
+// jobs stopped), and when RSS, goroutines,
 // open files or clients in the last third of the run all stay above the
 // highest of the middle third by more than a margin: a level that keeps
 // rising is a leak, one that settles is a working set.
@@ -28,6 +33,8 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -38,8 +45,20 @@ import (
 	"time"
 )
 
-// soakConfig is the Strata config the soak runs with.
-const soakConfig = `maxmemory: 32mb
+// soakConfig is the Strata config the soak runs with, its warm-up jobs
+// loading from origin.
+func soakConfig(origin string) string {
+	params := make([]string, soakWarmKeys)
+	for i := range params {
+		params[i] = fmt.Sprintf("{n: \"%d\"}", i)
+	}
+	return fmt.Sprintf(soakConfigFormat, origin, strings.Join(params, ", "))
+}
+
+// soakWarmKeys is how many keys the http warm-up job loads per run.
+const soakWarmKeys = 100
+
+const soakConfigFormat = `maxmemory: 32mb
 maxmemory-policy: allkeys-lru
 max-disk-size: 64mb
 flush-interval: 500ms
@@ -57,8 +76,19 @@ namespaces:
   - match: "tmp:*"
     ttl: 2s
     jitter: 0.5
+  - match: "warm:*"
+    ttl: 5s
 events:
   item_changed: ["wb:item:{id}:*"]
+warmup:
+  - name: pages
+    schedule: "@every 2s"
+    key: "warm:page:{n}"
+    source: {http: "%s/page/{n}"}
+    params: [%s]
+  - name: hot
+    schedule: "@every 5s"
+    source: {hot: {top: 500}}
 `
 
 // soakKeys bounds each family's keyspace, so that write_through keys (which
@@ -71,6 +101,25 @@ type soakStats struct {
 	firstErr    atomic.Pointer[string]
 	pingMu      sync.Mutex
 	pings       []time.Duration // since the last sample
+	// warmups counts the origin's warm-up requests; lastWarmups is the
+	// count at the last sample.
+	warmups, lastWarmups atomic.Int64
+}
+
+// startSoakOrigin serves the warm-up job's origin on a loopback port: a
+// small JSON body per page, each request counted in st.
+func startSoakOrigin(st *soakStats) (net.Listener, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		st.warmups.Add(1)
+		page := strings.TrimPrefix(r.URL.Path, "/page/")
+		fmt.Fprintf(w, `{"page": %q, "items": [1, 2, 3]}`, page)
+	})}
+	go srv.Serve(ln)
+	return ln, nil
 }
 
 func (st *soakStats) fail(format string, args ...any) {
@@ -86,14 +135,21 @@ type soakSample struct {
 	errors                              int64
 	used, rss                           int64
 	goroutines, files, clients, evicted int64
+	warmups                             int64 // origin requests since the last sample
 	pingP99                             time.Duration
 }
 
 // runSoak runs the soak for d, printing samples samples, and returns an
 // error when it fails.
 func runSoak(ctx context.Context, bin, work string, d time.Duration, samples int) error {
+	st := &soakStats{}
+	origin, err := startSoakOrigin(st)
+	if err != nil {
+		return err
+	}
+	defer origin.Close()
 	conf := filepath.Join(work, "soak.yaml")
-	if err := os.WriteFile(conf, []byte(soakConfig), 0o644); err != nil {
+	if err := os.WriteFile(conf, []byte(soakConfig("http://"+origin.Addr().String())), 0o644); err != nil {
 		return err
 	}
 	srv, err := startServer(ctx, "strata", []string{bin, "--loglevel", "warning", "--config", conf}, work)
@@ -105,7 +161,6 @@ func runSoak(ctx context.Context, bin, work string, d time.Duration, samples int
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	st := &soakStats{}
 	var wg sync.WaitGroup
 	for i, load := range soakLoads {
 		for w := 0; w < load.workers; w++ {
@@ -124,8 +179,8 @@ func runSoak(ctx context.Context, bin, work string, d time.Duration, samples int
 	}
 	defer admin.Close()
 	fmt.Printf("\nsoak: %v, maxmemory 32mb allkeys-lru, max-disk-size 64mb\n", d)
-	fmt.Printf("%8s %9s %7s %12s %10s %10s %6s %7s %9s %10s\n",
-		"time", "ops/s", "errors", "used_memory", "RSS", "goroutines", "files", "clients", "evicted", "PING p99")
+	fmt.Printf("%8s %9s %7s %12s %10s %10s %6s %7s %9s %8s %10s\n",
+		"time", "ops/s", "errors", "used_memory", "RSS", "goroutines", "files", "clients", "evicted", "warm-ups", "PING p99")
 	var rows []soakSample
 	start, lastOps := time.Now(), int64(0)
 	every := d / time.Duration(samples)
@@ -143,8 +198,8 @@ func runSoak(ctx context.Context, bin, work string, d time.Duration, samples int
 		}
 		s.at = time.Since(start).Round(time.Second)
 		rows = append(rows, s)
-		fmt.Printf("%8v %9.0f %7d %12s %10s %10d %6d %7d %9d %10v\n", s.at, s.opsPerSec, s.errors,
-			mib(s.used), mib(s.rss), s.goroutines, s.files, s.clients, s.evicted, s.pingP99.Round(time.Microsecond))
+		fmt.Printf("%8v %9.0f %7d %12s %10s %10d %6d %7d %9d %8d %10v\n", s.at, s.opsPerSec, s.errors,
+			mib(s.used), mib(s.rss), s.goroutines, s.files, s.clients, s.evicted, s.warmups, s.pingP99.Round(time.Microsecond))
 	}
 	cancel()
 	wg.Wait()
@@ -176,6 +231,8 @@ func sampleSoak(srv *server, admin *conn, st *soakStats, every time.Duration, la
 		return s, err
 	}
 	s.files = int64(len(fds))
+	warm := st.warmups.Load()
+	s.warmups = warm - st.lastWarmups.Swap(warm)
 	st.pingMu.Lock()
 	pings := st.pings
 	st.pings = nil
@@ -194,6 +251,17 @@ func judgeSoak(rows []soakSample, st *soakStats) error {
 	var problems []string
 	if n := st.errors.Load(); n > 0 {
 		problems = append(problems, fmt.Sprintf("%d errors, the first: %s", n, *st.firstErr.Load()))
+	}
+	// The http job runs every 2 s; three periods without one of its
+	// requests means the jobs stopped.
+	lastWarm := time.Duration(0)
+	for _, r := range rows {
+		if r.warmups > 0 {
+			lastWarm = r.at
+		} else if r.at-lastWarm > 6*time.Second {
+			problems = append(problems, fmt.Sprintf("no warm-up request from %v to %v: the jobs stopped", lastWarm, r.at))
+			break
+		}
 	}
 	third := len(rows) / 3
 	if third > 0 {
