@@ -13,6 +13,7 @@
 //	go run ./bench --only set --rates=true --pipelines 1 --requests 50000 --rounds 1 --keys 0   # SET, then the rate-limiting rows
 //	go run ./bench --scenarios none --rates=false --invalidate 0 --restart-keys 0 --json-keys 0 --keys 0   # the read-through rows alone
 //	go run ./bench --scenarios none --rates=false --invalidate 0 --restart-keys 0 --json-keys 0 --keys 0 --readthrough 0   # the cluster rows alone
+//	go run ./bench --server-cpus 1 --scenarios write_through,write_back --rates=false --invalidate 0 --restart-keys 0 --json-keys 0 --keys 0 --readthrough 0 --cluster 0   # durable rows, servers pinned to one CPU
 //
 // It needs redis-server and redis-benchmark on PATH. Runs compete for the
 // machine's CPUs, so run it on an otherwise idle machine.
@@ -59,6 +60,7 @@ func run() error {
 		cl        clusterOptions
 		soak      = flag.Duration("soak", 0, "run the soak for this long instead of the comparison, e.g. 30s or 2h (soak.go)")
 		soakRows  = flag.Int("soak-samples", 15, "samples the soak prints, evenly spread")
+		srvCPUs   = flag.Int("server-cpus", 0, "pin each server to this many CPUs and the bench and redis-benchmark to the rest, with taskset (0: no pinning; cpus.go)")
 	)
 	flag.DurationVar(&cl.duration, "cluster", 5*time.Second, "time per cluster row and pipeline depth: one node against three behind ClusterClient (0 skips them)")
 	flag.IntVar(&cl.clients, "cluster-clients", 50, "clients of the cluster rows")
@@ -85,6 +87,16 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	allowed, err := allowedCPUs()
+	if err != nil && *srvCPUs != 0 {
+		return err
+	}
+	if pinning, err = planCPUs(*srvCPUs, allowed); err != nil { // cpus.go
+		return err
+	}
+	if _, err := exec.LookPath("taskset"); err != nil && pinning.active() {
+		return fmt.Errorf("--server-cpus needs taskset on PATH (Debian: util-linux)")
+	}
 	if *soak > 0 && *soakRows < 3 {
 		return fmt.Errorf("--soak-samples must be at least 3")
 	}
@@ -107,6 +119,9 @@ func run() error {
 		if bin, err = buildStrata(ctx, work); err != nil {
 			return err
 		}
+	}
+	if err := pinning.pinSelf(); err != nil {
+		return err
 	}
 	if *soak > 0 {
 		return runSoak(ctx, bin, work, *soak, *soakRows) // soak.go
@@ -330,7 +345,7 @@ func parseInts(list string) ([]int, error) {
 func printVersions(bin string) {
 	sv, _ := exec.Command(bin, "--version").Output()
 	rv, _ := exec.Command("redis-server", "--version").Output()
-	fmt.Printf("%s%s%s %s/%s, %d CPUs\n", sv, rv, runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU())
+	fmt.Printf("%s%s%s %s/%s, %d CPUs\n%s\n", sv, rv, runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), pinning.describe())
 }
 
 func progress(msg string) { fmt.Fprintln(os.Stderr, "bench:", msg) }
