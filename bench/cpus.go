@@ -11,9 +11,10 @@ package main
 //
 // Go reads the CPU affinity at start-up (runtime.NumCPU), so a pinned
 // Strata sizes GOMAXPROCS from the CPUs it is pinned to: cmd/strata's
-// default of half of them, at least one, or GOMAXPROCS from the
-// environment, which the servers inherit from the bench. The bench says
-// which in its header, so that a row states what it measured.
+// default is half of them, at least one, unless GOMAXPROCS is set in the
+// environment, which the servers inherit from the bench. The throughput
+// table's heading shows what Strata ran with (INFO go_maxprocs), so that a
+// row states what it measured.
 
 import (
 	"bufio"
@@ -31,6 +32,23 @@ import (
 type cpuPlan struct {
 	server []int // CPUs each server is pinned to
 	client []int // CPUs of the bench and of redis-benchmark
+}
+
+// strataMaxProcs is the GOMAXPROCS the last Strata started ran with, from
+// its INFO (0: not known), for the heading of the throughput table.
+var strataMaxProcs int
+
+// noteMaxProcs reads go_maxprocs from the INFO of the Strata at addr into
+// strataMaxProcs; a failure leaves it unknown.
+func noteMaxProcs(addr string) {
+	c, err := dial(addr)
+	if err != nil {
+		return
+	}
+	defer c.Close()
+	if info, err := c.info("server"); err == nil {
+		strataMaxProcs, _ = strconv.Atoi(info["go_maxprocs"])
+	}
 }
 
 // pinning is the run's plan, set once from --server-cpus before any
@@ -103,18 +121,15 @@ func (p cpuPlan) pinSelf() error {
 	return nil
 }
 
-// describe says where servers and clients run, and what GOMAXPROCS a
-// pinned Strata chose, for the header of the output.
+// describe says where servers and clients run, for the header of the
+// output. What GOMAXPROCS Strata chose shows in the throughput table's
+// heading, from its INFO.
 func (p cpuPlan) describe() string {
 	if !p.active() {
 		return "CPUs: not pinned (--server-cpus 0); servers and clients share them"
 	}
-	procs := fmt.Sprintf("max(1, %d/2) = %d, cmd/strata's default for the CPUs it may use", len(p.server), max(1, len(p.server)/2))
-	if env := os.Getenv("GOMAXPROCS"); env != "" {
-		procs = env + ", from the environment"
-	}
-	return fmt.Sprintf("CPUs: each server on %s (taskset), the bench and redis-benchmark on %s; strata GOMAXPROCS %s",
-		formatCPUList(p.server), formatCPUList(p.client), procs)
+	return fmt.Sprintf("CPUs: each server on %s (taskset), the bench and redis-benchmark on %s",
+		formatCPUList(p.server), formatCPUList(p.client))
 }
 
 // allowedCPUs returns the CPUs this process may run on, from

@@ -137,8 +137,8 @@ func run() error {
 		rows = append(rows, r...)
 	}
 	if len(rows) > 0 {
-		fmt.Printf("\nthroughput: -c %d -d %d -r %d, -n %d at -P 1 (x min(P,5) pipelined, /3 for MSET), median of %d rounds; latencies in ms\n",
-			o.clients, o.size, o.keyspace, o.requests, *rounds)
+		fmt.Printf("\nthroughput: -c %d -d %d -r %d, -n %d at -P 1 (x min(P,5) pipelined, /3 for MSET), median of %d rounds; latencies in ms; strata GOMAXPROCS %d\n",
+			o.clients, o.size, o.keyspace, o.requests, *rounds, strataMaxProcs)
 		printThroughput(os.Stdout, rows)
 	}
 	if *rates {

@@ -63,6 +63,9 @@ func startServer(ctx context.Context, name string, argv []string, workDir string
 					s.stop()
 					return nil, err
 				}
+				if name == "strata" {
+					noteMaxProcs(s.addr) // cpus.go
+				}
 				return s, nil
 			}
 		}
