@@ -643,3 +643,27 @@ func TestTierWriteBackFoldsWhenLogFails(t *testing.T) {
 	e.crash()
 	e.expect("wb:a", "1")
 }
+
+// TestTierAwaitSyncsLazyRecord checks that waiting for a write_back
+// record syncs it at once rather than at the lazy interval (an hour
+// here): a write_through writer's Appended may name a write_back record
+// another writer appended after its own.
+func TestTierAwaitSyncsLazyRecord(t *testing.T) {
+	e := newTierEnv(t, TierOptions{Durability: prefixDurability, WriteThrough: true, WriteBack: true})
+	if err := e.tier.Await(e.set("wt:a", "1", 0), false); err != nil {
+		t.Fatal(err)
+	}
+	seq := e.set("wb:b", "2", 0) // lazy, and nothing else wakes the writer
+	done := make(chan error, 1)
+	go func() { done <- e.tier.Await(seq, false) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Await of a write_back record did not return: it waits for the lazy interval")
+	}
+	e.crash()
+	e.expect("wb:b", "2")
+}

@@ -253,12 +253,18 @@ func (w *wal) appended() uint64 {
 }
 
 // wait blocks until record seq is durable, or returns the error that keeps
-// it from being so.
+// it from being so. A lazy record waited for is synced at once: a
+// write_through writer's seq (Tier.Appended) may be that of a write_back
+// record appended after its own.
 func (w *wal) wait(seq uint64) error {
 	if w.synced.Load() >= seq {
 		return nil
 	}
 	w.mu.Lock()
+	if !w.urgent && w.synced.Load() < seq {
+		w.urgent = true
+		w.wakeWriter()
+	}
 	for w.synced.Load() < seq {
 		if w.err != nil {
 			err := w.err
