@@ -127,7 +127,7 @@ type wal struct {
 
 	mu      sync.Mutex
 	buf     []byte // framed records waiting for the writer
-	urgent  bool   // buf holds a record that must be synced at once
+	syncTo  uint64 // records up to this one are to be synced at once
 	spare   []byte
 	next    uint64        // sequence of the next record
 	err     error         // sticky: a batch failed; reset by restart
@@ -188,8 +188,8 @@ func openWAL(dir string, segSize int64, fs walFS, log *slog.Logger, first, nextN
 // its sequence number. It does no I/O.
 func (w *wal) append(payload []byte) uint64 {
 	w.mu.Lock()
-	w.urgent = true
 	seq := w.add(payload)
+	w.syncTo = seq
 	w.mu.Unlock()
 	w.wakeWriter()
 	return seq
@@ -261,8 +261,8 @@ func (w *wal) wait(seq uint64) error {
 		return nil
 	}
 	w.mu.Lock()
-	if !w.urgent && w.synced.Load() < seq {
-		w.urgent = true
+	if seq > w.syncTo {
+		w.syncTo = seq
 		w.wakeWriter()
 	}
 	for w.synced.Load() < seq {
@@ -322,8 +322,9 @@ func (w *wal) run() {
 			ticked = true
 		}
 		w.mu.Lock()
-		batch, last, closing, failed, urgent := w.buf, w.next-1, w.closing, w.err != nil, w.urgent
-		w.buf, w.spare, w.urgent = w.spare[:0], nil, false
+		batch, last, closing, failed := w.buf, w.next-1, w.closing, w.err != nil
+		urgent := w.syncTo > w.synced.Load()
+		w.buf, w.spare = w.spare[:0], nil
 		w.mu.Unlock()
 		var err error
 		synced := false
@@ -362,7 +363,7 @@ func (w *wal) run() {
 			w.changed = make(chan struct{})
 		}
 		empty := len(w.buf) == 0
-		more := w.urgent || len(w.buf) >= walLazyChunk || closing && !empty
+		more := w.syncTo > w.synced.Load() && !failed && w.err == nil || len(w.buf) >= walLazyChunk || closing && !empty
 		w.mu.Unlock()
 		if closing && empty {
 			return
