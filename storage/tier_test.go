@@ -667,3 +667,35 @@ func TestTierAwaitSyncsLazyRecord(t *testing.T) {
 	e.crash()
 	e.expect("wb:b", "2")
 }
+
+// TestTierFullDiskTakesWriteBack checks that a log with no room for its
+// next segment, which refuses write_through writes, leaves write_back
+// writes accepted, and folded into the data file as without the log.
+func TestTierFullDiskTakesWriteBack(t *testing.T) {
+	fs := &faultFS{}
+	e := newTierEnv(t, TierOptions{Durability: prefixDurability, WriteThrough: true, WriteBack: true, fs: fs, segmentSize: 64 << 10})
+	fs.full.Store(true)
+	val := strings.Repeat("v", 1000)
+	for i := 0; i < 1000 && e.tier.Writable(WriteThrough) == nil; i++ {
+		if err := e.tier.Await(e.set(fmt.Sprintf("wt:%d", i), val, 0), false); err != nil {
+			t.Fatalf("write %d: %v (the tier must refuse before the log is out of room)", i, err)
+		}
+		time.Sleep(time.Millisecond) // let the preallocator notice
+	}
+	if err := e.tier.Writable(WriteThrough); !errors.Is(err, ErrDiskFull) {
+		t.Fatalf("Writable(WriteThrough) = %v, want ErrDiskFull", err)
+	}
+	if err := e.tier.Writable(WriteBack); err != nil {
+		t.Fatalf("Writable(WriteBack) = %v with room in the data file", err)
+	}
+	e.tier.mustFold.Store(false)
+	e.set("wb:full", "1", 0)
+	if !e.tier.mustFold.Load() {
+		t.Fatal("a write_back write the full log refused is not marked for the next fold")
+	}
+	if err := e.tier.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	e.crash()
+	e.expect("wb:full", "1")
+}
