@@ -14,6 +14,7 @@
 //	go run ./bench --scenarios none --rates=false --invalidate 0 --restart-keys 0 --json-keys 0 --keys 0   # the read-through rows alone
 //	go run ./bench --scenarios none --rates=false --invalidate 0 --restart-keys 0 --json-keys 0 --keys 0 --readthrough 0   # the cluster rows alone
 //	go run ./bench --hitratio                        # the hit-ratio rows alone (eviction policies)
+//	go run ./bench --server-cpus 1 --scenarios write_through,write_back --rates=false --invalidate 0 --restart-keys 0 --json-keys 0 --keys 0 --readthrough 0 --cluster 0   # durable rows, servers pinned to one CPU
 //
 // It needs redis-server and redis-benchmark on PATH. Runs compete for the
 // machine's CPUs, so run it on an otherwise idle machine.
@@ -61,6 +62,7 @@ func run() error {
 		cl        clusterOptions
 		soak      = flag.Duration("soak", 0, "run the soak for this long instead of the comparison, e.g. 30s or 2h (soak.go)")
 		soakRows  = flag.Int("soak-samples", 15, "samples the soak prints, evenly spread")
+		srvCPUs   = flag.Int("server-cpus", 0, "pin each server to this many CPUs and the bench and redis-benchmark to the rest, with taskset (0: no pinning; cpus.go)")
 	)
 	flag.BoolVar(&hr.only, "hitratio", false, "run only the hit-ratio rows (hitratio.go)")
 	flag.IntVar(&hr.requests, "hitratio-requests", 1_000_000, "measured requests per hit-ratio trace and row (0 skips the rows)")
@@ -96,6 +98,16 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	allowed, err := allowedCPUs()
+	if err != nil && *srvCPUs != 0 {
+		return err
+	}
+	if pinning, err = planCPUs(*srvCPUs, allowed); err != nil { // cpus.go
+		return err
+	}
+	if _, err := exec.LookPath("taskset"); err != nil && pinning.active() {
+		return fmt.Errorf("--server-cpus needs taskset on PATH (Debian: util-linux)")
+	}
 	if *soak > 0 && *soakRows < 3 {
 		return fmt.Errorf("--soak-samples must be at least 3")
 	}
@@ -119,6 +131,9 @@ func run() error {
 			return err
 		}
 	}
+	if err := pinning.pinSelf(); err != nil {
+		return err
+	}
 	if *soak > 0 {
 		return runSoak(ctx, bin, work, *soak, *soakRows) // soak.go
 	}
@@ -139,8 +154,8 @@ func run() error {
 		rows = append(rows, r...)
 	}
 	if len(rows) > 0 {
-		fmt.Printf("\nthroughput: -c %d -d %d -r %d, -n %d at -P 1 (x min(P,5) pipelined, /3 for MSET), median of %d rounds; latencies in ms\n",
-			o.clients, o.size, o.keyspace, o.requests, *rounds)
+		fmt.Printf("\nthroughput: -c %d -d %d -r %d, -n %d at -P 1 (x min(P,5) pipelined, /3 for MSET), median of %d rounds; latencies in ms; strata GOMAXPROCS %d\n",
+			o.clients, o.size, o.keyspace, o.requests, *rounds, strataMaxProcs)
 		printThroughput(os.Stdout, rows)
 	}
 	if *rates {
@@ -352,7 +367,7 @@ func parseInts(list string) ([]int, error) {
 func printVersions(bin string) {
 	sv, _ := exec.Command(bin, "--version").Output()
 	rv, _ := exec.Command("redis-server", "--version").Output()
-	fmt.Printf("%s%s%s %s/%s, %d CPUs\n", sv, rv, runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU())
+	fmt.Printf("%s%s%s %s/%s, %d CPUs\n%s\n", sv, rv, runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), pinning.describe())
 }
 
 func progress(msg string) { fmt.Fprintln(os.Stderr, "bench:", msg) }

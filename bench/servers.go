@@ -26,7 +26,7 @@ type server struct {
 }
 
 // startServer runs argv with the port appended as --port, and waits until
-// it answers PING.
+// it answers PING. With --server-cpus it runs on the server CPUs.
 func startServer(ctx context.Context, name string, argv []string, workDir string) (*server, error) {
 	port, err := freePort()
 	if err != nil {
@@ -42,7 +42,7 @@ func startServer(ctx context.Context, name string, argv []string, workDir string
 		return nil, err
 	}
 	defer logf.Close()
-	argv = append(append([]string(nil), argv...), "--port", strconv.Itoa(port), "--dir", dir)
+	argv = pinning.wrap(append(append([]string(nil), argv...), "--port", strconv.Itoa(port), "--dir", dir)) // cpus.go
 	s.cmd = exec.CommandContext(ctx, argv[0], argv[1:]...)
 	s.cmd.Stdout, s.cmd.Stderr = logf, logf
 	if err := s.cmd.Start(); err != nil {
@@ -59,6 +59,13 @@ func startServer(ctx context.Context, name string, argv []string, workDir string
 			_, err = c.do("PING")
 			c.Close()
 			if err == nil {
+				if err := pinning.check(s.cmd.Process.Pid); err != nil {
+					s.stop()
+					return nil, err
+				}
+				if name == "strata" {
+					noteMaxProcs(s.addr) // cpus.go
+				}
 				return s, nil
 			}
 		}

@@ -123,7 +123,7 @@ func startInDir(ctx context.Context, name string, argv []string, dir, probe stri
 		return nil, 0, err
 	}
 	defer logf.Close()
-	argv = append(append([]string(nil), argv...), "--port", strconv.Itoa(port), "--dir", dir)
+	argv = pinning.wrap(append(append([]string(nil), argv...), "--port", strconv.Itoa(port), "--dir", dir)) // cpus.go
 	s.cmd = exec.CommandContext(ctx, argv[0], argv[1:]...)
 	s.cmd.Stdout, s.cmd.Stderr = logf, logf
 	start := time.Now()

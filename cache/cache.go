@@ -149,15 +149,17 @@ func (c *Cache) openTier(cfg Config) error {
 	if !c.rules.Persists() {
 		return nil
 	}
-	writeThrough := false
+	writeThrough, writeBack := false, false
 	for _, s := range c.rules.Spaces() {
 		writeThrough = writeThrough || s.Strategy == policy.WriteThrough
+		writeBack = writeBack || s.Strategy == policy.WriteBack
 	}
 	rules := c.rules
 	tier, err := storage.OpenTier(c.store, storage.TierOptions{
 		Dir:           cfg.Dir,
 		Durability:    func(key []byte) storage.Durability { return durability(rules.Lookup(key).Strategy) },
 		WriteThrough:  writeThrough,
+		WriteBack:     writeBack,
 		FlushInterval: cfg.FlushInterval,
 		MaxDiskSize:   cfg.MaxDiskSize,
 		Evictable:     func(key []byte) bool { return rules.Lookup(key).DiskEvict },

@@ -21,8 +21,9 @@ const (
 	CacheAside Strategy = iota
 	// WriteThrough replies to a write only once it is on disk (fsynced).
 	WriteThrough
-	// WriteBack replies from memory and writes dirty keys to disk in
-	// batches, every flush interval and at shutdown.
+	// WriteBack replies from memory and has its writes on disk within a
+	// flush interval (in the disk tier's log, synced in batches), as
+	// Redis's appendfsync everysec.
 	WriteBack
 )
 

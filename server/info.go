@@ -171,6 +171,7 @@ func (s *Server) infoServer(w *infoWriter) {
 	w.field("arch_bits", strconv.IntSize)
 	w.field("go_version", runtime.Version())
 	w.field("go_goroutines", runtime.NumGoroutine()) // for leak checks (bench --soak)
+	w.field("go_maxprocs", runtime.GOMAXPROCS(0))    // the Ps Go code runs on (bench --server-cpus reports it)
 	w.field("process_id", os.Getpid())
 	w.field("process_supervised", "no")
 	w.field("run_id", s.runID())

@@ -32,8 +32,10 @@
 // # Disk tier
 //
 // A Tier (OpenTier) keeps the keys of persisted namespaces in a bbolt file
-// under dir, with a write-ahead log in front for write_through keys (see
-// wal.go for the log's design). It follows the memory tier as a Listener;
+// under dir, with a write-ahead log in front for write_through keys, and
+// for write_back keys with TierOptions.WriteBack, whose records it syncs
+// within FlushInterval instead of at once (see wal.go for the log's
+// design). It follows the memory tier as a Listener;
 // a memory miss on a persisted key reads it back (Tx.Lookup, Tx.Delete),
 // and memory is a hot subset of the disk for those keys. Compressed values
 // (FlagCompressed) are zstd frames in both tiers; Lookup decompresses them

@@ -26,7 +26,9 @@ const (
 	// WriteThrough keys are in the write-ahead log, fsynced, before the
 	// write is acknowledged (see Tier.Appended and Tier.Await).
 	WriteThrough
-	// WriteBack keys reach the data file in the next flush.
+	// WriteBack keys are acknowledged at once and are on disk within
+	// FlushInterval: in the log, synced lazily, with TierOptions.WriteBack;
+	// else in the data file, at the next flush.
 	WriteBack
 )
 
@@ -42,6 +44,14 @@ type TierOptions struct {
 	// WriteThrough must be set when Durability may return WriteThrough: it
 	// opens the write-ahead log.
 	WriteThrough bool
+	// WriteBack, when set, sends write_back writes through the
+	// write-ahead log as lazy records, written in large batches and
+	// synced within FlushInterval, and folds them into the data file with
+	// the log's other records (see walFoldInterval) instead of every
+	// FlushInterval: a key written many times between folds is folded
+	// once. It opens the log. Without it write_back writes are folded
+	// every FlushInterval.
+	WriteBack bool
 	// FlushInterval is how often pending writes are folded into the data
 	// file (default 1s): the most write_back writes a crash can lose.
 	FlushInterval time.Duration
@@ -94,7 +104,7 @@ type Tier struct {
 	opts  TierOptions
 	log   *slog.Logger
 	disk  *diskFile
-	wal   *wal // nil without write_through namespaces
+	wal   *wal // nil without write_through namespaces (and write_back ones, with TierOptions.WriteBack)
 	seed  maphash.Seed
 
 	stripes [overlayStripes]stripe
@@ -263,8 +273,8 @@ func OpenTier(s *Store, opts TierOptions) (*Tier, error) {
 	t.countDisk()
 	if disk.readOnly {
 		t.log.Warn("the disk tier's directory is read-only: persisted keys are served, writes to them are refused", "dir", opts.Dir)
-	} else if opts.WriteThrough {
-		t.wal = openWAL(opts.Dir, opts.segmentSize, opts.fs, t.log, t.checkpoint+1, nextNum)
+	} else if opts.WriteThrough || opts.WriteBack {
+		t.wal = openWAL(opts.Dir, opts.segmentSize, opts.fs, t.log, t.checkpoint+1, nextNum, opts.FlushInterval)
 	}
 	s.tier = t
 	s.AddListener(t)
@@ -444,9 +454,12 @@ func (t *Tier) stage(db *DB, key string, v *Value, d Durability) {
 	}
 	t.put(staged{buf: buf, keyEnd: keyEnd,
 		evictable: t.opts.MaxDiskSize > 0 && t.opts.Evictable != nil && t.opts.Evictable(bytesOf(key))})
-	if d == WriteThrough && t.wal != nil {
+	switch {
+	case d == WriteThrough && t.wal != nil:
 		t.wal.append(buf)
-	} else {
+	case d == WriteBack && t.opts.WriteBack && t.wal != nil && t.wal.appendLazy(buf):
+		// Folded with the log's records.
+	default:
 		t.mustFold.Store(true)
 	}
 	if t.backlog.Load() > t.opts.MaxBacklog/2 {
@@ -870,8 +883,9 @@ func (t *Tier) flusher() {
 	for {
 		select {
 		case <-tick.C:
-			if !t.mustFold.Load() && time.Since(t.foldedAt) < walFoldInterval && t.flushErr.Load() == nil {
-				continue // only log-covered writes wait: they are durable already
+			if !t.mustFold.Load() && time.Since(t.foldedAt) < walFoldInterval && t.flushErr.Load() == nil &&
+				(t.wal == nil || t.wal.failure() == nil) {
+				continue // only log-covered writes wait: they are durable already, or will be within FlushInterval
 			}
 		case <-t.kick:
 		case <-t.closing:

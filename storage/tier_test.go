@@ -574,3 +574,128 @@ func TestTierFailedFlushKeepsWritesForTheNext(t *testing.T) {
 	e.expect("wb:a", "2")
 	e.expect("wb:b", "3")
 }
+
+// TestTierWriteBackThroughLog checks write_back writes with
+// TierOptions.WriteBack: they are synced in the log within FlushInterval
+// without a fold, a crash replays them from there, and a write_through
+// write's sync covers the write_back writes logged before it.
+func TestTierWriteBackThroughLog(t *testing.T) {
+	fs := &faultFS{}
+	e := newTierEnv(t, TierOptions{Durability: prefixDurability, WriteThrough: true, WriteBack: true,
+		FlushInterval: 20 * time.Millisecond, fs: fs})
+
+	// A lazy record alone is synced by the writer's tick, and the
+	// flusher, ticking as often, folds nothing after the fold it makes
+	// now: the log covers it.
+	if err := e.tier.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	folded := e.tier.lastFlush.Load()
+	seq := e.set("wb:alone", "1", 0)
+	for deadline := time.Now().Add(10 * time.Second); e.tier.wal.synced.Load() < seq; {
+		if time.Now().After(deadline) {
+			t.Fatalf("a write_back record was not synced within 10s (synced %d, want %d)", e.tier.wal.synced.Load(), seq)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if at := e.tier.lastFlush.Load(); at != folded {
+		t.Errorf("a write_back write in the log was folded (at %d); it should wait for walFoldInterval", at)
+	}
+
+	// Many lazy records and one urgent one: the urgent one's sync makes
+	// them all durable.
+	for i := 0; i < 200; i++ {
+		e.set(fmt.Sprintf("wb:%d", i), "v", 0)
+	}
+	seq = e.set("wt:last", "x", 0)
+	if err := e.tier.Await(seq, false); err != nil {
+		t.Fatal(err)
+	}
+	e.crash()
+	e.expect("wb:alone", "1")
+	e.expect("wb:199", "v")
+	e.expect("wt:last", "x")
+
+	// After the restart the log still takes write_back writes.
+	e.set("wb:after", "2", 0)
+	e.restart()
+	e.expect("wb:after", "2")
+}
+
+// TestTierWriteBackFoldsWhenLogFails checks that a write_back write the
+// log cannot take (it failed) is folded every FlushInterval as without
+// the log, so that a crash loses no more than FlushInterval of them.
+func TestTierWriteBackFoldsWhenLogFails(t *testing.T) {
+	e := newTierEnv(t, TierOptions{Durability: prefixDurability, WriteThrough: true, WriteBack: true})
+	e.tier.wal.mu.Lock()
+	e.tier.wal.err = ErrDiskIO // as a failed batch leaves it
+	e.tier.wal.mu.Unlock()
+	e.set("wb:a", "1", 0)
+	if !e.tier.mustFold.Load() {
+		t.Fatal("a write_back write the failed log refused is not marked for the next fold")
+	}
+	if err := e.tier.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.tier.wal.failure(); err != nil {
+		t.Errorf("the fold that covered everything did not clear the log's failure: %v", err)
+	}
+	e.crash()
+	e.expect("wb:a", "1")
+}
+
+// TestTierAwaitSyncsLazyRecord checks that waiting for a write_back
+// record syncs it at once rather than at the lazy interval (an hour
+// here): a write_through writer's Appended may name a write_back record
+// another writer appended after its own.
+func TestTierAwaitSyncsLazyRecord(t *testing.T) {
+	e := newTierEnv(t, TierOptions{Durability: prefixDurability, WriteThrough: true, WriteBack: true})
+	if err := e.tier.Await(e.set("wt:a", "1", 0), false); err != nil {
+		t.Fatal(err)
+	}
+	seq := e.set("wb:b", "2", 0) // lazy, and nothing else wakes the writer
+	done := make(chan error, 1)
+	go func() { done <- e.tier.Await(seq, false) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Await of a write_back record did not return: it waits for the lazy interval")
+	}
+	e.crash()
+	e.expect("wb:b", "2")
+}
+
+// TestTierFullDiskTakesWriteBack checks that a log with no room for its
+// next segment, which refuses write_through writes, leaves write_back
+// writes accepted, and folded into the data file as without the log.
+func TestTierFullDiskTakesWriteBack(t *testing.T) {
+	fs := &faultFS{}
+	e := newTierEnv(t, TierOptions{Durability: prefixDurability, WriteThrough: true, WriteBack: true, fs: fs, segmentSize: 64 << 10})
+	fs.full.Store(true)
+	val := strings.Repeat("v", 1000)
+	for i := 0; i < 1000 && e.tier.Writable(WriteThrough) == nil; i++ {
+		if err := e.tier.Await(e.set(fmt.Sprintf("wt:%d", i), val, 0), false); err != nil {
+			t.Fatalf("write %d: %v (the tier must refuse before the log is out of room)", i, err)
+		}
+		time.Sleep(time.Millisecond) // let the preallocator notice
+	}
+	if err := e.tier.Writable(WriteThrough); !errors.Is(err, ErrDiskFull) {
+		t.Fatalf("Writable(WriteThrough) = %v, want ErrDiskFull", err)
+	}
+	if err := e.tier.Writable(WriteBack); err != nil {
+		t.Fatalf("Writable(WriteBack) = %v with room in the data file", err)
+	}
+	e.tier.mustFold.Store(false)
+	e.set("wb:full", "1", 0)
+	if !e.tier.mustFold.Load() {
+		t.Fatal("a write_back write the full log refused is not marked for the next fold")
+	}
+	if err := e.tier.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	e.crash()
+	e.expect("wb:full", "1")
+}
