@@ -54,19 +54,10 @@ func fcall(c *client, args [][]byte, readOnly bool) {
 		c.out.Error(msgFunctionNotFound)
 		return
 	}
-	numKeys, ok := argInt(args[2])
-	switch {
-	case !ok:
-		c.out.Error(msgBadNumKeys)
-		return
-	case numKeys > int64(len(args)-3):
-		c.out.Error(msgNumKeysTooMany)
-		return
-	case numKeys < 0:
-		c.out.Error(msgNumKeysNegative)
+	end, ok := scriptKeysEnd(c, args, msgBadNumKeys)
+	if !ok {
 		return
 	}
-	end := 3 + int(numKeys)
 	c.srv.runScript(c, args, script.Eval{Function: f, Keys: args[3:end], Argv: args[end:], ReadOnly: readOnly})
 }
 

@@ -46,16 +46,8 @@ func eval(c *client, args [][]byte, bySHA, readOnly bool) {
 		c.out.Error(msgNoScript)
 		return
 	}
-	numKeys, ok := argInt(args[2])
-	switch {
-	case !ok:
-		c.out.Error(msgNotInteger)
-		return
-	case numKeys > int64(len(args)-3):
-		c.out.Error(msgNumKeysTooMany)
-		return
-	case numKeys < 0:
-		c.out.Error(msgNumKeysNegative)
+	end, ok := scriptKeysEnd(c, args, msgNotInteger)
+	if !ok {
 		return
 	}
 	var s *script.Script
@@ -71,8 +63,27 @@ func eval(c *client, args [][]byte, bySHA, readOnly bool) {
 			return
 		}
 	}
-	end := 3 + int(numKeys)
 	c.srv.runScript(c, args, script.Eval{Script: s, Keys: args[3:end], Argv: args[end:], ReadOnly: readOnly})
+}
+
+// scriptKeysEnd checks the numkeys of EVAL and FCALL (args[2]) as Redis
+// does, replying notNumber when it is not an integer (EVAL's and FCALL's
+// wording differ), and returns the index of the first argument after the
+// keys.
+func scriptKeysEnd(c *client, args [][]byte, notNumber string) (int, bool) {
+	numKeys, ok := argInt(args[2])
+	switch {
+	case !ok:
+		c.out.Error(notNumber)
+		return 0, false
+	case numKeys > int64(len(args)-3):
+		c.out.Error(msgNumKeysTooMany)
+		return 0, false
+	case numKeys < 0:
+		c.out.Error(msgNumKeysNegative)
+		return 0, false
+	}
+	return 3 + int(numKeys), true
 }
 
 // scriptError words an error of the script engine as Redis's reply.
