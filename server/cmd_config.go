@@ -18,6 +18,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/stratakv/strata/internal/units"
@@ -118,29 +119,25 @@ func tlsParam(name string, kind paramKind, field func(t *TLSSettings) *string, v
 		set: func(s *Server, v string) { *field(&s.cfg.TLS) = v }}
 }
 
+// atomicIntParam is an integer parameter from min up, held in the atomic
+// field returns.
+func atomicIntParam(name string, min int64, field func(*Server) *atomic.Int64) configParam {
+	return configParam{name: name, kind: paramInt, min: min, max: math.MaxInt64,
+		get: func(s *Server) string { return strconv.FormatInt(field(s).Load(), 10) },
+		set: func(s *Server, v string) {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			field(s).Store(n)
+		}}
+}
+
 // liveConfigParams are the parameters Strata acts on.
 var liveConfigParams = []configParam{
-	{name: "busy-reply-threshold", kind: paramInt, max: math.MaxInt64,
-		get: func(s *Server) string { return strconv.FormatInt(s.scriptLimit.Load(), 10) },
-		set: func(s *Server, v string) {
-			n, _ := strconv.ParseInt(v, 10, 64)
-			s.scriptLimit.Store(n)
-		}},
+	atomicIntParam("busy-reply-threshold", 0, func(s *Server) *atomic.Int64 { return &s.scriptLimit }),
 	aliasParam("lua-time-limit", "busy-reply-threshold"),
-	{name: "latency-monitor-threshold", kind: paramInt, max: math.MaxInt64,
-		get: func(s *Server) string { return strconv.FormatInt(s.latency.threshold.Load(), 10) },
-		set: func(s *Server, v string) {
-			n, _ := strconv.ParseInt(v, 10, 64)
-			s.latency.threshold.Store(n)
-		}},
+	atomicIntParam("latency-monitor-threshold", 0, func(s *Server) *atomic.Int64 { return &s.latency.threshold }),
 	{name: "enable-debug-command", flags: paramImmutable,
 		get: func(s *Server) string { return s.cfg.EnableDebugCommand }},
-	{name: "tracking-table-max-keys", kind: paramInt, max: math.MaxInt64,
-		get: func(s *Server) string { return strconv.FormatInt(s.tracking.maxKeys.Load(), 10) },
-		set: func(s *Server, v string) {
-			n, _ := strconv.ParseInt(v, 10, 64)
-			s.tracking.maxKeys.Store(n)
-		}},
+	atomicIntParam("tracking-table-max-keys", 0, func(s *Server) *atomic.Int64 { return &s.tracking.maxKeys }),
 	{name: "maxmemory", kind: paramMemory, max: math.MaxInt64,
 		get: func(s *Server) string { return strconv.FormatInt(s.store.MaxMemory(), 10) },
 		set: func(s *Server, v string) {
@@ -197,18 +194,8 @@ var liveConfigParams = []configParam{
 	{name: "protected-mode", kind: paramBool,
 		get: func(s *Server) string { return s.cfg.ProtectedMode },
 		set: func(s *Server, v string) { s.cfg.ProtectedMode = v }},
-	{name: "slowlog-log-slower-than", kind: paramInt, min: -1, max: math.MaxInt64,
-		get: func(s *Server) string { return strconv.FormatInt(s.slowlog.slowerThan.Load(), 10) },
-		set: func(s *Server, v string) {
-			n, _ := strconv.ParseInt(v, 10, 64)
-			s.slowlog.slowerThan.Store(n)
-		}},
-	{name: "slowlog-max-len", kind: paramInt, max: math.MaxInt64,
-		get: func(s *Server) string { return strconv.FormatInt(s.slowlog.maxLen.Load(), 10) },
-		set: func(s *Server, v string) {
-			n, _ := strconv.ParseInt(v, 10, 64)
-			s.slowlog.maxLen.Store(n)
-		}},
+	atomicIntParam("slowlog-log-slower-than", -1, func(s *Server) *atomic.Int64 { return &s.slowlog.slowerThan }),
+	atomicIntParam("slowlog-max-len", 0, func(s *Server) *atomic.Int64 { return &s.slowlog.maxLen }),
 	{name: "notify-keyspace-events", kind: paramNotify,
 		get: func(s *Server) string { return s.notifyKeyspaceEvents() },
 		set: func(s *Server, v string) {
