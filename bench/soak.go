@@ -359,14 +359,25 @@ func soakConn(addr string, st *soakStats) *conn {
 	return c
 }
 
-// soakWriter writes keys of every namespace, many with short TTLs.
-func soakWriter(ctx context.Context, addr string, rng *rand.Rand, st *soakStats) {
+// soakPipelines sends the pipelines next builds on one connection, pausing
+// between them, until ctx is done or a reply fails.
+func soakPipelines(ctx context.Context, addr string, st *soakStats, pause time.Duration, next func() [][]string) {
 	c := soakConn(addr, st)
 	if c == nil {
 		return
 	}
 	defer c.Close()
 	for ctx.Err() == nil {
+		if !soakPipeline(c, st, next()) {
+			return
+		}
+		time.Sleep(pause)
+	}
+}
+
+// soakWriter writes keys of every namespace, many with short TTLs.
+func soakWriter(ctx context.Context, addr string, rng *rand.Rand, st *soakStats) {
+	soakPipelines(ctx, addr, st, 0, func() [][]string {
 		var cmds [][]string
 		for i := 0; i < 16; i++ {
 			k := strconv.Itoa(rng.IntN(soakKeys))
@@ -386,22 +397,15 @@ func soakWriter(ctx context.Context, addr string, rng *rand.Rand, st *soakStats)
 				cmds = append(cmds, []string{"HSET", "h:" + strconv.Itoa(rng.IntN(500)), k, v[:64]})
 			}
 		}
-		if !soakPipeline(c, st, cmds) {
-			return
-		}
-	}
+		return cmds
+	})
 }
 
 // soakReader reads keys of every namespace: persisted ones come back from
 // disk once maxmemory has evicted them.
 func soakReader(ctx context.Context, addr string, rng *rand.Rand, st *soakStats) {
-	c := soakConn(addr, st)
-	if c == nil {
-		return
-	}
-	defer c.Close()
 	prefixes := []string{"wt:", "wb:item:", "z:", "tmp:", "plain:"}
-	for ctx.Err() == nil {
+	soakPipelines(ctx, addr, st, 0, func() [][]string {
 		var cmds [][]string
 		for i := 0; i < 16; i++ {
 			p := prefixes[rng.IntN(len(prefixes))]
@@ -411,54 +415,35 @@ func soakReader(ctx context.Context, addr string, rng *rand.Rand, st *soakStats)
 			}
 			cmds = append(cmds, []string{"GET", k})
 		}
-		if !soakPipeline(c, st, cmds) {
-			return
-		}
-	}
+		return cmds
+	})
 }
 
 // soakInvalidator writes tagged keys and invalidates by tag, pattern and
 // event.
 func soakInvalidator(ctx context.Context, addr string, rng *rand.Rand, st *soakStats) {
-	c := soakConn(addr, st)
-	if c == nil {
-		return
-	}
-	defer c.Close()
-	for ctx.Err() == nil {
+	soakPipelines(ctx, addr, st, 5*time.Millisecond, func() [][]string {
 		tag := "tag" + strconv.Itoa(rng.IntN(50))
 		cmds := [][]string{}
 		for i := 0; i < 8; i++ {
 			cmds = append(cmds, []string{"CACHE.SET", "tagged:" + strconv.Itoa(rng.IntN(soakKeys)), "v", "EX", "30", "TAGS", tag})
 		}
-		cmds = append(cmds,
+		return append(cmds,
 			[]string{"CACHE.INVALIDATE", "TAG", "tag" + strconv.Itoa(rng.IntN(50))},
 			[]string{"CACHE.INVALIDATE", "PATTERN", "tagged:" + strconv.Itoa(rng.IntN(10)) + "*"},
 			[]string{"CACHE.INVALIDATE", "EVENT", "item_changed", "id", strconv.Itoa(rng.IntN(soakKeys))})
-		if !soakPipeline(c, st, cmds) {
-			return
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	})
 }
 
 // soakPublisher publishes to the channels the subscribers listen on.
 func soakPublisher(ctx context.Context, addr string, rng *rand.Rand, st *soakStats) {
-	c := soakConn(addr, st)
-	if c == nil {
-		return
-	}
-	defer c.Close()
-	for ctx.Err() == nil {
+	soakPipelines(ctx, addr, st, time.Millisecond, func() [][]string {
 		var cmds [][]string
 		for i := 0; i < 8; i++ {
 			cmds = append(cmds, []string{"PUBLISH", "news." + strconv.Itoa(rng.IntN(4)), soakValue(rng, 200)})
 		}
-		if !soakPipeline(c, st, cmds) {
-			return
-		}
-		time.Sleep(time.Millisecond)
-	}
+		return cmds
+	})
 }
 
 // soakSubscriber subscribes to the news and to expiry events, and drains
