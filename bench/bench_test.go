@@ -167,3 +167,18 @@ func TestJudgeSoak(t *testing.T) {
 		t.Errorf("a run whose warm-ups stopped: %v", err)
 	}
 }
+
+// TestForScenario: a scenario's client count replaces --clients, with
+// requests in proportion but at least a tenth; others keep the options.
+func TestForScenario(t *testing.T) {
+	o := benchOptions{requests: 300_000, clients: 50}
+	if got := o.forScenario(scenario{clients: 1}); got.clients != 1 || got.requests != 30_000 {
+		t.Errorf("one client: %+v", got)
+	}
+	if got := o.forScenario(scenario{clients: 25}); got.clients != 25 || got.requests != 150_000 {
+		t.Errorf("25 clients: %+v", got)
+	}
+	if got := o.forScenario(scenario{}); got != o {
+		t.Errorf("no override: %+v", got)
+	}
+}

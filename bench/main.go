@@ -264,6 +264,7 @@ func runScenario(ctx context.Context, sc scenario, bin, work string, depths []in
 	}
 	defer strata.stop()
 	defer redis.stop()
+	o = o.forScenario(sc)
 	if err := loadScenario(ctx, sc, o.keyspace, strata, redis); err != nil {
 		return nil, err
 	}

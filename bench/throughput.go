@@ -32,6 +32,10 @@ type scenario struct {
 	// load, if set, writes the scenario's data set of keyspace items into
 	// a server before its tests, the same into both (see loadScenario).
 	load func(c *conn, keyspace int) error
+	// clients, when set, replaces --clients for the scenario's runs, and
+	// its requests shrink in proportion (one client serves fewer per
+	// second), at least a tenth of --requests.
+	clients int
 }
 
 var scenarios = []scenario{
@@ -40,6 +44,21 @@ var scenarios = []scenario{
 		about: `memory only: Strata's defaults against redis-server --save "" --appendonly no`,
 		tests: []string{"set", "get", "incr", "mset"},
 	},
+	{
+		name:    "one_client",
+		about:   "one client's round trip (-c 1): what a request costs end to end when nothing else waits; SET fills the keys GET reads",
+		tests:   []string{"set", "get"},
+		clients: 1,
+	},
+}
+
+// forScenario returns o with sc's client count, if it sets one.
+func (o benchOptions) forScenario(sc scenario) benchOptions {
+	if sc.clients > 0 && sc.clients < o.clients {
+		o.requests = max(o.requests/10, o.requests*sc.clients/o.clients)
+		o.clients = sc.clients
+	}
+	return o
 }
 
 // sample is one redis-benchmark run's result.
