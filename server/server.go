@@ -185,6 +185,11 @@ func New(cfg Config) (*Server, error) {
 
 // Start listens on every bind address and serves in the background.
 func (s *Server) Start() error {
+	var err error
+	// Before any listener (TLS's too) starts a connection that reads it.
+	if s.yield, err = newNetYield(); err != nil {
+		s.log.Warn("connections that never run dry will not step aside for others", "err", err)
+	}
 	port := s.cfg.Port
 	if port == -1 {
 		port = 0
@@ -211,9 +216,6 @@ func (s *Server) Start() error {
 		}
 		s.closeTLS()
 		return err
-	}
-	if s.yield, err = newNetYield(); err != nil {
-		s.log.Warn("connections that never run dry will not step aside for others", "err", err)
 	}
 	s.listenMu.Lock()
 	s.serveListeners(lns, s.cfg.Bind)
