@@ -115,6 +115,20 @@ func writeUntilKilled(p *strataProc, trial, w int, state map[string]acked, mu *s
 	}
 }
 
+// sendForKeys sends each of cmds for every key, pipelined, from a
+// goroutine of its own, so the caller reads the replies as they come
+// instead of the server blocking on a full socket.
+func sendForKeys(c *respConn, keys []string, cmds ...string) {
+	go func() {
+		for _, k := range keys {
+			for _, cmd := range cmds {
+				c.send(cmd, k)
+			}
+		}
+		c.flush()
+	}()
+}
+
 // checkAcked reads every key of state back, pipelined, and fails on any
 // missing, different, resurrected, or with another expiry.
 func checkAcked(t *testing.T, p *strataProc, state map[string]acked, trial int) {
@@ -124,13 +138,7 @@ func checkAcked(t *testing.T, p *strataProc, state map[string]acked, trial int) 
 	for k := range state {
 		keys = append(keys, k)
 	}
-	go func() {
-		for _, k := range keys {
-			c.send("GET", k)
-			c.send("PEXPIRETIME", k)
-		}
-		c.flush()
-	}()
+	sendForKeys(c, keys, "GET", "PEXPIRETIME")
 	lost := 0
 	for _, k := range keys {
 		a := state[k]
@@ -216,12 +224,7 @@ func TestKillNineWriteBackLoss(t *testing.T) {
 		for k := range acks {
 			keys = append(keys, k)
 		}
-		go func() {
-			for _, k := range keys {
-				c.send("GET", k)
-			}
-			c.flush()
-		}()
+		sendForKeys(c, keys, "GET")
 		lost := 0
 		for _, k := range keys {
 			a := acks[k]
