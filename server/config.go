@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"log/slog"
 	"time"
 
@@ -161,57 +162,27 @@ func DefaultConfig() Config {
 	}
 }
 
-// withDefaults returns c with every unset field at its default.
+// withDefaults returns c with every unset (zero) field at its default.
 func (c Config) withDefaults() Config {
 	d := DefaultConfig()
 	if len(c.Bind) == 0 {
 		c.Bind = d.Bind
 	}
-	if c.Port == 0 {
-		c.Port = d.Port
-	}
-	if c.Dir == "" {
-		c.Dir = d.Dir
-	}
-	if c.MaxMemoryPolicy == "" {
-		c.MaxMemoryPolicy = d.MaxMemoryPolicy
-	}
-	if c.Databases == 0 {
-		c.Databases = d.Databases
-	}
-	if c.MaxClients == 0 {
-		c.MaxClients = d.MaxClients
-	}
-	if c.ProtoMaxBulkLen == 0 {
-		c.ProtoMaxBulkLen = d.ProtoMaxBulkLen
-	}
-	if c.ClientQueryBufferLimit == 0 {
-		c.ClientQueryBufferLimit = d.ClientQueryBufferLimit
-	}
-	if c.ClientOutputBufferLimit == "" {
-		c.ClientOutputBufferLimit = d.ClientOutputBufferLimit
-	}
-	if c.MaxMemoryClients == "" {
-		c.MaxMemoryClients = d.MaxMemoryClients
-	}
-	if c.TCPKeepAlive == 0 {
-		c.TCPKeepAlive = d.TCPKeepAlive
-	}
-	if c.FlushInterval == 0 {
-		c.FlushInterval = d.FlushInterval
-	}
-	if c.EnableDebugCommand == "" {
-		c.EnableDebugCommand = d.EnableDebugCommand
-	}
-	if c.LogLevel == "" {
-		c.LogLevel = d.LogLevel
-	}
-	if c.ProtectedMode == "" {
-		c.ProtectedMode = d.ProtectedMode
-	}
-	if c.ACLPubSubDefault == "" {
-		c.ACLPubSubDefault = d.ACLPubSubDefault
-	}
+	c.Port = cmp.Or(c.Port, d.Port)
+	c.Dir = cmp.Or(c.Dir, d.Dir)
+	c.MaxMemoryPolicy = cmp.Or(c.MaxMemoryPolicy, d.MaxMemoryPolicy)
+	c.Databases = cmp.Or(c.Databases, d.Databases)
+	c.MaxClients = cmp.Or(c.MaxClients, d.MaxClients)
+	c.ProtoMaxBulkLen = cmp.Or(c.ProtoMaxBulkLen, d.ProtoMaxBulkLen)
+	c.ClientQueryBufferLimit = cmp.Or(c.ClientQueryBufferLimit, d.ClientQueryBufferLimit)
+	c.ClientOutputBufferLimit = cmp.Or(c.ClientOutputBufferLimit, d.ClientOutputBufferLimit)
+	c.MaxMemoryClients = cmp.Or(c.MaxMemoryClients, d.MaxMemoryClients)
+	c.TCPKeepAlive = cmp.Or(c.TCPKeepAlive, d.TCPKeepAlive)
+	c.FlushInterval = cmp.Or(c.FlushInterval, d.FlushInterval)
+	c.EnableDebugCommand = cmp.Or(c.EnableDebugCommand, d.EnableDebugCommand)
+	c.LogLevel = cmp.Or(c.LogLevel, d.LogLevel)
+	c.ProtectedMode = cmp.Or(c.ProtectedMode, d.ProtectedMode)
+	c.ACLPubSubDefault = cmp.Or(c.ACLPubSubDefault, d.ACLPubSubDefault)
 	c.TLS = c.TLS.withDefaults()
 	if c.Logger == nil {
 		c.Logger = slog.Default()
