@@ -308,14 +308,13 @@ func (db *DB) flush() int {
 // eachSlot calls fn for every key of sh, expired or not, until fn returns
 // false. fn may remove the key it is given.
 func (db *DB) eachSlot(sh *shard, fn func(s *slot) bool) {
-	for _, h := range sh.lru.Keys() {
-		v, ok := sh.lru.Peek(h)
-		if !ok {
-			continue
-		}
-		if !fn(&slot{sh: sh, h: h, found: true, v: v}) {
-			return
-		}
+	stopped := false
+	sh.lru.each(func(h uint64, v Value) bool {
+		stopped = !fn(&slot{sh: sh, h: h, found: true, v: v})
+		return !stopped
+	})
+	if stopped {
+		return
 	}
 	for _, v := range sh.overflow {
 		if !fn(&slot{sh: sh, found: true, overflow: true, v: v}) {

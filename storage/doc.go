@@ -4,15 +4,16 @@
 // # Basics
 //
 // A Store holds a fixed number of databases (DB). Each DB splits its keys over
-// shards by hash; every shard is an exact LRU (hashicorp/golang-lru/v2
-// simplelru) with its own mutex, and the Store accounts the bytes every entry
-// costs so that maxmemory can be enforced by evicting from the LRU tails.
+// shards by hash; every shard is an exact LRU (a compact hash table of
+// entries linked in use order, keytable.go) with its own mutex, and the
+// Store accounts the bytes every entry costs so that maxmemory can be
+// enforced by evicting from the LRU tails.
 // Under AllKeys2Q a shard also keeps a probation queue of new keys' hashes
 // and a ghost filter of keys evicted from it (evict_2q.go), which evictions
 // take from first; both are counted in the bytes.
 //
 // Values are stored inline in the LRU entries (see Value), so a string key
-// costs one LRU entry, its key and its payload: nothing else.
+// costs one entry and one record holding its key and payload: nothing else.
 //
 // # Transactions
 //

@@ -90,11 +90,14 @@ func (db *DB) evictOne(sh *shard) bool {
 			victim = slot{sh: sh, found: true, overflow: true, v: v}
 			break
 		}
-	case policy == AllKeysLRU || policy == AllKeysRandom:
-		// simplelru offers no random access: for allkeys-random the
-		// shards are visited from a random one and each gives its oldest.
+	case policy == AllKeysLRU:
 		h, v, ok := sh.lru.GetOldest()
 		victim = slot{sh: sh, h: h, found: ok, v: v}
+	case policy == AllKeysRandom:
+		if sh.lru.Len() > 0 {
+			h, v := sh.lru.random()
+			victim = slot{sh: sh, h: h, found: true, v: v}
+		}
 	case policy == AllKeysLFU:
 		victim = db.lfuVictim(sh)
 	case policy == AllKeys2Q:

@@ -35,9 +35,7 @@ func (tx *Tx) RandomKey() (string, bool) {
 			}
 			var pick slot
 			if n := sh.lru.Len(); n > 0 {
-				keys := sh.lru.Keys()
-				h := keys[rand.IntN(len(keys))]
-				v, _ := sh.lru.Peek(h)
+				h, v := sh.lru.random()
 				pick = slot{sh: sh, h: h, found: true, v: v}
 			} else {
 				for _, v := range sh.overflow {

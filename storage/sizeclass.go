@@ -32,9 +32,9 @@ func allocSize(n int) int {
 	return sizeClasses[lo]
 }
 
-// entryOverhead is what one key costs besides its record: the 96-byte LRU
-// entry and its LRU map slot (16 bytes, at a typical 5/8 load).
-const entryOverhead = 96 + 26
+// entryOverhead is what one key costs besides its record: its entry and
+// slot in the shard's keyTable.
+const entryOverhead = keyEntryCost
 
 // volatileOverhead is the extra cost of a key with a TTL: its slot in the
 // shard's volatile index (an 8-byte hash).

@@ -7,7 +7,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/hashicorp/golang-lru/v2/simplelru"
 )
 
 // EvictionPolicy is what the Store does when maxmemory is reached; the names
@@ -257,13 +256,13 @@ func (s *Store) unlock(l locks) {
 }
 
 // shard is one LRU of a DB with its lock. The LRU is keyed by the key's
-// 64-bit hash (the key itself lives in the value's record), which keeps a
-// map slot at 16 bytes; the rare key whose hash collides with another
-// key's lives in overflow instead. volatile indexes the hashes of LRU keys
+// 64-bit hash (the key itself lives in the value's record; keytable.go);
+// the rare key whose hash collides with another key's lives in overflow
+// instead. volatile indexes the hashes of LRU keys
 // that have a TTL, for active expiry and the volatile-* policies.
 type shard struct {
 	mu       sync.Mutex
-	lru      *simplelru.LRU[uint64, Value]
+	lru      keyTable
 	volatile map[uint64]struct{}
 	overflow map[string]Value
 	hot      *hotSet   // the shard's hottest keys (hotkeys.go), nil until a key is touched
@@ -272,6 +271,5 @@ type shard struct {
 }
 
 func newShard() shard {
-	lru, _ := simplelru.NewLRU[uint64, Value](math.MaxInt, nil)
-	return shard{lru: lru, volatile: map[uint64]struct{}{}}
+	return shard{lru: newKeyTable(), volatile: map[uint64]struct{}{}}
 }
