@@ -204,6 +204,7 @@ func compareHitRatio(ctx context.Context, bin, work string, o hitRatioOptions) e
 	targets := []target{
 		{"redis", "allkeys-lru"}, {"redis", "allkeys-lfu"},
 		{"strata", "allkeys-lru"}, {"strata", "allkeys-lfu"}, {"strata", "allkeys-random"}, {"strata", "allkeys-2q"},
+		{"strata", "allkeys-tinylfu"},
 	}
 	if o.targets != "" {
 		targets = targets[:0]

@@ -78,8 +78,9 @@ type configParam struct {
 	min, max int64
 	// values are an enum's words in Redis's order, which its error lists.
 	values []string
-	// extra are enum words Strata accepts besides Redis's (allkeys-2q),
-	// left out of the error so that it stays Redis's text.
+	// extra are enum words Strata accepts besides Redis's (allkeys-2q,
+	// allkeys-tinylfu), left out of the error so that it stays Redis's
+	// text.
 	extra []string
 	// def is the starting value of a parameter Strata does not use.
 	def string
@@ -147,7 +148,7 @@ var liveConfigParams = []configParam{
 		}},
 	{name: "maxmemory-policy", kind: paramEnum, values: []string{"volatile-lru", "volatile-lfu", "volatile-random",
 		"volatile-ttl", "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"},
-		extra: []string{storage.AllKeys2Q.String()},
+		extra: []string{storage.AllKeys2Q.String(), storage.AllKeysTinyLFU.String()},
 		get:   func(s *Server) string { return s.store.Policy().String() },
 		set: func(s *Server, v string) {
 			p, _ := storage.ParseEvictionPolicy(v)

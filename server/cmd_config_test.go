@@ -259,3 +259,33 @@ func TestConfigRewriteHook(t *testing.T) {
 	mu.Unlock()
 	c.expect("-ERR Rewriting config file: read-only file system\r\n", "CONFIG", "REWRITE")
 }
+
+// TestConfigMaxmemoryPolicyTinyLFU: CONFIG SET takes Strata's
+// allkeys-tinylfu (any case), CONFIG GET reports it, writes evict under
+// it within maxmemory, and switches to and from allkeys-2q and a Redis
+// policy work at run time.
+func TestConfigMaxmemoryPolicyTinyLFU(t *testing.T) {
+	s := startServer(t, Config{})
+	c := dial(t, s)
+	c.expect("+OK\r\n", "CONFIG", "SET", "maxmemory-policy", "AllKeys-TinyLFU")
+	c.expect("*2\r\n$16\r\nmaxmemory-policy\r\n$15\r\nallkeys-tinylfu\r\n", "CONFIG", "GET", "maxmemory-policy")
+	c.expect("+OK\r\n", "CONFIG", "SET", "maxmemory", "200000")
+	for i := 0; i < 2000; i++ {
+		c.expect("+OK\r\n", "SET", fmt.Sprintf("key:%04d", i), strings.Repeat("v", 100))
+		c.expect("$100\r\n"+strings.Repeat("v", 100)+"\r\n", "GET", fmt.Sprintf("key:%04d", i))
+	}
+	if used := s.store.Used(); used > 200000+1024 {
+		t.Errorf("used memory %d over maxmemory 200000 under allkeys-tinylfu", used)
+	}
+	if got := c.do("DBSIZE"); got == ":2000\r\n" {
+		t.Errorf("DBSIZE %q: nothing evicted under allkeys-tinylfu", got)
+	}
+	for _, p := range []string{"allkeys-2q", "allkeys-tinylfu", "allkeys-lru"} {
+		c.expect("+OK\r\n", "CONFIG", "SET", "maxmemory-policy", p)
+		c.expect(fmt.Sprintf("*2\r\n$16\r\nmaxmemory-policy\r\n$%d\r\n%s\r\n", len(p), p), "CONFIG", "GET", "maxmemory-policy")
+		c.expect("+OK\r\n", "SET", "more:"+p, strings.Repeat("v", 100))
+	}
+	c.expect("-ERR CONFIG SET failed (possibly related to argument 'maxmemory-policy') - argument(s) must be one of the following: "+
+		"volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction\r\n",
+		"CONFIG", "SET", "maxmemory-policy", "allkeys-tinylfuu")
+}

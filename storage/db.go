@@ -135,6 +135,9 @@ func (db *DB) lookup(key []byte, flags LookupFlags) (Value, bool, error) {
 		if r := db.store.reads; r != nil {
 			r.KeyRead(db, key, s.found, disk)
 		}
+		if db.store.Policy() == AllKeysTinyLFU && db.store.maxMemory.Load() != 0 {
+			db.readTinyLFU(s.sh, s.h) // evict_tinylfu.go
+		}
 	}
 	if !s.found {
 		return Value{}, false, nil
@@ -218,6 +221,8 @@ func (db *DB) write(key []byte, v Value, gen uint32) Value {
 	s.put(rec)
 	if !s.overflow && db.store.maxMemory.Load() != 0 && db.store.Policy() == AllKeys2Q {
 		db.admit2Q(s.sh, s.h) // evict_2q.go
+	} else if !s.overflow && db.store.maxMemory.Load() != 0 && db.store.Policy() == AllKeysTinyLFU {
+		db.admitTinyLFU(s.sh, s.h) // evict_tinylfu.go
 	}
 	db.keys.Add(uint(s.h), 1)
 	db.store.used.Add(uint(s.h), entryOverhead+recordSize(rec))
@@ -301,6 +306,7 @@ func (db *DB) flush() int {
 			return true
 		})
 		db.drop2Q(&db.shards[i])
+		db.dropTinyLFU(&db.shards[i])
 	}
 	return n
 }

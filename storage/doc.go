@@ -10,7 +10,10 @@
 // enforced by evicting from the LRU tails.
 // Under AllKeys2Q a shard also keeps a probation queue of new keys' hashes
 // and a ghost filter of keys evicted from it (evict_2q.go), which evictions
-// take from first; both are counted in the bytes.
+// take from first; both are counted in the bytes. Under AllKeysTinyLFU a
+// shard keeps a window of new keys' hashes and a count-min sketch of its
+// reads (evict_tinylfu.go, sketch.go), which admit a key leaving the
+// window only over a less frequently read one; both are counted too.
 //
 // Values are stored inline in the LRU entries (see Value), so a string key
 // costs one entry and one record holding its key and payload: nothing else.

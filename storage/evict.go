@@ -84,6 +84,9 @@ func (db *DB) evictOne(sh *shard) bool {
 	if sh.q2 != nil && db.store.Policy() != AllKeys2Q {
 		db.drop2Q(sh) // the policy changed: its queues are of no more use
 	}
+	if sh.tlfu != nil && db.store.Policy() != AllKeysTinyLFU {
+		db.dropTinyLFU(sh)
+	}
 	switch policy := db.store.Policy(); {
 	case len(sh.overflow) > 0:
 		for _, v := range sh.overflow {
@@ -102,6 +105,8 @@ func (db *DB) evictOne(sh *shard) bool {
 		victim = db.lfuVictim(sh)
 	case policy == AllKeys2Q:
 		victim = db.victim2Q(sh) // evict_2q.go
+	case policy == AllKeysTinyLFU:
+		victim = db.victimTinyLFU(sh) // evict_tinylfu.go
 	default:
 		victim = db.volatileVictim(sh, policy)
 	}

@@ -10,7 +10,8 @@ import (
 )
 
 // EvictionPolicy is what the Store does when maxmemory is reached; the names
-// are Redis's maxmemory-policy values, and Strata's own allkeys-2q.
+// are Redis's maxmemory-policy values, and Strata's own allkeys-2q and
+// allkeys-tinylfu.
 type EvictionPolicy uint8
 
 // The eviction policies.
@@ -26,16 +27,21 @@ const (
 	// AllKeys2Q evicts any key by 2Q: new keys on probation, the LRU for
 	// keys read since (evict_2q.go). It resists one-off scans.
 	AllKeys2Q
+	// AllKeysTinyLFU evicts any key by W-TinyLFU: new keys in a small
+	// window, then admitted over the main queue's victim only if read
+	// more often, by a per-shard frequency sketch (evict_tinylfu.go).
+	AllKeysTinyLFU
 )
 
 var policyNames = [...]string{"noeviction", "allkeys-lru", "volatile-lru", "allkeys-random",
-	"volatile-random", "volatile-ttl", "allkeys-lfu", "volatile-lfu", "allkeys-2q"}
+	"volatile-random", "volatile-ttl", "allkeys-lfu", "volatile-lfu", "allkeys-2q",
+	"allkeys-tinylfu"}
 
 // String returns the Redis name of the policy.
 func (p EvictionPolicy) String() string { return policyNames[p] }
 
 // ParseEvictionPolicy returns the policy named name (Redis's spelling, or
-// allkeys-2q).
+// allkeys-2q or allkeys-tinylfu).
 func ParseEvictionPolicy(name string) (EvictionPolicy, bool) {
 	for i, n := range policyNames {
 		if n == name {
@@ -267,6 +273,7 @@ type shard struct {
 	overflow map[string]Value
 	hot      *hotSet   // the shard's hottest keys (hotkeys.go), nil until a key is touched
 	q2       *twoQueue // allkeys-2q's queues (evict_2q.go), nil under other policies
+	tlfu     *tinyLFU  // allkeys-tinylfu's window and sketch (evict_tinylfu.go), nil under other policies
 	_        [64]byte  // keep neighbouring shard locks off one cache line
 }
 

@@ -34,7 +34,7 @@ type config struct {
 	Bind            string         `yaml:"bind" usage:"space-separated addresses to listen on (\"*\" for all)"`
 	Dir             string         `yaml:"dir" usage:"directory for data files"`
 	MaxMemory       units.Size     `yaml:"maxmemory" usage:"memory bound for keys, e.g. 100mb (0: none)"`
-	MaxMemoryPolicy string         `yaml:"maxmemory-policy" usage:"noeviction, allkeys-lru, allkeys-lfu, allkeys-2q, volatile-lru, allkeys-random, volatile-ttl, ..."`
+	MaxMemoryPolicy string         `yaml:"maxmemory-policy" usage:"noeviction, allkeys-lru, allkeys-lfu, allkeys-2q, allkeys-tinylfu, volatile-lru, allkeys-random, volatile-ttl, ..."`
 	RequirePass     string         `yaml:"requirepass" usage:"password clients must AUTH with (empty: none)"`
 	Databases       int            `yaml:"databases" usage:"number of databases"`
 	Timeout         units.Duration `yaml:"timeout" usage:"close clients idle this long, seconds or 5m (0: never)"`
