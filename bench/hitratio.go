@@ -194,15 +194,16 @@ func valueFor(values []byte, key string) string {
 	return string(values[off : off+size])
 }
 
-// compareHitRatio runs both traces against redis-server under allkeys-lru
-// and allkeys-lfu and against Strata under each allkeys policy, one fresh
-// server at a time, and prints the table.
+// compareHitRatio runs both traces against redis-server under allkeys-lru,
+// allkeys-lfu and allkeys-random and against Strata under each allkeys
+// policy, one fresh server at a time, and prints the table. Each Strata
+// policy with a Redis namesake is judged against it.
 func compareHitRatio(ctx context.Context, bin, work string, o hitRatioOptions) error {
 	z := newZipfSampler(o.keys, o.skew)
 	values := hitValues(o.size, o.seed)
 	type target struct{ server, policy string }
 	targets := []target{
-		{"redis", "allkeys-lru"}, {"redis", "allkeys-lfu"},
+		{"redis", "allkeys-lru"}, {"redis", "allkeys-lfu"}, {"redis", "allkeys-random"},
 		{"strata", "allkeys-lru"}, {"strata", "allkeys-lfu"}, {"strata", "allkeys-random"}, {"strata", "allkeys-2q"},
 		{"strata", "allkeys-tinylfu"},
 	}
