@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -232,5 +233,62 @@ func TestWALRefusesWhatACrashCannotLeave(t *testing.T) {
 				t.Fatalf("OpenTier: %v, want a refusal saying %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestWALSkipsStalePreallocatedSegment: the preallocator makes segments
+// without the writer's lock, so the writer may make one itself while an
+// older-numbered one is on its way; rotating into that older one would put
+// newer records in a file replay reads first. The writer discards it, and
+// every write survives a crash.
+func TestWALSkipsStalePreallocatedSegment(t *testing.T) {
+	e := newTierEnv(t, TierOptions{segmentSize: 64 << 10})
+	w := e.tier.wal
+	takeReady := func() *segment {
+		t.Helper()
+		select {
+		case s := <-w.ready:
+			return s
+		case <-time.After(10 * time.Second):
+			t.Fatal("no preallocated segment")
+			return nil
+		}
+	}
+	current := func() uint64 {
+		w.segMu.Lock()
+		defer w.segMu.Unlock()
+		return w.lastNum
+	}
+	// writeUntilRotated writes keys prefix0, prefix1, ... until the log
+	// moves to another segment, and returns how many.
+	val := strings.Repeat("v", 200)
+	writeUntilRotated := func(prefix string) int {
+		t.Helper()
+		start := current()
+		for i := 0; i < 100_000; i++ {
+			e.set(fmt.Sprintf("wt:%s%d", prefix, i), val, 0)
+			if err := e.tier.Await(e.tier.Appended(), false); err != nil {
+				t.Fatal(err)
+			}
+			if current() != start {
+				return i + 1
+			}
+		}
+		t.Fatal("the log never moved to another segment")
+		return 0
+	}
+	stale := takeReady()
+	na := writeUntilRotated("a") // with nothing ready, the writer makes the segment itself
+	w.need <- struct{}{}
+	fresh := takeReady() // made after the writer's own
+	fresh.f.Close()
+	os.Remove(fresh.path)
+	w.ready <- stale
+	nb := writeUntilRotated("b")
+	e.crash()
+	for p, n := range map[string]int{"a": na, "b": nb} {
+		for i := 0; i < n; i++ {
+			e.expect(fmt.Sprintf("wt:%s%d", p, i), val)
+		}
 	}
 }

@@ -927,7 +927,10 @@ func (t *Tier) foldOnce(sweep bool) {
 	for i := range t.stripes {
 		st := &t.stripes[i]
 		st.mu.Lock()
-		st.folding, st.m = st.m, make(map[string]staged, len(st.m)/2)
+		// Sized for as many keys as the last interval's: under a steady
+		// load the same keys come back, and a map grown from half that
+		// rehashed on the writers' path (2% of the CPU at -P 16).
+		st.folding, st.m = st.m, make(map[string]staged, len(st.m))
 		st.mu.Unlock()
 	}
 	var foldedBytes, foldedKeys, foldedEvictable int64

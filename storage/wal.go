@@ -152,9 +152,21 @@ type wal struct {
 	full     []*segment    // written segments, oldest first, for release
 	ready    chan *segment // a preallocated segment, when one is made
 	need     chan struct{} // asks the preallocator for the next segment
-	nextNum  uint64
+	// preallocDone is closed when the preallocator has stopped: close
+	// waits for it, since it makes segments without segMu.
+	preallocDone chan struct{}
+	// lastNum is the number of the newest segment made current: a
+	// preallocated segment numbered below it (made while the writer made
+	// one itself) is discarded, so file names keep the records' order.
+	lastNum  uint64
 	released uint64 // records up to here are in the bbolt file
 	done     chan struct{}
+
+	// nextNum is the number the next segment made gets. create reserves
+	// it without segMu: the preallocator's zero fill and fsync of a whole
+	// segment (30 to 150 ms here) ran under segMu, and stalled every
+	// batch behind it once a segment.
+	nextNum atomic.Uint64
 }
 
 // errWALClosed is returned to writers racing with Close.
@@ -167,14 +179,16 @@ func openWAL(dir string, segSize int64, fs walFS, log *slog.Logger, first, nextN
 	w := &wal{
 		dir: dir, segSize: segSize, fs: fs, log: log, lazy: lazy, written: first - 1, syncedAt: time.Now(),
 		next: first, changed: make(chan struct{}), wake: make(chan struct{}, 1),
-		ready: make(chan *segment, 1), need: make(chan struct{}, 1), nextNum: nextNum, done: make(chan struct{}),
-		released: first - 1,
+		ready: make(chan *segment, 1), need: make(chan struct{}, 1), done: make(chan struct{}),
+		preallocDone: make(chan struct{}),
+		released:     first - 1,
 	}
+	w.nextNum.Store(nextNum)
 	w.synced.Store(first - 1)
 	// The first segment is made now, so a full disk shows at once; the
 	// preallocator retries when it cannot be.
 	if s, err := w.create(segSize); err == nil {
-		w.cur = s
+		w.cur, w.lastNum = s, s.num
 	} else {
 		w.noRoom(err)
 	}
@@ -464,17 +478,24 @@ func fit(batch []byte, room int64) (int, uint64) {
 }
 
 // rotate makes the next segment current: the preallocated one when it is
-// ready and big enough for a record of need bytes, else one made now.
+// ready, big enough for a record of need bytes and newer than the current
+// one, else one made now. The caller holds segMu.
 func (w *wal) rotate(need int64) error {
 	if need+walHeaderSize <= w.segSize {
 		select {
 		case s := <-w.ready:
-			w.cur = s
 			select {
 			case w.need <- struct{}{}:
 			default:
 			}
-			return nil
+			if s.num > w.lastNum {
+				w.cur, w.lastNum = s, s.num
+				return nil
+			}
+			// Made while this goroutine made one itself: records in it
+			// would sort before older ones at replay.
+			s.f.Close()
+			os.Remove(s.path)
 		default:
 		}
 	}
@@ -482,22 +503,21 @@ func (w *wal) rotate(need int64) error {
 	if err != nil {
 		return err
 	}
-	w.cur = s
+	w.cur, w.lastNum = s, s.num
 	return nil
 }
 
 // prealloc keeps one zero-filled segment ready, retrying every second
 // while the disk is full, until the log closes.
 func (w *wal) prealloc() {
+	defer close(w.preallocDone)
 	for {
 		select {
 		case <-w.done:
 			return
 		case <-w.need:
 		}
-		w.segMu.Lock()
-		s, err := w.create(w.segSize)
-		w.segMu.Unlock()
+		s, err := w.create(w.segSize) // without segMu: batches go on meanwhile
 		if err != nil {
 			w.noRoom(err)
 			select {
@@ -543,9 +563,11 @@ func diskError(err error) error {
 }
 
 // create makes a new zero-filled, synced segment of size bytes under a
-// temporary name and renames it into place. The caller holds segMu.
+// temporary name and renames it into place. It takes no lock: the writer
+// (in rotate) and the preallocator may both run it, each with its own
+// number; a number whose segment could not be made is skipped.
 func (w *wal) create(size int64) (*segment, error) {
-	num := w.nextNum
+	num := w.nextNum.Add(1) - 1
 	final := filepath.Join(w.dir, fmt.Sprintf("%s%020d%s", walFilePrefix, num, walFileSuffix))
 	tmp := final + ".tmp"
 	f, err := w.fs.Create(tmp)
@@ -580,7 +602,6 @@ func (w *wal) create(size int64) (*segment, error) {
 	if err := syncDir(w.dir); err != nil {
 		return fail(err)
 	}
-	w.nextNum++
 	return &segment{num: num, path: final, f: f, size: size, off: walHeaderSize}, nil
 }
 
@@ -618,6 +639,7 @@ func (w *wal) close(removeAll bool) {
 	default:
 	}
 	<-w.done
+	<-w.preallocDone
 	w.mu.Lock()
 	if w.err == nil {
 		w.err = errWALClosed
