@@ -88,9 +88,11 @@ func TestHostileClientsRedis(t *testing.T) {
 
 // storm runs the hostile clients against the server at p.addr for
 // stormFor while a probe PINGs it every 10 ms, and returns the probe's
-// latencies, sorted, and how many flood replies came back. The hostile
-// clients stay connected until the test ends, so that the caller can
-// count the idle ones.
+// latencies, sorted, and how many flood replies came back. The probe
+// starts once the storm is all there: the idle connections open, the
+// subscribers subscribed, the others sending. The hostile clients stay
+// connected until the test ends, so that the caller can count the idle
+// ones.
 //
 // The hostile clients run in a child process (this test binary again,
 // running TestStormClients) under nice 10, the probe here at the normal
@@ -127,36 +129,48 @@ func storm(t *testing.T, p *strataProc) ([]time.Duration, int64) {
 	if err := child.Start(); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	out := bufio.NewScanner(stdout)
-	// expect returns the value of the child's next line starting with
-	// prefix ("storm: "), skipping go test's own lines.
-	expect := func(prefix string) (string, bool) {
+	// The child's own lines, of the two it prints; go test's are skipped.
+	lines := make(chan string, 2)
+	go func() {
+		out := bufio.NewScanner(stdout)
 		for out.Scan() {
-			if v, ok := strings.CutPrefix(out.Text(), prefix); ok {
-				return v, true
+			if strings.HasPrefix(out.Text(), "storm: ") {
+				select {
+				case lines <- out.Text():
+				default:
+				}
 			}
 		}
-		return "", false
+	}()
+	// expect returns what follows prefix in the child's next line, false
+	// when that line is another or none comes within the time the child
+	// may take to dial its connections.
+	expect := func(prefix string) (string, bool) {
+		select {
+		case line := <-lines:
+			return strings.CutPrefix(line, prefix)
+		case <-time.After(time.Minute):
+			return "", false
+		}
 	}
+	exited := make(chan error, 1)
 	t.Cleanup(func() { // the caller counts the idle connections first
 		stdin.Close() // the child closes its connections and exits
-		go func() {
-			io.Copy(io.Discard, stdout)
-			exited <- child.Wait()
-		}()
+		go func() { exited <- child.Wait() }()
 		select {
 		case err := <-exited:
 			if err != nil {
 				t.Errorf("the storm's clients: %v\n%s", err, childErr.Bytes())
+			} else if t.Failed() {
+				t.Logf("the storm's clients:\n%s", childErr.Bytes())
 			}
 		case <-time.After(30 * time.Second):
 			child.Process.Kill()
-			t.Errorf("the storm's clients did not exit\n%s", childErr.Bytes())
+			t.Errorf("the storm's clients did not exit")
 		}
 	})
 	if _, ok := expect("storm: started"); !ok {
-		t.Fatalf("the storm's clients did not start\n%s", childErr.Bytes())
+		t.Fatal("the storm's clients did not start")
 	}
 
 	// The probe.
@@ -172,7 +186,7 @@ func storm(t *testing.T, p *strataProc) ([]time.Duration, int64) {
 	io.WriteString(stdin, "stop\n")
 	v, ok := expect("storm: flooded ")
 	if !ok {
-		t.Fatalf("the storm's clients did not report\n%s", childErr.Bytes())
+		t.Fatal("the storm's clients did not report")
 	}
 	flooded, _ := strconv.ParseInt(v, 10, 64)
 	slices.Sort(lat)
@@ -181,7 +195,8 @@ func storm(t *testing.T, p *strataProc) ([]time.Duration, int64) {
 
 // TestStormClients is the hostile clients of storm, run by it in a child
 // process with STRATA_STORM_ADDR set to the server's address; it skips
-// otherwise. It prints "storm: started" once they run, stops them at a
+// otherwise. It prints "storm: started" once they all run, the idle
+// connections open and the subscribers subscribed, stops them at a
 // "stop" line on stdin and prints "storm: flooded N" (the flood replies
 // read), then holds their connections until stdin closes.
 func TestStormClients(t *testing.T) {
@@ -220,6 +235,11 @@ func TestStormClients(t *testing.T) {
 		}
 	}()
 
+	// ready: the idle connections are open and the subscribers have sent
+	// SUBSCRIBE; the storm is all there, and the probe may start.
+	var ready sync.WaitGroup
+	ready.Add(2)
+
 	// A slow reader: replies of 1mb it never reads.
 	hostile(func() {
 		if nc := dial(4096); nc != nil {
@@ -236,6 +256,7 @@ func TestStormClients(t *testing.T) {
 	})
 	// Idle connections.
 	hostile(func() {
+		defer ready.Done()
 		for i := 0; i < idleConns; i++ {
 			if dial(0) == nil {
 				return
@@ -272,6 +293,14 @@ func TestStormClients(t *testing.T) {
 	})
 	// 50 subscribers that never read, and a publisher.
 	hostile(func() {
+		subscribed := false
+		setUp := func() {
+			if !subscribed {
+				subscribed = true
+				ready.Done()
+			}
+		}
+		defer setUp()
 		for i := 0; i < 50; i++ {
 			nc := dial(4096)
 			if nc == nil {
@@ -279,6 +308,7 @@ func TestStormClients(t *testing.T) {
 			}
 			io.WriteString(nc, "*2\r\n$9\r\nSUBSCRIBE\r\n$2\r\nch\r\n")
 		}
+		setUp()
 		pub, err := dialQuiet(&strataProc{t: t, addr: addr})
 		if err != nil {
 			return
@@ -304,6 +334,7 @@ func TestStormClients(t *testing.T) {
 			}
 		}
 	})
+	ready.Wait()
 	fmt.Println("storm: started")
 
 	// Both waits end when stdin closes, as it does when the parent exits.
