@@ -26,7 +26,7 @@ import (
 //
 // The PING latencies are reported; the one bound asserted, pingP99Bound,
 // is generous enough not to flake on a loaded 2-core machine (the issue's
-// 5 ms is a number for an idle machine: see the soak's report).
+// 5 ms is met on a quiet one, not on a busy one: see the README's Faults).
 const (
 	idleConns    = 5000
 	stormFor     = 5 * time.Second
