@@ -509,8 +509,10 @@ func (c *client) begin(cmd *command, args [][]byte, lock bool) [][]byte {
 		c.keyBuf = append(c.keyBuf[:0], args[1])
 		keys = c.keyBuf
 	case cmd.firstKey != 0:
-		keys = c.keyBuf[:0]
-		cmd.keyArgs(args, func(k []byte) { keys = append(keys, k) })
+		// appendKeys, not keyArgs: keyArgs's closure would move keys to
+		// the heap, an allocation for every command, the one-key ones
+		// above included.
+		keys = cmd.appendKeys(c.keyBuf[:0], args)
 		if len(keys) == 0 {
 			keys = nil
 		}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"net"
 	"slices"
 	"strconv"
 	"sync"
@@ -14,7 +15,8 @@ import (
 //
 // The hub maps channel names (and patterns, and shard channels) to their
 // subscribers. PUBLISH, keyspace notifications and invalidations encode a
-// message once and append it to each subscriber's queue; a short-lived
+// message once and add it to each subscriber's queue: a large message is
+// shared by the queues, not copied into each (see msgQueue); a short-lived
 // drain goroutine per subscriber writes the queue to the socket under the
 // client's wmu. A publisher therefore never waits on a subscriber's socket:
 // a slow subscriber only grows its own queue, and is disconnected past
@@ -57,9 +59,82 @@ const (
 	pubsubHardLimit   = 32 << 20
 	pubsubSoftLimit   = 8 << 20
 	pubsubSoftSeconds = 60
-	// maxSpareQueue is the largest drained queue buffer kept for reuse.
+	// maxSpareQueue is the largest drained copy buffer kept for reuse.
 	maxSpareQueue = 64 << 10
+	// shareFrom is the size from which a message is queued by reference
+	// rather than copied. 64kb messages published to 50 subscribers that
+	// do not read were copied into each queue, up to their 4mb output
+	// limit: in the hostile-clients storm about 800mb allocated in 4.5 s
+	// (the queues growing by doubling), the garbage collector running
+	// without pause and every other client's PING waiting behind it.
+	// Smaller messages (invalidations, keyspace events, MONITOR lines) are
+	// copied into one buffer, cheaper than a reference each and written in
+	// one piece.
+	shareFrom = 1 << 10
 )
+
+// msgQueue holds the encoded messages waiting for a subscriber's socket,
+// in order: references to large frames, which every subscriber's queue
+// shares and no one modifies, and copies of small ones gathered in a
+// buffer the queue owns. The zero value is empty. It is guarded by its
+// subscriber's mu.
+type msgQueue struct {
+	bufs [][]byte
+	// own: the last of bufs is the queue's copy buffer, which small frames
+	// are appended to.
+	own bool
+	// spare is a drained copy buffer, for reuse.
+	spare []byte
+}
+
+// pushHeader replaces a shared frame's '*' for a RESP3 subscriber.
+var pushHeader = []byte{'>'}
+
+// add queues frame (a message encoded with a '*' header, rewritten to '>'
+// for resp3). frame is kept, not copied, from shareFrom bytes on: the
+// caller must not modify it afterwards.
+func (q *msgQueue) add(frame []byte, resp3 bool) {
+	if len(frame) < shareFrom {
+		if !q.own {
+			q.bufs = append(q.bufs, q.spare[:0])
+			q.spare, q.own = nil, true
+		}
+		last := len(q.bufs) - 1
+		q.bufs[last] = resp.AppendPushFrame(q.bufs[last], frame, resp3)
+		return
+	}
+	if resp3 && frame[0] == '*' {
+		q.bufs = append(q.bufs, pushHeader, frame[1:])
+	} else {
+		q.bufs = append(q.bufs, frame)
+	}
+	q.own = false
+}
+
+// empty reports whether nothing is queued.
+func (q *msgQueue) empty() bool { return len(q.bufs) == 0 }
+
+// take returns what is queued and empties the queue; the caller writes
+// it, then hands it back with recycle.
+func (q *msgQueue) take() net.Buffers {
+	bufs, own := q.bufs, q.own
+	q.bufs, q.own = nil, false
+	if own { // keep the copy buffer's slot: recycle finds it last
+		return bufs
+	}
+	return append(bufs, nil)
+}
+
+// recycle keeps the copy buffer of bufs, as take returned them, for reuse
+// when it is small.
+func (q *msgQueue) recycle(bufs net.Buffers) {
+	if b := bufs[len(bufs)-1]; b != nil && cap(b) <= maxSpareQueue {
+		q.spare = b[:0]
+	}
+}
+
+// drop forgets what is queued (the client is gone).
+func (q *msgQueue) drop() { *q = msgQueue{} }
 
 // pubsub is the server's subscription registry and keyspace notification
 // settings. The zero value is ready after init.
@@ -97,8 +172,7 @@ type subscriber struct {
 	names [numKinds]map[string]struct{}
 
 	mu       sync.Mutex // guards the fields below
-	queue    []byte     // encoded messages waiting for the socket
-	spare    []byte     // a drained queue buffer, for reuse
+	queue    msgQueue   // encoded messages waiting for the socket
 	pending  int64      // bytes queued or being written
 	held     bool       // the client's replies must go first: do not drain
 	draining bool       // a drain goroutine is running
@@ -181,9 +255,14 @@ func (c *client) pubsubPong(args [][]byte) bool {
 // after. It runs on c's goroutine.
 func (s *subscriber) takeQueue() {
 	s.mu.Lock()
-	s.c.out.Raw(s.queue)
-	s.pending -= int64(len(s.queue))
-	s.queue = s.queue[:0]
+	if !s.queue.empty() {
+		bufs := s.queue.take()
+		for _, b := range bufs {
+			s.c.out.Raw(b)
+			s.pending -= int64(len(b))
+		}
+		s.queue.recycle(bufs)
+	}
 	s.held = true
 	s.mu.Unlock()
 }
@@ -204,7 +283,7 @@ func (s *subscriber) flushed() {
 // startDrain reports whether a drain goroutine must start, and marks one
 // running. s.mu is held.
 func (s *subscriber) startDrain() bool {
-	if s.held || s.draining || s.closed || len(s.queue) == 0 {
+	if s.held || s.draining || s.closed || s.queue.empty() {
 		return false
 	}
 	s.draining = true
@@ -217,29 +296,32 @@ func (s *subscriber) drain() {
 	for {
 		c.wmu.Lock()
 		s.mu.Lock()
-		if s.held || s.closed || len(s.queue) == 0 {
+		if s.held || s.closed || s.queue.empty() {
 			s.draining = false
 			s.mu.Unlock()
 			c.wmu.Unlock()
 			return
 		}
-		buf := s.queue
-		s.queue, s.spare = s.spare[:0], nil
+		bufs := s.queue.take()
 		s.mu.Unlock()
-		_, err := c.conn.Write(buf)
+		// WriteTo consumes its receiver: write a copy of the slice
+		// headers, so that bufs still names the copy buffer to recycle.
+		out := append(net.Buffers(nil), bufs...)
+		n, err := out.WriteTo(c.conn) // writev on TCP
 		c.wmu.Unlock()
 
 		s.mu.Lock()
-		s.pending -= int64(len(buf))
-		if cap(buf) <= maxSpareQueue {
-			s.spare = buf[:0]
-		}
 		if err != nil {
+			for _, b := range bufs {
+				s.pending -= int64(len(b))
+			}
 			s.closed, s.draining = true, false
-			s.queue, s.spare = nil, nil
+			s.queue.drop()
 			s.mu.Unlock()
 			return
 		}
+		s.pending -= n
+		s.queue.recycle(bufs)
 		s.mu.Unlock()
 	}
 }
@@ -247,7 +329,9 @@ func (s *subscriber) drain() {
 // deliver queues frame (a message encoded with a '*' header, rewritten to
 // '>' for RESP3) for s. from is the publishing client, nil for the server;
 // a client publishing to itself gets the message in its replies. Over the
-// output buffer limits the client is disconnected.
+// output buffer limits the client is disconnected. A large frame is
+// queued by reference, for every subscriber it is delivered to: the
+// caller must not modify frame afterwards.
 func (p *pubsub) deliver(s *subscriber, frame []byte, from *client, now int64) {
 	if s.c == from {
 		s.takeQueue()
@@ -259,12 +343,12 @@ func (p *pubsub) deliver(s *subscriber, frame []byte, from *client, now int64) {
 		s.mu.Unlock()
 		return
 	}
-	s.queue = resp.AppendPushFrame(s.queue, frame, s.resp3)
+	s.queue.add(frame, s.resp3)
 	s.pending += int64(len(frame))
 	over := p.overLimit(s, now)
 	if over {
 		s.closed = true
-		s.queue, s.spare = nil, nil
+		s.queue.drop()
 	}
 	start := s.startDrain()
 	s.mu.Unlock()
@@ -410,7 +494,7 @@ func (p *pubsub) clientClosed(c *client) {
 	if s := c.ps; s != nil {
 		s.mu.Lock()
 		s.closed = true
-		s.queue, s.spare = nil, nil
+		s.queue.drop()
 		s.mu.Unlock()
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"net"
@@ -25,7 +26,7 @@ import (
 //
 // The PING latencies are reported; the one bound asserted, pingP99Bound,
 // is generous enough not to flake on a loaded 2-core machine (the issue's
-// 5 ms is a number for an idle machine: see the soak's report).
+// 5 ms is met on a quiet one, not on a busy one: see the README's Faults).
 const (
 	idleConns    = 5000
 	stormFor     = 5 * time.Second
@@ -87,12 +88,122 @@ func TestHostileClientsRedis(t *testing.T) {
 
 // storm runs the hostile clients against the server at p.addr for
 // stormFor while a probe PINGs it every 10 ms, and returns the probe's
-// latencies, sorted, and how many flood replies came back.
+// latencies, sorted, and how many flood replies came back. The probe
+// starts once the storm is all there: the idle connections open, the
+// subscribers subscribed, the others sending. The hostile clients stay
+// connected until the test ends, so that the caller can count the idle
+// ones.
+//
+// The hostile clients run in a child process (this test binary again,
+// running TestStormClients) under nice 10, the probe here at the normal
+// priority, as the server is. They stand for clients on other machines:
+// in one process with the probe, on the server's two cores, the flood's
+// writer and reader alone kept a core busy, and the probe and the server
+// waited for the kernel's time slices behind them, which measures the
+// test machine rather than the server. The clients are the same and as
+// many, and each sends as fast as it can; at the lower priority they get
+// the CPU the server and the probe leave. redis-server gets the same
+// storm the same way.
 func storm(t *testing.T, p *strataProc) ([]time.Duration, int64) {
 	admin := dialProc(t, p)
-	big := strings.Repeat("b", 1<<20)
-	admin.do("SET", "big", big)
+	admin.do("SET", "big", strings.Repeat("b", 1<<20))
 
+	args := []string{os.Args[0], "-test.run=^TestStormClients$"}
+	if nice, err := exec.LookPath("nice"); err == nil {
+		args = append([]string{nice, "-n", "10"}, args...)
+	} else {
+		t.Log("nice not found: the storm's clients run at the probe's priority")
+	}
+	child := exec.Command(args[0], args[1:]...)
+	child.Env = append(os.Environ(), "STRATA_STORM_ADDR="+p.addr)
+	var childErr bytes.Buffer
+	child.Stderr = &childErr
+	stdin, err := child.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := child.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// The child's own lines, of the two it prints; go test's are skipped.
+	lines := make(chan string, 2)
+	go func() {
+		out := bufio.NewScanner(stdout)
+		for out.Scan() {
+			if strings.HasPrefix(out.Text(), "storm: ") {
+				select {
+				case lines <- out.Text():
+				default:
+				}
+			}
+		}
+	}()
+	// expect returns what follows prefix in the child's next line, false
+	// when that line is another or none comes within the time the child
+	// may take to dial its connections.
+	expect := func(prefix string) (string, bool) {
+		select {
+		case line := <-lines:
+			return strings.CutPrefix(line, prefix)
+		case <-time.After(time.Minute):
+			return "", false
+		}
+	}
+	exited := make(chan error, 1)
+	t.Cleanup(func() { // the caller counts the idle connections first
+		stdin.Close() // the child closes its connections and exits
+		go func() { exited <- child.Wait() }()
+		select {
+		case err := <-exited:
+			if err != nil {
+				t.Errorf("the storm's clients: %v\n%s", err, childErr.Bytes())
+			} else if t.Failed() {
+				t.Logf("the storm's clients:\n%s", childErr.Bytes())
+			}
+		case <-time.After(30 * time.Second):
+			child.Process.Kill()
+			t.Errorf("the storm's clients did not exit")
+		}
+	})
+	if _, ok := expect("storm: started"); !ok {
+		t.Fatal("the storm's clients did not start")
+	}
+
+	// The probe.
+	probe := dialProc(t, p)
+	var lat []time.Duration
+	for start := time.Now(); time.Since(start) < stormFor; time.Sleep(10 * time.Millisecond) {
+		at := time.Now()
+		if r := probe.do("PING"); r != "+PONG\r\n" {
+			t.Fatalf("PING during the storm: %q", r)
+		}
+		lat = append(lat, time.Since(at))
+	}
+	io.WriteString(stdin, "stop\n")
+	v, ok := expect("storm: flooded ")
+	if !ok {
+		t.Fatal("the storm's clients did not report")
+	}
+	flooded, _ := strconv.ParseInt(v, 10, 64)
+	slices.Sort(lat)
+	return lat, flooded
+}
+
+// TestStormClients is the hostile clients of storm, run by it in a child
+// process with STRATA_STORM_ADDR set to the server's address; it skips
+// otherwise. It prints "storm: started" once they all run, the idle
+// connections open and the subscribers subscribed, stops them at a
+// "stop" line on stdin and prints "storm: flooded N" (the flood replies
+// read), then holds their connections until stdin closes.
+func TestStormClients(t *testing.T) {
+	addr := os.Getenv("STRATA_STORM_ADDR")
+	if addr == "" {
+		t.Skip("the hostile clients of TestHostileClients, run in a child process")
+	}
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
 	hostile := func(fn func()) {
@@ -105,7 +216,7 @@ func storm(t *testing.T, p *strataProc) ([]time.Duration, int64) {
 	var conns []net.Conn // closed at the end
 	var connsMu sync.Mutex
 	dial := func(readBuf int) net.Conn {
-		nc, err := net.Dial("tcp", p.addr)
+		nc, err := net.Dial("tcp", addr)
 		if err != nil {
 			t.Errorf("dial: %v", err)
 			return nil
@@ -118,11 +229,16 @@ func storm(t *testing.T, p *strataProc) ([]time.Duration, int64) {
 		connsMu.Unlock()
 		return nc
 	}
-	t.Cleanup(func() { // the caller counts the idle connections first
+	defer func() {
 		for _, nc := range conns {
 			nc.Close()
 		}
-	})
+	}()
+
+	// ready: the idle connections are open and the subscribers have sent
+	// SUBSCRIBE; the storm is all there, and the probe may start.
+	var ready sync.WaitGroup
+	ready.Add(2)
 
 	// A slow reader: replies of 1mb it never reads.
 	hostile(func() {
@@ -140,6 +256,7 @@ func storm(t *testing.T, p *strataProc) ([]time.Duration, int64) {
 	})
 	// Idle connections.
 	hostile(func() {
+		defer ready.Done()
 		for i := 0; i < idleConns; i++ {
 			if dial(0) == nil {
 				return
@@ -176,6 +293,14 @@ func storm(t *testing.T, p *strataProc) ([]time.Duration, int64) {
 	})
 	// 50 subscribers that never read, and a publisher.
 	hostile(func() {
+		subscribed := false
+		setUp := func() {
+			if !subscribed {
+				subscribed = true
+				ready.Done()
+			}
+		}
+		defer setUp()
 		for i := 0; i < 50; i++ {
 			nc := dial(4096)
 			if nc == nil {
@@ -183,7 +308,8 @@ func storm(t *testing.T, p *strataProc) ([]time.Duration, int64) {
 			}
 			io.WriteString(nc, "*2\r\n$9\r\nSUBSCRIBE\r\n$2\r\nch\r\n")
 		}
-		pub, err := dialQuiet(p)
+		setUp()
+		pub, err := dialQuiet(&strataProc{t: t, addr: addr})
 		if err != nil {
 			return
 		}
@@ -208,21 +334,22 @@ func storm(t *testing.T, p *strataProc) ([]time.Duration, int64) {
 			}
 		}
 	})
+	ready.Wait()
+	fmt.Println("storm: started")
 
-	// The probe.
-	probe := dialProc(t, p)
-	var lat []time.Duration
-	for start := time.Now(); time.Since(start) < stormFor; time.Sleep(10 * time.Millisecond) {
-		at := time.Now()
-		if r := probe.do("PING"); r != "+PONG\r\n" {
-			t.Fatalf("PING during the storm: %q", r)
+	// Both waits end when stdin closes, as it does when the parent exits.
+	in := bufio.NewScanner(os.Stdin)
+	for in.Scan() {
+		if in.Text() == "stop" {
+			break
 		}
-		lat = append(lat, time.Since(at))
 	}
 	close(stop)
 	wg.Wait()
-	slices.Sort(lat)
-	return lat, flooded.Load()
+	fmt.Printf("storm: flooded %d\n", flooded.Load())
+	for in.Scan() { // the parent counts the idle connections, then closes stdin
+		continue
+	}
 }
 
 // raiseFileLimit raises the soft limit on open files to at least n (the

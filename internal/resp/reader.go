@@ -117,7 +117,9 @@ func (r *Reader) Fill() error {
 		if r.start == r.end {
 			r.start, r.end = 0, 0
 			if cap(r.buf) > 4*readChunk {
-				r.buf = make([]byte, readChunk) // let a big request's buffer go
+				// Let a big request's buffer go: no other request followed
+				// it in the same read.
+				r.buf = make([]byte, readChunk)
 			}
 		} else if r.end == len(r.buf) {
 			n := copy(r.buf, r.buf[r.start:r.end])
@@ -152,11 +154,15 @@ func (r *Reader) Backlogged() bool { return r.backlogged }
 
 // reserve makes room for a request of total bytes starting at r.start, so a
 // large bulk is read into one buffer of the right size instead of doubling.
+// The buffer has a read's worth of room past the request: a client sending
+// big requests back to back (64kb PUBLISHes) then has the next one's start
+// in it when the request is done, so Fill keeps the buffer for the next
+// instead of letting it go and reserving another for each request.
 func (r *Reader) reserve(total int) {
 	if total <= len(r.buf) {
 		return
 	}
-	nb := make([]byte, total)
+	nb := make([]byte, total+readChunk)
 	copy(nb, r.buf[r.start:r.end])
 	r.buf, r.end, r.start = nb, r.end-r.start, 0
 }

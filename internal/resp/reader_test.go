@@ -70,3 +70,32 @@ func TestReaderBacklogged(t *testing.T) {
 		t.Errorf("Backlogged after the input ran short: %v", seen)
 	}
 }
+
+// TestReaderBigRequestsReuseBuffer: big requests sent back to back are
+// read into one buffer, not one each; after the last, the buffer is let
+// go for a small one.
+func TestReaderBigRequestsReuseBuffer(t *testing.T) {
+	publish := "*3\r\n$7\r\nPUBLISH\r\n$2\r\nch\r\n$65536\r\n" + strings.Repeat("m", 64<<10) + "\r\n"
+	const n = 16
+	input := []byte(strings.Repeat(publish, n))
+	allocs := testing.AllocsPerRun(10, func() {
+		r := NewReader(bytes.NewReader(input), DefaultMaxBulk, func() bool { return true })
+		for i := 0; i < n; i++ {
+			if args, err := r.Next(func() error { return nil }); err != nil || len(args[2]) != 64<<10 {
+				t.Fatalf("request %d: %v", i, err)
+			}
+		}
+		if _, err := r.Next(func() error { return nil }); err == nil {
+			t.Fatal("read past the input")
+		}
+		if r.Cap() > 4*readChunk {
+			t.Errorf("the big buffer (%d bytes) was kept after the last request", r.Cap())
+		}
+	})
+	// A buffer for each request would be 2n allocations (the big one, and
+	// a small one after it); shared, a handful: the Reader, its buffers,
+	// the arguments' slice.
+	if allocs >= n {
+		t.Errorf("%v allocations for %d big requests back to back", allocs, n)
+	}
+}
