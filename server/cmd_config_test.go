@@ -91,32 +91,46 @@ func TestConfigMaxmemoryEvicts(t *testing.T) {
 	c.expect("+OK\r\n", "SET", "more", "x")
 }
 
-// TestConfigMaxmemoryPolicy2Q: CONFIG SET takes Strata's allkeys-2q
-// (any case) beside Redis's names, CONFIG GET reports it, writes evict
-// under it, and a switch back to a Redis policy works at run time. An
+// TestConfigMaxmemoryPolicyStrata: CONFIG SET takes Strata's own policies
+// (allkeys-2q, allkeys-tinylfu; any case) beside Redis's names, CONFIG GET
+// reports them, writes evict under each within maxmemory and stay readable,
+// and switches between them and a Redis policy work at run time. An
 // unknown name gets Redis's error, which lists Redis's names only.
-func TestConfigMaxmemoryPolicy2Q(t *testing.T) {
-	s := startServer(t, Config{})
-	c := dial(t, s)
-	c.expect("+OK\r\n", "CONFIG", "SET", "maxmemory-policy", "ALLKEYS-2Q")
-	c.expect("*2\r\n$16\r\nmaxmemory-policy\r\n$10\r\nallkeys-2q\r\n", "CONFIG", "GET", "maxmemory-policy")
-	c.expect("+OK\r\n", "CONFIG", "SET", "maxmemory", "200000")
-	for i := 0; i < 2000; i++ {
-		c.expect("+OK\r\n", "SET", fmt.Sprintf("key:%04d", i), strings.Repeat("v", 100))
+func TestConfigMaxmemoryPolicyStrata(t *testing.T) {
+	for _, tc := range []struct{ given, policy string }{
+		{"ALLKEYS-2Q", "allkeys-2q"},
+		{"AllKeys-TinyLFU", "allkeys-tinylfu"},
+	} {
+		t.Run(tc.policy, func(t *testing.T) {
+			s := startServer(t, Config{})
+			c := dial(t, s)
+			getPolicy := func(p string) string {
+				return fmt.Sprintf("*2\r\n$16\r\nmaxmemory-policy\r\n$%d\r\n%s\r\n", len(p), p)
+			}
+			c.expect("+OK\r\n", "CONFIG", "SET", "maxmemory-policy", tc.given)
+			c.expect(getPolicy(tc.policy), "CONFIG", "GET", "maxmemory-policy")
+			c.expect("+OK\r\n", "CONFIG", "SET", "maxmemory", "200000")
+			for i := 0; i < 2000; i++ {
+				c.expect("+OK\r\n", "SET", fmt.Sprintf("key:%04d", i), strings.Repeat("v", 100))
+				c.expect("$100\r\n"+strings.Repeat("v", 100)+"\r\n", "GET", fmt.Sprintf("key:%04d", i))
+			}
+			if used := s.store.Used(); used > 200000+1024 {
+				t.Errorf("used memory %d over maxmemory 200000 under %s", used, tc.policy)
+			}
+			if got := c.do("DBSIZE"); got == ":2000\r\n" {
+				t.Errorf("DBSIZE %q: nothing evicted under %s", got, tc.policy)
+			}
+			for _, p := range []string{"allkeys-2q", "allkeys-tinylfu", "allkeys-lru"} {
+				c.expect("+OK\r\n", "CONFIG", "SET", "maxmemory-policy", p)
+				c.expect(getPolicy(p), "CONFIG", "GET", "maxmemory-policy")
+				c.expect("+OK\r\n", "SET", "more:"+p, strings.Repeat("v", 100))
+			}
+			c.expect("-ERR CONFIG SET failed (possibly related to argument 'maxmemory-policy') - argument(s) must be one of the following: "+
+				"volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction\r\n",
+				"CONFIG", "SET", "maxmemory-policy", tc.policy+"x")
+			c.expect(getPolicy("allkeys-lru"), "CONFIG", "GET", "maxmemory-policy")
+		})
 	}
-	if used := s.store.Used(); used > 200000+1024 {
-		t.Errorf("used memory %d over maxmemory 200000 under allkeys-2q", used)
-	}
-	if got := c.do("DBSIZE"); got == ":2000\r\n" {
-		t.Errorf("DBSIZE %q: nothing evicted under allkeys-2q", got)
-	}
-	c.expect("+OK\r\n", "CONFIG", "SET", "maxmemory-policy", "allkeys-lru")
-	c.expect("*2\r\n$16\r\nmaxmemory-policy\r\n$11\r\nallkeys-lru\r\n", "CONFIG", "GET", "maxmemory-policy")
-	c.expect("+OK\r\n", "SET", "more", strings.Repeat("v", 100))
-	c.expect("-ERR CONFIG SET failed (possibly related to argument 'maxmemory-policy') - argument(s) must be one of the following: "+
-		"volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction\r\n",
-		"CONFIG", "SET", "maxmemory-policy", "allkeys-2qq")
-	c.expect("*2\r\n$16\r\nmaxmemory-policy\r\n$11\r\nallkeys-lru\r\n", "CONFIG", "GET", "maxmemory-policy")
 }
 
 // TestConfigTimeoutClosesIdleClients sets timeout at run time: the cron
@@ -258,34 +272,4 @@ func TestConfigRewriteHook(t *testing.T) {
 	fail = true
 	mu.Unlock()
 	c.expect("-ERR Rewriting config file: read-only file system\r\n", "CONFIG", "REWRITE")
-}
-
-// TestConfigMaxmemoryPolicyTinyLFU: CONFIG SET takes Strata's
-// allkeys-tinylfu (any case), CONFIG GET reports it, writes evict under
-// it within maxmemory, and switches to and from allkeys-2q and a Redis
-// policy work at run time.
-func TestConfigMaxmemoryPolicyTinyLFU(t *testing.T) {
-	s := startServer(t, Config{})
-	c := dial(t, s)
-	c.expect("+OK\r\n", "CONFIG", "SET", "maxmemory-policy", "AllKeys-TinyLFU")
-	c.expect("*2\r\n$16\r\nmaxmemory-policy\r\n$15\r\nallkeys-tinylfu\r\n", "CONFIG", "GET", "maxmemory-policy")
-	c.expect("+OK\r\n", "CONFIG", "SET", "maxmemory", "200000")
-	for i := 0; i < 2000; i++ {
-		c.expect("+OK\r\n", "SET", fmt.Sprintf("key:%04d", i), strings.Repeat("v", 100))
-		c.expect("$100\r\n"+strings.Repeat("v", 100)+"\r\n", "GET", fmt.Sprintf("key:%04d", i))
-	}
-	if used := s.store.Used(); used > 200000+1024 {
-		t.Errorf("used memory %d over maxmemory 200000 under allkeys-tinylfu", used)
-	}
-	if got := c.do("DBSIZE"); got == ":2000\r\n" {
-		t.Errorf("DBSIZE %q: nothing evicted under allkeys-tinylfu", got)
-	}
-	for _, p := range []string{"allkeys-2q", "allkeys-tinylfu", "allkeys-lru"} {
-		c.expect("+OK\r\n", "CONFIG", "SET", "maxmemory-policy", p)
-		c.expect(fmt.Sprintf("*2\r\n$16\r\nmaxmemory-policy\r\n$%d\r\n%s\r\n", len(p), p), "CONFIG", "GET", "maxmemory-policy")
-		c.expect("+OK\r\n", "SET", "more:"+p, strings.Repeat("v", 100))
-	}
-	c.expect("-ERR CONFIG SET failed (possibly related to argument 'maxmemory-policy') - argument(s) must be one of the following: "+
-		"volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction\r\n",
-		"CONFIG", "SET", "maxmemory-policy", "allkeys-tinylfuu")
 }
