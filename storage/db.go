@@ -219,10 +219,13 @@ func (db *DB) write(key []byte, v Value, gen uint32) Value {
 		db.indexVolatile(s.sh, s.h)
 	}
 	s.put(rec)
-	if !s.overflow && db.store.maxMemory.Load() != 0 && db.store.Policy() == AllKeys2Q {
-		db.admit2Q(s.sh, s.h) // evict_2q.go
-	} else if !s.overflow && db.store.maxMemory.Load() != 0 && db.store.Policy() == AllKeysTinyLFU {
-		db.admitTinyLFU(s.sh, s.h) // evict_tinylfu.go
+	if !s.overflow && db.store.maxMemory.Load() != 0 {
+		switch db.store.Policy() {
+		case AllKeys2Q:
+			db.admit2Q(s.sh, s.h) // evict_2q.go
+		case AllKeysTinyLFU:
+			db.admitTinyLFU(s.sh, s.h) // evict_tinylfu.go
+		}
 	}
 	db.keys.Add(uint(s.h), 1)
 	db.store.used.Add(uint(s.h), entryOverhead+recordSize(rec))
@@ -314,12 +317,7 @@ func (db *DB) flush() int {
 // eachSlot calls fn for every key of sh, expired or not, until fn returns
 // false. fn may remove the key it is given.
 func (db *DB) eachSlot(sh *shard, fn func(s *slot) bool) {
-	stopped := false
-	sh.lru.each(func(h uint64, v Value) bool {
-		stopped = !fn(&slot{sh: sh, h: h, found: true, v: v})
-		return !stopped
-	})
-	if stopped {
+	if !sh.lru.each(func(h uint64, v Value) bool { return fn(&slot{sh: sh, h: h, found: true, v: v}) }) {
 		return
 	}
 	for _, v := range sh.overflow {

@@ -121,6 +121,14 @@ func (q *hashQueue) len() int { return len(q.buf) - q.head }
 
 func (q *hashQueue) push(h uint64) { q.buf = append(q.buf, h) }
 
+// release empties the queue, giving back to used the probationCost each
+// hash was counted at.
+func (q *hashQueue) release(used *Counter) {
+	for q.len() > 0 {
+		used.Add(uint(q.pop()), -probationCost)
+	}
+}
+
 // pop removes and returns the oldest hash; the queue must not be empty.
 func (q *hashQueue) pop() uint64 {
 	h := q.buf[q.head]
@@ -181,10 +189,7 @@ func (db *DB) drop2Q(sh *shard) {
 	if q == nil {
 		return
 	}
-	used := &db.store.used
-	for q.probation.len() > 0 {
-		used.Add(uint(q.probation.pop()), -probationCost)
-	}
-	used.Add(0, -q.ghosts.bytes())
+	q.probation.release(&db.store.used)
+	db.store.used.Add(0, -q.ghosts.bytes())
 	sh.q2 = nil
 }

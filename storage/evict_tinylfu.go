@@ -180,12 +180,9 @@ func (db *DB) dropTinyLFU(sh *shard) {
 	if t == nil {
 		return
 	}
-	used := &db.store.used
-	for t.window.len() > 0 {
-		used.Add(uint(t.window.pop()), -probationCost)
-	}
+	t.window.release(&db.store.used)
 	if t.freq != nil {
-		used.Add(0, -t.freq.bytes())
+		db.store.used.Add(0, -t.freq.bytes())
 	}
 	sh.tlfu = nil
 }

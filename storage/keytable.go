@@ -160,15 +160,17 @@ func (t *keyTable) random() (uint64, Value) {
 	return e.h, e.v
 }
 
-// each calls fn with every key's hash and value until fn returns false. fn
-// may remove the key it is given, and no other.
-func (t *keyTable) each(fn func(h uint64, v Value) bool) {
+// each calls fn with every key's hash and value until fn returns false,
+// and reports whether it saw them all. fn may remove the key it is given,
+// and no other.
+func (t *keyTable) each(fn func(h uint64, v Value) bool) bool {
 	// Backwards: removing entry i moves the last one, already seen, into i.
 	for i := len(t.entries) - 1; i >= 0; i-- {
 		if e := t.entries[i]; !fn(e.h, e.v) {
-			return
+			return false
 		}
 	}
+	return true
 }
 
 // moveEntry moves the entry at from (the last) to the free position to,

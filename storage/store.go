@@ -6,7 +6,6 @@ import (
 	"math"
 	"sync"
 	"sync/atomic"
-
 )
 
 // EvictionPolicy is what the Store does when maxmemory is reached; the names
