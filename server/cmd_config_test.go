@@ -145,6 +145,9 @@ func TestConfigTimeoutClosesIdleClients(t *testing.T) {
 	idle, sub := dial(t, s), dial(t, s)
 	idle.expect("+PONG\r\n", "PING")
 	sub.expect("*3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n", "SUBSCRIBE", "ch")
+	// A connection notes it went idle just after writing its reply: wait
+	// for that, so the clock moves from the time it noted.
+	waitFor(t, "the clients marked idle", func() bool { return idleClients(s) == 2 })
 	clk.Advance(time.Second)
 	s.clientsCron()
 	if n := clientCount(s); n != 3 {
@@ -157,6 +160,19 @@ func TestConfigTimeoutClosesIdleClients(t *testing.T) {
 	}
 	waitFor(t, "the idle clients gone", func() bool { return clientCount(s) == 1 })
 	sub.expect("*2\r\n$4\r\npong\r\n$0\r\n\r\n", "PING")
+}
+
+// idleClients counts the clients marked idle (see client.idle).
+func idleClients(s *Server) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, c := range s.clients {
+		if c.idleSince.Load() != 0 {
+			n++
+		}
+	}
+	return n
 }
 
 func TestConfigMaxclients(t *testing.T) {
