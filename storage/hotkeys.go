@@ -53,6 +53,28 @@ type hotSet struct {
 	clock [hotPerShard]uint16 // and the access clock then
 	n     int
 	key   [hotPerShard]string
+	// cold is the coldest entry's index while coldOK: a full set is asked
+	// for it at every access to a key it does not track (the commonest
+	// access over a large keyspace), and it changes only when that entry
+	// is touched or replaced, or the set changes otherwise. Comparing
+	// scores brought to a common generation does not depend on which, so
+	// a new generation leaves it.
+	cold   int
+	coldOK bool
+}
+
+// coldest returns the index of the entry with the lowest score.
+func (h *hotSet) coldest(gen uint32) int {
+	if !h.coldOK {
+		h.cold = 0
+		for i := 1; i < h.n; i++ {
+			if h.scoreAt(i, gen) < h.scoreAt(h.cold, gen) {
+				h.cold = i
+			}
+		}
+		h.coldOK = true
+	}
+	return h.cold
 }
 
 // scoreAt returns entry i's score in generation gen.
@@ -70,7 +92,9 @@ func (h *hotSet) put(i int, hash uint64, key []byte, v Value, gen uint32, w floa
 }
 
 // hotWeight returns the weight of an access now: the generation and the
-// weight within it. It reads the cached access clock, as lookups do.
+// weight within it. It reads the cached access clock, as lookups do, and
+// computes the weight once a second (math.Exp2 showed in profiles of
+// reads, which all count).
 func (s *Store) hotWeight() (uint32, float64) {
 	var secs uint32
 	if s.mono == nil {
@@ -78,8 +102,19 @@ func (s *Store) hotWeight() (uint32, float64) {
 	} else {
 		secs = s.lruSecs.Load() - s.startSecs
 	}
+	if w := s.hotW.Load(); w != nil && w.secs == secs {
+		return w.gen, w.w
+	}
 	const span = hotGeneration * hotHalfLife
-	return secs / span, math.Exp2(float64(secs%span) / hotHalfLife)
+	w := &hotWeightAt{secs: secs, gen: secs / span, w: math.Exp2(float64(secs%span) / hotHalfLife)}
+	s.hotW.Store(w)
+	return w.gen, w.w
+}
+
+// hotWeightAt is hotWeight's result for one second since the Store's start.
+type hotWeightAt struct {
+	secs, gen uint32
+	w         float64
 }
 
 // touchHot counts an access to key, of hash hash, whose value v is
@@ -95,22 +130,21 @@ func (db *DB) touchHot(sh *shard, hash uint64, key []byte, v Value) {
 		if h.hash[i] == hash && h.key[i] == unsafeString(key) {
 			h.score[i], h.gen[i] = h.scoreAt(i, gen)+w, gen
 			h.lfu[i], h.clock[i] = v.LFU(), v.clock()
+			if i == h.cold {
+				h.coldOK = false
+			}
 			return
 		}
 	}
 	if h.n < hotPerShard {
 		h.put(h.n, hash, key, v, gen, w)
 		h.n++
+		h.coldOK = false
 		return
 	}
-	coldest := 0
-	for i := 1; i < h.n; i++ {
-		if h.scoreAt(i, gen) < h.scoreAt(coldest, gen) {
-			coldest = i
-		}
-	}
-	if v.LFU() > lfuDecay(h.lfu[coldest], h.clock[coldest], v.clock()) {
-		h.put(coldest, hash, key, v, gen, w)
+	if c := h.coldest(gen); v.LFU() > lfuDecay(h.lfu[c], h.clock[c], v.clock()) {
+		h.put(c, hash, key, v, gen, w)
+		h.coldOK = false
 	}
 }
 
@@ -126,6 +160,7 @@ func (sh *shard) dropHot(key string) {
 			h.hash[i], h.key[i], h.score[i], h.gen[i] = h.hash[h.n], h.key[h.n], h.score[h.n], h.gen[h.n]
 			h.lfu[i], h.clock[i] = h.lfu[h.n], h.clock[h.n]
 			h.key[h.n] = ""
+			h.coldOK = false
 			return
 		}
 	}

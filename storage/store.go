@@ -75,9 +75,10 @@ type Store struct {
 	dbs       []atomic.Pointer[DB] // atomic: commands that hold no lock read them; SwapDB swaps them
 	seed      maphash.Seed
 	clock     func() int64
-	mono      *monoClock    // the default clock; nil when Options.Clock is set
-	lruSecs   atomic.Uint32 // the cached access clock (see lruClock)
-	startSecs uint32        // the clock's unix seconds at New, from which hot key weights count
+	mono      *monoClock                  // the default clock; nil when Options.Clock is set
+	lruSecs   atomic.Uint32               // the cached access clock (see lruClock)
+	startSecs uint32                      // the clock's unix seconds at New, from which hot key weights count
+	hotW      atomic.Pointer[hotWeightAt] // the last hotWeight computed (hotkeys.go)
 	listeners []Listener
 	reads     ReadListener
 	sizes     SizeListener
