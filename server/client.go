@@ -113,6 +113,12 @@ type client struct {
 	script *scriptHost
 
 	cluster clientCluster // ASKING and routing, in cluster mode (cluster.go)
+
+	// ahead counts the buffered requests whose keys the last prefetch
+	// read, still to run; pf and pfKeys are its room (see prefetch).
+	ahead  int
+	pf     storage.Prefetcher
+	pfKeys [][]byte
 }
 
 func newClient(s *Server, nc net.Conn) *client {
@@ -150,6 +156,7 @@ func (c *client) serve() {
 		if c.idleSince.Load() != 0 {
 			c.idleSince.Store(0) // busy: clientsCron leaves it alone
 		}
+		c.prefetch(args)
 		c.execute(args)
 		if c.overOutputLimit() { // limits.go
 			return
@@ -161,6 +168,53 @@ func (c *client) serve() {
 		}
 	}
 	c.flush()
+}
+
+// prefetch reads into the CPU cache, before the first request of a
+// pipeline runs, the keys it and the requests buffered behind it name
+// (storage.Store.Prefetch): their lookups' cache misses then overlap
+// instead of following one another, command after command. The requests
+// still run one by one, in order, each under its own locks; the prefetch
+// changes nothing they see. Measured at -P 16 against the same build
+// without it: see the commit that added it.
+func (c *client) prefetch(args [][]byte) {
+	if c.ahead > 0 {
+		c.ahead--
+		return
+	}
+	if !c.rd.Buffered() || c.multi != nil {
+		return
+	}
+	keys := c.hintKeys(c.pfKeys[:0], args)
+	c.ahead = c.rd.Ahead(storage.PrefetchMax-1, func(a [][]byte) { keys = c.hintKeys(keys, a) })
+	if len(keys) > 1 {
+		c.srv.store.Prefetch(&c.pf, c.dbIndex, keys)
+	}
+	clear(keys) // they point into the read buffer
+	c.pfKeys = keys[:0]
+}
+
+// hintKeys appends the keys of the request args to keys, up to
+// storage.PrefetchMax in all, when it is a command whose keys sit at
+// fixed positions and are looked up in memory; others add none.
+func (c *client) hintKeys(keys [][]byte, args [][]byte) [][]byte {
+	cmd := c.recentCmd
+	if cmd == nil || !bytes.Equal(args[0], c.recentName) {
+		if len(args[0]) > len(c.nameBuf) {
+			return keys
+		}
+		if cmd = c.srv.commands[lowerName(c.nameBuf[:0], args[0])]; cmd == nil {
+			return keys
+		}
+	}
+	if cmd.firstKey == 0 || cmd.keys != nil || cmd.subcommands != nil || cmd.flags&flagNoData != 0 || !cmd.arityOK(len(args)) {
+		return keys
+	}
+	first, last, step := cmd.keyRange(len(args))
+	for i := first; i <= last && len(keys) < storage.PrefetchMax; i += step {
+		keys = append(keys, args[i])
+	}
+	return keys
 }
 
 // idle runs when no complete request is buffered: it writes the pending

@@ -33,6 +33,7 @@ type Reader struct {
 	buf        []byte
 	start, end int
 	args       [][]byte
+	ahead      [][]byte // Ahead's arguments, apart from Next's
 	// last is the size of the request Next returned last.
 	last int
 	// maxBulk is proto-max-bulk-len; authed relaxes the pre-AUTH limits.
@@ -145,6 +146,67 @@ func (r *Reader) Fill() error {
 		err = io.ErrNoProgress
 	}
 	return err
+}
+
+// Buffered reports whether bytes are buffered past the request Next
+// returned last: more of a pipeline, possibly incomplete.
+func (r *Reader) Buffered() bool { return r.start < r.end }
+
+// Ahead calls fn with the arguments of each complete request buffered
+// past the one Next returned last, up to limit of them, without consuming
+// them, and returns how many it saw: a look at what a pipeline asks next,
+// for hints such as prefetching its keys. It stops at the first request
+// that is incomplete or not a plain multibulk one (inline, empty,
+// malformed), which Next parses, or refuses, in its turn. The arguments
+// are valid only during fn.
+func (r *Reader) Ahead(limit int, fn func(args [][]byte)) int {
+	b := r.buf[r.start:r.end]
+	n := 0
+	for ; n < limit; n++ {
+		args, used := r.peek(b)
+		if used == 0 {
+			break
+		}
+		fn(args)
+		b = b[used:]
+	}
+	return n
+}
+
+// peek parses the multibulk request b starts with, into r.ahead, and
+// returns its arguments and length; 0 when b holds no complete,
+// well-formed, non-empty one. It checks no limit but proto-max-bulk-len:
+// Next applies them all when the request's turn comes.
+func (r *Reader) peek(b []byte) ([][]byte, int) {
+	if len(b) == 0 || b[0] != '*' {
+		return nil, 0
+	}
+	line, pos, ok := readLine(b, 1)
+	if !ok {
+		return nil, 0
+	}
+	count, ok := ParseInt(line)
+	if !ok || count <= 0 || count > multibulkMax {
+		return nil, 0
+	}
+	args := r.ahead[:0]
+	for i := int64(0); i < count; i++ {
+		if pos >= len(b) || b[pos] != '$' {
+			return nil, 0
+		}
+		line, next, ok := readLine(b, pos+1)
+		if !ok {
+			return nil, 0
+		}
+		n, ok := ParseInt(line)
+		if !ok || n < 0 || n > r.maxBulk || next+int(n)+2 > len(b) {
+			return nil, 0
+		}
+		args = append(args, b[next:next+int(n):next+int(n)])
+		pos = next + int(n) + 2
+	}
+	r.ahead = args
+	return args, pos
 }
 
 // Backlogged reports whether the last read filled all the room the buffer

@@ -99,3 +99,47 @@ func TestReaderBigRequestsReuseBuffer(t *testing.T) {
 		t.Errorf("%v allocations for %d big requests back to back", allocs, n)
 	}
 }
+
+// TestReaderAhead: Ahead shows the complete multibulk requests buffered
+// after the current one, up to its limit and the first it cannot take
+// (incomplete, inline, empty, malformed), without consuming them: Next
+// then returns every request, in order, as without it.
+func TestReaderAhead(t *testing.T) {
+	get := func(k string) string { return "*2\r\n$3\r\nGET\r\n$" + string(rune('0'+len(k))) + "\r\n" + k + "\r\n" }
+	cases := []struct {
+		name  string
+		input string
+		limit int
+		want  []string // the first argument after the command name, of each request Ahead shows
+	}{
+		{"pipeline", get("a") + get("b") + get("c"), 15, []string{"b", "c"}},
+		{"up to the limit", get("a") + get("b") + get("c"), 1, []string{"b"}},
+		{"incomplete tail", get("a") + get("b") + "*2\r\n$3\r\nGET\r\n$1\r\n", 15, []string{"b"}},
+		{"inline", get("a") + get("b") + "GET c\r\n" + get("d"), 15, []string{"b"}},
+		{"empty", get("a") + "*0\r\n" + get("b"), 15, nil},
+		{"malformed", get("a") + "*1\r\n+OK\r\n" + get("b"), 15, nil},
+		{"nothing after", get("a"), 15, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := NewReader(bytes.NewReader([]byte(tc.input)), DefaultMaxBulk, func() bool { return true })
+			first, err := r.Next(func() error { return nil })
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			n := r.Ahead(tc.limit, func(args [][]byte) { got = append(got, string(args[1])) })
+			if n != len(got) || strings.Join(got, ",") != strings.Join(tc.want, ",") {
+				t.Errorf("Ahead saw %d: %q, want %q", n, got, tc.want)
+			}
+			if string(first[1]) != "a" {
+				t.Errorf("Ahead changed the current request: %q", first)
+			}
+			for _, k := range tc.want {
+				if args, err := r.Next(func() error { return nil }); err != nil || string(args[1]) != k {
+					t.Errorf("Next after Ahead: %q, %v; want %s", args, err, k)
+				}
+			}
+		})
+	}
+}
