@@ -197,10 +197,16 @@ func (w *watchRegistry) touch(db int, key []byte) {
 	w.touchKey(db, string(key))
 }
 
+// touchKey is touch for a key as a string. Every write calls it (as a
+// storage.Listener), so the check for no watches is small enough to be
+// inlined into its callers.
 func (w *watchRegistry) touchKey(db int, key string) {
-	if w.count.Load() == 0 {
-		return
+	if w.count.Load() != 0 {
+		w.dirty(db, key)
 	}
+}
+
+func (w *watchRegistry) dirty(db int, key string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for c := range w.watchers[watchKey{db, key}] {
