@@ -20,7 +20,8 @@ type Prefetcher struct {
 }
 
 // Prefetch reads into the CPU cache what looking up keys of database db
-// touches: each key's slot, then its entry, then its value's record. A key
+// touches: each key's slot, then its entry, then its value's record (and,
+// for a key a read will move in the LRU, its neighbours' entries). A key
 // table lookup is three dependent cache misses; done key after key, as
 // commands run, they follow one another, while here each pass reads the
 // keys' memory independently of the other keys', so the CPU overlaps
@@ -59,9 +60,17 @@ func (s *Store) Prefetch(p *Prefetcher, db int, keys [][]byte) {
 	for i, h := range p.hash[:len(keys)] { // the entries (a probe reads their hashes)
 		p.pos[i] = d.shards[h&(shardsPerDB-1)].lru.position(h)
 	}
+	clock := s.lruClock()
 	for i, h := range p.hash[:len(keys)] { // the records
 		if e := p.pos[i]; e >= 0 {
-			sink += touchRecord(d.shards[h&(shardsPerDB-1)].lru.entries[e].v)
+			t := &d.shards[h&(shardsPerDB-1)].lru
+			x := &t.entries[e]
+			sink += touchRecord(x.v)
+			if x.v.clock() != clock {
+				// A read in a new second moves the key to the LRU's
+				// front (DB.lookup), which writes its neighbours.
+				sink += uintptr(t.entries[max(x.prev, 0)].h + t.entries[max(x.next, 0)].h)
+			}
 		}
 	}
 	p.sink = sink
