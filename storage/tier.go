@@ -933,6 +933,11 @@ func (t *Tier) foldOnce(sweep bool) {
 		st.folding, st.m = st.m, make(map[string]staged, len(st.m))
 		st.mu.Unlock()
 	}
+	n := 0
+	for i := range t.stripes {
+		n += len(t.stripes[i].folding)
+	}
+	f.ops = make([]foldOp, 0, n)
 	var foldedBytes, foldedKeys, foldedEvictable int64
 	for i := range t.stripes {
 		for _, s := range t.stripes[i].folding {
