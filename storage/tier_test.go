@@ -256,6 +256,40 @@ func TestTierEvictedKeyStaysOnDisk(t *testing.T) {
 	}
 }
 
+// TestTierOverlayKeepsOneChangePerKey: the overlay is keyed by the
+// memory tier's copy of the key, which a write of another size replaces
+// and an eviction or deletion removes; every later change of the key
+// still replaces the one staged before, and reads see the newest.
+func TestTierOverlayKeepsOneChangePerKey(t *testing.T) {
+	e := newTierEnv(t, TierOptions{})
+	evict := func(key string) {
+		tx := lockedTx(e.store, 0)
+		s := tx.DB.find([]byte(key))
+		tx.DB.remove(&s, Evicted)
+		tx.End()
+	}
+	for _, step := range []struct {
+		do   func()
+		want string
+	}{
+		{func() { e.set("wt:k", "a", 0) }, "a"},
+		{func() { e.set("wt:k", "bb", 0) }, "bb"},
+		{func() { e.set("wt:k", "cc", 0) }, "cc"},
+		{func() { evict("wt:k") }, "cc"},
+		{func() { e.set("wt:k", "ddd", 0) }, "ddd"},
+		{func() { e.del("wt:k") }, ""},
+		{func() { e.set("wt:k", "e", 0); evict("wt:k") }, "e"},
+	} {
+		step.do()
+		if n := e.tier.Stats().BacklogKeys; n != 1 {
+			t.Fatalf("%d changes staged for one key, want 1", n)
+		}
+		e.expect("wt:k", step.want)
+	}
+	e.crash()
+	e.expect("wt:k", "e")
+}
+
 func TestTierSweepsExpiredAndUnpersisted(t *testing.T) {
 	e := newTierEnv(t, TierOptions{})
 	for i := 0; i < 50; i++ {
