@@ -7,6 +7,7 @@ import (
 	"hash/maphash"
 	"io"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -185,7 +186,8 @@ type stagedKey struct {
 
 // staged is a change waiting to be folded into the data file. buf is the
 // change as the log records it, op | bucket u32 | key length uvarint | key
-// | entry, and is never modified once staged, so readers may view it.
+// | entry; only a later change of the same key and length overwrites it
+// (see put), so readers holding the key's locks may view it.
 type staged struct {
 	buf    []byte
 	keyEnd int // buf[keyEnd:] is the entry
@@ -445,7 +447,14 @@ func (t *Tier) KeyRemoved(db *DB, key string, _ Value, why Reason) {
 // for a write_through key, in the log.
 func (t *Tier) stage(db *DB, key string, v *Value, d Durability) {
 	bucket := t.buckets[db.index].Load()
-	buf := make([]byte, 0, 1+4+binary.MaxVarintLen32+len(key)+entryFixed+16+t.entrySizeHint(v))
+	bp := stageBufs.Get().(*[]byte)
+	buf := slices.Grow((*bp)[:0], 1+4+binary.MaxVarintLen32+len(key)+entryFixed+16+t.entrySizeHint(v))
+	defer func() {
+		if cap(buf) <= maxStageBuf {
+			*bp = buf[:0]
+			stageBufs.Put(bp)
+		}
+	}()
 	buf = append(buf, opDel)
 	buf = binary.BigEndian.AppendUint32(buf, bucket)
 	buf = binary.AppendUvarint(buf, uint64(len(key)))
@@ -465,13 +474,10 @@ func (t *Tier) stage(db *DB, key string, v *Value, d Durability) {
 			return
 		}
 	}
-	k := stagedKey{key: key, bucket: bucket}
-	if v == nil {
-		// The removed value's record would be kept until the fold.
-		k.key = unsafeString(buf[keyEnd-len(key) : keyEnd])
-	}
-	t.put(k, staged{buf: buf, keyEnd: keyEnd,
-		evictable: t.opts.MaxDiskSize > 0 && t.opts.Evictable != nil && t.opts.Evictable(bytesOf(key))})
+	// A deletion's key views its change: the removed value's record would
+	// be kept until the fold.
+	t.put(stagedKey{key: key, bucket: bucket}, buf, keyEnd, v == nil,
+		t.opts.MaxDiskSize > 0 && t.opts.Evictable != nil && t.opts.Evictable(bytesOf(key)))
 	switch {
 	case d == WriteThrough && t.wal != nil:
 		t.wal.append(buf)
@@ -496,12 +502,34 @@ func (t *Tier) stripeOf(k stagedKey) *stripe {
 	return &t.stripes[(maphash.String(t.seed, k.key)+uint64(k.bucket))%overlayStripes]
 }
 
-// put adds s to the overlay under k, replacing an older change of its
-// key. k.key must never be modified (see stagedKey).
-func (t *Tier) put(k stagedKey, s staged) {
+// stageBufs holds the buffers stage encodes changes in, up to
+// maxStageBuf bytes, so that put allocates only for a key's first change
+// since the last fold or one of another size.
+var stageBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+const maxStageBuf = 64 << 10
+
+// put stages a copy of change (the log's record of it; change[keyEnd:] is
+// the entry) under k, replacing an older change of its key. k.key must
+// never be modified (see stagedKey); with ownKey the staged copy's key
+// bytes become k.key instead. An older change of the same length is
+// overwritten in place rather than allocated anew (the allocation, with
+// the collections it called for, cost more than the copy): a staged
+// change's bytes are read only under its stripe's lock, or under its
+// key's locks, which every writer of the key holds, or while folded,
+// when it is in a stripe's folding map, which writers never change.
+func (t *Tier) put(k stagedKey, change []byte, keyEnd int, ownKey, evictable bool) {
 	st := t.stripeOf(k)
 	st.mu.Lock()
 	old, had := st.m[k]
+	s := staged{buf: old.buf, keyEnd: keyEnd, evictable: evictable}
+	if !had || len(old.buf) != len(change) {
+		s.buf = make([]byte, len(change))
+	}
+	copy(s.buf, change)
+	if ownKey {
+		k.key = unsafeString(s.buf[keyEnd-len(k.key) : keyEnd])
+	}
 	st.m[k] = s
 	st.mu.Unlock()
 	t.backlog.Add(int64(len(s.buf) - len(old.buf)))

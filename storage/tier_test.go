@@ -751,3 +751,18 @@ func TestWALAddDoesNotAllocate(t *testing.T) {
 		t.Error("the framed record does not scan back")
 	}
 }
+
+// TestTierRestageDoesNotAllocate: a change of a staged key to a value of
+// the same size overwrites the staged change in place.
+func TestTierRestageDoesNotAllocate(t *testing.T) {
+	e := newTierEnv(t, TierOptions{Durability: prefixDurability})
+	db := e.store.DB(0)
+	v := StringValue(make([]byte, 100))
+	e.tier.stage(db, "wb:k", &v, WriteBack)
+	if n := testing.AllocsPerRun(100, func() { e.tier.stage(db, "wb:k", &v, WriteBack) }); n != 0 {
+		t.Errorf("staging a key again: %v allocations, want 0", n)
+	}
+	if n := e.tier.Stats().BacklogKeys; n != 1 {
+		t.Errorf("%d changes staged, want 1", n)
+	}
+}
