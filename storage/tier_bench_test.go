@@ -2,6 +2,7 @@ package storage
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"testing"
 )
@@ -79,4 +80,35 @@ func BenchmarkFold(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*keys), "ns/key")
+}
+
+// BenchmarkWriteBackSet measures SETs of 100-byte values to random keys of
+// a 100,000-key write_back keyspace, through the log, as a server's
+// clients make them (folds left out: see BenchmarkFold).
+func BenchmarkWriteBackSet(b *testing.B) {
+	s, _ := New(Options{})
+	tier, err := OpenTier(s, TierOptions{Dir: b.TempDir(), Durability: prefixDurability, WriteBack: true, FlushInterval: 1 << 40})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer tier.Close()
+	const keys = 100_000
+	names := make([][]byte, keys)
+	for i := range names {
+		names[i] = []byte(fmt.Sprintf("wb:key:%012d", i))
+	}
+	val := make([]byte, 100)
+	set := func(k []byte) {
+		tx := lockedTx(s, 0)
+		tx.Set(k, StringValue(val))
+		tx.End()
+	}
+	for _, k := range names {
+		set(k)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		set(names[rng.IntN(keys)])
+	}
 }
