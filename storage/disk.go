@@ -126,7 +126,7 @@ func openDisk(dir string, databases int) (*diskFile, diskState, error) {
 		return nil, diskState{}, err
 	}
 	d := &diskFile{path: path}
-	d.db, err = openBolt(path, &bolt.Options{Timeout: time.Second, FreelistType: bolt.FreelistMapType})
+	d.db, err = openBolt(path, &bolt.Options{Timeout: time.Second, FreelistType: bolt.FreelistMapType, InitialMmapSize: initialMmapSize})
 	if isReadOnlyFS(err) {
 		d.readOnly = true
 		d.db, err = openBolt(path, &bolt.Options{ReadOnly: true, Timeout: time.Second})
@@ -142,6 +142,14 @@ func openDisk(dir string, databases int) (*diskFile, diskState, error) {
 	}
 	return d, st, nil
 }
+
+// initialMmapSize is the address space the data file is mapped with at
+// open: 1gb on 64-bit platforms (none on 32-bit ones). bbolt maps the file
+// anew each time it outgrows its mapping (doubling from 32kb), and before
+// that copies every key and value the fold's transaction has touched out
+// of the old mapping: a third of a fold's CPU while a fresh tier's file
+// grew. A larger mapping costs address space only.
+const initialMmapSize = int(^uint(0)>>63) << 30
 
 // openBolt opens path with bbolt, which reads the metadata and freelist
 // pages: a failure, or a panic on a damaged one, is worded by openError.
@@ -309,9 +317,48 @@ func encodeStats(stats map[uint32]bucketStat) []byte {
 // only updates the access time of an existing entry.
 type foldOp struct {
 	bucket uint32
+	touch  uint32
+	// prefix holds the key's first bytes after those every key of the
+	// fold shares (see sortOps).
+	prefix uint64
 	key    []byte
 	rec    []byte
-	touch  uint32
+}
+
+// sortOps sorts ops by bucket and key. Comparing the keys themselves cost
+// a cache miss on each key's bytes, a quarter of a fold's CPU (100,000
+// keys sharing a prefix such as "key:0000000"), so each op first gets the
+// 8 bytes that follow the prefix all keys share, as a big-endian number
+// padded with zeros: ops whose numbers differ are ordered as their keys
+// are, and only equal numbers need the keys compared.
+func sortOps(ops []foldOp) {
+	if len(ops) == 0 {
+		return
+	}
+	shared := ops[0].key
+	for i := 1; i < len(ops) && len(shared) > 0; i++ {
+		k := ops[i].key
+		n := min(len(shared), len(k))
+		j := 0
+		for j < n && shared[j] == k[j] {
+			j++
+		}
+		shared = shared[:j]
+	}
+	for i := range ops {
+		var b [8]byte
+		copy(b[:], ops[i].key[len(shared):])
+		ops[i].prefix = binary.BigEndian.Uint64(b[:])
+	}
+	slices.SortFunc(ops, func(x, y foldOp) int {
+		if x.bucket != y.bucket {
+			return cmp.Compare(x.bucket, y.bucket)
+		}
+		if x.prefix != y.prefix {
+			return cmp.Compare(x.prefix, y.prefix)
+		}
+		return bytes.Compare(x.key, y.key)
+	})
 }
 
 // fold is one transaction of the flusher.
@@ -332,12 +379,7 @@ func (d *diskFile) apply(f *fold, before map[uint32]bucketStat) (map[uint32]buck
 		stats[id] = st
 	}
 	// Sorted puts touch each page once; bbolt appends in order fastest.
-	slices.SortFunc(f.ops, func(x, y foldOp) int {
-		if x.bucket != y.bucket {
-			return cmp.Compare(x.bucket, y.bucket)
-		}
-		return bytes.Compare(x.key, y.key)
-	})
+	sortOps(f.ops)
 	mapped := map[uint32]bool{}
 	for _, id := range f.dbmap.buckets {
 		mapped[id] = true

@@ -2,7 +2,6 @@ package storage
 
 import (
 	"bytes"
-	"encoding/binary"
 	"fmt"
 	"strings"
 
@@ -51,20 +50,6 @@ func (t *Tier) PersistedKeys(index int, prefix string) ([]string, error) {
 		return nil, fmt.Errorf("%w: %w", ErrDiskRead, err)
 	}
 	return keys, nil
-}
-
-// splitOverlayKey parses an overlay key, bucket u32 | key length uvarint |
-// key (see overlayKey).
-func splitOverlayKey(mk string) (bucket uint32, key string, ok bool) {
-	if len(mk) < 5 {
-		return 0, "", false
-	}
-	bucket = binary.BigEndian.Uint32([]byte(mk[:4]))
-	n, w := binary.Uvarint([]byte(mk[4:min(len(mk), 4+binary.MaxVarintLen64)]))
-	if w <= 0 || uint64(len(mk)-4-w) != n {
-		return 0, "", false
-	}
-	return bucket, mk[4+w:], true
 }
 
 // UnindexedTaggedKeys returns the keys of database index whose entries in

@@ -7,6 +7,7 @@ import (
 	"hash/maphash"
 	"io"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -165,17 +166,31 @@ const overlayStripes = 64
 // readers see folding (under mu) until the fold is in the data file.
 type stripe struct {
 	mu      sync.Mutex
-	m       map[string]staged
-	folding map[string]staged // owned by the flusher; nil between folds
-	_       [32]byte          // keep neighbouring mutexes off one cache line
+	m       map[stagedKey]staged
+	folding map[stagedKey]staged // owned by the flusher; nil between folds
+	_       [32]byte             // keep neighbouring mutexes off one cache line
+}
+
+// stagedKey is a staged change's key in the overlay. key is never
+// modified: a write's is the memory tier's copy of the key (KeyStored's,
+// which views the key of the stored record, bytes no write changes), so
+// that the next write of the key, whose lookup in the memory tier has
+// just read those bytes, finds its older change without reading the
+// change's own (a cache miss, 4% of the CPU of write_back SETs at -P 16;
+// a map keeps the key of its latest assignment, so it follows the record
+// when a write replaces it). Other changes' keys view their buf.
+type stagedKey struct {
+	key    string
+	bucket uint32
 }
 
 // staged is a change waiting to be folded into the data file. buf is the
 // change as the log records it, op | bucket u32 | key length uvarint | key
-// | entry, and is never modified once staged, so readers may view it.
+// | entry; only a later change of the same key and length overwrites it
+// (see put), so readers holding the key's locks may view it.
 type staged struct {
 	buf    []byte
-	keyEnd int // buf[1:keyEnd] is the overlay's map key
+	keyEnd int // buf[keyEnd:] is the entry
 	// evictable: max-disk-size may evict the key (Evictable), so Room
 	// leaves the change out.
 	evictable bool
@@ -255,7 +270,7 @@ func OpenTier(s *Store, opts TierOptions) (*Tier, error) {
 		kick: make(chan struct{}, 1), folded: make(chan struct{}), closing: make(chan struct{}),
 	}
 	for i := range t.stripes {
-		t.stripes[i].m = map[string]staged{}
+		t.stripes[i].m = map[stagedKey]staged{}
 	}
 	files, nextNum, err := walSegmentFiles(opts.Dir)
 	if err == nil {
@@ -339,7 +354,7 @@ func (t *Tier) replay(files []string, checkpoint uint64) error {
 }
 
 // walRecord is a decoded log record: a put or delete of one key (op, and
-// mapKey, its overlay key), or a database map (dbmap).
+// mapKey, its bucket and key as one string), or a database map (dbmap).
 type walRecord struct {
 	op     foldOp
 	mapKey string
@@ -432,7 +447,14 @@ func (t *Tier) KeyRemoved(db *DB, key string, _ Value, why Reason) {
 // for a write_through key, in the log.
 func (t *Tier) stage(db *DB, key string, v *Value, d Durability) {
 	bucket := t.buckets[db.index].Load()
-	buf := make([]byte, 0, 1+4+binary.MaxVarintLen32+len(key)+entryFixed+16+t.entrySizeHint(v))
+	bp := stageBufs.Get().(*[]byte)
+	buf := slices.Grow((*bp)[:0], 1+4+binary.MaxVarintLen32+len(key)+entryFixed+16+t.entrySizeHint(v))
+	defer func() {
+		if cap(buf) <= maxStageBuf {
+			*bp = buf[:0]
+			stageBufs.Put(bp)
+		}
+	}()
 	buf = append(buf, opDel)
 	buf = binary.BigEndian.AppendUint32(buf, bucket)
 	buf = binary.AppendUvarint(buf, uint64(len(key)))
@@ -452,8 +474,10 @@ func (t *Tier) stage(db *DB, key string, v *Value, d Durability) {
 			return
 		}
 	}
-	t.put(staged{buf: buf, keyEnd: keyEnd,
-		evictable: t.opts.MaxDiskSize > 0 && t.opts.Evictable != nil && t.opts.Evictable(bytesOf(key))})
+	// A deletion's key views its change: the removed value's record would
+	// be kept until the fold.
+	t.put(stagedKey{key: key, bucket: bucket}, buf, keyEnd, v == nil,
+		t.opts.MaxDiskSize > 0 && t.opts.Evictable != nil && t.opts.Evictable(bytesOf(key)))
 	switch {
 	case d == WriteThrough && t.wal != nil:
 		t.wal.append(buf)
@@ -474,22 +498,39 @@ func (t *Tier) entrySizeHint(v *Value) int {
 	return v.Len()
 }
 
-// mapKey views a staged change's overlay key.
-func (s staged) mapKey() string {
-	return unsafe.String(&s.buf[1], s.keyEnd-1)
+func (t *Tier) stripeOf(k stagedKey) *stripe {
+	return &t.stripes[(maphash.String(t.seed, k.key)+uint64(k.bucket))%overlayStripes]
 }
 
-func (t *Tier) stripeOf(mk string) *stripe {
-	return &t.stripes[maphash.String(t.seed, mk)%overlayStripes]
-}
+// stageBufs holds the buffers stage encodes changes in, up to
+// maxStageBuf bytes, so that put allocates only for a key's first change
+// since the last fold or one of another size.
+var stageBufs = sync.Pool{New: func() any { return new([]byte) }}
 
-// put adds s to the overlay, replacing an older change of its key.
-func (t *Tier) put(s staged) {
-	mk := s.mapKey()
-	st := t.stripeOf(mk)
+const maxStageBuf = 64 << 10
+
+// put stages a copy of change (the log's record of it; change[keyEnd:] is
+// the entry) under k, replacing an older change of its key. k.key must
+// never be modified (see stagedKey); with ownKey the staged copy's key
+// bytes become k.key instead. An older change of the same length is
+// overwritten in place rather than allocated anew (the allocation, with
+// the collections it called for, cost more than the copy): a staged
+// change's bytes are read only under its stripe's lock, or under its
+// key's locks, which every writer of the key holds, or while folded,
+// when it is in a stripe's folding map, which writers never change.
+func (t *Tier) put(k stagedKey, change []byte, keyEnd int, ownKey, evictable bool) {
+	st := t.stripeOf(k)
 	st.mu.Lock()
-	old, had := st.m[mk]
-	st.m[mk] = s
+	old, had := st.m[k]
+	s := staged{buf: old.buf, keyEnd: keyEnd, evictable: evictable}
+	if !had || len(old.buf) != len(change) {
+		s.buf = make([]byte, len(change))
+	}
+	copy(s.buf, change)
+	if ownKey {
+		k.key = unsafeString(s.buf[keyEnd-len(k.key) : keyEnd])
+	}
+	st.m[k] = s
 	st.mu.Unlock()
 	t.backlog.Add(int64(len(s.buf) - len(old.buf)))
 	t.evictBacklog.Add(s.evictableSize() - old.evictableSize())
@@ -507,9 +548,7 @@ func overlayKey(buf []byte, bucket uint32, key []byte) []byte {
 
 // lookupStaged returns the staged change of key in bucket.
 func (t *Tier) lookupStaged(bucket uint32, key []byte) (staged, bool) {
-	var small [64]byte
-	mk := overlayKey(small[:0], bucket, key)
-	k := unsafe.String(unsafe.SliceData(mk), len(mk))
+	k := stagedKey{key: unsafeString(key), bucket: bucket}
 	st := t.stripeOf(k)
 	st.mu.Lock()
 	s, ok := st.m[k]
@@ -527,10 +566,10 @@ func (t *Tier) eachStaged(bucket uint32, fn func(key string, s staged)) {
 	for i := range t.stripes {
 		st := &t.stripes[i]
 		st.mu.Lock()
-		for _, m := range [...]map[string]staged{st.folding, st.m} { // newer last
-			for mk, s := range m {
-				if b, key, ok := splitOverlayKey(mk); ok && b == bucket {
-					fn(key, s)
+		for _, m := range [...]map[stagedKey]staged{st.folding, st.m} { // newer last
+			for k, s := range m {
+				if k.bucket == bucket {
+					fn(k.key, s)
 				}
 			}
 		}
@@ -930,9 +969,14 @@ func (t *Tier) foldOnce(sweep bool) {
 		// Sized for as many keys as the last interval's: under a steady
 		// load the same keys come back, and a map grown from half that
 		// rehashed on the writers' path (2% of the CPU at -P 16).
-		st.folding, st.m = st.m, make(map[string]staged, len(st.m))
+		st.folding, st.m = st.m, make(map[stagedKey]staged, len(st.m))
 		st.mu.Unlock()
 	}
+	n := 0
+	for i := range t.stripes {
+		n += len(t.stripes[i].folding)
+	}
+	f.ops = make([]foldOp, 0, n)
 	var foldedBytes, foldedKeys, foldedEvictable int64
 	for i := range t.stripes {
 		for _, s := range t.stripes[i].folding {
@@ -1002,14 +1046,14 @@ func (t *Tier) unfold() {
 	for i := range t.stripes {
 		st := &t.stripes[i]
 		st.mu.Lock()
-		for mk, s := range st.folding {
-			if _, newer := st.m[mk]; newer {
+		for k, s := range st.folding {
+			if _, newer := st.m[k]; newer {
 				t.backlog.Add(-int64(len(s.buf)))
 				t.evictBacklog.Add(-s.evictableSize())
 				t.pending.Add(-1)
 				continue
 			}
-			st.m[mk] = s
+			st.m[k] = s
 		}
 		st.folding = nil
 		st.mu.Unlock()

@@ -186,7 +186,7 @@ func (t *Tier) evictKey(bucket uint32, key []byte) bool {
 			db.store.stats.Evicted.Add(0, 1)
 		}
 		buf := append([]byte{opDel}, overlayKey(nil, bucket, key)...)
-		t.put(staged{buf: buf, keyEnd: len(buf), evictable: true})
+		t.put(stagedKey{key: unsafeString(key), bucket: bucket}, buf, len(buf), true, true)
 		return true
 	}
 	return false

@@ -250,12 +250,17 @@ func (w *wal) wakeWriter() {
 func (w *wal) add(payload []byte) uint64 {
 	seq := w.next
 	w.next++
-	var hdr [walRecHeader]byte
-	binary.LittleEndian.PutUint32(hdr[0:], uint32(len(payload)))
-	binary.LittleEndian.PutUint64(hdr[8:], seq)
-	crc := crc32.Update(crc32.Checksum(hdr[8:16], castagnoli), castagnoli, payload)
-	binary.LittleEndian.PutUint32(hdr[4:], crc)
-	w.buf = append(append(w.buf, hdr[:]...), payload...)
+	// The checksum is taken over the record's copy in buf: crc32 calls
+	// through a function variable, so whatever it reads escapes, and a
+	// header on the stack was an allocation per write.
+	start := len(w.buf)
+	w.buf = binary.LittleEndian.AppendUint32(w.buf, uint32(len(payload)))
+	w.buf = binary.LittleEndian.AppendUint32(w.buf, 0) // the checksum, below
+	w.buf = binary.LittleEndian.AppendUint64(w.buf, seq)
+	w.buf = append(w.buf, payload...)
+	rec := w.buf[start:]
+	crc := crc32.Update(crc32.Checksum(rec[8:walRecHeader], castagnoli), castagnoli, rec[walRecHeader:])
+	binary.LittleEndian.PutUint32(rec[4:], crc)
 	return seq
 }
 

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // persistedConfig is a config on dir with a write_through namespace
@@ -196,16 +198,15 @@ func TestDamagedFiles(t *testing.T) {
 		}, "is truncated", 0},
 		{"truncated data file", false, func(t *testing.T, dir string) {
 			path := filepath.Join(dir, "strata.db")
-			fi, _ := os.Stat(path)
-			os.Truncate(path, fi.Size()/2)
+			os.Truncate(path, usedSize(t, path)/2)
 		}, "is truncated", 0},
 		{"damaged data page", false, func(t *testing.T, dir string) {
 			path := filepath.Join(dir, "strata.db")
+			used := usedSize(t, path)
 			f, _ := os.OpenFile(path, os.O_RDWR, 0)
 			defer f.Close()
-			fi, _ := f.Stat()
 			garbage := []byte(strings.Repeat("\xaa", 4096))
-			f.WriteAt(garbage, (fi.Size()/2)&^4095) // a page in the middle, whole
+			f.WriteAt(garbage, (used/2)&^4095) // a page in the middle, whole
 		}, "", 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -281,4 +282,18 @@ func newestSegment(t *testing.T, dir string) string {
 	}
 	t.Fatalf("no log segment with records in %s", dir)
 	return ""
+}
+
+// usedSize returns how much of the data file at path its pages use: bbolt
+// grows the file ahead of them.
+func usedSize(t *testing.T, path string) int64 {
+	t.Helper()
+	db, err := bolt.Open(path, 0o644, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var used int64
+	db.View(func(tx *bolt.Tx) error { used = tx.Size(); return nil })
+	return used
 }
