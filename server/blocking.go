@@ -93,7 +93,7 @@ func cmdClientUnblock(c *client, args [][]byte) {
 // reply.
 type blockState struct {
 	c    *client
-	wake chan struct{} // buffered: a waker never waits, nor is a wake lost
+	wake chan struct{} // buffered: a waker never waits, nor is a wake lost; nil until blockFor
 
 	// Set under the storage locks by the command's runs.
 	db       int
@@ -386,6 +386,7 @@ func (c *client) blockFor(kind storage.Kind, keys [][]byte, timeout time.Duratio
 		return false
 	}
 	if !b.rerun {
+		b.wake = make(chan struct{}, 1)
 		b.db, b.kind = c.dbIndex, kind
 		b.keys = make([]string, len(keys))
 		for i, k := range keys {
@@ -408,7 +409,7 @@ func (c *client) rerun() bool { return c.block != nil && c.block.rerun }
 // the storage locks, until the command can pop, times out, is unblocked or
 // the connection closes.
 func (c *client) callBlocking(cmd *command, args [][]byte) {
-	b := &blockState{c: c, wake: make(chan struct{}, 1)}
+	b := &blockState{c: c} // wake is made by blockFor: most runs do not block
 	c.block = b
 	defer func() { c.block = nil }()
 	c.call(cmd, args, true)

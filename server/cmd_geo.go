@@ -20,6 +20,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"sync"
 
 	"github.com/stratakv/strata/cache"
 	"github.com/stratakv/strata/internal/geohash"
@@ -465,7 +466,15 @@ func georadius(c *client, args [][]byte, variant geoVariant, store bool) {
 	if o.any {
 		limit = o.count
 	}
-	points := geoMembers(z, &shape, limit)
+	buf := geoPointBuffers.Get().(*[]geoPoint)
+	defer func() {
+		if cap(*buf) <= maxGeoPointBuffer {
+			clear(*buf) // drop the members
+			geoPointBuffers.Put(buf)
+		}
+	}()
+	*buf = geoMembers((*buf)[:0], z, &shape, limit)
+	points := *buf
 	if len(points) == 0 && o.store == nil {
 		c.out.Array(0)
 		return
@@ -493,23 +502,30 @@ func georadius(c *client, args [][]byte, variant geoVariant, store bool) {
 	writeGeoPoints(c, points, &o)
 }
 
-// geoMembers returns the points of z inside shape, box by box in Redis's
-// order, stopping once it has limit of them (0: no limit).
-func geoMembers(z *storage.ZSet, shape *geohash.Shape, limit int64) []geoPoint {
-	var points []geoPoint
+// geoPointBuffers hold the points searches gather, so that a search
+// does not grow a fresh slice point by point.
+var geoPointBuffers = sync.Pool{New: func() any { return new([]geoPoint) }}
+
+// maxGeoPointBuffer is the most points a buffer kept for reuse holds.
+const maxGeoPointBuffer = 4096
+
+// geoMembers appends to points the points of z inside shape, box by box
+// in Redis's order, stopping once it has limit of them (0: no limit).
+func geoMembers(points []geoPoint, z *storage.ZSet, shape *geohash.Shape, limit int64) []geoPoint {
 	full := func() bool { return limit > 0 && int64(len(points)) >= limit }
+	// One closure for every box: each literal passed would be allocated.
+	visit := func(m string, score float64) bool {
+		if lon, lat, d, in := shape.ContainsScore(score); in {
+			points = append(points, geoPoint{member: m, lon: lon, lat: lat, dist: d, score: score})
+		}
+		return !full()
+	}
 	for _, box := range shape.Boxes() {
 		if full() {
 			break
 		}
 		lo, hi := box.ScoreRange()
-		z.ScanByScore(storage.ScoreRange{Min: float64(lo), Max: float64(hi), MaxEx: true}, func(m string, score float64) bool {
-			lon, lat := geohash.FromScore(score)
-			if d, in := shape.Contains(lon, lat); in {
-				points = append(points, geoPoint{member: m, lon: lon, lat: lat, dist: d, score: score})
-			}
-			return !full()
-		})
+		z.ScanByScore(storage.ScoreRange{Min: float64(lo), Max: float64(hi), MaxEx: true}, visit)
 	}
 	return points
 }

@@ -216,14 +216,11 @@ func (s *Stream) Add(id StreamID, pairs [][]byte) {
 	if len(s.nodes) > 0 {
 		n = s.nodes[len(s.nodes)-1]
 		if n.lpBytes()+total >= streamNodeMaxBytes || len(n.entries)+n.deleted >= streamNodeMaxEntries {
-			s.changeNode(n, n.shrink) // full: it takes no more entries
-			n = nil
+			n = nil // full: it takes no more entries
 		}
 	}
 	if n == nil {
-		n = newStreamNode(id, pairs, 2)
-		s.nodes = append(s.nodes, n)
-		s.nodeBytes += n.cost()
+		n = s.appendNode(id, pairs, 2)
 	}
 	s.changeNode(n, func() { n.add(id, pairs) })
 	s.length++
@@ -250,6 +247,24 @@ func newStreamNode(master StreamID, strs [][]byte, stride int) *streamNode {
 	return n
 }
 
+// appendNode adds an empty node after the last, which takes no more
+// entries and is shrunk to fit; newStreamNode's arguments make the new
+// one. The last node is the best guess of what the new one will hold: it
+// gets room for as much (but a listpack's worth of bytes at most), which
+// spares growing it entry by entry.
+func (s *Stream) appendNode(master StreamID, strs [][]byte, stride int) *streamNode {
+	n := newStreamNode(master, strs, stride)
+	if len(s.nodes) > 0 {
+		last := s.nodes[len(s.nodes)-1]
+		s.changeNode(last, last.shrink)
+		n.entries = make([]streamEntry, 0, len(last.entries)+last.deleted)
+		n.buf = make([]byte, 0, min(len(last.buf), streamNodeMaxBytes))
+	}
+	s.nodes = append(s.nodes, n)
+	s.nodeBytes += n.cost()
+	return n
+}
+
 // NodeEntry is an entry of a node AppendNode rebuilds: its ID, its
 // fields and values (alternating), and whether it is deleted.
 type NodeEntry struct {
@@ -265,13 +280,7 @@ type NodeEntry struct {
 // IDs ascend from master on, past the last node's, and that an entry is
 // live; and then sets the last ID and the counters (SetLastID...).
 func (s *Stream) AppendNode(master StreamID, fields [][]byte, entries []NodeEntry) {
-	if len(s.nodes) > 0 {
-		last := s.nodes[len(s.nodes)-1]
-		s.changeNode(last, last.shrink) // no longer the last: full
-	}
-	n := newStreamNode(master, fields, 1)
-	s.nodes = append(s.nodes, n)
-	s.nodeBytes += n.cost()
+	n := s.appendNode(master, fields, 1)
 	s.changeNode(n, func() {
 		for _, e := range entries {
 			n.add(e.ID, e.Pairs)
@@ -344,8 +353,12 @@ func (n *streamNode) add(id StreamID, pairs [][]byte) {
 // shrink trims the spare room of a node that takes no more entries, as
 // Redis's lpShrinkToFit.
 func (n *streamNode) shrink() {
-	n.entries = slices.Clip(slices.Clone(n.entries))
-	n.buf = slices.Clip(slices.Clone(n.buf))
+	if cap(n.entries) > len(n.entries) {
+		n.entries = slices.Clip(slices.Clone(n.entries))
+	}
+	if cap(n.buf) > len(n.buf) {
+		n.buf = slices.Clip(slices.Clone(n.buf))
+	}
 }
 
 // changeNode runs fn, which changes n, and accounts what it changed.

@@ -406,16 +406,25 @@ func (l *pendingList) search(id StreamID) (int, bool) {
 }
 
 func (l *pendingList) get(id StreamID) *PendingEntry {
+	if l.after(id) {
+		return nil // a new delivery's ID, past every pending one
+	}
 	if i, ok := l.search(id); ok {
 		return l.slots[i].e
 	}
 	return nil
 }
 
+// after reports whether id is past every slot's ID.
+func (l *pendingList) after(id StreamID) bool {
+	n := len(l.slots)
+	return n == 0 || l.slots[n-1].id.Compare(id) < 0
+}
+
 // insert adds e, which the list does not hold.
 func (l *pendingList) insert(e *PendingEntry) {
 	l.live++
-	if n := len(l.slots); n == 0 || l.slots[n-1].id.Compare(e.ID) < 0 {
+	if l.after(e.ID) {
 		l.slots = append(l.slots, pendingSlot{e.ID, e})
 		return
 	}

@@ -29,13 +29,17 @@ type ZSet struct {
 	bytes    int64 // the nodes, members and map slots
 }
 
+// A zNode holds its levels in its own allocation, as Redis's flexible
+// array member does: lv is the first, and a node of more levels is the
+// first field of a zNodeN whose array holds the rest (newNode). A search
+// hop reads score and lv[0], which a node of one level (three in four of
+// them) keeps in one 64-byte allocation, one cache line.
 type zNode struct {
-	// score and level lead: a search reads them on every hop (and member
-	// only on equal scores).
 	score  float64
-	level  []zLevel
 	back   *zNode
 	member string
+	height int // levels
+	lv     [1]zLevel
 }
 
 type zLevel struct {
@@ -60,7 +64,7 @@ const (
 func NewZSet(sizeHint, maxLenHint int) *ZSet {
 	return &ZSet{
 		dict:     make(map[string]*zNode, min(sizeHint, 1024)),
-		header:   &zNode{level: make([]zLevel, zMaxLevel)},
+		header:   newNode(zMaxLevel),
 		level:    1,
 		skiplist: sizeHint > zsetListpackEntries || maxLenHint > zsetListpackValue,
 	}
@@ -155,12 +159,12 @@ func step(n *zNode, reverse bool) *zNode {
 	if reverse {
 		return n.back
 	}
-	return n.level[0].next
+	return n.lvl(0).next
 }
 
 // Each calls fn for every member in order until fn returns false.
 func (z *ZSet) Each(fn func(member string, score float64) bool) {
-	for n := z.header.level[0].next; n != nil; n = n.level[0].next {
+	for n := z.header.lvl(0).next; n != nil; n = n.lvl(0).next {
 		if !fn(n.member, n.score) {
 			return
 		}
@@ -170,7 +174,7 @@ func (z *ZSet) Each(fn func(member string, score float64) bool) {
 // PopMin removes and returns the member with the lowest score (the
 // highest with max); the set must not be empty.
 func (z *ZSet) PopMin(max bool) (string, float64) {
-	n := z.header.level[0].next
+	n := z.header.lvl(0).next
 	if max {
 		n = z.tail
 	}
@@ -263,7 +267,7 @@ func (z *ZSet) inRange(r zRange) bool {
 	if r.empty() || z.tail == nil || !r.gteMin(z.tail) {
 		return false
 	}
-	first := z.header.level[0].next
+	first := z.header.lvl(0).next
 	return first != nil && r.lteMax(first)
 }
 
@@ -274,11 +278,11 @@ func (z *ZSet) firstIn(r zRange) *zNode {
 	}
 	x := z.header
 	for i := z.level - 1; i >= 0; i-- {
-		for x.level[i].next != nil && !r.gteMin(x.level[i].next) {
-			x = x.level[i].next
+		for x.lvl(i).next != nil && !r.gteMin(x.lvl(i).next) {
+			x = x.lvl(i).next
 		}
 	}
-	x = x.level[0].next
+	x = x.lvl(0).next
 	if !r.lteMax(x) {
 		return nil
 	}
@@ -292,8 +296,8 @@ func (z *ZSet) lastIn(r zRange) *zNode {
 	}
 	x := z.header
 	for i := z.level - 1; i >= 0; i-- {
-		for x.level[i].next != nil && r.lteMax(x.level[i].next) {
-			x = x.level[i].next
+		for x.lvl(i).next != nil && r.lteMax(x.lvl(i).next) {
+			x = x.lvl(i).next
 		}
 	}
 	if !r.gteMin(x) {
@@ -340,7 +344,7 @@ func (z *ZSet) rangeBy(r zRange, reverse bool, offset, limit int64, fn func(memb
 // ScanByScore calls fn for the members with scores in r, lowest first,
 // until fn returns false (a geo search stops at its COUNT ANY).
 func (z *ZSet) ScanByScore(r ScoreRange, fn func(member string, score float64) bool) {
-	for n := z.firstIn(r); n != nil && r.lteMax(n); n = n.level[0].next {
+	for n := z.firstIn(r); n != nil && r.lteMax(n); n = n.lvl(0).next {
 		if !fn(n.member, n.score) {
 			return
 		}
@@ -367,7 +371,7 @@ func (z *ZSet) RemoveRangeByRank(start, stop int) int {
 	n := z.byRank(start + 1)
 	removed := 0
 	for i := start; i <= stop && n != nil; i++ {
-		next := n.level[0].next
+		next := n.lvl(0).next
 		z.delete(n)
 		removed++
 		n = next
@@ -386,7 +390,7 @@ func (z *ZSet) RemoveRangeByLex(r LexRange) int { return z.removeRange(r) }
 func (z *ZSet) removeRange(r zRange) int {
 	removed := 0
 	for n := z.firstIn(r); n != nil && r.lteMax(n); {
-		next := n.level[0].next
+		next := n.lvl(0).next
 		z.delete(n)
 		removed++
 		n = next
@@ -409,62 +413,83 @@ func randomLevel() int {
 	return l
 }
 
-// Nodes of up to zInlineLevels levels (all but 1 in 256 of them) hold
-// their levels in the same allocation, as Redis's flexible array member
-// does: a search hop then touches one object, not a node and its levels.
+// The node types of more than one level: zNode followed by the rest of
+// its levels. A node of over four levels (1 in 256) takes the next of 8,
+// 16 or 32.
 type (
-	zNode1 struct {
-		zNode
-		lv [1]zLevel
-	}
 	zNode2 struct {
 		zNode
-		lv [2]zLevel
+		more [1]zLevel
 	}
 	zNode3 struct {
 		zNode
-		lv [3]zLevel
+		more [2]zLevel
 	}
 	zNode4 struct {
 		zNode
-		lv [4]zLevel
+		more [3]zLevel
+	}
+	zNode8 struct {
+		zNode
+		more [7]zLevel
+	}
+	zNode16 struct {
+		zNode
+		more [15]zLevel
+	}
+	zNode32 struct {
+		zNode
+		more [zMaxLevel - 1]zLevel
 	}
 )
 
-const zInlineLevels = 4
+// lvl returns level i of n (i < n.height): lv's array goes on in the
+// node's allocation.
+func (n *zNode) lvl(i int) *zLevel {
+	return (*zLevel)(unsafe.Add(unsafe.Pointer(&n.lv[0]), uintptr(i)*unsafe.Sizeof(zLevel{})))
+}
 
-// newNode returns a node of the given number of levels.
-func newNode(levels int) *zNode {
-	switch levels {
-	case 1:
-		n := &zNode1{}
-		n.level = n.lv[:]
-		return &n.zNode
-	case 2:
-		n := &zNode2{}
-		n.level = n.lv[:]
-		return &n.zNode
-	case 3:
-		n := &zNode3{}
-		n.level = n.lv[:]
-		return &n.zNode
-	case 4:
-		n := &zNode4{}
-		n.level = n.lv[:]
-		return &n.zNode
+// levelRoom returns how many levels the node newNode makes for levels
+// holds.
+func levelRoom(levels int) int {
+	switch {
+	case levels <= 4:
+		return levels
+	case levels <= 8:
+		return 8
+	case levels <= 16:
+		return 16
 	}
-	return &zNode{level: make([]zLevel, levels)}
+	return zMaxLevel
+}
+
+// newNode returns a node of the given number of levels (1 to zMaxLevel).
+func newNode(levels int) *zNode {
+	var n *zNode
+	switch levelRoom(levels) {
+	case 1:
+		n = new(zNode)
+	case 2:
+		n = &new(zNode2).zNode
+	case 3:
+		n = &new(zNode3).zNode
+	case 4:
+		n = &new(zNode4).zNode
+	case 8:
+		n = &new(zNode8).zNode
+	case 16:
+		n = &new(zNode16).zNode
+	default:
+		n = &new(zNode32).zNode
+	}
+	n.height = levels
+	return n
 }
 
 // nodeSize is what a member of levels levels costs.
 func nodeSize(levels, memberLen int) int64 {
-	node := int(unsafe.Sizeof(zNode{}))
-	lv := levels * int(unsafe.Sizeof(zLevel{}))
-	size := allocSize(node + lv)
-	if levels > zInlineLevels {
-		size = allocSize(node) + allocSize(lv)
-	}
-	return int64(size+allocSize(memberLen)) + zsetSlotOverhead
+	node := int(unsafe.Sizeof(zNode{})) + (levelRoom(levels)-1)*int(unsafe.Sizeof(zLevel{}))
+	return int64(allocSize(node)+allocSize(memberLen)) + zsetSlotOverhead
 }
 
 // insert adds a node for a member not in the set.
@@ -476,9 +501,9 @@ func (z *ZSet) insert(score float64, member string) *zNode {
 		if i < z.level-1 {
 			rank[i] = rank[i+1]
 		}
-		for x.level[i].next != nil && zLess(x.level[i].next.score, x.level[i].next.member, score, member) {
-			rank[i] += x.level[i].span
-			x = x.level[i].next
+		for x.lvl(i).next != nil && zLess(x.lvl(i).next.score, x.lvl(i).next.member, score, member) {
+			rank[i] += x.lvl(i).span
+			x = x.lvl(i).next
 		}
 		update[i] = x
 	}
@@ -487,26 +512,26 @@ func (z *ZSet) insert(score float64, member string) *zNode {
 		for i := z.level; i < level; i++ {
 			rank[i] = 0
 			update[i] = z.header
-			update[i].level[i].span = z.length
+			update[i].lvl(i).span = z.length
 		}
 		z.level = level
 	}
 	n := newNode(level)
 	n.member, n.score = member, score
 	for i := 0; i < level; i++ {
-		n.level[i].next = update[i].level[i].next
-		update[i].level[i].next = n
-		n.level[i].span = update[i].level[i].span - (rank[0] - rank[i])
-		update[i].level[i].span = rank[0] - rank[i] + 1
+		n.lvl(i).next = update[i].lvl(i).next
+		update[i].lvl(i).next = n
+		n.lvl(i).span = update[i].lvl(i).span - (rank[0] - rank[i])
+		update[i].lvl(i).span = rank[0] - rank[i] + 1
 	}
 	for i := level; i < z.level; i++ {
-		update[i].level[i].span++
+		update[i].lvl(i).span++
 	}
 	if update[0] != z.header {
 		n.back = update[0]
 	}
-	if n.level[0].next != nil {
-		n.level[0].next.back = n
+	if n.lvl(0).next != nil {
+		n.lvl(0).next.back = n
 	} else {
 		z.tail = n
 	}
@@ -520,29 +545,29 @@ func (z *ZSet) unlink(n *zNode) {
 	var update [zMaxLevel]*zNode
 	x := z.header
 	for i := z.level - 1; i >= 0; i-- {
-		for x.level[i].next != nil && zLess(x.level[i].next.score, x.level[i].next.member, n.score, n.member) {
-			x = x.level[i].next
+		for x.lvl(i).next != nil && zLess(x.lvl(i).next.score, x.lvl(i).next.member, n.score, n.member) {
+			x = x.lvl(i).next
 		}
 		update[i] = x
 	}
 	for i := 0; i < z.level; i++ {
-		if update[i].level[i].next == n {
-			update[i].level[i].span += n.level[i].span - 1
-			update[i].level[i].next = n.level[i].next
+		if update[i].lvl(i).next == n {
+			update[i].lvl(i).span += n.lvl(i).span - 1
+			update[i].lvl(i).next = n.lvl(i).next
 		} else {
-			update[i].level[i].span--
+			update[i].lvl(i).span--
 		}
 	}
-	if n.level[0].next != nil {
-		n.level[0].next.back = n.back
+	if n.lvl(0).next != nil {
+		n.lvl(0).next.back = n.back
 	} else {
 		z.tail = n.back
 	}
-	for z.level > 1 && z.header.level[z.level-1].next == nil {
+	for z.level > 1 && z.header.lvl(z.level-1).next == nil {
 		z.level--
 	}
 	z.length--
-	z.bytes -= nodeSize(len(n.level), len(n.member))
+	z.bytes -= nodeSize(n.height, len(n.member))
 }
 
 // delete removes node n and its member.
@@ -554,7 +579,7 @@ func (z *ZSet) delete(n *zNode) {
 // updateScore moves n to score, in place when its position does not
 // change (Redis's zslUpdateScore).
 func (z *ZSet) updateScore(n *zNode, score float64) {
-	prev, next := n.back, n.level[0].next
+	prev, next := n.back, n.lvl(0).next
 	if (prev == nil || zLess(prev.score, prev.member, score, n.member)) &&
 		(next == nil || zLess(score, n.member, next.score, next.member)) {
 		n.score = score
@@ -570,9 +595,9 @@ func (z *ZSet) rank(n *zNode) int {
 	r := 0
 	x := z.header
 	for i := z.level - 1; i >= 0; i-- {
-		for x.level[i].next != nil && !zLess(n.score, n.member, x.level[i].next.score, x.level[i].next.member) {
-			r += x.level[i].span
-			x = x.level[i].next
+		for x.lvl(i).next != nil && !zLess(n.score, n.member, x.lvl(i).next.score, x.lvl(i).next.member) {
+			r += x.lvl(i).span
+			x = x.lvl(i).next
 		}
 		if x == n {
 			return r
@@ -589,9 +614,9 @@ func (z *ZSet) byRank(r int) *zNode {
 	traversed := 0
 	x := z.header
 	for i := z.level - 1; i >= 0; i-- {
-		for x.level[i].next != nil && traversed+x.level[i].span <= r {
-			traversed += x.level[i].span
-			x = x.level[i].next
+		for x.lvl(i).next != nil && traversed+x.lvl(i).span <= r {
+			traversed += x.lvl(i).span
+			x = x.lvl(i).next
 		}
 		if traversed == r {
 			return x
@@ -630,7 +655,7 @@ func (z *ZSet) SettleEncoding() {
 	}
 	z.skiplist = z.length > zsetListpackEntries || longest > zsetListpackValue
 	if !z.skiplist {
-		for n := z.header.level[0].next; n != nil; n = n.level[0].next {
+		for n := z.header.lvl(0).next; n != nil; n = n.lvl(0).next {
 			if n.score == 0 {
 				n.score = 0 // as Set does in a listpack
 			}

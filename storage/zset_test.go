@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"testing"
+	"unsafe"
 )
 
 type zpair struct {
@@ -221,5 +222,26 @@ func TestZSetAddIsLogarithmic(t *testing.T) {
 	}
 	if m, _ := z.ByRank(50_000); m == "" {
 		t.Error("ByRank")
+	}
+}
+
+// TestZNodeLayout checks what a search hop relies on: a node of one
+// level fills one 64-byte allocation, and a node of any height has room
+// for its levels.
+func TestZNodeLayout(t *testing.T) {
+	if size := allocSize(int(unsafe.Sizeof(zNode{}))); size != 64 {
+		t.Errorf("a one-level node takes %d bytes, want 64", size)
+	}
+	for levels := 1; levels <= zMaxLevel; levels++ {
+		n := newNode(levels)
+		if n.height != levels {
+			t.Fatalf("newNode(%d) has %d levels", levels, n.height)
+		}
+		for i := 0; i < levels; i++ { // under -race, checkptr checks each stays inside the node
+			n.lvl(i).span = i
+		}
+		if n.lvl(levels-1).span != levels-1 || n.lv[0].span != 0 {
+			t.Errorf("newNode(%d): levels overlap", levels)
+		}
 	}
 }

@@ -228,3 +228,48 @@ func TestFartherNeverWrong(t *testing.T) {
 		t.Error("a limit past half the circumference bounds something")
 	}
 }
+
+// TestContainsScoreAsContains checks that ContainsScore answers as
+// FromScore and Contains do, for positions near circles' edges (where
+// its cells must rule nothing wrongly out) and for any score, and that a
+// small circle's cells do rule positions out.
+func TestContainsScoreAsContains(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for range 2000 {
+		s := Shape{Lon: r.Float64()*360 - 180, Lat: r.Float64()*170 - 85, Conversion: 1}
+		if r.IntN(4) == 0 { // near the antimeridian or a limit of latitude
+			s.Lon = math.Copysign(180-r.Float64()*1e-3, s.Lon)
+			s.Lat = math.Copysign(LatMax-r.Float64()*1e-2, s.Lat)
+		}
+		s.Radius = math.Pow(10, r.Float64()*7) // 1 m to 10,000 km
+		for range 100 {
+			// A position about the radius away, in any direction.
+			d := s.Radius * (1 + r.NormFloat64()*math.Pow(10, -float64(r.IntN(9)))) / EarthRadius
+			bearing := r.Float64() * 2 * math.Pi
+			lat1 := degRad(s.Lat)
+			lat2 := math.Asin(math.Sin(lat1)*math.Cos(d) + math.Cos(lat1)*math.Sin(d)*math.Cos(bearing))
+			lon2 := degRad(s.Lon) + math.Atan2(math.Sin(bearing)*math.Sin(d)*math.Cos(lat1), math.Cos(d)-math.Sin(lat1)*math.Sin(lat2))
+			lon := math.Remainder(radDeg(lon2), 360)
+			lat := min(max(radDeg(lat2), LatMin), LatMax)
+			score, ok := Score(min(max(lon, LongMin), LongMax), lat)
+			if !ok {
+				t.Fatalf("no score for (%v, %v)", lon, lat)
+			}
+			scores := []float64{float64(score), r.Float64() * (1 << 52), -r.Float64(), math.Inf(1)}
+			for _, sc := range scores {
+				glon, glat, gdist, gok := s.ContainsScore(sc)
+				wlon, wlat := FromScore(sc)
+				wdist, wok := s.Contains(wlon, wlat)
+				if gok != wok || gok && (glon != wlon || glat != wlat || gdist != wdist) {
+					t.Fatalf("%+v score %v: ContainsScore (%v, %v) %v %v, Contains (%v, %v) %v %v",
+						s, sc, glon, glat, gdist, gok, wlon, wlat, wdist, wok)
+				}
+			}
+		}
+	}
+	rome := Shape{Lon: 12.5, Lat: 41.9, Radius: 1, Conversion: 1000}
+	rome.prepare()
+	if rome.latCells.hi-rome.latCells.lo > 10000 || rome.lonCells.hi-rome.lonCells.lo > 10000 {
+		t.Errorf("a 1 km circle's cells are %+v %+v", rome.latCells, rome.lonCells)
+	}
+}

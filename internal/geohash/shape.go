@@ -19,7 +19,15 @@ type Shape struct {
 	// The limits as haversineBound gives them: the radius, or half the
 	// width and half the height.
 	radiusBound, halfWidthBound, halfHeightBound float64
+	// A circle's cells (latitude and longitude offsets, as a score holds
+	// them) outside of which no position is inside it: ContainsScore's
+	// test before it decodes a score.
+	latCells, lonCells cellRange
 }
+
+// cellRange is a range of a coordinate's 26-bit cell offsets, both ends
+// included.
+type cellRange struct{ lo, hi uint32 }
 
 // bounds returns the shape's bounding box. Its longitude span is taken at
 // the latitude, north or south of the center, where it is widest.
@@ -162,11 +170,72 @@ func (s *Shape) Contains(lon, lat float64) (dist float64, ok bool) {
 	return s.center.distance(lon, lat), true
 }
 
+// ContainsScore is Contains for the position a score stands for, which
+// it returns too (FromScore's). For a circle it rules out most positions
+// outside it from the score's bits, before it decodes them: a search's
+// boxes hold several times the points its circle does.
+func (s *Shape) ContainsScore(score float64) (lon, lat, dist float64, ok bool) {
+	if !s.prepared {
+		s.prepare()
+	}
+	sep := deinterleave(scoreBits(score))
+	ilat, ilon := uint32(sep), uint32(sep>>32)
+	if ilat < s.latCells.lo || ilat > s.latCells.hi || ilon < s.lonCells.lo || ilon > s.lonCells.hi {
+		return 0, 0, 0, false
+	}
+	lon, lat = FromScore(score)
+	dist, ok = s.Contains(lon, lat)
+	return lon, lat, dist, ok
+}
+
 func (s *Shape) prepare() {
 	s.center = newOrigin(s.Lon, s.Lat)
 	s.fast = newFastOrigin(s.Lon, s.Lat)
 	s.radiusBound = haversineBound(s.Radius * s.Conversion)
 	s.halfWidthBound = haversineBound(s.Width * s.Conversion / 2)
 	s.halfHeightBound = haversineBound(s.Height * s.Conversion / 2)
+	s.latCells, s.lonCells = cellRange{0, math.MaxUint32}, cellRange{0, math.MaxUint32}
+	if !s.Box {
+		s.circleCells()
+	}
 	s.prepared = true
+}
+
+// circleCells narrows latCells and lonCells to a circle's, when it is
+// small enough to have any. The haversine term a = sin²(Δlat/2) +
+// cos(lat0)·cos(lat)·sin²(Δlon/2) of a position inside is at most
+// radiusBound: so is each of its two terms, which bounds Δlat, and then,
+// with cos(lat) at its least over that band of latitudes, Δlon. Each
+// bound is widened by a relative 1e-9 and a cell on either side, far
+// more than rounding can move a position, so that the cells only rule
+// out what Contains would.
+func (s *Shape) circleCells() {
+	const margin = 1 + 1e-9
+	bound := s.radiusBound
+	if !(bound < 1) {
+		return // NaN, or half the earth or more
+	}
+	dLat := radDeg(2*math.Asin(math.Sqrt(bound))) * margin
+	if s.Lat-dLat > LatMin { // else positions clamped to LatMin may be inside
+		s.latCells.lo = max(cellOf(s.Lat-dLat, LatRange), 1) - 1
+	}
+	if s.Lat+dLat < LatMax {
+		s.latCells.hi = cellOf(s.Lat+dLat, LatRange) + 1
+	}
+	cosMin := math.Cos(degRad(math.Abs(s.Lat)+dLat) * margin)
+	q := math.Sqrt(bound/(s.fast.cosLat*cosMin)) * margin
+	if !(cosMin > 0 && q < 1) {
+		return
+	}
+	dLon := radDeg(2*math.Asin(q)) * margin
+	// A band across ±180 wraps: Δlon near 360 is near.
+	if s.Lon-dLon > LongMin && s.Lon+dLon < LongMax {
+		s.lonCells = cellRange{max(cellOf(s.Lon-dLon, LongRange), 1) - 1, cellOf(s.Lon+dLon, LongRange) + 1}
+	}
+}
+
+// cellOf returns the 26-bit cell offset of coordinate x over r, x inside
+// r.
+func cellOf(x float64, r Range) uint32 {
+	return uint32((x - r.Min) / (r.Max - r.Min) * (1 << StepMax))
 }
