@@ -1,6 +1,12 @@
 package main
 
-import "testing"
+import (
+	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
+	"testing"
+	"time"
+)
 
 func TestGCHeadroom(t *testing.T) {
 	const mb = 1 << 20
@@ -18,5 +24,23 @@ func TestGCHeadroom(t *testing.T) {
 		if got := gcHeadroom(tc.live); got != tc.want {
 			t.Errorf("%s: gcHeadroom(%d MB) = %d MB, want %d MB", tc.name, tc.live/mb, got/mb, tc.want/mb)
 		}
+	}
+}
+
+// TestGCTunerRetunesAfterCollections: an armed tuner sets GOGC after the
+// next collection, from the live heap it found, without a timer.
+func TestGCTunerRetunesAfterCollections(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	tuner := &gcTuner{sample: []metrics.Sample{{Name: "/gc/heap/live:bytes"}}}
+	tuner.current.Store(-1) // no GOGC retune would set
+	tuner.arm()
+	for deadline := time.Now().Add(10 * time.Second); tuner.current.Load() == -1 && time.Now().Before(deadline); {
+		runtime.GC()
+		runtime.Gosched()
+	}
+	if got := tuner.current.Load(); got == -1 {
+		t.Fatal("no collection retuned GOGC")
+	} else if got < 10 {
+		t.Errorf("GOGC set to %d, under the 10%% floor", got)
 	}
 }
