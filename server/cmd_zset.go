@@ -92,6 +92,9 @@ func cFloatSyntax(s string, space bool) (string, bool) {
 		i++
 	}
 	rest := s[i:]
+	if rest != "" && (rest[0] == '+' || rest[0] == '-') {
+		return "", false // one sign only: isInfText and isNaNText would take a second
+	}
 	if isInfText(rest) || isNaNText(rest) {
 		return s, true
 	}
