@@ -95,7 +95,8 @@ type Server struct {
 
 	closeOnce sync.Once
 	done      chan struct{}
-	yield     *netYield // set by Start; connections that never run dry step aside through it
+	yield     *netYield   // set by Start; connections that never run dry step aside through it
+	poller    *edgePoller // set by Start; plain TCP clients wait for input through it (nil: the runtime's poller)
 	wg        sync.WaitGroup
 }
 
@@ -189,6 +190,9 @@ func (s *Server) Start() error {
 	// Before any listener (TLS's too) starts a connection that reads it.
 	if s.yield, err = newNetYield(); err != nil {
 		s.log.Warn("connections that never run dry will not step aside for others", "err", err)
+	}
+	if s.poller, err = newEdgePoller(); err != nil && !errors.Is(err, errors.ErrUnsupported) {
+		s.log.Warn("clients will wait for input through Go's poller", "err", err)
 	}
 	port := s.cfg.Port
 	if port == -1 {
@@ -366,6 +370,9 @@ func (s *Server) Close() error {
 		if s.yield != nil {
 			s.yield.close() // releases connections waiting in it
 		}
+		if s.poller != nil {
+			s.poller.close() // after the clients, which close their sockets themselves
+		}
 		// Runs and loads end at their next request, so that clients
 		// waiting for them return.
 		s.scheduler.Stop()
@@ -397,6 +404,9 @@ func (s *Server) acceptLoop(ln net.Listener) {
 		if tc, ok := netConn(nc).(*net.TCPConn); ok {
 			tc.SetNoDelay(true)
 			s.keepAlive(tc) // limits.go
+			if s.poller != nil && nc == net.Conn(tc) {
+				nc = s.poller.wrap(tc)
+			}
 		}
 		s.stats.connections.Add(1)
 		c := newClient(s, nc)
