@@ -78,30 +78,30 @@ func (p *edgePoller) close() { p.file.Close() }
 // run drains the epoll instance until it is closed. A round that finds no
 // event parks in the runtime's poller until the instance has one.
 func (p *edgePoller) run() {
-	for {
-		err := p.raw.Read(func(fd uintptr) bool {
-			n, err := syscall.EpollWait(int(fd), p.events[:], 0)
-			if err == syscall.EINTR {
-				return true // try again
-			}
-			if n <= 0 {
-				return false // nothing yet: wait for the instance to be readable
-			}
-			p.mu.Lock()
-			for _, ev := range p.events[:n] {
-				if c := p.conns[ev.Fd]; c != nil {
-					c.signal()
-				}
-			}
-			p.mu.Unlock()
-			// A short batch drained the instance: wait for its next edge
-			// rather than asking again at once.
-			return n == len(p.events)
-		})
-		if err != nil {
-			return
+	harvest := p.harvest // one func value for every round
+	for p.raw.Read(harvest) == nil {
+	}
+}
+
+// harvest reads the ready sockets off the instance epfd and wakes their
+// connections. It returns false, to wait for the instance's next edge,
+// when it found none or a short batch drained it.
+func (p *edgePoller) harvest(epfd uintptr) bool {
+	n, err := syscall.EpollWait(int(epfd), p.events[:], 0)
+	if err == syscall.EINTR {
+		return true // try again
+	}
+	if n <= 0 {
+		return false
+	}
+	p.mu.Lock()
+	for _, ev := range p.events[:n] {
+		if c := p.conns[ev.Fd]; c != nil {
+			c.signal()
 		}
 	}
+	p.mu.Unlock()
+	return n == len(p.events)
 }
 
 // wrap registers tc with the poller and returns the connection to serve
@@ -112,6 +112,10 @@ func (p *edgePoller) wrap(tc *net.TCPConn) net.Conn {
 		return tc
 	}
 	c := &edgeConn{TCPConn: tc, poller: p, raw: raw, wake: make(chan struct{}, 1)}
+	c.readFn = func(fd uintptr) bool {
+		c.n, c.errno = syscall.Read(int(fd), c.buf)
+		return true
+	}
 	c.ready.Store(true) // input may have come before the registration
 	p.mu.Lock()
 	p.next++
@@ -153,6 +157,13 @@ type edgeConn struct {
 	wake      chan struct{} // a token after ready is set
 	deadline  atomic.Bool   // a read deadline is set: reads go through TCPConn.Read, which keeps it
 	closeOnce sync.Once
+
+	// readFn is the raw read, made once so that a Read allocates no
+	// closure; it reads into buf and sets n and errno.
+	readFn func(fd uintptr) bool
+	buf    []byte
+	n      int
+	errno  error
 }
 
 // signal marks the connection ready and wakes its reader if it waits.
@@ -176,12 +187,11 @@ func (c *edgeConn) Read(b []byte) (int, error) {
 			continue
 		}
 		c.ready.Store(false) // before the read: an edge after it sets it again
-		var n int
-		var errno error
-		if err := c.raw.Read(func(fd uintptr) bool {
-			n, errno = syscall.Read(int(fd), b)
-			return true
-		}); err != nil {
+		c.buf = b
+		err := c.raw.Read(c.readFn)
+		n, errno := c.n, c.errno
+		c.buf, c.errno = nil, nil
+		if err != nil {
 			return 0, err // closed
 		}
 		switch {

@@ -146,3 +146,24 @@ func TestServerUsesEdgePoller(t *testing.T) {
 		}
 	}
 }
+
+// A read through the poller allocates nothing (the raw read's callback is
+// made once per connection).
+func TestEdgeConnReadAllocates(t *testing.T) {
+	ec, peer := edgePair(t)
+	buf := make([]byte, 8)
+	msg := []byte("PING\r\n")
+	allocs := testing.AllocsPerRun(100, func() {
+		peer.Write(msg)
+		for got := 0; got < len(msg); {
+			n, err := ec.Read(buf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got += n
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("%.1f allocations a round, want 0", allocs)
+	}
+}
