@@ -83,10 +83,11 @@ func TestEditedStringIsAWrite(t *testing.T) {
 	sub.expectRead("*3\r\n$7\r\nmessage\r\n$17\r\n__keyspace@0__:bm\r\n$6\r\nsetbit\r\n")
 }
 
-// TestEditCopiesNothing: a SETBIT that flips a bit of a 12.5 KB bitmap,
-// and a PFADD that raises a register of a dense HyperLogLog, allocate well
-// under the string's size: the stored bytes change in place, where they
-// were copied twice (into a scratch buffer, then into a new record).
+// TestEditCopiesNothing: a SETBIT that flips a bit of a 12.5 KB bitmap, a
+// PFADD that raises a register of a dense HyperLogLog, and a SETRANGE
+// inside the string allocate well under the string's size: the stored
+// bytes change in place, where they were copied twice (into a scratch or
+// new buffer, then into a new record).
 func TestEditCopiesNothing(t *testing.T) {
 	s := startServer(t, Config{})
 	c := &client{srv: s, id: s.nextClientID.Add(1)}
@@ -110,10 +111,14 @@ func TestEditCopiesNothing(t *testing.T) {
 	for i := range pfadds {
 		pfadds[i] = [][]byte{[]byte("pfadd"), []byte("hll"), []byte(fmt.Sprint("e", i))}
 	}
+	setranges := make([][][]byte, n)
+	for i := range setranges {
+		setranges[i] = [][]byte{[]byte("setrange"), []byte("bm"), []byte(fmt.Sprint(i * 50)), []byte("patch")}
+	}
 	for _, tc := range []struct {
 		name string
 		reqs [][][]byte
-	}{{"SETBIT", reqs}, {"PFADD", pfadds}} {
+	}{{"SETBIT", reqs}, {"PFADD", pfadds}, {"SETRANGE", setranges}} {
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
 		for _, r := range tc.reqs {
