@@ -326,8 +326,8 @@ type hllWrite struct {
 }
 
 // newHLL returns an empty HyperLogLog: sparse, its registers one XZERO.
-func newHLL(maxSparse int64) *hllWrite {
-	h := &hllWrite{buf: getScratch(0), maxSparse: maxSparse}
+func newHLL(maxSparse int64) hllWrite {
+	h := hllWrite{buf: getScratch(0), maxSparse: maxSparse}
 	h.b = append((*h.buf)[:0], "HYLL"...)
 	h.b = append(h.b, hllSparse, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
 	h.b = appendZeros(h.b, hllRegisters)
@@ -554,15 +554,15 @@ func (s *Server) hllSparseMaxBytes() int64 {
 // hllForWrite looks key up for a write and returns its HyperLogLog, a new
 // one (created true) when the key is missing. ok is false when the key
 // holds something else, and the error is replied.
-func hllForWrite(c *client, key []byte) (h *hllWrite, old storage.Value, created, ok bool) {
+func hllForWrite(c *client, key []byte) (h hllWrite, old storage.Value, created, ok bool) {
 	old, exists := c.tx.Lookup(key, storage.LookupWrite)
 	if !exists {
 		return newHLL(c.srv.hllSparseMaxBytes()), old, true, true
 	}
 	if !validHLL(c, old) {
-		return nil, old, false, false
+		return h, old, false, false
 	}
-	h = &hllWrite{b: old.Bytes(), tx: c.tx, key: key}
+	h = hllWrite{b: old.Bytes(), tx: c.tx, key: key}
 	if h.b[4] == hllSparse {
 		h.maxSparse = c.srv.hllSparseMaxBytes()
 	}

@@ -105,7 +105,7 @@ func TestEditCopiesNothing(t *testing.T) {
 	const n = 200
 	reqs := make([][][]byte, n)
 	for i := range reqs {
-		reqs[i] = [][]byte{[]byte("setbit"), []byte("bm"), []byte(fmt.Sprint(i % 64)), []byte(fmt.Sprint(i / 64 % 2))}
+		reqs[i] = [][]byte{[]byte("setbit"), []byte("bm"), []byte(fmt.Sprint(i % 64)), []byte(fmt.Sprint((i/64 + 1) % 2))} // each flips its bit
 	}
 	pfadds := make([][][]byte, n)
 	for i := range pfadds {
@@ -129,5 +129,14 @@ func TestEditCopiesNothing(t *testing.T) {
 		if per := (after.TotalAlloc - before.TotalAlloc) / n; per > 1024 {
 			t.Errorf("%s allocates %d bytes per call", tc.name, per)
 		}
+	}
+	// A PFADD of elements already counted, the commonest on a busy
+	// HyperLogLog, changes nothing and allocates nothing.
+	counted := pfadds[0]
+	if allocs := testing.AllocsPerRun(100, func() {
+		c.execute(counted)
+		c.out.Reset(outFlushAt)
+	}); allocs != 0 {
+		t.Errorf("a PFADD that changes nothing allocates %v times", allocs)
 	}
 }
