@@ -109,9 +109,10 @@ func (s *slot) rewrite(v Value, gen uint32) (Value, bool) {
 // edited returns the string record found at s as v, when v views that
 // record's own payload, changed in place (see Tx.Edit): the record then
 // takes v's flags, expiry, LFU counter and access clock, as a new record
-// would, without copying the payload over itself. A record of another
-// generation than gen is not reused (its header holds its generation); v
-// is then copied into a new one as any value is.
+// would, without copying the payload over itself (which rewrite would
+// do, its other fields alike). A record of another generation than gen
+// is not reused (its header holds its generation); v is then copied into
+// a new one as any value is.
 func (s *slot) edited(v Value, gen uint32) (Value, bool) {
 	old := s.v
 	if !s.found || old.Kind() != KindString || old.Flags()&FlagCompressed != 0 || v.Kind() != KindString ||
@@ -202,11 +203,11 @@ func (db *DB) set(key []byte, v Value) {
 func (db *DB) write(key []byte, v Value, gen uint32) Value {
 	v = v.withClock(db.store.lruClock())
 	s := db.find(key)
-	if rec, ok := s.rewrite(v, gen); ok {
-		return rec
-	}
 	rec, edited := s.edited(v, gen)
 	if !edited {
+		if rec, ok := s.rewrite(v, gen); ok {
+			return rec
+		}
 		rec = newRecord(key, v, gen)
 	}
 	if s.found {
