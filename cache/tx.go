@@ -27,6 +27,7 @@ package cache
 
 import (
 	"sync"
+	"unsafe"
 
 	"github.com/stratakv/strata/policy"
 	"github.com/stratakv/strata/storage"
@@ -54,6 +55,9 @@ type Tx struct {
 	kind    WriteKind
 	keepTTL bool
 	wait    Wait
+	// edit is the first byte Edit handed out, admitted already: the Set
+	// that stores it must not be refused after the bytes changed.
+	edit *byte
 }
 
 // Begin starts tx over the keys of database db a command of kind names
@@ -61,7 +65,7 @@ type Tx struct {
 // key of a persisted namespace the disk tier has no room for fails at
 // once (Err), before anything changes.
 func (c *Cache) Begin(tx *Tx, db int, keys [][]byte, kind WriteKind, mode storage.TxMode) {
-	tx.c, tx.kind, tx.keepTTL, tx.wait = c, kind, false, Wait{}
+	tx.c, tx.kind, tx.keepTTL, tx.wait, tx.edit = c, kind, false, Wait{}, nil
 	c.store.Begin(&tx.Tx, db, keys, mode)
 	if c.tier != nil && mode&storage.TxWrite != 0 {
 		for _, k := range keys {
@@ -93,7 +97,9 @@ func (tx *Tx) Set(key []byte, v storage.Value) {
 		return
 	}
 	sp := tx.c.rules.Lookup(key)
-	if !tx.admitGrowth(sp) {
+	if edited := tx.edit != nil && v.Len() > 0 && unsafe.SliceData(v.Bytes()) == tx.edit; edited {
+		tx.edit = nil
+	} else if !tx.admitGrowth(sp) {
 		return
 	}
 	if sp.Compress == nil {
@@ -104,6 +110,30 @@ func (tx *Tx) Set(key []byte, v storage.Value) {
 		compressBuffers.Put(buf)
 	}
 	tx.note(sp)
+}
+
+// Edit is storage.Tx.Edit through the namespace rules: it returns key's
+// stored string bytes for the caller to change in place and then Set (see
+// storage.Tx.Edit for the contract), once the write is admitted, so that
+// the Set cannot be refused after the bytes changed. It returns false,
+// and the caller builds the new value in a buffer of its own, where
+// storage.Tx.Edit does, when the namespace compresses a string of that
+// length (Set compresses a copy), and when the write is refused (the
+// transaction then failed, and the caller's Set is refused as well).
+func (tx *Tx) Edit(key []byte) ([]byte, bool) {
+	if !tx.c.spaced {
+		return tx.Tx.Edit(key)
+	}
+	sp := tx.c.rules.Lookup(key)
+	if !tx.admitGrowth(sp) {
+		return nil, false
+	}
+	b, ok := tx.Tx.Edit(key)
+	if !ok || sp.Compresses(len(b)) {
+		return nil, false
+	}
+	tx.edit = unsafe.SliceData(b)
+	return b, true
 }
 
 // SetKeepTTL is Set for SET KEEPTTL: v carries the key's current TTL,

@@ -209,3 +209,31 @@ func TestInvalidation(t *testing.T) {
 		t.Error("an unknown event was accepted")
 	}
 }
+
+// TestEditThroughNamespaces: a string whose namespace would compress it is
+// not handed out for an edit (Set compresses a copy instead); a shorter
+// one is, and its edit, stored with Set, is the key's new value.
+func TestEditThroughNamespaces(t *testing.T) {
+	c, _ := openCache(t, policy.Namespace{Name: "z", Match: "z:*", Compress: &policy.Compress{MinSize: 64}})
+	long, short := strings.Repeat("x", 100), "0123456789"
+	write(t, c, "z:long", WriteReplace, func(tx *Tx) { tx.Set([]byte("z:long"), str(long)) })
+	write(t, c, "z:short", WriteReplace, func(tx *Tx) { tx.Set([]byte("z:short"), str(short)) })
+	write(t, c, "z:long", WriteInPlace, func(tx *Tx) {
+		if b, ok := tx.Edit([]byte("z:long")); ok {
+			t.Errorf("Edit of a compressed string = %q, true", b)
+		}
+	})
+	write(t, c, "z:short", WriteInPlace, func(tx *Tx) {
+		b, ok := tx.Edit([]byte("z:short"))
+		if !ok {
+			t.Fatal("Edit of an uncompressed string refused")
+		}
+		b[0] = 'x'
+		tx.Set([]byte("z:short"), storage.StringValue(b))
+	})
+	write(t, c, "z:short", WriteInPlace, func(tx *Tx) {
+		if v, _ := tx.Get([]byte("z:short")); string(v.Bytes()) != "x123456789" {
+			t.Errorf("z:short = %q after the edit", v.Bytes())
+		}
+	})
+}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -72,5 +73,16 @@ func BenchmarkIncrSpread(b *testing.B) {
 	keys := rand.New(rand.NewPCG(1, 2))
 	benchPipeline(b, 8192, func(int) []string {
 		return []string{"INCR", fmt.Sprintf("counter:%012d", keys.IntN(100_000))}
+	})
+}
+
+// BenchmarkSetbitFlip is SETBIT on a 12.5 KB bitmap, each command flipping
+// a bit: the write changes the stored string in place (bytes/op near 0;
+// each had copied the string twice and allocated a new one).
+func BenchmarkSetbitFlip(b *testing.B) {
+	s := startServer(b, Config{})
+	dial(b, s).do("setbit", "bm", "99999", "0")
+	benchPipelineOn(b, s, 2, func(i int) []string {
+		return []string{"SETBIT", "bm", strconv.Itoa(i % 16), strconv.Itoa(1 - i/16)} // pipeline 0 sets, 1 clears
 	})
 }

@@ -10,9 +10,9 @@ package server
 // lookups (a missing key answers BITCOUNT and BITPOS before their range is
 // read), and the same rule for when a write counts as one: a key is stored
 // and its event published when it is created, grows, or a bit changes. A
-// write builds the new string in a scratch buffer (Set copies it) and
-// keeps the key's TTL, except BITOP, which replaces its destination as SET
-// does.
+// write changes the stored string in place when it can (editString), else
+// builds the new one in a scratch buffer (Set copies it), and keeps the
+// key's TTL, except BITOP, which replaces its destination as SET does.
 
 import (
 	"bytes"
@@ -39,7 +39,8 @@ func registerBitmapCommands(t commandTable) {
 	)
 }
 
-// scratchBuffers hold the new strings bitmap and HyperLogLog writes build:
+// scratchBuffers hold the new strings bitmap and HyperLogLog writes build
+// when they cannot change the stored one in place (editString):
 // Set copies what it is given, so one buffer serves write after write
 // instead of each write leaving its copy of the string to the collector.
 var scratchBuffers = sync.Pool{New: func() any { return new([]byte) }}
@@ -77,8 +78,26 @@ func grownCopy(s []byte, n int) *[]byte {
 	return p
 }
 
+// editString returns n bytes to build key's new string in, key holding
+// old, a string of up to n bytes (a missing key: none): the stored bytes
+// themselves when they can be changed in place (cache.Tx.Edit) and are as
+// long, so that a change of a few bits copies none of them; otherwise old's
+// bytes and zeros after them in a scratch buffer (grownCopy), buf, which
+// the caller gives back with putScratch once the string is stored. Either
+// way the caller stores the string with storeInPlace, at once.
+func editString(c *client, key []byte, old storage.Value, n int) (b []byte, buf *[]byte) {
+	if n == old.Len() {
+		if b, ok := c.tx.Edit(key); ok {
+			return b, nil
+		}
+	}
+	buf = grownCopy(old.Bytes(), n)
+	return *buf, buf
+}
+
 // storeInPlace stores b at key as the new value of old, a string a command
-// changed in place: raw (Redis unshares it), with old's TTL.
+// changed in place: raw (Redis unshares it), with old's TTL. b may be the
+// stored bytes (editString), which are then not copied.
 func storeInPlace(c *client, key, b []byte, old storage.Value) {
 	c.tx.Set(key, storage.StringValue(b).WithFlags(storage.FlagRaw).WithExpireAt(old.ExpireAt()))
 }
@@ -139,8 +158,7 @@ func cmdSetbit(c *client, args [][]byte) {
 	// A new key or a longer string is a write even when the bit was
 	// already as asked, as in Redis.
 	if i >= int64(len(s)) || was != (on == 1) {
-		buf := grownCopy(s, int(i)+1)
-		b := *buf
+		b, buf := editString(c, key, old, max(int(i)+1, len(s)))
 		if on == 1 {
 			b[i] |= mask
 		} else {

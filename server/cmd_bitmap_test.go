@@ -128,6 +128,18 @@ func TestBitmapsInNamespaces(t *testing.T) {
 	ttl("wt:d", ":3600\r\n", ":3599\r\n")
 	c.expect(":1\r\n", "PFADD", "wt:h", "a", "b", "c")
 
+	// A long bitmap and a dense HyperLogLog, changed where they are stored
+	// (editString, hllWrite.own), persist as any write and keep their TTL.
+	c.expect(":0\r\n", "SETBIT", "wt:long", "99999", "1")
+	c.expect(":0\r\n", "SETBIT", "wt:long", "3", "1")
+	c.expect(":1\r\n", "PFADD", "wt:dense", "a")
+	c.expect(":1\r\n", "PFDEBUG", "TODENSE", "wt:dense")
+	c.expect(":1\r\n", "PFADD", "wt:dense", "b", "c", "d")
+	c.expect(":4\r\n", "PFCOUNT", "wt:dense")
+	long, dense := c.do("GET", "wt:long"), c.do("GET", "wt:dense")
+	ttl("wt:long", ":3600\r\n", ":3599\r\n")
+	ttl("wt:dense", ":3600\r\n", ":3599\r\n")
+
 	// A dense HyperLogLog and a long bitmap, compressed.
 	args := []string{"PFADD", "z:h"}
 	for i := range 5000 {
@@ -150,6 +162,8 @@ func TestBitmapsInNamespaces(t *testing.T) {
 	c = dial(t, s)
 	c.expect("$3\r\n\x01\x80\x05\r\n", "GET", "wt:b")
 	c.expect(":3\r\n", "PFCOUNT", "wt:h")
+	c.expect(long, "GET", "wt:long")
+	c.expect(dense, "GET", "wt:dense")
 	c.expect(count, "PFCOUNT", "z:h")
 	c.expect(hll, "GET", "z:h")
 	c.expect(bitmap, "GET", "z:b")

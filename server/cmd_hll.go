@@ -34,6 +34,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/stratakv/strata/cache"
 	"github.com/stratakv/strata/storage"
 )
 
@@ -307,37 +308,52 @@ func validHLL(c *client, v storage.Value) bool {
 }
 
 // hllWrite is a HyperLogLog a command changes. It views the stored string
-// until the first change copies it into a scratch buffer, so that a PFADD
-// of elements already counted copies nothing.
+// until the first change, so that a PFADD of elements already counted
+// copies nothing. A dense one, whose changes keep its length, is then
+// changed where it is stored when it can be (cache.Tx.Edit), else copied
+// into a scratch buffer, as a sparse one always is.
 type hllWrite struct {
 	b   []byte
 	buf *[]byte // the scratch buffer b lives in once copied; nil before
+	// tx and key, when set, are where b is stored, for own to change it
+	// there; edited says it did.
+	tx     *cache.Tx
+	key    []byte
+	edited bool
 	// maxSparse is hll-sparse-max-bytes: the longest string a sparse
 	// HyperLogLog grows to before it turns dense.
 	maxSparse int64
 }
 
 // newHLL returns an empty HyperLogLog: sparse, its registers one XZERO.
-func newHLL(maxSparse int64) *hllWrite {
-	h := &hllWrite{buf: getScratch(0), maxSparse: maxSparse}
+func newHLL(maxSparse int64) hllWrite {
+	h := hllWrite{buf: getScratch(0), maxSparse: maxSparse}
 	h.b = append((*h.buf)[:0], "HYLL"...)
 	h.b = append(h.b, hllSparse, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
 	h.b = appendZeros(h.b, hllRegisters)
 	return h
 }
 
-// own copies b into a scratch buffer before its first change.
+// own makes b changeable before its first change: the stored bytes
+// themselves for a dense HyperLogLog that can be changed in place, a
+// scratch copy otherwise.
 func (h *hllWrite) own() {
-	if h.buf != nil {
+	if h.buf != nil || h.edited {
 		return
+	}
+	if h.tx != nil && h.b[4] == hllDense {
+		if b, ok := h.tx.Edit(h.key); ok {
+			h.b, h.edited = b, true
+			return
+		}
 	}
 	h.buf = getScratch(len(h.b))
 	copy(*h.buf, h.b)
 	h.b = *h.buf
 }
 
-// changed reports whether b is a copy, changed since it was looked up.
-func (h *hllWrite) changed() bool { return h.buf != nil }
+// changed reports whether b changed since it was looked up.
+func (h *hllWrite) changed() bool { return h.buf != nil || h.edited }
 
 // release gives back the scratch buffer once b is stored.
 func (h *hllWrite) release() {
@@ -538,15 +554,15 @@ func (s *Server) hllSparseMaxBytes() int64 {
 // hllForWrite looks key up for a write and returns its HyperLogLog, a new
 // one (created true) when the key is missing. ok is false when the key
 // holds something else, and the error is replied.
-func hllForWrite(c *client, key []byte) (h *hllWrite, old storage.Value, created, ok bool) {
+func hllForWrite(c *client, key []byte) (h hllWrite, old storage.Value, created, ok bool) {
 	old, exists := c.tx.Lookup(key, storage.LookupWrite)
 	if !exists {
 		return newHLL(c.srv.hllSparseMaxBytes()), old, true, true
 	}
 	if !validHLL(c, old) {
-		return nil, old, false, false
+		return h, old, false, false
 	}
-	h = &hllWrite{b: old.Bytes()}
+	h = hllWrite{b: old.Bytes(), tx: c.tx, key: key}
 	if h.b[4] == hllSparse {
 		h.maxSparse = c.srv.hllSparseMaxBytes()
 	}
@@ -623,7 +639,7 @@ func cmdPfcount(c *client, args [][]byte) {
 		return
 	}
 	// Redis caches the count in the string even though PFCOUNT reads.
-	h := hllWrite{b: b}
+	h := hllWrite{b: b, tx: c.tx, key: key}
 	h.own()
 	binary.LittleEndian.PutUint64(h.b[8:hllHdrSize], card)
 	storeInPlace(c, key, h.b, v)

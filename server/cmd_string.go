@@ -462,10 +462,10 @@ func cmdSetrange(c *client, args [][]byte) {
 	case !fitsString(c, offset, int64(len(patch))):
 		return
 	}
-	b := make([]byte, max(old.Len(), int(offset)+len(patch)))
-	copy(b, old.Bytes())
+	b, buf := editString(c, key, old, max(old.Len(), int(offset)+len(patch)))
 	copy(b[offset:], patch)
-	c.tx.Set(key, storage.StringValue(b).WithFlags(storage.FlagRaw).WithExpireAt(old.ExpireAt()))
+	storeInPlace(c, key, b, old)
+	putScratch(buf)
 	c.notify(notifyString, "setrange", key)
 	c.out.Int(int64(len(b)))
 }

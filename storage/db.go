@@ -106,6 +106,24 @@ func (s *slot) rewrite(v Value, gen uint32) (Value, bool) {
 	return old, true
 }
 
+// edited returns the string record found at s as v, when v views that
+// record's own payload, changed in place (see Tx.Edit): the record then
+// takes v's flags, expiry, LFU counter and access clock, as a new record
+// would, without copying the payload over itself (which rewrite would
+// do, its other fields alike). A record of another generation than gen
+// is not reused (its header holds its generation); v is then copied into
+// a new one as any value is.
+func (s *slot) edited(v Value, gen uint32) (Value, bool) {
+	old := s.v
+	if !s.found || old.Kind() != KindString || old.Flags()&FlagCompressed != 0 || v.Kind() != KindString ||
+		v.n != old.n || v.n == 0 || v.ptr != unsafe.Pointer(unsafe.SliceData(old.Bytes())) || old.Gen() != gen {
+		return Value{}, false
+	}
+	v.ptr = old.ptr
+	v.meta = v.meta&^(uint32(flagGen)<<metaFlagShift) | old.meta&(uint32(flagGen)<<metaFlagShift) | uint32(flagStored)<<metaFlagShift
+	return v, true
+}
+
 // lookup is Tx.Lookup: it returns the live value of key, and the error
 // of a disk tier read that failed.
 func (db *DB) lookup(key []byte, flags LookupFlags) (Value, bool, error) {
@@ -185,10 +203,13 @@ func (db *DB) set(key []byte, v Value) {
 func (db *DB) write(key []byte, v Value, gen uint32) Value {
 	v = v.withClock(db.store.lruClock())
 	s := db.find(key)
-	if rec, ok := s.rewrite(v, gen); ok {
-		return rec
+	rec, edited := s.edited(v, gen)
+	if !edited {
+		if rec, ok := s.rewrite(v, gen); ok {
+			return rec
+		}
+		rec = newRecord(key, v, gen)
 	}
-	rec := newRecord(key, v, gen)
 	if s.found {
 		db.store.used.Add(uint(s.h), recordSize(rec)-recordSize(s.v))
 		db.sized(rec.key(), 0, recordSize(rec)-recordSize(s.v))

@@ -185,11 +185,38 @@ func (tx *Tx) Lookup(key []byte, flags LookupFlags) (Value, bool) {
 }
 
 // Set stores a copy of v under key, replacing any value and its TTL with
-// v's.
+// v's. A v viewing the bytes Edit returned for key is stored without a
+// copy, in the record that holds them.
 func (tx *Tx) Set(key []byte, v Value) {
 	if tx.writing() {
 		tx.DB.set(key, v)
 	}
+}
+
+// Edit returns the payload of key's string for the caller to change in
+// place, and true, when the key holds one in memory, uncompressed and not
+// empty: a command that changes a few bytes of a long string (SETBIT,
+// PFADD) then copies none. The bytes are the store's own: every reader
+// of them holds key's locks (a looked-up value's bytes may not be kept
+// past them, see Value), which tx holds, so none sees them change. The
+// caller must then, before anything else of tx, store them with Set, as
+// a value viewing all of them (StringValue(b)); Set then stores the
+// record as it is, told to the listeners (the disk tier stages it, WATCH
+// and tracking see a write) as any write, and an Edit without that Set
+// is a change no listener hears of. The bytes must not be kept past the
+// Set. With false (a key missing, of another kind, compressed, read from
+// disk and not kept), the caller builds the new value in a buffer of its
+// own and Sets that.
+func (tx *Tx) Edit(key []byte) ([]byte, bool) {
+	if !tx.writing() {
+		return nil, false
+	}
+	s := tx.DB.find(key)
+	if !s.found || s.v.Kind() != KindString || s.v.Flags()&FlagCompressed != 0 || s.v.n == 0 ||
+		s.v.exp != 0 && expiredAt(s.v.exp, tx.DB.store.clock()) || tx.DB.superseded(s.v, key) {
+		return nil, false // a dead key is the lookup's to reclaim
+	}
+	return s.v.Bytes(), true
 }
 
 // SetExpireAt changes the expiry of an existing key (0 removes it) and
