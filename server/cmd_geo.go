@@ -520,7 +520,8 @@ func geoMembers(points []geoPoint, z *storage.ZSet, shape *geohash.Shape, limit 
 		}
 		return !full()
 	}
-	for _, box := range shape.Boxes() {
+	var boxes [9]geohash.Hash
+	for _, box := range shape.AppendBoxes(boxes[:0]) {
 		if full() {
 			break
 		}

@@ -222,7 +222,10 @@ func cmpLex(a string, ainf int, b string, binf int) int {
 }
 
 // zRange is a score or member range, as the skiplist searches need it.
+// The searches take it as a type parameter, not as an interface value,
+// which would box each range they are passed (a geo search passes nine).
 type zRange interface {
+	ScoreRange | LexRange
 	empty() bool
 	gteMin(n *zNode) bool
 	lteMax(n *zNode) bool
@@ -263,7 +266,7 @@ func (r LexRange) lteMax(n *zNode) bool {
 
 // inRange reports whether some part of the set may be in r (Redis's
 // zslIsInRange). Lex ranges assume members of one score, as Redis does.
-func (z *ZSet) inRange(r zRange) bool {
+func inRange[R zRange](z *ZSet, r R) bool {
 	if r.empty() || z.tail == nil || !r.gteMin(z.tail) {
 		return false
 	}
@@ -272,8 +275,8 @@ func (z *ZSet) inRange(r zRange) bool {
 }
 
 // firstIn returns the first node in r, nil when none.
-func (z *ZSet) firstIn(r zRange) *zNode {
-	if !z.inRange(r) {
+func firstIn[R zRange](z *ZSet, r R) *zNode {
+	if !inRange(z, r) {
 		return nil
 	}
 	x := z.header
@@ -290,8 +293,8 @@ func (z *ZSet) firstIn(r zRange) *zNode {
 }
 
 // lastIn returns the last node in r, nil when none.
-func (z *ZSet) lastIn(r zRange) *zNode {
-	if !z.inRange(r) {
+func lastIn[R zRange](z *ZSet, r R) *zNode {
+	if !inRange(z, r) {
 		return nil
 	}
 	x := z.header
@@ -311,23 +314,23 @@ func (z *ZSet) lastIn(r zRange) *zNode {
 // stopping after limit (a negative limit: no limit). A negative offset
 // yields nothing, as in Redis.
 func (z *ZSet) RangeByScore(r ScoreRange, reverse bool, offset, limit int64, fn func(member string, score float64)) {
-	z.rangeBy(r, reverse, offset, limit, fn)
+	rangeBy(z, r, reverse, offset, limit, fn)
 }
 
 // RangeByLex is RangeByScore for a range of members.
 func (z *ZSet) RangeByLex(r LexRange, reverse bool, offset, limit int64, fn func(member string, score float64)) {
-	z.rangeBy(r, reverse, offset, limit, fn)
+	rangeBy(z, r, reverse, offset, limit, fn)
 }
 
-func (z *ZSet) rangeBy(r zRange, reverse bool, offset, limit int64, fn func(member string, score float64)) {
+func rangeBy[R zRange](z *ZSet, r R, reverse bool, offset, limit int64, fn func(member string, score float64)) {
 	if offset > 0 && offset >= int64(z.length) {
 		return
 	}
 	var n *zNode
 	if reverse {
-		n = z.lastIn(r)
+		n = lastIn(z, r)
 	} else {
-		n = z.firstIn(r)
+		n = firstIn(z, r)
 	}
 	for ; n != nil && offset != 0; offset-- {
 		n = step(n, reverse)
@@ -344,7 +347,7 @@ func (z *ZSet) rangeBy(r zRange, reverse bool, offset, limit int64, fn func(memb
 // ScanByScore calls fn for the members with scores in r, lowest first,
 // until fn returns false (a geo search stops at its COUNT ANY).
 func (z *ZSet) ScanByScore(r ScoreRange, fn func(member string, score float64) bool) {
-	for n := z.firstIn(r); n != nil && r.lteMax(n); n = n.lvl(0).next {
+	for n := firstIn(z, r); n != nil && r.lteMax(n); n = n.lvl(0).next {
 		if !fn(n.member, n.score) {
 			return
 		}
@@ -352,17 +355,17 @@ func (z *ZSet) ScanByScore(r ScoreRange, fn func(member string, score float64) b
 }
 
 // CountByScore returns the number of members with scores in r.
-func (z *ZSet) CountByScore(r ScoreRange) int { return z.count(r) }
+func (z *ZSet) CountByScore(r ScoreRange) int { return countIn(z, r) }
 
 // CountByLex returns the number of members in r.
-func (z *ZSet) CountByLex(r LexRange) int { return z.count(r) }
+func (z *ZSet) CountByLex(r LexRange) int { return countIn(z, r) }
 
-func (z *ZSet) count(r zRange) int {
-	first := z.firstIn(r)
+func countIn[R zRange](z *ZSet, r R) int {
+	first := firstIn(z, r)
 	if first == nil {
 		return 0
 	}
-	return z.rank(z.lastIn(r)) - z.rank(first) + 1
+	return z.rank(lastIn(z, r)) - z.rank(first) + 1
 }
 
 // RemoveRangeByRank removes the members of ranks start to stop (0 <= start
@@ -381,15 +384,15 @@ func (z *ZSet) RemoveRangeByRank(start, stop int) int {
 
 // RemoveRangeByScore removes the members with scores in r and returns how
 // many it removed.
-func (z *ZSet) RemoveRangeByScore(r ScoreRange) int { return z.removeRange(r) }
+func (z *ZSet) RemoveRangeByScore(r ScoreRange) int { return removeRange(z, r) }
 
 // RemoveRangeByLex removes the members in r and returns how many it
 // removed.
-func (z *ZSet) RemoveRangeByLex(r LexRange) int { return z.removeRange(r) }
+func (z *ZSet) RemoveRangeByLex(r LexRange) int { return removeRange(z, r) }
 
-func (z *ZSet) removeRange(r zRange) int {
+func removeRange[R zRange](z *ZSet, r R) int {
 	removed := 0
-	for n := z.firstIn(r); n != nil && r.lteMax(n); {
+	for n := firstIn(z, r); n != nil && r.lteMax(n); {
 		next := n.lvl(0).next
 		z.delete(n)
 		removed++

@@ -245,3 +245,26 @@ func TestZNodeLayout(t *testing.T) {
 		}
 	}
 }
+
+// TestZSetRangeSearchDoesNotAllocate: the skiplist searches take their
+// range as a type parameter; as an interface value each range was boxed
+// (a geo search scans nine).
+func TestZSetRangeSearchDoesNotAllocate(t *testing.T) {
+	z := NewZSet(1000, 8)
+	for i := 0; i < 1000; i++ {
+		z.Set([]byte(fmt.Sprint("m", i)), float64(i))
+	}
+	seen := 0
+	visit := func(string, float64) bool { seen++; return true }
+	lex := LexRange{Min: LexBound{Inf: -1}, Max: LexBound{Inf: 1}}
+	if n := testing.AllocsPerRun(100, func() {
+		z.ScanByScore(ScoreRange{Min: 10, Max: 20, MaxEx: true}, visit)
+		_ = z.CountByScore(ScoreRange{Min: 10, Max: 20})
+		_ = z.CountByLex(lex)
+	}); n != 0 {
+		t.Errorf("%v allocations per search", n)
+	}
+	if seen == 0 {
+		t.Error("the scan visited nothing")
+	}
+}
