@@ -344,6 +344,67 @@ func rangeBy[R zRange](z *ZSet, r R, reverse bool, offset, limit int64, fn func(
 	}
 }
 
+// Bounds of PrefetchScoreRanges: ranges walked side by side, and nodes
+// of each walked past its first.
+const (
+	prefetchRanges = 16
+	prefetchNodes  = 64
+)
+
+// PrefetchScoreRanges reads, without a result, the nodes that scans of
+// each of rs (ScanByScore) would read, the first prefetchNodes of each
+// range, so that the scans find them in the CPU cache. A node is a cache
+// miss, and a scan's next node is known only once its node is read: one
+// range's misses come one after another. Walked side by side, one hop of
+// each range in turn, the ranges' misses overlap. A geo search scans up to
+// nine ranges (Redis scans them in turn).
+func (z *ZSet) PrefetchScoreRanges(rs []ScoreRange) {
+	for len(rs) > prefetchRanges {
+		z.PrefetchScoreRanges(rs[:prefetchRanges])
+		rs = rs[prefetchRanges:]
+	}
+	type cursor struct {
+		x     *zNode // the last node passed; nil when done
+		level int    // the level a descent is at; -1 once at the range
+		left  int    // nodes left to walk
+	}
+	var cs [prefetchRanges]cursor
+	for i := range rs {
+		cs[i] = cursor{z.header, z.level - 1, prefetchNodes}
+	}
+	// Descend to each range as firstIn does, one hop of each in turn.
+	for busy := true; busy; {
+		busy = false
+		for i := range rs {
+			c := &cs[i]
+			if c.level < 0 {
+				continue
+			}
+			busy = true
+			if next := c.x.lvl(c.level).next; next != nil && !rs[i].gteMin(next) {
+				c.x = next
+			} else {
+				c.level--
+			}
+		}
+	}
+	// Walk each range, one node of each in turn.
+	for busy := true; busy; {
+		busy = false
+		for i := range rs {
+			c := &cs[i]
+			if c.x == nil || c.left == 0 {
+				continue
+			}
+			if n := c.x.lvl(0).next; n != nil && rs[i].lteMax(n) {
+				c.x, c.left, busy = n, c.left-1, true
+			} else {
+				c.x = nil
+			}
+		}
+	}
+}
+
 // ScanByScore calls fn for the members with scores in r, lowest first,
 // until fn returns false (a geo search stops at its COUNT ANY).
 func (z *ZSet) ScanByScore(r ScoreRange, fn func(member string, score float64) bool) {
