@@ -520,12 +520,20 @@ func geoMembers(points []geoPoint, z *storage.ZSet, shape *geohash.Shape, limit 
 		}
 		return !full()
 	}
-	for _, box := range shape.Boxes() {
+	var boxes [9]geohash.Hash
+	var ranges [9]storage.ScoreRange
+	n := 0
+	for _, box := range shape.AppendBoxes(boxes[:0]) {
+		lo, hi := box.ScoreRange()
+		ranges[n] = storage.ScoreRange{Min: float64(lo), Max: float64(hi), MaxEx: true}
+		n++
+	}
+	z.PrefetchScoreRanges(ranges[:n]) // the boxes' cache misses together, not in turn
+	for _, r := range ranges[:n] {
 		if full() {
 			break
 		}
-		lo, hi := box.ScoreRange()
-		z.ScanByScore(storage.ScoreRange{Min: float64(lo), Max: float64(hi), MaxEx: true}, visit)
+		z.ScanByScore(r, visit)
 	}
 	return points
 }

@@ -8,6 +8,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/stratakv/strata/internal/geohash"
+	"github.com/stratakv/strata/storage"
 )
 
 // TestGeoRadiusKeys checks that GEORADIUS names its STORE destination as
@@ -94,4 +97,24 @@ func TestGeoSurvivesRestart(t *testing.T) {
 	c = dial(t, s)
 	c.expect("*1\r\n*2\r\n$20\r\n13.36138933897018433\r\n$20\r\n38.11555639549629859\r\n", "GEOPOS", "wt:g", "Palermo")
 	c.expect(bulks("Palermo", "0", "Catania", "166.27415156960032"), "ZRANGE", "wt:d", "0", "-1", "WITHSCORES")
+}
+
+// TestGeoMembersDoesNotAllocate: gathering a search's points into a
+// buffer with room allocates nothing: not the boxes, not their score
+// ranges.
+func TestGeoMembersDoesNotAllocate(t *testing.T) {
+	z := storage.NewZSet(1000, 16)
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := 0; i < 1000; i++ {
+		score, _ := geohash.Score(12.5+(r.Float64()-0.5)*0.1, 41.9+(r.Float64()-0.5)*0.1)
+		z.Set([]byte(fmt.Sprintf("m:%d", i)), float64(score))
+	}
+	shape := geohash.Shape{Lon: 12.5, Lat: 41.9, Radius: 1, Conversion: 1000}
+	points := make([]geoPoint, 0, 1000)
+	if n := testing.AllocsPerRun(100, func() { points = geoMembers(points[:0], z, &shape, 0) }); n != 0 {
+		t.Errorf("%v allocations per search", n)
+	}
+	if len(points) == 0 {
+		t.Error("the search found no point")
+	}
 }

@@ -704,6 +704,9 @@ func xreadGeneric(c *client, args [][]byte, xreadgroup bool) {
 			return
 		}
 	}
+	// One key, the common read, is served or not: its header goes first,
+	// with nothing to move. Several have theirs put before them after.
+	single := len(a.keys) == 1
 	mark := c.out.Len()
 	served := 0
 	for i, key := range a.keys {
@@ -720,11 +723,16 @@ func xreadGeneric(c *client, args [][]byte, xreadgroup bool) {
 		if last, ok := s.LastLiveID(); !history && (!ok || last.Compare(from) <= 0) {
 			continue
 		}
+		if single {
+			writeReadLen(c, 1)
+		}
 		served++
 		serveStreamRead(c, a, key, s, v, from, history, a.count)
 	}
 	if served > 0 {
-		writeReadHeader(c, mark, served)
+		if !single {
+			writeReadHeader(c, mark, served)
+		}
 		return
 	}
 	if !a.block {
@@ -732,7 +740,8 @@ func xreadGeneric(c *client, args [][]byte, xreadgroup bool) {
 		return
 	}
 	if b := c.block; b != nil {
-		b.solo, b.strict, b.queue, b.state = a.group == nil, a.group != nil, string(a.group), ids
+		// ids stays the call's own (on its stack) but for a reader that waits.
+		b.solo, b.strict, b.queue, b.state = a.group == nil, a.group != nil, string(a.group), slices.Clone(ids)
 	}
 	if !c.blockFor(storage.KindStream, a.keys, a.timeout) {
 		c.out.NullArray() // in MULTI: as on a timeout
@@ -745,12 +754,17 @@ func xreadGeneric(c *client, args [][]byte, xreadgroup bool) {
 func writeReadHeader(c *client, mark, served int) {
 	parts := slices.Clone(c.out.Bytes()[mark:])
 	c.out.Truncate(mark)
+	writeReadLen(c, served)
+	c.out.Raw(parts)
+}
+
+// writeReadLen writes the header of a reply of served keys.
+func writeReadLen(c *client, served int) {
 	if c.out.RESP3() {
 		c.out.Map(served)
 	} else {
 		c.out.Array(served)
 	}
-	c.out.Raw(parts)
 }
 
 // serveStreamRead writes key's part of an XREAD or XREADGROUP reply: the
@@ -803,7 +817,9 @@ func serveStreamRead(c *client, a xreadArgs, key []byte, s *storage.Stream, v st
 			c.out.NullArray()
 		}
 	} else {
-		var es []storage.StreamEntry
+		// Room on the stack for a read of a few entries, the commonest.
+		var room [4]storage.StreamEntry
+		es := room[:0]
 		g.ReadNew(consumer, int(count), a.noAck, now, func(e storage.StreamEntry) { es = append(es, e) })
 		writeStreamEntries(c, es)
 	}
@@ -853,9 +869,8 @@ func serveWokenReader(c *client, a xreadArgs) {
 		if last, ok := s.LastLiveID(); !ok || last.Compare(ids[i]) <= 0 {
 			continue
 		}
-		mark := c.out.Len()
+		writeReadLen(c, 1)
 		serveStreamRead(c, a, key, s, v, ids[i], false, count)
-		writeReadHeader(c, mark, 1)
 		return
 	}
 	c.blockFor(storage.KindStream, a.keys, a.timeout)

@@ -12,25 +12,45 @@ var sizeClasses = [...]int{
 }
 
 // allocSize returns the bytes the runtime allocates for an object of n bytes.
+// It looks the class up in two tables, as the runtime does: a search of
+// sizeClasses mispredicts its branches, and memory accounting sizes
+// several objects per write (perf: 6% of XADD's CPU).
 func allocSize(n int) int {
-	if n <= 0 {
+	switch {
+	case n <= 0:
 		return 0
+	case n <= smallSizeMax:
+		return int(classBySize8[(n+7)>>3])
+	case n <= 32768:
+		return int(classBySize128[(n-smallSizeMax+127)>>7])
 	}
-	if n > 32768 {
-		const page = 8192
-		return (n + page - 1) / page * page
-	}
-	lo, hi := 0, len(sizeClasses)-1
-	for lo < hi {
-		mid := (lo + hi) / 2
-		if sizeClasses[mid] < n {
-			lo = mid + 1
-		} else {
-			hi = mid
-		}
-	}
-	return sizeClasses[lo]
+	const page = 8192
+	return (n + page - 1) / page * page
 }
+
+// smallSizeMax is the size up to which classes are looked up by 8 bytes;
+// by 128 bytes from there to 32 KB (the runtime's smallSizeMax and
+// largeSizeDiv).
+const smallSizeMax = 1024
+
+// classBySize8 and classBySize128 map a size, rounded up to 8 or 128
+// bytes, to its class's size.
+var classBySize8, classBySize128 = func() (by8 [smallSizeMax/8 + 1]uint16, by128 [(32768-smallSizeMax)/128 + 1]uint16) {
+	class := 0
+	for i := range by8 {
+		for sizeClasses[class] < i*8 {
+			class++
+		}
+		by8[i] = uint16(sizeClasses[class])
+	}
+	for i := range by128 {
+		for sizeClasses[class] < smallSizeMax+i*128 {
+			class++
+		}
+		by128[i] = uint16(sizeClasses[class])
+	}
+	return by8, by128
+}()
 
 // entryOverhead is what one key costs besides its record: its entry and
 // slot in the shard's keyTable.

@@ -222,7 +222,10 @@ func cmpLex(a string, ainf int, b string, binf int) int {
 }
 
 // zRange is a score or member range, as the skiplist searches need it.
+// The searches take it as a type parameter, not as an interface value,
+// which would box each range they are passed (a geo search passes nine).
 type zRange interface {
+	ScoreRange | LexRange
 	empty() bool
 	gteMin(n *zNode) bool
 	lteMax(n *zNode) bool
@@ -263,7 +266,7 @@ func (r LexRange) lteMax(n *zNode) bool {
 
 // inRange reports whether some part of the set may be in r (Redis's
 // zslIsInRange). Lex ranges assume members of one score, as Redis does.
-func (z *ZSet) inRange(r zRange) bool {
+func inRange[R zRange](z *ZSet, r R) bool {
 	if r.empty() || z.tail == nil || !r.gteMin(z.tail) {
 		return false
 	}
@@ -272,8 +275,8 @@ func (z *ZSet) inRange(r zRange) bool {
 }
 
 // firstIn returns the first node in r, nil when none.
-func (z *ZSet) firstIn(r zRange) *zNode {
-	if !z.inRange(r) {
+func firstIn[R zRange](z *ZSet, r R) *zNode {
+	if !inRange(z, r) {
 		return nil
 	}
 	x := z.header
@@ -290,8 +293,8 @@ func (z *ZSet) firstIn(r zRange) *zNode {
 }
 
 // lastIn returns the last node in r, nil when none.
-func (z *ZSet) lastIn(r zRange) *zNode {
-	if !z.inRange(r) {
+func lastIn[R zRange](z *ZSet, r R) *zNode {
+	if !inRange(z, r) {
 		return nil
 	}
 	x := z.header
@@ -311,23 +314,23 @@ func (z *ZSet) lastIn(r zRange) *zNode {
 // stopping after limit (a negative limit: no limit). A negative offset
 // yields nothing, as in Redis.
 func (z *ZSet) RangeByScore(r ScoreRange, reverse bool, offset, limit int64, fn func(member string, score float64)) {
-	z.rangeBy(r, reverse, offset, limit, fn)
+	rangeBy(z, r, reverse, offset, limit, fn)
 }
 
 // RangeByLex is RangeByScore for a range of members.
 func (z *ZSet) RangeByLex(r LexRange, reverse bool, offset, limit int64, fn func(member string, score float64)) {
-	z.rangeBy(r, reverse, offset, limit, fn)
+	rangeBy(z, r, reverse, offset, limit, fn)
 }
 
-func (z *ZSet) rangeBy(r zRange, reverse bool, offset, limit int64, fn func(member string, score float64)) {
+func rangeBy[R zRange](z *ZSet, r R, reverse bool, offset, limit int64, fn func(member string, score float64)) {
 	if offset > 0 && offset >= int64(z.length) {
 		return
 	}
 	var n *zNode
 	if reverse {
-		n = z.lastIn(r)
+		n = lastIn(z, r)
 	} else {
-		n = z.firstIn(r)
+		n = firstIn(z, r)
 	}
 	for ; n != nil && offset != 0; offset-- {
 		n = step(n, reverse)
@@ -341,10 +344,71 @@ func (z *ZSet) rangeBy(r zRange, reverse bool, offset, limit int64, fn func(memb
 	}
 }
 
+// Bounds of PrefetchScoreRanges: ranges walked side by side, and nodes
+// of each walked past its first.
+const (
+	prefetchRanges = 16
+	prefetchNodes  = 64
+)
+
+// PrefetchScoreRanges reads, without a result, the nodes that scans of
+// each of rs (ScanByScore) would read, the first prefetchNodes of each
+// range, so that the scans find them in the CPU cache. A node is a cache
+// miss, and a scan's next node is known only once its node is read: one
+// range's misses come one after another. Walked side by side, one hop of
+// each range in turn, the ranges' misses overlap. A geo search scans up to
+// nine ranges (Redis scans them in turn).
+func (z *ZSet) PrefetchScoreRanges(rs []ScoreRange) {
+	for len(rs) > prefetchRanges {
+		z.PrefetchScoreRanges(rs[:prefetchRanges])
+		rs = rs[prefetchRanges:]
+	}
+	type cursor struct {
+		x     *zNode // the last node passed; nil when done
+		level int    // the level a descent is at; -1 once at the range
+		left  int    // nodes left to walk
+	}
+	var cs [prefetchRanges]cursor
+	for i := range rs {
+		cs[i] = cursor{z.header, z.level - 1, prefetchNodes}
+	}
+	// Descend to each range as firstIn does, one hop of each in turn.
+	for busy := true; busy; {
+		busy = false
+		for i := range rs {
+			c := &cs[i]
+			if c.level < 0 {
+				continue
+			}
+			busy = true
+			if next := c.x.lvl(c.level).next; next != nil && !rs[i].gteMin(next) {
+				c.x = next
+			} else {
+				c.level--
+			}
+		}
+	}
+	// Walk each range, one node of each in turn.
+	for busy := true; busy; {
+		busy = false
+		for i := range rs {
+			c := &cs[i]
+			if c.x == nil || c.left == 0 {
+				continue
+			}
+			if n := c.x.lvl(0).next; n != nil && rs[i].lteMax(n) {
+				c.x, c.left, busy = n, c.left-1, true
+			} else {
+				c.x = nil
+			}
+		}
+	}
+}
+
 // ScanByScore calls fn for the members with scores in r, lowest first,
 // until fn returns false (a geo search stops at its COUNT ANY).
 func (z *ZSet) ScanByScore(r ScoreRange, fn func(member string, score float64) bool) {
-	for n := z.firstIn(r); n != nil && r.lteMax(n); n = n.lvl(0).next {
+	for n := firstIn(z, r); n != nil && r.lteMax(n); n = n.lvl(0).next {
 		if !fn(n.member, n.score) {
 			return
 		}
@@ -352,17 +416,17 @@ func (z *ZSet) ScanByScore(r ScoreRange, fn func(member string, score float64) b
 }
 
 // CountByScore returns the number of members with scores in r.
-func (z *ZSet) CountByScore(r ScoreRange) int { return z.count(r) }
+func (z *ZSet) CountByScore(r ScoreRange) int { return countIn(z, r) }
 
 // CountByLex returns the number of members in r.
-func (z *ZSet) CountByLex(r LexRange) int { return z.count(r) }
+func (z *ZSet) CountByLex(r LexRange) int { return countIn(z, r) }
 
-func (z *ZSet) count(r zRange) int {
-	first := z.firstIn(r)
+func countIn[R zRange](z *ZSet, r R) int {
+	first := firstIn(z, r)
 	if first == nil {
 		return 0
 	}
-	return z.rank(z.lastIn(r)) - z.rank(first) + 1
+	return z.rank(lastIn(z, r)) - z.rank(first) + 1
 }
 
 // RemoveRangeByRank removes the members of ranks start to stop (0 <= start
@@ -381,15 +445,15 @@ func (z *ZSet) RemoveRangeByRank(start, stop int) int {
 
 // RemoveRangeByScore removes the members with scores in r and returns how
 // many it removed.
-func (z *ZSet) RemoveRangeByScore(r ScoreRange) int { return z.removeRange(r) }
+func (z *ZSet) RemoveRangeByScore(r ScoreRange) int { return removeRange(z, r) }
 
 // RemoveRangeByLex removes the members in r and returns how many it
 // removed.
-func (z *ZSet) RemoveRangeByLex(r LexRange) int { return z.removeRange(r) }
+func (z *ZSet) RemoveRangeByLex(r LexRange) int { return removeRange(z, r) }
 
-func (z *ZSet) removeRange(r zRange) int {
+func removeRange[R zRange](z *ZSet, r R) int {
 	removed := 0
-	for n := z.firstIn(r); n != nil && r.lteMax(n); {
+	for n := firstIn(z, r); n != nil && r.lteMax(n); {
 		next := n.lvl(0).next
 		z.delete(n)
 		removed++

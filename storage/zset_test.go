@@ -245,3 +245,52 @@ func TestZNodeLayout(t *testing.T) {
 		}
 	}
 }
+
+// TestZSetRangeSearchDoesNotAllocate: the skiplist searches take their
+// range as a type parameter; as an interface value each range was boxed
+// (a geo search scans nine).
+func TestZSetRangeSearchDoesNotAllocate(t *testing.T) {
+	z := NewZSet(1000, 8)
+	for i := 0; i < 1000; i++ {
+		z.Set([]byte(fmt.Sprint("m", i)), float64(i))
+	}
+	seen := 0
+	visit := func(string, float64) bool { seen++; return true }
+	lex := LexRange{Min: LexBound{Inf: -1}, Max: LexBound{Inf: 1}}
+	if n := testing.AllocsPerRun(100, func() {
+		z.ScanByScore(ScoreRange{Min: 10, Max: 20, MaxEx: true}, visit)
+		_ = z.CountByScore(ScoreRange{Min: 10, Max: 20})
+		_ = z.CountByLex(lex)
+	}); n != 0 {
+		t.Errorf("%v allocations per search", n)
+	}
+	if seen == 0 {
+		t.Error("the scan visited nothing")
+	}
+}
+
+// TestZSetPrefetchScoreRanges: the prefetch of ranges, which has no
+// result, ends and allocates nothing for ranges of every kind: empty, past
+// either end, over the whole set, more than it walks side by side.
+func TestZSetPrefetchScoreRanges(t *testing.T) {
+	empty := NewZSet(0, 0)
+	empty.PrefetchScoreRanges([]ScoreRange{{Min: 0, Max: 10}})
+	z := NewZSet(1000, 8)
+	for i := 0; i < 1000; i++ {
+		z.Set([]byte(fmt.Sprint("m", i)), float64(i))
+	}
+	ranges := []ScoreRange{
+		{Min: 10, Max: 20, MaxEx: true},
+		{Min: 5, Max: 4},
+		{Min: -10, Max: -1},
+		{Min: 2000, Max: 3000},
+		{Min: math.Inf(-1), Max: math.Inf(1)},
+		{Min: 999, Max: 999},
+	}
+	for len(ranges) <= prefetchRanges {
+		ranges = append(ranges, ScoreRange{Min: float64(len(ranges) * 50), Max: float64(len(ranges)*50 + 30)})
+	}
+	if n := testing.AllocsPerRun(10, func() { z.PrefetchScoreRanges(ranges) }); n != 0 {
+		t.Errorf("%v allocations per prefetch", n)
+	}
+}

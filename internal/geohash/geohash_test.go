@@ -149,7 +149,7 @@ func TestNeighbours(t *testing.T) {
 
 func TestBoxes(t *testing.T) {
 	s := Shape{Lon: 15, Lat: 37, Radius: 200, Conversion: 1000}
-	boxes := s.Boxes()
+	boxes := s.AppendBoxes(nil)
 	if len(boxes) == 0 || boxes[0].Step != 6 {
 		t.Fatalf("boxes %v: want the center's first, at step 6", boxes)
 	}
@@ -166,7 +166,7 @@ func TestBoxes(t *testing.T) {
 	// A radius around the earth wraps the neighbours onto each other:
 	// consecutive duplicates are searched once.
 	huge := Shape{Lon: 0, Lat: 0, Radius: 20_000, Conversion: 1000}
-	hb := huge.Boxes()
+	hb := huge.AppendBoxes(nil)
 	for i := 1; i < len(hb); i++ {
 		if hb[i] == hb[i-1] && i > 1 {
 			t.Errorf("box %d repeats the one before it: %v", i, hb)

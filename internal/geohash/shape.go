@@ -77,12 +77,14 @@ func around(h Hash) [boxCount]Hash {
 	}
 }
 
-// Boxes returns the geohash boxes to search for the points of s, in the
-// order Redis searches them: the center's box, then its neighbours to the
-// north, south, east, west, north-east, north-west, south-east and
-// south-west, leaving out the neighbours that cannot hold a point of s and
-// a box equal to the one searched before it (huge radii wrap around).
-func (s *Shape) Boxes() []Hash {
+// AppendBoxes appends to dst the geohash boxes to search for the points
+// of s, at most nine, in the order Redis searches them: the center's box,
+// then its neighbours to the north, south, east, west, north-east,
+// north-west, south-east and south-west, leaving out the neighbours that
+// cannot hold a point of s and a box equal to the one searched before it
+// (huge radii wrap around). A search passes an array of its own, which
+// spares it an allocation.
+func (s *Shape) AppendBoxes(dst []Hash) []Hash {
 	minLon, minLat, maxLon, maxLat := s.bounds()
 	meters := s.Radius
 	if s.Box {
@@ -125,7 +127,6 @@ func (s *Shape) Boxes() []Hash {
 			drop(boxEast, boxSouthEast, boxNorthEast)
 		}
 	}
-	out := make([]Hash, 0, boxCount)
 	// Redis compares a box with the last one searched, but never with
 	// the center's (its "none searched yet" is index 0).
 	last := 0
@@ -133,10 +134,10 @@ func (s *Shape) Boxes() []Hash {
 		if b.IsZero() || last != 0 && b == boxes[last] {
 			continue
 		}
-		out = append(out, b)
+		dst = append(dst, b)
 		last = i
 	}
-	return out
+	return dst
 }
 
 // Contains reports whether the position is inside s, with its distance
