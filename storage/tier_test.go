@@ -441,14 +441,16 @@ func TestTierRefusesForeignFiles(t *testing.T) {
 // faultFS is a walFS that counts syncs and can fail segment creation as a
 // full disk does.
 type faultFS struct {
-	full  atomic.Bool
-	syncs atomic.Int64
+	full    atomic.Bool
+	syncs   atomic.Int64
+	creates atomic.Int64 // segments made (not recycled)
 }
 
 func (f *faultFS) Create(path string) (walFile, error) {
 	if f.full.Load() {
 		return nil, &os.PathError{Op: "write", Path: path, Err: syscall.ENOSPC}
 	}
+	f.creates.Add(1)
 	w, err := osFS{}.Create(path)
 	return countingFile{w, f}, err
 }
@@ -765,4 +767,58 @@ func TestTierRestageDoesNotAllocate(t *testing.T) {
 	if n := e.tier.Stats().BacklogKeys; n != 1 {
 		t.Errorf("%d changes staged, want 1", n)
 	}
+}
+
+// TestWALRecyclesReleasedSegments: segments folded into the data file are
+// reused for later records instead of new zero-filled ones, and what a
+// recycled segment held before is never replayed: after a crash every
+// acknowledged write reads back, the keys rewritten in recycled segments
+// with their new values, and a torn last batch in one is dropped as in a
+// new segment.
+func TestWALRecyclesReleasedSegments(t *testing.T) {
+	fs := &faultFS{}
+	e := newTierEnv(t, TierOptions{Durability: prefixDurability, WriteThrough: true, fs: fs, segmentSize: 64 << 10})
+	write := func(n int, val string) {
+		t.Helper()
+		for i := 0; i < n; i++ {
+			e.set(fmt.Sprintf("wt:%04d", i), val, 0)
+		}
+		if err := e.tier.Await(e.tier.Appended(), false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old, newer := strings.Repeat("o", 500), strings.Repeat("n", 500)
+	write(600, old) // some five segments of 64 KB
+	if err := e.tier.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	w := e.tier.wal
+	w.segMu.Lock()
+	spares := len(w.spares)
+	w.segMu.Unlock()
+	if spares < 3 {
+		t.Fatalf("%d spare segments after the fold, want the released ones", spares)
+	}
+	made := fs.creates.Load()
+	write(250, newer) // two segments or so, in recycled ones
+	if got := fs.creates.Load() - made; got != 0 {
+		t.Errorf("%d segments made while %d spares were there to recycle", got, spares)
+	}
+	// Tear the last record: a crash in the middle of the last batch.
+	w.segMu.Lock()
+	path, off := w.cur.path, w.cur.off
+	w.segMu.Unlock()
+	e.kill()
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteAt([]byte{0xff}, off-3)
+	f.Close()
+	e.open()
+	e.expect("wt:0000", newer)
+	e.expect("wt:0248", newer)
+	e.expect("wt:0249", old) // the torn write: its older value, folded before
+	e.expect("wt:0250", old)
+	e.expect("wt:0599", old)
 }

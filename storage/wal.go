@@ -44,14 +44,23 @@ import (
 // only (no size or block-map change), and so that running out of disk shows
 // when the next segment cannot be made, while the current one still has
 // room: the tier then refuses new write_through writes with an error
-// instead of failing ones in flight.
+// instead of failing ones in flight. A segment whose records are all in
+// the data file is recycled as a later one rather than deleted (up to
+// walSpareSegments of them): its blocks are written already, and zero
+// filling a new segment, 16 MB written and synced for every 16 MB of
+// log, cost 2% of the server's CPU under write_back SETs at -P 1 and 5%
+// under write_through ones.
 //
 // A segment starts with a header: magic (16 bytes), segment number (u64)
 // and the size it was made with (u64; 0 in segments of older versions).
 // A record is framed as length (u32), CRC-32C of sequence and payload
-// (u32), sequence number (u64), payload. Replay reads records in sequence
-// order and stops at the first that is torn (zero length, bad checksum, or
-// a sequence gap): everything after it belongs to the batch a crash
+// (u32), sequence number (u64), payload. Every batch is written with an
+// end mark after it, a zero record header that the next batch overwrites,
+// so that what a recycled segment held before (records of sequences long
+// folded) never reads as part of the log. Replay reads records in sequence
+// order and stops at the end mark (or the zero fill of a new segment), or
+// at the first record that is torn (bad checksum, or a sequence gap, as an
+// old record's is): everything after it belongs to the batch a crash
 // interrupted, which no client was told had succeeded. What a crash cannot
 // leave is refused, not replayed up to: a segment shorter than it was made
 // (they are made whole, then renamed into place), or a torn record with
@@ -66,7 +75,15 @@ const (
 	walFilePrefix  = "wal-"
 	walFileSuffix  = ".log"
 	walFillChunk   = 1 << 20
+	// walSpareSegments is how many released segments are kept to be
+	// recycled (128 MB): the log a fold every walFoldInterval releases at
+	// some 80,000 writes of 100 bytes a second. More are deleted, so a
+	// log gives back the disk space of a burst but for these.
+	walSpareSegments = 8
 )
+
+// walEndMark follows every batch in its segment (see above).
+var walEndMark [walRecHeader]byte
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
@@ -149,9 +166,12 @@ type wal struct {
 	syncedAt time.Time // when the writer last synced
 	segMu    sync.Mutex
 	cur      *segment
-	full     []*segment    // written segments, oldest first, for release
-	ready    chan *segment // a preallocated segment, when one is made
-	need     chan struct{} // asks the preallocator for the next segment
+	full     []*segment // written segments, oldest first, for release
+	// spares are released segments, renamed to temporary names (which
+	// replay never reads and startup deletes), for prealloc to recycle.
+	spares []*segment
+	ready  chan *segment // a preallocated segment, when one is made
+	need   chan struct{} // asks the preallocator for the next segment
 	// preallocDone is closed when the preallocator has stopped: close
 	// waits for it, since it makes segments without segMu.
 	preallocDone chan struct{}
@@ -351,6 +371,7 @@ func (w *wal) run() {
 			sync := urgent || closing || ticked || time.Since(w.syncedAt) >= w.lazy
 			if len(batch) > 0 || sync && w.written > w.synced.Load() {
 				start := time.Now()
+				batch = append(batch, walEndMark[:]...)
 				err = w.write(batch, sync)
 				if err == nil {
 					w.written = last
@@ -420,21 +441,22 @@ func (w *wal) gather() {
 // hold a batch back.
 const maxGatherYields = 4
 
-// write writes a batch of framed records, moving to new segments as they
-// fill, and syncs them, with the records written before, when sync is set.
-// A segment is synced before the next gets records, whether or not sync
-// is set, so that replay can tell a damaged log from one a crash cut
-// short.
+// write writes a batch of framed records followed by walEndMark, moving
+// to new segments as they fill, and syncs them, with the records written
+// before, when sync is set. Each segment's records are followed by the end
+// mark, written with the last of them: one write per segment. A segment
+// is synced before the next gets records, whether or not sync is set, so
+// that replay can tell a damaged log from one a crash cut short.
 func (w *wal) write(batch []byte, sync bool) error {
 	w.segMu.Lock()
 	defer w.segMu.Unlock()
-	for len(batch) > 0 {
+	for len(batch) > walRecHeader {
 		if w.cur == nil {
 			if err := w.rotate(recordLen(batch)); err != nil {
 				return err
 			}
 		}
-		n, seq := fit(batch, w.cur.size-w.cur.off)
+		n, seq := fit(batch[:len(batch)-walRecHeader], w.cur.size-w.cur.off-walRecHeader)
 		if n == 0 {
 			if w.cur.dirty {
 				if err := w.cur.f.Sync(); err != nil {
@@ -445,7 +467,16 @@ func (w *wal) write(batch []byte, sync bool) error {
 			w.cur = nil
 			continue
 		}
-		if _, err := w.cur.f.WriteAt(batch[:n], w.cur.off); err != nil {
+		chunk := batch[:n+walRecHeader]
+		if n < len(batch)-walRecHeader {
+			// The segment is full before the batch ends: its end mark is
+			// written on its own, once in the segment's life.
+			if _, err := w.cur.f.WriteAt(walEndMark[:], w.cur.off+int64(n)); err != nil {
+				return err
+			}
+			chunk = batch[:n]
+		}
+		if _, err := w.cur.f.WriteAt(chunk, w.cur.off); err != nil {
 			return err
 		}
 		w.cur.off += int64(n)
@@ -484,9 +515,10 @@ func fit(batch []byte, room int64) (int, uint64) {
 
 // rotate makes the next segment current: the preallocated one when it is
 // ready, big enough for a record of need bytes and newer than the current
-// one, else one made now. The caller holds segMu.
+// one, else a spare recycled or one made now. The caller holds segMu.
 func (w *wal) rotate(need int64) error {
-	if need+walHeaderSize <= w.segSize {
+	need += walHeaderSize + walRecHeader // with the header and the end mark
+	if need <= w.segSize {
 		select {
 		case s := <-w.ready:
 			select {
@@ -504,7 +536,13 @@ func (w *wal) rotate(need int64) error {
 		default:
 		}
 	}
-	s, err := w.create(max(w.segSize, need+walHeaderSize))
+	var s *segment
+	var err error
+	if need <= w.segSize {
+		s, err = w.nextSegment(w.takeSpare())
+	} else {
+		s, err = w.create(need)
+	}
 	if err != nil {
 		return err
 	}
@@ -522,7 +560,10 @@ func (w *wal) prealloc() {
 			return
 		case <-w.need:
 		}
-		s, err := w.create(w.segSize) // without segMu: batches go on meanwhile
+		w.segMu.Lock()
+		spare := w.takeSpare()
+		w.segMu.Unlock()
+		s, err := w.nextSegment(spare) // without segMu: batches go on meanwhile
 		if err != nil {
 			w.noRoom(err)
 			select {
@@ -573,7 +614,7 @@ func diskError(err error) error {
 // number; a number whose segment could not be made is skipped.
 func (w *wal) create(size int64) (*segment, error) {
 	num := w.nextNum.Add(1) - 1
-	final := filepath.Join(w.dir, fmt.Sprintf("%s%020d%s", walFilePrefix, num, walFileSuffix))
+	final := segmentPath(w.dir, num)
 	tmp := final + ".tmp"
 	f, err := w.fs.Create(tmp)
 	if err != nil {
@@ -584,11 +625,7 @@ func (w *wal) create(size int64) (*segment, error) {
 		os.Remove(tmp)
 		return nil, err
 	}
-	hdr := make([]byte, walHeaderSize)
-	copy(hdr, walMagic)
-	binary.LittleEndian.PutUint64(hdr[16:], num)
-	binary.LittleEndian.PutUint64(hdr[24:], uint64(size))
-	if _, err := f.WriteAt(hdr, 0); err != nil {
+	if _, err := f.WriteAt(walHeader(num, size), 0); err != nil {
 		return fail(err)
 	}
 	zeros := make([]byte, walFillChunk)
@@ -610,8 +647,9 @@ func (w *wal) create(size int64) (*segment, error) {
 	return &segment{num: num, path: final, f: f, size: size, off: walHeaderSize}, nil
 }
 
-// release deletes the segments whose records are all in the bbolt file
-// (sequence upTo and before).
+// release retires the segments whose records are all in the bbolt file
+// (sequence upTo and before), oldest first: up to walSpareSegments of
+// them become spares, renamed out of the log, and the rest are deleted.
 func (w *wal) release(upTo uint64) {
 	w.segMu.Lock()
 	defer w.segMu.Unlock()
@@ -620,16 +658,94 @@ func (w *wal) release(upTo uint64) {
 	}
 	keep := w.full[:0]
 	for _, s := range w.full {
-		if s.last <= upTo {
-			s.f.Close()
-			if err := os.Remove(s.path); err != nil {
-				w.log.Warn("cannot remove a released write-ahead log segment", "path", s.path, "err", err)
-			}
+		if s.last > upTo {
+			keep = append(keep, s)
 			continue
 		}
-		keep = append(keep, s)
+		if s.size == w.segSize && len(w.spares) < walSpareSegments {
+			tmp := s.path + ".tmp"
+			if err := os.Rename(s.path, tmp); err == nil {
+				s.path = tmp
+				w.spares = append(w.spares, s)
+				continue
+			}
+		}
+		s.f.Close()
+		if err := os.Remove(s.path); err != nil {
+			w.log.Warn("cannot remove a released write-ahead log segment", "path", s.path, "err", err)
+		}
 	}
 	w.full = keep
+}
+
+// nextSegment returns a segment of segSize ready for records: spare
+// recycled when it is not nil, else one made now.
+func (w *wal) nextSegment(spare *segment) (*segment, error) {
+	if spare != nil {
+		s, err := w.recycle(spare)
+		if err == nil {
+			return s, nil
+		}
+		w.log.Warn("cannot recycle a write-ahead log segment; making a new one", "path", spare.path, "err", err)
+	}
+	return w.create(w.segSize)
+}
+
+// takeSpare removes a spare segment from the list and returns it, nil
+// when there is none. The caller holds segMu.
+func (w *wal) takeSpare() *segment {
+	n := len(w.spares)
+	if n == 0 {
+		return nil
+	}
+	s := w.spares[n-1]
+	w.spares = w.spares[:n-1]
+	return s
+}
+
+// recycle makes spare old the next segment: renamed to the next number,
+// with a new header and an end mark at the start, so that the records it
+// held are never read again. Until it is renamed into place it keeps a
+// temporary name, which startup deletes. On error old is closed and
+// removed.
+func (w *wal) recycle(old *segment) (*segment, error) {
+	num := w.nextNum.Add(1) - 1
+	final := segmentPath(w.dir, num)
+	tmp := final + ".tmp"
+	err := os.Rename(old.path, tmp)
+	if err == nil {
+		old.path = tmp
+		hdr := append(walHeader(num, old.size), walEndMark[:]...)
+		if _, err = old.f.WriteAt(hdr, 0); err == nil {
+			err = old.f.Sync()
+		}
+	}
+	if err == nil {
+		err = os.Rename(tmp, final)
+	}
+	if err == nil {
+		err = syncDir(w.dir)
+	}
+	if err != nil {
+		old.f.Close()
+		os.Remove(old.path)
+		return nil, err
+	}
+	return &segment{num: num, path: final, f: old.f, size: old.size, off: walHeaderSize}, nil
+}
+
+// segmentPath is the file name of segment num in dir.
+func segmentPath(dir string, num uint64) string {
+	return filepath.Join(dir, fmt.Sprintf("%s%020d%s", walFilePrefix, num, walFileSuffix))
+}
+
+// walHeader returns the header of segment num, made with size bytes.
+func walHeader(num uint64, size int64) []byte {
+	hdr := make([]byte, walHeaderSize, walHeaderSize+walRecHeader)
+	copy(hdr, walMagic)
+	binary.LittleEndian.PutUint64(hdr[16:], num)
+	binary.LittleEndian.PutUint64(hdr[24:], uint64(size))
+	return hdr
 }
 
 // close writes what is buffered, stops the goroutines and closes the
@@ -669,7 +785,11 @@ func (w *wal) close(removeAll bool) {
 			os.Remove(s.path)
 		}
 	}
-	w.full, w.cur = nil, nil
+	for _, s := range w.spares {
+		s.f.Close()
+		os.Remove(s.path)
+	}
+	w.full, w.cur, w.spares = nil, nil, nil
 	if removeAll {
 		syncDir(w.dir)
 	}
@@ -753,9 +873,9 @@ func replayWAL(files []string, after uint64, log *slog.Logger, fn func(seq uint6
 
 // scanSegment calls fn with the records of one segment's data (header
 // included), in order, while they are intact and follow *expect (0: any
-// first sequence), which it advances. It stops at the zero fill, or at a
-// torn record (torn, at offset off), or at fn's error. Corrupt data is a
-// torn record, never a panic.
+// first sequence), which it advances. It stops at the end mark (or the
+// zero fill), or at a torn record (torn, at offset off), or at fn's
+// error. Corrupt data is a torn record, never a panic.
 func scanSegment(data []byte, expect *uint64, fn func(seq uint64, payload []byte) error) (torn bool, off int, err error) {
 	off = walHeaderSize
 	for off+walRecHeader <= len(data) {
