@@ -75,6 +75,9 @@ func (c *client) selectDB(db int) {
 func (c *client) setProtocol(resp3 bool) {
 	c.out.SetRESP3(resp3)
 	c.listed.resp3.Store(resp3)
+	if c.ps != nil {
+		c.ps.setProtocol(resp3)
+	}
 }
 
 func cmdQuit(c *client, args [][]byte) {

@@ -186,3 +186,21 @@ func TestPubSubConcurrentPublishers(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// A RESP3 subscriber that switches to RESP2 with HELLO gets in RESP2
+// every message published after it read HELLO's reply: the switch takes
+// effect as HELLO runs, not once its reply is written.
+func TestPubSubProtocolSwitchTakesEffectAtOnce(t *testing.T) {
+	s := startServer(t, Config{})
+	sub, pub := dial(t, s), dial(t, s)
+	for i := 0; i < 200; i++ {
+		sub.do("HELLO", "3")
+		sub.do("SUBSCRIBE", "ch")
+		sub.do("HELLO", "2")
+		pub.expect(":1\r\n", "PUBLISH", "ch", "m")
+		if got := sub.read(); !strings.HasPrefix(got, "*3\r\n") {
+			t.Fatalf("round %d: message after HELLO 2 is %q, want a RESP2 array", i, got)
+		}
+		sub.expect("+RESET\r\n", "RESET")
+	}
+}

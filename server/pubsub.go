@@ -267,12 +267,21 @@ func (s *subscriber) takeQueue() {
 	s.mu.Unlock()
 }
 
+// setProtocol encodes the messages published from now on in RESP3 or
+// RESP2. HELLO calls it as it runs, not when its reply is written: a
+// client that has read the reply and then publishes must find the new
+// protocol in use, as on Redis.
+func (s *subscriber) setProtocol(resp3 bool) {
+	s.mu.Lock()
+	s.resp3 = resp3
+	s.mu.Unlock()
+}
+
 // flushed runs on the client's goroutine after it wrote its replies,
-// holding wmu: the queue may flow again, in the protocol now in use.
+// holding wmu: the queue may flow again.
 func (s *subscriber) flushed() {
 	s.mu.Lock()
 	s.held = false
-	s.resp3 = s.c.out.RESP3()
 	start := s.startDrain()
 	s.mu.Unlock()
 	if start {
