@@ -35,7 +35,7 @@ type edgePoller struct {
 	file *os.File // epfd, as the runtime's poller watches it
 	raw  syscall.RawConn
 
-	mu    sync.Mutex
+	mu    sync.Mutex // a leaf: nothing else is locked while it is held
 	conns map[int32]*edgeConn
 	next  int32
 
